@@ -1,0 +1,49 @@
+# The two commands of README: `make run` starts the portal, `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test venv lint format bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## Start web + Celery worker + Celery beat on SQLite and the filesystem broker, with demo data.
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "  医疗救助经办门户已启动： http://$(HOST):$(PORT)/"
+	@echo "  演示账号 clerk_a / reviewer_a / approver_a / finance_a / admin，密码 demo12345"
+	@echo "  按 Ctrl-C 同时停止网站、Celery worker 和 beat。"
+	@echo ""
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
+
+## Install everything the tests need, then run the suite on SQLite + filesystem broker,
+## and again on PostgreSQL + Redis started on loopback.
+test:
+	bash scripts/install-system-deps
+	$(MAKE) --no-print-directory $(STAMP)
+	bash scripts/test-all
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf var/celery var/*.sqlite3 var/media

@@ -1,0 +1,71 @@
+"""Administrative areas: the city, its counties (旗县区) and their townships/streets (乡镇/街道)."""
+
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+
+class City(models.Model):
+    code = models.CharField("区划代码", max_length=12, unique=True)
+    name = models.CharField("名称", max_length=50)
+
+    class Meta:
+        verbose_name = "盟市"
+        verbose_name_plural = "盟市"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class County(models.Model):
+    city = models.ForeignKey(
+        City, verbose_name="所属盟市", on_delete=models.PROTECT, related_name="counties"
+    )
+    code = models.CharField("区划代码", max_length=12, unique=True, help_text="6 位县级区划代码")
+    name = models.CharField("名称", max_length=50)
+    agency_name = models.CharField("医保经办机构", max_length=100, blank=True)
+    agency_phone = models.CharField("经办机构电话", max_length=30, blank=True)
+    active = models.BooleanField("启用", default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "旗县区"
+        verbose_name_plural = "旗县区"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("areas:county", args=[self.pk])
+
+
+class Township(models.Model):
+    class Kind(models.TextChoices):
+        TOWN = "town", "镇"
+        TOWNSHIP = "township", "乡"
+        SUBDISTRICT = "subdistrict", "街道"
+        SUMU = "sumu", "苏木"
+
+    county = models.ForeignKey(
+        County, verbose_name="所属旗县区", on_delete=models.PROTECT, related_name="townships"
+    )
+    code = models.CharField("区划代码", max_length=12, unique=True, help_text="9 位乡级区划代码")
+    name = models.CharField("名称", max_length=50)
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices, default=Kind.TOWN)
+    window_phone = models.CharField("救助服务窗口电话", max_length=30, blank=True)
+    window_address = models.CharField("窗口地址", max_length=200, blank=True)
+    active = models.BooleanField("启用", default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "乡镇（街道）"
+        verbose_name_plural = "乡镇（街道）"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("areas:township", args=[self.pk])

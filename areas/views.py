@@ -1,0 +1,32 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from accounts.access import Capability, capability_required
+from beneficiaries.selectors import people_for
+
+from .selectors import counties_for, townships_for
+
+
+@capability_required(Capability.TOWNSHIP_WORKBENCH)
+def township(request: HttpRequest, pk: int) -> HttpResponse:
+    """A township window's page: its contacts and the work waiting there."""
+    town = get_object_or_404(townships_for(request.user), pk=pk)
+    people = people_for(request.user).filter(township=town)
+    return render(
+        request, "areas/township.html", {"township": town, "people_count": people.count()}
+    )
+
+
+@capability_required(Capability.COUNTY_WORKBENCH)
+def county(request: HttpRequest, pk: int) -> HttpResponse:
+    """A county agency's page: its townships and the work waiting at the county."""
+    obj = get_object_or_404(counties_for(request.user), pk=pk)
+    towns = townships_for(request.user).filter(county=obj)
+    return render(request, "areas/county.html", {"county": obj, "townships": towns})
+
+
+@capability_required(Capability.AREA_OVERVIEW)
+def overview(request: HttpRequest) -> HttpResponse:
+    """The administrator's view of the city: every county and township, with links to edit."""
+    counties = counties_for(request.user).prefetch_related("townships")
+    return render(request, "areas/overview.html", {"counties": counties})

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from portal.views import healthz
+
+admin.site.site_header = "医疗救助经办门户 · 系统管理"
+admin.site.site_title = "医疗救助经办门户"
+admin.site.index_title = "系统管理"
+
+urlpatterns = [
+    path("", include("portal.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("areas/", include("areas.urls")),
+    path("people/", include("beneficiaries.urls")),
+    path("applications/", include("applications.urls")),
+    path("settlements/", include("settlements.urls")),
+    path("audit/", include("audit.urls")),
+    path("admin/", admin.site.urls),
+]

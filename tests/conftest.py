@@ -1,0 +1,80 @@
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from accounts.models import Role
+from tests.factories import CityFactory, CountyFactory, PersonFactory, TownshipFactory, UserFactory
+
+PASSWORD = "Correct-horse-9"
+ROLES = ["anonymous", "clerk", "reviewer", "approver", "finance", "admin"]
+
+
+@dataclass
+class World:
+    """Two counties: A (townships A1, A2) and B (township B1), staff in A1/A, and one in B."""
+
+    county_a: object
+    town_a1: object
+    town_a2: object
+    county_b: object
+    town_b1: object
+    users: dict
+    clerk_a2: object
+    reviewer_b: object
+    clerk_b1: object
+
+
+@pytest.fixture
+def world(db):
+    city = CityFactory()
+    county_a = CountyFactory(city=city, code="150121", name="土默特左旗")
+    town_a1 = TownshipFactory(county=county_a, code="150121100", name="察素齐镇")
+    town_a2 = TownshipFactory(county=county_a, code="150121101", name="毕克齐镇")
+    county_b = CountyFactory(city=city, code="150122", name="托克托县")
+    town_b1 = TownshipFactory(county=county_b, code="150122100", name="双河镇")
+    users = {
+        "clerk": UserFactory(username="t_clerk", role=Role.CLERK, township=town_a1),
+        "reviewer": UserFactory(username="t_reviewer", role=Role.REVIEWER, county=county_a),
+        "approver": UserFactory(username="t_approver", role=Role.APPROVER, county=county_a),
+        "finance": UserFactory(username="t_finance", role=Role.FINANCE, county=county_a),
+        "admin": UserFactory(username="t_admin", role=Role.ADMIN),
+    }
+    return World(
+        county_a=county_a,
+        town_a1=town_a1,
+        town_a2=town_a2,
+        county_b=county_b,
+        town_b1=town_b1,
+        users=users,
+        clerk_a2=UserFactory(username="t_clerk_a2", role=Role.CLERK, township=town_a2),
+        reviewer_b=UserFactory(username="t_reviewer_b", role=Role.REVIEWER, county=county_b),
+        clerk_b1=UserFactory(username="t_clerk_b1", role=Role.CLERK, township=town_b1),
+    )
+
+
+@pytest.fixture
+def person_a1(world):
+    return PersonFactory(township=world.town_a1, name="乌兰其其格", id_number="150121196001010014")
+
+
+def client_for(client_class, user):
+    c = client_class()
+    if user is not None:
+        c.force_login(user)
+    return c
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+def pytest_configure(config):
+    # Playwright's sync API runs an event loop in the test thread; Django's ORM then refuses
+    # synchronous calls unless told the test thread is safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

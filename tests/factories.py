@@ -1,0 +1,67 @@
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import Role, User
+from areas.models import City, County, Township
+from beneficiaries.idnumber import check_digit
+from beneficiaries.models import Person
+
+
+class CityFactory(DjangoModelFactory):
+    class Meta:
+        model = City
+        django_get_or_create = ("code",)
+
+    code = "150100"
+    name = "呼和浩特市"
+
+
+class CountyFactory(DjangoModelFactory):
+    class Meta:
+        model = County
+
+    city = factory.SubFactory(CityFactory)
+    code = factory.Sequence(lambda n: f"1501{21 + n:02d}")
+    name = factory.Sequence(lambda n: f"测试旗{n}")
+
+
+class TownshipFactory(DjangoModelFactory):
+    class Meta:
+        model = Township
+
+    county = factory.SubFactory(CountyFactory)
+    code = factory.LazyAttributeSequence(lambda o, n: f"{o.county.code}{100 + n:03d}")
+    name = factory.Sequence(lambda n: f"测试镇{n}")
+    window_phone = "0471-8000000"
+
+
+def id_number(seq: int, *, area: str = "150121", birth: str = "19600101") -> str:
+    body = f"{area}{birth}{seq % 1000:03d}"
+    return body + check_digit(body)
+
+
+class PersonFactory(DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    id_number = factory.Sequence(lambda n: id_number(n))
+    name = factory.Sequence(lambda n: f"测试对象{n}")
+    township = factory.SubFactory(TownshipFactory)
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "Correct-horse-9")
+    role = Role.CLERK
+    township = None
+    county = factory.LazyAttribute(lambda o: o.township.county if o.township else None)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        if kwargs.get("role") == Role.ADMIN:
+            kwargs.update(is_staff=True, is_superuser=True, county=None, township=None)
+        return super()._create(model_class, *args, **kwargs)

@@ -1,0 +1,164 @@
+"""Every URL of the URL conf × every role (anonymous included).
+
+The table below says who may use each named URL. A URL added to the URL conf without a row here
+fails ``test_every_url_has_a_row``; a view whose permission check is missing or wrong fails
+``test_url_answers_allowed_roles_and_refuses_the_others``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import ROLES
+
+ALL = frozenset(ROLES)
+STAFF = ALL - {"anonymous"}
+
+
+@dataclass(frozen=True)
+class Row:
+    allowed: frozenset[str]
+    method: str = "get"
+    data: dict = field(default_factory=dict)
+
+
+EXPECTED: dict[str, Row] = {
+    "healthz": Row(ALL),
+    "accounts:login": Row(ALL),
+    # Anonymous users who log out are simply sent to the login page.
+    "accounts:logout": Row(STAFF, method="post"),
+    "accounts:password_change": Row(STAFF),
+    "portal:home": Row(STAFF),
+    "areas:overview": Row(frozenset({"admin"})),
+    "areas:township": Row(STAFF),
+    "areas:county": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "beneficiaries:person_list": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
+    "beneficiaries:person_detail": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
+    "applications:index": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
+    "settlements:index": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "audit:search": Row(frozenset({"approver", "admin"})),
+}
+ADMIN_ONLY = Row(frozenset({"admin"}))
+NOBODY = Row(frozenset())
+# Admin URLs default to ADMIN_ONLY; these differ on purpose.
+EXPECTED.update(
+    {
+        "admin:login": Row(ALL),
+        "admin:logout": Row(ALL, method="post"),
+        # Records referenced by people, cases and the audit trail are deactivated, never deleted.
+        "admin:accounts_user_delete": NOBODY,
+        "admin:areas_city_delete": NOBODY,
+        "admin:areas_county_delete": NOBODY,
+        "admin:areas_township_delete": NOBODY,
+        "admin:beneficiaries_person_delete": NOBODY,
+        # The audit trail is append-only: nobody adds or deletes rows by hand.
+        "admin:audit_auditevent_add": NOBODY,
+        "admin:audit_auditevent_delete": NOBODY,
+        # Sign-in attempts are recorded by django-axes itself, never typed in.
+        "admin:axes_accessattempt_add": NOBODY,
+        "admin:axes_accessfailurelog_add": NOBODY,
+        "admin:axes_accesslog_add": NOBODY,
+        # No autocomplete fields are configured, so the endpoint refuses every query.
+        "admin:autocomplete": NOBODY,
+    }
+)
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern) and p.name:
+            yield f"{namespace}{p.name}", prefix + str(p.pattern)
+
+
+def all_urls() -> list[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    for name, route in _walk(get_resolver().url_patterns):
+        seen.setdefault(name, route)
+    return sorted(seen.items())
+
+
+def expected_for(name: str) -> Row | None:
+    if name in EXPECTED:
+        return EXPECTED[name]
+    return ADMIN_ONLY if name.startswith("admin:") else None
+
+
+def test_every_url_has_a_row():
+    missing = [name for name, _ in all_urls() if expected_for(name) is None]
+    assert missing == [], f"add these URLs to EXPECTED with the roles allowed: {missing}"
+
+
+def _admin_model(name: str):
+    for model in admin.site._registry:
+        if name.startswith(f"admin:{model._meta.app_label}_{model._meta.model_name}_"):
+            return model
+    return None
+
+
+def _reverse(name: str, route: str, world, person) -> str:
+    """The URL of a route, with arguments pointing at records of the clerk's own township/county."""
+    model = _admin_model(name)
+    instance = model._default_manager.order_by("pk").first() if model is not None else None
+    if name.endswith("_simple_history"):  # regex route with two positional groups
+        return reverse(name, args=[instance.pk, instance.history.order_by("pk").first().pk])
+    values: dict = {}
+    for p in re.findall(r"<(?:\w+:)?(\w+)>", route):
+        if p == "pk":
+            values[p] = {
+                "areas:township": world.town_a1.pk,
+                "areas:county": world.county_a.pk,
+                "beneficiaries:person_detail": person.pk,
+            }[name]
+        elif name == "admin:view_on_site":
+            ct = ContentType.objects.get_for_model(world.town_a1)
+            values.update(content_type_id=ct.pk, object_id=world.town_a1.pk)
+        elif p == "object_id":
+            values[p] = instance.pk if instance is not None else 999999
+        elif p == "id":  # the admin's password form for a user
+            values[p] = world.users["clerk"].pk
+        elif p == "app_label":
+            values[p] = "areas"
+        else:
+            raise AssertionError(f"no argument for {name} <{p}>")
+    return reverse(name, kwargs=values)
+
+
+def _refused(response, role: str) -> bool:
+    if role == "anonymous":
+        return response.status_code == 302 and "login" in response["Location"]
+    if response.status_code in (403, 404):
+        return True
+    # The Django admin sends signed-in non-staff users to its own login page.
+    return response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_url_answers_allowed_roles_and_refuses_the_others(role, world, person_a1, client):
+    user = world.users.get(role)
+    if user is not None:
+        client.force_login(user)
+    failures = []
+    for name, route in all_urls():
+        row = expected_for(name)
+        url = _reverse(name, route, world, person_a1)
+        response = getattr(client, row.method)(url, row.data)
+        if user is not None and name.endswith("logout"):
+            client.force_login(user)  # logout ended the session; sign in again for the next URL
+        refused = _refused(response, role)
+        if role in row.allowed:
+            if refused or response.status_code >= 500:
+                failures.append(
+                    f"{name} {url}: {role} should be allowed, got {response.status_code}"
+                )
+        elif not refused:
+            failures.append(f"{name} {url}: {role} should be refused, got {response.status_code}")
+    assert not failures, "\n".join(failures)
