@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from portal.views import healthz
 
@@ -10,6 +12,11 @@ admin.site.index_title = "系统管理"
 urlpatterns = [
     path("", include("portal.urls")),
     path("healthz", healthz, name="healthz"),
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=f"{settings.STATIC_URL}portal/favicon.svg", permanent=True),
+        name="favicon",
+    ),
     path("accounts/", include("accounts.urls")),
     path("areas/", include("areas.urls")),
     path("people/", include("beneficiaries.urls")),

@@ -1,4 +1,3 @@
-import os
 from dataclasses import dataclass
 
 import pytest
@@ -72,9 +71,3 @@ def login(client):
         return client
 
     return _login
-
-
-def pytest_configure(config):
-    # Playwright's sync API runs an event loop in the test thread; Django's ORM then refuses
-    # synchronous calls unless told the test thread is safe.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

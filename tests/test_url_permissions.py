@@ -30,6 +30,7 @@ class Row:
 
 EXPECTED: dict[str, Row] = {
     "healthz": Row(ALL),
+    "favicon": Row(ALL),
     "accounts:login": Row(ALL),
     # Anonymous users who log out are simply sent to the login page.
     "accounts:logout": Row(STAFF, method="post"),

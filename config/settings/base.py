@@ -22,6 +22,7 @@ with (BASE_DIR / "pyproject.toml").open("rb") as fh:
     PORTAL_VERSION = tomllib.load(fh)["project"]["version"]
 
 DEBUG = env.bool("DEBUG", default=False)
+DEMO_DATA_ALLOWED = True  # `seed_demo` (accounts with a known password); production turns it off
 SECRET_KEY = env("SECRET_KEY", default="")  # dev/test give a default; production requires it
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

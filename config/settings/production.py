@@ -8,6 +8,7 @@ from .base import *  # noqa: F403
 from .base import DATABASES, env
 
 DEBUG = False
+DEMO_DATA_ALLOWED = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 DATABASES["default"] = env.db("DATABASE_URL")

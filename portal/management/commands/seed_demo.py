@@ -59,7 +59,7 @@ class Command(BaseCommand):
     help = "载入演示数据（一个市、两个旗县区、各三个乡镇）和演示账号，密码均为 demo12345。"
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if "production" in settings.SETTINGS_MODULE:
+        if not settings.DEMO_DATA_ALLOWED:
             raise CommandError("生产环境不能载入演示账号。")
         with transaction.atomic():
             created = self._seed()

@@ -1,0 +1,32 @@
+import json
+
+import pytest
+
+from config.celery import app as celery_app
+
+
+def test_healthz_reports_database_and_broker_without_signing_in(db, client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    body = json.loads(response.content)
+    assert body["status"] == "ok"
+    assert body["database"] == "ok"
+    assert body["broker"] == "ok"
+    assert body["worker_last_seen"] is None
+
+
+def test_healthz_says_when_the_broker_is_unreachable(db, client):
+    original = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    try:
+        body = client.get("/healthz").json()
+    finally:
+        celery_app.conf.broker_url = original
+    assert body["database"] == "ok"
+    assert body["broker"] == "unreachable"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_healthz_is_read_only(db, client, method):
+    assert getattr(client, method)("/healthz").status_code == 405

@@ -1,0 +1,52 @@
+from django.core.management import call_command
+
+from accounts.models import Role, User
+from areas.models import City, County, Township
+from audit.models import AuditEvent
+
+DEMO = {
+    "clerk_a": (Role.CLERK, "土默特左旗", "察素齐镇"),
+    "clerk_b": (Role.CLERK, "土默特左旗", "毕克齐镇"),
+    "reviewer_a": (Role.REVIEWER, "土默特左旗", None),
+    "approver_a": (Role.APPROVER, "土默特左旗", None),
+    "finance_a": (Role.FINANCE, "土默特左旗", None),
+}
+
+
+def test_seed_demo_creates_areas_and_accounts_idempotently(db):
+    call_command("seed_demo")
+    counts = (
+        City.objects.count(),
+        County.objects.count(),
+        Township.objects.count(),
+        User.objects.count(),
+    )
+    audit_rows = AuditEvent.objects.count()
+    call_command("seed_demo")
+    assert (
+        City.objects.count(),
+        County.objects.count(),
+        Township.objects.count(),
+        User.objects.count(),
+    ) == counts
+    assert AuditEvent.objects.count() == audit_rows
+    assert counts[:3] == (1, 2, 6)
+    for county in County.objects.all():
+        assert county.townships.count() == 3
+
+
+def test_demo_accounts_have_their_roles_areas_and_password(db):
+    call_command("seed_demo")
+    for username, (role, county, township) in DEMO.items():
+        user = User.objects.get(username=username)
+        assert user.check_password("demo12345"), username
+        assert user.role == role
+        assert user.county.name == county
+        assert (user.township.name if user.township else None) == township
+    assert (
+        User.objects.get(username="clerk_a").township
+        != User.objects.get(username="clerk_b").township
+    )
+    admin = User.objects.get(username="admin")
+    assert admin.check_password("demo12345")
+    assert admin.is_superuser and admin.is_staff and admin.role == Role.ADMIN

@@ -1,0 +1,57 @@
+"""Production settings: `check --deploy` is clean, and missing secrets stop start-up."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "SECRET_KEY": "k3#v9!qz$2m@x7&w8^p5*r1(t6)y4_u0+i-o=a[s]d{f}g|h;j:l,z.x/c?v<b>n",
+    "ALLOWED_HOSTS": "portal.example.gov.cn",
+    "DATABASE_URL": "postgres://medassist:secret@127.0.0.1:5432/medassist",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def _manage(*args, env):
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_on_production_settings_is_clean():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_secret_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_database_url():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DATABASE_URL"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_seed_demo_refuses_to_run_in_production():
+    result = _manage("seed_demo", env=PRODUCTION_ENV)
+    assert result.returncode != 0
