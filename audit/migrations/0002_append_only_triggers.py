@@ -31,7 +31,7 @@ END;
 def forwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_FUNCTION.replace("%%", "%"))
+        schema_editor.execute(PG_FUNCTION)
         schema_editor.execute(PG_TRIGGER)
     elif vendor == "sqlite":
         schema_editor.execute(SQLITE_TRIGGER)
