@@ -27,7 +27,7 @@ class Person(models.Model):
         verbose_name = "救助对象"
         verbose_name_plural = "救助对象"
         ordering = ["township_id", "name", "id"]
-        indexes = [models.Index(fields=["township", "name"], name="person_township_name_idx")]
+        indexes = [models.Index(fields=["township", "name", "id"], name="person_township_name_idx")]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.masked_id_number}）"

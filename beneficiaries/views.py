@@ -1,5 +1,6 @@
+import re
+
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -8,6 +9,8 @@ from audit.services import record_view
 
 from .selectors import people_for
 
+ID_NUMBER = re.compile(r"\d{17}[\dXx]")
+
 
 @capability_required(Capability.VIEW_PEOPLE)
 def person_list(request: HttpRequest) -> HttpResponse:
@@ -15,7 +18,12 @@ def person_list(request: HttpRequest) -> HttpResponse:
     qs = people_for(request.user)
     q = request.GET.get("q", "").strip()
     if q:
-        qs = qs.filter(Q(name__contains=q) | Q(id_number=q.upper()))
+        # A full ID number is looked up exactly (unique index); anything else is part of a name.
+        qs = (
+            qs.filter(id_number=q.upper())
+            if ID_NUMBER.fullmatch(q)
+            else qs.filter(name__contains=q)
+        )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "beneficiaries/person_list.html", {"page": page, "q": q})
 

@@ -5,7 +5,7 @@ is missing (django-environ raises ImproperlyConfigured).
 """
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import DATABASES, MIDDLEWARE, env
 
 DEBUG = False
 DEMO_DATA_ALLOWED = False
@@ -25,6 +25,8 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
+# WhiteNoise serves the collected, hashed and compressed static files from gunicorn itself.
+MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

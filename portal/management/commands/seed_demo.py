@@ -51,7 +51,7 @@ ACCOUNTS = [
     ("finance_a", Role.FINANCE, "刘芳", 0, None),
     ("clerk_c", Role.CLERK, "高娜", 1, "150122100"),
     ("reviewer_c", Role.REVIEWER, "孙涛", 1, None),
-    ("admin", Role.ADMIN, "系统管理员", None, None),
+    ("admin", Role.ADMIN, "周伟", None, None),
 ]
 
 
