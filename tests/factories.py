@@ -55,7 +55,7 @@ class UserFactory(DjangoModelFactory):
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "Correct-horse-9")
+    password = factory.django.Password("Correct-horse-9")
     role = Role.CLERK
     township = None
     county = factory.LazyAttribute(lambda o: o.township.county if o.township else None)

@@ -17,9 +17,9 @@ def test_healthz_reports_database_and_broker_without_signing_in(db, client):
 
 
 def test_healthz_says_when_the_broker_is_unreachable(db, client, monkeypatch):
+    original = celery_app.conf.broker_url
     # Celery reads CELERY_BROKER_URL from the environment before its own setting.
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
-    original = celery_app.conf.broker_url
     celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
     try:
         body = client.get("/healthz").json()
