@@ -1,4 +1,5 @@
 import re
+from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -25,7 +26,10 @@ def person_list(request: HttpRequest) -> HttpResponse:
             else qs.filter(name__contains=q)
         )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "beneficiaries/person_list.html", {"page": page, "q": q})
+    params = urlencode({"q": q}) if q else ""
+    return render(
+        request, "beneficiaries/person_list.html", {"page": page, "q": q, "params": params}
+    )
 
 
 @capability_required(Capability.VIEW_PEOPLE)

@@ -146,3 +146,15 @@ def test_audit_search_filters_by_action_and_account(world, client):
     assert "查看甲" in body and "修改电话" not in body
     body = client.get(reverse("audit:search"), {"actor_username": "t_clerk"}).content.decode()
     assert "修改电话" in body and "查看甲" not in body
+
+
+def test_people_list_pages_keep_the_search(world, client):
+    from tests.factories import PersonFactory
+
+    PersonFactory.create_batch(55, township=world.town_a1, name="张三")
+    PersonFactory(township=world.town_a1, name="李四")
+    client.force_login(world.users["clerk"])
+    body = client.get(reverse("beneficiaries:person_list"), {"q": "张", "page": 2}).content.decode()
+    assert "第 2 / 2 页" in body
+    assert 'href="?q=%E5%BC%A0&page=1"' in body
+    assert body.count("张三") == 5 and "李四" not in body
