@@ -65,10 +65,6 @@ def has_capability(user: User | AnonymousUser, capability: Capability) -> bool:
     return role is not None and role in GRANTS[capability]
 
 
-def is_citywide(user: User | AnonymousUser) -> bool:
-    return role_of(user) == Role.ADMIN
-
-
 def scope_by_area(
     user: User | AnonymousUser,
     queryset: QuerySet[Any],
@@ -143,11 +139,3 @@ class CapabilityRequiredMixin(AccessMixin):
         if not has_capability(request.user, self.capability):
             return _refuse(request)
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-
-
-def ensure_area(
-    user: User | AnonymousUser, *, township: Township | None = None, county: County | None = None
-) -> None:
-    """Raise PermissionDenied unless the user may see that area's records."""
-    if not can_access_area(user, township=township, county=county):
-        raise PermissionDenied("该记录不属于您的辖区。")

@@ -55,19 +55,3 @@ def world(db):
 @pytest.fixture
 def person_a1(world):
     return PersonFactory(township=world.town_a1, name="乌兰其其格", id_number="150121196001010014")
-
-
-def client_for(client_class, user):
-    c = client_class()
-    if user is not None:
-        c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def login(client):
-    def _login(user):
-        client.force_login(user)
-        return client
-
-    return _login

@@ -87,3 +87,30 @@ def test_navigation_shows_each_role_its_own_work(world, client):
     client.force_login(world.users["finance"])
     body = client.get(reverse("areas:county", args=[world.county_a.pk])).content.decode()
     assert "结算与发放" in body and "救助对象" not in body and "审核队列" not in body
+
+
+def test_capability_mixin_for_class_based_views(world, rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.exceptions import PermissionDenied
+    from django.http import HttpResponse
+    from django.views import View
+
+    from accounts.access import Capability, CapabilityRequiredMixin
+
+    class AuditOnly(CapabilityRequiredMixin, View):
+        capability = Capability.VIEW_AUDIT
+
+        def get(self, request):
+            return HttpResponse("ok")
+
+    request = rf.get("/x/")
+    request.user = world.users["approver"]
+    assert AuditOnly.as_view()(request).status_code == 200
+    request.user = world.users["clerk"]
+    with pytest.raises(PermissionDenied):
+        AuditOnly.as_view()(request)
+    request.user = AnonymousUser()
+    response = AuditOnly.as_view()(request)
+    assert response.status_code == 302 and response["Location"].startswith(
+        "/accounts/login/?next=/x/"
+    )
