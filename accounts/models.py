@@ -49,7 +49,7 @@ class User(AbstractUser):
             ),
             models.CheckConstraint(
                 name="county_role_has_county",
-                condition=~Q(role__in=list(COUNTY_ROLES))
+                condition=~Q(role__in=sorted(COUNTY_ROLES))
                 | Q(county__isnull=False, township__isnull=True),
             ),
         ]
