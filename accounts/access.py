@@ -39,6 +39,7 @@ class Capability(StrEnum):
     APPLICATIONS = "applications"  # the application desk / review queue (scoped)
     SETTLEMENTS = "settlements"  # decisions, settlements and payments (scoped)
     VIEW_AUDIT = "view_audit"  # search the audit trail (scoped)
+    IMPORT_IDENTITIES = "import_identities"  # department identity files and push keys (city-wide)
 
 
 GRANTS: dict[Capability, frozenset[Role]] = {
@@ -49,6 +50,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.APPLICATIONS: frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.ADMIN}),
     Capability.SETTLEMENTS: frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN}),
     Capability.VIEW_AUDIT: frozenset({Role.APPROVER, Role.ADMIN}),
+    Capability.IMPORT_IDENTITIES: frozenset({Role.ADMIN}),
 }
 
 

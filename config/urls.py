@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from beneficiaries.views import identity_push
 from portal.views import healthz
 
 admin.site.site_header = "医疗救助经办门户 · 系统管理"
@@ -23,5 +24,6 @@ urlpatterns = [
     path("applications/", include("applications.urls")),
     path("settlements/", include("settlements.urls")),
     path("audit/", include("audit.urls")),
+    path("api/v1/identities", identity_push, name="api_identity_push"),
     path("admin/", admin.site.urls),
 ]

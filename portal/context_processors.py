@@ -28,6 +28,8 @@ def _nav(request: HttpRequest) -> list[tuple[str, str]]:
         )
     if has_capability(user, Capability.VIEW_PEOPLE):
         items.append(("救助对象", reverse("beneficiaries:person_list")))
+    if has_capability(user, Capability.IMPORT_IDENTITIES):
+        items.append(("身份数据导入", reverse("beneficiaries:import_list")))
     if has_capability(user, Capability.SETTLEMENTS):
         items.append(("结算与发放", reverse("settlements:index")))
     if has_capability(user, Capability.VIEW_AUDIT):

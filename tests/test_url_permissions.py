@@ -15,6 +15,7 @@ from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from beneficiaries.models import Household, IdentityImport
 from tests.conftest import ROLES
 
 ALL = frozenset(ROLES)
@@ -44,6 +45,13 @@ EXPECTED: dict[str, Row] = {
     "applications:index": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
     "settlements:index": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "audit:search": Row(frozenset({"approver", "admin"})),
+    "beneficiaries:import_list": Row(frozenset({"admin"})),
+    "beneficiaries:import_detail": Row(frozenset({"admin"})),
+    "beneficiaries:import_progress": Row(frozenset({"admin"})),
+    "beneficiaries:import_apply": Row(frozenset({"admin"}), method="post"),
+    "beneficiaries:import_sample": Row(frozenset({"admin"})),
+    # Department systems push with a token, never with a session: every role is refused (401).
+    "api_identity_push": Row(frozenset(), method="post"),
 }
 ADMIN_ONLY = Row(frozenset({"admin"}))
 NOBODY = Row(frozenset())
@@ -61,6 +69,12 @@ EXPECTED.update(
         # The audit trail is append-only: nobody adds or deletes rows by hand.
         "admin:audit_auditevent_add": NOBODY,
         "admin:audit_auditevent_delete": NOBODY,
+        # Imports are made on the import page and kept with their results; push keys come from
+        # `manage.py create_department_token` (shown once) and are switched off, never deleted.
+        "admin:beneficiaries_identityimport_add": NOBODY,
+        "admin:beneficiaries_identityimport_delete": NOBODY,
+        "admin:beneficiaries_departmenttoken_add": NOBODY,
+        "admin:beneficiaries_departmenttoken_delete": NOBODY,
         # Sign-in attempts are recorded by django-axes itself, never typed in.
         "admin:axes_accessattempt_add": NOBODY,
         "admin:axes_accessfailurelog_add": NOBODY,
@@ -105,7 +119,7 @@ def _admin_model(name: str):
     return None
 
 
-def _reverse(name: str, route: str, world, person) -> str:
+def _reverse(name: str, route: str, world, person, batch) -> str:
     """The URL of a route, with arguments pointing at records of the clerk's own township/county."""
     model = _admin_model(name)
     instance = model._default_manager.order_by("pk").first() if model is not None else None
@@ -118,7 +132,12 @@ def _reverse(name: str, route: str, world, person) -> str:
                 "areas:township": world.town_a1.pk,
                 "areas:county": world.county_a.pk,
                 "beneficiaries:person_detail": person.pk,
+                "beneficiaries:import_detail": batch.pk,
+                "beneficiaries:import_progress": batch.pk,
+                "beneficiaries:import_apply": batch.pk,
             }[name]
+        elif p == "fmt":
+            values[p] = "csv"
         elif name == "admin:view_on_site":
             ct = ContentType.objects.get_for_model(world.town_a1)
             values.update(content_type_id=ct.pk, object_id=world.town_a1.pk)
@@ -135,8 +154,10 @@ def _reverse(name: str, route: str, world, person) -> str:
 
 def _refused(response, role: str) -> bool:
     if role == "anonymous":
+        if response.status_code == 401:  # token-only endpoints
+            return True
         return response.status_code == 302 and "login" in response["Location"]
-    if response.status_code in (403, 404):
+    if response.status_code in (401, 403, 404):
         return True
     # The Django admin sends signed-in non-staff users to its own login page.
     return response.status_code == 302 and "/admin/login/" in response["Location"]
@@ -144,13 +165,17 @@ def _refused(response, role: str) -> bool:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_url_answers_allowed_roles_and_refuses_the_others(role, world, person_a1, client):
+    batch = IdentityImport.objects.create(
+        department="民政", original_name="a.csv", status="applied"
+    )
+    Household.objects.create(township=world.town_a1)  # so that every admin history URL has a record
     user = world.users.get(role)
     if user is not None:
         client.force_login(user)
     failures = []
     for name, route in all_urls():
         row = expected_for(name)
-        url = _reverse(name, route, world, person_a1)
+        url = _reverse(name, route, world, person_a1, batch)
         response = getattr(client, row.method)(url, row.data)
         if user is not None and name.endswith("logout"):
             client.force_login(user)  # logout ended the session; sign in again for the next URL
