@@ -15,7 +15,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that real Celery worker/beat processes can share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="medassist-media-"))
+# Per test run unless given (Celery processes started by a test get the test process's folders).
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default="") or tempfile.mkdtemp(prefix="medassist-media-"))
 CELERY_FILESYSTEM_DIR = Path(
     env("CELERY_FILESYSTEM_DIR", default=tempfile.mkdtemp(prefix="celery-"))
 )
