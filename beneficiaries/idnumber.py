@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from stdnum import numdb
@@ -54,26 +55,38 @@ def check_digit(first17: str) -> str:
     return ric.calc_check_digit(first17 + "?")
 
 
-def _county_warning(number: str, birth: date) -> tuple[str, str | None]:
-    """(place name, warning or None) from python-stdnum's dated county-code list."""
-    code = number[:6]
+@lru_cache(maxsize=8192)
+def _county_spans(code: str) -> tuple[str, tuple[tuple[str, int | None, int | None], ...]] | None:
+    """(province, ((county, first year, last year), ...)) for a 6-digit code, from python-stdnum."""
     info: dict[str, str] = {}
     for _part, props in numdb.get("cn/loc").info(code):
         info.update(props)
-    if not info or "county" not in info:
-        return "", f"区划代码 {code} 不在行政区划代码表中，请核对（号码已接受）。"
-    counties = []
+    if "county" not in info:
+        return None
+    spans: list[tuple[str, int | None, int | None]] = []
     for county in info["county"].split(","):
         if not county.startswith("["):
-            return f"{info.get('province', '')}{county}", None
+            spans.append((county, None, None))
+            continue
         span, name = county[1:].split("]")
         start, end = span.split("-")
-        counties.append(name)
-        if (not start or birth.year >= int(start)) and (not end or birth.year <= int(end)):
-            return f"{info.get('province', '')}{name}", None
-    names = "、".join(dict.fromkeys(counties))
+        spans.append((name, int(start) if start else None, int(end) if end else None))
+    return info.get("province", ""), tuple(spans)
+
+
+def _county_warning(number: str, birth: date) -> tuple[str, str | None]:
+    """(place name, warning or None) from python-stdnum's dated county-code list."""
+    code = number[:6]
+    found = _county_spans(code)
+    if found is None:
+        return "", f"区划代码 {code} 不在行政区划代码表中，请核对（号码已接受）。"
+    province, spans = found
+    for name, start, end in spans:
+        if (start is None or birth.year >= start) and (end is None or birth.year <= end):
+            return f"{province}{name}", None
+    names = "、".join(dict.fromkeys(name for name, _s, _e in spans))
     return (
-        f"{info.get('province', '')}{counties[-1]}",
+        f"{province}{spans[-1][0]}",
         f"区划代码 {code}（{names}）在出生年份 {birth.year} 年尚未设立或已撤销；"
         "旧号码保留签发地代码，已接受，请留意核对。",
     )
