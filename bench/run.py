@@ -43,6 +43,8 @@ from beneficiaries.models import Person  # noqa: E402
 
 PEOPLE = int(os.environ.get("BENCH_PEOPLE", "200000"))
 BIRTH0 = date(1940, 1, 1)
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏"
+GIVEN = "秀英桂兰玉建国军海燕志强丽娟金花福来其格乌春梅淑珍文华永红庆宝山敖日勒"
 REPEAT = int(os.environ.get("BENCH_REPEAT", "200"))
 
 
@@ -59,7 +61,21 @@ def seed() -> None:
         town = towns[n % len(towns)]
         born = BIRTH0 + timedelta(days=n // 1000)  # (birth date, sequence) is unique per n
         body = f"{town.county.code}{born:%Y%m%d}{n % 1000:03d}"
-        batch.append(Person(id_number=body + check_digit(body), name=f"对象{n}", township=town))
+        name = (
+            SURNAMES[n % len(SURNAMES)]
+            + GIVEN[(n // 7) % len(GIVEN)]
+            + GIVEN[(n // 13) % len(GIVEN)]
+        )
+        batch.append(
+            Person(
+                id_number=body + check_digit(body),
+                name=name,
+                township=town,
+                phone=f"139{n:08d}",
+                sex="M" if n % 2 else "F",
+                birth_date=born,
+            )
+        )
         if len(batch) == 5000:
             Person.objects.bulk_create(batch, ignore_conflicts=True)
             batch.clear()

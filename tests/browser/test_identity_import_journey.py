@@ -47,3 +47,13 @@ def test_admin_imports_the_sample_file(live_server, page, tmp_path):
     assert "440304" in page.get_by_test_id("import-rows").inner_text()
     screenshot(page, "import-result")
     assert page.console_errors == []
+    # The imported people are in the registry: search by name and open a person's page.
+    page.get_by_role("link", name="救助对象").click()
+    page.get_by_placeholder("完整身份证号、手机号或姓名").fill("乌兰")
+    page.get_by_role("button", name="查询").click()
+    page.get_by_role("link", name="乌兰其其格").click()
+    assert page.get_by_test_id("id-number").inner_text() == "150121195803120026"
+    assert page.get_by_test_id("current-identity").inner_text() == "今日适用：低保对象"
+    assert "土民低保[2023]0012" in page.get_by_test_id("identities").inner_text()
+    screenshot(page, "person-page")
+    assert page.console_errors == []
