@@ -23,7 +23,8 @@ def _area_of(target: models.Model | None) -> tuple[Township | None, County | Non
         return target, target.county
     if isinstance(target, County):
         return None, target
-    township = getattr(target, "township", None)
+    person = getattr(target, "person", None)  # records that belong to a person
+    township = getattr(person if person is not None else target, "township", None)
     if isinstance(township, Township):
         return township, township.county
     county = getattr(target, "county", None)

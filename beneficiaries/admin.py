@@ -1,9 +1,11 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
-from audit.services import record_view
+from audit.models import AuditEvent
+from audit.services import record, record_view, save_audited
 
 from . import services
 from .models import DepartmentToken, HardshipIdentity, Household, IdentityImport, ImportRow, Person
@@ -44,12 +46,20 @@ class PersonAdmin(SimpleHistoryAdmin):
         services.person_save(person=obj, actor=request.user)
 
     def save_formset(self, request: Any, form: Any, formset: Any, change: bool) -> None:
-        for ident in formset.save(commit=False):
-            if not ident.pk:
-                ident.source, ident.source_user = "user", request.user
-            ident.save()
-        for gone in formset.deleted_objects:
-            gone.delete()
+        """Identities typed in by staff: marked as theirs, and each change audited."""
+        with transaction.atomic():
+            for ident in formset.save(commit=False):
+                if not ident.pk:
+                    ident.source, ident.source_user = "user", request.user
+                save_audited(instance=ident, actor=request.user)
+            for gone in formset.deleted_objects:
+                record(
+                    actor=request.user,
+                    action=AuditEvent.Action.DELETE,
+                    target=gone,
+                    summary="删除困难身份",
+                )
+                gone.delete()
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False

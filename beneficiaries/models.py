@@ -209,6 +209,7 @@ class HardshipIdentity(models.Model):
             ),
             models.CheckConstraint(
                 name="identity_ends_after_start",
+                violation_error_message="终止日期不能早于认定日期。",
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("certified_on")),
             ),
         ]

@@ -92,3 +92,71 @@ def test_person_without_valid_identity_today(world, client):
         "今日无有效困难身份"
         in client.get(reverse("beneficiaries:person_detail", args=[person.pk])).content.decode()
     )
+
+
+def test_identity_added_in_the_admin_is_the_users_and_audited(world, client):
+    person = PersonFactory(township=world.town_a1)
+    admin_user = world.users["admin"]
+    client.force_login(admin_user)
+    url = reverse("admin:beneficiaries_person_change", args=[person.pk])
+    data = {
+        "id_number": person.id_number,
+        "name": person.name,
+        "phone": "",
+        "address": "",
+        "township": world.town_a1.pk,
+        "hukou_place": "",
+        "hukou_local": "on",
+        "household": "",
+        "relationship": "",
+        "bank_name": "",
+        "bank_account_holder": "",
+        "bank_account_number": "",
+        "identities-TOTAL_FORMS": "1",
+        "identities-INITIAL_FORMS": "0",
+        "identities-MIN_NUM_FORMS": "0",
+        "identities-MAX_NUM_FORMS": "1000",
+        "identities-0-category": "dibao",
+        "identities-0-department": "民政",
+        "identities-0-certificate_number": "Z9",
+        "identities-0-certified_on": "2024-01-01",
+        "identities-0-ended_on": "",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    ident = person.identities.get()
+    assert (ident.category, ident.source, ident.source_user) == ("dibao", "user", admin_user)
+    row = AuditEvent.objects.get(action="create", target_type="beneficiaries.hardshipidentity")
+    assert row.township == world.town_a1 and row.changes["category"] == [None, "dibao"]
+
+
+def test_identity_ending_before_it_starts_is_refused_in_the_admin(world, client):
+    person = PersonFactory(township=world.town_a1)
+    client.force_login(world.users["admin"])
+    data = {
+        "id_number": person.id_number,
+        "name": person.name,
+        "phone": "",
+        "address": "",
+        "township": world.town_a1.pk,
+        "hukou_place": "",
+        "hukou_local": "on",
+        "household": "",
+        "relationship": "",
+        "bank_name": "",
+        "bank_account_holder": "",
+        "bank_account_number": "",
+        "identities-TOTAL_FORMS": "1",
+        "identities-INITIAL_FORMS": "0",
+        "identities-MIN_NUM_FORMS": "0",
+        "identities-MAX_NUM_FORMS": "1000",
+        "identities-0-category": "dibao",
+        "identities-0-department": "民政",
+        "identities-0-certificate_number": "",
+        "identities-0-certified_on": "2024-01-01",
+        "identities-0-ended_on": "2023-12-31",
+    }
+    response = client.post(reverse("admin:beneficiaries_person_change", args=[person.pk]), data)
+    assert response.status_code == 200
+    assert "终止日期不能早于认定日期。" in response.content.decode()
+    assert person.identities.count() == 0
