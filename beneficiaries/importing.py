@@ -569,38 +569,24 @@ def process(
 
 
 def row_results(batch: IdentityImport, outcomes: Iterable[Outcome]) -> list[ImportRow]:
-    """The rows worth keeping for an outcome list: errors, warnings and changes."""
+    """The rows worth keeping for an outcome list: errors, warnings and changes made."""
     rows = []
     for o in outcomes:
         masked = mask(o.id_number) if o.id_number else ""
-        for e in o.errors:
-            rows.append(
+        changes = o.changes if o.status == "updated" else []
+        for kind, messages in (
+            (ImportRow.Kind.ERROR, o.errors),
+            (ImportRow.Kind.WARNING, o.warnings),
+            (ImportRow.Kind.CHANGED, changes),
+        ):
+            rows.extend(
                 ImportRow(
                     batch=batch,
                     row_number=o.row_number,
-                    kind=ImportRow.Kind.ERROR,
+                    kind=kind,
                     id_number=masked,
-                    message=e[:500],
+                    message=m[:500],
                 )
-            )
-        for w in o.warnings:
-            rows.append(
-                ImportRow(
-                    batch=batch,
-                    row_number=o.row_number,
-                    kind=ImportRow.Kind.WARNING,
-                    id_number=masked,
-                    message=w[:500],
-                )
-            )
-        for c in o.changes if o.status == "updated" else ():
-            rows.append(
-                ImportRow(
-                    batch=batch,
-                    row_number=o.row_number,
-                    kind=ImportRow.Kind.CHANGED,
-                    id_number=masked,
-                    message=c[:500],
-                )
+                for m in messages
             )
     return rows

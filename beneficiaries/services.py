@@ -135,6 +135,21 @@ def _tally(
     ImportRow.objects.bulk_create(pending)
 
 
+def _process_file(batch: IdentityImport, *, dry_run: bool) -> None:
+    """Stream the batch's file through validation (and, unless dry_run, the writes); tally it."""
+    with batch.file.open("rb") as fh:
+        outcomes = importing.process(
+            importing.read_rows(fh, batch.original_name),
+            batch=batch,
+            department=batch.department,
+            source=IdentitySource.IMPORT,
+            today=timezone.localdate(),
+            dry_run=dry_run,
+            on_batch=_progress(batch.pk),
+        )
+        _tally(batch, outcomes, keep_changes=not dry_run)
+
+
 def _reset_counts(batch: IdentityImport) -> None:
     for name in ("processed_rows", "bad_rows", "warning_rows", "people_created", "people_updated",
                  "identities_created", "identities_updated", "identities_unchanged"):  # fmt: skip
@@ -157,17 +172,7 @@ def identity_import_preview(*, batch: IdentityImport) -> IdentityImport:
         IdentityImport.objects.filter(pk=batch.pk).update(
             total_rows=batch.total_rows, processed_rows=0
         )
-        with batch.file.open("rb") as fh:
-            outcomes = importing.process(
-                importing.read_rows(fh, batch.original_name),
-                batch=batch,
-                department=batch.department,
-                source=IdentitySource.IMPORT,
-                today=timezone.localdate(),
-                dry_run=True,
-                on_batch=_progress(batch.pk),
-            )
-            _tally(batch, outcomes, keep_changes=False)
+        _process_file(batch, dry_run=True)
     except importing.ImportFileError as exc:
         batch.status = IdentityImport.Status.FAILED
         batch.message = str(exc)
@@ -210,17 +215,7 @@ def identity_import_run(*, batch: IdentityImport) -> IdentityImport:
         return batch
     _reset_counts(batch)
     try:
-        with batch.file.open("rb") as fh:
-            outcomes = importing.process(
-                importing.read_rows(fh, batch.original_name),
-                batch=batch,
-                department=batch.department,
-                source=IdentitySource.IMPORT,
-                today=timezone.localdate(),
-                dry_run=False,
-                on_batch=_progress(batch.pk),
-            )
-            _tally(batch, outcomes, keep_changes=True)
+        _process_file(batch, dry_run=False)
     except importing.ImportFileError as exc:
         batch.status = IdentityImport.Status.FAILED
         batch.message = str(exc)

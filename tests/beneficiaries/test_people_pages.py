@@ -94,17 +94,14 @@ def test_person_without_valid_identity_today(world, client):
     )
 
 
-def test_identity_added_in_the_admin_is_the_users_and_audited(world, client):
-    person = PersonFactory(township=world.town_a1)
-    admin_user = world.users["admin"]
-    client.force_login(admin_user)
-    url = reverse("admin:beneficiaries_person_change", args=[person.pk])
+def admin_person_form(person, township, **identity):
+    """The admin's person form with one new identity row (the inline formset's fields)."""
     data = {
         "id_number": person.id_number,
         "name": person.name,
         "phone": "",
         "address": "",
-        "township": world.town_a1.pk,
+        "township": township.pk,
         "hukou_place": "",
         "hukou_local": "on",
         "household": "",
@@ -116,13 +113,25 @@ def test_identity_added_in_the_admin_is_the_users_and_audited(world, client):
         "identities-INITIAL_FORMS": "0",
         "identities-MIN_NUM_FORMS": "0",
         "identities-MAX_NUM_FORMS": "1000",
-        "identities-0-category": "dibao",
-        "identities-0-department": "民政",
-        "identities-0-certificate_number": "Z9",
-        "identities-0-certified_on": "2024-01-01",
-        "identities-0-ended_on": "",
     }
-    response = client.post(url, data)
+    data.update({f"identities-0-{k}": v for k, v in identity.items()})
+    return data
+
+
+def test_identity_added_in_the_admin_is_the_users_and_audited(world, client):
+    person = PersonFactory(township=world.town_a1)
+    admin_user = world.users["admin"]
+    client.force_login(admin_user)
+    data = admin_person_form(
+        person,
+        world.town_a1,
+        category="dibao",
+        department="民政",
+        certificate_number="Z9",
+        certified_on="2024-01-01",
+        ended_on="",
+    )
+    response = client.post(reverse("admin:beneficiaries_person_change", args=[person.pk]), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     ident = person.identities.get()
     assert (ident.category, ident.source, ident.source_user) == ("dibao", "user", admin_user)
@@ -133,29 +142,15 @@ def test_identity_added_in_the_admin_is_the_users_and_audited(world, client):
 def test_identity_ending_before_it_starts_is_refused_in_the_admin(world, client):
     person = PersonFactory(township=world.town_a1)
     client.force_login(world.users["admin"])
-    data = {
-        "id_number": person.id_number,
-        "name": person.name,
-        "phone": "",
-        "address": "",
-        "township": world.town_a1.pk,
-        "hukou_place": "",
-        "hukou_local": "on",
-        "household": "",
-        "relationship": "",
-        "bank_name": "",
-        "bank_account_holder": "",
-        "bank_account_number": "",
-        "identities-TOTAL_FORMS": "1",
-        "identities-INITIAL_FORMS": "0",
-        "identities-MIN_NUM_FORMS": "0",
-        "identities-MAX_NUM_FORMS": "1000",
-        "identities-0-category": "dibao",
-        "identities-0-department": "民政",
-        "identities-0-certificate_number": "",
-        "identities-0-certified_on": "2024-01-01",
-        "identities-0-ended_on": "2023-12-31",
-    }
+    data = admin_person_form(
+        person,
+        world.town_a1,
+        category="dibao",
+        department="民政",
+        certificate_number="",
+        certified_on="2024-01-01",
+        ended_on="2023-12-31",
+    )
     response = client.post(reverse("admin:beneficiaries_person_change", args=[person.pk]), data)
     assert response.status_code == 200
     assert "终止日期不能早于认定日期。" in response.content.decode()
