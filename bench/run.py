@@ -119,6 +119,12 @@ def main() -> None:
         "clerk people search by full ID number",
         lambda: ok(c.get(f"/people/?q={someone.id_number}")),
     )
+    timed("clerk people search by phone", lambda: ok(c.get(f"/people/?q={someone.phone}")))
+    timed(
+        "clerk people search by name (first 2 chars)",
+        lambda: ok(c.get(f"/people/?q={someone.name[:2]}")),
+    )
+    timed("reviewer search by full name (county)", lambda: ok(r.get(f"/people/?q={someone.name}")))
     timed("reviewer person detail (+1 access-log row)", lambda: ok(r.get(f"/people/{someone.pk}/")))
     timed("/healthz", lambda: ok(Client().get("/healthz")))
 
