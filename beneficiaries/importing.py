@@ -570,7 +570,7 @@ def process(
 
 def row_results(batch: IdentityImport, outcomes: Iterable[Outcome]) -> list[ImportRow]:
     """The rows worth keeping for an outcome list: errors, warnings and changes made."""
-    rows = []
+    rows: list[ImportRow] = []
     for o in outcomes:
         masked = mask(o.id_number) if o.id_number else ""
         changes = o.changes if o.status == "updated" else []
