@@ -126,7 +126,6 @@ def capability_required(
                 return _refuse(request)
             return view(request, *args, **kwargs)
 
-        wrapped.capability = capability  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

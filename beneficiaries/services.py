@@ -25,6 +25,10 @@ XLSX_MAGIC = b"PK\x03\x04"
 
 @transaction.atomic
 def person_save(*, person: Person, actor: Any) -> Person:
+    """Validate and save; Person.clean derives birth date and sex from the ID number.
+
+    The ID is normalised here first: the field's length check runs before clean(), so " …x " with
+    spaces would otherwise be refused."""
     person.id_number = normalise(person.id_number)
     save_audited(instance=person, actor=actor)
     return person

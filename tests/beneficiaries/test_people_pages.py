@@ -155,3 +155,18 @@ def test_identity_ending_before_it_starts_is_refused_in_the_admin(world, client)
     assert response.status_code == 200
     assert "终止日期不能早于认定日期。" in response.content.decode()
     assert person.identities.count() == 0
+
+
+def test_person_saved_through_the_service_has_its_id_normalised_and_derived(world):
+    from beneficiaries.services import person_save
+
+    person = person_save(
+        person=Person(id_number=" 11010519491231002x ", name="测试", township=world.town_a1),
+        actor=world.users["admin"],
+    )
+    person.refresh_from_db()
+    assert (person.id_number, person.sex, person.birth_date) == (
+        "11010519491231002X",
+        "F",
+        date(1949, 12, 31),
+    )
