@@ -8,6 +8,12 @@ from simple_history.models import HistoricalRecords
 class City(models.Model):
     code = models.CharField("区划代码", max_length=12, unique=True)
     name = models.CharField("名称", max_length=50)
+    policy_code = models.CharField(
+        "结算政策",
+        max_length=40,
+        default="hohhot-2023",
+        help_text="本市医疗救助结算所用的政策（settlements/policies/ 中的代码）",
+    )
 
     class Meta:
         verbose_name = "盟市"

@@ -30,6 +30,7 @@ class AuditEvent(models.Model):
         LOGIN_FAILED = "login_failed", "登录失败"
         LOCKOUT = "lockout", "账号锁定"
         EXPORT = "export", "导出"
+        SETTLE = "settle", "结算入账"
 
     at = models.DateTimeField("时间", default=timezone.now, db_index=True)
     actor = models.ForeignKey(

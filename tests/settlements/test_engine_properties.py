@@ -1,0 +1,120 @@
+"""Invariants of the engine over generated cases (hypothesis): nothing negative, the parts add up
+to the total, assistance within the year's cap of the identity used, tilted within its cap, and a
+``tekun`` person bears no in-scope self-pay while under the cap."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from beneficiaries.categories import CATEGORIES, IdentityPeriod
+from settlements.engine import Expense, settle
+from settlements.policies import shipped
+
+HOHHOT = shipped("hohhot-2023").with_overrides({"city_income": "50000.00"})
+HOHHOT_FUND = HOHHOT.with_overrides({"fund.enabled": True})
+CAPS = {c: HOHHOT.at(date(2023, 6, 1))[f"assistance.cap.{c}"] for c in CATEGORIES}
+FEN = Decimal("0.01")
+
+days = st.dates(min_value=date(2023, 1, 1), max_value=date(2024, 12, 31))
+cents = st.integers(min_value=0, max_value=40_000_000)  # up to 400,000.00 yuan
+
+
+@st.composite
+def expenses(draw, n: int) -> Expense:
+    total = draw(cents)
+    scope = draw(st.integers(min_value=0, max_value=total))
+    basic = draw(st.integers(min_value=0, max_value=scope))
+    critical = draw(st.integers(min_value=0, max_value=scope - basic))
+    return Expense(
+        id=f"e{n}",
+        day=draw(days),
+        kind=draw(st.sampled_from(["inpatient", "outpatient", "chronic_outpatient"])),
+        total=Decimal(total) * FEN,
+        policy_scope=Decimal(scope) * FEN,
+        basic_paid=Decimal(basic) * FEN,
+        critical_paid=Decimal(critical) * FEN,
+        in_region=draw(st.booleans()),
+        referred=draw(st.booleans()),
+    )
+
+
+@st.composite
+def identities(draw) -> list[IdentityPeriod]:
+    result = []
+    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        start = draw(days)
+        length = draw(st.none() | st.integers(min_value=0, max_value=400))
+        end = None if length is None else start + timedelta(days=length)
+        result.append(IdentityPeriod(draw(st.sampled_from(list(CATEGORIES))), start, end))
+    return result
+
+
+@st.composite
+def cases(draw):
+    count = draw(st.integers(min_value=1, max_value=8))
+    return draw(identities()), [draw(expenses(n)) for n in range(count)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(cases(), st.booleans())
+def test_invariants(case, fund):
+    people, items = case
+    result = settle(HOHHOT_FUND if fund else HOHHOT, people, items)
+    by_id = {e.id: e for e in items}
+    assistance_by_year: dict[int, Decimal] = {}
+    tilted_by_year: dict[int, Decimal] = {}
+    ordered = sorted(result.expenses, key=lambda r: (r.day, int(r.expense_id[1:])))
+    for row in ordered:
+        expense = by_id[row.expense_id]
+        parts = (row.basic, row.critical, row.assistance, row.tilted, row.fund, row.personal)
+        assert all(x >= 0 for x in parts), row
+        assert all(x == x.quantize(FEN) for x in parts)
+        assert sum(parts) == expense.total
+        year = row.day.year
+        assistance_by_year[year] = assistance_by_year.get(year, Decimal(0)) + row.assistance
+        tilted_by_year[year] = tilted_by_year.get(year, Decimal(0)) + row.tilted
+        if row.assistance:
+            assert row.identity is not None
+            assert assistance_by_year[year] <= CAPS[row.identity]
+        assert tilted_by_year[year] <= Decimal("30000.00")
+        if row.tilted:
+            assert expense.kind == "inpatient" and expense.in_region and expense.referred
+        if not expense.in_region and not expense.referred:
+            assert row.assistance == row.tilted == 0
+    totals = result.totals()
+    assert totals["total"] == sum(e.total for e in items)
+    for year, state in result.closing.items():
+        assert state.assistance_used == assistance_by_year[year]
+        assert state.tilted_used == tilted_by_year[year] <= Decimal("30000.00")
+        if fund:
+            assert state.personal_borne == sum(
+                r.personal for r in result.expenses if r.day.year == year
+            )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(expenses(0), min_size=1, max_size=8))
+def test_tekun_bears_no_in_scope_self_pay_while_under_the_cap(items):
+    items = [
+        Expense(
+            **{**{f: getattr(e, f) for f in Expense.__slots__}, "id": f"e{n}", "in_region": True}
+        )
+        for n, e in enumerate(items)
+    ]
+    result = settle(HOHHOT, [IdentityPeriod("tekun", date(2023, 1, 1))], items)
+    used: dict[int, Decimal] = {}
+    by_id = {e.id: e for e in items}
+    for row in sorted(result.expenses, key=lambda r: (r.day, int(r.expense_id[1:]))):
+        expense = by_id[row.expense_id]
+        self_pay = expense.policy_scope - expense.basic_paid - expense.critical_paid
+        before = used.get(row.day.year, Decimal(0))
+        if before + self_pay <= CAPS["tekun"]:
+            assert row.assistance == self_pay
+            assert row.personal == expense.total - expense.policy_scope
+        else:
+            assert row.assistance == CAPS["tekun"] - before
+        used[row.day.year] = before + row.assistance
