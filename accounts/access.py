@@ -40,6 +40,8 @@ class Capability(StrEnum):
     SETTLEMENTS = "settlements"  # decisions, settlements and payments (scoped)
     VIEW_AUDIT = "view_audit"  # search the audit trail (scoped)
     IMPORT_IDENTITIES = "import_identities"  # department identity files and push keys (city-wide)
+    VIEW_POLICIES = "view_policies"  # read the settlement policies and their parameters
+    EDIT_POLICIES = "edit_policies"  # add a policy version (city-wide)
 
 
 GRANTS: dict[Capability, frozenset[Role]] = {
@@ -51,6 +53,8 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.SETTLEMENTS: frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN}),
     Capability.VIEW_AUDIT: frozenset({Role.APPROVER, Role.ADMIN}),
     Capability.IMPORT_IDENTITIES: frozenset({Role.ADMIN}),
+    Capability.VIEW_POLICIES: frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN}),
+    Capability.EDIT_POLICIES: frozenset({Role.ADMIN}),
 }
 
 

@@ -51,6 +51,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "identities": [(i, i.is_valid_on(today)) for i in person.identities.all()],
         "members": list(person.household.members.order_by("pk")) if person.household else [],
         "same_phone": same_phone_count(person),
+        "ledger": person.ledgers.filter(year=today.year).first(),
     }
     return render(request, "beneficiaries/person_detail.html", context)
 

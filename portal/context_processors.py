@@ -32,6 +32,8 @@ def _nav(request: HttpRequest) -> list[tuple[str, str]]:
         items.append(("身份数据导入", reverse("beneficiaries:import_list")))
     if has_capability(user, Capability.SETTLEMENTS):
         items.append(("结算与发放", reverse("settlements:index")))
+    if has_capability(user, Capability.VIEW_POLICIES):
+        items.append(("救助政策", reverse("settlements:policy_list")))
     if has_capability(user, Capability.VIEW_AUDIT):
         items.append(("审计日志", reverse("audit:search")))
     if role == Role.ADMIN:

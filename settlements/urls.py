@@ -4,4 +4,9 @@ from . import views
 
 app_name = "settlements"
 
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("policies/", views.policy_list, name="policy_list"),
+    path("policies/<slug:code>/", views.policy_detail, name="policy_detail"),
+    path("policies/<slug:code>/versions/new/", views.policy_version_new, name="policy_version_new"),
+]

@@ -45,6 +45,9 @@ EXPECTED: dict[str, Row] = {
     "applications:index": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
     "settlements:index": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "audit:search": Row(frozenset({"approver", "admin"})),
+    "settlements:policy_list": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "settlements:policy_detail": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "settlements:policy_version_new": Row(frozenset({"admin"})),
     "beneficiaries:import_list": Row(frozenset({"admin"})),
     "beneficiaries:import_detail": Row(frozenset({"admin"})),
     "beneficiaries:import_progress": Row(frozenset({"admin"})),
@@ -138,6 +141,8 @@ def _reverse(name: str, route: str, world, person, batch) -> str:
             }[name]
         elif p == "fmt":
             values[p] = "csv"
+        elif p == "code":
+            values[p] = "hohhot-2023"
         elif name == "admin:view_on_site":
             ct = ContentType.objects.get_for_model(world.town_a1)
             values.update(content_type_id=ct.pk, object_id=world.town_a1.pk)

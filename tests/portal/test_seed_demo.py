@@ -31,6 +31,11 @@ def test_seed_demo_creates_areas_and_accounts_idempotently(db):
     ) == counts
     assert AuditEvent.objects.count() == audit_rows
     assert counts[:3] == (1, 2, 6)
+    # demo incomes so that the deductibles of dibao_edge / illness_poor can be computed, once
+    from settlements.models import PolicyVersion
+
+    version = PolicyVersion.objects.get()
+    assert (version.number, version.values["city_income"]) == (2, "50000.00")
     for county in County.objects.all():
         assert county.townships.count() == 3
 

@@ -250,3 +250,19 @@ def test_concurrent_approvals_never_exceed_the_yearly_cap(world):
     assert Decimal("16000.00") in amounts
     ledger = YearLedger.objects.get(person=person, year=2023)
     assert ledger.assistance_used == Decimal("100000.00")
+
+
+def test_the_person_page_shows_this_years_ledger(client, world, dibao_person):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    YearLedger.objects.create(
+        person=dibao_person, year=timezone.localdate().year, assistance_used=Decimal("12345.67")
+    )
+    YearLedger.objects.create(person=dibao_person, year=2000, assistance_used=Decimal("99.00"))
+    client.force_login(world.users["reviewer"])
+    page = client.get(
+        reverse("beneficiaries:person_detail", args=[dibao_person.pk])
+    ).content.decode()
+    assert '已获医疗救助</dt><dd class="col-5 text-end">12345.67 元' in page
+    assert "99.00 元" not in page

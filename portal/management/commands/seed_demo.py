@@ -3,6 +3,7 @@
 Idempotent: running it again changes nothing. Demo data only; production never runs it.
 """
 
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -117,4 +118,22 @@ class Command(BaseCommand):
                 validate=False,
             )
             created += 1
+        created += self._seed_incomes()
         return created
+
+    def _seed_incomes(self) -> int:
+        """Demo statistics so that deductibles can be computed (marked as demo on the policy page)."""
+        from settlements.models import PolicyVersion
+        from settlements.services import policy_version_create
+
+        if PolicyVersion.objects.filter(policy_code="hohhot-2023").exists():
+            return 0
+        policy_version_create(
+            policy_code="hohhot-2023",
+            effective_from=date(2023, 1, 1),
+            values={"city_income": "50000.00", "rural_income": "20000.00"},
+            source="演示数据（正式使用前请按统计公报设置）",
+            reason="演示用的上年人均可支配收入",
+            actor=User.objects.get(username="admin"),
+        )
+        return 1

@@ -1,0 +1,131 @@
+"""``manage.py settle`` as contracts.md §5 describes it, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CASE = {
+    "policy": "hohhot-2023",
+    "parameters": {"city_income": "50000.00", "rural_income": "20000.00"},
+    "identities": [{"category": "dibao", "certified_on": "2023-01-01", "ended_on": None}],
+    "expenses": [
+        {
+            "id": "e1",
+            "date": "2023-03-01",
+            "kind": "inpatient",
+            "total": "60000.00",
+            "policy_scope": "50000.00",
+            "basic_paid": "30000.00",
+            "critical_paid": "5000.00",
+            "in_region": True,
+            "referred": True,
+        }
+    ],
+}
+
+
+def settle(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
+    return subprocess.run(
+        [sys.executable, "manage.py", "settle", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_settles_the_contract_example_from_a_file(tmp_path):
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(CASE), encoding="utf-8")
+    done = settle(str(path))
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    row = out["expenses"][0]
+    assert out["policy"] == "hohhot-2023"
+    assert {
+        k: row[k]
+        for k in ("id", "identity", "basic", "critical", "assistance", "tilted", "personal")
+    } == {
+        "id": "e1",
+        "identity": "dibao",
+        "basic": "30000.00",
+        "critical": "5000.00",
+        "assistance": "10500.00",
+        "tilted": "0.00",
+        "personal": "14500.00",
+    }
+    assert out["totals"] == {
+        "total": "60000.00",
+        "basic": "30000.00",
+        "critical": "5000.00",
+        "assistance": "10500.00",
+        "tilted": "0.00",
+        "personal": "14500.00",
+    }
+    assert len(row["lines"]) == 9
+
+
+def test_reads_standard_input_with_numbers_as_amounts():
+    case = json.loads(json.dumps(CASE))
+    case["expenses"][0].update(
+        total=60000, policy_scope=50000.5, basic_paid=30000, critical_paid=5000.1
+    )
+    done = settle("-", stdin=json.dumps(case))
+    assert done.returncode == 0, done.stderr
+    # (50,000.50 − 30,000 − 5,000.10) × 70% = 15,000.40 × 70% = 10,500.28
+    assert json.loads(done.stdout)["expenses"][0]["assistance"] == "10500.28"
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"policy": "beijing-2030"}, "未知政策 beijing-2030"),
+        (
+            {"identities": [{"category": "rich", "certified_on": "2023-01-01"}]},
+            "未知身份类别 'rich'",
+        ),
+        ({"expenses": [{**CASE["expenses"][0], "total": "1,2.3.4"}]}, "不是金额"),
+        ({"expenses": [{**CASE["expenses"][0], "date": "2023-13-01"}]}, "不是有效日期"),
+        ({"expenses": [{**CASE["expenses"][0], "basic_paid": None}]}, "缺少 basic_paid"),
+        ({"parameters": {"city_income": "-1"}}, "不能为负数"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_no_traceback(change, reason):
+    done = settle("-", stdin=json.dumps({**CASE, **change}))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert reason in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("stdin", "reason"),
+    [
+        ("{not json", "JSON 格式错误：第 1 行"),
+        ("[]", "输入应为一个 JSON 对象"),
+        ("", "JSON 格式错误"),
+    ],
+)
+def test_malformed_json_exits_2(stdin, reason):
+    done = settle("-", stdin=stdin)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert reason in done.stderr
+
+
+def test_missing_file_exits_2(tmp_path):
+    done = settle(str(tmp_path / "nope.json"))
+    assert done.returncode == 2
+    assert "无法读取" in done.stderr
