@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, capability_required
 from audit.services import record_view
+from settlements.selectors import ledger_of
 
 from . import services
 from .forms import ImportUploadForm
@@ -51,7 +52,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "identities": [(i, i.is_valid_on(today)) for i in person.identities.all()],
         "members": list(person.household.members.order_by("pk")) if person.household else [],
         "same_phone": same_phone_count(person),
-        "ledger": person.ledgers.filter(year=today.year).first(),
+        "ledger": ledger_of(person, today.year),
     }
     return render(request, "beneficiaries/person_detail.html", context)
 
