@@ -11,27 +11,26 @@ half up, where it is computed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
-from beneficiaries.categories import CATEGORIES, is_valid_on, rank
+from beneficiaries.categories import CATEGORIES, rank
 
-from .errors import MissingAmount, SettlementInputError
-from .model import KINDS, Expense, ExpenseResult, IdentityPeriod, Result, YearState
-from .money import ZERO, fen, percent, yuan
+from .errors import MissingAmount, MissingParameter, SettlementInputError
+from .model import KINDS, Expense, ExpenseResult, IdentityPeriod, Line, Result, YearState
+from .money import FEN, ZERO, fen, yuan
 from .policy import Params, Policy
 
 INPATIENT = "inpatient"
 
 
-@dataclass(slots=True)
-class _Assisted:
+class _Assisted(NamedTuple):
     category: str
     deductible: Decimal
     assistance: Decimal
     threshold: Decimal
     tilted: Decimal
-    lines: list[str]
+    lines: list[Line]
 
 
 def settle(
@@ -60,8 +59,17 @@ def settle(
         state = states.get(year)
         if state is None:
             state = opened[year] = YearState()
-        results[index], states[year] = _settle_one(policy, identities, expense, state)
-    fund_on = policy.layers.fund and any(policy.at(e.day)["fund.enabled"] for e in expenses)
+        try:
+            results[index], states[year] = _settle_one(policy, identities, expense, state)
+        except MissingParameter as exc:
+            raise MissingParameter(f"费用 {expense.id}（{expense.day}）：{exc}") from None
+    fund_on = (
+        bool(expenses)
+        and policy.layers.fund
+        and policy.ever_on(
+            "fund.enabled", min(e.day for e in expenses), max(e.day for e in expenses)
+        )
+    )
     return Result(
         policy_code=policy.code,
         policy_version=policy.version,
@@ -89,51 +97,67 @@ def _settle_one(
         )
     params = policy.at(e.day)
     kind = KINDS[e.kind]
-    valid = sorted(
-        {i.category for i in identities if is_valid_on(i, e.day)}, key=rank
-    )  # most favourable first
-    lines: list[str] = []
+    day = e.day
+    valid = [
+        i.category
+        for i in identities
+        if i.certified_on <= day and (i.ended_on is None or day <= i.ended_on)
+    ]  # is_valid_on, inline: this runs a million times
+    if len(valid) > 1:
+        valid = sorted(set(valid), key=rank)  # most favourable first
+    lines: list[Line] = []
 
     basic = _basic(policy, params, e, kind, lines)
-    burden = max(ZERO, e.policy_scope - basic)  # 合规个人负担, what critical-illness insurance sees
+    burden = e.policy_scope - basic
+    if burden < 0:
+        burden = ZERO  # 合规个人负担, what critical-illness insurance sees
     critical, critical_paid = _critical(policy, params, e, valid, burden, state, lines)
     if basic + critical > e.total:
         raise SettlementInputError(
             f"费用 {e.id}：基本医保 {yuan(basic)} 元与大病保险 {yuan(critical)} 元之和"
             f"超过总费用 {yuan(e.total)} 元"
         )
-    self_pay = max(ZERO, e.policy_scope - basic - critical)
+    self_pay = e.policy_scope - basic - critical
+    if self_pay < 0:
+        self_pay = ZERO
     lines.append(
-        f"政策范围内个人自付：{yuan(e.policy_scope)} − {yuan(basic)} − {yuan(critical)}"
-        f" = {yuan(self_pay)} 元"
+        (
+            "政策范围内个人自付：{:,.2f} − {:,.2f} − {:,.2f} = {:,.2f} 元",
+            (e.policy_scope, basic, critical, self_pay),
+        )
     )
 
     identity: str | None = valid[0] if valid else None
     chosen: _Assisted | None = None
     if not policy.layers.assistance:
-        lines.append(f"医疗救助：政策 {policy.code} 不含医疗救助")
+        lines.append(("医疗救助：政策 {} 不含医疗救助", (policy.code,)))
     elif not valid:
         lines.append(
-            f"医疗救助：{e.day} 无有效困难身份，不予救助"
-            f"（{policy.document} 四(三)：待遇自困难身份认定之日起享受）"
+            (
+                "医疗救助：{} 无有效困难身份，不予救助（{} 四(三)：待遇自困难身份认定之日起享受）",
+                (e.day, policy.document),
+            )
         )
     elif not e.in_region and not e.referred:
         lines.append(
-            f"医疗救助：自治区外就医且未规范转诊，原则上不纳入医疗救助（{policy.document} 七(三)）"
+            (
+                "医疗救助：自治区外就医且未规范转诊，原则上不纳入医疗救助（{} 七(三)）",
+                (policy.document,),
+            )
         )
     elif len(valid) == 1:
-        chosen = _assist(policy, params, e, valid[0], self_pay, state, explain=True)
+        chosen = _assist(policy, params, e, valid[0], self_pay, state)
     else:
-        best = max(
-            (_assist(policy, params, e, c, self_pay, state, explain=False) for c in valid),
+        chosen = max(
+            (_assist(policy, params, e, c, self_pay, state) for c in valid),
             key=lambda a: a.assistance + a.tilted,
         )  # max() keeps the first of equals: the better-ranked identity
-        chosen = _assist(policy, params, e, best.category, self_pay, state, explain=True)
-        others = "、".join(CATEGORIES[c][1] for c in valid if c != best.category)
-        chosen.lines.insert(
-            0,
-            f"救助身份：{CATEGORIES[best.category][0]}（同时具有{others}身份，按就高不就低取救助最多者，"
-            f"不重复救助；{policy.document} 四(三)）",
+        others = "、".join(CATEGORIES[c][1] for c in valid if c != chosen.category)
+        lines.append(
+            (
+                "救助身份：{}（同时具有{}身份，按就高不就低取救助最多者，不重复救助；{} 四(三)）",
+                (CATEGORIES[chosen.category][0], others, policy.document),
+            )
         )
     if chosen is not None:
         identity = chosen.category
@@ -148,41 +172,52 @@ def _settle_one(
     if policy.layers.fund and params["fund.enabled"] and identity is not None:
         fund = _fund(params, before_fund, state, lines)
     personal = before_fund - fund
-    parts = " − ".join(yuan(x) for x in (e.total, basic, critical, assistance, tilted))
     if fund:
-        parts += f" − {yuan(fund)}"
-    lines.append(f"个人负担：{parts} = {yuan(personal)} 元")
+        lines.append(
+            (
+                "个人负担：{:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} = {:,.2f} 元",
+                (e.total, basic, critical, assistance, tilted, fund, personal),
+            )
+        )
+    else:
+        lines.append(
+            (
+                "个人负担：{:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} = {:,.2f} 元",
+                (e.total, basic, critical, assistance, tilted, personal),
+            )
+        )
 
+    # positional: the field order of ExpenseResult and YearState
     result = ExpenseResult(
-        expense_id=e.id,
-        day=e.day,
-        identity=identity,
-        total=e.total,
-        basic=basic,
-        critical=critical,
-        assistance=assistance,
-        tilted=tilted,
-        fund=fund,
-        personal=personal,
-        lines=tuple(lines),
+        e.id,
+        day,
+        identity,
+        e.total,
+        basic,
+        critical,
+        assistance,
+        tilted,
+        fund,
+        personal,
+        tuple(lines),
     )
     new_state = YearState(
-        deductible_used=state.deductible_used + deductible,
-        assistance_used=state.assistance_used + assistance,
-        tilted_threshold_used=state.tilted_threshold_used + threshold,
-        tilted_used=state.tilted_used + tilted,
-        critical_burden=state.critical_burden + burden,
-        critical_used=state.critical_used + critical_paid,
-        personal_borne=state.personal_borne + personal,
-        fund_used=state.fund_used + fund,
-        household_borne=state.household_borne + personal,
+        state.deductible_used + deductible,
+        state.assistance_used + assistance,
+        state.tilted_threshold_used + threshold,
+        state.tilted_used + tilted,
+        state.critical_burden + burden,
+        state.critical_used + critical_paid,
+        state.personal_borne + personal,
+        state.fund_used + fund,
+        state.household_borne + personal,
     )
     return result, new_state
 
 
-def _basic(policy: Policy, params: Params, e: Expense, kind: str, lines: list[str]) -> Decimal:
+def _basic(policy: Policy, params: Params, e: Expense, kind: str, lines: list[Line]) -> Decimal:
     if e.basic_paid is not None:
-        lines.append(f"基本医保：按结算单支付 {yuan(e.basic_paid)} 元")
+        lines.append(("基本医保：按结算单支付 {:,.2f} 元", (e.basic_paid,)))
         return e.basic_paid
     name = f"basic.ratio.{e.kind}"
     if policy.layers.basic != "computed" or not params.has(name):
@@ -192,8 +227,10 @@ def _basic(policy: Policy, params: Params, e: Expense, kind: str, lines: list[st
     ratio = params[name]
     basic = fen(e.policy_scope * ratio)
     lines.append(
-        f"基本医保：{kind}政策范围内费用 {yuan(e.policy_scope)} 元 × {percent(ratio)}"
-        f" = {yuan(basic)} 元（{params.source(name)}）"
+        (
+            "基本医保：{}政策范围内费用 {:,.2f} 元 × {:%} = {:,.2f} 元（{}）",
+            (kind, e.policy_scope, ratio, basic, params.source(name)),
+        )
     )
     return basic
 
@@ -205,11 +242,11 @@ def _critical(
     valid: list[str],
     burden: Decimal,
     state: YearState,
-    lines: list[str],
+    lines: list[Line],
 ) -> tuple[Decimal, Decimal]:
     """Critical-illness insurance for the expense: (amount, amount counted against the cap)."""
     if e.critical_paid is not None:
-        lines.append(f"大病保险：按结算单支付 {yuan(e.critical_paid)} 元")
+        lines.append(("大病保险：按结算单支付 {:,.2f} 元", (e.critical_paid,)))
         return e.critical_paid, e.critical_paid
     if policy.layers.critical != "computed":
         raise MissingAmount(
@@ -225,8 +262,10 @@ def _critical(
     after = before + burden
     who = "困难人员（贫困人口）" if poor else "普通参保人"
     lines.append(
-        f"大病保险：{who}，本年累计合规个人负担 {yuan(before)} → {yuan(after)} 元，"
-        f"起付 {yuan(brackets[0].start)} 元（{params.source(brackets_name)}）"
+        (
+            "大病保险：{}，本年累计合规个人负担 {:,.2f} → {:,.2f} 元，起付 {:,.2f} 元（{}）",
+            (who, before, after, brackets[0].start, params.source(brackets_name)),
+        )
     )
     raw = ZERO
     for k, bracket in enumerate(brackets):
@@ -236,26 +275,46 @@ def _critical(
         if high > low:
             part = fen((high - low) * bracket.rate)
             raw += part
-            band = (
-                f"{yuan(bracket.start)} 元以上"
-                if upper is None
-                else (f"{yuan(bracket.start)}–{yuan(upper)} 元段")
-            )
-            lines.append(
-                f"大病保险：{band} {yuan(high - low)} 元 × {percent(bracket.rate)} = {yuan(part)} 元"
-            )
+            if upper is None:
+                lines.append(
+                    (
+                        "大病保险：{:,.2f} 元以上 {:,.2f} 元 × {:%} = {:,.2f} 元",
+                        (bracket.start, high - low, bracket.rate, part),
+                    )
+                )
+            else:
+                lines.append(
+                    (
+                        "大病保险：{:,.2f}–{:,.2f} 元段 {:,.2f} 元 × {:%} = {:,.2f} 元",
+                        (bracket.start, upper, high - low, bracket.rate, part),
+                    )
+                )
     if raw == 0:
-        lines.append("大病保险：累计负担未超过起付标准，不予支付")
+        lines.append(("大病保险：累计负担未超过起付标准，不予支付", ()))
     if cap is None:
-        lines.append(f"大病保险：不设年度最高支付限额（{params.source(cap_name)}）")
+        lines.append(("大病保险：不设年度最高支付限额（{}）", (params.source(cap_name),)))
         return raw, raw
     left = max(ZERO, cap - state.critical_used)
     critical = min(raw, left)
     lines.append(
-        f"大病保险：年度最高 {yuan(cap)} 元，本年已付 {yuan(state.critical_used)} 元，"
-        f"本次支付 {yuan(critical)} 元（{params.source(cap_name)}）"
+        (
+            "大病保险：年度最高 {:,.2f} 元，本年已付 {:,.2f} 元，本次支付 {:,.2f} 元（{}）",
+            (cap, state.critical_used, critical, params.source(cap_name)),
+        )
     )
     return critical, critical
+
+
+# Parameter names per category, built once rather than per expense.
+_NAMES = {
+    c: (
+        f"assistance.deductible_share.{c}",
+        f"assistance.ratio.{c}",
+        f"assistance.cap.{c}",
+        CATEGORIES[c][0],
+    )
+    for c in CATEGORIES
+}
 
 
 def _assist(
@@ -265,99 +324,127 @@ def _assist(
     category: str,
     self_pay: Decimal,
     state: YearState,
-    *,
-    explain: bool,
 ) -> _Assisted:
-    label = CATEGORIES[category][0]
-    lines: list[str] = []
-    share_name = f"assistance.deductible_share.{category}"
+    share_name, ratio_name, cap_name, label = _NAMES[category]
+    lines: list[Line] = []
+    sources = params.sources
     share = params[share_name]
     if share:
         income = params["city_income"]
-        yearly = fen(income * share)
+        yearly = (income * share).quantize(FEN, ROUND_HALF_UP)
         left = max(ZERO, yearly - state.deductible_used)
         deductible = min(self_pay, left)
-        if explain:
-            lines.append(
-                f"起付标准：{label} 年度 {yuan(income)} 元（上年全体居民人均可支配收入）× {percent(share)}"
-                f" = {yuan(yearly)} 元，本年已负担 {yuan(state.deductible_used)} 元，"
-                f"本次负担 {yuan(deductible)} 元（{params.source(share_name)}）"
+        lines.append(
+            (
+                "起付标准：{} 年度 {:,.2f} 元（上年全体居民人均可支配收入）× {:%} = {:,.2f} 元，"
+                "本年已负担 {:,.2f} 元，本次负担 {:,.2f} 元（{}）",
+                (
+                    label,
+                    income,
+                    share,
+                    yearly,
+                    state.deductible_used,
+                    deductible,
+                    sources.get(share_name, ""),
+                ),
             )
+        )
     else:
         deductible = ZERO
-        if explain:
-            lines.append(f"起付标准：{label} 不设起付线（{params.source(share_name)}）")
+        lines.append(("起付标准：{} 不设起付线（{}）", (label, sources.get(share_name, ""))))
     eligible = self_pay - deductible
-    ratio_name = f"assistance.ratio.{category}"
     ratio = params[ratio_name]
-    raw = fen(eligible * ratio)
-    cap_name = f"assistance.cap.{category}"
+    raw = (eligible * ratio).quantize(FEN, ROUND_HALF_UP)
     cap = params[cap_name]
-    if explain:
-        lines.append(
-            f"医疗救助：{label} 政策范围内自付 {yuan(eligible)} 元 × {percent(ratio)}"
-            f" = {yuan(raw)} 元（{params.source(ratio_name)}）"
+    lines.append(
+        (
+            "医疗救助：{} 政策范围内自付 {:,.2f} 元 × {:%} = {:,.2f} 元（{}）",
+            (label, eligible, ratio, raw, sources.get(ratio_name, "")),
         )
+    )
     if cap is None:
         assistance = raw
     else:
         cap_left = max(ZERO, cap - state.assistance_used)
         assistance = min(raw, cap_left)
-        if explain:
-            outcome = (
-                f"本次救助 {yuan(assistance)} 元"
-                if raw <= cap_left
-                else f"本次按剩余限额救助 {yuan(assistance)} 元"
+        lines.append(
+            (
+                "年度限额：{} {:,.2f} 元（门诊住院共用），本年已救助 {:,.2f} 元，尚余 {:,.2f} 元，"
+                + ("本次救助 {:,.2f} 元" if raw <= cap_left else "本次按剩余限额救助 {:,.2f} 元")
+                + "（{}）",
+                (
+                    label,
+                    cap,
+                    state.assistance_used,
+                    cap_left,
+                    assistance,
+                    sources.get(cap_name, ""),
+                ),
             )
-            lines.append(
-                f"年度限额：{label} {yuan(cap)} 元（门诊住院共用），本年已救助 "
-                f"{yuan(state.assistance_used)} 元，尚余 {yuan(cap_left)} 元，{outcome}"
-                f"（{params.source(cap_name)}）"
-            )
+        )
     threshold = tilted = ZERO
     if policy.layers.tilted:
+        source = sources.get("tilted.ratio", "")
         if e.kind == INPATIENT and e.in_region and e.referred:
             remaining = self_pay - assistance
             yearly_threshold = params["tilted.threshold"]
             threshold = min(remaining, max(ZERO, yearly_threshold - state.tilted_threshold_used))
             over = remaining - threshold
             tilted_ratio = params["tilted.ratio"]
-            raw_tilted = fen(over * tilted_ratio)
+            raw_tilted = (over * tilted_ratio).quantize(FEN, ROUND_HALF_UP)
             tilted_cap = params["tilted.cap"]
             tilted_left = max(ZERO, tilted_cap - state.tilted_used)
             tilted = min(raw_tilted, tilted_left)
-            if explain:
-                source = params.source("tilted.ratio")
-                lines.append(
-                    f"倾斜救助：三重制度保障后政策范围内自付 {yuan(remaining)} 元，年度起付 "
-                    f"{yuan(yearly_threshold)} 元（本年已计入 {yuan(state.tilted_threshold_used)} 元，"
-                    f"本次计入 {yuan(threshold)} 元）"
-                )
-                if over > 0:
-                    lines.append(
-                        f"倾斜救助：超出部分 {yuan(over)} 元 × {percent(tilted_ratio)} = "
-                        f"{yuan(raw_tilted)} 元；年度最高 {yuan(tilted_cap)} 元，本年已救助 "
-                        f"{yuan(state.tilted_used)} 元，本次 {yuan(tilted)} 元（{source}）"
-                    )
-                else:
-                    lines.append(f"倾斜救助：未超过起付，不予倾斜救助（{source}）")
-        elif explain:
             lines.append(
-                "倾斜救助：仅限规范转诊且在自治区内就医的住院费用，本笔不适用"
-                f"（{params.source('tilted.ratio')}）"
+                (
+                    "倾斜救助：三重制度保障后政策范围内自付 {:,.2f} 元，年度起付 {:,.2f} 元"
+                    "（本年已计入 {:,.2f} 元，本次计入 {:,.2f} 元）",
+                    (remaining, yearly_threshold, state.tilted_threshold_used, threshold),
+                )
+            )
+            if over > 0:
+                lines.append(
+                    (
+                        "倾斜救助：超出部分 {:,.2f} 元 × {:%} = {:,.2f} 元；年度最高 {:,.2f} 元，"
+                        "本年已救助 {:,.2f} 元，本次 {:,.2f} 元（{}）",
+                        (
+                            over,
+                            tilted_ratio,
+                            raw_tilted,
+                            tilted_cap,
+                            state.tilted_used,
+                            tilted,
+                            source,
+                        ),
+                    )
+                )
+            else:
+                lines.append(("倾斜救助：未超过起付，不予倾斜救助（{}）", (source,)))
+        else:
+            lines.append(
+                ("倾斜救助：仅限规范转诊且在自治区内就医的住院费用，本笔不适用（{}）", (source,))
             )
     return _Assisted(category, deductible, assistance, threshold, tilted, lines)
 
 
-def _fund(params: Params, before_fund: Decimal, state: YearState, lines: list[str]) -> Decimal:
+def _fund(params: Params, before_fund: Decimal, state: YearState, lines: list[Line]) -> Decimal:
     person_cap = params["fund.person_cap"]
     household_cap = params["fund.household_cap"]
     over_person = max(ZERO, state.personal_borne + before_fund - person_cap)
     over_household = max(ZERO, state.household_borne + before_fund - household_cap)
     fund = min(before_fund, max(over_person, over_household))
     lines.append(
-        f"暖心基金：个人年度负担封顶 {yuan(person_cap)} 元（本年已负担 {yuan(state.personal_borne)} 元），"
-        f"家庭封顶 {yuan(household_cap)} 元（家庭本年已负担 {yuan(state.household_borne)} 元），"
-        f"本次兜底 {yuan(fund)} 元（{params.source('fund.person_cap')}）"
+        (
+            "暖心基金：个人年度负担封顶 {:,.2f} 元（本年已负担 {:,.2f} 元），"
+            "家庭封顶 {:,.2f} 元（家庭本年已负担 {:,.2f} 元），本次兜底 {:,.2f} 元（{}）",
+            (
+                person_cap,
+                state.personal_borne,
+                household_cap,
+                state.household_borne,
+                fund,
+                params.source("fund.person_cap"),
+            ),
+        )
     )
     return fund

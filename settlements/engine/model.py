@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from beneficiaries.categories import IdentityPeriod
 
 from .money import ZERO
 
-__all__ = ["KINDS", "Expense", "ExpenseResult", "IdentityPeriod", "Result", "YearState"]
+__all__ = ["KINDS", "Expense", "ExpenseResult", "IdentityPeriod", "Line", "Result", "YearState"]
 
 KINDS: dict[str, str] = {
     "inpatient": "住院",
@@ -35,12 +36,11 @@ class Expense:
     referred: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class YearState:
+class YearState(NamedTuple):
     """What a person has used of the year's deductibles, caps and thresholds (the yearly ledger).
 
     ``household_borne`` is the personal burden the whole household (this person included) has borne
-    this year; only the special fund (暖心基金) reads it.
+    this year; only the special fund (暖心基金) reads it. Immutable, like ExpenseResult.
     """
 
     deductible_used: Decimal = ZERO
@@ -54,11 +54,19 @@ class YearState:
     household_borne: Decimal = ZERO
 
 
-LEDGER_FIELDS: tuple[str, ...] = tuple(YearState.__dataclass_fields__)
+LEDGER_FIELDS: tuple[str, ...] = YearState._fields
 
 
-@dataclass(frozen=True, slots=True)
-class ExpenseResult:
+# An explanation line before it is written out: a format string and its arguments (amounts are
+# formatted ``{:,.2f}``, rates ``{:%}``). Writing the text is left until someone reads it, so that
+# settling a million expenses does not format eight million lines nobody looks at.
+type Line = tuple[str, tuple[object, ...]]
+
+
+class ExpenseResult(NamedTuple):
+    """One expense settled. Immutable (a named tuple rather than a frozen dataclass: a million of
+    them are made in a batch, and a tuple is made several times faster)."""
+
     expense_id: str
     day: date
     identity: str | None
@@ -69,7 +77,12 @@ class ExpenseResult:
     tilted: Decimal
     fund: Decimal
     personal: Decimal
-    lines: tuple[str, ...]
+    explained: tuple[Line, ...]
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """One line per step in Chinese, naming the rule and its clause."""
+        return tuple(template.format(*args) for template, args in self.explained)
 
 
 @dataclass(frozen=True)

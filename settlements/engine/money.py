@@ -21,8 +21,7 @@ def yuan(value: Decimal) -> str:
 
 def percent(rate: Decimal) -> str:
     """``70%`` or ``62.5%`` for a rate of 0.70 or 0.625."""
-    text = f"{(rate * HUNDRED).normalize():f}"
-    return f"{text}%"
+    return f"{rate:%}"
 
 
 def parse_amount(value: object, what: str) -> Decimal:

@@ -1,0 +1,143 @@
+#!/usr/bin/env python
+"""Settlement engine benchmark: 1,000,000 expenses of 100,000 people, then ``manage.py settle``.
+
+    .venv/bin/python bench/settle_engine.py                  # defaults below
+    BENCH_PEOPLE=10000 BENCH_PER_PERSON=10 .venv/bin/python bench/settle_engine.py
+
+Part 1 runs the pure engine in this process on one core: each person's year of expenses (several
+identities, inpatient and outpatient, in and out of region) through ``settle`` with explanation
+lines, as an approval would. Prints expenses per second and peak memory.
+Part 2 writes one case file of 10,000 expenses and times ``manage.py settle`` on it as a process
+(start-up of Django included).
+"""
+
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from beneficiaries.categories import CATEGORIES, IdentityPeriod  # noqa: E402
+from settlements.engine import Expense, settle  # noqa: E402
+from settlements.policies import shipped  # noqa: E402
+
+PEOPLE = int(os.environ.get("BENCH_PEOPLE", "100000"))
+PER_PERSON = int(os.environ.get("BENCH_PER_PERSON", "10"))
+FILE_EXPENSES = int(os.environ.get("BENCH_FILE_EXPENSES", "10000"))
+YEAR0 = date(2023, 1, 1)
+CODES = list(CATEGORIES)
+
+
+def cents(rng: random.Random, low: int, high: int) -> Decimal:
+    return Decimal(rng.randint(low * 100, high * 100)) / 100
+
+
+def person_case(rng: random.Random, n: int) -> tuple[list[IdentityPeriod], list[Expense]]:
+    identities = []
+    for _ in range(rng.choice((0, 1, 1, 1, 2, 2, 3))):
+        start = YEAR0 + timedelta(days=rng.randint(-400, 300))
+        end = None if rng.random() < 0.7 else start + timedelta(days=rng.randint(30, 500))
+        identities.append(IdentityPeriod(rng.choice(CODES), start, end))
+    expenses = []
+    for k in range(n):
+        kind = rng.choice(("inpatient", "inpatient", "outpatient", "chronic_outpatient"))
+        total = cents(rng, 200, 150_000) if kind == "inpatient" else cents(rng, 20, 8_000)
+        scope = (total * Decimal(rng.randint(70, 100)) / 100).quantize(Decimal("0.01"))
+        basic = (scope * Decimal(rng.randint(40, 75)) / 100).quantize(Decimal("0.01"))
+        critical = (max(Decimal(0), scope - basic - 15000) * Decimal("0.6")).quantize(Decimal("0.01"))
+        in_region = rng.random() < 0.9
+        expenses.append(
+            Expense(
+                id=f"e{k}",
+                day=YEAR0 + timedelta(days=rng.randint(0, 364)),
+                kind=kind,
+                total=total,
+                policy_scope=scope,
+                basic_paid=basic,
+                critical_paid=critical,
+                in_region=in_region,
+                referred=rng.random() < 0.6,
+            )
+        )
+    return identities, expenses
+
+
+def bench_engine() -> None:
+    rng = random.Random(20231)
+    policy = shipped("hohhot-2023").with_overrides({"city_income": "50000.00"})
+    t0 = time.perf_counter()
+    cases = [person_case(rng, PER_PERSON) for _ in range(PEOPLE)]
+    built = time.perf_counter() - t0
+    count = PEOPLE * PER_PERSON
+    assisted = Decimal(0)
+    lines = 0
+    t0 = time.process_time()
+    w0 = time.perf_counter()
+    for identities, expenses in cases:
+        result = settle(policy, identities, expenses)
+        for row in result.expenses:
+            assisted += row.assistance + row.tilted
+            lines += len(row.explained)
+    cpu = time.process_time() - t0
+    wall = time.perf_counter() - w0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"engine: {count:,} expenses of {PEOPLE:,} people (inputs built in {built:.1f} s)")
+    print(f"  {cpu:.1f} s CPU ({wall:.1f} s wall) on one core: {count / cpu:,.0f} expenses/s, "
+          f"{cpu / count * 1e6:.1f} µs per expense, {lines / count:.1f} explanation lines each")
+    # Writing the explanation text out, as a case page or a letter does, for a sample of results
+    sample = [settle(policy, i, e) for i, e in cases[:2000]]
+    t0 = time.process_time()
+    written = sum(len(r.lines) for result in sample for r in result.expenses)
+    per_line = (time.process_time() - t0) / written
+    print(f"  writing the explanation text: {per_line * 1e6:.2f} µs per line "
+          f"({per_line * lines / count * 1e6:.1f} µs per expense, done only when a line is read)")
+    print(f"  assistance + tilted paid: {assisted:,.2f} yuan; peak RSS {peak:,.0f} MiB "
+          f"(inputs and results held in memory)")
+
+
+def bench_command() -> None:
+    rng = random.Random(7)
+    identities, expenses = person_case(rng, FILE_EXPENSES)
+    case = {
+        "policy": "hohhot-2023",
+        "parameters": {"city_income": "50000.00"},
+        "identities": [
+            {"category": i.category, "certified_on": i.certified_on.isoformat(),
+             "ended_on": i.ended_on.isoformat() if i.ended_on else None}
+            for i in identities
+        ] or [{"category": "dibao", "certified_on": "2022-01-01", "ended_on": None}],
+        "expenses": [
+            {"id": e.id, "date": e.day.isoformat(), "kind": e.kind, "total": str(e.total),
+             "policy_scope": str(e.policy_scope), "basic_paid": str(e.basic_paid),
+             "critical_paid": str(e.critical_paid), "in_region": e.in_region, "referred": e.referred}
+            for e in expenses
+        ],
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(case, handle)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "manage.py", "settle", handle.name],
+        cwd=ROOT, capture_output=True, text=True, env=env, check=True,
+    )
+    wall = time.perf_counter() - t0
+    out = json.loads(done.stdout)
+    Path(handle.name).unlink()
+    print(f"manage.py settle: {FILE_EXPENSES:,} expenses in {wall:.2f} s "
+          f"({FILE_EXPENSES / wall:,.0f} expenses/s including Django start-up and JSON), "
+          f"output {len(done.stdout) / 1e6:.1f} MB, assistance total {out['totals']['assistance']}")
+
+
+if __name__ == "__main__":
+    bench_engine()
+    bench_command()
