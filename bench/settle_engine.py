@@ -101,7 +101,7 @@ def bench_engine() -> None:
     print(f"  writing the explanation text: {per_line * 1e6:.2f} µs per line "
           f"({per_line * lines / count * 1e6:.1f} µs per expense, done only when a line is read)")
     print(f"  assistance + tilted paid: {assisted:,.2f} yuan; peak RSS {peak:,.0f} MiB "
-          f"(inputs and results held in memory)")
+          f"(the million inputs held in memory; results are dropped as they come)")
 
 
 def bench_command() -> None:
