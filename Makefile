@@ -44,6 +44,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+	$(PY) bench/settle_engine.py
 
 clean:
 	rm -rf var/celery var/*.sqlite3 var/media

@@ -53,7 +53,9 @@ def person_case(rng: random.Random, n: int) -> tuple[list[IdentityPeriod], list[
         total = cents(rng, 200, 150_000) if kind == "inpatient" else cents(rng, 20, 8_000)
         scope = (total * Decimal(rng.randint(70, 100)) / 100).quantize(Decimal("0.01"))
         basic = (scope * Decimal(rng.randint(40, 75)) / 100).quantize(Decimal("0.01"))
-        critical = (max(Decimal(0), scope - basic - 15000) * Decimal("0.6")).quantize(Decimal("0.01"))
+        critical = (max(Decimal(0), scope - basic - 15000) * Decimal("0.6")).quantize(
+            Decimal("0.01")
+        )
         in_region = rng.random() < 0.9
         expenses.append(
             Expense(
@@ -91,17 +93,23 @@ def bench_engine() -> None:
     wall = time.perf_counter() - w0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"engine: {count:,} expenses of {PEOPLE:,} people (inputs built in {built:.1f} s)")
-    print(f"  {cpu:.1f} s CPU ({wall:.1f} s wall) on one core: {count / cpu:,.0f} expenses/s, "
-          f"{cpu / count * 1e6:.1f} µs per expense, {lines / count:.1f} explanation lines each")
+    print(
+        f"  {cpu:.1f} s CPU ({wall:.1f} s wall) on one core: {count / cpu:,.0f} expenses/s, "
+        f"{cpu / count * 1e6:.1f} µs per expense, {lines / count:.1f} explanation lines each"
+    )
     # Writing the explanation text out, as a case page or a letter does, for a sample of results
     sample = [settle(policy, i, e) for i, e in cases[:2000]]
     t0 = time.process_time()
     written = sum(len(r.lines) for result in sample for r in result.expenses)
     per_line = (time.process_time() - t0) / written
-    print(f"  writing the explanation text: {per_line * 1e6:.2f} µs per line "
-          f"({per_line * lines / count * 1e6:.1f} µs per expense, done only when a line is read)")
-    print(f"  assistance + tilted paid: {assisted:,.2f} yuan; peak RSS {peak:,.0f} MiB "
-          f"(the million inputs held in memory; results are dropped as they come)")
+    print(
+        f"  writing the explanation text: {per_line * 1e6:.2f} µs per line "
+        f"({per_line * lines / count * 1e6:.1f} µs per expense, done only when a line is read)"
+    )
+    print(
+        f"  assistance + tilted paid: {assisted:,.2f} yuan; peak RSS {peak:,.0f} MiB "
+        f"(the million inputs held in memory; results are dropped as they come)"
+    )
 
 
 def bench_command() -> None:
@@ -111,14 +119,26 @@ def bench_command() -> None:
         "policy": "hohhot-2023",
         "parameters": {"city_income": "50000.00"},
         "identities": [
-            {"category": i.category, "certified_on": i.certified_on.isoformat(),
-             "ended_on": i.ended_on.isoformat() if i.ended_on else None}
+            {
+                "category": i.category,
+                "certified_on": i.certified_on.isoformat(),
+                "ended_on": i.ended_on.isoformat() if i.ended_on else None,
+            }
             for i in identities
-        ] or [{"category": "dibao", "certified_on": "2022-01-01", "ended_on": None}],
+        ]
+        or [{"category": "dibao", "certified_on": "2022-01-01", "ended_on": None}],
         "expenses": [
-            {"id": e.id, "date": e.day.isoformat(), "kind": e.kind, "total": str(e.total),
-             "policy_scope": str(e.policy_scope), "basic_paid": str(e.basic_paid),
-             "critical_paid": str(e.critical_paid), "in_region": e.in_region, "referred": e.referred}
+            {
+                "id": e.id,
+                "date": e.day.isoformat(),
+                "kind": e.kind,
+                "total": str(e.total),
+                "policy_scope": str(e.policy_scope),
+                "basic_paid": str(e.basic_paid),
+                "critical_paid": str(e.critical_paid),
+                "in_region": e.in_region,
+                "referred": e.referred,
+            }
             for e in expenses
         ],
     }
@@ -128,14 +148,20 @@ def bench_command() -> None:
     t0 = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "manage.py", "settle", handle.name],
-        cwd=ROOT, capture_output=True, text=True, env=env, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     wall = time.perf_counter() - t0
     out = json.loads(done.stdout)
     Path(handle.name).unlink()
-    print(f"manage.py settle: {FILE_EXPENSES:,} expenses in {wall:.2f} s "
-          f"({FILE_EXPENSES / wall:,.0f} expenses/s including Django start-up and JSON), "
-          f"output {len(done.stdout) / 1e6:.1f} MB, assistance total {out['totals']['assistance']}")
+    print(
+        f"manage.py settle: {FILE_EXPENSES:,} expenses in {wall:.2f} s "
+        f"({FILE_EXPENSES / wall:,.0f} expenses/s including Django start-up and JSON), "
+        f"output {len(done.stdout) / 1e6:.1f} MB, assistance total {out['totals']['assistance']}"
+    )
 
 
 if __name__ == "__main__":

@@ -27,6 +27,10 @@ class Command(BaseCommand):
         parser.add_argument("case", help="案例 JSON 文件路径，或 - 表示标准输入")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:  # Chinese lines whatever the locale says
+                reconfigure(encoding="utf-8")
         try:
             output = self.settle(options["case"])
         except SettlementInputError as exc:
