@@ -16,7 +16,7 @@ class NoDeleteMixin:
 
 @admin.register(City)
 class CityAdmin(NoDeleteMixin, admin.ModelAdmin):
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "policy_code"]
 
     def save_model(self, request: Any, obj: City, form: Any, change: bool) -> None:
         services.city_save(city=obj, actor=request.user)

@@ -1,5 +1,6 @@
 """Administrative areas: the city, its counties (旗县区) and their townships/streets (乡镇/街道)."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -22,6 +23,16 @@ class City(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from settlements.policies import shipped_codes
+
+        if self.policy_code not in shipped_codes():
+            raise ValidationError(
+                {
+                    "policy_code": f"没有政策 {self.policy_code}（可选：{'、'.join(shipped_codes())}）"
+                }
+            )
 
 
 class County(models.Model):

@@ -290,6 +290,21 @@ def settlement_approve(
     return settlement
 
 
+def settlement_recompute(settlement: Settlement) -> Result:
+    """Run a stored settlement again from its snapshot: its policy version, identities, expenses
+    and the ledger it started from. Reads nothing else, writes nothing; for re-explaining a
+    decision later (the result equals the one stored)."""
+    from .engine.case import parse_case
+
+    case = parse_case({**settlement.inputs, "parameters": {}})
+    policy = load(settlement.policy_code, version=settlement.policy_version)
+    opening = {
+        int(year): YearState(**{k: Decimal(v) for k, v in values.items()})
+        for year, values in settlement.ledger_before.items()
+    }
+    return settle(policy, case.identities, case.expenses, opening)
+
+
 __all__ = [
     "AlreadySettled",
     "identities_of",
@@ -298,4 +313,5 @@ __all__ = [
     "policy_version_create",
     "settlement_approve",
     "settlement_preview",
+    "settlement_recompute",
 ]

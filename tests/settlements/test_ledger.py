@@ -266,3 +266,37 @@ def test_the_person_page_shows_this_years_ledger(client, world, dibao_person):
     ).content.decode()
     assert '已获医疗救助</dt><dd class="col-5 text-end">12345.67 元' in page
     assert "99.00 元" not in page
+
+
+def test_a_stored_settlement_is_recomputed_from_its_snapshot_and_version(dibao_person, world):
+    from settlements.policies import load
+    from settlements.services import settlement_recompute
+
+    YearLedger.objects.create(person=dibao_person, year=2023, assistance_used=Decimal("95000.00"))
+    stored = settlement_approve(
+        key="r", person=dibao_person, expenses=[stay("e1")], actor=world.users["approver"]
+    )
+    policy_version_create(
+        policy_code="hohhot-2023",
+        effective_from=date(2023, 1, 1),
+        values={"assistance.cap.dibao": "200000.00"},
+        source="后来的文件",
+        actor=world.users["admin"],
+    )
+    HardshipIdentity.objects.filter(person=dibao_person).delete()  # the registry changes later
+    again = settlement_recompute(stored)
+    assert again.expenses[0].assistance == stored.assistance == Decimal("5000.00")
+    assert list(again.expenses[0].lines) == stored.result["expenses"][0]["lines"]
+    assert load("hohhot-2023", version=1).at(date(2023, 3, 1))["assistance.cap.dibao"] == Decimal(
+        "100000.00"
+    )
+    assert load("hohhot-2023").at(date(2023, 3, 1))["assistance.cap.dibao"] == Decimal("200000.00")
+
+
+def test_a_city_refuses_an_unknown_policy(world):
+    from areas.services import city_save
+
+    city = world.county_a.city
+    city.policy_code = "nowhere-2030"
+    with pytest.raises(ValidationError, match="没有政策 nowhere-2030"):
+        city_save(city=city, actor=world.users["admin"])
