@@ -37,6 +37,7 @@ class Capability(StrEnum):
     AREA_OVERVIEW = "area_overview"  # all counties and townships of the city
     VIEW_PEOPLE = "view_people"  # beneficiary lists and person records (scoped)
     APPLICATIONS = "applications"  # the application desk / review queue (scoped)
+    INTAKE = "intake"  # take an application at the window, collect materials, tell the result
     SETTLEMENTS = "settlements"  # decisions, settlements and payments (scoped)
     VIEW_AUDIT = "view_audit"  # search the audit trail (scoped)
     IMPORT_IDENTITIES = "import_identities"  # department identity files and push keys (city-wide)
@@ -50,6 +51,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.AREA_OVERVIEW: frozenset({Role.ADMIN}),
     Capability.VIEW_PEOPLE: frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.ADMIN}),
     Capability.APPLICATIONS: frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.ADMIN}),
+    Capability.INTAKE: frozenset({Role.CLERK}),
     Capability.SETTLEMENTS: frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN}),
     Capability.VIEW_AUDIT: frozenset({Role.APPROVER, Role.ADMIN}),
     Capability.IMPORT_IDENTITIES: frozenset({Role.ADMIN}),

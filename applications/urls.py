@@ -4,4 +4,17 @@ from . import views
 
 app_name = "applications"
 
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("new/", views.new, name="new"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/read/", views.inbox_read, name="inbox_read"),
+    path("attachments/<int:pk>/", views.attachment, name="attachment"),
+    path("<str:number>/", views.detail, name="detail"),
+    path("<str:number>/edit/", views.edit, name="edit"),
+    path("<str:number>/accept/", views.accept, name="accept"),
+    path("<str:number>/told/", views.told, name="told"),
+    path("<str:number>/actions/<slug:action>/", views.transition, name="transition"),
+    path("<str:number>/materials/<slug:code>/receive/", views.receive, name="receive"),
+    path("<str:number>/materials/<slug:code>/upload/", views.upload, name="upload"),
+]

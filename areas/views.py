@@ -1,7 +1,9 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
-from accounts.access import Capability, capability_required
+from accounts.access import Capability, capability_required, has_capability
+from applications.selectors import township_dashboard, unread_inbox
 from beneficiaries.selectors import people_for
 
 from .selectors import counties_for, townships_for
@@ -12,9 +14,16 @@ def township(request: HttpRequest, pk: int) -> HttpResponse:
     """A township window's page: its contacts and the work waiting there."""
     town = get_object_or_404(townships_for(request.user), pk=pk)
     people = people_for(request.user).filter(township=town)
-    return render(
-        request, "areas/township.html", {"township": town, "people_count": people.count()}
-    )
+    today = timezone.localdate()
+    context = {
+        "township": town,
+        "people_count": people.count(),
+        "today": today,
+        "dashboard": township_dashboard(town.pk, today),
+        "unread": unread_inbox(request.user).count(),
+        "can_intake": has_capability(request.user, Capability.INTAKE),
+    }
+    return render(request, "areas/township.html", context)
 
 
 @capability_required(Capability.COUNTY_WORKBENCH)

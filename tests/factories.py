@@ -65,3 +65,45 @@ class UserFactory(DjangoModelFactory):
         if kwargs.get("role") == Role.ADMIN:
             kwargs.update(is_staff=True, is_superuser=True, county=None, township=None)
         return super()._create(model_class, *args, **kwargs)
+
+
+def make_expense(**overrides):
+    """An inpatient stay as on a settlement slip: 60,000 total, 50,000 in scope, 30,000 + 5,000 paid."""
+    from datetime import date
+    from decimal import Decimal
+
+    from applications.models import MedicalExpense
+
+    values = {
+        "hospital": "内蒙古医科大学附属医院",
+        "hospital_level": "tier3",
+        "kind": "inpatient",
+        "in_region": True,
+        "referred": True,
+        "admitted_on": date(2026, 10, 8),
+        "discharged_on": date(2026, 10, 20),
+        "total": Decimal("60000.00"),
+        "policy_scope": Decimal("50000.00"),
+        "basic_paid": Decimal("30000.00"),
+        "critical_paid": Decimal("5000.00"),
+    }
+    values.update(overrides)
+    return MedicalExpense(**values)
+
+
+def make_application(person, clerk, *, category="dibao", expenses=None, **intake):
+    """A draft application through the intake service (identity taken from the registry if held)."""
+    from applications.services import Intake, application_save_draft
+
+    identity = person.identities.filter(category=category).first()
+    return application_save_draft(
+        person=person,
+        intake=Intake(
+            category=category,
+            identity=identity,
+            contact_phone=intake.pop("contact_phone", "13800138000"),
+            **intake,
+        ),
+        expenses=expenses or [make_expense()],
+        actor=clerk,
+    )

@@ -43,6 +43,20 @@ EXPECTED: dict[str, Row] = {
     "beneficiaries:person_list": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
     "beneficiaries:person_detail": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
     "applications:index": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
+    "applications:detail": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
+    "applications:attachment": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
+    # The view lets case workers in; the workflow then refuses with a message (and a redirect).
+    "applications:transition": Row(
+        frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
+    ),
+    "applications:new": Row(frozenset({"clerk"})),
+    "applications:edit": Row(frozenset({"clerk"})),
+    "applications:accept": Row(frozenset({"clerk"})),
+    "applications:told": Row(frozenset({"clerk"}), method="post"),
+    "applications:receive": Row(frozenset({"clerk"}), method="post"),
+    "applications:upload": Row(frozenset({"clerk"}), method="post"),
+    "applications:inbox": Row(frozenset({"clerk"})),
+    "applications:inbox_read": Row(frozenset({"clerk"}), method="post"),
     "settlements:index": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "audit:search": Row(frozenset({"approver", "admin"})),
     "settlements:policy_list": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
@@ -122,7 +136,7 @@ def _admin_model(name: str):
     return None
 
 
-def _reverse(name: str, route: str, world, person, batch) -> str:
+def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
     """The URL of a route, with arguments pointing at records of the clerk's own township/county."""
     model = _admin_model(name)
     instance = model._default_manager.order_by("pk").first() if model is not None else None
@@ -138,11 +152,19 @@ def _reverse(name: str, route: str, world, person, batch) -> str:
                 "beneficiaries:import_detail": batch.pk,
                 "beneficiaries:import_progress": batch.pk,
                 "beneficiaries:import_apply": batch.pk,
+                "applications:attachment": case and case["attachment"].pk,
+                "applications:inbox_read": case and case["message"].pk,
             }[name]
+        elif p == "number":
+            values[p] = case["application"].number
+        elif p == "action":
+            values[p] = "forward"
         elif p == "fmt":
             values[p] = "csv"
-        elif p == "code":
+        elif p == "code" and name.startswith("settlements:"):
             values[p] = "hohhot-2023"
+        elif p == "code":
+            values[p] = "invoice"
         elif name == "admin:view_on_site":
             ct = ContentType.objects.get_for_model(world.town_a1)
             values.update(content_type_id=ct.pk, object_id=world.town_a1.pk)
@@ -155,6 +177,27 @@ def _reverse(name: str, route: str, world, person, batch) -> str:
         else:
             raise AssertionError(f"no argument for {name} <{p}>")
     return reverse(name, kwargs=values)
+
+
+def _case(world, person) -> dict:
+    """A draft application of the clerk's township, a scan of it and a reminder for the clerk."""
+    from django.core.files.base import ContentFile
+
+    from applications.models import Attachment, CalendarDay, InboxMessage
+    from tests.factories import make_application
+
+    app = make_application(person, world.users["clerk"])
+    attachment = Attachment(
+        application=app, material="invoice", original_name="a.pdf", content_type="application/pdf",
+        size=9, sha256="0" * 64, uploaded_by=world.users["clerk"],
+    )
+    attachment.file.save("a.pdf", ContentFile(b"%PDF-1.4\n%%EOF"), save=False)
+    attachment.save()
+    message = InboxMessage.objects.create(
+        recipient=world.users["clerk"], application=app, kind="due_soon", text="t", dedupe_key="k"
+    )
+    CalendarDay.objects.create(day="2026-12-31", working=False)  # for the admin's change URLs
+    return {"application": app, "attachment": attachment, "message": message}
 
 
 def _refused(response, role: str) -> bool:
@@ -174,13 +217,14 @@ def test_url_answers_allowed_roles_and_refuses_the_others(role, world, person_a1
         department="民政", original_name="a.csv", status="applied"
     )
     Household.objects.create(township=world.town_a1)  # so that every admin history URL has a record
+    case = _case(world, person_a1)
     user = world.users.get(role)
     if user is not None:
         client.force_login(user)
     failures = []
     for name, route in all_urls():
         row = expected_for(name)
-        url = _reverse(name, route, world, person_a1, batch)
+        url = _reverse(name, route, world, person_a1, batch, case)
         response = getattr(client, row.method)(url, row.data)
         if user is not None and name.endswith("logout"):
             client.force_login(user)  # logout ended the session; sign in again for the next URL

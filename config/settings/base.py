@@ -206,7 +206,15 @@ def filesystem_transport_options(folder: Path) -> dict[str, object]:
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_transport_options(CELERY_FILESYSTEM_DIR)
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A Redis that accepts connections but never answers would block delay() for minutes: bound
+    # every socket operation. A publish that fails is not retried; the periodic sweeps redo the
+    # work from the database (portal.queueing.enqueue).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_timeout": env.float("BROKER_SOCKET_TIMEOUT", default=2.0),
+        "socket_connect_timeout": env.float("BROKER_SOCKET_TIMEOUT", default=2.0),
+    }
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("BROKER_SOCKET_TIMEOUT", default=2.0)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
@@ -216,12 +224,32 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 HEARTBEAT_SECONDS = env.float("HEARTBEAT_SECONDS", default=60.0)
+REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=900.0)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "portal.tasks.record_heartbeat",
         "schedule": HEARTBEAT_SECONDS,
     },
+    # Promise reminders and any notification the broker could not take at the time: idempotent,
+    # so running it often costs nothing and a missed run loses nothing.
+    "promise-reminders": {
+        "task": "applications.tasks.sweep_reminders",
+        "schedule": REMINDER_SWEEP_SECONDS,
+    },
 }
+
+# --- Applications ---------------------------------------------------------------------------
+PROMISE_DAYS = env.int("PROMISE_DAYS", default=7)  # calendar days to bring missing materials
+PROMISE_REMIND_DAYS = env.int("PROMISE_REMIND_DAYS", default=2)  # remind this many days before
+TIME_LIMIT_TOWNSHIP_DAYS = env.int("TIME_LIMIT_TOWNSHIP_DAYS", default=10)  # working days
+TIME_LIMIT_COUNTY_DAYS = env.int("TIME_LIMIT_COUNTY_DAYS", default=10)
+TIME_LIMIT_PAYMENT_DAYS = env.int("TIME_LIMIT_PAYMENT_DAYS", default=10)
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+NOTIFICATION_BACKEND = env("NOTIFICATION_BACKEND", default="applications.notify.LoggingBackend")
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=5.0)
+SMS_SIGN = env("SMS_SIGN", default="医疗救助")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,64 @@
+"""Reads of applications, scoped to what the user may see."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from accounts.access import scope_by_area
+
+from . import workflow
+from .models import Application, InboxMessage, PromiseStatus, Status
+
+TO_TELL = [Status.APPROVED, Status.REJECTED, Status.PAID]
+
+
+def applications_for(user: Any) -> QuerySet[Application]:
+    """The applications of the user's township (clerk), county (county roles) or city (admin)."""
+    return scope_by_area(
+        user,
+        Application.objects.select_related("person", "township"),
+        township_id="township_id",
+        county_id="county_id",
+    )
+
+
+def application_page(user: Any, number: str) -> Application:
+    return (
+        applications_for(user).select_related("county", "created_by", "reviewer").get(number=number)
+    )
+
+
+def _overdue() -> Q:
+    return Q(promise_status=PromiseStatus.OVERDUE)
+
+
+def township_dashboard(township_id: int, today: date) -> dict[str, Any]:
+    """A township window's day: today's intakes, promises due soon and overdue, cases returned,
+    decisions to tell the applicant, drafts left unfinished. Counts and the first rows of each."""
+    apps = Application.objects.filter(township_id=township_id).select_related("person")
+    live = apps.exclude(status__in=workflow.FINAL)
+    soon = today + timedelta(days=settings.PROMISE_REMIND_DAYS)
+    lists = {
+        "accepted_today": apps.filter(accepted_on=today).order_by("-accepted_at"),
+        "due_soon": live.filter(
+            promise_status=PromiseStatus.PENDING,
+            promise_due_on__gte=today,
+            promise_due_on__lte=soon,
+        ).order_by("promise_due_on", "id"),
+        "overdue": live.filter(
+            Q(promise_status=PromiseStatus.OVERDUE)
+            | Q(promise_status=PromiseStatus.PENDING, promise_due_on__lt=today)
+        ).order_by("promise_due_on", "id"),
+        "returned": apps.filter(status=Status.RETURNED).order_by("status_changed_at"),
+        "to_tell": apps.filter(status__in=TO_TELL, told_at__isnull=True).order_by("decided_at"),
+        "drafts": apps.filter(status=Status.DRAFT).order_by("created_at"),
+    }
+    return {name: {"count": qs.count(), "rows": list(qs[:10])} for name, qs in lists.items()}
+
+
+def unread_inbox(user: Any) -> QuerySet[InboxMessage]:
+    return InboxMessage.objects.filter(recipient=user, read_at__isnull=True)

@@ -1,0 +1,687 @@
+"""Every write of the applications app: intake, materials and the promise, transitions, telling
+the applicant, reminders and notifications. Each is atomic, checks who may do it, and writes the
+audit row; tasks are queued after commit and never needed for correctness."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from accounts.access import role_of
+from accounts.models import Role
+from audit.models import AuditEvent
+from audit.services import record
+from beneficiaries.categories import CATEGORIES
+from beneficiaries.models import HardshipIdentity, Person
+from portal.queueing import enqueue_on_commit
+
+from . import workflow
+from .materials import MATERIALS, ExpenseFacts, required_materials
+from .models import (
+    Application,
+    ApplicationEvent,
+    ApplicationSequence,
+    Attachment,
+    CalendarDay,
+    InboxMessage,
+    Material,
+    MedicalExpense,
+    Notification,
+    PromiseStatus,
+    Status,
+)
+from .notify import NotificationError, get_backend
+from .workdays import WorkCalendar
+
+logger = logging.getLogger(__name__)
+
+SIGNATURES = {
+    b"\xff\xd8\xff": "image/jpeg",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"%PDF-": "application/pdf",
+}
+
+
+def work_calendar() -> WorkCalendar:
+    """China's working days with the administrator's corrections (one small query)."""
+    return WorkCalendar(dict(CalendarDay.objects.values_list("day", "working")))
+
+
+def _event(app: Application, action: str, label: str, actor: Any, **extra: Any) -> None:
+    ApplicationEvent.objects.create(
+        application=app,
+        action=action,
+        label=label,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        **extra,
+    )
+
+
+def _require_clerk_of(actor: Any, township_id: int) -> None:
+    if role_of(actor) != Role.CLERK or actor.township_id != township_id:
+        raise ValidationError("只有申请人所在乡镇（街道）的窗口经办人可以办理。", code="not_clerk")
+
+
+def _next_number(county: Any, day: date) -> str:
+    ApplicationSequence.objects.bulk_create(
+        [ApplicationSequence(county=county, day=day)], ignore_conflicts=True
+    )
+    sequence = ApplicationSequence.objects.select_for_update().get(county=county, day=day)
+    sequence.last = F("last") + 1
+    sequence.save(update_fields=["last"])
+    sequence.refresh_from_db(fields=["last"])
+    return f"{county.code}-{day:%Y%m%d}-{sequence.last:04d}"
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Intake:
+    """What the clerk typed on the intake form (the person is already found or registered)."""
+
+    category: str
+    identity: HardshipIdentity | None
+    contact_phone: str = ""
+    agent_name: str = ""
+    agent_id_number: str = ""
+    agent_phone: str = ""
+    agent_kind: str = ""
+    bank_name: str = ""
+    bank_account_holder: str = ""
+    bank_account_number: str = ""
+
+
+def _checklist(app: Application, expenses: Sequence[MedicalExpense]) -> list[str]:
+    return required_materials(
+        category=app.category,
+        identity_in_registry=app.identity_id is not None,
+        has_agent=app.has_agent,
+        expenses=[ExpenseFacts(e.kind, e.in_region, e.referred) for e in expenses],
+    )
+
+
+@transaction.atomic
+def application_save_draft(
+    *,
+    person: Person,
+    intake: Intake,
+    expenses: Sequence[MedicalExpense],
+    actor: Any,
+    application: Application | None = None,
+) -> Application:
+    """Create (or, for a draft, replace) an application with its expenses and its checklist."""
+    _require_clerk_of(actor, person.township_id)
+    if intake.category not in CATEGORIES:
+        raise ValidationError("请选择救助身份。", code="category")
+    if intake.identity is not None and (
+        intake.identity.person_id != person.pk or intake.identity.category != intake.category
+    ):
+        raise ValidationError("所选身份不属于该申请人。", code="identity")
+    if not expenses:
+        raise ValidationError("至少录入一笔医疗费用。", code="no_expenses")
+    if intake.agent_name and not intake.agent_id_number:
+        raise ValidationError("有代办人时须填写代办人身份证号。", code="agent_id")
+    creating = application is None
+    if application is None:
+        today = timezone.localdate()
+        county = person.township.county
+        application = Application(
+            number=_next_number(county, today),
+            person=person,
+            township=person.township,
+            county=county,
+            created_by=actor,
+        )
+    else:
+        application = Application.objects.select_for_update().get(pk=application.pk)
+        if application.status != Status.DRAFT:
+            raise ValidationError("已受理的申请不能再修改受理信息。", code="not_draft")
+    for name, value in vars(intake).items():
+        setattr(application, name, value)
+    application.claimed_total = sum((e.total for e in expenses), Decimal("0.00"))
+    application.full_clean(exclude=["identity", "person", "township", "county", "created_by"])
+    for expense in expenses:
+        expense.full_clean(exclude=["application"])
+    application.save()
+    if not creating:
+        application.expenses.all().delete()
+    for expense in expenses:
+        expense.application = application
+    MedicalExpense.objects.bulk_create(expenses)
+    needed = _checklist(application, expenses)
+    application.materials.exclude(code__in=needed).delete()
+    Material.objects.bulk_create(
+        [Material(application=application, code=code) for code in needed], ignore_conflicts=True
+    )
+    _event(
+        application, "create" if creating else "edit", "登记申请" if creating else "修改申请", actor
+    )
+    record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE if creating else AuditEvent.Action.UPDATE,
+        target=application,
+        summary=f"{'登记' if creating else '修改'}救助申请 {application.number}，"
+        f"{len(expenses)} 笔费用，合计 {application.claimed_total} 元",
+    )
+    return application
+
+
+def check_upload(upload: UploadedFile) -> tuple[str, bytes]:
+    """The content type of a scan or photo, judged by its content; refuse anything else."""
+    if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
+        raise ValidationError(
+            f"文件“{upload.name}”太大（{upload.size / 1048576:.1f} MB），"
+            f"每个文件不能超过 {settings.UPLOAD_MAX_BYTES // 1048576} MB。",
+            code="too_big",
+        )
+    data = upload.read()
+    upload.seek(0)
+    if not data:
+        raise ValidationError(f"文件“{upload.name}”是空的。", code="empty")
+    content_type = next((t for sig, t in SIGNATURES.items() if data.startswith(sig)), None)
+    if content_type is None:
+        raise ValidationError(
+            f"文件“{upload.name}”不是 JPEG、PNG 图片或 PDF 文件（按文件内容判断，不看扩展名）。",
+            code="bad_type",
+        )
+    if content_type.startswith("image/"):
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise ValidationError(
+                f"图片“{upload.name}”已损坏或不完整，请重新拍照。", code="broken"
+            ) from None
+    elif b"%%EOF" not in data[-2048:]:
+        raise ValidationError(f"PDF 文件“{upload.name}”不完整，请重新扫描。", code="broken")
+    return content_type, data
+
+
+def _attach(app: Application, code: str, upload: UploadedFile, actor: Any) -> Attachment:
+    content_type, data = check_upload(upload)
+    attachment = Attachment(
+        application=app,
+        material=code,
+        original_name=(upload.name or "scan")[:200],
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=actor,
+    )
+    attachment.file.save("scan", ContentFile(data), save=False)
+    attachment.save()
+    return attachment
+
+
+def _validate_uploads(files: Mapping[str, Iterable[UploadedFile]]) -> None:
+    errors = []
+    for uploads in files.values():
+        for upload in uploads:
+            try:
+                check_upload(upload)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _missing_text(app: Application) -> str:
+    missing = [m.get_code_display() for m in app.materials.all() if not m.received]
+    return "、".join(missing)
+
+
+def _notify(app: Application, kind: str, text: str, key: str) -> None:
+    """Write the outbox row (once per key) and try to send it right after commit."""
+    phones = {p for p in (app.contact_phone, app.agent_phone) if p}
+    from .tasks import deliver_notifications
+
+    for phone in sorted(phones):
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    application=app, kind=kind, phone=phone, text=text, dedupe_key=f"{key}:{phone}"
+                )
+            ],
+            ignore_conflicts=True,
+        )
+    if phones:
+        enqueue_on_commit(deliver_notifications)
+
+
+@transaction.atomic
+def application_accept(
+    *,
+    application: Application,
+    actor: Any,
+    received: Iterable[str],
+    promise_signed: bool,
+    files: Mapping[str, Iterable[UploadedFile]] | None = None,
+    forward: bool = False,
+) -> Application:
+    """Accept (受理): tick what was handed in; if anything is missing, record the applicant's
+    promise to bring it within PROMISE_DAYS days. The application moves on at once."""
+    app = Application.objects.select_for_update().get(pk=application.pk)
+    blocked = workflow.refusal(app, "accept", actor)
+    if blocked:
+        raise ValidationError(blocked, code="refused")
+    files = files or {}
+    _validate_uploads(files)
+    now = timezone.now()
+    today = timezone.localdate()
+    received_codes = set(received)
+    materials = list(app.materials.all())
+    unknown = received_codes - {m.code for m in materials}
+    if unknown:
+        raise ValidationError("勾选了清单以外的材料。", code="unknown_material")
+    missing = [m for m in materials if m.code not in received_codes]
+    if missing and not promise_signed:
+        names = "、".join(m.get_code_display() for m in missing)
+        raise ValidationError(
+            f"还缺 {len(missing)} 项材料（{names}）：须由申请人签署承诺书，"
+            f"承诺 {settings.PROMISE_DAYS} 日内补齐，才能受理。",
+            code="promise_required",
+        )
+    Material.objects.filter(application=app, code__in=received_codes).update(
+        received_at=now, received_by=actor, late=False
+    )
+    for code, uploads in files.items():
+        for upload in uploads:
+            _attach(app, code, upload, actor)
+    before = app.status
+    app.status = Status.ACCEPTED
+    app.accepted_at = now
+    app.accepted_on = today
+    app.status_changed_at = now
+    app.step_due_on = work_calendar().add(today, settings.TIME_LIMIT_TOWNSHIP_DAYS)
+    if missing:
+        app.promise_status = PromiseStatus.PENDING
+        app.promise_due_on = today + timedelta(days=settings.PROMISE_DAYS)
+        app.promise_signed_at = now
+    app.save()
+    _event(app, "accept", "受理", actor, from_status=before, to_status=app.status)
+    record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        target=app,
+        summary=f"受理 {app.number}"
+        + (
+            f"；缺 {len(missing)} 项材料，承诺 {app.promise_due_on} 前补齐"
+            if missing
+            else "；材料齐全"
+        ),
+        changes={"status": [before, app.status], "promise_status": ["none", app.promise_status]},
+    )
+    town = app.township
+    if missing:
+        text = (
+            f"您的医疗救助申请（编号{app.number}）已受理。尚缺：{_missing_text(app)}，"
+            f"请于{app.promise_due_on:%-m月%-d日}前交到{town.name}社会救助窗口。电话{town.window_phone}"
+        )
+    else:
+        text = f"您的医疗救助申请（编号{app.number}）已受理，材料齐全。可凭编号和身份证号查询进度。"
+    _notify(app, "accepted", text, f"accepted:{app.pk}")
+    if forward:
+        app = application_transition(application=app, action="forward", actor=actor)
+    return app
+
+
+@transaction.atomic
+def material_receive(
+    *, application: Application, code: str, actor: Any, files: Iterable[UploadedFile] = ()
+) -> Application:
+    """A missing material arrives (补交); the last one fulfils the promise."""
+    app = Application.objects.select_for_update().get(pk=application.pk)
+    _require_clerk_of(actor, app.township_id)
+    if app.status in workflow.FINAL:
+        raise ValidationError(f"申请已“{app.get_status_display()}”，不再收材料。", code="final")
+    uploads = list(files)
+    _validate_uploads({code: uploads})
+    material = app.materials.filter(code=code).first()
+    if material is None:
+        raise ValidationError("这项材料不在本申请的清单上。", code="unknown_material")
+    if material.received:
+        raise ValidationError(
+            f"“{material.get_code_display()}”已经收到，不必重复登记。", code="twice"
+        )
+    now = timezone.now()
+    material.received_at = now
+    material.received_by = actor
+    material.late = app.status != Status.DRAFT
+    material.save()
+    for upload in uploads:
+        _attach(app, code, upload, actor)
+    _event(app, "material", f"收到补交材料：{material.get_code_display()}", actor)
+    summary = f"{app.number} 收到材料：{material.get_code_display()}"
+    fulfilled = (
+        app.promise_status in (PromiseStatus.PENDING, PromiseStatus.OVERDUE)
+        and not app.materials.filter(received_at__isnull=True).exists()
+    )
+    if fulfilled:
+        before = app.promise_status
+        app.promise_status = PromiseStatus.FULFILLED
+        app.promise_fulfilled_at = now
+        app.save(update_fields=["promise_status", "promise_fulfilled_at", "updated_at"])
+        _event(app, "promise_fulfilled", "承诺材料已全部补齐", actor)
+        summary += "；承诺材料已全部补齐"
+        _notify(
+            app,
+            "fulfilled",
+            f"您的医疗救助申请（编号{app.number}）所缺材料已全部收齐，谢谢配合。",
+            f"fulfilled:{app.pk}",
+        )
+        changes = {"promise_status": [before, PromiseStatus.FULFILLED]}
+    else:
+        changes = {}
+    record(
+        actor=actor, action=AuditEvent.Action.UPDATE, target=app, summary=summary, changes=changes
+    )
+    return app
+
+
+@transaction.atomic
+def attachment_add(
+    *, application: Application, code: str, upload: UploadedFile, actor: Any
+) -> Attachment:
+    app = Application.objects.select_for_update().get(pk=application.pk)
+    _require_clerk_of(actor, app.township_id)
+    if code not in MATERIALS:
+        raise ValidationError("未知材料。", code="unknown_material")
+    attachment = _attach(app, code, upload, actor)
+    record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=attachment,
+        summary=f"{app.number} 上传扫描件：{MATERIALS[code]}",
+        township=app.township,
+    )
+    return attachment
+
+
+# --- transitions ----------------------------------------------------------------------------
+
+STEP_LIMITS = {
+    Status.ACCEPTED: "TIME_LIMIT_TOWNSHIP_DAYS",
+    Status.FORWARDED: "TIME_LIMIT_COUNTY_DAYS",
+    Status.RETURNED: "TIME_LIMIT_TOWNSHIP_DAYS",
+    Status.APPROVED: "TIME_LIMIT_PAYMENT_DAYS",
+}
+
+
+@transaction.atomic
+def application_transition(
+    *, application: Application, action: str, actor: Any, reason: str = ""
+) -> Application:
+    """Move the application along the graph in ``workflow``; refused with a reason otherwise.
+
+    The row is locked first, so a second click or a second tab finds the new state and is refused."""
+    app = Application.objects.select_for_update().get(pk=application.pk)
+    blocked = workflow.refusal(app, action, actor, reason)
+    if blocked:
+        raise ValidationError(blocked, code="refused")
+    if action == "accept":
+        raise ValidationError("受理请用受理表单（勾选材料、记录承诺）。", code="use_accept")
+    transition = workflow.TRANSITIONS[action]
+    now = timezone.now()
+    before = app.status
+    app.status = transition.target
+    app.status_changed_at = now
+    limit = STEP_LIMITS.get(transition.target)
+    if limit is not None:
+        app.step_due_on = work_calendar().add(timezone.localdate(), getattr(settings, limit))
+    elif transition.target != Status.IN_REVIEW:  # review keeps the county's due date
+        app.step_due_on = None
+    if action == "forward" or action == "resubmit":
+        app.forwarded_at = now
+    elif action == "start_review":
+        app.reviewer = actor
+    elif action in ("approve", "reject"):
+        app.decided_at = now
+    elif action == "pay":
+        app.paid_at = now
+    app.save()
+    _event(
+        app,
+        action,
+        transition.label,
+        actor,
+        from_status=before,
+        to_status=app.status,
+        reason=reason.strip(),
+    )
+    record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        target=app,
+        summary=f"{app.number} {transition.label}"
+        + (f"：{reason.strip()}" if reason.strip() else ""),
+        changes={"status": [before, app.status]},
+    )
+    return app
+
+
+@transaction.atomic
+def application_mark_told(*, application: Application, actor: Any) -> Application:
+    """结果反馈: the window has told the applicant the decision."""
+    app = Application.objects.select_for_update().get(pk=application.pk)
+    _require_clerk_of(actor, app.township_id)
+    if app.status not in (Status.APPROVED, Status.REJECTED, Status.PAID):
+        raise ValidationError("还没有审批结果，无需告知。", code="not_decided")
+    if app.told_at is not None:
+        raise ValidationError(
+            f"已于 {timezone.localtime(app.told_at):%Y-%m-%d %H:%M} 告知。", code="twice"
+        )
+    app.told_at = timezone.now()
+    app.save(update_fields=["told_at", "updated_at"])
+    _event(app, "told", "已告知申请人审批结果", actor)
+    record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=app,
+        summary=f"{app.number} 已告知申请人结果",
+    )
+    return app
+
+
+@transaction.atomic
+def inbox_mark_read(*, message: InboxMessage, actor: Any) -> None:
+    if message.recipient_id != actor.pk:
+        raise ValidationError("这不是您的提醒。", code="not_yours")
+    if message.read_at is None:
+        message.read_at = timezone.now()
+        message.save(update_fields=["read_at"])
+
+
+# --- reminders and notifications ------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    due_soon: int
+    overdue: int
+    inbox_created: int
+    notifications_created: int
+    marked_overdue: int
+    sent: int
+    failed: int
+
+
+def reminders_sweep(*, today: date | None = None) -> SweepResult:
+    """Find promises due within PROMISE_REMIND_DAYS days and promises overdue; remind each once
+    per application, kind and day (the clerk's inbox and the applicant's phone); then send every
+    notification still waiting. Derives everything from the database: safe to run twice, by two
+    workers at once, or after a broker outage. A constant number of queries whatever the volume."""
+    today = today or timezone.localdate()
+    soon = today + timedelta(days=settings.PROMISE_REMIND_DAYS)
+    open_promise = Q(promise_status__in=[PromiseStatus.PENDING, PromiseStatus.OVERDUE]) & ~Q(
+        status__in=workflow.FINAL
+    )
+    with transaction.atomic():
+        marked = Application.objects.filter(
+            open_promise, promise_status=PromiseStatus.PENDING, promise_due_on__lt=today
+        ).update(promise_status=PromiseStatus.OVERDUE)
+        rows = list(
+            Application.objects.filter(open_promise, promise_due_on__lte=soon)
+            .exclude(
+                Exists(
+                    InboxMessage.objects.filter(
+                        application=OuterRef("pk"), created_at__date=today
+                    ).filter(kind__in=["due_soon", "overdue"])
+                )
+            )
+            .values(
+                "pk",
+                "number",
+                "promise_due_on",
+                "created_by_id",
+                "contact_phone",
+                "agent_phone",
+                "township__name",
+                "township__window_phone",
+            )
+        )
+        missing: dict[int, list[str]] = {}
+        for app_id, code in Material.objects.filter(
+            application_id__in=[r["pk"] for r in rows], received_at__isnull=True
+        ).values_list("application_id", "code"):
+            missing.setdefault(app_id, []).append(MATERIALS[code])
+        inbox, outbox = [], []
+        counts = {"due_soon": 0, "overdue": 0}
+        now = timezone.now()
+        for r in rows:
+            due: date = r["promise_due_on"]
+            kind = "overdue" if due < today else "due_soon"
+            counts[kind] += 1
+            items = "、".join(missing.get(r["pk"], [])) or "（无）"
+            key = f"{kind}:{r['pk']}:{today.isoformat()}"
+            if kind == "overdue":
+                clerk_text = f"{r['number']} 承诺补交材料已逾期 {(today - due).days} 天（期限 {due:%-m月%-d日}）：{items}"
+                sms = (
+                    f"您的医疗救助申请（编号{r['number']}）承诺补交的材料已过期限（{due:%-m月%-d日}）：{items}。"
+                    f"请尽快交到{r['township__name']}社会救助窗口，电话{r['township__window_phone']}"
+                )
+            else:
+                left = (due - today).days
+                when = "今天" if left == 0 else f"{left} 天后"
+                clerk_text = f"{r['number']} 承诺补交材料{when}到期（{due:%-m月%-d日}）：{items}"
+                sms = (
+                    f"提醒：您的医疗救助申请（编号{r['number']}）尚缺{items}，"
+                    f"请于{due:%-m月%-d日}前交到{r['township__name']}社会救助窗口，电话{r['township__window_phone']}"
+                )
+            inbox.append(
+                InboxMessage(
+                    recipient_id=r["created_by_id"],
+                    application_id=r["pk"],
+                    kind=kind,
+                    text=clerk_text[:300],
+                    dedupe_key=key,
+                    created_at=now,
+                )
+            )
+            for phone in sorted({p for p in (r["contact_phone"], r["agent_phone"]) if p}):
+                outbox.append(
+                    Notification(
+                        application_id=r["pk"],
+                        kind=kind,
+                        phone=phone,
+                        text=sms[:500],
+                        dedupe_key=f"{key}:{phone}",
+                        created_at=now,
+                    )
+                )
+        InboxMessage.objects.bulk_create(inbox, ignore_conflicts=True, batch_size=2000)
+        Notification.objects.bulk_create(outbox, ignore_conflicts=True, batch_size=2000)
+    sent, failed = notifications_deliver()
+    return SweepResult(
+        due_soon=counts["due_soon"],
+        overdue=counts["overdue"],
+        inbox_created=len(inbox),
+        notifications_created=len(outbox),
+        marked_overdue=marked,
+        sent=sent,
+        failed=failed,
+    )
+
+
+MAX_ATTEMPTS = 5
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def notifications_deliver(*, limit: int = 5000) -> tuple[int, int]:
+    """Send what is waiting in the outbox, each message by exactly one worker.
+
+    A worker claims rows with one UPDATE (a token no other worker has), then sends them; a claim
+    older than STALE_CLAIM (a worker that died) is taken over. Failed messages are tried again on
+    the next sweep, up to MAX_ATTEMPTS."""
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    waiting = (
+        Notification.objects.filter(
+            Q(state=Notification.State.PENDING)
+            | Q(state=Notification.State.FAILED, attempts__lt=MAX_ATTEMPTS)
+            | Q(state=Notification.State.SENDING, claimed_at__lt=now - STALE_CLAIM)
+        )
+        .order_by("id")
+        .values("id")[:limit]
+    )
+    claimed_count = (
+        Notification.objects.filter(id__in=list(waiting.values_list("id", flat=True)))
+        .filter(
+            Q(state=Notification.State.PENDING)
+            | Q(state=Notification.State.FAILED, attempts__lt=MAX_ATTEMPTS)
+            | Q(state=Notification.State.SENDING, claimed_at__lt=now - STALE_CLAIM)
+        )
+        .update(
+            state=Notification.State.SENDING,
+            claim=token,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+        )
+    )
+    if not claimed_count:
+        return 0, 0
+    claimed = list(Notification.objects.filter(claim=token, state=Notification.State.SENDING))
+    try:
+        backend = get_backend()
+    except NotificationError as exc:
+        Notification.objects.filter(claim=token).update(
+            state=Notification.State.FAILED, last_error=str(exc)[:300]
+        )
+        return 0, len(claimed)
+    sent_ids, failures = [], []
+    for note in claimed:
+        try:
+            backend.send(note.phone, note.text)
+        except NotificationError as exc:
+            note.state = Notification.State.FAILED
+            note.last_error = str(exc)[:300]
+            failures.append(note)
+        else:
+            sent_ids.append(note.pk)
+    if sent_ids:
+        Notification.objects.filter(pk__in=sent_ids).update(
+            state=Notification.State.SENT,
+            sent_at=timezone.now(),
+            backend=backend.name,
+            last_error="",
+        )
+    if failures:
+        Notification.objects.bulk_update(failures, ["state", "last_error"])
+    return len(sent_ids), len(failures)
