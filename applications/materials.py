@@ -58,6 +58,6 @@ def required_materials(
         needed.add("identity_certificate")
     if category == "illness_poor":
         needed |= {"income_declaration", "finance_authorisation", "hukou"}
-    if any(not e.in_region for e in items):
-        needed.add("referral")
+    if any(not e.in_region and e.referred for e in items):
+        needed.add("referral")  # treatment outside the region is assisted only when referred
     return [code for code in MATERIALS if code in needed]

@@ -188,8 +188,13 @@ def _case(world, person) -> dict:
 
     app = make_application(person, world.users["clerk"])
     attachment = Attachment(
-        application=app, material="invoice", original_name="a.pdf", content_type="application/pdf",
-        size=9, sha256="0" * 64, uploaded_by=world.users["clerk"],
+        application=app,
+        material="invoice",
+        original_name="a.pdf",
+        content_type="application/pdf",
+        size=9,
+        sha256="0" * 64,
+        uploaded_by=world.users["clerk"],
     )
     attachment.file.save("a.pdf", ContentFile(b"%PDF-1.4\n%%EOF"), save=False)
     attachment.save()

@@ -1,0 +1,139 @@
+"""Every (state, action) pair by the role that may do it, plus refusals by role and by area."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from accounts.models import Role
+from applications import workflow
+from applications.models import Application, ApplicationEvent, Status
+from applications.services import application_transition
+from audit.models import AuditEvent
+from tests.factories import UserFactory
+
+ALLOWED = {
+    (Status.ACCEPTED, "forward"): Status.FORWARDED,
+    (Status.FORWARDED, "start_review"): Status.IN_REVIEW,
+    (Status.IN_REVIEW, "return"): Status.RETURNED,
+    (Status.RETURNED, "resubmit"): Status.FORWARDED,
+    (Status.IN_REVIEW, "approve"): Status.APPROVED,
+    (Status.IN_REVIEW, "reject"): Status.REJECTED,
+    (Status.APPROVED, "pay"): Status.PAID,
+    **{(s, "withdraw"): Status.WITHDRAWN for s in workflow.OPEN},
+    **{(s, "terminate"): Status.TERMINATED for s in workflow.OPEN - {Status.DRAFT}},
+}
+ROLE_OF_ACTION = {
+    "forward": "clerk",
+    "resubmit": "clerk",
+    "withdraw": "clerk",
+    "start_review": "reviewer",
+    "return": "reviewer",
+    "terminate": "reviewer",
+    "approve": "approver",
+    "reject": "approver",
+    "pay": "finance",
+}
+PAIRS = [(s, a) for s in Status for a in ROLE_OF_ACTION]
+
+
+@pytest.mark.parametrize(("state", "action"), PAIRS, ids=[f"{s}-{a}" for s, a in PAIRS])
+def test_every_state_and_action(world, draft, state, action):
+    Application.objects.filter(pk=draft.pk).update(status=state)
+    draft.refresh_from_db()
+    actor = world.users[ROLE_OF_ACTION[action]]
+    reason = "申请人书面申请" if workflow.TRANSITIONS[action].needs_reason else ""
+    target = ALLOWED.get((state, action))
+    if target is None:
+        with pytest.raises(ValidationError, match="不能"):
+            application_transition(application=draft, action=action, actor=actor, reason=reason)
+        draft.refresh_from_db()
+        assert draft.status == state
+        assert not ApplicationEvent.objects.filter(application=draft, action=action).exists()
+        return
+    app = application_transition(application=draft, action=action, actor=actor, reason=reason)
+    assert app.status == target
+    event = ApplicationEvent.objects.get(application=draft, action=action)
+    assert (event.from_status, event.to_status, event.actor, event.reason) == (
+        state,
+        target,
+        actor,
+        reason,
+    )
+    audit = AuditEvent.objects.get(action="transition", target_id=str(draft.pk))
+    assert audit.changes == {"status": [state, target]}
+
+
+@pytest.mark.parametrize("role", ["reviewer", "approver", "finance", "admin"])
+def test_only_the_township_clerk_forwards(world, draft, accept, role):
+    app = accept(draft)
+    with pytest.raises(ValidationError, match="您的角色不能“转县级审核”"):
+        application_transition(application=app, action="forward", actor=world.users[role])
+
+
+def test_a_clerk_of_another_township_is_refused(world, draft, accept):
+    app = accept(draft)
+    with pytest.raises(ValidationError, match="不属于您的辖区"):
+        application_transition(application=app, action="forward", actor=world.clerk_a2)
+    app.refresh_from_db()
+    assert app.status == Status.ACCEPTED
+
+
+def test_county_staff_of_another_county_are_refused(world, draft, accept):
+    app = accept(draft, forward=True)
+    with pytest.raises(ValidationError, match="不属于您的辖区"):
+        application_transition(application=app, action="start_review", actor=world.reviewer_b)
+
+
+def test_reasons_are_required_where_the_graph_says(world, draft, accept):
+    app = accept(draft)
+    with pytest.raises(ValidationError, match="“申请人撤回”须写明理由"):
+        application_transition(
+            application=app, action="withdraw", actor=world.users["clerk"], reason="  "
+        )
+
+
+def test_the_reviewer_cannot_also_approve(world, draft, accept):
+    app = accept(draft, forward=True)
+    reviewer_and_approver = UserFactory(username="both", role=Role.APPROVER, county=world.county_a)
+    app.reviewer = reviewer_and_approver
+    app.status = Status.IN_REVIEW
+    app.save()
+    with pytest.raises(ValidationError, match="审批人不能是本案的审核人"):
+        application_transition(application=app, action="approve", actor=reviewer_and_approver)
+    assert (
+        application_transition(
+            application=app, action="approve", actor=world.users["approver"]
+        ).status
+        == Status.APPROVED
+    )
+
+
+def test_payment_waits_for_every_material(world, draft, accept):
+    app = accept(draft, missing=["invoice"], forward=True)
+    Application.objects.filter(pk=app.pk).update(status=Status.APPROVED)
+    app.refresh_from_db()
+    with pytest.raises(ValidationError, match="承诺补交的材料尚未收齐"):
+        application_transition(application=app, action="pay", actor=world.users["finance"])
+    blocked = dict((t.action, why) for t, why in workflow.actions_for(app, world.users["finance"]))
+    assert blocked["pay"].startswith("承诺补交的材料尚未收齐")
+
+
+def test_a_second_click_is_refused_by_the_new_state(world, draft, accept):
+    app = accept(draft)
+    stale = Application.objects.get(pk=app.pk)  # the page the clerk still has open in a tab
+    application_transition(application=app, action="forward", actor=world.users["clerk"])
+    with pytest.raises(ValidationError, match="当前为“已转县级”"):
+        application_transition(application=stale, action="forward", actor=world.users["clerk"])
+    assert ApplicationEvent.objects.filter(application=app, action="forward").count() == 1
+
+
+def test_step_due_dates_follow_the_working_day_limits(world, draft, accept, time_machine):
+    time_machine.move_to("2026-09-29 10:00 +0800")
+    app = accept(draft)
+    # township: 10 working days after Tuesday 29 September: 30 Sep, then 1–7 Oct are holidays,
+    # 8, 9, 10 (a Saturday worked), 12–16, 19 October
+    assert str(app.step_due_on) == "2026-10-19"
+    time_machine.move_to("2026-10-21 10:00 +0800")
+    app = application_transition(application=app, action="forward", actor=world.users["clerk"])
+    assert str(app.step_due_on) == "2026-11-04"
