@@ -392,6 +392,7 @@ class InboxMessage(models.Model):
     )
     kind = models.CharField("类别", max_length=20)
     text = models.CharField("内容", max_length=300)
+    for_day = models.DateField("提醒日期", null=True, blank=True)
     dedupe_key = models.CharField("去重键", max_length=80, unique=True)
     created_at = models.DateTimeField("时间", default=timezone.now)
     read_at = models.DateTimeField("已读时间", null=True, blank=True)
@@ -400,7 +401,10 @@ class InboxMessage(models.Model):
         verbose_name = "站内提醒"
         verbose_name_plural = "站内提醒"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="inbox_recipient_unread")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="inbox_recipient_unread"),
+            models.Index(fields=["application", "for_day"], name="inbox_application_day"),
+        ]
 
     def __str__(self) -> str:
         return self.text

@@ -542,8 +542,10 @@ def reminders_sweep(*, today: date | None = None) -> SweepResult:
             .exclude(
                 Exists(
                     InboxMessage.objects.filter(
-                        application=OuterRef("pk"), created_at__date=today
-                    ).filter(kind__in=["due_soon", "overdue"])
+                        application=OuterRef("pk"),
+                        for_day=today,
+                        kind__in=["due_soon", "overdue"],
+                    )
                 )
             )
             .values(
@@ -591,6 +593,7 @@ def reminders_sweep(*, today: date | None = None) -> SweepResult:
                     application_id=r["pk"],
                     kind=kind,
                     text=clerk_text[:300],
+                    for_day=today,
                     dedupe_key=key,
                     created_at=now,
                 )
