@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
@@ -186,8 +187,8 @@ def check_upload(upload: UploadedFile) -> tuple[str, bytes]:
     """The content type of a scan or photo, judged by its content; refuse anything else."""
     if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
         raise ValidationError(
-            f"文件“{upload.name}”太大（{upload.size / 1048576:.1f} MB），"
-            f"每个文件不能超过 {settings.UPLOAD_MAX_BYTES // 1048576} MB。",
+            f"文件“{upload.name}”太大（{filesizeformat(upload.size)}），"
+            f"每个文件不能超过 {filesizeformat(settings.UPLOAD_MAX_BYTES)}，请压缩或分页扫描。",
             code="too_big",
         )
     data = upload.read()

@@ -199,7 +199,7 @@ def test_oversized_uploads_are_refused(world, draft, accept, settings):
     big = SimpleUploadedFile(
         "big.pdf", b"%PDF-1.4\n" + b"0" * 2000 + b"\n%%EOF", content_type="application/pdf"
     )
-    with pytest.raises(ValidationError, match="太大.*不能超过 0 MB"):
+    with pytest.raises(ValidationError, match=r"太大（2\.0\xa0KB），每个文件不能超过 1\.0\xa0KB"):
         attachment_add(application=app, code="invoice", upload=big, actor=world.users["clerk"])
     assert not Attachment.objects.exists()
 
