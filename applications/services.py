@@ -19,8 +19,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
 from django.db.models import Exists, F, OuterRef, Q
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.access import role_of
