@@ -136,10 +136,13 @@ def new(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "applications/lookup.html", {"lookup": lookup})
     data = request.POST if request.method == "POST" else None
-    register = PersonRegisterForm(data, prefix="p") if person is None else None
+    newcomer = Person(id_number=id_number, township=request.user.township)  # type: ignore[misc]
+    register = PersonRegisterForm(data, prefix="p", instance=newcomer) if person is None else None
     if data is not None and "add_row" in data:
         data = _more_rows(data)
-        register = PersonRegisterForm(data, prefix="p") if person is None else None
+        register = (
+            PersonRegisterForm(data, prefix="p", instance=newcomer) if person is None else None
+        )
         form, formset = _intake_forms(request, person, data)
         return _render_intake(request, person, id_number, register, form, formset)
     form, formset = _intake_forms(request, person, data)
@@ -150,10 +153,7 @@ def new(request: HttpRequest) -> HttpResponse:
                 with transaction.atomic():
                     if person is None:
                         assert register is not None  # noqa: S101 - set above when person is None
-                        person = register.save(commit=False)
-                        person.id_number = id_number
-                        person.township = request.user.township  # type: ignore[union-attr]
-                        person_save(person=person, actor=request.user)
+                        person = person_save(person=register.save(commit=False), actor=request.user)
                     app = services.application_save_draft(
                         person=person,
                         intake=form.intake(),

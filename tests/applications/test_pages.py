@@ -1,0 +1,228 @@
+"""The township window's pages through the test client: lookup, intake, materials, the case page,
+scans, the dashboard and telling the applicant."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from applications.models import Application, Attachment, Status
+from applications.services import application_accept, material_receive
+from audit.models import AuditEvent
+from beneficiaries.models import Person
+from tests.factories import PersonFactory, id_number
+
+NEW = reverse("applications:new")
+
+
+def expense_post(prefix="e", n=0, **overrides) -> dict:
+    data = {
+        f"{prefix}-{n}-hospital": "土默特左旗医院",
+        f"{prefix}-{n}-hospital_level": "tier2",
+        f"{prefix}-{n}-kind": "inpatient",
+        f"{prefix}-{n}-in_region": "on",
+        f"{prefix}-{n}-referred": "on",
+        f"{prefix}-{n}-admitted_on": "2026-11-02",
+        f"{prefix}-{n}-discharged_on": "2026-11-12",
+        f"{prefix}-{n}-total": "12000.50",
+        f"{prefix}-{n}-policy_scope": "10000.00",
+        f"{prefix}-{n}-basic_paid": "6000.00",
+        f"{prefix}-{n}-critical_paid": "0",
+    }
+    data.update({f"{prefix}-{n}-{k}": v for k, v in overrides.items()})
+    return data
+
+
+def intake_post(identity_choice: str, **extra) -> dict:
+    return {
+        "identity_choice": identity_choice,
+        "contact_phone": "13900001111",
+        "bank_name": "内蒙古农村信用社",
+        "bank_account_holder": "乌兰",
+        "bank_account_number": "6228480000000000018",
+        "e-TOTAL_FORMS": "1",
+        "e-INITIAL_FORMS": "0",
+        "e-MIN_NUM_FORMS": "1",
+        "e-MAX_NUM_FORMS": "1000",
+        **expense_post(),
+        **extra,
+    }
+
+
+@pytest.fixture
+def clerk_client(client, world):
+    client.force_login(world.users["clerk"])
+    return client
+
+
+def test_a_bad_id_number_is_explained(clerk_client):
+    page = clerk_client.get(NEW, {"id_number": "150121196001010015"}).content.decode()
+    assert "校验码" in page or "校验位" in page
+    assert not Application.objects.exists()
+
+
+def test_a_person_of_another_township_is_sent_to_their_own_window(clerk_client, world):
+    other = PersonFactory(township=world.town_b1)
+    page = clerk_client.get(NEW, {"id_number": other.id_number}).content.decode()
+    assert "此人登记在其他乡镇（街道），请到其居住地的社会救助窗口申请" in page
+    assert other.name not in page  # nothing about them is shown
+
+
+def test_registering_on_the_spot_and_taking_the_application(clerk_client, world):
+    number = id_number(77, birth="19580305")
+    url = f"{NEW}?id_number={number}"
+    page = clerk_client.get(url).content.decode()
+    assert "身份库中没有" in page
+    response = clerk_client.post(
+        url,
+        {
+            "p-name": "巴特尔",
+            "p-phone": "13912345678",
+            "p-address": "察素齐镇某村",
+            **intake_post("cat:illness_poor"),
+        },
+    )
+    app = Application.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "applications:accept", args=[app.number]
+    )
+    person = Person.objects.get(id_number=number)
+    assert (person.name, person.township, app.person, app.category, app.identity) == (
+        "巴特尔",
+        world.town_a1,
+        person,
+        "illness_poor",
+        None,
+    )
+    codes = set(app.materials.values_list("code", flat=True))
+    assert {"identity_certificate", "income_declaration", "finance_authorisation", "hukou"} <= codes
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("total", "-5", "确保该值大于或等于0"),
+        ("total", "12.345", "确认小数不超过 2 位"),
+        ("total", "一万", "输入一个数字"),
+        ("discharged_on", "2026-02-30", "有效的日期"),
+        ("discharged_on", "2026-10-01", "出院日期不能早于入院日期"),
+        ("policy_scope", "99999", "政策范围内费用不能大于医疗总费用"),
+    ],
+)
+def test_bad_amounts_and_dates_change_nothing(clerk_client, applicant, field, value, message):
+    url = f"{NEW}?id_number={applicant.id_number}"
+    identity = applicant.identities.get()
+    response = clerk_client.post(url, intake_post(f"id:{identity.pk}", **{f"e-0-{field}": value}))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Application.objects.exists()
+
+
+def test_another_expense_row_without_javascript(clerk_client, applicant):
+    url = f"{NEW}?id_number={applicant.id_number}"
+    identity = applicant.identities.get()
+    page = clerk_client.post(
+        url, {**intake_post(f"id:{identity.pk}"), "add_row": "1"}
+    ).content.decode()
+    assert 'name="e-1-hospital"' in page and "第 2 笔" in page
+    assert "土默特左旗医院" in page  # the first row is kept
+    assert not Application.objects.exists()
+
+
+def test_the_intake_prefills_the_most_favourable_identity_and_the_payee(clerk_client, applicant):
+    applicant.bank_name = "内蒙古银行"
+    applicant.save()
+    identity = applicant.identities.get()
+    page = clerk_client.get(f"{NEW}?id_number={applicant.id_number}").content.decode()
+    assert (
+        f'value="id:{identity.pk}"' in page
+        and "checked" in page.split(f'value="id:{identity.pk}"')[1][:80]
+    )
+    assert 'value="内蒙古银行"' in page
+
+
+def test_accepting_needs_the_promise_when_something_is_missing(clerk_client, draft):
+    url = reverse("applications:accept", args=[draft.number])
+    codes = list(draft.materials.values_list("code", flat=True))
+    data = {f"got_{c}": "on" for c in codes if c != "invoice"}
+    page = clerk_client.post(url, {**data, "accept_forward": "1"}).content.decode()
+    assert "还缺 1 项材料（医疗费用发票（原件））：须由申请人签署承诺书" in page
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 20)).save(buffer, "JPEG")
+    scan = SimpleUploadedFile("id.jpg", buffer.getvalue(), content_type="image/jpeg")
+    response = clerk_client.post(
+        url, {**data, "promise_signed": "on", "accept_forward": "1", "file_id_card": scan}
+    )
+    draft.refresh_from_db()
+    assert response.status_code == 302
+    assert (draft.status, draft.promise_status) == (Status.FORWARDED, "pending")
+    assert Attachment.objects.get(application=draft).material == "id_card"
+
+
+def test_the_case_page_is_logged_and_scoped(client, world, draft, accept):
+    app = accept(draft, missing=["invoice"])
+    client.force_login(world.users["reviewer"])
+    page = client.get(app.get_absolute_url()).content.decode()
+    assert app.number in page and "承诺补齐材料" in page and "尚缺：医疗费用发票（原件）" in page
+    assert AuditEvent.objects.filter(
+        action="view", target_id=str(app.pk), actor_username="t_reviewer"
+    ).exists()
+    assert app.person.id_number not in page  # masked
+    client.force_login(world.reviewer_b)
+    assert client.get(app.get_absolute_url()).status_code == 404
+
+
+def test_scans_are_served_only_inside_the_area_and_each_download_is_logged(
+    client, world, draft, accept
+):
+    app = accept(draft, missing=["invoice"])
+    pdf = SimpleUploadedFile(
+        "invoice.pdf", b"%PDF-1.4\n1 0 obj\n%%EOF\n", content_type="application/pdf"
+    )
+    material_receive(application=app, code="invoice", actor=world.users["clerk"], files=[pdf])
+    url = reverse("applications:attachment", args=[Attachment.objects.get().pk])
+    client.force_login(world.users["reviewer"])
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF-1.4")
+    assert AuditEvent.objects.filter(action="view", summary__startswith="查看扫描件").count() == 1
+    for outsider in (world.clerk_a2, world.reviewer_b, world.clerk_b1):
+        client.force_login(outsider)
+        assert client.get(url).status_code == 404
+
+
+def test_the_dashboard_counts_the_days_work_and_the_clerk_tells_the_result(
+    clerk_client, world, applicant, time_machine
+):
+    from tests.factories import make_application
+
+    time_machine.move_to("2026-11-20 10:00 +0800")
+    clerk = world.users["clerk"]
+    promised = make_application(applicant, clerk)
+    codes = set(promised.materials.values_list("code", flat=True))
+    application_accept(
+        application=promised, actor=clerk, received=codes - {"invoice"}, promise_signed=True
+    )
+    decided = make_application(applicant, clerk)
+    application_accept(application=decided, actor=clerk, received=codes, promise_signed=False)
+    Application.objects.filter(pk=decided.pk).update(status=Status.APPROVED)
+    time_machine.move_to("2026-11-25 10:00 +0800")  # the promise is due on the 27th
+    clerk_client.force_login(clerk)  # five days later: a new session
+    page = clerk_client.get(reverse("areas:township", args=[world.town_a1.pk])).content.decode()
+    assert 'data-testid="count-due_soon">1<' in page and "期限 11月27日" in page
+    assert 'data-testid="count-to_tell">1<' in page
+    response = clerk_client.post(
+        reverse("applications:told", args=[decided.number]), {"next": "https://evil.example/"}
+    )
+    assert response["Location"] == decided.get_absolute_url()  # no redirect off the site
+    decided.refresh_from_db()
+    assert decided.told_at is not None
+    page = clerk_client.get(reverse("areas:township", args=[world.town_a1.pk])).content.decode()
+    assert 'data-testid="count-to_tell">0<' in page
