@@ -25,7 +25,11 @@ def test_database_url() -> str:
 
 @contextlib.contextmanager
 def celery_processes(
-    tmp_path: Path, *, beat: bool = False, heartbeat_seconds: float = 1
+    tmp_path: Path,
+    *,
+    beat: bool = False,
+    heartbeat_seconds: float = 1,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Path]:
     """Run a worker (and beat) until the block ends; yields the path of their shared log."""
     env = {
@@ -35,6 +39,7 @@ def celery_processes(
         "CELERY_FILESYSTEM_DIR": str(settings.CELERY_FILESYSTEM_DIR),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "HEARTBEAT_SECONDS": str(heartbeat_seconds),
+        **(extra_env or {}),
     }
     log_path = tmp_path / "celery.log"
     log = log_path.open("w")

@@ -4,7 +4,6 @@ scans, the dashboard and telling the applicant."""
 from __future__ import annotations
 
 import io
-from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
