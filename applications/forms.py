@@ -14,7 +14,7 @@ from beneficiaries.idnumber import parse
 from beneficiaries.models import HardshipIdentity, Person
 
 from .materials import MATERIALS
-from .models import AgentKind, MedicalExpense
+from .models import AgentKind, HospitalLevel, Kind, MedicalExpense
 from .services import Intake
 
 
@@ -104,7 +104,7 @@ class IntakeForm(forms.Form):
             for code, (label, _short, _rank) in CATEGORIES.items()
             if code not in held
         ]
-        self.fields["identity_choice"].choices = choices
+        self.fields["identity_choice"].choices = choices  # type: ignore[attr-defined]
         self.identities = {str(i.pk): i for i in valid}
         if favourite is not None and not self.is_bound:
             self.fields["identity_choice"].initial = f"id:{favourite.pk}"
@@ -143,14 +143,16 @@ class IntakeForm(forms.Form):
         )
 
 
-AMOUNT = {"min_value": 0, "max_digits": 12, "decimal_places": 2}
+def amount_field(label: str, **kwargs: Any) -> forms.DecimalField:
+    """Yuan to the fen, not negative; messages in Chinese from Django's own translations."""
+    return forms.DecimalField(label=label, min_value=0, max_digits=12, decimal_places=2, **kwargs)
 
 
 class ExpenseForm(forms.ModelForm):
-    total = forms.DecimalField(label="医疗总费用（元）", **AMOUNT)
-    policy_scope = forms.DecimalField(label="政策范围内费用（元）", **AMOUNT)
-    basic_paid = forms.DecimalField(label="基本医保支付（元）", **AMOUNT)
-    critical_paid = forms.DecimalField(label="大病保险支付（元）", initial=0, **AMOUNT)
+    total = amount_field("医疗总费用（元）")
+    policy_scope = amount_field("政策范围内费用（元）")
+    basic_paid = amount_field("基本医保支付（元）")
+    critical_paid = amount_field("大病保险支付（元）", initial=0)
 
     class Meta:
         model = MedicalExpense
@@ -176,6 +178,12 @@ class ExpenseForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = Kind.choices  # type: ignore[attr-defined]  # no blank
+        self.fields["kind"].initial = Kind.INPATIENT
+        self.fields["hospital_level"].choices = [  # type: ignore[attr-defined]
+            ("", "请选择"),
+            *HospitalLevel.choices,
+        ]
         for name in ("total", "policy_scope", "basic_paid", "critical_paid"):
             self.fields[name].widget.attrs.update(inputmode="decimal", step="0.01")
 
@@ -230,7 +238,7 @@ class AcceptForm(forms.Form):
 
 
 class ReceiveForm(forms.Form):
-    files = MultipleFileField(label="扫描件或照片（可不传）")
+    files = MultipleFileField(label="扫描件或照片（可不传）")  # type: ignore[assignment]
 
 
 class ReasonForm(forms.Form):

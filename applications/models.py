@@ -310,7 +310,7 @@ class Attachment(models.Model):
         Application, verbose_name="申请", on_delete=models.CASCADE, related_name="attachments"
     )
     material = models.CharField("材料", max_length=24, choices=list(MATERIALS.items()))
-    file = models.FileField("文件", storage=private_storage, upload_to=_upload_to)
+    file = models.FileField("文件", storage=private_storage, upload_to=_upload_to)  # type: ignore[arg-type]
     original_name = models.CharField("原文件名", max_length=200)
     content_type = models.CharField("类型", max_length=40)
     size = models.PositiveIntegerField("大小（字节）")

@@ -569,7 +569,9 @@ def reminders_sweep(*, today: date | None = None) -> SweepResult:
         counts = {"due_soon": 0, "overdue": 0}
         now = timezone.now()
         for r in rows:
-            due: date = r["promise_due_on"]
+            due = r["promise_due_on"]
+            if due is None:  # excluded by the filter; for the type checker
+                continue
             kind = "overdue" if due < today else "due_soon"
             counts[kind] += 1
             items = "、".join(missing.get(r["pk"], [])) or "（无）"

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import Capability, capability_required, has_capability
 from audit.models import AuditEvent
 from audit.services import record, record_view
-from beneficiaries.models import HardshipIdentity, Person
+from beneficiaries.models import Person
 from beneficiaries.selectors import favourable_identity, people_for
 from beneficiaries.services import person_save
 
@@ -136,7 +136,7 @@ def new(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "applications/lookup.html", {"lookup": lookup})
     data = request.POST if request.method == "POST" else None
-    newcomer = Person(id_number=id_number, township=request.user.township)  # type: ignore[misc]
+    newcomer = Person(id_number=id_number, township=request.user.township)  # type: ignore[union-attr]
     register = PersonRegisterForm(data, prefix="p", instance=newcomer) if person is None else None
     if data is not None and "add_row" in data:
         data = _more_rows(data)
@@ -298,7 +298,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "days_left": days_left,
             "days_overdue": -days_left if days_left is not None and days_left < 0 else 0,
             "can_tell": can_intake and app.status in TO_TELL and app.told_at is None,
-            "identity": HardshipIdentity.objects.filter(pk=app.identity_id).first(),
+            "identity": app.identity,
         },
     )
 
@@ -327,7 +327,7 @@ def receive(request: HttpRequest, number: str, code: str) -> HttpResponse:
     app = _own_application(request, number)
     form = ReceiveForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect(app)
     try:
         app = services.material_receive(
@@ -400,7 +400,8 @@ def told(request: HttpRequest, number: str) -> HttpResponse:
 @capability_required(Capability.INTAKE)
 def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(
-        InboxMessage.objects.filter(recipient=request.user).select_related("application"), 50
+        InboxMessage.objects.filter(recipient_id=request.user.pk).select_related("application"),
+        50,
     ).get_page(request.GET.get("page"))
     return render(
         request,

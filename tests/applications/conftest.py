@@ -12,7 +12,7 @@ def applicant(world):
     HardshipIdentity.objects.create(
         person=person,
         category="dibao",
-        department="civil_affairs",
+        department="民政",
         certified_on=date(2023, 1, 1),
         source="user",
     )

@@ -215,7 +215,7 @@ def test_the_dashboard_counts_the_days_work_and_the_clerk_tells_the_result(
     time_machine.move_to("2026-11-25 10:00 +0800")  # the promise is due on the 27th
     clerk_client.force_login(clerk)  # five days later: a new session
     page = clerk_client.get(reverse("areas:township", args=[world.town_a1.pk])).content.decode()
-    assert 'data-testid="count-due_soon">1<' in page and "期限 11月27日" in page
+    assert 'data-testid="count-due_soon">1<' in page and "补齐期限 11月27日" in page
     assert 'data-testid="count-to_tell">1<' in page
     response = clerk_client.post(
         reverse("applications:told", args=[decided.number]), {"next": "https://evil.example/"}

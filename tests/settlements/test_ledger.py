@@ -43,7 +43,7 @@ def stay(eid: str, day: date = date(2023, 3, 1), self_pay: str = "15000.00") -> 
 def dibao_person(world):
     person = PersonFactory(township=world.town_a1)
     HardshipIdentity.objects.create(
-        person=person, category="dibao", department="civil_affairs", certified_on=date(2023, 1, 1)
+        person=person, category="dibao", department="民政", certified_on=date(2023, 1, 1)
     )
     return person
 
@@ -119,7 +119,7 @@ def test_an_engine_refusal_changes_nothing(world):
     HardshipIdentity.objects.create(
         person=person,
         category="dibao_edge",
-        department="civil_affairs",
+        department="民政",
         certified_on=date(2023, 1, 1),
     )
     with pytest.raises(ValidationError, match="city_income"):
@@ -138,7 +138,7 @@ def test_the_household_ledger_feeds_the_special_fund(world):
     second = PersonFactory(township=world.town_a1, household=household)
     YearLedger.objects.create(person=first, year=2023, personal_borne=Decimal("45000.00"))
     HardshipIdentity.objects.create(
-        person=second, category="dibao", department="civil_affairs", certified_on=date(2023, 1, 1)
+        person=second, category="dibao", department="民政", certified_on=date(2023, 1, 1)
     )
     admin = world.users["admin"]
     policy_version_create(
@@ -215,7 +215,7 @@ def test_bad_policy_versions_are_refused(world, values, effective_from, message)
 def test_concurrent_approvals_never_exceed_the_yearly_cap(world):
     person = PersonFactory(township=world.town_a1)
     HardshipIdentity.objects.create(
-        person=person, category="dibao", department="civil_affairs", certified_on=date(2023, 1, 1)
+        person=person, category="dibao", department="民政", certified_on=date(2023, 1, 1)
     )
     approver = world.users["approver"]
     threads = 12
