@@ -62,3 +62,20 @@ def township_dashboard(township_id: int, today: date) -> dict[str, Any]:
 
 def unread_inbox(user: Any) -> QuerySet[InboxMessage]:
     return InboxMessage.objects.filter(recipient=user, read_at__isnull=True)
+
+
+def calendar_warning(today: date) -> str:
+    """A warning when the next 60 days reach a year whose holidays nobody has entered yet."""
+    from .models import CalendarDay
+    from .workdays import uncovered_years
+
+    years = sorted({today.year, (today + timedelta(days=60)).year})
+    overrides = dict(CalendarDay.objects.filter(day__year__in=years).values_list("day", "working"))
+    missing = uncovered_years(years, overrides)
+    if not missing:
+        return ""
+    listed = "、".join(str(y) for y in missing)
+    return (
+        f"{listed} 年的法定节假日安排尚未录入：期限暂按周一至周五计算。"
+        f"国务院公布放假安排后，请管理员在“系统管理 → 节假日调整”中录入（或升级 chinesecalendar）。"
+    )

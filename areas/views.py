@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from accounts.access import Capability, capability_required, has_capability
-from applications.selectors import township_dashboard, unread_inbox
+from applications.selectors import calendar_warning, township_dashboard, unread_inbox
 from beneficiaries.selectors import people_for
 
 from .selectors import counties_for, townships_for
@@ -22,6 +22,7 @@ def township(request: HttpRequest, pk: int) -> HttpResponse:
         "dashboard": township_dashboard(town.pk, today),
         "unread": unread_inbox(request.user).count(),
         "can_intake": has_capability(request.user, Capability.INTAKE),
+        "calendar_warning": calendar_warning(today),
     }
     return render(request, "areas/township.html", context)
 

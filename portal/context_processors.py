@@ -26,6 +26,11 @@ def _nav(request: HttpRequest) -> list[tuple[str, str]]:
         items.append(
             ("救助申请" if role == Role.CLERK else "审核队列", reverse("applications:index"))
         )
+    if has_capability(user, Capability.INTAKE):
+        from applications.selectors import unread_inbox
+
+        unread = unread_inbox(user).count()
+        items.append((f"提醒（{unread}）" if unread else "提醒", reverse("applications:inbox")))
     if has_capability(user, Capability.VIEW_PEOPLE):
         items.append(("救助对象", reverse("beneficiaries:person_list")))
     if has_capability(user, Capability.IMPORT_IDENTITIES):

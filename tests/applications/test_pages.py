@@ -4,6 +4,7 @@ scans, the dashboard and telling the applicant."""
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -225,3 +226,36 @@ def test_the_dashboard_counts_the_days_work_and_the_clerk_tells_the_result(
     assert decided.told_at is not None
     page = clerk_client.get(reverse("areas:township", args=[world.town_a1.pk])).content.decode()
     assert 'data-testid="count-to_tell">0<' in page
+
+
+def test_the_dashboard_warns_when_next_years_holidays_are_missing(
+    clerk_client, world, time_machine
+):
+    from applications.models import CalendarDay
+
+    url = reverse("areas:township", args=[world.town_a1.pk])
+    time_machine.move_to(
+        "2026-11-25 10:00 +0800"
+    )  # 60 days ahead reach 2027, which the package lacks
+    clerk_client.force_login(world.users["clerk"])
+    assert "2027 年的法定节假日安排尚未录入" in clerk_client.get(url).content.decode()
+    CalendarDay.objects.create(day=date(2027, 1, 1), working=False, note="元旦")
+    assert "尚未录入" not in clerk_client.get(url).content.decode()
+    time_machine.move_to("2026-06-01 10:00 +0800")
+    clerk_client.force_login(world.users["clerk"])
+    CalendarDay.objects.all().delete()
+    assert "尚未录入" not in clerk_client.get(url).content.decode()
+
+
+def test_the_clerk_sees_unread_reminders_in_the_navigation(clerk_client, world, draft):
+    from applications.models import InboxMessage
+
+    InboxMessage.objects.create(
+        recipient=world.users["clerk"],
+        application=draft,
+        kind="due_soon",
+        text="x",
+        dedupe_key="k1",
+    )
+    page = clerk_client.get(reverse("applications:index")).content.decode()
+    assert "提醒（1）" in page
