@@ -137,3 +137,25 @@ def test_step_due_dates_follow_the_working_day_limits(world, draft, accept, time
     time_machine.move_to("2026-10-21 10:00 +0800")
     app = application_transition(application=app, action="forward", actor=world.users["clerk"])
     assert str(app.step_due_on) == "2026-11-04"
+
+
+ROLE_PAIRS = [
+    (action, role)
+    for action, t in workflow.TRANSITIONS.items()
+    if action != "accept"
+    for role in ("clerk", "reviewer", "approver", "finance", "admin")
+    if Role(role) not in t.roles
+]
+
+
+@pytest.mark.parametrize(("action", "role"), ROLE_PAIRS, ids=[f"{a}-{r}" for a, r in ROLE_PAIRS])
+def test_every_action_refuses_the_other_roles(world, draft, action, role):
+    source = sorted(workflow.TRANSITIONS[action].sources)[0]
+    Application.objects.filter(pk=draft.pk).update(status=source)
+    draft.refresh_from_db()
+    with pytest.raises(ValidationError, match="您的角色不能"):
+        application_transition(
+            application=draft, action=action, actor=world.users[role], reason="理由"
+        )
+    draft.refresh_from_db()
+    assert draft.status == source
