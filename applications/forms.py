@@ -64,6 +64,19 @@ def identity_label(identity: HardshipIdentity) -> str:
     )
 
 
+# The intake fields copied as typed onto the application (and back into the form to edit a draft).
+INTAKE_FIELDS = (
+    "contact_phone",
+    "agent_name",
+    "agent_id_number",
+    "agent_phone",
+    "agent_kind",
+    "bank_name",
+    "bank_account_holder",
+    "bank_account_number",
+)
+
+
 class IntakeForm(forms.Form):
     identity_choice = forms.ChoiceField(label="救助身份", widget=forms.RadioSelect)
     contact_phone = forms.CharField(
@@ -124,23 +137,7 @@ class IntakeForm(forms.Form):
         kind, _, value = data["identity_choice"].partition(":")
         identity = self.identities.get(value) if kind == "id" else None
         category = identity.category if identity else value
-        return Intake(
-            category=category,
-            identity=identity,
-            **{
-                k: data[k]
-                for k in (
-                    "contact_phone",
-                    "agent_name",
-                    "agent_id_number",
-                    "agent_phone",
-                    "agent_kind",
-                    "bank_name",
-                    "bank_account_holder",
-                    "bank_account_number",
-                )
-            },
-        )
+        return Intake(category=category, identity=identity, **{k: data[k] for k in INTAKE_FIELDS})
 
 
 def amount_field(label: str, **kwargs: Any) -> forms.DecimalField:

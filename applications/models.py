@@ -20,7 +20,7 @@ from django.utils.functional import LazyObject
 
 from beneficiaries.categories import CATEGORIES
 from beneficiaries.idnumber import mask
-from beneficiaries.models import HardshipIdentity, Person
+from beneficiaries.models import HardshipIdentity, Person, mask_account
 
 from .materials import MATERIALS
 
@@ -178,8 +178,7 @@ class Application(models.Model):
 
     @property
     def masked_bank_account(self) -> str:
-        n = self.bank_account_number.replace(" ", "")
-        return f"{n[:4]} **** **** {n[-4:]}" if len(n) > 8 else ("*" * len(n))
+        return mask_account(self.bank_account_number)
 
     @property
     def masked_agent_id(self) -> str:

@@ -25,6 +25,7 @@ from beneficiaries.services import person_save
 from . import services, workflow
 from .filters import ApplicationFilter
 from .forms import (
+    INTAKE_FIELDS,
     AcceptForm,
     ExpenseForm,
     ExpenseFormSet,
@@ -80,19 +81,7 @@ def _intake_forms(
             "identity_choice": f"id:{app.identity_id}"
             if app.identity_id
             else f"cat:{app.category}",
-            **{
-                k: getattr(app, k)
-                for k in (
-                    "contact_phone",
-                    "agent_name",
-                    "agent_id_number",
-                    "agent_phone",
-                    "agent_kind",
-                    "bank_name",
-                    "bank_account_holder",
-                    "bank_account_number",
-                )
-            },
+            **{k: getattr(app, k) for k in INTAKE_FIELDS},
         }
     elif person is not None:
         initial = {

@@ -74,6 +74,12 @@ class Household(models.Model):
         return f"{head.name}家（{self.size} 人）" if head else f"家庭 {self.pk}"
 
 
+def mask_account(number: str) -> str:
+    """A bank account as lists and letters show it: the first and last four digits."""
+    n = number.replace(" ", "")
+    return f"{n[:4]} **** **** {n[-4:]}" if len(n) > 8 else ("*" * len(n))
+
+
 class Person(models.Model):
     id_number = models.CharField(
         "公民身份号码", max_length=18, unique=True, validators=[validate_id_number]
@@ -142,8 +148,7 @@ class Person(models.Model):
 
     @property
     def masked_bank_account(self) -> str:
-        n = self.bank_account_number.replace(" ", "")
-        return f"{n[:4]} **** **** {n[-4:]}" if len(n) > 8 else ("*" * len(n))
+        return mask_account(self.bank_account_number)
 
     def age_on(self, on: date) -> int | None:
         if self.birth_date is None:
