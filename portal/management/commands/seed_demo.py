@@ -119,6 +119,109 @@ class Command(BaseCommand):
             )
             created += 1
         created += self._seed_incomes()
+        created += self._seed_cases()
+        return created
+
+    def _seed_cases(self) -> int:
+        """A few people of 察素齐镇 and their applications, so the window's dashboard has a day's
+        work: one accepted today with a promise, one due tomorrow, one overdue, one approved and
+        waiting to be told. Created once (when the township has no application yet)."""
+        from datetime import timedelta
+        from decimal import Decimal
+
+        from django.utils import timezone
+
+        from applications.models import Application, MedicalExpense
+        from applications.services import Intake, application_accept, application_save_draft
+        from beneficiaries.idnumber import check_digit
+        from beneficiaries.models import HardshipIdentity, Person
+
+        town = Township.objects.get(code="150121100")
+        if Application.objects.filter(township=town).exists():
+            return 0
+        clerk = User.objects.get(username="clerk_a")
+        today = timezone.localdate()
+        people = [
+            ("其其格", "19520817", "dibao", "13904711001"),
+            ("王秀兰", "19580302", "tekun", "13904711002"),
+            ("巴特尔", "19661125", "dibao_edge", "13904711003"),
+            ("刘桂英", "19490611", "illness_poor", "13904711004"),
+        ]
+        created = 0
+        for n, (name, birth, category, phone) in enumerate(people):
+            body = f"150121{birth}{101 + n:03d}"
+            person = Person.objects.filter(id_number=body + check_digit(body)).first()
+            if person is None:
+                person = Person(
+                    id_number=body + check_digit(body),
+                    name=name,
+                    township=town,
+                    phone=phone,
+                    bank_name="内蒙古农村信用社",
+                    bank_account_holder=name,
+                    bank_account_number=f"62284800000{n:08d}",
+                )
+                person.full_clean()
+                person.save()
+                HardshipIdentity.objects.create(
+                    person=person,
+                    category=category,
+                    department="民政",
+                    certified_on=date(2024, 1, 1),
+                    source="user",
+                    source_user=clerk,
+                )
+                created += 2
+            stay_end = today - timedelta(days=5 + n)
+            app = application_save_draft(
+                person=person,
+                intake=Intake(
+                    category=category,
+                    identity=person.identities.first(),
+                    contact_phone=phone,
+                    bank_name=person.bank_name,
+                    bank_account_holder=name,
+                    bank_account_number=person.bank_account_number,
+                ),
+                expenses=[
+                    MedicalExpense(
+                        hospital="土默特左旗医院",
+                        hospital_level="tier2",
+                        kind="inpatient",
+                        in_region=True,
+                        referred=True,
+                        admitted_on=stay_end - timedelta(days=8),
+                        discharged_on=stay_end,
+                        total=Decimal("38000.00") + n * 7000,
+                        policy_scope=Decimal("32000.00") + n * 6000,
+                        basic_paid=Decimal("19000.00") + n * 3000,
+                        critical_paid=Decimal("2000.00"),
+                    )
+                ],
+                actor=clerk,
+            )
+            codes = set(app.materials.values_list("code", flat=True))
+            missing = {"invoice", "diagnosis"} if n < 3 else set()
+            app = application_accept(
+                application=app,
+                actor=clerk,
+                received=codes - missing,
+                promise_signed=bool(missing),
+                forward=True,
+            )
+            if n == 1:  # accepted six days ago: the promise is due tomorrow
+                Application.objects.filter(pk=app.pk).update(
+                    accepted_on=today - timedelta(days=6), promise_due_on=today + timedelta(days=1)
+                )
+            elif n == 2:  # accepted ten days ago: the promise is overdue
+                Application.objects.filter(pk=app.pk).update(
+                    accepted_on=today - timedelta(days=10), promise_due_on=today - timedelta(days=3)
+                )
+            elif n == 3:  # decided by the county, to be told
+                Application.objects.filter(pk=app.pk).update(
+                    status="approved", decided_at=timezone.now(), step_due_on=None
+                )
+            created += 1
         return created
 
     def _seed_incomes(self) -> int:
