@@ -524,7 +524,7 @@ class SweepResult:
     failed: int
 
 
-def reminders_sweep(*, today: date | None = None) -> SweepResult:
+def reminders_sweep(*, today: date | None = None, deliver: bool = True) -> SweepResult:
     """Find promises due within PROMISE_REMIND_DAYS days and promises overdue; remind each once
     per application, kind and day (the clerk's inbox and the applicant's phone); then send every
     notification still waiting. Derives everything from the database: safe to run twice, by two
@@ -538,9 +538,9 @@ def reminders_sweep(*, today: date | None = None) -> SweepResult:
         marked = Application.objects.filter(
             open_promise, promise_status=PromiseStatus.PENDING, promise_due_on__lt=today
         ).update(promise_status=PromiseStatus.OVERDUE)
+        due = Application.objects.filter(open_promise, promise_due_on__lte=soon)
         rows = list(
-            Application.objects.filter(open_promise, promise_due_on__lte=soon)
-            .exclude(
+            due.exclude(
                 Exists(
                     InboxMessage.objects.filter(
                         application=OuterRef("pk"),
@@ -548,8 +548,7 @@ def reminders_sweep(*, today: date | None = None) -> SweepResult:
                         kind__in=["due_soon", "overdue"],
                     )
                 )
-            )
-            .values(
+            ).values(
                 "pk",
                 "number",
                 "promise_due_on",
@@ -562,8 +561,8 @@ def reminders_sweep(*, today: date | None = None) -> SweepResult:
         )
         missing: dict[int, list[str]] = {}
         for app_id, code in Material.objects.filter(
-            application_id__in=[r["pk"] for r in rows], received_at__isnull=True
-        ).values_list("application_id", "code"):
+            application__in=due.values("pk"), received_at__isnull=True
+        ).values_list("application_id", "code"):  # a subquery, not a list of ids: constant size
             missing.setdefault(app_id, []).append(MATERIALS[code])
         inbox, outbox = [], []
         counts = {"due_soon": 0, "overdue": 0}
@@ -612,9 +611,10 @@ def reminders_sweep(*, today: date | None = None) -> SweepResult:
                         created_at=now,
                     )
                 )
-        InboxMessage.objects.bulk_create(inbox, ignore_conflicts=True, batch_size=2000)
-        Notification.objects.bulk_create(outbox, ignore_conflicts=True, batch_size=2000)
-    sent, failed = notifications_deliver()
+        # one INSERT per table on PostgreSQL whatever the volume (SQLite splits by its variable limit)
+        InboxMessage.objects.bulk_create(inbox, ignore_conflicts=True)
+        Notification.objects.bulk_create(outbox, ignore_conflicts=True)
+    sent, failed = notifications_deliver_all() if deliver else (0, 0)
     return SweepResult(
         due_soon=counts["due_soon"],
         overdue=counts["overdue"],
@@ -627,7 +627,19 @@ def reminders_sweep(*, today: date | None = None) -> SweepResult:
 
 
 MAX_ATTEMPTS = 5
+RETRY_AFTER = timedelta(minutes=5)  # a failed message waits this long before its next attempt
 STALE_CLAIM = timedelta(minutes=10)
+
+
+def notifications_deliver_all(*, batches: int = 100) -> tuple[int, int]:
+    """Send everything waiting, 5,000 messages (three queries) at a time."""
+    sent = failed = 0
+    for _ in range(batches):
+        done, broken = notifications_deliver()
+        sent, failed = sent + done, failed + broken
+        if not done and not broken:
+            break
+    return sent, failed
 
 
 def notifications_deliver(*, limit: int = 5000) -> tuple[int, int]:
@@ -635,31 +647,28 @@ def notifications_deliver(*, limit: int = 5000) -> tuple[int, int]:
 
     A worker claims rows with one UPDATE (a token no other worker has), then sends them; a claim
     older than STALE_CLAIM (a worker that died) is taken over. Failed messages are tried again on
-    the next sweep, up to MAX_ATTEMPTS."""
+    a sweep at least RETRY_AFTER later, up to MAX_ATTEMPTS."""
     token = uuid.uuid4().hex
     now = timezone.now()
-    waiting = (
-        Notification.objects.filter(
-            Q(state=Notification.State.PENDING)
-            | Q(state=Notification.State.FAILED, attempts__lt=MAX_ATTEMPTS)
-            | Q(state=Notification.State.SENDING, claimed_at__lt=now - STALE_CLAIM)
+    ready = (
+        Q(state=Notification.State.PENDING)
+        | Q(
+            state=Notification.State.FAILED,
+            attempts__lt=MAX_ATTEMPTS,
+            claimed_at__lt=now - RETRY_AFTER,
         )
-        .order_by("id")
-        .values("id")[:limit]
+        | Q(state=Notification.State.SENDING, claimed_at__lt=now - STALE_CLAIM)
     )
-    claimed_count = (
-        Notification.objects.filter(id__in=list(waiting.values_list("id", flat=True)))
-        .filter(
-            Q(state=Notification.State.PENDING)
-            | Q(state=Notification.State.FAILED, attempts__lt=MAX_ATTEMPTS)
-            | Q(state=Notification.State.SENDING, claimed_at__lt=now - STALE_CLAIM)
-        )
-        .update(
-            state=Notification.State.SENDING,
-            claim=token,
-            claimed_at=now,
-            attempts=F("attempts") + 1,
-        )
+    waiting = list(
+        Notification.objects.filter(ready).order_by("id").values_list("id", flat=True)[:limit]
+    )
+    # The same condition again in the UPDATE: a row another worker claimed meanwhile no longer
+    # matches it, so each row is claimed by one worker only.
+    claimed_count = Notification.objects.filter(ready, id__in=waiting).update(
+        state=Notification.State.SENDING,
+        claim=token,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
     )
     if not claimed_count:
         return 0, 0

@@ -8,7 +8,7 @@ from . import services
 @shared_task(ignore_result=True)
 def deliver_notifications() -> None:
     """Send what waits in the outbox now (queued after a commit that wrote a notification)."""
-    services.notifications_deliver()
+    services.notifications_deliver_all()
 
 
 @shared_task(ignore_result=True)

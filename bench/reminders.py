@@ -42,7 +42,7 @@ from applications.models import (  # noqa: E402
     Material,
     Notification,
 )
-from applications.services import reminders_sweep  # noqa: E402
+from applications.services import notifications_deliver_all, reminders_sweep  # noqa: E402
 from areas.models import Township  # noqa: E402
 from beneficiaries.idnumber import check_digit  # noqa: E402
 from beneficiaries.models import Person  # noqa: E402
@@ -127,12 +127,21 @@ def seed() -> None:
 def sweep(label: str) -> None:
     with CaptureQueriesContext(connection) as queries:
         t0 = time.perf_counter()
-        result = reminders_sweep()
+        result = reminders_sweep(deliver=False)
         seconds = time.perf_counter() - t0
     print(
-        f"{label:<46} {seconds:6.2f} s  {len(queries.captured_queries):3d} queries  "
+        f"{label:<40} scan {seconds:5.2f} s {len(queries.captured_queries):3d} queries: "
         f"due soon {result.due_soon:,}, overdue {result.overdue:,}, marked overdue "
-        f"{result.marked_overdue:,}, inbox {result.inbox_created:,}, sent {result.sent:,}"
+        f"{result.marked_overdue:,}, inbox rows {result.inbox_created:,}, "
+        f"messages {result.notifications_created:,}"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        t0 = time.perf_counter()
+        sent, failed = notifications_deliver_all()
+        seconds = time.perf_counter() - t0
+    print(
+        f"{'':<40} send {seconds:5.2f} s {len(queries.captured_queries):3d} queries: "
+        f"{sent:,} sent through the logging gateway, {failed:,} failed"
     )
 
 

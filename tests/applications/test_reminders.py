@@ -102,7 +102,9 @@ def test_a_fulfilled_promise_or_a_closed_case_gets_no_reminder(world, promised):
     assert reminders_sweep(today=date(2026, 11, 24)).overdue == 0
 
 
-def test_a_failing_gateway_is_tried_again_on_the_next_sweep(promised, settings, recording):
+def test_a_failing_gateway_is_tried_again_on_the_next_sweep(
+    promised, settings, recording, time_machine
+):
     settings.NOTIFICATION_BACKEND = "tests.applications.backends.DownBackend"
     result = reminders_sweep(today=date(2026, 11, 21))
     assert (result.sent, result.failed) == (0, 2)
@@ -111,6 +113,9 @@ def test_a_failing_gateway_is_tried_again_on_the_next_sweep(promised, settings, 
         ("failed", 1, "短信网关返回 503")
     }
     settings.NOTIFICATION_BACKEND = RECORDING
+    result = reminders_sweep(today=date(2026, 11, 21))  # too soon: failures wait 5 minutes
+    assert (result.sent, result.failed, result.notifications_created) == (0, 0, 0)
+    time_machine.shift(6 * 60)
     result = reminders_sweep(today=date(2026, 11, 21))
     assert (result.sent, result.failed, result.notifications_created) == (2, 0, 0)
     assert {(n.state, n.attempts) for n in failed.all()} == {("sent", 2)}
