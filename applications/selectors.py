@@ -77,5 +77,5 @@ def calendar_warning(today: date) -> str:
     listed = "、".join(str(y) for y in missing)
     return (
         f"{listed} 年的法定节假日安排尚未录入：期限暂按周一至周五计算。"
-        f"国务院公布放假安排后，请管理员在“系统管理 → 节假日调整”中录入（或升级 chinesecalendar）。"
+        f"国务院公布放假安排后，请管理员在后台“节假日调整”中录入（或升级 chinesecalendar）。"
     )
