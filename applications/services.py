@@ -538,9 +538,9 @@ def reminders_sweep(*, today: date | None = None, deliver: bool = True) -> Sweep
         marked = Application.objects.filter(
             open_promise, promise_status=PromiseStatus.PENDING, promise_due_on__lt=today
         ).update(promise_status=PromiseStatus.OVERDUE)
-        due = Application.objects.filter(open_promise, promise_due_on__lte=soon)
+        due_cases = Application.objects.filter(open_promise, promise_due_on__lte=soon)
         rows = list(
-            due.exclude(
+            due_cases.exclude(
                 Exists(
                     InboxMessage.objects.filter(
                         application=OuterRef("pk"),
@@ -561,7 +561,7 @@ def reminders_sweep(*, today: date | None = None, deliver: bool = True) -> Sweep
         )
         missing: dict[int, list[str]] = {}
         for app_id, code in Material.objects.filter(
-            application__in=due.values("pk"), received_at__isnull=True
+            application__in=due_cases.values("pk"), received_at__isnull=True
         ).values_list("application_id", "code"):  # a subquery, not a list of ids: constant size
             missing.setdefault(app_id, []).append(MATERIALS[code])
         inbox, outbox = [], []
