@@ -16,7 +16,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import LazyObject
 
 from beneficiaries.categories import CATEGORIES
 from beneficiaries.idnumber import mask
@@ -66,14 +65,11 @@ class AgentKind(models.TextChoices):
     OTHER = "other", "其他"
 
 
-class _PrivateStorage(LazyObject):
-    """Scans and photos: under MEDIA_ROOT, which no URL serves; a view checks who may see them."""
+def private_storage() -> FileSystemStorage:
+    """Scans and photos: under MEDIA_ROOT, which no URL serves; a view checks who may see them.
 
-    def _setup(self) -> None:
-        self._wrapped = FileSystemStorage(location=settings.MEDIA_ROOT / "private", base_url=None)
-
-
-private_storage = _PrivateStorage()
+    A callable, so that migrations record the function and not one machine's path."""
+    return FileSystemStorage(location=settings.MEDIA_ROOT / "private", base_url=None)
 
 
 class Application(models.Model):
@@ -309,7 +305,7 @@ class Attachment(models.Model):
         Application, verbose_name="申请", on_delete=models.CASCADE, related_name="attachments"
     )
     material = models.CharField("材料", max_length=24, choices=list(MATERIALS.items()))
-    file = models.FileField("文件", storage=private_storage, upload_to=_upload_to)  # type: ignore[arg-type]
+    file = models.FileField("文件", storage=private_storage, upload_to=_upload_to)
     original_name = models.CharField("原文件名", max_length=200)
     content_type = models.CharField("类型", max_length=40)
     size = models.PositiveIntegerField("大小（字节）")
