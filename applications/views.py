@@ -37,6 +37,7 @@ from .forms import (
 )
 from .models import Application, Attachment, InboxMessage, Status
 from .selectors import TO_TELL, application_page, applications_for, unread_inbox
+from .settling import case_preview
 
 
 def _errors(form: Any, exc: ValidationError) -> None:
@@ -284,6 +285,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "can_intake": can_intake,
             "receive_form": ReceiveForm(),
             "reason_form": ReasonForm(),
+            "preview": case_preview(app) if app.status != Status.DRAFT else None,
             "days_left": days_left,
             "days_overdue": -days_left if days_left is not None and days_left < 0 else 0,
             "can_tell": can_intake and app.status in TO_TELL and app.told_at is None,

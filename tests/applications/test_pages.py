@@ -259,3 +259,42 @@ def test_the_clerk_sees_unread_reminders_in_the_navigation(clerk_client, world, 
     )
     page = clerk_client.get(reverse("applications:index")).content.decode()
     assert "提醒（1）" in page
+
+
+def test_the_case_page_previews_the_settlement_from_the_ledger(client, world, draft, accept):
+    from settlements.models import YearLedger
+
+    app = accept(draft, forward=True)
+    YearLedger.objects.create(person=app.person, year=2026, assistance_used="95000.00")
+    client.force_login(world.users["reviewer"])
+    page = client.get(app.get_absolute_url()).content.decode()
+    # 15,000 in-scope self-pay × 70% = 10,500, but only 5,000 of the dibao cap is left this year;
+    # the 10,000 still borne is 3,000 above the tilted threshold: 3,000 × 80% = 2,400 more
+    assert (
+        "医疗救助：低保对象 政策范围内自付 15,000.00 元 × 70% = 10,500.00 元（呼和浩特实施方案 四(三)）"
+        in page
+    )
+    assert 'data-testid="to-pay">7400.00<' in page
+    assert (
+        '<td>已获医疗救助</td><td class="text-end">95000.00</td><td class="text-end">100000.00</td>'
+        in page
+    )
+    assert (
+        YearLedger.objects.get(person=app.person).assistance_used == 95000
+    )  # a preview writes nothing
+
+
+def test_the_preview_warns_when_the_identity_is_not_in_the_registry(client, world):
+    from applications.services import application_accept
+    from tests.factories import make_application
+
+    person = PersonFactory(township=world.town_a1)
+    app = make_application(person, world.users["clerk"], category="dibao_edge")
+    codes = set(app.materials.values_list("code", flat=True))
+    app = application_accept(
+        application=app, actor=world.users["clerk"], received=codes, promise_signed=False
+    )
+    client.force_login(world.users["reviewer"])
+    page = client.get(app.get_absolute_url()).content.decode()
+    assert "申请身份“低保边缘家庭成员”不在身份库中" in page
+    assert "救助身份：无有效身份" in page and 'data-testid="to-pay">0.00<' in page
