@@ -32,6 +32,9 @@ class Status(models.TextChoices):
     FORWARDED = "forwarded", "已转县级"
     IN_REVIEW = "in_review", "县级审核中"
     RETURNED = "returned", "退回补正"
+    RECOMMENDED = "recommended", "待审批"
+    NOTICE = "notice", "公示中"
+    SECOND = "second", "待第二审批人审批"
     APPROVED = "approved", "已批准"
     REJECTED = "rejected", "不予救助"
     PAID = "paid", "已发放"
@@ -56,6 +59,22 @@ class HospitalLevel(models.TextChoices):
     TIER3 = "tier3", "三级"
     TIER2 = "tier2", "二级"
     TIER1 = "tier1", "一级及以下（基层）"
+
+
+class Recommendation(models.TextChoices):
+    APPROVE = "approve", "建议批准"
+    REJECT = "reject", "建议不予救助"
+
+
+class RejectionReason(models.TextChoices):
+    NOT_ELIGIBLE = "not_eligible", "不属于医疗救助对象"
+    IDENTITY_NOT_VALID = "identity_not_valid", "就医时困难身份尚未认定或已终止"
+    OUT_OF_REGION = "out_of_region", "自治区外就医且未规范转诊"
+    NOT_IN_SCOPE = "not_in_scope", "费用不属于医疗救助范围"
+    CAP_REACHED = "cap_reached", "本年度救助已达最高限额"
+    DUPLICATE = "duplicate", "同一费用已获救助（不得重复救助）"
+    FALSE_MATERIALS = "false_materials", "申请材料不实"
+    OTHER = "other", "其他原因"
 
 
 class AgentKind(models.TextChoices):
@@ -135,6 +154,43 @@ class Application(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+    )
+    recommendation = models.CharField(
+        "审核意见", max_length=8, choices=Recommendation.choices, blank=True
+    )
+    recommendation_note = models.TextField("审核意见说明", blank=True)
+    notice_starts_on = models.DateField("公示开始", null=True, blank=True)
+    notice_ends_on = models.DateField("公示截止", null=True, blank=True)
+    first_approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="第一审批人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审批人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    rejection_reason = models.CharField(
+        "不予救助原因", max_length=20, choices=RejectionReason.choices, blank=True
+    )
+    rejection_note = models.TextField("不予救助说明", blank=True)
+    settlement = models.OneToOneField(
+        "settlements.Settlement",
+        verbose_name="结算",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="application",
+    )
+    approved_amount = models.DecimalField(
+        "批准救助金额", max_digits=14, decimal_places=2, null=True, blank=True
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="受理人", on_delete=models.PROTECT, related_name="+"

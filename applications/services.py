@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -418,6 +418,13 @@ def attachment_add(
 
 # --- transitions ----------------------------------------------------------------------------
 
+DEDICATED = {
+    "accept": "受理请用受理表单（勾选材料、记录承诺）。",
+    "recommend": "审核意见请用审核意见表单。",
+    "approve": "批准请用审批表单。",
+    "reject": "不予救助请用审批表单（选择原因）。",
+}
+
 STEP_LIMITS = {
     Status.ACCEPTED: "TIME_LIMIT_TOWNSHIP_DAYS",
     Status.FORWARDED: "TIME_LIMIT_COUNTY_DAYS",
@@ -437,8 +444,8 @@ def application_transition(
     blocked = workflow.refusal(app, action, actor, reason)
     if blocked:
         raise ValidationError(blocked, code="refused")
-    if action == "accept":
-        raise ValidationError("受理请用受理表单（勾选材料、记录承诺）。", code="use_accept")
+    if action in DEDICATED:
+        raise ValidationError(DEDICATED[action], code="use_form")
     transition = workflow.TRANSITIONS[action]
     now = timezone.now()
     before = app.status
@@ -475,6 +482,174 @@ def application_transition(
         + (f"：{reason.strip()}" if reason.strip() else ""),
         changes={"status": [before, app.status]},
     )
+    return app
+
+
+# --- the county: recommendation and decision ------------------------------------------------
+
+
+class BudgetOverrun(ValidationError):
+    """Approving would overrun the county's yearly budget; nothing was changed."""
+
+
+def _locked_for(application: Application, action: str, actor: Any, reason: str = "") -> Application:
+    app = (
+        Application.objects.select_for_update()
+        .select_related("county", "person")
+        .get(pk=application.pk)
+    )
+    blocked = workflow.refusal(app, action, actor, reason)
+    if blocked:
+        raise ValidationError(blocked, code="refused")
+    return app
+
+
+def _move(
+    app: Application, status: str, action: str, label: str, actor: Any, reason: str = ""
+) -> None:
+    before = app.status
+    app.status = status
+    app.status_changed_at = timezone.now()
+    app.save()
+    _event(app, action, label, actor, from_status=before, to_status=status, reason=reason)
+    record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        target=app,
+        summary=f"{app.number} {label}" + (f"：{reason}" if reason else ""),
+        changes={"status": [before, status]},
+    )
+
+
+@transaction.atomic
+def application_recommend(
+    *, application: Application, actor: Any, recommendation: str, note: str = ""
+) -> Application:
+    """The reviewer's opinion. An approval recommended for an identity the policy publishes first
+    (依申请对象) starts the public notice (公示) of the policy's number of working days."""
+    from settlements.services import policy_for
+
+    from .models import Recommendation
+
+    note = note.strip()
+    if recommendation not in Recommendation.values:
+        raise ValidationError("请选择审核意见：建议批准或建议不予救助。", code="recommendation")
+    if recommendation == Recommendation.REJECT and not note:
+        raise ValidationError("建议不予救助时须写明理由。", code="reason")
+    app = _locked_for(application, "recommend", actor)
+    today = timezone.localdate()
+    params = policy_for(app.person).at(today)
+    notice = (
+        recommendation == Recommendation.APPROVE
+        and params.has("notice.categories")
+        and app.category in params["notice.categories"]
+    )
+    app.recommendation = recommendation
+    app.recommendation_note = note
+    label = Recommendation(recommendation).label
+    if notice:
+        app.notice_starts_on = today
+        app.notice_ends_on = work_calendar().add(today, params["notice.days"])
+        _move(
+            app,
+            Status.NOTICE,
+            "recommend",
+            f"{label}，公示至 {app.notice_ends_on:%Y-%m-%d}",
+            actor,
+            note,
+        )
+    else:
+        _move(app, Status.RECOMMENDED, "recommend", label, actor, note)
+    return app
+
+
+def county_budget_left(county: Any, year: int) -> tuple[Decimal | None, Decimal]:
+    """(the county's budget for the year or None when none is set, what approvals have used)."""
+    from settlements.models import CountyBudget
+
+    budget = CountyBudget.objects.filter(county=county, year=year).first()
+    used = Application.objects.filter(
+        county=county, decided_at__year=year, status__in=[Status.APPROVED, Status.PAID]
+    ).aggregate(s=Sum("approved_amount"))["s"] or Decimal("0.00")
+    return (budget.amount if budget else None), used
+
+
+@transaction.atomic
+def application_approve(
+    *, application: Application, actor: Any, confirm_overrun: bool = False
+) -> Application:
+    """Approve: above the county's amount, the first approval waits for a second approver; then, in
+    this one transaction, the settlement is stored with its snapshot and policy version, the yearly
+    ledger moves (under its row lock), the budget is checked, and the audit row is written."""
+    from settlements.services import settlement_approve
+
+    from .settling import case_preview, engine_expenses
+
+    app = _locked_for(application, "approve", actor)
+    if app.status != Status.SECOND:
+        amount = case_preview(app).to_pay
+        if amount > app.county.second_approval_above:
+            app.first_approver = actor
+            _move(
+                app,
+                Status.SECOND,
+                "approve_first",
+                f"第一审批人同意（拟发放 {amount} 元，超过 {app.county.second_approval_above} 元），"
+                "待第二审批人审批",
+                actor,
+            )
+            return app
+    settlement = settlement_approve(
+        key=f"application:{app.number}",
+        person=app.person,
+        expenses=engine_expenses(app),
+        actor=actor,
+    )
+    amount = settlement.paid_by_assistance
+    today = timezone.localdate()
+    budget, used = county_budget_left(app.county, today.year)
+    if budget is not None and used + amount > budget:
+        if not confirm_overrun:
+            raise BudgetOverrun(
+                f"本县 {today.year} 年救助预算 {budget} 元，已批准 {used} 元，尚余 {budget - used} 元；"
+                f"本案拟发放 {amount} 元，将超出预算 {used + amount - budget} 元。确需批准请勾选确认。",
+                code="budget",
+            )
+        record(
+            actor=actor,
+            action=AuditEvent.Action.TRANSITION,
+            target=app,
+            summary=f"{app.number} 超预算审批确认：预算 {budget} 元，已批准 {used} 元，本案 {amount} 元",
+        )
+    app.settlement = settlement
+    app.approved_amount = amount
+    app.decided_at = timezone.now()
+    app.decided_by = actor
+    app.step_due_on = work_calendar().add(today, settings.TIME_LIMIT_PAYMENT_DAYS)
+    _move(app, Status.APPROVED, "approve", f"批准救助 {amount} 元", actor)
+    return app
+
+
+@transaction.atomic
+def application_reject(
+    *, application: Application, actor: Any, reason: str, note: str = ""
+) -> Application:
+    """不予救助: a reason from the list, plus words (required for 其他原因)."""
+    from .models import RejectionReason
+
+    note = note.strip()
+    if reason not in RejectionReason.values:
+        raise ValidationError("请从列表中选择不予救助的原因。", code="reason")
+    if reason == RejectionReason.OTHER and not note:
+        raise ValidationError("选择“其他原因”时须写明具体理由。", code="note")
+    label = RejectionReason(reason).label
+    app = _locked_for(application, "reject", actor, reason=label)
+    app.rejection_reason = reason
+    app.rejection_note = note
+    app.decided_at = timezone.now()
+    app.decided_by = actor
+    app.step_due_on = None
+    _move(app, Status.REJECTED, "reject", "不予救助", actor, label + (f"：{note}" if note else ""))
     return app
 
 

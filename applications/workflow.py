@@ -33,6 +33,28 @@ def _not_the_reviewer(app: Application, actor: Any) -> str | None:
     return None
 
 
+def _notice_over(app: Application, actor: Any) -> str | None:
+    from django.utils import timezone
+
+    if (
+        app.status == Status.NOTICE
+        and app.notice_ends_on
+        and timezone.localdate() <= app.notice_ends_on
+    ):
+        return f"公示期至 {app.notice_ends_on:%Y-%m-%d}，期满后才能审批。"
+    return None
+
+
+def _second_approver(app: Application, actor: Any) -> str | None:
+    if app.status == Status.SECOND and app.first_approver_id == actor.pk:
+        return "金额超过本县规定，须由另一位审批人再次批准。"
+    return None
+
+
+def _decision(app: Application, actor: Any) -> str | None:
+    return _not_the_reviewer(app, actor) or _notice_over(app, actor) or _second_approver(app, actor)
+
+
 def _materials_complete(app: Application, actor: Any) -> str | None:
     if app.promise_status in (PromiseStatus.PENDING, PromiseStatus.OVERDUE):
         return f"承诺补交的材料尚未收齐（期限 {app.promise_due_on:%Y-%m-%d}），收齐后才能发放。"
@@ -52,8 +74,18 @@ class Transition:
 
 
 OPEN = frozenset(
-    {Status.DRAFT, Status.ACCEPTED, Status.FORWARDED, Status.IN_REVIEW, Status.RETURNED}
+    {
+        Status.DRAFT,
+        Status.ACCEPTED,
+        Status.FORWARDED,
+        Status.IN_REVIEW,
+        Status.RETURNED,
+        Status.RECOMMENDED,
+        Status.NOTICE,
+        Status.SECOND,
+    }
 )
+AWAITING_DECISION = frozenset({Status.RECOMMENDED, Status.NOTICE, Status.SECOND})
 FINAL = frozenset({Status.PAID, Status.REJECTED, Status.WITHDRAWN, Status.TERMINATED})
 
 TRANSITIONS: dict[str, Transition] = {
@@ -99,23 +131,34 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Role.CLERK}),
             condition=_has_expenses,
         ),
+        # The reviewer's recommendation: to 待审批, or to 公示中 first where the policy requires a
+        # public notice for the identity (the service decides which, from the policy).
+        Transition(
+            "recommend",
+            "提出审核意见",
+            frozenset({Status.IN_REVIEW}),
+            Status.RECOMMENDED,
+            frozenset({Role.REVIEWER}),
+        ),
+        # Approval: above the county's amount a first approval moves the case to 待第二审批人审批
+        # and a different approver approves it (the service decides, from the settlement amount).
         Transition(
             "approve",
             "批准救助",
-            frozenset({Status.IN_REVIEW}),
+            AWAITING_DECISION,
             Status.APPROVED,
             frozenset({Role.APPROVER}),
-            condition=_not_the_reviewer,
+            condition=_decision,
             style="success",
         ),
         Transition(
             "reject",
             "不予救助",
-            frozenset({Status.IN_REVIEW}),
+            AWAITING_DECISION,
             Status.REJECTED,
             frozenset({Role.APPROVER}),
             needs_reason=True,
-            condition=_not_the_reviewer,
+            condition=_decision,
             style="danger",
         ),
         Transition(

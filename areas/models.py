@@ -1,5 +1,7 @@
 """Administrative areas: the city, its counties (旗县区) and their townships/streets (乡镇/街道)."""
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -43,6 +45,13 @@ class County(models.Model):
     name = models.CharField("名称", max_length=50)
     agency_name = models.CharField("医保经办机构", max_length=100, blank=True)
     agency_phone = models.CharField("经办机构电话", max_length=30, blank=True)
+    second_approval_above = models.DecimalField(
+        "需第二审批人的金额（元）",
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("20000.00"),
+        help_text="拟发放金额超过此数时，须由另一位审批人再次批准",
+    )
     active = models.BooleanField("启用", default=True)
     history = HistoricalRecords()
 

@@ -26,6 +26,8 @@ def _initial(definition: ParameterDef, value: Any) -> Any:
         return "\n".join(f"{b.start:.2f} {percent(b.rate)}" for b in value)
     if definition.kind is Kind.CATEGORIES:
         return [c for c in CATEGORIES if c in value]
+    if definition.kind is Kind.COUNT:
+        return str(value)
     return value  # pragma: no cover
 
 
@@ -53,6 +55,7 @@ def _field(definition: ParameterDef, initial: Any) -> forms.Field:
     help_text = {
         Kind.AMOUNT: "元，最多两位小数" + ("；留空表示不设上限" if definition.nullable else ""),
         Kind.RATE: "如 70% 或 0.70",
+        Kind.COUNT: "整数",
     }[definition.kind]
     return forms.CharField(label=label, initial=initial, required=False, help_text=help_text)
 

@@ -139,3 +139,25 @@ class Settlement(models.Model):
     @property
     def paid_by_assistance(self) -> Decimal:
         return self.assistance + self.tilted + self.fund
+
+
+class CountyBudget(models.Model):
+    """A county's medical-assistance budget for a year (年度医疗救助预算)."""
+
+    county = models.ForeignKey(
+        "areas.County", verbose_name="旗县区", on_delete=models.PROTECT, related_name="budgets"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    amount = models.DecimalField("预算（元）", max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = "年度救助预算"
+        verbose_name_plural = "年度救助预算"
+        ordering = ["county_id", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "year"], name="budget_one_per_county_year"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="budget_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county} {self.year} 年预算 {self.amount} 元"

@@ -28,6 +28,7 @@ class Kind(StrEnum):
     SWITCH = "switch"  # on / off
     BRACKETS = "brackets"  # ((start, rate), ...) ascending
     CATEGORIES = "categories"  # a set of category codes
+    COUNT = "count"  # a whole number (of working days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,10 @@ class ParameterDef:
             if starts != sorted(starts) or len(set(starts)) != len(starts):
                 raise ValueError(f"{what}各档起点必须从小到大且不重复")
             return tuple(brackets)
+        if self.kind is Kind.COUNT:
+            if isinstance(raw, bool) or not str(raw).strip().isdigit():
+                raise ValueError(f"{what}应为不小于 0 的整数，收到 {raw!r}")
+            return int(str(raw).strip())
         if self.kind is Kind.CATEGORIES:
             if not isinstance(raw, list | tuple):
                 raise ValueError(f"{what}应为身份类别代码的列表")
@@ -108,12 +113,14 @@ class ParameterDef:
         if self.kind is Kind.BRACKETS:
             return "；".join(f"{yuan(b.start)} 元起 {percent(b.rate)}" for b in value)
         if self.kind is Kind.CATEGORIES:
-            return "、".join(CATEGORIES[c][1] for c in CATEGORIES if c in value)
+            return "、".join(CATEGORIES[c][1] for c in CATEGORIES if c in value) or "无"
+        if self.kind is Kind.COUNT:
+            return f"{value} 个工作日"
         return str(value)  # pragma: no cover
 
     def to_json(self, value: Any) -> Any:
         """The value as it is stored in JSON (the inverse of ``parse``)."""
-        if value is None or self.kind is Kind.SWITCH:
+        if value is None or self.kind in (Kind.SWITCH, Kind.COUNT):
             return value
         if self.kind in (Kind.AMOUNT, Kind.RATE):
             return str(value)
