@@ -570,8 +570,8 @@ def county_budget_left(county: Any, year: int) -> tuple[Decimal | None, Decimal]
     budget = CountyBudget.objects.filter(county=county, year=year).first()
     used = Application.objects.filter(
         county=county, decided_at__year=year, status__in=[Status.APPROVED, Status.PAID]
-    ).aggregate(s=Sum("approved_amount"))["s"] or Decimal("0.00")
-    return (budget.amount if budget else None), used
+    ).aggregate(s=Sum("approved_amount"))["s"] or Decimal("0")
+    return (budget.amount if budget else None), used.quantize(Decimal("0.01"))
 
 
 @transaction.atomic

@@ -16,6 +16,8 @@ from applications.services import (
     application_reject,
     application_transition,
 )
+from audit.models import AuditEvent
+from tests.factories import UserFactory
 
 
 def do(app, action, actor, reason=""):
@@ -28,9 +30,6 @@ def do(app, action, actor, reason=""):
         return application_reject(application=app, actor=actor, reason="not_eligible")
     return application_transition(application=app, action=action, actor=actor, reason=reason)
 
-
-from audit.models import AuditEvent
-from tests.factories import UserFactory
 
 ALLOWED = {
     (Status.ACCEPTED, "forward"): Status.FORWARDED,

@@ -1,0 +1,250 @@
+"""The county's decision: recommendation and public notice, four-eyes, a second approver above the
+county's amount, the settlement and ledger in the approval's transaction, the budget, rejection."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from accounts.models import Role
+from applications.models import Application, ApplicationEvent, Status
+from applications.services import (
+    BudgetOverrun,
+    application_approve,
+    application_recommend,
+    application_reject,
+    application_transition,
+)
+from audit.models import AuditEvent
+from beneficiaries.models import HardshipIdentity
+from settlements.models import CountyBudget, Settlement, YearLedger
+from tests.factories import PersonFactory, UserFactory, make_application
+
+
+@pytest.fixture
+def in_review(world, draft, accept):
+    app = accept(draft, forward=True)
+    return application_transition(
+        application=app, action="start_review", actor=world.users["reviewer"]
+    )
+
+
+def recommend(world, app, recommendation="approve", note=""):
+    return application_recommend(
+        application=app, actor=world.users["reviewer"], recommendation=recommendation, note=note
+    )
+
+
+def test_recommending_approval_of_a_direct_identity_goes_straight_to_the_approver(world, in_review):
+    app = recommend(world, in_review)
+    assert (app.status, app.recommendation, app.notice_ends_on) == (
+        Status.RECOMMENDED,
+        "approve",
+        None,
+    )
+
+
+def test_recommending_rejection_needs_a_reason(world, in_review):
+    with pytest.raises(ValidationError, match="建议不予救助时须写明理由"):
+        recommend(world, in_review, "reject")
+    app = recommend(world, in_review, "reject", "费用发生在认定之前")
+    assert (app.status, app.recommendation_note) == (Status.RECOMMENDED, "费用发生在认定之前")
+
+
+def test_on_application_identities_are_published_before_the_decision(world, accept, time_machine):
+    from settlements.services import policy_version_create
+
+    policy_version_create(
+        policy_code="hohhot-2023",
+        effective_from=date(2023, 1, 1),
+        values={"city_income": "50000.00"},
+        source="测试",
+        actor=world.users["admin"],
+    )
+    time_machine.move_to("2026-11-23 09:00 +0800")  # a Monday
+    person = PersonFactory(township=world.town_a1)
+    HardshipIdentity.objects.create(
+        person=person,
+        category="dibao_edge",
+        department="民政",
+        certified_on=date(2024, 1, 1),
+        source="user",
+    )
+    app = accept(
+        make_application(person, world.users["clerk"], category="dibao_edge"), forward=True
+    )
+    app = application_transition(
+        application=app, action="start_review", actor=world.users["reviewer"]
+    )
+    app = recommend(world, app)
+    # 5 working days: 24, 25, 26, 27, 30 November
+    assert (app.status, str(app.notice_starts_on), str(app.notice_ends_on)) == (
+        Status.NOTICE,
+        "2026-11-23",
+        "2026-11-30",
+    )
+    assert (
+        ApplicationEvent.objects.get(application=app, action="recommend").label
+        == "建议批准，公示至 2026-11-30"
+    )
+    time_machine.move_to("2026-11-30 17:00 +0800")
+    with pytest.raises(ValidationError, match="公示期至 2026-11-30，期满后才能审批"):
+        application_approve(application=app, actor=world.users["approver"])
+    time_machine.move_to("2026-12-01 09:00 +0800")
+    assert (
+        application_approve(application=app, actor=world.users["approver"]).status
+        == Status.APPROVED
+    )
+
+
+def test_approval_stores_the_settlement_moves_the_ledger_and_cannot_happen_twice(world, in_review):
+    app = recommend(world, in_review)
+    approver = world.users["approver"]
+    app = application_approve(application=app, actor=approver)
+    # 15,000 in-scope self-pay × 70% = 10,500; 4,500 left is under the tilted threshold
+    settlement = Settlement.objects.get(key=f"application:{app.number}")
+    assert (app.status, app.approved_amount, app.settlement, app.decided_by) == (
+        Status.APPROVED,
+        Decimal("10500.00"),
+        settlement,
+        approver,
+    )
+    assert (settlement.policy_code, settlement.policy_version, settlement.assistance) == (
+        "hohhot-2023",
+        1,
+        Decimal("10500.00"),
+    )
+    assert YearLedger.objects.get(person=app.person, year=2026).assistance_used == Decimal(
+        "10500.00"
+    )
+    assert AuditEvent.objects.filter(action="settle", target_id=str(settlement.pk)).count() == 1
+    assert app.step_due_on is not None  # payment due in 10 working days
+    with pytest.raises(ValidationError, match="当前为“已批准”"):
+        application_approve(application=app, actor=world.users["approver"])
+    assert Settlement.objects.count() == 1
+    assert YearLedger.objects.get(person=app.person, year=2026).assistance_used == Decimal(
+        "10500.00"
+    )
+
+
+def test_above_the_county_amount_a_second_approver_is_needed(world, in_review):
+    world.county_a.second_approval_above = Decimal("10000.00")
+    world.county_a.save()
+    first = world.users["approver"]
+    app = application_approve(application=recommend(world, in_review), actor=first)
+    assert (app.status, app.first_approver) == (Status.SECOND, first)
+    assert not Settlement.objects.exists()
+    with pytest.raises(ValidationError, match="须由另一位审批人再次批准"):
+        application_approve(application=app, actor=first)
+    second = UserFactory(username="approver2", role=Role.APPROVER, county=world.county_a)
+    app = application_approve(application=app, actor=second)
+    assert (app.status, app.decided_by, app.approved_amount) == (
+        Status.APPROVED,
+        second,
+        Decimal("10500.00"),
+    )
+
+
+def test_rejection_needs_a_listed_reason_and_words_for_other(world, in_review):
+    app = recommend(world, in_review, "reject", "身份已终止")
+    approver = world.users["approver"]
+    with pytest.raises(ValidationError, match="请从列表中选择"):
+        application_reject(application=app, actor=approver, reason="because")
+    with pytest.raises(ValidationError, match="须写明具体理由"):
+        application_reject(application=app, actor=approver, reason="other")
+    app = application_reject(
+        application=app, actor=approver, reason="identity_not_valid", note="2026年9月起已终止低保"
+    )
+    assert (app.status, app.rejection_reason) == (Status.REJECTED, "identity_not_valid")
+    event = ApplicationEvent.objects.get(application=app, action="reject")
+    assert event.reason == "就医时困难身份尚未认定或已终止：2026年9月起已终止低保"
+    assert not Settlement.objects.exists()
+
+
+def test_an_approval_that_would_overrun_the_budget_needs_a_logged_confirmation(
+    world, applicant, accept
+):
+    CountyBudget.objects.create(
+        county=world.county_a, year=date.today().year, amount=Decimal("15000.00")
+    )
+    reviewer, approver = world.users["reviewer"], world.users["approver"]
+
+    def ready():
+        app = accept(make_application(applicant, world.users["clerk"]), forward=True)
+        app = application_transition(application=app, action="start_review", actor=reviewer)
+        return recommend(world, app)
+
+    application_approve(application=ready(), actor=approver)  # 10,500 of 15,000
+    # the second stay: 10,500 again, and 4,500 more self-pay crosses the 7,000 tilted threshold:
+    # (4,500 − 2,500) × 80% = 1,600
+    second = ready()
+    with pytest.raises(
+        BudgetOverrun,
+        match=r"已批准 10500\.00 元，尚余 4500\.00 元；本案拟发放 12100\.00 元，将超出预算 7600\.00 元",
+    ):
+        application_approve(application=second, actor=approver)
+    second.refresh_from_db()
+    assert second.status == Status.RECOMMENDED
+    assert Settlement.objects.count() == 1  # the overrun attempt left nothing behind
+    assert YearLedger.objects.get(person=applicant).assistance_used == Decimal("10500.00")
+    approved = application_approve(application=second, actor=approver, confirm_overrun=True)
+    assert approved.status == Status.APPROVED
+    assert AuditEvent.objects.filter(summary__contains="超预算审批确认").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="row locks need PostgreSQL")
+def test_approvers_at_once_never_approve_twice_and_the_cap_holds(world, applicant, accept):
+    world.county_a.second_approval_above = Decimal("1000000.00")  # one approver decides here
+    world.county_a.save()
+    reviewer = world.users["reviewer"]
+    approvers = [world.users["approver"]] + [
+        UserFactory(username=f"approver{n}", role=Role.APPROVER, county=world.county_a)
+        for n in range(5)
+    ]
+    apps = []
+    for _ in range(6):  # each case: 30,000 in-scope self-pay × 70% = 21,000; 6 × 21,000 > 100,000
+        from tests.factories import make_expense
+
+        stay = make_expense(total=Decimal("75000.00"), policy_scope=Decimal("65000.00"))
+        app = accept(
+            make_application(applicant, world.users["clerk"], expenses=[stay]), forward=True
+        )
+        app = application_transition(application=app, action="start_review", actor=reviewer)
+        apps.append(recommend(world, app))
+    barrier = threading.Barrier(12)
+    outcomes: list[str] = []
+
+    def approve(app, approver):
+        try:
+            barrier.wait()
+            application_approve(application=app, actor=approver)
+            outcomes.append("approved")
+        except ValidationError as exc:
+            outcomes.append(exc.messages[0])
+        finally:
+            connection.close()
+
+    # every case clicked by two approvers at the same moment
+    threads = [
+        threading.Thread(target=approve, args=(app, a)) for app in apps for a in approvers[:2]
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("approved") == 6
+    assert all("不能“批准救助”" in o for o in outcomes if o != "approved")
+    assert Settlement.objects.count() == 6
+    assistance = sum(Settlement.objects.values_list("assistance", flat=True), Decimal(0))
+    tilted = sum(Settlement.objects.values_list("tilted", flat=True), Decimal(0))
+    assert (assistance, tilted) == (Decimal("100000.00"), Decimal("30000.00"))  # both yearly caps
+    paid = sum(Application.objects.values_list("approved_amount", flat=True), Decimal(0))
+    assert paid == assistance + tilted
+    ledger = YearLedger.objects.get(person=applicant)
+    assert (ledger.assistance_used, ledger.tilted_used) == (Decimal("100000.00"), Decimal("30000.00"))
