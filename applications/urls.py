@@ -15,6 +15,9 @@ urlpatterns = [
     path("<str:number>/accept/", views.accept, name="accept"),
     path("<str:number>/told/", views.told, name="told"),
     path("<str:number>/actions/<slug:action>/", views.transition, name="transition"),
+    path("<str:number>/recommend/", views.recommend, name="recommend"),
+    path("<str:number>/approve/", views.approve, name="approve"),
+    path("<str:number>/reject/", views.reject, name="reject"),
     path("<str:number>/materials/<slug:code>/receive/", views.receive, name="receive"),
     path("<str:number>/materials/<slug:code>/upload/", views.upload, name="upload"),
 ]

@@ -35,7 +35,7 @@ from .forms import (
     ReasonForm,
     ReceiveForm,
 )
-from .models import Application, Attachment, InboxMessage, Status
+from .models import Application, Attachment, InboxMessage, Recommendation, RejectionReason, Status
 from .selectors import TO_TELL, application_page, applications_for, unread_inbox
 from .settling import case_preview
 
@@ -267,6 +267,13 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     materials = list(app.materials.select_related("received_by"))
     attachments = list(app.attachments.all())
     days_left = app.promise_days_left(today)
+    preview = case_preview(app) if app.status != Status.DRAFT else None
+    budget_total, budget_used = services.county_budget_left(app.county, today.year)
+    budget = (
+        {"total": budget_total, "used": budget_used, "left": budget_total - budget_used}
+        if budget_total is not None
+        else None
+    )
     can_intake = has_capability(request.user, Capability.INTAKE) and workflow.in_area(
         app, request.user
     )
@@ -285,7 +292,10 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "can_intake": can_intake,
             "receive_form": ReceiveForm(),
             "reason_form": ReasonForm(),
-            "preview": case_preview(app) if app.status != Status.DRAFT else None,
+            "preview": preview,
+            "budget": budget,
+            "rejection_reasons": RejectionReason.choices,
+            "recommendations": Recommendation.choices,
             "days_left": days_left,
             "days_overdue": -days_left if days_left is not None and days_left < 0 else 0,
             "can_tell": can_intake and app.status in TO_TELL and app.told_at is None,
@@ -407,3 +417,49 @@ def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(InboxMessage, pk=pk, recipient=request.user)
     services.inbox_mark_read(message=message, actor=request.user)
     return redirect(message.application)
+
+
+def _decision_done(request: HttpRequest, app: Application, fn: Any, **kwargs: Any) -> HttpResponse:
+    try:
+        app = fn(application=app, actor=request.user, **kwargs)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已办理：{app.get_status_display()}。")
+    return redirect(app)
+
+
+@require_POST
+@capability_required(Capability.APPLICATIONS)
+def recommend(request: HttpRequest, number: str) -> HttpResponse:
+    """The reviewer's opinion (审核意见): approve, or reject with the reason."""
+    return _decision_done(
+        request,
+        _own_application(request, number),
+        services.application_recommend,
+        recommendation=request.POST.get("recommendation", ""),
+        note=request.POST.get("note", ""),
+    )
+
+
+@require_POST
+@capability_required(Capability.APPLICATIONS)
+def approve(request: HttpRequest, number: str) -> HttpResponse:
+    return _decision_done(
+        request,
+        _own_application(request, number),
+        services.application_approve,
+        confirm_overrun=request.POST.get("confirm_overrun") == "on",
+    )
+
+
+@require_POST
+@capability_required(Capability.APPLICATIONS)
+def reject(request: HttpRequest, number: str) -> HttpResponse:
+    return _decision_done(
+        request,
+        _own_application(request, number),
+        services.application_reject,
+        reason=request.POST.get("reason", ""),
+        note=request.POST.get("note", ""),
+    )

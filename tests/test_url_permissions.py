@@ -49,6 +49,15 @@ EXPECTED: dict[str, Row] = {
     "applications:transition": Row(
         frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
     ),
+    "applications:recommend": Row(
+        frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
+    ),
+    "applications:approve": Row(
+        frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
+    ),
+    "applications:reject": Row(
+        frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
+    ),
     "applications:new": Row(frozenset({"clerk"})),
     "applications:edit": Row(frozenset({"clerk"})),
     "applications:accept": Row(frozenset({"clerk"})),

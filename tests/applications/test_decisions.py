@@ -247,4 +247,7 @@ def test_approvers_at_once_never_approve_twice_and_the_cap_holds(world, applican
     paid = sum(Application.objects.values_list("approved_amount", flat=True), Decimal(0))
     assert paid == assistance + tilted
     ledger = YearLedger.objects.get(person=applicant)
-    assert (ledger.assistance_used, ledger.tilted_used) == (Decimal("100000.00"), Decimal("30000.00"))
+    assert (ledger.assistance_used, ledger.tilted_used) == (
+        Decimal("100000.00"),
+        Decimal("30000.00"),
+    )

@@ -1,0 +1,52 @@
+
+import pytest
+from django.core.management import call_command
+
+from applications.models import Application
+from settlements.models import Settlement, YearLedger
+from tests.browser.conftest import screenshot
+from tests.browser.test_sign_in_journeys import _sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_reviewer_recommends_and_approver_approves_with_the_settlement_lines(live_server, browser):
+    call_command("seed_demo")
+    app = Application.objects.get(person__name="其其格")  # forwarded by 察素齐镇, 低保
+    number = app.number
+
+    reviewer = browser.new_context(
+        locale="zh-CN", viewport={"width": 1280, "height": 900}
+    ).new_page()
+    _sign_in(reviewer, live_server.url, "reviewer_a")
+    reviewer.get_by_role("link", name="审核队列").click()
+    reviewer.get_by_role("link", name=number).click()
+    reviewer.get_by_role("button", name="开始审核").click()
+    assert reviewer.get_by_test_id("status").inner_text() == "县级审核中"
+    lines = reviewer.get_by_test_id("lines").first.inner_text()
+    assert "医疗救助：低保对象 政策范围内自付" in lines and "× 70%" in lines
+    screenshot(reviewer, "review-case")
+    reviewer.get_by_text("提出审核意见…").click()
+    reviewer.get_by_label("建议批准").check()
+    reviewer.get_by_role("button", name="提交审核意见").click()
+    assert reviewer.get_by_test_id("status").inner_text() == "待审批"
+    reviewer.context.close()
+
+    approver = browser.new_context(
+        locale="zh-CN", viewport={"width": 1280, "height": 900}
+    ).new_page()
+    _sign_in(approver, live_server.url, "approver_a")
+    approver.goto(f"{live_server.url}/applications/{number}/")
+    to_pay = approver.get_by_test_id("to-pay").inner_text()
+    approver.get_by_text("批准救助…").click()
+    approver.get_by_role("button", name="确认批准").click()
+    assert approver.get_by_test_id("status").inner_text() == "已批准"
+    assert f"批准救助 {to_pay} 元" in approver.get_by_test_id("decision-box").inner_text()
+    screenshot(approver, "approved-case")
+    approver.context.close()
+
+    app.refresh_from_db()
+    settlement = Settlement.objects.get(key=f"application:{number}")
+    assert (app.status, str(app.approved_amount)) == ("approved", to_pay)
+    assert str(settlement.assistance + settlement.tilted + settlement.fund) == to_pay
+    assert YearLedger.objects.get(person=app.person).assistance_used == settlement.assistance
