@@ -16,13 +16,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, capability_required, has_capability
+from areas.selectors import townships_for
 from audit.models import AuditEvent
 from audit.services import record, record_view
 from beneficiaries.models import Person
 from beneficiaries.selectors import favourable_identity, people_for
 from beneficiaries.services import person_save
 
-from . import services, workflow
+from . import queue, services, workflow
 from .filters import ApplicationFilter
 from .forms import (
     INTAKE_FIELDS,
@@ -47,15 +48,21 @@ def _errors(form: Any, exc: ValidationError) -> None:
 
 @capability_required(Capability.APPLICATIONS)
 def index(request: HttpRequest) -> HttpResponse:
-    """The applications of the user's area, newest first, with due dates and lateness."""
-    qs = applications_for(request.user).order_by("-id")
-    filtered = ApplicationFilter(request.GET or None, queryset=qs)
-    page = Paginator(filtered.qs, 30).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    """The application list of a township window, and the county's review queue: filters in the
+    URL, sorting, keyset pagination (no COUNT, no OFFSET), due dates and lateness on every row."""
     calendar = services.work_calendar()
+    filtered = ApplicationFilter(
+        request.GET or None,
+        queryset=applications_for(request.user),
+        townships=townships_for(request.user),
+        calendar=calendar,
+    )
+    order = request.GET.get("order") or "due"
+    page = queue.page_of(filtered.qs, order, request.GET.get("after"))
+    params = request.GET.copy()
+    params.pop("after", None)
     today = timezone.localdate()
-    rows = [(app, calendar.late_by(app.step_due_on, today)) for app in page]
+    rows = [(app, calendar.late_by(app.step_due_on, today)) for app in page.rows]
     return render(
         request,
         "applications/index.html",
