@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import django_filters
@@ -119,7 +119,9 @@ class ApplicationFilter(django_filters.FilterSet):
             if self.calendar.is_working_day(day):
                 counted += 1
             day -= timedelta(days=1)
-        return queryset.filter(status_changed_at__date__lte=day)
+        # a bound on the column itself (not on its date), so the index on it can be used
+        start_of_next_day = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+        return queryset.filter(status_changed_at__lt=start_of_next_day)
 
     def no_op(
         self, queryset: QuerySet[Application], name: str, value: Any

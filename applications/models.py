@@ -207,6 +207,11 @@ class Application(models.Model):
             models.Index(fields=["county", "status", "step_due_on"], name="app_county_status_due"),
             models.Index(fields=["promise_status", "promise_due_on"], name="app_promise_due"),
             models.Index(fields=["township", "accepted_on"], name="app_township_accepted"),
+            # the review queue's four orders, each within a county (keyset pages walk these)
+            models.Index(fields=["county", "step_due_on", "id"], name="app_queue_due"),
+            models.Index(fields=["county", "status_changed_at", "id"], name="app_queue_waited"),
+            models.Index(fields=["county", "claimed_total", "id"], name="app_queue_amount"),
+            models.Index(fields=["county", "id"], name="app_queue_newest"),
         ]
         constraints = [
             models.CheckConstraint(
