@@ -1,9 +1,18 @@
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 
 from accounts.models import Role
-from tests.factories import CityFactory, CountyFactory, PersonFactory, TownshipFactory, UserFactory
+from beneficiaries.models import HardshipIdentity
+from tests.factories import (
+    CityFactory,
+    CountyFactory,
+    PersonFactory,
+    TownshipFactory,
+    UserFactory,
+    make_application,
+)
 
 PASSWORD = "Correct-horse-9"
 ROLES = ["anonymous", "clerk", "reviewer", "approver", "finance", "admin"]
@@ -55,3 +64,39 @@ def world(db):
 @pytest.fixture
 def person_a1(world):
     return PersonFactory(township=world.town_a1, name="乌兰其其格", id_number="150121196001010014")
+
+
+@pytest.fixture
+def applicant(world):
+    person = PersonFactory(township=world.town_a1, name="乌兰", phone="13900001111")
+    HardshipIdentity.objects.create(
+        person=person,
+        category="dibao",
+        department="民政",
+        certified_on=date(2023, 1, 1),
+        source="user",
+    )
+    return person
+
+
+@pytest.fixture
+def draft(world, applicant):
+    return make_application(applicant, world.users["clerk"])
+
+
+@pytest.fixture
+def accept(world):
+    """Accept a draft with everything handed in except ``missing``."""
+    from applications.services import application_accept
+
+    def _accept(app, missing=(), forward=False):
+        codes = set(app.materials.values_list("code", flat=True)) - set(missing)
+        return application_accept(
+            application=app,
+            actor=world.users["clerk"],
+            received=codes,
+            promise_signed=bool(missing),
+            forward=forward,
+        )
+
+    return _accept

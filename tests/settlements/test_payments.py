@@ -1,0 +1,206 @@
+"""Payment: only cases with every material in; batches; the bank file; the bank's results; a failed
+line paid again after the account is corrected; never twice."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from openpyxl import load_workbook
+
+from applications.models import Application, Status
+from applications.services import (
+    application_approve,
+    application_recommend,
+    application_transition,
+    material_receive,
+)
+from audit.models import AuditEvent
+from settlements.models import Payment, PaymentBatch
+from settlements.payments import (
+    HEADER,
+    held,
+    payable,
+    payee_correct,
+    payment_batch_create,
+    payment_batch_export,
+    payment_record,
+    payment_return_import,
+)
+from tests.factories import make_application
+
+
+@pytest.fixture
+def approve_case(world, applicant, accept):
+    def _approve(missing=()):
+        app = accept(
+            make_application(
+                applicant,
+                world.users["clerk"],
+                bank_name="内蒙古银行",
+                bank_account_holder="乌兰",
+                bank_account_number="6222 0000 0000 1234",
+            ),
+            missing=missing,
+            forward=True,
+        )
+        app = application_transition(
+            application=app, action="start_review", actor=world.users["reviewer"]
+        )
+        app = application_recommend(
+            application=app, actor=world.users["reviewer"], recommendation="approve"
+        )
+        return application_approve(application=app, actor=world.users["approver"])
+
+    return _approve
+
+
+def test_a_case_with_a_promise_open_is_held_not_payable(world, approve_case):
+    ready, waiting = approve_case(), approve_case(missing=["invoice"])
+    assert list(payable(world.county_a)) == [ready]
+    assert list(held(world.county_a)) == [waiting]
+    with pytest.raises(ValidationError, match=f"{waiting.number} 承诺补交的材料尚未收齐"):
+        payment_batch_create(
+            county=world.county_a,
+            application_ids=[ready.pk, waiting.pk],
+            actor=world.users["finance"],
+        )
+    assert not PaymentBatch.objects.exists()
+    material_receive(application=waiting, code="invoice", actor=world.users["clerk"])
+    assert set(payable(world.county_a)) == {ready, waiting}
+
+
+def test_the_bank_file_has_the_documented_layout(world, approve_case):
+    app = approve_case()
+    finance = world.users["finance"]
+    batch = payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
+    assert batch.number.startswith("150121-FF-") and batch.number.endswith("-01")
+    content, ctype, name = payment_batch_export(batch=batch, fmt="csv", actor=finance)
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows == [
+        HEADER,
+        [
+            "1",
+            batch.number,
+            app.number,
+            "乌兰",
+            "内蒙古银行",
+            "6222000000001234",
+            "10500.00",
+            f"医疗救助金 {app.number}",
+        ],
+    ]
+    assert (ctype, name) == ("text/csv; charset=utf-8", f"{batch.number}.csv")
+    content, _, name = payment_batch_export(batch=batch, fmt="xlsx", actor=finance)
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert [[c.value for c in r] for r in sheet.iter_rows()] == rows
+    batch.refresh_from_db()
+    assert batch.state == "exported"
+    assert AuditEvent.objects.filter(action="export", target_id=str(batch.pk)).count() == 2
+
+
+def return_file(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["申请编号", "金额（元）", "结果", "失败原因", "日期"])
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def test_the_banks_return_file_pays_fails_and_reports_unknown_lines(world, approve_case):
+    good, bad = approve_case(), approve_case()
+    finance = world.users["finance"]
+    batch = payment_batch_create(
+        county=world.county_a, application_ids=[good.pk, bad.pk], actor=finance
+    )
+    data = return_file(
+        [
+            [good.number, "10500.00", "成功", "", "2026-11-25"],
+            [bad.number, bad.approved_amount, "失败", "账号不存在", "2026-11-25"],
+            ["150121-20990101-0001", "1.00", "成功", "", ""],
+            [good.number, "99.00", "成功", "", ""],
+        ]
+    )
+    result = payment_return_import(batch=batch, data=data, name="return.csv", actor=finance)
+    assert (result.paid, result.failed) == (1, 1)
+    assert result.problems == [
+        "第 4 行：申请编号 150121-20990101-0001 不在本批次中",
+        f"第 5 行：{good.number} 金额 99.00 与批次中的 10500.00 不符",
+    ]
+    good.refresh_from_db()
+    bad.refresh_from_db()
+    assert (good.status, good.paid_at is not None) == (Status.PAID, True)
+    assert Payment.objects.get(application=good).paid_on == date(2026, 11, 25)
+    assert (bad.status, Payment.objects.get(application=bad).failure_reason) == (
+        Status.APPROVED,
+        "账号不存在",
+    )
+    batch.refresh_from_db()
+    assert batch.state == "closed"
+
+
+def test_a_failed_line_is_paid_again_after_the_account_is_corrected_and_never_twice(
+    world, approve_case
+):
+    app = approve_case()
+    finance = world.users["finance"]
+    first = payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
+    with pytest.raises(ValidationError, match="不能重复发放"):
+        payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
+    line = first.payments.get()
+    with pytest.raises(ValidationError, match="发放失败须写明原因"):
+        payment_record(payment=line, paid=False, actor=finance)
+    payment_record(payment=line, paid=False, reason="户名不符", actor=finance)
+    with pytest.raises(ValidationError, match="已登记为“发放失败”，不能再改"):
+        payment_record(payment=line, paid=True, actor=finance)
+    payee_correct(
+        application=app,
+        bank_name="内蒙古农商银行",
+        holder="乌兰",
+        account="6228 1111 2222 3333",
+        reason="申请人提供新卡",
+        actor=finance,
+    )
+    assert AuditEvent.objects.get(summary__contains="更正收款账户").changes == {
+        "bank_account_number": ["6222 **** **** 1234", "6228 **** **** 3333"]
+    }
+    second = payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
+    assert second.payments.get().account_number == "6228111122223333"
+    payment_record(payment=second.payments.get(), paid=True, actor=finance)
+    app.refresh_from_db()
+    assert app.status == Status.PAID
+    with pytest.raises(ValidationError, match="当前为“已发放”"):
+        payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
+    assert Payment.objects.filter(application=app, state="paid").count() == 1
+
+
+def test_the_database_itself_refuses_a_second_live_line(world, approve_case):
+    from django.db import IntegrityError, transaction
+
+    app = approve_case()
+    batch = payment_batch_create(
+        county=world.county_a, application_ids=[app.pk], actor=world.users["finance"]
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Payment.objects.create(
+            batch=batch,
+            application=app,
+            amount=1,
+            payee_name="x",
+            bank_name="y",
+            account_number="1",
+        )
+
+
+def test_another_countys_cases_cannot_be_put_in_a_batch(world, approve_case):
+    app = approve_case()
+    with pytest.raises(ValidationError, match="不属于本县"):
+        payment_batch_create(
+            county=world.county_b, application_ids=[app.pk], actor=world.users["finance"]
+        )
+    assert Application.objects.get(pk=app.pk).status == Status.APPROVED
+    assert Decimal(app.approved_amount) == Decimal("10500.00")
