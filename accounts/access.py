@@ -41,6 +41,7 @@ class Capability(StrEnum):
     SETTLEMENTS = "settlements"  # decisions, settlements and payments (scoped)
     VIEW_AUDIT = "view_audit"  # search the audit trail (scoped)
     IMPORT_IDENTITIES = "import_identities"  # department identity files and push keys (city-wide)
+    PAY = "pay"  # build payment batches, export bank files, record the bank's results
     VIEW_POLICIES = "view_policies"  # read the settlement policies and their parameters
     EDIT_POLICIES = "edit_policies"  # add a policy version (city-wide)
 
@@ -55,6 +56,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.SETTLEMENTS: frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN}),
     Capability.VIEW_AUDIT: frozenset({Role.APPROVER, Role.ADMIN}),
     Capability.IMPORT_IDENTITIES: frozenset({Role.ADMIN}),
+    Capability.PAY: frozenset({Role.FINANCE}),
     Capability.VIEW_POLICIES: frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN}),
     Capability.EDIT_POLICIES: frozenset({Role.ADMIN}),
 }

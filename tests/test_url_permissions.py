@@ -67,6 +67,12 @@ EXPECTED: dict[str, Row] = {
     "applications:inbox": Row(frozenset({"clerk"})),
     "applications:inbox_read": Row(frozenset({"clerk"}), method="post"),
     "settlements:index": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "settlements:batch_detail": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "settlements:batch_create": Row(frozenset({"finance"}), method="post"),
+    "settlements:batch_export": Row(frozenset({"finance"})),
+    "settlements:batch_return": Row(frozenset({"finance"}), method="post"),
+    "settlements:payment_record": Row(frozenset({"finance"}), method="post"),
+    "settlements:payee_correct": Row(frozenset({"finance"}), method="post"),
     "audit:search": Row(frozenset({"approver", "admin"})),
     "settlements:policy_list": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "settlements:policy_detail": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
@@ -163,6 +169,10 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "beneficiaries:import_apply": batch.pk,
                 "applications:attachment": case and case["attachment"].pk,
                 "applications:inbox_read": case and case["message"].pk,
+                "settlements:batch_detail": case and case["batch"].pk,
+                "settlements:batch_export": case and case["batch"].pk,
+                "settlements:batch_return": case and case["batch"].pk,
+                "settlements:payment_record": case and case["payment"].pk,
             }[name]
         elif p == "number":
             values[p] = case["application"].number
@@ -211,7 +221,26 @@ def _case(world, person) -> dict:
         recipient=world.users["clerk"], application=app, kind="due_soon", text="t", dedupe_key="k"
     )
     CalendarDay.objects.create(day="2026-12-31", working=False)  # for the admin's change URLs
-    return {"application": app, "attachment": attachment, "message": message}
+    from settlements.models import Payment, PaymentBatch
+
+    batch = PaymentBatch.objects.create(
+        number="B1", county=world.county_a, created_by=world.users["finance"]
+    )
+    payment = Payment.objects.create(
+        batch=batch,
+        application=app,
+        amount=1,
+        payee_name="x",
+        bank_name="y",
+        account_number="1",
+    )
+    return {
+        "application": app,
+        "attachment": attachment,
+        "message": message,
+        "batch": batch,
+        "payment": payment,
+    }
 
 
 def _refused(response, role: str) -> bool:

@@ -44,8 +44,39 @@ def test_reviewer_recommends_and_approver_approves_with_the_settlement_lines(liv
     screenshot(approver, "approved-case")
     approver.context.close()
 
+    # The applicant promised two materials: the case is approved but held until they arrive.
+    clerk = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
+    _sign_in(clerk, live_server.url, "clerk_a")
+    clerk.goto(f"{live_server.url}/applications/{number}/")
+    for _ in range(2):
+        clerk.get_by_role("button", name="登记收到").first.click()
+        clerk.wait_for_load_state()
+    assert "全部补齐" in clerk.get_by_test_id("promise-box").inner_text()
+    clerk.context.close()
+
+    finance = browser.new_context(
+        locale="zh-CN", viewport={"width": 1280, "height": 900}
+    ).new_page()
+    _sign_in(finance, live_server.url, "finance_a")
+    finance.get_by_role("link", name="结算与发放").click()
+    payable = finance.get_by_test_id("payable")
+    assert number in payable.inner_text()
+    for box in payable.locator("input[type=checkbox]").all():  # only this case in the batch
+        if box.get_attribute("aria-label") != f"选中 {number}":
+            box.uncheck()
+    finance.get_by_role("button", name="将选中的申请生成发放批次").click()
+    with finance.expect_download() as download:
+        finance.get_by_role("link", name="导出银行文件（CSV）").click()
+    assert number in download.value.path().read_text(encoding="utf-8-sig")
+    finance.get_by_role("button", name="登记").click()
+    assert "已发放" in finance.get_by_test_id("lines").inner_text()
+    assert finance.get_by_test_id("batch-state").inner_text() == "已完成"
+    screenshot(finance, "payment-batch")
+    finance.context.close()
+
     app.refresh_from_db()
+    assert app.status == "paid" and app.paid_at is not None
     settlement = Settlement.objects.get(key=f"application:{number}")
-    assert (app.status, str(app.approved_amount)) == ("approved", to_pay)
+    assert str(app.approved_amount) == to_pay
     assert str(settlement.assistance + settlement.tilted + settlement.fund) == to_pay
     assert YearLedger.objects.get(person=app.person).assistance_used == settlement.assistance

@@ -132,7 +132,14 @@ class Command(BaseCommand):
         from django.utils import timezone
 
         from applications.models import Application, MedicalExpense
-        from applications.services import Intake, application_accept, application_save_draft
+        from applications.services import (
+            Intake,
+            application_accept,
+            application_approve,
+            application_recommend,
+            application_save_draft,
+            application_transition,
+        )
         from beneficiaries.idnumber import check_digit
         from beneficiaries.models import HardshipIdentity, Person
 
@@ -145,7 +152,7 @@ class Command(BaseCommand):
             ("其其格", "19520817", "dibao", "13904711001"),
             ("王秀兰", "19580302", "tekun", "13904711002"),
             ("巴特尔", "19661125", "dibao_edge", "13904711003"),
-            ("刘桂英", "19490611", "illness_poor", "13904711004"),
+            ("刘桂英", "19490611", "returned_poor", "13904711004"),
         ]
         created = 0
         for n, (name, birth, category, phone) in enumerate(people):
@@ -217,10 +224,13 @@ class Command(BaseCommand):
                 Application.objects.filter(pk=app.pk).update(
                     accepted_on=today - timedelta(days=10), promise_due_on=today - timedelta(days=3)
                 )
-            elif n == 3:  # decided by the county, to be told
-                Application.objects.filter(pk=app.pk).update(
-                    status="approved", decided_at=timezone.now(), step_due_on=None
+            elif n == 3:  # reviewed and approved by the county: to pay, and to tell the applicant
+                reviewer = User.objects.get(username="reviewer_a")
+                app = application_transition(application=app, action="start_review", actor=reviewer)
+                app = application_recommend(
+                    application=app, actor=reviewer, recommendation="approve"
                 )
+                application_approve(application=app, actor=User.objects.get(username="approver_a"))
             created += 1
         return created
 
