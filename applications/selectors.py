@@ -79,3 +79,41 @@ def calendar_warning(today: date) -> str:
         f"{listed} 年的法定节假日安排尚未录入：期限暂按周一至周五计算。"
         f"国务院公布放假安排后，请管理员在后台“节假日调整”中录入（或升级 chinesecalendar）。"
     )
+
+
+def county_overview(county_id: int, today: date) -> list[dict[str, Any]]:
+    """Cases of a county by stage: how many, how many past their time limit (one query)."""
+    from django.db.models import Count
+
+    counts: dict[str, tuple[int, int]] = {
+        row["status"]: (row["n"], row["late"])
+        for row in Application.objects.filter(county_id=county_id)
+        .values("status")
+        .annotate(n=Count("id"), late=Count("id", filter=Q(step_due_on__lt=today)))
+    }
+    return [
+        {
+            "status": status,
+            "label": label,
+            "n": counts.get(status, (0, 0))[0],
+            "late": counts.get(status, (0, 0))[1],
+        }
+        for status, label in Status.choices
+    ]
+
+
+def mask_name(name: str) -> str:
+    """A name on a public list: 王秀兰 → 王*兰, 王丽 → 王*."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def on_notice(county_id: int) -> QuerySet[Application]:
+    return (
+        Application.objects.filter(county_id=county_id, status=Status.NOTICE)
+        .select_related("person", "township")
+        .order_by("notice_ends_on", "number")
+    )

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("new/", views.new, name="new"),
     path("inbox/", views.inbox, name="inbox"),
+    path("notices/", views.notices, name="notices"),
     path("inbox/<int:pk>/read/", views.inbox_read, name="inbox_read"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
     path("<str:number>/", views.detail, name="detail"),

@@ -470,3 +470,30 @@ def reject(request: HttpRequest, number: str) -> HttpResponse:
         reason=request.POST.get("reason", ""),
         note=request.POST.get("note", ""),
     )
+
+
+@capability_required(Capability.COUNTY_WORKBENCH)
+def notices(request: HttpRequest) -> HttpResponse:
+    """The public-notice list (公示名单), printable: names and ID numbers masked."""
+    from areas.selectors import counties_for
+
+    from .selectors import mask_name, on_notice
+
+    county = counties_for(request.user).filter(pk=request.GET.get("county") or 0).first() or (
+        counties_for(request.user).first()
+    )
+    if county is None:
+        raise Http404("没有可查看的旗县区。")
+    rows = [
+        {
+            "app": app,
+            "name": mask_name(app.person.name),
+            "preview": case_preview(app).to_pay,
+        }
+        for app in on_notice(county.pk)
+    ]
+    return render(
+        request,
+        "applications/notices.html",
+        {"county": county, "rows": rows, "today": timezone.localdate()},
+    )

@@ -3,7 +3,12 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from accounts.access import Capability, capability_required, has_capability
-from applications.selectors import calendar_warning, township_dashboard, unread_inbox
+from applications.selectors import (
+    calendar_warning,
+    county_overview,
+    township_dashboard,
+    unread_inbox,
+)
 from beneficiaries.selectors import people_for
 
 from .selectors import counties_for, townships_for
@@ -32,7 +37,19 @@ def county(request: HttpRequest, pk: int) -> HttpResponse:
     """A county agency's page: its townships and the work waiting at the county."""
     obj = get_object_or_404(counties_for(request.user), pk=pk)
     towns = townships_for(request.user).filter(county=obj)
-    return render(request, "areas/county.html", {"county": obj, "townships": towns})
+    today = timezone.localdate()
+    stages = county_overview(obj.pk, today)
+    return render(
+        request,
+        "areas/county.html",
+        {
+            "county": obj,
+            "townships": towns,
+            "stages": stages,
+            "today": today,
+            "calendar_warning": calendar_warning(today),
+        },
+    )
 
 
 @capability_required(Capability.AREA_OVERVIEW)

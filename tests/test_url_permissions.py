@@ -65,6 +65,7 @@ EXPECTED: dict[str, Row] = {
     "applications:receive": Row(frozenset({"clerk"}), method="post"),
     "applications:upload": Row(frozenset({"clerk"}), method="post"),
     "applications:inbox": Row(frozenset({"clerk"})),
+    "applications:notices": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "applications:inbox_read": Row(frozenset({"clerk"}), method="post"),
     "settlements:index": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "settlements:batch_detail": Row(frozenset({"reviewer", "approver", "finance", "admin"})),

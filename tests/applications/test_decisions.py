@@ -251,3 +251,54 @@ def test_approvers_at_once_never_approve_twice_and_the_cap_holds(world, applican
         Decimal("100000.00"),
         Decimal("30000.00"),
     )
+
+
+def test_the_public_notice_list_masks_names_and_id_numbers(client, world, accept):
+    from django.urls import reverse
+
+    from settlements.services import policy_version_create
+
+    policy_version_create(
+        policy_code="hohhot-2023",
+        effective_from=date(2023, 1, 1),
+        values={"city_income": "50000.00"},
+        source="测试",
+        actor=world.users["admin"],
+    )
+    person = PersonFactory(township=world.town_a1, name="王秀兰")
+    HardshipIdentity.objects.create(
+        person=person,
+        category="dibao_edge",
+        department="民政",
+        certified_on=date(2024, 1, 1),
+        source="user",
+    )
+    app = accept(
+        make_application(person, world.users["clerk"], category="dibao_edge"), forward=True
+    )
+    app = application_transition(
+        application=app, action="start_review", actor=world.users["reviewer"]
+    )
+    recommend(world, app)
+    client.force_login(world.users["approver"])
+    page = client.get(reverse("applications:notices")).content.decode()
+    assert "<td>王*兰</td>" in page and "王秀兰" not in page
+    assert person.masked_id_number in page and person.id_number not in page
+    assert app.number in page
+    client.force_login(world.reviewer_b)
+    assert app.number not in client.get(reverse("applications:notices")).content.decode()
+
+
+def test_the_county_page_counts_cases_by_stage_and_lateness(client, world, in_review):
+    import re
+
+    from django.urls import reverse
+
+    Application.objects.filter(pk=in_review.pk).update(step_due_on=date(2026, 1, 5))
+    client.force_login(world.users["reviewer"])
+    page = client.get(reverse("areas:county", args=[world.county_a.pk])).content.decode()
+    boxes = re.findall(
+        r'<div class="small">(\S+)</div><div class="fs-4">(\d+)</div>\s*(?:<div class="small late">超期 (\d+)</div>)?',
+        page,
+    )
+    assert ("县级审核中", "1", "1") in boxes
