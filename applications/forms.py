@@ -240,3 +240,15 @@ class ReceiveForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class ExpenseCorrectionForm(forms.Form):
+    """The reviewer's correction of an expense's amounts and flags, with the reason."""
+
+    total = amount_field("医疗总费用（元）")
+    policy_scope = amount_field("政策范围内费用（元）")
+    basic_paid = amount_field("基本医保支付（元）")
+    critical_paid = amount_field("大病保险支付（元）")
+    in_region = forms.BooleanField(label="自治区内就医", required=False)
+    referred = forms.BooleanField(label="规范转诊", required=False)
+    reason = forms.CharField(label="更正理由", max_length=300)

@@ -653,6 +653,60 @@ def application_reject(
     return app
 
 
+CORRECTABLE = ("total", "policy_scope", "basic_paid", "critical_paid", "in_region", "referred")
+
+
+@transaction.atomic
+def expense_correct(
+    *, expense: MedicalExpense, values: Mapping[str, Any], reason: str, actor: Any
+) -> MedicalExpense:
+    """The reviewer corrects an expense against the slip; the reason and the change go into the
+    case history and the audit trail."""
+    app = Application.objects.select_for_update().get(pk=expense.application_id)
+    if role_of(actor) != Role.REVIEWER or actor.county_id != app.county_id:
+        raise ValidationError("只有本县审核人员可以更正费用。", code="role")
+    if app.status != Status.IN_REVIEW:
+        raise ValidationError("只有审核中的申请可以更正费用。", code="state")
+    if not reason.strip():
+        raise ValidationError("更正费用须写明理由。", code="reason")
+    item = MedicalExpense.objects.get(pk=expense.pk, application=app)
+    before = {name: getattr(item, name) for name in CORRECTABLE}
+    for name in CORRECTABLE:
+        if name in values:
+            setattr(item, name, values[name])
+    item.full_clean()
+    changes = {
+        name: [str(before[name]), str(getattr(item, name))]
+        for name in CORRECTABLE
+        if before[name] != getattr(item, name)
+    }
+    if not changes:
+        raise ValidationError("没有改动任何数额。", code="unchanged")
+    item.save()
+    app.claimed_total = sum((e.total for e in app.expenses.all()), Decimal("0.00"))
+    app.save(update_fields=["claimed_total", "updated_at"])
+    labels = {
+        name: str(getattr(MedicalExpense._meta.get_field(name), "verbose_name", name))
+        for name in changes
+    }
+    described = "；".join(f"{labels[n]} {old} → {new}" for n, (old, new) in changes.items())
+    _event(
+        app,
+        "correct_expense",
+        f"更正费用：{item.hospital}（{described}）",
+        actor,
+        reason=reason.strip(),
+    )
+    record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=app,
+        summary=f"{app.number} 更正费用 {item.hospital}：{reason.strip()}",
+        changes=changes,
+    )
+    return item
+
+
 @transaction.atomic
 def application_mark_told(*, application: Application, actor: Any) -> Application:
     """结果反馈: the window has told the applicant the decision."""

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<str:number>/actions/<slug:action>/", views.transition, name="transition"),
     path("<str:number>/recommend/", views.recommend, name="recommend"),
     path("<str:number>/approve/", views.approve, name="approve"),
+    path("<str:number>/expenses/<int:pk>/correct/", views.expense_correct, name="expense_correct"),
     path("<str:number>/reject/", views.reject, name="reject"),
     path("<str:number>/materials/<slug:code>/receive/", views.receive, name="receive"),
     path("<str:number>/materials/<slug:code>/upload/", views.upload, name="upload"),

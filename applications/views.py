@@ -297,6 +297,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "events": list(app.events.select_related("actor")),
             "actions": workflow.actions_for(app, request.user),
             "can_intake": can_intake,
+            "can_correct": app.status == Status.IN_REVIEW and request.user.pk == app.reviewer_id,
             "receive_form": ReceiveForm(),
             "reason_form": ReasonForm(),
             "preview": preview,
@@ -497,3 +498,27 @@ def notices(request: HttpRequest) -> HttpResponse:
         "applications/notices.html",
         {"county": county, "rows": rows, "today": timezone.localdate()},
     )
+
+
+@require_POST
+@capability_required(Capability.APPLICATIONS)
+def expense_correct(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    """The reviewer corrects an expense against the slip, with the reason."""
+    from .forms import ExpenseCorrectionForm
+
+    app = _own_application(request, number)
+    expense = get_object_or_404(app.expenses.all(), pk=pk)
+    form = ExpenseCorrectionForm(request.POST, prefix=f"x{pk}")
+    if not form.is_valid():
+        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
+        return redirect(app)
+    values = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
+    try:
+        services.expense_correct(
+            expense=expense, values=values, reason=form.cleaned_data["reason"], actor=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "费用已更正，结算试算已按新数额重算。")
+    return redirect(app)

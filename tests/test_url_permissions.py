@@ -58,6 +58,9 @@ EXPECTED: dict[str, Row] = {
     "applications:reject": Row(
         frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
     ),
+    "applications:expense_correct": Row(
+        frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
+    ),
     "applications:new": Row(frozenset({"clerk"})),
     "applications:edit": Row(frozenset({"clerk"})),
     "applications:accept": Row(frozenset({"clerk"})),
@@ -171,6 +174,7 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "applications:attachment": case and case["attachment"].pk,
                 "applications:inbox_read": case and case["message"].pk,
                 "settlements:batch_detail": case and case["batch"].pk,
+                "applications:expense_correct": case and case["application"].expenses.first().pk,
                 "settlements:batch_export": case and case["batch"].pk,
                 "settlements:batch_return": case and case["batch"].pk,
                 "settlements:payment_record": case and case["payment"].pk,

@@ -302,3 +302,52 @@ def test_the_county_page_counts_cases_by_stage_and_lateness(client, world, in_re
         page,
     )
     assert ("县级审核中", "1", "1") in boxes
+
+
+def test_the_reviewer_corrects_an_expense_with_a_reason_kept_in_the_history(
+    client, world, in_review
+):
+    from django.urls import reverse
+
+    from applications.services import expense_correct
+
+    expense = in_review.expenses.get()
+    with pytest.raises(ValidationError, match="更正费用须写明理由"):
+        expense_correct(
+            expense=expense,
+            values={"basic_paid": Decimal("32000.00")},
+            reason="",
+            actor=world.users["reviewer"],
+        )
+    with pytest.raises(ValidationError, match="只有本县审核人员可以更正费用"):
+        expense_correct(
+            expense=expense,
+            values={"basic_paid": Decimal("32000.00")},
+            reason="x",
+            actor=world.users["approver"],
+        )
+    client.force_login(world.users["reviewer"])
+    prefix = f"x{expense.pk}"
+    response = client.post(
+        reverse("applications:expense_correct", args=[in_review.number, expense.pk]),
+        {
+            f"{prefix}-total": "60000.00",
+            f"{prefix}-policy_scope": "50000.00",
+            f"{prefix}-basic_paid": "32000.00",
+            f"{prefix}-critical_paid": "5000.00",
+            f"{prefix}-in_region": "on",
+            f"{prefix}-referred": "on",
+            f"{prefix}-reason": "结算单基本医保实付 32,000 元",
+        },
+    )
+    assert response.status_code == 302
+    expense.refresh_from_db()
+    assert expense.basic_paid == Decimal("32000.00")
+    event = ApplicationEvent.objects.get(application=in_review, action="correct_expense")
+    assert event.label == "更正费用：内蒙古医科大学附属医院（基本医保支付 30000.00 → 32000.00）"
+    assert event.reason == "结算单基本医保实付 32,000 元"
+    audit = AuditEvent.objects.get(summary__contains="更正费用")
+    assert audit.changes == {"basic_paid": ["30000.00", "32000.00"]}
+    page = client.get(in_review.get_absolute_url()).content.decode()
+    # (50,000 − 32,000 − 5,000) × 70% = 9,100
+    assert "政策范围内自付 13,000.00 元 × 70% = 9,100.00 元" in page
