@@ -297,6 +297,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "events": list(app.events.select_related("actor")),
             "actions": workflow.actions_for(app, request.user),
             "can_intake": can_intake,
+            "person_identities": list(app.person.identities.order_by("certified_on")),
             "can_correct": app.status == Status.IN_REVIEW and request.user.pk == app.reviewer_id,
             "receive_form": ReceiveForm(),
             "reason_form": ReasonForm(),
