@@ -40,6 +40,39 @@ def recommend(world, app, recommendation="approve", note=""):
     )
 
 
+@pytest.fixture
+def edge_case(world, accept):
+    """A 低保边缘 applicant's case recommended for approval (the policy publishes it first)."""
+    from settlements.services import policy_version_create
+
+    policy_version_create(
+        policy_code="hohhot-2023",
+        effective_from=date(2023, 1, 1),
+        values={"city_income": "50000.00"},
+        source="测试",
+        actor=world.users["admin"],
+    )
+
+    def _make(name="王秀兰"):
+        person = PersonFactory(township=world.town_a1, name=name)
+        HardshipIdentity.objects.create(
+            person=person,
+            category="dibao_edge",
+            department="民政",
+            certified_on=date(2024, 1, 1),
+            source="user",
+        )
+        app = accept(
+            make_application(person, world.users["clerk"], category="dibao_edge"), forward=True
+        )
+        app = application_transition(
+            application=app, action="start_review", actor=world.users["reviewer"]
+        )
+        return recommend(world, app)
+
+    return _make
+
+
 def test_recommending_approval_of_a_direct_identity_goes_straight_to_the_approver(world, in_review):
     app = recommend(world, in_review)
     assert (app.status, app.recommendation, app.notice_ends_on) == (
@@ -56,32 +89,11 @@ def test_recommending_rejection_needs_a_reason(world, in_review):
     assert (app.status, app.recommendation_note) == (Status.RECOMMENDED, "费用发生在认定之前")
 
 
-def test_on_application_identities_are_published_before_the_decision(world, accept, time_machine):
-    from settlements.services import policy_version_create
-
-    policy_version_create(
-        policy_code="hohhot-2023",
-        effective_from=date(2023, 1, 1),
-        values={"city_income": "50000.00"},
-        source="测试",
-        actor=world.users["admin"],
-    )
+def test_on_application_identities_are_published_before_the_decision(
+    world, edge_case, time_machine
+):
     time_machine.move_to("2026-11-23 09:00 +0800")  # a Monday
-    person = PersonFactory(township=world.town_a1)
-    HardshipIdentity.objects.create(
-        person=person,
-        category="dibao_edge",
-        department="民政",
-        certified_on=date(2024, 1, 1),
-        source="user",
-    )
-    app = accept(
-        make_application(person, world.users["clerk"], category="dibao_edge"), forward=True
-    )
-    app = application_transition(
-        application=app, action="start_review", actor=world.users["reviewer"]
-    )
-    app = recommend(world, app)
+    app = edge_case()
     # 5 working days: 24, 25, 26, 27, 30 November
     assert (app.status, str(app.notice_starts_on), str(app.notice_ends_on)) == (
         Status.NOTICE,
@@ -253,33 +265,11 @@ def test_approvers_at_once_never_approve_twice_and_the_cap_holds(world, applican
     )
 
 
-def test_the_public_notice_list_masks_names_and_id_numbers(client, world, accept):
+def test_the_public_notice_list_masks_names_and_id_numbers(client, world, edge_case):
     from django.urls import reverse
 
-    from settlements.services import policy_version_create
-
-    policy_version_create(
-        policy_code="hohhot-2023",
-        effective_from=date(2023, 1, 1),
-        values={"city_income": "50000.00"},
-        source="测试",
-        actor=world.users["admin"],
-    )
-    person = PersonFactory(township=world.town_a1, name="王秀兰")
-    HardshipIdentity.objects.create(
-        person=person,
-        category="dibao_edge",
-        department="民政",
-        certified_on=date(2024, 1, 1),
-        source="user",
-    )
-    app = accept(
-        make_application(person, world.users["clerk"], category="dibao_edge"), forward=True
-    )
-    app = application_transition(
-        application=app, action="start_review", actor=world.users["reviewer"]
-    )
-    recommend(world, app)
+    app = edge_case("王秀兰")
+    person = app.person
     client.force_login(world.users["approver"])
     page = client.get(reverse("applications:notices")).content.decode()
     assert "<td>王*兰</td>" in page and "王秀兰" not in page
