@@ -523,3 +523,42 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d} {'上班' if self.working else '放假'} {self.note}"
+
+
+class Letter(models.Model):
+    """A rendered document of a case (PDF), stored with its SHA-256 and a verification code."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "受理回执"
+        PROMISE = "promise", "承诺书"
+        APPROVAL = "approval", "审批通知书"
+        REJECTION = "rejection", "不予救助告知书"
+
+    application = models.ForeignKey(
+        Application, verbose_name="申请", on_delete=models.CASCADE, related_name="letters"
+    )
+    kind = models.CharField("文书", max_length=10, choices=Kind.choices)
+    file = models.FileField("文件", storage=private_storage, upload_to="letters/")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    code = models.CharField("验证码", max_length=12)
+    size = models.PositiveIntegerField("大小（字节）")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="生成人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "文书"
+        verbose_name_plural = "文书"
+        ordering = ["application_id", "kind", "-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["application", "kind", "-created_at"], name="letter_latest")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.get_kind_display()}"

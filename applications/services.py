@@ -244,6 +244,13 @@ def _validate_uploads(files: Mapping[str, Iterable[UploadedFile]]) -> None:
         raise ValidationError(errors)
 
 
+def _queue_letters(app: Application) -> None:
+    """Render the case's documents in a worker after commit (staff can also render on demand)."""
+    from .tasks import render_letters
+
+    enqueue_on_commit(render_letters, app.pk)
+
+
 def _missing_text(app: Application) -> str:
     missing = [m.get_code_display() for m in app.materials.all() if not m.received]
     return "、".join(missing)
@@ -339,6 +346,7 @@ def application_accept(
     else:
         text = f"您的医疗救助申请（编号{app.number}）已受理，材料齐全。可凭编号和身份证号查询进度。"
     _notify(app, "accepted", text, f"accepted:{app.pk}")
+    _queue_letters(app)
     if forward:
         app = application_transition(application=app, action="forward", actor=actor)
     return app
@@ -627,6 +635,7 @@ def application_approve(
     app.decided_by = actor
     app.step_due_on = work_calendar().add(today, settings.TIME_LIMIT_PAYMENT_DAYS)
     _move(app, Status.APPROVED, "approve", f"批准救助 {amount} 元", actor)
+    _queue_letters(app)
     return app
 
 
@@ -650,6 +659,7 @@ def application_reject(
     app.decided_by = actor
     app.step_due_on = None
     _move(app, Status.REJECTED, "reject", "不予救助", actor, label + (f"：{note}" if note else ""))
+    _queue_letters(app)
     return app
 
 

@@ -15,3 +15,18 @@ def deliver_notifications() -> None:
 def sweep_reminders() -> None:
     """Beat, every REMINDER_SWEEP_SECONDS: promise reminders, and anything the broker missed."""
     services.reminders_sweep()
+
+
+@shared_task(ignore_result=True)
+def render_letters(application_id: int) -> None:
+    """Render the documents a case has at its stage and does not have yet (idempotent)."""
+    from . import documents
+    from .models import Application
+
+    app = Application.objects.get(pk=application_id)
+    for kind in documents.kinds_for(app):
+        if documents.latest(app, kind) is None:
+            try:
+                documents.letter_render(application=app, kind=kind)
+            except documents.ValidationError:  # an unprintable name: staff see it on the page
+                continue

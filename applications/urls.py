@@ -15,6 +15,7 @@ urlpatterns = [
     path("<str:number>/edit/", views.edit, name="edit"),
     path("<str:number>/accept/", views.accept, name="accept"),
     path("<str:number>/told/", views.told, name="told"),
+    path("<str:number>/letters/<slug:kind>/", views.letter, name="letter"),
     path("<str:number>/actions/<slug:action>/", views.transition, name="transition"),
     path("<str:number>/recommend/", views.recommend, name="recommend"),
     path("<str:number>/approve/", views.approve, name="approve"),

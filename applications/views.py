@@ -36,7 +36,15 @@ from .forms import (
     ReasonForm,
     ReceiveForm,
 )
-from .models import Application, Attachment, InboxMessage, Recommendation, RejectionReason, Status
+from .models import (
+    Application,
+    Attachment,
+    InboxMessage,
+    Letter,
+    Recommendation,
+    RejectionReason,
+    Status,
+)
 from .selectors import TO_TELL, application_page, applications_for, unread_inbox
 from .settling import case_preview
 
@@ -298,6 +306,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "actions": workflow.actions_for(app, request.user),
             "can_intake": can_intake,
             "person_identities": list(app.person.identities.order_by("certified_on")),
+            "letters": letters_for_page(app),
             "can_correct": app.status == Status.IN_REVIEW and request.user.pk == app.reviewer_id,
             "receive_form": ReceiveForm(),
             "reason_form": ReasonForm(),
@@ -428,6 +437,22 @@ def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(message.application)
 
 
+def letters_for_page(app: Application) -> dict[str, Any]:
+    from portal.pdf import UnprintableText, check_printable
+
+    from . import documents
+
+    try:
+        check_printable(documents.printable_fields(app))
+        problem = ""
+    except UnprintableText as exc:
+        problem = exc.messages[0]
+    return {
+        "kinds": [(k, Letter.Kind(k).label) for k in documents.kinds_for(app)],
+        "problem": problem,
+    }
+
+
 def _decision_done(request: HttpRequest, app: Application, fn: Any, **kwargs: Any) -> HttpResponse:
     try:
         app = fn(application=app, actor=request.user, **kwargs)
@@ -523,3 +548,31 @@ def expense_correct(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     else:
         messages.success(request, "费用已更正，结算试算已按新数额重算。")
     return redirect(app)
+
+
+@capability_required(Capability.APPLICATIONS)
+def letter(request: HttpRequest, number: str, kind: str) -> HttpResponse | FileResponse:
+    """A document of the case as PDF: the stored one, or rendered now if there is none yet.
+    Only staff who may see the case; every download is logged."""
+    from . import documents
+    from .models import Letter
+
+    app = _own_application(request, number)
+    if kind not in Letter.Kind.values:
+        raise Http404("没有这种文书。")
+    item = documents.latest(app, kind)
+    if item is None:
+        try:
+            item = documents.letter_render(application=app, kind=kind, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+            return redirect(app)
+    record(
+        actor=request.user,
+        action=AuditEvent.Action.VIEW,
+        target=app,
+        summary=f"下载{item.get_kind_display()} {app.number}",
+    )
+    response = FileResponse(item.file.open("rb"), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{app.number}-{kind}.pdf"'
+    return response

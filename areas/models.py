@@ -52,6 +52,15 @@ class County(models.Model):
         default=Decimal("20000.00"),
         help_text="拟发放金额超过此数时，须由另一位审批人再次批准",
     )
+    reconsideration_body = models.CharField(
+        "行政复议机关",
+        max_length=100,
+        blank=True,
+        help_text="不予救助告知书中写明的行政复议机关，如“土默特左旗人民政府”",
+    )
+    court = models.CharField(
+        "行政诉讼法院", max_length=100, blank=True, help_text="如“土默特左旗人民法院”"
+    )
     active = models.BooleanField("启用", default=True)
     history = HistoricalRecords()
 

@@ -61,6 +61,7 @@ EXPECTED: dict[str, Row] = {
     "applications:expense_correct": Row(
         frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
     ),
+    "applications:letter": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
     "applications:new": Row(frozenset({"clerk"})),
     "applications:edit": Row(frozenset({"clerk"})),
     "applications:accept": Row(frozenset({"clerk"})),
@@ -183,6 +184,8 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
             values[p] = case["application"].number
         elif p == "action":
             values[p] = "forward"
+        elif p == "kind":
+            values[p] = "receipt"
         elif p == "fmt":
             values[p] = "csv"
         elif p == "code" and name.startswith("settlements:"):

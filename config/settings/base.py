@@ -250,6 +250,8 @@ SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
 SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=5.0)
 SMS_SIGN = env("SMS_SIGN", default="医疗救助")
+# The address applicants reach the status page at (printed on letters and in their QR codes).
+PORTAL_PUBLIC_URL = env("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,
