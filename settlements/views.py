@@ -244,3 +244,39 @@ def policy_version_new(request: HttpRequest, code: str) -> HttpResponse:
                 )
                 return redirect("settlements:policy_detail", code=code)
     return render(request, "settlements/policy_version_form.html", {"policy": policy, "form": form})
+
+
+@capability_required(Capability.PAY)
+def batch_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The batch as a printed list for signatures (发放清单), accounts masked."""
+    from audit.models import AuditEvent
+    from audit.services import record
+    from portal.pdf import check_printable, render_pdf
+
+    batch = _batch_or_404(request, pk)
+    lines = list(batch.payments.select_related("application"))
+    try:
+        check_printable({f"收款人 {line.application.number}": line.payee_name for line in lines})
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("settlements:batch_detail", pk=batch.pk)
+    pdf = render_pdf(
+        "documents/batch_list.html",
+        {
+            "batch": batch,
+            "lines": lines,
+            "total": sum((line.amount for line in lines), Decimal("0.00")),
+            "agency": batch.county.agency_name or f"{batch.county.name}医疗保障经办机构",
+            "today": timezone.localdate(),
+        },
+    )
+    record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        target=batch,
+        county=batch.county,
+        summary=f"导出发放清单 {batch.number}（PDF）",
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{batch.number}.pdf"'
+    return response

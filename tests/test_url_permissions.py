@@ -75,6 +75,7 @@ EXPECTED: dict[str, Row] = {
     "settlements:batch_detail": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "settlements:batch_create": Row(frozenset({"finance"}), method="post"),
     "settlements:batch_export": Row(frozenset({"finance"})),
+    "settlements:batch_pdf": Row(frozenset({"finance"})),
     "settlements:batch_return": Row(frozenset({"finance"}), method="post"),
     "settlements:payment_record": Row(frozenset({"finance"}), method="post"),
     "settlements:payee_correct": Row(frozenset({"finance"}), method="post"),
@@ -177,6 +178,7 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "settlements:batch_detail": case and case["batch"].pk,
                 "applications:expense_correct": case and case["application"].expenses.first().pk,
                 "settlements:batch_export": case and case["batch"].pk,
+                "settlements:batch_pdf": case and case["batch"].pk,
                 "settlements:batch_return": case and case["batch"].pk,
                 "settlements:payment_record": case and case["payment"].pk,
             }[name]

@@ -193,3 +193,47 @@ def test_no_approval_letter_before_the_decision(client, world, promised):
     )
     assert "本案目前没有“审批通知书”" in response.content.decode()
     assert not Letter.objects.filter(kind="approval").exists()
+
+
+def test_the_notice_list_and_the_payment_list_print_masked(
+    client, world, applicant, accept, tmp_path
+):
+    from settlements.models import PaymentBatch
+    from settlements.payments import payment_batch_create
+
+    app = accept(
+        make_application(
+            applicant,
+            world.users["clerk"],
+            bank_name="内蒙古银行",
+            bank_account_holder="乌兰",
+            bank_account_number="6222000000001234",
+        ),
+        forward=True,
+    )
+    app = decide(world, app)
+    batch = payment_batch_create(
+        county=world.county_a, application_ids=[app.pk], actor=world.users["finance"]
+    )
+    client.force_login(world.users["finance"])
+    response = client.get(reverse("settlements:batch_pdf", args=[batch.pk]))
+    path = tmp_path / "batch.pdf"
+    path.write_bytes(response.content)
+    text = re.sub(
+        r"\s+",
+        "",
+        subprocess.run(
+            ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout,
+    )
+    assert (
+        "医疗救助金发放清单" in text
+        and batch.number in text
+        and "乌兰" in text
+        and "10500.00" in text
+    )
+    assert "6222****" in text and "6222000000001234" not in text
+    assert PaymentBatch.objects.count() == 1
+    client.force_login(world.users["approver"])
+    response = client.get(reverse("applications:notices"), {"format": "pdf"})
+    assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
