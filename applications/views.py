@@ -519,11 +519,22 @@ def notices(request: HttpRequest) -> HttpResponse:
         }
         for app in on_notice(county.pk)
     ]
-    return render(
-        request,
-        "applications/notices.html",
-        {"county": county, "rows": rows, "today": timezone.localdate()},
-    )
+    context = {"county": county, "rows": rows, "today": timezone.localdate()}
+    if request.GET.get("format") == "pdf":
+        from portal.pdf import render_pdf
+
+        context["agency"] = county.agency_name or f"{county.name}医疗保障经办机构"
+        pdf = render_pdf("documents/notice_list.html", context)
+        record(
+            actor=request.user,
+            action=AuditEvent.Action.EXPORT,
+            county=county,
+            summary="导出公示名单（PDF）",
+        )
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = 'inline; filename="notice-list.pdf"'
+        return response
+    return render(request, "applications/notices.html", context)
 
 
 @require_POST
