@@ -100,7 +100,7 @@ def test_accepting_with_everything_in(world, draft, accept, django_capture_on_co
     assert not app.materials.filter(received_at__isnull=True).exists()
     note = Notification.objects.get(application=app)
     assert note.phone == "13800138000" and "材料齐全" in note.text and note.state == "pending"
-    assert len(callbacks) == 1  # the delivery task, queued after commit
+    assert len(callbacks) == 2  # the message delivery and the letters, queued after commit
 
 
 def test_missing_materials_need_the_promise(world, draft):
