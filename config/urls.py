@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from applications.status import status, status_letter
 from beneficiaries.views import identity_push
 from portal.views import healthz
 
@@ -13,6 +14,8 @@ admin.site.index_title = "系统管理"
 urlpatterns = [
     path("", include("portal.urls")),
     path("healthz", healthz, name="healthz"),
+    path("status/", status, name="status"),
+    path("status/letters/<slug:kind>/", status_letter, name="status_letter"),
     path(
         "favicon.ico",
         RedirectView.as_view(url=f"{settings.STATIC_URL}portal/favicon.svg", permanent=True),

@@ -31,6 +31,10 @@ class Row:
 
 EXPECTED: dict[str, Row] = {
     "healthz": Row(ALL),
+    # The public status page: anyone (the check is the number and the ID number's last 6).
+    "status": Row(ALL),
+    # A letter downloads only after that check in the same session: nobody here has made it (404).
+    "status_letter": Row(frozenset()),
     "favicon": Row(ALL),
     "accounts:login": Row(ALL),
     # Anonymous users who log out are simply sent to the login page.
@@ -255,7 +259,7 @@ def _case(world, person) -> dict:
 
 def _refused(response, role: str) -> bool:
     if role == "anonymous":
-        if response.status_code == 401:  # token-only endpoints
+        if response.status_code in (401, 404):  # token-only endpoints; public pages behind a check
             return True
         return response.status_code == 302 and "login" in response["Location"]
     if response.status_code in (401, 403, 404):

@@ -29,6 +29,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    "django_ratelimit",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -237,6 +238,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": REMINDER_SWEEP_SECONDS,
     },
 }
+
+# --- Cache (the status page's rate limits) ---------------------------------------------------
+# Embedded default: the web process's memory (one runserver process). Production: Redis, shared by
+# every gunicorn worker, so a limit holds across them (CACHE_URL=redis://…/1).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+STATUS_RATE_PER_ADDRESS = env("STATUS_RATE_PER_ADDRESS", default="20/10m")
+STATUS_RATE_PER_NUMBER = env("STATUS_RATE_PER_NUMBER", default="5/10m")
+RATELIMIT_USE_CACHE = "default"
+# django-ratelimit asks for a cache shared between processes; the embedded default runs one web
+# process, and production sets CACHE_URL to Redis.
+SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # --- Applications ---------------------------------------------------------------------------
 PROMISE_DAYS = env.int("PROMISE_DAYS", default=7)  # calendar days to bring missing materials
