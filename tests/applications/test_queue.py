@@ -126,7 +126,7 @@ def test_a_page_costs_the_same_queries_whatever_its_size(
     with CaptureQueriesContext(connection) as small:
         response = client.get(URL, {"order": "amount", "township": town, "amount_min": "6000"})
     assert len(numbers(response.content.decode())) == 9  # n ≥ 50 in A2
-    assert len(full.captured_queries) == len(small.captured_queries)
+    assert len(full.captured_queries) == len(small.captured_queries) > 3
     assert not any(
         "COUNT(" in q["sql"].upper()
         for q in full.captured_queries
