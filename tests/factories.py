@@ -96,6 +96,9 @@ def make_application(person, clerk, *, category="dibao", expenses=None, **intake
     from applications.services import Intake, application_save_draft
 
     identity = person.identities.filter(category=category).first()
+    intake.setdefault("bank_name", "内蒙古银行")
+    intake.setdefault("bank_account_holder", person.name)
+    intake.setdefault("bank_account_number", "6222000000001234")
     return application_save_draft(
         person=person,
         intake=Intake(

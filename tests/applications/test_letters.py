@@ -202,13 +202,7 @@ def test_the_notice_list_and_the_payment_list_print_masked(
     from settlements.payments import payment_batch_create
 
     app = accept(
-        make_application(
-            applicant,
-            world.users["clerk"],
-            bank_name="内蒙古银行",
-            bank_account_holder="乌兰",
-            bank_account_number="6222000000001234",
-        ),
+        make_application(applicant, world.users["clerk"]),
         forward=True,
     )
     app = decide(world, app)

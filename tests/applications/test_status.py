@@ -38,13 +38,7 @@ def ask(client, app, tail=None, **extra):
 def case(world, applicant, accept, time_machine):
     time_machine.move_to("2026-11-23 10:00 +0800")
     return accept(
-        make_application(
-            applicant,
-            world.users["clerk"],
-            bank_name="内蒙古银行",
-            bank_account_holder="乌兰",
-            bank_account_number="6222000000001234",
-        ),
+        make_application(applicant, world.users["clerk"]),
         missing=["invoice"],
         forward=True,
     )

@@ -38,13 +38,7 @@ from tests.factories import make_application
 def approve_case(world, applicant, accept):
     def _approve(missing=()):
         app = accept(
-            make_application(
-                applicant,
-                world.users["clerk"],
-                bank_name="内蒙古银行",
-                bank_account_holder="乌兰",
-                bank_account_number="6222 0000 0000 1234",
-            ),
+            make_application(applicant, world.users["clerk"]),
             missing=missing,
             forward=True,
         )
