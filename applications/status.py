@@ -24,6 +24,7 @@ from django_ratelimit.core import is_ratelimited
 from audit.models import AuditEvent
 from audit.services import record
 
+from .documents import kinds_for, latest, letter_render
 from .models import Application, Letter, PromiseStatus, Status
 from .selectors import mask_name
 
@@ -227,9 +228,7 @@ def status(request: HttpRequest) -> HttpResponse:
             username="申请人",
         )
         today = timezone.localdate()
-        letters = [
-            k for k in (Letter.Kind.APPROVAL, Letter.Kind.REJECTION) if k in _letter_kinds(app)
-        ]
+        letters = [k for k in (Letter.Kind.APPROVAL, Letter.Kind.REJECTION) if k in kinds_for(app)]
         context.update(
             app=app,
             name=mask_name(app.person.name),
@@ -240,21 +239,13 @@ def status(request: HttpRequest) -> HttpResponse:
     return render(request, "status/status.html", context)
 
 
-def _letter_kinds(app: Application) -> list[str]:
-    from .documents import kinds_for
-
-    return kinds_for(app)
-
-
 def status_letter(request: HttpRequest, kind: str) -> FileResponse:
     """The applicant's own approval or rejection letter, after the same check as the status page."""
-    from .documents import latest, letter_render
-
     number = request.session.get(SESSION_KEY)
     if not number or kind not in (Letter.Kind.APPROVAL, Letter.Kind.REJECTION):
         raise Http404("请先在查询页输入申请编号和身份证号后 6 位。")
     app = Application.objects.select_related("person").filter(number=number).first()
-    if app is None or kind not in _letter_kinds(app):
+    if app is None or kind not in kinds_for(app):
         raise Http404("没有这份文书。")
     item = latest(app, kind) or letter_render(application=app, kind=kind)
     record(

@@ -283,12 +283,17 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     attachments = list(app.attachments.all())
     days_left = app.promise_days_left(today)
     preview = case_preview(app) if app.status != Status.DRAFT else None
-    budget_total, budget_used = services.county_budget_left(app.county, today.year)
-    budget = (
-        {"total": budget_total, "used": budget_used, "left": budget_total - budget_used}
-        if budget_total is not None
-        else None
-    )
+    actions = workflow.actions_for(app, request.user)
+    budget = None
+    if any(t.action == "approve" and not blocked for t, blocked in actions):
+        # only an approver about to decide needs the budget (an aggregate over the county's year)
+        budget_total, budget_used = services.county_budget_left(app.county, today.year)
+        if budget_total is not None:
+            budget = {
+                "total": budget_total,
+                "used": budget_used,
+                "left": budget_total - budget_used,
+            }
     can_intake = has_capability(request.user, Capability.INTAKE) and workflow.in_area(
         app, request.user
     )
@@ -303,7 +308,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "materials": [(m, [a for a in attachments if a.material == m.code]) for m in materials],
             "missing": [m for m in materials if not m.received],
             "events": list(app.events.select_related("actor")),
-            "actions": workflow.actions_for(app, request.user),
+            "actions": actions,
             "can_intake": can_intake,
             "person_identities": list(app.person.identities.order_by("certified_on")),
             "letters": letters_for_page(app),

@@ -341,3 +341,15 @@ def test_the_reviewer_corrects_an_expense_with_a_reason_kept_in_the_history(
     page = client.get(in_review.get_absolute_url()).content.decode()
     # (50,000 − 32,000 − 5,000) × 70% = 9,100
     assert "政策范围内自付 13,000.00 元 × 70% = 9,100.00 元" in page
+
+
+def test_the_approver_sees_the_budget_left_and_the_reviewer_does_not(client, world, in_review):
+
+    CountyBudget.objects.create(
+        county=world.county_a, year=date.today().year, amount=Decimal("50000.00")
+    )
+    app = recommend(world, in_review)
+    client.force_login(world.users["approver"])
+    assert "已批准 0.00 元，尚余 50000.00 元" in client.get(app.get_absolute_url()).content.decode()
+    client.force_login(world.users["reviewer"])
+    assert "尚余 50000.00 元" not in client.get(app.get_absolute_url()).content.decode()
