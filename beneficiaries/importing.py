@@ -59,6 +59,18 @@ LABELS = {
     "ended_on": "终止日期", "township": "居住乡镇", "certificate_number": "证件编号", "department": "认定部门",
     "phone": "联系电话", "address": "住址",
 }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A file's documented columns: header names → keys, the required keys, and their labels."""
+
+    headers: dict[str, str]
+    required: tuple[str, ...]
+    labels: dict[str, str]
+
+
+IDENTITY_LAYOUT = Layout(HEADERS, REQUIRED, LABELS)
 DEPARTMENTS = {d.value: d.value for d in Department} | {d.label: d.value for d in Department}
 
 
@@ -122,26 +134,28 @@ def _text_stream(raw: IO[bytes]) -> IO[str]:
     return io.TextIOWrapper(raw, encoding=encoding, newline="")
 
 
-def _header_map(header: list[Any]) -> list[str | None]:
-    keys = [HEADERS.get(str(h).strip()) if h is not None else None for h in header]
-    missing = [LABELS[k] for k in REQUIRED if k not in keys]
+def _header_map(header: list[Any], layout: Layout) -> list[str | None]:
+    keys = [layout.headers.get(str(h).strip()) if h is not None else None for h in header]
+    missing = [layout.labels[k] for k in layout.required if k not in keys]
     if missing:
         raise ImportFileError(f"缺少必需的列：{'、'.join(missing)}。请按模板的列名填写表头。")
     return keys
 
 
-def read_rows(raw: IO[bytes], filename: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_rows(
+    raw: IO[bytes], filename: str, layout: Layout = IDENTITY_LAYOUT
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (row number as a spreadsheet shows it, {key: value}) one row at a time."""
     name = filename.lower()
     if name.endswith(".xlsx"):
-        yield from _read_xlsx(raw)
+        yield from _read_xlsx(raw, layout)
     elif name.endswith(".csv"):
-        yield from _read_csv(raw)
+        yield from _read_csv(raw, layout)
     else:
         raise ImportFileError("只支持 CSV 和 XLSX 文件。")
 
 
-def _read_csv(raw: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_csv(raw: IO[bytes], layout: Layout) -> Iterator[tuple[int, dict[str, Any]]]:
     reader = csv.reader(_text_stream(raw))
     try:
         header = next(reader)
@@ -149,14 +163,14 @@ def _read_csv(raw: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
         raise ImportFileError("文件是空的。") from None
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ImportFileError(f"文件无法按 CSV 读取：{exc}") from None
-    keys = _header_map(header)
+    keys = _header_map(header, layout)
     for n, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
         yield n, {k: v for k, v in zip(keys, row, strict=False) if k}
 
 
-def _read_xlsx(raw: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_xlsx(raw: IO[bytes], layout: Layout) -> Iterator[tuple[int, dict[str, Any]]]:
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
@@ -170,7 +184,7 @@ def _read_xlsx(raw: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
         header = next(rows, None)
         if header is None:
             raise ImportFileError("表格是空的。")
-        keys = _header_map(list(header))
+        keys = _header_map(list(header), layout)
         for n, row in enumerate(rows, start=2):
             if not any(c not in (None, "") for c in row):
                 continue
@@ -179,8 +193,8 @@ def _read_xlsx(raw: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
         wb.close()
 
 
-def count_rows(raw: IO[bytes], filename: str) -> int:
-    return sum(1 for _ in read_rows(raw, filename))
+def count_rows(raw: IO[bytes], filename: str, layout: Layout = IDENTITY_LAYOUT) -> int:
+    return sum(1 for _ in read_rows(raw, filename, layout))
 
 
 # --- validating ---------------------------------------------------------------------------
@@ -415,8 +429,10 @@ def apply_records(
             _insert(Person, PERSON_COLUMNS, [[v.get(c, "") for c in PERSON_COLUMNS[:-2]] + [now, now]
                                              for v in new_people.values()])  # fmt: skip
             if changed_people:
+                for p in changed_people.values():
+                    p.updated_at = now  # bulk_update skips auto_now; monitoring reads it
                 Person.objects.bulk_update(
-                    list(changed_people.values()), [*PERSON_FIELDS], batch_size=BATCH
+                    list(changed_people.values()), [*PERSON_FIELDS, "updated_at"], batch_size=BATCH
                 )
             pks = {p.id_number: p.pk for p in people.values()}
             if new_people:
@@ -430,8 +446,12 @@ def apply_records(
                   batch.pk if batch else None, None, now, now] for key, v in new_identities.items()],
             )  # fmt: skip
             if changed_identities:
+                for i in changed_identities.values():
+                    i.updated_at = now
                 HardshipIdentity.objects.bulk_update(
-                    list(changed_identities.values()), [*IDENTITY_FIELDS], batch_size=BATCH
+                    list(changed_identities.values()),
+                    [*IDENTITY_FIELDS, "updated_at"],
+                    batch_size=BATCH,
                 )
         _phone_warnings(pairs)
 

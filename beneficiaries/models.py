@@ -261,7 +261,14 @@ class IdentityImport(models.Model):
         APPLIED = "applied", "已导入"
         FAILED = "failed", "失败"
 
+    class Content(models.TextChoices):
+        IDENTITIES = "identities", "困难身份数据"
+        HOSPITAL = "hospital", "医院结算数据"
+
     kind = models.CharField("方式", max_length=4, choices=Kind.choices, default=Kind.FILE)
+    content = models.CharField(
+        "数据内容", max_length=10, choices=Content.choices, default=Content.IDENTITIES
+    )
     department = models.CharField("部门", max_length=20, choices=Department.choices)
     file = models.FileField("文件", upload_to="imports/%Y/%m/", blank=True)
     original_name = models.CharField("文件名", max_length=200, blank=True)
@@ -297,11 +304,13 @@ class IdentityImport(models.Model):
     identities_created = models.PositiveIntegerField("新增身份", default=0)
     identities_updated = models.PositiveIntegerField("更新身份", default=0)
     identities_unchanged = models.PositiveIntegerField("未变化身份", default=0)
+    records_created = models.PositiveIntegerField("新增结算记录", default=0)
+    records_unchanged = models.PositiveIntegerField("已有结算记录（未重复计入）", default=0)
     message = models.CharField("说明", max_length=500, blank=True)
 
     class Meta:
-        verbose_name = "身份数据导入"
-        verbose_name_plural = "身份数据导入"
+        verbose_name = "数据导入"
+        verbose_name_plural = "数据导入"
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import record, save_audited
+from portal.queueing import enqueue
 
 from . import importing
 from .idnumber import normalise
@@ -73,11 +74,21 @@ def _sha256(upload: UploadedFile) -> str:
 
 
 @transaction.atomic
-def identity_import_create(*, upload: UploadedFile, department: str, actor: Any) -> IdentityImport:
-    """Keep the uploaded file and queue its check (preview). Nothing in the registry changes yet."""
+def identity_import_create(
+    *,
+    upload: UploadedFile,
+    department: str,
+    actor: Any,
+    content: str = IdentityImport.Content.IDENTITIES,
+) -> IdentityImport:
+    """Keep the uploaded file and queue its check (preview). Nothing in the registry changes yet.
+
+    ``content`` is the file's kind: a department's identities, or hospital settlement records
+    (``monitoring.hospital_import``); both go through the same check, confirm and import."""
     _check_upload(upload)
     batch = IdentityImport(
         kind=IdentityImport.Kind.FILE,
+        content=content,
         department=department,
         original_name=(upload.name or "")[:200],
         sha256=_sha256(upload),
@@ -89,7 +100,7 @@ def identity_import_create(*, upload: UploadedFile, department: str, actor: Any)
         actor=actor,
         action=AuditEvent.Action.CREATE,
         target=batch,
-        summary=f"上传身份数据文件 {batch.original_name}",
+        summary=f"上传{batch.get_content_display()}文件 {batch.original_name}",
     )
     from .tasks import preview_identity_import
 
@@ -120,6 +131,7 @@ def _tally(
     batch: IdentityImport, outcomes: Iterable[importing.Outcome], *, keep_changes: bool
 ) -> None:
     """Count outcomes into the batch and keep the rows worth a word, a thousand at a time."""
+    hospital = _hospital(batch)
     pending: list[ImportRow] = []
     for o in outcomes:
         if o.errors:
@@ -128,9 +140,13 @@ def _tally(
             batch.warning_rows += 1
         batch.people_created += o.person == "created"
         batch.people_updated += o.person == "updated"
-        batch.identities_created += o.identity == "created"
-        batch.identities_updated += o.identity == "updated"
-        batch.identities_unchanged += o.identity == "unchanged"
+        if hospital:
+            batch.records_created += o.identity == "created"
+            batch.records_unchanged += o.identity == "unchanged"
+        else:
+            batch.identities_created += o.identity == "created"
+            batch.identities_updated += o.identity == "updated"
+            batch.identities_unchanged += o.identity == "unchanged"
         kept = importing.row_results(batch, [o])
         pending.extend(r for r in kept if keep_changes or r.kind != ImportRow.Kind.CHANGED)
         if len(pending) >= importing.BATCH:
@@ -139,8 +155,33 @@ def _tally(
     ImportRow.objects.bulk_create(pending)
 
 
+def _hospital(batch: IdentityImport) -> bool:
+    return batch.content == IdentityImport.Content.HOSPITAL
+
+
+def _layout(batch: IdentityImport) -> importing.Layout:
+    if _hospital(batch):
+        from monitoring import hospital_import
+
+        return hospital_import.LAYOUT
+    return importing.IDENTITY_LAYOUT
+
+
 def _process_file(batch: IdentityImport, *, dry_run: bool) -> None:
     """Stream the batch's file through validation (and, unless dry_run, the writes); tally it."""
+    if _hospital(batch):
+        from monitoring import hospital_import
+
+        with batch.file.open("rb") as fh:
+            outcomes = hospital_import.process(
+                importing.read_rows(fh, batch.original_name, hospital_import.LAYOUT),
+                batch=batch,
+                today=timezone.localdate(),
+                dry_run=dry_run,
+                on_batch=_progress(batch.pk),
+            )
+            _tally(batch, outcomes, keep_changes=not dry_run)
+        return
     with batch.file.open("rb") as fh:
         outcomes = importing.process(
             importing.read_rows(fh, batch.original_name),
@@ -156,7 +197,8 @@ def _process_file(batch: IdentityImport, *, dry_run: bool) -> None:
 
 def _reset_counts(batch: IdentityImport) -> None:
     for name in ("processed_rows", "bad_rows", "warning_rows", "people_created", "people_updated",
-                 "identities_created", "identities_updated", "identities_unchanged"):  # fmt: skip
+                 "identities_created", "identities_updated", "identities_unchanged", "records_created",
+                 "records_unchanged"):  # fmt: skip
         setattr(batch, name, 0)
     batch.rows.all().delete()
 
@@ -172,7 +214,7 @@ def identity_import_preview(*, batch: IdentityImport) -> IdentityImport:
     _reset_counts(batch)
     try:
         with batch.file.open("rb") as fh:
-            batch.total_rows = importing.count_rows(fh, batch.original_name)
+            batch.total_rows = importing.count_rows(fh, batch.original_name, _layout(batch))
         IdentityImport.objects.filter(pk=batch.pk).update(
             total_rows=batch.total_rows, processed_rows=0
         )
@@ -234,10 +276,18 @@ def identity_import_run(*, batch: IdentityImport) -> IdentityImport:
         target=batch,
         username="system",
         summary=(
-            f"身份数据导入完成：新增人员 {batch.people_created}，新增身份 {batch.identities_created}，"
+            f"医院结算数据导入完成：新增人员 {batch.people_created}，新增结算记录 {batch.records_created}，"
+            f"已有记录 {batch.records_unchanged}，有误 {batch.bad_rows} 行"
+            if _hospital(batch)
+            else f"身份数据导入完成：新增人员 {batch.people_created}，新增身份 {batch.identities_created}，"
             f"更新身份 {batch.identities_updated}，未变化 {batch.identities_unchanged}，有误 {batch.bad_rows} 行"
         ),
     )
+    if batch.status == IdentityImport.Status.APPLIED:
+        # the new expenses and identities reach the warnings now rather than at night
+        from monitoring.tasks import recompute_monitoring
+
+        enqueue(recompute_monitoring)
     return batch
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "beneficiaries",
     "applications",
     "settlements",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +228,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 HEARTBEAT_SECONDS = env.float("HEARTBEAT_SECONDS", default=60.0)
 REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=900.0)
+MONITORING_HOUR = env.int("MONITORING_HOUR", default=2)  # 02:30 Asia/Shanghai
+MONITORING_MINUTE = env.int("MONITORING_MINUTE", default=30)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "portal.tasks.record_heartbeat",
@@ -236,6 +240,11 @@ CELERY_BEAT_SCHEDULE = {
     "promise-reminders": {
         "task": "applications.tasks.sweep_reminders",
         "schedule": REMINDER_SWEEP_SECONDS,
+    },
+    # Burdens and illness-poverty warnings: incremental (only people whose data changed), nightly.
+    "monitoring-recompute": {
+        "task": "monitoring.tasks.recompute_monitoring",
+        "schedule": crontab(hour=MONITORING_HOUR, minute=MONITORING_MINUTE),
     },
 }
 
