@@ -40,10 +40,13 @@ class Capability(StrEnum):
     INTAKE = "intake"  # take an application at the window, collect materials, tell the result
     SETTLEMENTS = "settlements"  # decisions, settlements and payments (scoped)
     VIEW_AUDIT = "view_audit"  # search the audit trail (scoped)
-    IMPORT_IDENTITIES = "import_identities"  # department identity files and push keys (city-wide)
+    IMPORT_IDENTITIES = "import_identities"  # identity and hospital files, push keys (city-wide)
     PAY = "pay"  # build payment batches, export bank files, record the bank's results
     VIEW_POLICIES = "view_policies"  # read the settlement policies and their parameters
     EDIT_POLICIES = "edit_policies"  # add a policy version (city-wide)
+    WARNINGS = "warnings"  # illness-poverty warnings and a person's burden (scoped)
+    FOLLOW_UP = "follow_up"  # contact, close, or start an application from a warning
+    OVERVIEW = "overview"  # 一屏观救助: the county's or city's figures, charts and downloads
 
 
 GRANTS: dict[Capability, frozenset[Role]] = {
@@ -59,6 +62,9 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.PAY: frozenset({Role.FINANCE}),
     Capability.VIEW_POLICIES: frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN}),
     Capability.EDIT_POLICIES: frozenset({Role.ADMIN}),
+    Capability.WARNINGS: frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.ADMIN}),
+    Capability.FOLLOW_UP: frozenset({Role.CLERK}),
+    Capability.OVERVIEW: frozenset({*COUNTY_ROLES, Role.ADMIN}),
 }
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from areas.models import Township
 from beneficiaries.categories import CATEGORIES
+from portal.widgets import bootstrap
 
 from .models import Application, Kind, MedicalExpense, PromiseStatus, Status
 from .queue import ORDERS
@@ -80,14 +81,7 @@ class ApplicationFilter(django_filters.FilterSet):
         self.filters["township"].queryset = (
             townships if townships is not None else Township.objects.none()
         )
-        for field in self.form.fields.values():  # Bootstrap's look for every filter
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                widget.attrs["class"] = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                widget.attrs["class"] = "form-select form-select-sm"
-            else:
-                widget.attrs["class"] = "form-control form-control-sm"
+        bootstrap(self.form.fields)
         self.calendar = calendar
 
     def search(

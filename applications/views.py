@@ -22,6 +22,9 @@ from audit.services import record, record_view
 from beneficiaries.models import Person
 from beneficiaries.selectors import favourable_identity, people_for
 from beneficiaries.services import person_save
+from monitoring.models import OPEN_STATUSES, BurdenWarning
+from monitoring.selectors import unassisted_hospital_bills, warnings_for
+from monitoring.services import warning_link_application
 
 from . import queue, services, workflow
 from .filters import ApplicationFilter
@@ -40,6 +43,7 @@ from .models import (
     Application,
     Attachment,
     InboxMessage,
+    Kind,
     Letter,
     Recommendation,
     RejectionReason,
@@ -86,7 +90,11 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _intake_forms(
-    request: HttpRequest, person: Person | None, data: Any, app: Application | None = None
+    request: HttpRequest,
+    person: Person | None,
+    data: Any,
+    app: Application | None = None,
+    bills: list[dict[str, Any]] | None = None,
 ) -> tuple[IntakeForm, Any]:
     today = timezone.localdate()
     identities = list(person.identities.all()) if person else []
@@ -112,7 +120,7 @@ def _intake_forms(
     expense_initial = (
         [{f: getattr(e, f) for f in ExpenseForm.Meta.fields} for e in app.expenses.all()]
         if app is not None
-        else None
+        else (bills or None)
     )
     formset = ExpenseFormSet(data, prefix="e", initial=expense_initial)
     return form, formset
@@ -141,6 +149,8 @@ def new(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "applications/lookup.html", {"lookup": lookup})
     data = request.POST if request.method == "POST" else None
+    warning = _from_warning(request, person)
+    bills = _warning_bills(person, warning)
     newcomer = Person(id_number=id_number, township=request.user.township)  # type: ignore[union-attr]
     register = PersonRegisterForm(data, prefix="p", instance=newcomer) if person is None else None
     if data is not None and "add_row" in data:
@@ -149,8 +159,8 @@ def new(request: HttpRequest) -> HttpResponse:
             PersonRegisterForm(data, prefix="p", instance=newcomer) if person is None else None
         )
         form, formset = _intake_forms(request, person, data)
-        return _render_intake(request, person, id_number, register, form, formset)
-    form, formset = _intake_forms(request, person, data)
+        return _render_intake(request, person, id_number, register, form, formset, warning=warning)
+    form, formset = _intake_forms(request, person, data, bills=bills)
     if data is not None:
         forms_ok = form.is_valid() & formset.is_valid() & (register is None or register.is_valid())
         if forms_ok:
@@ -165,11 +175,46 @@ def new(request: HttpRequest) -> HttpResponse:
                         expenses=formset.expenses(),
                         actor=request.user,
                     )
+                    if warning is not None:
+                        warning_link_application(
+                            warning=warning, application=app, actor=request.user
+                        )
             except ValidationError as exc:
                 _errors(form, exc)
             else:
                 return redirect("applications:accept", number=app.number)
-    return _render_intake(request, person, id_number, register, form, formset)
+    return _render_intake(request, person, id_number, register, form, formset, warning=warning)
+
+
+def _from_warning(request: HttpRequest, person: Person | None) -> BurdenWarning | None:
+    """The open warning this intake was started from (``?warning=``), if it is this person's."""
+    pk = request.GET.get("warning", "")
+    if person is None or not pk.isdigit():
+        return None
+    return warnings_for(request.user).filter(pk=pk, person=person, status__in=OPEN_STATUSES).first()
+
+
+def _warning_bills(person: Person | None, warning: BurdenWarning | None) -> list[dict[str, Any]]:
+    """The year's hospital bills with no assistance yet, as expense rows to start from."""
+    if person is None or warning is None:
+        return []
+    return [
+        {
+            "hospital": h.hospital,
+            "hospital_level": h.hospital_level,
+            "kind": h.kind,
+            "in_region": True,
+            "referred": False,
+            "admitted_on": h.admitted_on,
+            "discharged_on": h.day if h.kind == Kind.INPATIENT else None,
+            "visit_on": None if h.kind == Kind.INPATIENT else h.day,
+            "total": h.total,
+            "policy_scope": h.policy_scope,
+            "basic_paid": h.basic_paid,
+            "critical_paid": h.critical_paid,
+        }
+        for h in unassisted_hospital_bills(person, warning.year)
+    ]
 
 
 def _render_intake(
@@ -180,6 +225,7 @@ def _render_intake(
     form: Any,
     formset: Any,
     app: Application | None = None,
+    warning: BurdenWarning | None = None,
 ) -> HttpResponse:
     return render(
         request,
@@ -191,6 +237,7 @@ def _render_intake(
             "form": form,
             "formset": formset,
             "app": app,
+            "warning": warning,
         },
     )
 

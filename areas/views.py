@@ -10,6 +10,8 @@ from applications.selectors import (
     unread_inbox,
 )
 from beneficiaries.selectors import people_for
+from monitoring.models import BurdenWarning
+from monitoring.selectors import warning_counts
 
 from .selectors import counties_for, townships_for
 
@@ -28,6 +30,7 @@ def township(request: HttpRequest, pk: int) -> HttpResponse:
         "unread": unread_inbox(request.user).count(),
         "can_intake": has_capability(request.user, Capability.INTAKE),
         "calendar_warning": calendar_warning(today),
+        "warnings": warning_counts(BurdenWarning.objects.filter(township=town)),
     }
     return render(request, "areas/township.html", context)
 

@@ -69,6 +69,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
             batch = services.identity_import_create(
                 upload=form.cleaned_data["file"],
                 department=form.cleaned_data["department"],
+                content=form.cleaned_data["content"],
                 actor=request.user,
             )
         except ValidationError as exc:
@@ -118,10 +119,11 @@ def import_sample(request: HttpRequest, fmt: str) -> FileResponse:
     """The sample file of the documented column layout, to fill in or to test with."""
     if fmt not in {"csv", "xlsx"}:
         raise Http404
+    hospital = request.GET.get("content") == IdentityImport.Content.HOSPITAL
     return FileResponse(
-        (SAMPLES / f"identities-sample.{fmt}").open("rb"),
+        (SAMPLES / f"{'hospital' if hospital else 'identities'}-sample.{fmt}").open("rb"),
         as_attachment=True,
-        filename=f"困难身份导入样例.{fmt}",
+        filename=f"{'医院结算' if hospital else '困难身份'}导入样例.{fmt}",
     )
 
 

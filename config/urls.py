@@ -26,6 +26,7 @@ urlpatterns = [
     path("people/", include("beneficiaries.urls")),
     path("applications/", include("applications.urls")),
     path("settlements/", include("settlements.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("audit/", include("audit.urls")),
     path("api/v1/identities", identity_push, name="api_identity_push"),
     path("admin/", admin.site.urls),

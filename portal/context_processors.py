@@ -33,8 +33,12 @@ def _nav(request: HttpRequest) -> list[tuple[str, str]]:
         items.append((f"提醒（{unread}）" if unread else "提醒", reverse("applications:inbox")))
     if has_capability(user, Capability.VIEW_PEOPLE):
         items.append(("救助对象", reverse("beneficiaries:person_list")))
+    if has_capability(user, Capability.WARNINGS):
+        items.append(("防贫预警", reverse("monitoring:warning_list")))
+    if has_capability(user, Capability.OVERVIEW):
+        items.append(("一屏观救助", reverse("monitoring:overview")))
     if has_capability(user, Capability.IMPORT_IDENTITIES):
-        items.append(("身份数据导入", reverse("beneficiaries:import_list")))
+        items.append(("数据导入", reverse("beneficiaries:import_list")))
     if has_capability(user, Capability.SETTLEMENTS):
         items.append(("结算与发放", reverse("settlements:index")))
     if has_capability(user, Capability.VIEW_POLICIES):

@@ -8,6 +8,7 @@ fails ``test_every_url_has_a_row``; a view whose permission check is missing or 
 from __future__ import annotations
 
 import re
+from datetime import date
 from dataclasses import dataclass, field
 
 import pytest
@@ -92,6 +93,13 @@ EXPECTED: dict[str, Row] = {
     "beneficiaries:import_progress": Row(frozenset({"admin"})),
     "beneficiaries:import_apply": Row(frozenset({"admin"}), method="post"),
     "beneficiaries:import_sample": Row(frozenset({"admin"})),
+    "monitoring:warning_list": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
+    "monitoring:warning_detail": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
+    # An empty form comes back with its errors (400), which is an answer, not a refusal.
+    "monitoring:warning_contact": Row(frozenset({"clerk"}), method="post"),
+    "monitoring:warning_close": Row(frozenset({"clerk"}), method="post"),
+    "monitoring:overview": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "monitoring:overview_download": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     # Department systems push with a token, never with a session: every role is refused (401).
     "api_identity_push": Row(frozenset(), method="post"),
 }
@@ -117,6 +125,18 @@ EXPECTED.update(
         "admin:beneficiaries_identityimport_delete": NOBODY,
         "admin:beneficiaries_departmenttoken_add": NOBODY,
         "admin:beneficiaries_departmenttoken_delete": NOBODY,
+        # Monitoring records come from imports, the recompute and the follow-up services only.
+        **{
+            f"admin:monitoring_{model}_{action}": NOBODY
+            for model in (
+                "hospitalsettlement",
+                "burdenyear",
+                "burdenwarning",
+                "followup",
+                "monitoringrun",
+            )
+            for action in ("add", "delete")
+        },
         # Sign-in attempts are recorded by django-axes itself, never typed in.
         "admin:axes_accessattempt_add": NOBODY,
         "admin:axes_accessfailurelog_add": NOBODY,
@@ -185,7 +205,12 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "settlements:batch_pdf": case and case["batch"].pk,
                 "settlements:batch_return": case and case["batch"].pk,
                 "settlements:payment_record": case and case["payment"].pk,
+                "monitoring:warning_detail": case and case["warning"].pk,
+                "monitoring:warning_contact": case and case["warning"].pk,
+                "monitoring:warning_close": case and case["warning"].pk,
             }[name]
+        elif p == "key":
+            values[p] = "rates"
         elif p == "number":
             values[p] = case["application"].number
         elif p == "action":
@@ -248,7 +273,22 @@ def _case(world, person) -> dict:
         bank_name="y",
         account_number="1",
     )
+    from monitoring.models import BurdenYear, FollowUp, MonitoringRun
+    from monitoring.recompute import monitoring_recompute
+    from settlements.services import policy_version_create
+    from tests.monitoring.conftest import hospital_record
+
+    policy_version_create(
+        policy_code="hohhot-2023", effective_from=date(2023, 1, 1), values={"rural_income": "20000"},
+        source="测试", actor=world.users["admin"],
+    )  # fmt: skip
+    hospital_record(person, burden="25000.00")
+    monitoring_recompute()
+    warning = person.warnings.get()
+    FollowUp.objects.create(warning=warning, action="contact", note="t")
+    assert BurdenYear.objects.exists() and MonitoringRun.objects.exists()
     return {
+        "warning": warning,
         "application": app,
         "attachment": attachment,
         "message": message,

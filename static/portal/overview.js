@@ -1,0 +1,48 @@
+// 一屏观救助: draw each chart from the same figures the page prints in its table.
+// Chart.js is vendored (static/vendor/chartjs); no inline script, so the CSP holds.
+(function () {
+  "use strict";
+  var specs = JSON.parse(document.getElementById("chart-specs").textContent);
+  var palette = ["#0d6efd", "#dc3545", "#fd7e14", "#6f42c1", "#198754", "#20c997", "#6c757d", "#0dcaf0", "#adb5bd"];
+  Chart.defaults.font.family = '"Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
+  Chart.defaults.animation = false;
+
+  function format(unit, value) {
+    if (value === null || value === undefined) return "—";
+    if (unit === "%") return value.toFixed(1) + "%";
+    if (unit === "元") return value.toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + " 元";
+    return value.toLocaleString("zh-CN") + " " + unit;
+  }
+
+  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+    var spec = specs[canvas.dataset.chart];
+    if (!spec) return;
+    var datasets = spec.datasets.map(function (d, i) {
+      var color = d.type === "line" ? "#212529" : palette[i % palette.length];
+      return {
+        type: d.type, label: d.label, data: d.data,
+        backgroundColor: color, borderColor: color,
+        borderDash: d.type === "line" ? [6, 4] : undefined,
+        pointRadius: d.type === "line" ? 2 : undefined,
+        fill: false,
+      };
+    });
+    var valueAxis = spec.horizontal ? "x" : "y";
+    var scales = { x: { stacked: spec.stacked }, y: { stacked: spec.stacked } };
+    scales[valueAxis].beginAtZero = true;
+    scales[valueAxis].ticks = { callback: function (v) { return spec.unit === "%" ? v + "%" : v.toLocaleString("zh-CN"); } };
+    new Chart(canvas, {
+      type: "bar",
+      data: { labels: spec.labels, datasets: datasets },
+      options: {
+        indexAxis: spec.horizontal ? "y" : "x",
+        responsive: true, maintainAspectRatio: false,
+        scales: scales,
+        plugins: {
+          legend: { position: "bottom" },
+          tooltip: { callbacks: { label: function (ctx) { return ctx.dataset.label + "：" + format(spec.unit, ctx.raw); } } },
+        },
+      },
+    });
+  });
+})();
