@@ -160,7 +160,7 @@ def new(request: HttpRequest) -> HttpResponse:
         )
         form, formset = _intake_forms(request, person, data)
         return _render_intake(request, person, id_number, register, form, formset, warning=warning)
-    form, formset = _intake_forms(request, person, data, bills=bills)
+    form, formset = _intake_forms(request, person, data, bills=bills if data is None else None)
     if data is not None:
         forms_ok = form.is_valid() & formset.is_valid() & (register is None or register.is_valid())
         if forms_ok:

@@ -35,6 +35,7 @@ from settlements.policies import load
 from .models import BurdenWarning, BurdenYear, HospitalSettlement, WarningLevel, WarningStatus
 
 ZERO = Decimal("0.00")
+FEN = Decimal("0.01")
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 
 
@@ -51,6 +52,13 @@ class Chart:
     horizontal: bool = False
     note: str = ""
     totals: list[Any] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        """Money to the fen, whatever the database's SUM gave back (SQLite drops the zeros)."""
+        for row in [*self.rows, self.totals]:
+            for i, value in enumerate(row):
+                if isinstance(value, Decimal):
+                    row[i] = value.quantize(FEN)
 
     def spec(self) -> dict[str, Any]:
         """What the page's script needs: labels and series, numbers as plain floats."""

@@ -64,3 +64,41 @@ def hospital_record(
         assistance_paid=Decimal(assistance),
         out_of_list=Decimal(out_of_list),
     )
+
+
+@pytest.fixture
+def overview_data(world, incomes):
+    """A hand-made year: three people with an identity, one without, two counties, three hospitals.
+
+    County A (察素齐镇): 甲 dibao 10,000 (insurance 7,000, assistance 2,000); 乙 tekun 20,000
+    (insurance 12,000, assistance 6,000); 丙 no identity 50,000 (insurance 20,000: 因病致贫).
+    County B (双河镇): 丁 dibao 10,000 (insurance 5,000).
+    """
+    from beneficiaries.models import HardshipIdentity
+    from monitoring.recompute import monitoring_recompute
+    from tests.factories import PersonFactory
+
+    def person(name, township, category):
+        p = PersonFactory(township=township, name=name)
+        if category:
+            HardshipIdentity.objects.create(
+                person=p, category=category, department="民政",
+                certified_on=date(YEAR - 1, 1, 1), source="user",
+            )  # fmt: skip
+        return p
+
+    jia = person("甲", world.town_a1, "dibao")
+    yi = person("乙", world.town_a1, "tekun")
+    bing = person("丙", world.town_a1, "")
+    ding = person("丁", world.town_b1, "dibao")
+    march = date(YEAR, 3, 20)
+    hospital_record(jia, burden="3000", total="10000", assistance="2000", out_of_list="3000",
+                    hospital="市第一医院", day=march, category="dibao")  # fmt: skip
+    hospital_record(yi, burden="8000", total="20000", assistance="6000", out_of_list="800",
+                    hospital="土左旗医院", level="tier2", day=march, category="tekun")  # fmt: skip
+    hospital_record(bing, burden="30000", total="50000", out_of_list="4000",
+                    hospital="市第一医院", day=date(YEAR, 5, 2))  # fmt: skip
+    hospital_record(ding, burden="5000", total="10000", out_of_list="600",
+                    hospital="托县医院", level="tier2", day=date(YEAR, 6, 9), category="dibao")  # fmt: skip
+    monitoring_recompute()
+    return {"jia": jia, "yi": yi, "bing": bing, "ding": ding}

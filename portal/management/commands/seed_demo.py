@@ -120,6 +120,7 @@ class Command(BaseCommand):
             created += 1
         created += self._seed_incomes()
         created += self._seed_cases()
+        created += self._seed_hospital_records()
         return created
 
     def _seed_cases(self) -> int:
@@ -233,6 +234,64 @@ class Command(BaseCommand):
                 application_approve(application=app, actor=User.objects.get(username="approver_a"))
             created += 1
         return created
+
+    def _seed_hospital_records(self) -> int:
+        """One-stop hospital settlements of this year, through the import's own checks, then the
+        recompute: 察素齐镇 gets warnings to follow up, and 一屏观救助 has figures to draw."""
+        from django.utils import timezone
+
+        from beneficiaries.idnumber import check_digit
+        from monitoring import hospital_import
+        from monitoring.models import HospitalSettlement
+        from monitoring.recompute import monitoring_recompute
+
+        if HospitalSettlement.objects.exists():
+            return 0
+        year = timezone.localdate().year
+        qiqige = "150121195208171010"  # 其其格 of _seed_cases (check digit added below)
+        people = {
+            # key: (id body, name, township code)
+            "gao": ("15012119700515002", "高娜仁", "150121100"),
+            "meng": ("15012119620303003", "孟和", "150121100"),
+            "bai": ("15012119550909004", "白玉", "150121101"),
+            "han": ("15012219681111005", "韩淑珍", "150122100"),
+            "zhao": ("15012219801230006", "赵永", "150122101"),
+        }
+        ids = {k: body + check_digit(body) for k, (body, _, _) in people.items()}
+        ids["qiqige"] = qiqige[:17] + check_digit(qiqige[:17])
+        names = {k: v[1] for k, v in people.items()} | {"qiqige": "其其格"}
+        towns = {k: v[2] for k, v in people.items()} | {"qiqige": ""}
+        # person, hospital, level, kind, month, total, scope, basic, critical, out, assistance, category
+        bills = [
+            ("gao", "内蒙古自治区人民医院", "三级", "住院", 3, "86000", "70000", "42000", "8000", "12000", "0", ""),
+            ("gao", "土默特左旗医院", "二级", "住院", 7, "9800", "9000", "6300", "0", "600", "0", ""),
+            ("meng", "内蒙古医科大学附属医院", "三级", "住院", 5, "32000", "29000", "17400", "2000", "2600", "0", ""),
+            ("qiqige", "内蒙古医科大学附属医院", "三级", "住院", 4, "48000", "40000", "24000", "3000", "4500", "9100", "低保对象"),
+            ("bai", "土默特左旗医院", "二级", "住院", 6, "15600", "13800", "9660", "0", "1500", "0", ""),
+            ("han", "托克托县医院", "二级", "住院", 2, "22000", "20500", "14350", "0", "900", "0", ""),
+            ("han", "内蒙古自治区人民医院", "三级", "住院", 9, "41000", "36000", "21600", "2500", "4200", "0", ""),
+            ("zhao", "托克托县医院", "二级", "门诊慢特病", 8, "3600", "3500", "2100", "0", "80", "0", ""),
+        ]  # fmt: skip
+        rows = []
+        for n, (who, hospital, level, kind, month, *amounts, category) in enumerate(bills, 2):
+            start, end = date(year, month, 3), date(year, month, 16)
+            rows.append((n, {
+                "id_number": ids[who], "name": names[who], "township": towns[who],
+                "hospital": hospital, "hospital_level": level, "kind": kind,
+                "admitted_on": start if kind == "住院" else "", "discharged_on": end if kind == "住院" else "",
+                "visit_on": end if kind != "住院" else "",
+                **dict(zip(("total", "policy_scope", "basic_paid", "critical_paid", "out_of_list",
+                            "assistance_paid"), amounts, strict=True)),
+                "settlement_number": f"DEMO{year}{n:04d}", "category": category,
+            }))  # fmt: skip
+        outcomes = list(
+            hospital_import.process(rows, batch=None, today=timezone.localdate(), dry_run=False)
+        )
+        refused = [o for o in outcomes if o.errors]
+        if refused:
+            raise CommandError(f"演示医院结算数据有误：{refused[0].errors}")
+        monitoring_recompute(full=True, reason="演示数据")
+        return len(outcomes)
 
     def _seed_incomes(self) -> int:
         """Demo statistics so that deductibles can be computed (marked as demo on the policy page)."""

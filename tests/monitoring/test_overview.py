@@ -1,0 +1,101 @@
+"""一屏观救助 on a hand-made year: the rates, the hospitals' limits, the tables and the files."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from audit.models import AuditEvent
+from monitoring import overview as ov
+
+from .conftest import YEAR
+
+pytestmark = pytest.mark.django_db
+
+
+def scope(user, county=None):
+    return ov.scope_for(user, year=YEAR, county_id=county)
+
+
+def test_city_rates_over_people_with_an_identity(world, overview_data):
+    s = scope(world.users["admin"])
+    rates = ov.rates(s)
+    # 甲 + 乙 + 丁: total 40,000; insurance 24,000 + assistance 8,000 = 32,000; burden 8,000
+    assert rates.totals[:5] == [
+        "全市",
+        3,
+        Decimal("40000.00"),
+        Decimal("32000.00"),
+        Decimal("8000.00"),
+    ]
+    assert (str(rates.totals[5]), str(rates.totals[6])) == ("80.0%", "20.0%")
+    assert (str(rates.totals[7]), str(rates.totals[8])) == ("85.0%", "15.0%")  # targets from 2025
+    by_county = {r[0]: (str(r[5]), str(r[6])) for r in rates.rows}
+    assert by_county == {"土默特左旗": ("90.0%", "10.0%"), "托克托县": ("50.0%", "50.0%")}
+    figures = ov.headline(s, {k: ov.chart(s, k) for k in ov.CHARTS})
+    assert (figures["coverage_ok"], figures["burden_ok"]) == (False, False)
+
+
+def test_a_county_sees_its_own_townships_only(world, overview_data):
+    s = scope(world.users["reviewer"], county=world.county_b.pk)  # asking for another: ignored
+    assert s.county == world.county_a
+    rates = ov.rates(s)
+    assert [(r[0], str(r[5]), str(r[6])) for r in rates.rows] == [("察素齐镇", "90.0%", "10.0%")]
+    monitored = {r[0]: r[-1] for r in ov.monitored(s).rows}
+    assert monitored == {"察素齐镇": 1, "毕克齐镇": 0}
+    hospitals = ov.hospitals(s)
+    assert [r[0] for r in hospitals.rows] == ["市第一医院", "土左旗医院"]
+
+
+def test_out_of_list_share_against_the_limit_by_level(world, overview_data):
+    rows = {
+        r[0]: (str(r[2]), str(r[3]), r[-1])
+        for r in ov.out_of_list(scope(world.users["admin"])).rows
+    }
+    assert rows == {
+        "市第一医院": ("11.7%", "10.0%", "超过"),  # 7,000 of 60,000, third level
+        "托县医院": ("6.0%", "5.0%", "超过"),
+        "土左旗医院": ("4.0%", "5.0%", "未超过"),
+    }
+
+
+def test_assistance_by_month_and_identity(world, overview_data):
+    chart = ov.assistance(scope(world.users["admin"]))
+    assert chart.columns == ["月份", "特困", "低保", "合计（元）"]
+    assert chart.rows[2] == ["3月", Decimal("6000.00"), Decimal("2000.00"), Decimal("8000.00")]
+    assert chart.totals[-1] == Decimal("8000.00")
+
+
+def test_the_page_prints_the_figures_and_every_chart(client, world, overview_data):
+    client.force_login(world.users["admin"])
+    page = client.get(reverse("monitoring:overview")).content.decode()
+    for key in ov.CHARTS:
+        assert f'data-chart="{key}"' in page
+        assert f'data-testid="table-{key}"' in page
+    assert 'data-testid="fig-coverage">80.0%' in page
+    assert 'data-testid="fig-monitored">1 人' in page
+    assert "chart.umd.min.js" in page and "<script>" not in page  # no inline script (CSP)
+
+
+def test_csv_and_xlsx_hold_the_table_and_are_audited(client, world, overview_data):
+    client.force_login(world.users["reviewer"])
+    url = reverse("monitoring:overview_download", args=["rates", "csv"]) + f"?year={YEAR}"
+    response = client.get(url)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["区域", "困难群众人数", "医疗总费用（元）"]
+    assert rows[1][:7] == ["察素齐镇", "2", "30000.00", "27000.00", "3000.00", "0.9000", "0.1000"]
+    xlsx = client.get(reverse("monitoring:overview_download", args=["out_of_list", "xlsx"]))
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[1][:3] == ("市第一医院", "三级", pytest.approx(0.1167))
+    audit = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).order_by("id")
+    assert audit.count() == 2 and audit.first().county == world.county_a
+    assert (
+        client.get(reverse("monitoring:overview_download", args=["nope", "csv"])).status_code == 404
+    )
