@@ -8,8 +8,8 @@ fails ``test_every_url_has_a_row``; a view whose permission check is missing or 
 from __future__ import annotations
 
 import re
-from datetime import date
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 from django.contrib import admin
