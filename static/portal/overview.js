@@ -30,7 +30,10 @@
     var valueAxis = spec.horizontal ? "x" : "y";
     var scales = { x: { stacked: spec.stacked }, y: { stacked: spec.stacked } };
     scales[valueAxis].beginAtZero = true;
-    scales[valueAxis].ticks = { callback: function (v) { return spec.unit === "%" ? v + "%" : v.toLocaleString("zh-CN"); } };
+    scales[valueAxis].ticks = {
+      precision: spec.unit === "人" || spec.unit === "件" ? 0 : undefined,
+      callback: function (v) { return spec.unit === "%" ? v + "%" : v.toLocaleString("zh-CN"); },
+    };
     new Chart(canvas, {
       type: "bar",
       data: { labels: spec.labels, datasets: datasets },
