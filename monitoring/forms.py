@@ -65,7 +65,9 @@ class WarningFilter(django_filters.FilterSet):
 
 class ContactForm(forms.Form):
     method = forms.ChoiceField(label="联系方式", choices=FollowUp.Method.choices)
-    contacted_on = forms.DateField(label="联系日期", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    contacted_on = forms.DateField(
+        label="联系日期", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     note = forms.CharField(
         label="联系情况",
         max_length=500,

@@ -13,6 +13,7 @@ from tests.factories import (
     UserFactory,
     make_application,
 )
+from tests.monitoring.data import incomes, overview_data  # noqa: F401 (fixtures for every test)
 
 PASSWORD = "Correct-horse-9"
 ROLES = ["anonymous", "clerk", "reviewer", "approver", "finance", "admin"]

@@ -276,7 +276,7 @@ def _case(world, person) -> dict:
     from monitoring.models import BurdenYear, FollowUp, MonitoringRun
     from monitoring.recompute import monitoring_recompute
     from settlements.services import policy_version_create
-    from tests.monitoring.conftest import hospital_record
+    from tests.monitoring.data import hospital_record
 
     policy_version_create(
         policy_code="hohhot-2023", effective_from=date(2023, 1, 1), values={"rural_income": "20000"},

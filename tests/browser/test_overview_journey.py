@@ -7,7 +7,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests.browser.conftest import screenshot
-from tests.monitoring.conftest import YEAR, incomes, overview_data  # noqa: F401 (fixtures)
+from tests.monitoring.data import YEAR
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

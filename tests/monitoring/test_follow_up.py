@@ -17,7 +17,7 @@ from monitoring.recompute import monitoring_recompute
 from monitoring.services import warning_close, warning_contact, warning_link_application
 from tests.factories import PersonFactory, make_application
 
-from .conftest import YEAR, hospital_record
+from .data import YEAR, hospital_record
 
 pytestmark = pytest.mark.django_db
 

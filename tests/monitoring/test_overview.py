@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from audit.models import AuditEvent
 from monitoring import overview as ov
 
-from .conftest import YEAR
+from .data import YEAR
 
 pytestmark = pytest.mark.django_db
 

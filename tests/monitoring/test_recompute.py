@@ -25,7 +25,7 @@ from monitoring.recompute import monitoring_recompute
 from settlements.services import policy_version_create
 from tests.factories import PersonFactory, id_number, make_application, make_expense
 
-from .conftest import YEAR, hospital_record
+from .data import YEAR, hospital_record
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

@@ -1,4 +1,6 @@
-"""Monitoring fixtures: a city whose policy knows last year's rural income (20,000 yuan)."""
+"""Monitoring data: a city whose policy knows last year's rural income, hospital records, a known year.
+
+The fixtures are made visible to every test by tests/conftest.py."""
 
 from __future__ import annotations
 
