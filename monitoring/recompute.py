@@ -291,6 +291,26 @@ def _best_categories(scope: Q, years: set[int]) -> dict[tuple[int, int], str]:
     return best
 
 
+def _update_rows(model: Any, objects: list[Any], names: list[str]) -> None:
+    """UPDATE … WHERE id = %s for each object, sent with executemany.
+
+    ``bulk_update`` builds one CASE WHEN per field and row; for thousands of rows Django spends
+    seconds compiling it. The values go through each field's own database preparation.
+    """
+    if not objects:
+        return
+    fields = [model._meta.get_field(name) for name in names]
+    ops = connection.ops
+    sets = ", ".join(f"{ops.quote_name(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {ops.quote_name(model._meta.db_table)} SET {sets} WHERE id = %s"  # noqa: S608
+    params = [
+        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk]
+        for obj in objects
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
 # --- the run ------------------------------------------------------------------------------
 
 
@@ -439,11 +459,11 @@ def _step(scope: Q, thresholds: Thresholds, now: datetime, warn_from: int, tally
             )
     with transaction.atomic():
         BurdenYear.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
-        BurdenYear.objects.bulk_update(
+        _update_rows(
+            BurdenYear,
             changed,
-            ["township_id", "category", "expenses", "total", "policy_scope", "insurance_paid",
+            ["township", "category", "expenses", "total", "policy_scope", "insurance_paid",
              "assistance_paid", "burden_after_insurance", "burden_after_assistance", "computed_at"],
-            batch_size=2000,
         )  # fmt: skip
         if held_burdens:  # a year with no expense left (a bill corrected away)
             BurdenYear.objects.filter(pk__in=[b.pk for b in held_burdens.values()]).delete()
@@ -534,11 +554,13 @@ def _settle_warnings(
     # ignore_conflicts: a warning another run created meanwhile stays the only one
     BurdenWarning.objects.bulk_create(create, batch_size=2000, ignore_conflicts=True)
     tally.raised += len(create)
-    BurdenWarning.objects.bulk_update(
+    for w in update:
+        w.updated_at = now
+    _update_rows(
+        BurdenWarning,
         update,
         ["level", "status", "close_reason", "burden", "threshold", "category", "priority",
-         "township_id", "escalated_at", "updated_at"],
-        batch_size=2000,
+         "township", "escalated_at", "updated_at"],
     )  # fmt: skip
     FollowUp.objects.bulk_create(follow, batch_size=2000)
 
