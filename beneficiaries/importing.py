@@ -252,6 +252,29 @@ class TownshipIndex:
         return self.by_key.get(value)
 
 
+def start_outcome(
+    raw: dict[str, Any], *, row_number: int, layout: Layout, today: date
+) -> tuple[Outcome, Any]:
+    """The first checks of any row: required columns present, the ID number valid.
+
+    Returns the outcome so far and the parsed ID number (None when it is missing or invalid)."""
+    out = Outcome(row_number=row_number)
+    for key in layout.required:
+        if _text(raw.get(key)) == "":
+            out.errors.append(f"{layout.labels[key]}为空。")
+    info = None
+    id_text = _text(raw.get("id_number"))
+    if id_text:
+        try:
+            info = parse(id_text, today=today)
+            out.id_number = info.number
+            out.warnings.extend(info.warnings)
+        except ValidationError as exc:
+            out.errors.extend(exc.messages)
+            out.id_number = id_text.upper()[:18]
+    return out, info
+
+
 def validate_record(
     raw: dict[str, Any],
     *,
@@ -261,21 +284,8 @@ def validate_record(
     today: date,
 ) -> tuple[Record | None, Outcome]:
     """Check one record; return it cleaned, or None with every reason in the outcome."""
-    out = Outcome(row_number=row_number)
+    out, info = start_outcome(raw, row_number=row_number, layout=IDENTITY_LAYOUT, today=today)
     errors = out.errors
-    for key in REQUIRED:
-        if _text(raw.get(key)) == "":
-            errors.append(f"{LABELS[key]}为空。")
-    info = None
-    id_text = _text(raw.get("id_number"))
-    if id_text:
-        try:
-            info = parse(id_text, today=today)
-            out.id_number = info.number
-            out.warnings.extend(info.warnings)
-        except ValidationError as exc:
-            errors.extend(exc.messages)
-            out.id_number = id_text.upper()[:18]
     category = None
     cat_text = _text(raw.get("category"))
     if cat_text:

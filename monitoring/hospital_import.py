@@ -37,13 +37,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from applications.models import HospitalLevel, Kind
 from beneficiaries import categories
-from beneficiaries.idnumber import parse
 from beneficiaries.importing import (
     BATCH,
     PERSON_COLUMNS,
@@ -53,6 +51,7 @@ from beneficiaries.importing import (
     _date,
     _insert,
     _text,
+    start_outcome,
 )
 from beneficiaries.models import IdentityImport, Person
 from settlements.engine.money import parse_amount
@@ -136,20 +135,9 @@ def validate(
     raw: dict[str, Any], *, row_number: int, townships: TownshipIndex, today: date
 ) -> tuple[HospitalRecord | None, Outcome]:
     """Check one row; return it cleaned, or None with every reason in the outcome."""
-    out = Outcome(row_number=row_number)
+    out, info = start_outcome(raw, row_number=row_number, layout=LAYOUT, today=today)
+    out.warnings.clear()  # the county-code notice is for identity files; a hospital knows the person
     errors = out.errors
-    for key in REQUIRED:
-        if _text(raw.get(key)) == "":
-            errors.append(f"{LABELS[key]}为空。")
-    info = None
-    id_text = _text(raw.get("id_number"))
-    if id_text:
-        try:
-            info = parse(id_text, today=today)
-            out.id_number = info.number
-        except ValidationError as exc:
-            errors.extend(exc.messages)
-            out.id_number = id_text.upper()[:18]
     level = LEVELS.get(_text(raw.get("hospital_level")))
     if _text(raw.get("hospital_level")) and level is None:
         errors.append(
