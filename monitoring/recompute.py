@@ -35,6 +35,7 @@ from django.utils import timezone
 from applications.models import Application, MedicalExpense, Status
 from areas.models import Township
 from beneficiaries.categories import CATEGORIES
+from beneficiaries.importing import _insert
 from beneficiaries.models import HardshipIdentity, Person, Relationship
 from settlements.engine import MissingParameter
 from settlements.models import PolicyVersion, YearLedger
@@ -230,7 +231,7 @@ def _sums(scope: Q, person_field: str) -> dict[tuple[int, int], Sums]:
         )
         .order_by()
     )
-    for row in hospital.iterator(chunk_size=5000):
+    for row in hospital:
         s = sums[(row["person_id"], row["y"])]
         s.expenses += row["n"]
         s.total += row["total_sum"]
@@ -250,7 +251,7 @@ def _sums(scope: Q, person_field: str) -> dict[tuple[int, int], Sums]:
         )
         .order_by()
     )
-    for bill in bills.iterator(chunk_size=5000):
+    for bill in bills:
         s = sums[(bill["application__person_id"], bill["y"])]
         s.expenses += bill["n"]
         s.total += bill["total_sum"]
@@ -259,7 +260,7 @@ def _sums(scope: Q, person_field: str) -> dict[tuple[int, int], Sums]:
     ledgers = YearLedger.objects.filter(scope).values_list(
         "person_id", "year", "assistance_used", "tilted_used", "fund_used"
     )
-    for person_id, year, assistance, tilted, fund in ledgers.iterator(chunk_size=5000):
+    for person_id, year, assistance, tilted, fund in ledgers:
         if assistance or tilted or fund:
             sums[(person_id, year)].assistance += assistance + tilted + fund
     return sums
@@ -282,7 +283,7 @@ def _best_categories(scope: Q, years: set[int]) -> dict[tuple[int, int], str]:
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=first))
         .values_list("person_id", "category", "certified_on", "ended_on")
     )
-    for person_id, category, start, end in rows.iterator(chunk_size=5000):
+    for person_id, category, start, end in rows:
         for year in range(max(start.year, first.year), min((end or last).year, last.year) + 1):
             key = (person_id, year)
             held = best.get(key)
@@ -292,20 +293,29 @@ def _best_categories(scope: Q, years: set[int]) -> dict[tuple[int, int], str]:
 
 
 def _update_rows(model: Any, objects: list[Any], names: list[str]) -> None:
-    """UPDATE … WHERE id = %s for each object, sent with executemany.
+    """Write ``names`` of each object (see ``_execute_update``)."""
+    attnames = [model._meta.get_field(name).attname for name in names]
+    _execute_update(
+        model, attnames, [[getattr(obj, a) for a in attnames] + [obj.pk] for obj in objects]
+    )
+
+
+def _execute_update(model: Any, attnames: list[str], rows: list[list[Any]]) -> None:
+    """UPDATE … SET the columns WHERE id = the row's last value, sent with executemany.
 
     ``bulk_update`` builds one CASE WHEN per field and row; for thousands of rows Django spends
     seconds compiling it. The values go through each field's own database preparation.
     """
-    if not objects:
+    if not rows:
         return
-    fields = [model._meta.get_field(name) for name in names]
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    fields = [by_attname[a] for a in attnames]
     ops = connection.ops
     sets = ", ".join(f"{ops.quote_name(f.column)} = %s" for f in fields)
     sql = f"UPDATE {ops.quote_name(model._meta.db_table)} SET {sets} WHERE id = %s"  # noqa: S608
     params = [
-        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk]
-        for obj in objects
+        [f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=False)] + [row[-1]]
+        for row in rows
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
@@ -408,9 +418,19 @@ def _scopes(changed: list[int] | None) -> Iterator[Q]:
         yield Q(person_id__in=changed[start : start + IN_CHUNK])
 
 
+BURDEN_FIELDS = ("township_id", "category", "expenses", "total", "policy_scope", "insurance_paid",
+                 "assistance_paid", "burden_after_insurance", "burden_after_assistance")  # fmt: skip
+
+
 def _step(scope: Q, thresholds: Thresholds, now: datetime, warn_from: int, tally: Tally) -> None:
     sums = _sums(scope, "person_id")
-    held_burdens = {(b.person_id, b.year): b for b in BurdenYear.objects.filter(scope).order_by()}
+    # tuples, not model instances: a full run compares 400,000 of them
+    held_burdens = {
+        (row[1], row[2]): row
+        for row in BurdenYear.objects.filter(scope)
+        .order_by()
+        .values_list("pk", "person_id", "year", *BURDEN_FIELDS)
+    }
     people = {pk for pk, _ in sums} | {pk for pk, _ in held_burdens}
     if not people:
         return
@@ -418,8 +438,8 @@ def _step(scope: Q, thresholds: Thresholds, now: datetime, warn_from: int, tally
     years = {y for _, y in sums}
     best = _best_categories(scope, years)
     tally.people += len(people)
-    new: list[BurdenYear] = []
-    changed: list[BurdenYear] = []
+    new: list[tuple[Any, ...]] = []
+    changed: list[list[Any]] = []
     wanted: dict[tuple[int, int, str], Wanted] = {}
     categories: dict[tuple[int, int], str] = {}
     for key, s in sums.items():
@@ -428,25 +448,13 @@ def _step(scope: Q, thresholds: Thresholds, now: datetime, warn_from: int, tally
         after_assistance = max(ZERO, after_insurance - s.assistance)
         category = best.get(key, "")
         categories[key] = category
-        values = {
-            "township_id": township_of[person_id],
-            "category": category,
-            "expenses": s.expenses,
-            "total": s.total,
-            "policy_scope": s.policy_scope,
-            "insurance_paid": s.insurance,
-            "assistance_paid": s.assistance,
-            "burden_after_insurance": after_insurance,
-            "burden_after_assistance": after_assistance,
-        }
+        values = (township_of[person_id], category, s.expenses, s.total, s.policy_scope,
+                  s.insurance, s.assistance, after_insurance, after_assistance)  # fmt: skip
         held = held_burdens.pop(key, None)
         if held is None:
-            new.append(BurdenYear(person_id=person_id, year=year, computed_at=now, **values))
-        elif any(getattr(held, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(held, k, v)
-            held.computed_at = now
-            changed.append(held)
+            new.append((person_id, year, *values, now))
+        elif held[3:] != values:
+            changed.append([*values, now, held[0]])
         if year < warn_from:
             continue
         lines = thresholds.for_township(township_of[person_id], year)
@@ -458,20 +466,29 @@ def _step(scope: Q, thresholds: Thresholds, now: datetime, warn_from: int, tally
                 WarningLevel.PERSON_CAP, after_assistance, lines.person_cap
             )
     with transaction.atomic():
-        BurdenYear.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
-        _update_rows(
-            BurdenYear,
-            changed,
-            ["township", "category", "expenses", "total", "policy_scope", "insurance_paid",
-             "assistance_paid", "burden_after_insurance", "burden_after_assistance", "computed_at"],
-        )  # fmt: skip
+        _create_burdens(new)
+        _execute_update(BurdenYear, [*BURDEN_FIELDS, "computed_at"], changed)
         if held_burdens:  # a year with no expense left (a bill corrected away)
-            BurdenYear.objects.filter(pk__in=[b.pk for b in held_burdens.values()]).delete()
+            BurdenYear.objects.filter(pk__in=[row[0] for row in held_burdens.values()]).delete()
         tally.burden_rows += len(new) + len(changed)
         _settle_warnings(
             scope, wanted, township_of, categories, now, warn_from, tally,
             lists=(WarningList.INCOME, WarningList.CAP),
         )  # fmt: skip
+
+
+def _create_burdens(rows: list[tuple[Any, ...]]) -> None:
+    """New yearly burdens: COPY on PostgreSQL (the advisory lock keeps other runs out), otherwise
+    an INSERT that skips a row another run made meanwhile."""
+    columns = ["person_id", "year", *BURDEN_FIELDS, "computed_at"]
+    if connection.vendor == "postgresql":
+        _insert(BurdenYear, columns, [list(r) for r in rows])
+        return
+    BurdenYear.objects.bulk_create(
+        [BurdenYear(**dict(zip(columns, r, strict=True))) for r in rows],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
 
 
 def _settle_warnings(
