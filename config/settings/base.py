@@ -230,6 +230,8 @@ HEARTBEAT_SECONDS = env.float("HEARTBEAT_SECONDS", default=60.0)
 REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=900.0)
 MONITORING_HOUR = env.int("MONITORING_HOUR", default=2)  # 02:30 Asia/Shanghai
 MONITORING_MINUTE = env.int("MONITORING_MINUTE", default=30)
+# Or every N seconds instead of nightly (tests; a city that wants the warnings hourly).
+MONITORING_EVERY_SECONDS = env.int("MONITORING_EVERY_SECONDS", default=0)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "portal.tasks.record_heartbeat",
@@ -244,7 +246,8 @@ CELERY_BEAT_SCHEDULE = {
     # Burdens and illness-poverty warnings: incremental (only people whose data changed), nightly.
     "monitoring-recompute": {
         "task": "monitoring.tasks.recompute_monitoring",
-        "schedule": crontab(hour=MONITORING_HOUR, minute=MONITORING_MINUTE),
+        "schedule": MONITORING_EVERY_SECONDS
+        or crontab(hour=MONITORING_HOUR, minute=MONITORING_MINUTE),
     },
 }
 
