@@ -46,6 +46,7 @@ def county(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "areas/county.html",
         {
+            "can_see_warnings": has_capability(request.user, Capability.WARNINGS),
             "county": obj,
             "townships": towns,
             "stages": stages,

@@ -12,8 +12,10 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.access import Capability, capability_required
+from accounts.access import Capability, capability_required, has_capability
+from applications.selectors import applications_for
 from audit.services import record_view
+from monitoring.selectors import burden_of, warnings_for
 from settlements.selectors import ledger_of
 
 from . import services
@@ -53,6 +55,12 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "members": list(person.household.members.order_by("pk")) if person.household else [],
         "same_phone": same_phone_count(person),
         "ledger": ledger_of(person, today.year),
+        "applications": applications_for(request.user)
+        .filter(person=person)
+        .order_by("-created_at")[:20],
+        "burden": burden_of(person, today.year),
+        "warnings": warnings_for(request.user).filter(person=person).order_by("-year", "list"),
+        "can_intake": has_capability(request.user, Capability.INTAKE),
     }
     return render(request, "beneficiaries/person_detail.html", context)
 

@@ -173,3 +173,17 @@ def test_an_application_started_from_the_warning_is_prefilled_and_linked(client,
     assert (warning.status, warning.application) == (WarningStatus.APPLIED, app)
     assert warning.follow_ups.get().action == FollowUp.Action.APPLIED
     assert app.claimed_total == Decimal("35000.00")
+
+
+def test_the_person_page_lists_applications_burden_and_warnings(client, world, warning, applicant):
+    person = warning.person
+    app = make_application(person, world.users["clerk"])
+    other = make_application(applicant, world.users["clerk"])
+    client.force_login(world.users["clerk"])
+    page = client.get(reverse("beneficiaries:person_detail", args=[person.pk])).content.decode()
+    assert app.number in page and other.number not in page
+    assert "暂无救助申请" not in page
+    assert "25600.00 元" in page  # this year's burden after insurance
+    assert reverse("monitoring:warning_detail", args=[warning.pk]) in page
+    empty = client.get(reverse("beneficiaries:person_detail", args=[applicant.pk])).content.decode()
+    assert other.number in empty and "因病致贫监测" not in empty
