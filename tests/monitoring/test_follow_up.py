@@ -187,3 +187,22 @@ def test_the_person_page_lists_applications_burden_and_warnings(client, world, w
     assert reverse("monitoring:warning_detail", args=[warning.pk]) in page
     empty = client.get(reverse("beneficiaries:person_detail", args=[applicant.pk])).content.decode()
     assert other.number in empty and "因病致贫监测" not in empty
+
+
+def test_another_townships_clerk_cannot_act_on_the_warning(client, world, warning):
+    client.force_login(world.clerk_a2)
+    for name, data in (
+        ("monitoring:warning_close", {"reason": "declined"}),
+        (
+            "monitoring:warning_contact",
+            {"method": "phone", "contacted_on": "2026-01-05", "note": "x"},
+        ),
+    ):
+        assert client.post(reverse(name, args=[warning.pk]), data).status_code == 404
+    url = (
+        reverse("applications:new") + f"?id_number={warning.person.id_number}&warning={warning.pk}"
+    )
+    page = client.get(url).content.decode()
+    assert "预警发起" not in page and "高娜仁" not in page  # sent to the person's own window
+    warning.refresh_from_db()
+    assert warning.status == WarningStatus.OPEN and not warning.follow_ups.exists()
