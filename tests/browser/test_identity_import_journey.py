@@ -24,7 +24,8 @@ def test_admin_imports_the_sample_file(live_server, page, tmp_path):
     page.get_by_role("button", name="登录").click()
     page.get_by_role("link", name="数据导入").click()
     page.get_by_label("数据来源部门").select_option("民政")
-    page.get_by_label("身份数据文件").set_input_files(str(SAMPLE))
+    page.get_by_label("困难身份数据").check()
+    page.get_by_label("数据文件").set_input_files(str(SAMPLE))
     with celery_processes(tmp_path) as log:
         page.get_by_role("button", name="上传并检查").click()
         page.wait_for_url(re.compile(r"/people/imports/\d+/$"))
