@@ -335,7 +335,7 @@ def stages(scope: Scope) -> Chart:
         .order_by()
     }
     table: list[list[Any]] = []
-    for status in OPEN:
+    for status in [s for s in Status.values if s in OPEN]:  # in the order a case moves
         row = counts.get(status, {"n": 0, "late": 0})
         table.append([Status(status).label, row["n"] - row["late"], row["late"], row["n"]])
     return Chart(

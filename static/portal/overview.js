@@ -24,6 +24,7 @@
         backgroundColor: color, borderColor: color,
         borderDash: d.type === "line" ? [6, 4] : undefined,
         pointRadius: d.type === "line" ? 2 : undefined,
+        pointStyle: d.type === "line" ? "line" : "rect",
         fill: false,
       };
     });
@@ -42,7 +43,7 @@
         responsive: true, maintainAspectRatio: false,
         scales: scales,
         plugins: {
-          legend: { position: "bottom" },
+          legend: { position: "bottom", labels: { usePointStyle: true } },
           tooltip: { callbacks: { label: function (ctx) { return ctx.dataset.label + "：" + format(spec.unit, ctx.raw); } } },
         },
       },
