@@ -99,3 +99,24 @@ def test_csv_and_xlsx_hold_the_table_and_are_audited(client, world, overview_dat
     assert (
         client.get(reverse("monitoring:overview_download", args=["nope", "csv"])).status_code == 404
     )
+
+
+def test_open_cases_by_stage_in_order_with_the_late_ones(world, overview_data, applicant, accept):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from applications.models import Application, Status
+    from applications.workflow import OPEN
+    from tests.factories import make_application
+
+    app = accept(make_application(applicant, world.users["clerk"]), forward=True)
+    Application.objects.filter(pk=app.pk).update(
+        step_due_on=timezone.localdate() - timedelta(days=1)
+    )
+    chart = ov.stages(scope(world.users["admin"]))
+    labels = [r[0] for r in chart.rows]
+    assert labels == [Status(s).label for s in Status.values if s in OPEN]
+    row = chart.rows[labels.index(Status(app.status).label)]
+    assert row[1:] == [0, 1, 1]  # none on time, one late, one in all
+    assert chart.totals == ["合计", 0, 1, 1]
