@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from audit.models import AuditEvent
 from audit.services import record, record_view, save_audited
+from portal.admin import ReadOnlyAdmin
 
 from . import services
 from .models import DepartmentToken, HardshipIdentity, Household, IdentityImport, ImportRow, Person
@@ -83,7 +84,7 @@ class ImportRowInline(admin.TabularInline):
 
 
 @admin.register(IdentityImport)
-class IdentityImportAdmin(admin.ModelAdmin):
+class IdentityImportAdmin(ReadOnlyAdmin):
     """Read-only: imports are made on the portal's import page and kept with their results."""
 
     list_display = [
@@ -96,15 +97,6 @@ class IdentityImportAdmin(admin.ModelAdmin):
         "bad_rows",
     ]
     list_filter = ["kind", "department", "status"]
-
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(DepartmentToken)

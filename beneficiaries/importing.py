@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any
@@ -559,6 +559,33 @@ def _phone_warnings(pairs: Iterable[tuple[Record, Outcome]]) -> None:
             )
 
 
+def in_batches(
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    *,
+    validate: Callable[[int, dict[str, Any]], tuple[Any, Outcome]],
+    apply: Callable[[list[tuple[Any, Outcome]]], None],
+    on_batch: Any = None,
+) -> Iterator[Outcome]:
+    """Validate each row, apply the valid ones BATCH at a time (one transaction each), and yield
+    every outcome in input order; ``on_batch`` hears of each batch done (the progress bar)."""
+    chunk: list[tuple[Any, Outcome]] = []
+
+    def flush() -> list[Outcome]:
+        apply([(r, o) for r, o in chunk if r is not None])
+        outs = [o for _, o in chunk]
+        chunk.clear()
+        if on_batch:
+            on_batch(outs)
+        return outs
+
+    for row_number, raw in rows:
+        chunk.append(validate(row_number, raw))
+        if len(chunk) >= BATCH:
+            yield from flush()
+    if chunk:
+        yield from flush()
+
+
 def process(
     rows: Iterable[tuple[int, dict[str, Any]]],
     *,
@@ -569,33 +596,16 @@ def process(
     dry_run: bool,
     on_batch: Any = None,
 ) -> Iterator[Outcome]:
-    """Validate and apply records BATCH at a time; yield every outcome in input order."""
+    """Validate and apply identity records BATCH at a time; yield every outcome in input order."""
     townships = TownshipIndex()
-    chunk: list[tuple[Record | None, Outcome]] = []
-
-    def flush() -> list[Outcome]:
-        valid = [(r, o) for r, o in chunk if r is not None]
-        apply_records(valid, batch=batch, source=source, dry_run=dry_run)  # type: ignore[arg-type]
-        outs = [o for _, o in chunk]
-        chunk.clear()
-        if on_batch:
-            on_batch(outs)
-        return outs
-
-    for row_number, raw in rows:
-        chunk.append(
-            validate_record(
-                raw,
-                row_number=row_number,
-                townships=townships,
-                default_department=department,
-                today=today,
-            )
-        )
-        if len(chunk) >= BATCH:
-            yield from flush()
-    if chunk:
-        yield from flush()
+    return in_batches(
+        rows,
+        validate=lambda n, raw: validate_record(
+            raw, row_number=n, townships=townships, default_department=department, today=today
+        ),
+        apply=lambda pairs: apply_records(pairs, batch=batch, source=source, dry_run=dry_run),
+        on_batch=on_batch,
+    )
 
 
 def row_results(batch: IdentityImport, outcomes: Iterable[Outcome]) -> list[ImportRow]:

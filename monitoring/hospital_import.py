@@ -43,7 +43,6 @@ from django.utils import timezone
 from applications.models import HospitalLevel, Kind
 from beneficiaries import categories
 from beneficiaries.importing import (
-    BATCH,
     PERSON_COLUMNS,
     Layout,
     Outcome,
@@ -51,6 +50,7 @@ from beneficiaries.importing import (
     _date,
     _insert,
     _text,
+    in_batches,
     start_outcome,
 )
 from beneficiaries.models import IdentityImport, Person
@@ -307,19 +307,9 @@ def process(
 ) -> Iterator[Outcome]:
     """Validate and apply records BATCH at a time; yield every outcome in input order."""
     townships = TownshipIndex()
-    chunk: list[tuple[HospitalRecord | None, Outcome]] = []
-
-    def flush() -> list[Outcome]:
-        apply([(r, o) for r, o in chunk if r is not None], batch=batch, dry_run=dry_run)
-        outs = [o for _, o in chunk]
-        chunk.clear()
-        if on_batch:
-            on_batch(outs)
-        return outs
-
-    for row_number, raw in rows:
-        chunk.append(validate(raw, row_number=row_number, townships=townships, today=today))
-        if len(chunk) >= BATCH:
-            yield from flush()
-    if chunk:
-        yield from flush()
+    return in_batches(
+        rows,
+        validate=lambda n, raw: validate(raw, row_number=n, townships=townships, today=today),
+        apply=lambda pairs: apply(pairs, batch=batch, dry_run=dry_run),
+        on_batch=on_batch,
+    )

@@ -5,6 +5,7 @@ import pytest
 
 from accounts.models import Role
 from beneficiaries.models import HardshipIdentity
+from tests.beneficiaries.conftest import run_import  # noqa: F401 (fixtures for every test)
 from tests.factories import (
     CityFactory,
     CountyFactory,
@@ -13,7 +14,7 @@ from tests.factories import (
     UserFactory,
     make_application,
 )
-from tests.monitoring.data import incomes, overview_data  # noqa: F401 (fixtures for every test)
+from tests.monitoring.data import incomes, overview_data  # noqa: F401
 
 PASSWORD = "Correct-horse-9"
 ROLES = ["anonymous", "clerk", "reviewer", "approver", "finance", "admin"]

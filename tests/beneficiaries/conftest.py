@@ -40,12 +40,15 @@ def csv_bytes(rows, header=HEADER, encoding="utf-8-sig") -> bytes:
 def run_import(world, django_capture_on_commit_callbacks):
     """Upload, check and (optionally) apply a file as the administrator, the way the tasks do."""
 
-    def _run(content: bytes, name="identities.csv", *, apply=True, department="民政"):
+    def _run(content: bytes, name="identities.csv", *, apply=True, department="民政", kind=None):
         admin = world.users["admin"]
         upload = SimpleUploadedFile(name, content)
         with django_capture_on_commit_callbacks(execute=False) as queued:
             batch = services.identity_import_create(
-                upload=upload, department=department, actor=admin
+                upload=upload,
+                department=department,
+                actor=admin,
+                content=kind or IdentityImport.Content.IDENTITIES,
             )
         assert len(queued) == 1  # the check is queued for the worker
         services.identity_import_preview(batch=batch)

@@ -33,22 +33,14 @@ def row(**kw):
 
 
 @pytest.fixture
-def run_hospital(world, django_capture_on_commit_callbacks):
+def run_hospital(run_import):
+    """The identity import's own runner (check, confirm, import as the tasks do), for hospital files."""
+
     def _run(rows, *, apply=True, name="hospital.csv", content=None):
-        admin = world.users["admin"]
-        upload = SimpleUploadedFile(name, content or csv_bytes(rows, header=HEADER))
-        with django_capture_on_commit_callbacks(execute=False):
-            batch = services.identity_import_create(
-                upload=upload, department="医保", content="hospital", actor=admin
-            )
-        services.identity_import_preview(batch=batch)
-        batch.refresh_from_db()
-        if apply and batch.status == IdentityImport.Status.PREVIEWED:
-            with django_capture_on_commit_callbacks(execute=False):
-                services.identity_import_apply(batch=batch, actor=admin)
-            services.identity_import_run(batch=batch)
-            batch.refresh_from_db()
-        return batch
+        return run_import(
+            content or csv_bytes(rows, header=HEADER), name, apply=apply, department="医保",
+            kind="hospital",
+        )  # fmt: skip
 
     return _run
 
