@@ -52,6 +52,7 @@ class Chart:
     horizontal: bool = False
     note: str = ""
     totals: list[Any] = field(default_factory=list)
+    flagged: int = 0  # rows over their limit, all of them (the page may show only the first)
 
     def __post_init__(self) -> None:
         """Money to the fen, whatever the database's SUM gave back (SQLite drops the zeros)."""
@@ -436,6 +437,7 @@ def out_of_list(scope: Scope, top: int = 15) -> Chart:
         plot=[2],
         line=3,
         unit="%",
+        flagged=sum(1 for r in table if r[-1] == "超过"),
         note=f"占比最高的 {top} 家；全部 {len(table)} 家见下载文件。" if len(table) > top else "",
     )
 
@@ -470,5 +472,5 @@ def headline(scope: Scope, charts: dict[str, Chart]) -> dict[str, Any]:
         "coverage_ok": r[5] is not None and r[7] is not None and r[5].value >= r[7].value,
         "burden_ok": r[6] is not None and r[8] is not None and r[6].value <= r[8].value,
         "late": charts["stages"].totals[2] if charts["stages"].totals else 0,
-        "over_limit": sum(1 for row in charts["out_of_list"].rows if row[-1] == "超过"),
+        "over_limit": charts["out_of_list"].flagged,
     }

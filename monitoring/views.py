@@ -157,9 +157,6 @@ def overview(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
     charts = {key: ov.chart(scope, key) for key in ov.CHARTS}
     figures = ov.headline(scope, charts)
-    figures["over_limit"] = sum(
-        1 for row in ov.chart(scope, "out_of_list", full=True).rows if row[-1] == "超过"
-    )
     query = f"year={scope.year}" + (f"&county={scope.county.pk}" if scope.county else "")
     return render(
         request,

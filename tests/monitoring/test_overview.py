@@ -120,3 +120,10 @@ def test_open_cases_by_stage_in_order_with_the_late_ones(world, overview_data, a
     row = chart.rows[labels.index(Status(app.status).label)]
     assert row[1:] == [0, 1, 1]  # none on time, one late, one in all
     assert chart.totals == ["合计", 0, 1, 1]
+
+
+def test_the_over_limit_count_covers_every_hospital_not_only_those_shown(world, overview_data):
+    chart = ov.out_of_list(scope(world.users["admin"]), top=1)
+    assert [r[0] for r in chart.rows] == ["市第一医院"]
+    assert chart.flagged == 2
+    assert "全部 3 家见下载文件" in chart.note
