@@ -243,8 +243,9 @@ def apply(
         return
     with transaction.atomic():
         ids = {r.id_number for r, _ in pairs}
-        people = dict(Person.objects.filter(id_number__in=ids).values_list("id_number", "pk"))
-        names = dict(Person.objects.filter(id_number__in=ids).values_list("id_number", "name"))
+        known = Person.objects.filter(id_number__in=ids).values_list("id_number", "pk", "name")
+        people = {number: pk for number, pk, _ in known}
+        names = {number: name for number, _, name in known}
         held = set(
             HospitalSettlement.objects.filter(
                 record_key__in=[r.record_key for r, _ in pairs]

@@ -122,6 +122,7 @@ class Scope:
     county: County | None
     townships: list[Township]
     policy_code: str
+    hospitals: list[Any] | None = None  # _hospital_rows' memo
 
     @property
     def label(self) -> str:
@@ -353,6 +354,13 @@ def stages(scope: Scope) -> Chart:
 
 
 def _hospital_rows(scope: Scope) -> list[Any]:
+    """Every hospital's year in scope; fetched once per scope (two charts read it)."""
+    if scope.hospitals is None:
+        scope.hospitals = _fetch_hospital_rows(scope)
+    return scope.hospitals
+
+
+def _fetch_hospital_rows(scope: Scope) -> list[Any]:
     return list(
         HospitalSettlement.objects.filter(scope.q("person__township"), day__year=scope.year)
         .values("hospital", "hospital_level")

@@ -57,12 +57,11 @@ def year_expenses(person: Person, year: int) -> list[dict[str, Any]]:
     ]
     bills = (
         MedicalExpense.objects.filter(application__person=person)
+        .filter(Q(discharged_on__year=year) | Q(discharged_on__isnull=True, visit_on__year=year))
         .exclude(application__status__in=(Status.DRAFT, Status.WITHDRAWN))
         .select_related("application")
     )
     for e in bills:
-        if e.day is None or e.day.year != year:
-            continue
         rows.append(
             {
                 "source": "窗口申请",
