@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from beneficiaries.categories import CATEGORIES
 from beneficiaries.idnumber import parse
 from beneficiaries.models import HardshipIdentity, Person
+from core.forms import YuanField, check_real_date
 
 from .materials import MATERIALS
 from .models import AgentKind, HospitalLevel, Kind, MedicalExpense
@@ -140,9 +141,9 @@ class IntakeForm(forms.Form):
         return Intake(category=category, identity=identity, **{k: data[k] for k in INTAKE_FIELDS})
 
 
-def amount_field(label: str, **kwargs: Any) -> forms.DecimalField:
-    """Yuan to the fen, not negative; messages in Chinese from Django's own translations."""
-    return forms.DecimalField(label=label, min_value=0, max_digits=12, decimal_places=2, **kwargs)
+def amount_field(label: str, **kwargs: Any) -> YuanField:
+    """Yuan to the fen through the portal's one amount parser (``core.money``)."""
+    return YuanField(label=label, **kwargs)
 
 
 class ExpenseForm(forms.ModelForm):
@@ -173,19 +174,35 @@ class ExpenseForm(forms.ModelForm):
             "visit_on": forms.DateInput(attrs={"type": "date"}),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, earliest: date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.earliest = earliest  # the policy's start: no bill can be assisted before it
         self.fields["kind"].choices = Kind.choices  # type: ignore[attr-defined]  # no blank
         self.fields["kind"].initial = Kind.INPATIENT
         self.fields["hospital_level"].choices = [  # type: ignore[attr-defined]
             ("", "请选择"),
             *HospitalLevel.choices,
         ]
-        for name in ("total", "policy_scope", "basic_paid", "critical_paid"):
-            self.fields[name].widget.attrs.update(inputmode="decimal", step="0.01")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("admitted_on", "discharged_on", "visit_on"):
+            try:
+                check_real_date(
+                    data.get(name), label=str(self.fields[name].label), earliest=self.earliest
+                )
+            except ValidationError as exc:
+                self.add_error(name, exc)
+        return data
 
 
 class BaseExpenseFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "missing_management_form": "表单数据不完整，请刷新页面后重新填写。",
+        "too_many_forms": "一份申请最多录入 %(num)d 笔费用；更多的费用请另建一份申请。",
+        "too_few_forms": "至少录入 %(num)d 笔医疗费用。",
+    }
+
     def expenses(self) -> list[MedicalExpense]:
         return [
             form.save(commit=False)
@@ -201,8 +218,17 @@ class BaseExpenseFormSet(forms.BaseFormSet):
             raise ValidationError("至少录入一笔医疗费用。")
 
 
+MAX_EXPENSES = 30  # bills on one application; a POST claiming more is refused, not built
+
 ExpenseFormSet = forms.formset_factory(
-    ExpenseForm, formset=BaseExpenseFormSet, extra=0, min_num=1, can_delete=True
+    ExpenseForm,
+    formset=BaseExpenseFormSet,
+    extra=0,
+    min_num=1,
+    can_delete=True,
+    max_num=MAX_EXPENSES,
+    validate_max=True,
+    absolute_max=MAX_EXPENSES,
 )
 
 

@@ -421,22 +421,6 @@ class ApplicationEvent(models.Model):
         return f"{self.application_id} {self.label}"
 
 
-class ApplicationSequence(models.Model):
-    """The last number given in a county on a day: numbers are county-date-sequence."""
-
-    county = models.ForeignKey("areas.County", on_delete=models.PROTECT, related_name="+")
-    day = models.DateField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["county", "day"], name="sequence_per_county_day")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.county_id} {self.day} {self.last}"
-
-
 class InboxMessage(models.Model):
     """A message in a clerk's in-portal inbox (reminders of promises due and overdue)."""
 

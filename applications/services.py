@@ -29,14 +29,14 @@ from audit.models import AuditEvent
 from audit.services import record
 from beneficiaries.categories import CATEGORIES
 from beneficiaries.models import HardshipIdentity, Person
-from portal.queueing import enqueue_on_commit
+from core.numbering import next_in
+from core.queueing import enqueue
 
 from . import workflow
 from .materials import MATERIALS, ExpenseFacts, required_materials
 from .models import (
     Application,
     ApplicationEvent,
-    ApplicationSequence,
     Attachment,
     CalendarDay,
     InboxMessage,
@@ -79,14 +79,7 @@ def _require_clerk_of(actor: Any, township_id: int) -> None:
 
 
 def _next_number(county: Any, day: date) -> str:
-    ApplicationSequence.objects.bulk_create(
-        [ApplicationSequence(county=county, day=day)], ignore_conflicts=True
-    )
-    sequence = ApplicationSequence.objects.select_for_update().get(county=county, day=day)
-    sequence.last = F("last") + 1
-    sequence.save(update_fields=["last"])
-    sequence.refresh_from_db(fields=["last"])
-    return f"{county.code}-{day:%Y%m%d}-{sequence.last:04d}"
+    return f"{county.code}-{day:%Y%m%d}-{next_in(f'application:{county.code}:{day:%Y%m%d}'):04d}"
 
 
 # --- intake ---------------------------------------------------------------------------------
@@ -248,7 +241,7 @@ def _queue_letters(app: Application) -> None:
     """Render the case's documents in a worker after commit (staff can also render on demand)."""
     from .tasks import render_letters
 
-    enqueue_on_commit(render_letters, app.pk)
+    enqueue(render_letters, app.pk)
 
 
 def _missing_text(app: Application) -> str:
@@ -271,7 +264,7 @@ def _notify(app: Application, kind: str, text: str, key: str) -> None:
             ignore_conflicts=True,
         )
     if phones:
-        enqueue_on_commit(deliver_notifications)
+        enqueue(deliver_notifications)
 
 
 @transaction.atomic

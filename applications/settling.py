@@ -4,12 +4,14 @@ preview shown on the case page (the ledger read, nothing written)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from beneficiaries.categories import CATEGORIES
+from beneficiaries.models import Person
 from settlements.engine import Expense, Result, SettlementInputError
 from settlements.engine.model import LEDGER_FIELDS
-from settlements.services import settlement_preview
+from settlements.services import policy_for, settlement_preview
 
 from .models import Application, MedicalExpense
 
@@ -20,6 +22,11 @@ LEDGER_LABELS = {
     "tilted_used": "已获倾斜救助",
     "personal_borne": "个人已负担",
 }
+
+
+def policy_start(person: Person) -> date:
+    """The day the person's city's policy took effect: no bill before it can be assisted."""
+    return policy_for(person).starts_on
 
 
 def engine_expense(e: MedicalExpense) -> Expense:

@@ -30,6 +30,7 @@ from . import queue, services, workflow
 from .filters import ApplicationFilter
 from .forms import (
     INTAKE_FIELDS,
+    MAX_EXPENSES,
     AcceptForm,
     ExpenseForm,
     ExpenseFormSet,
@@ -50,7 +51,7 @@ from .models import (
     Status,
 )
 from .selectors import TO_TELL, application_page, applications_for, unread_inbox
-from .settling import case_preview
+from .settling import case_preview, policy_start
 
 
 def _errors(form: Any, exc: ValidationError) -> None:
@@ -122,14 +123,19 @@ def _intake_forms(
         if app is not None
         else (bills or None)
     )
-    formset = ExpenseFormSet(data, prefix="e", initial=expense_initial)
+    earliest = policy_start(person) if person is not None else None
+    formset = ExpenseFormSet(
+        data, prefix="e", initial=expense_initial, form_kwargs={"earliest": earliest}
+    )
     return form, formset
 
 
 def _more_rows(data: Any) -> Any:
     """The same POST with one more blank expense row (the “再加一笔” button; no JavaScript)."""
     data = data.copy()
-    data["e-TOTAL_FORMS"] = str(int(data.get("e-TOTAL_FORMS", "1")) + 1)
+    raw = str(data.get("e-TOTAL_FORMS", "1"))
+    rows = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else 1
+    data["e-TOTAL_FORMS"] = str(min(rows + 1, MAX_EXPENSES))
     return data
 
 

@@ -566,16 +566,18 @@ def in_batches(
     apply: Callable[[list[tuple[Any, Outcome]]], None],
     on_batch: Any = None,
 ) -> Iterator[Outcome]:
-    """Validate each row, apply the valid ones BATCH at a time (one transaction each), and yield
-    every outcome in input order; ``on_batch`` hears of each batch done (the progress bar)."""
+    """Validate each row, apply the valid ones BATCH at a time, and yield every outcome in input
+    order. ``on_batch`` hears of each batch inside the batch's own transaction, so what it records
+    (counts, position: the import's checkpoint) commits with the rows or not at all."""
     chunk: list[tuple[Any, Outcome]] = []
 
     def flush() -> list[Outcome]:
-        apply([(r, o) for r, o in chunk if r is not None])
         outs = [o for _, o in chunk]
+        with transaction.atomic():  # the rows' writes and the caller's checkpoint, together
+            apply([(r, o) for r, o in chunk if r is not None])
+            if on_batch:
+                on_batch(outs)
         chunk.clear()
-        if on_batch:
-            on_batch(outs)
         return outs
 
     for row_number, raw in rows:

@@ -307,6 +307,10 @@ class IdentityImport(models.Model):
     records_created = models.PositiveIntegerField("新增结算记录", default=0)
     records_unchanged = models.PositiveIntegerField("已有结算记录（未重复计入）", default=0)
     message = models.CharField("说明", max_length=500, blank=True)
+    # The checkpoint: rows up to this spreadsheet row number are committed with their counts.
+    resume_after_row = models.PositiveIntegerField("已提交至第几行", default=0)
+    heartbeat_at = models.DateTimeField("处理进程最近报告", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField("本阶段处理次数", default=0)
 
     class Meta:
         verbose_name = "数据导入"

@@ -11,11 +11,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import record, save_audited
-from portal.queueing import enqueue
+from core.queueing import enqueue
 
 from . import importing
 from .idnumber import normalise
@@ -102,9 +103,7 @@ def identity_import_create(
         target=batch,
         summary=f"上传{batch.get_content_display()}文件 {batch.original_name}",
     )
-    from .tasks import preview_identity_import
-
-    transaction.on_commit(lambda: preview_identity_import.delay(batch.pk))
+    enqueue("beneficiaries.tasks.preview_identity_import", batch.pk)
     return batch
 
 
@@ -117,23 +116,21 @@ def earlier_same_file(batch: IdentityImport) -> IdentityImport | None:
     )
 
 
-def _progress(batch_id: int) -> Any:
-    done = {"n": 0}
-
-    def on_batch(outcomes: list[importing.Outcome]) -> None:
-        done["n"] += len(outcomes)
-        IdentityImport.objects.filter(pk=batch_id).update(processed_rows=done["n"])
-
-    return on_batch
+COUNTS = ("processed_rows", "bad_rows", "warning_rows", "people_created", "people_updated",
+          "identities_created", "identities_updated", "identities_unchanged", "records_created",
+          "records_unchanged")  # fmt: skip
+RUNNING = (IdentityImport.Status.UPLOADED, IdentityImport.Status.PREVIEWING,
+           IdentityImport.Status.APPLYING)  # fmt: skip
 
 
 def _tally(
     batch: IdentityImport, outcomes: Iterable[importing.Outcome], *, keep_changes: bool
-) -> None:
-    """Count outcomes into the batch and keep the rows worth a word, a thousand at a time."""
+) -> list[ImportRow]:
+    """Count outcomes into the batch (in memory); return the rows worth a word."""
     hospital = _hospital(batch)
-    pending: list[ImportRow] = []
+    kept: list[ImportRow] = []
     for o in outcomes:
+        batch.processed_rows += 1
         if o.errors:
             batch.bad_rows += 1
         if o.warnings:
@@ -147,12 +144,31 @@ def _tally(
             batch.identities_created += o.identity == "created"
             batch.identities_updated += o.identity == "updated"
             batch.identities_unchanged += o.identity == "unchanged"
-        kept = importing.row_results(batch, [o])
-        pending.extend(r for r in kept if keep_changes or r.kind != ImportRow.Kind.CHANGED)
-        if len(pending) >= importing.BATCH:
-            ImportRow.objects.bulk_create(pending)
-            pending.clear()
-    ImportRow.objects.bulk_create(pending)
+        kept.extend(
+            r
+            for r in importing.row_results(batch, [o])
+            if keep_changes or r.kind != ImportRow.Kind.CHANGED
+        )
+    return kept
+
+
+def _checkpoint(batch: IdentityImport, *, keep_changes: bool) -> Any:
+    """Called inside each thousand rows' transaction: the rows' writes, their counts, their kept
+    messages and the position are committed together, so a run that dies resumes after the last
+    committed row and its counts stay exact."""
+
+    def on_batch(outcomes: list[importing.Outcome]) -> None:
+        ImportRow.objects.bulk_create(_tally(batch, outcomes, keep_changes=keep_changes))
+        if outcomes:
+            batch.resume_after_row = outcomes[-1].row_number
+        batch.heartbeat_at = timezone.now()
+        IdentityImport.objects.filter(pk=batch.pk).update(
+            resume_after_row=batch.resume_after_row,
+            heartbeat_at=batch.heartbeat_at,
+            **{name: getattr(batch, name) for name in COUNTS},
+        )
+
+    return on_batch
 
 
 def _hospital(batch: IdentityImport) -> bool:
@@ -167,65 +183,107 @@ def _layout(batch: IdentityImport) -> importing.Layout:
     return importing.IDENTITY_LAYOUT
 
 
-def _process_file(batch: IdentityImport, *, dry_run: bool) -> None:
-    """Stream the batch's file through validation (and, unless dry_run, the writes); tally it."""
-    if _hospital(batch):
-        from monitoring import hospital_import
+def _after_checkpoint(
+    rows: Iterable[tuple[int, dict[str, Any]]], after: int
+) -> Iterable[tuple[int, dict[str, Any]]]:
+    return (row for row in rows if row[0] > after)
 
-        with batch.file.open("rb") as fh:
+
+def _process_file(batch: IdentityImport, *, dry_run: bool) -> None:
+    """Stream the batch's file, from its checkpoint on, through validation (and, unless dry_run,
+    the writes), committing counts and position every thousand rows."""
+    on_batch = _checkpoint(batch, keep_changes=not dry_run)
+    with batch.file.open("rb") as fh:
+        if _hospital(batch):
+            from monitoring import hospital_import
+
+            rows = importing.read_rows(fh, batch.original_name, hospital_import.LAYOUT)
             outcomes = hospital_import.process(
-                importing.read_rows(fh, batch.original_name, hospital_import.LAYOUT),
+                _after_checkpoint(rows, batch.resume_after_row),
                 batch=batch,
                 today=timezone.localdate(),
                 dry_run=dry_run,
-                on_batch=_progress(batch.pk),
+                on_batch=on_batch,
             )
-            _tally(batch, outcomes, keep_changes=not dry_run)
-        return
-    with batch.file.open("rb") as fh:
-        outcomes = importing.process(
-            importing.read_rows(fh, batch.original_name),
-            batch=batch,
-            department=batch.department,
-            source=IdentitySource.IMPORT,
-            today=timezone.localdate(),
-            dry_run=dry_run,
-            on_batch=_progress(batch.pk),
-        )
-        _tally(batch, outcomes, keep_changes=not dry_run)
+        else:
+            rows = importing.read_rows(fh, batch.original_name)
+            outcomes = importing.process(
+                _after_checkpoint(rows, batch.resume_after_row),
+                batch=batch,
+                department=batch.department,
+                source=IdentitySource.IMPORT,
+                today=timezone.localdate(),
+                dry_run=dry_run,
+                on_batch=on_batch,
+            )
+        for _ in outcomes:  # the work and the counting happen in on_batch
+            pass
 
 
-def _reset_counts(batch: IdentityImport) -> None:
-    for name in ("processed_rows", "bad_rows", "warning_rows", "people_created", "people_updated",
-                 "identities_created", "identities_updated", "identities_unchanged", "records_created",
-                 "records_unchanged"):  # fmt: skip
+def _start_over(batch: IdentityImport) -> None:
+    for name in COUNTS:
         setattr(batch, name, 0)
+    batch.resume_after_row = 0
     batch.rows.all().delete()
 
 
-def identity_import_preview(*, batch: IdentityImport) -> IdentityImport:
-    """Read the file, check every row, and count what applying it would do. Writes no registry row."""
-    claimed = IdentityImport.objects.filter(
-        pk=batch.pk, status__in=[IdentityImport.Status.UPLOADED, IdentityImport.Status.PREVIEWING]
-    ).update(status=IdentityImport.Status.PREVIEWING)
-    if not claimed:
-        return batch  # already previewed (a task delivered twice)
+def _claim(batch: IdentityImport, *, fresh: str | None, running: str) -> bool:
+    """Take the batch for this worker: a fresh one, or a running one whose worker has not reported
+    for JOB_STALE_SECONDS (it died). Never a run another live worker holds (a task delivered twice
+    while the first is still working)."""
+    now = timezone.now()
+    stale = now - timezone.timedelta(seconds=settings.JOB_STALE_SECONDS)
+    claimable = Q(status=running) & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale))
+    if fresh is not None:
+        claimable |= Q(status=fresh)
+    taken = IdentityImport.objects.filter(claimable, pk=batch.pk).update(
+        status=running, heartbeat_at=now, attempts=F("attempts") + 1
+    )
     batch.refresh_from_db()
-    _reset_counts(batch)
+    return bool(taken)
+
+
+def _fail(batch: IdentityImport, message: str) -> None:
+    batch.status = IdentityImport.Status.FAILED
+    batch.message = message[:500]
+    batch.heartbeat_at = None
+    batch.save()
+
+
+def _given_up(batch: IdentityImport) -> bool:
+    if batch.attempts <= settings.JOB_MAX_ATTEMPTS:
+        return False
+    _fail(batch, f"处理已中断 {batch.attempts - 1} 次，系统不再自动重试。请检查文件后点“重试”。")
+    return True
+
+
+def identity_import_preview(*, batch: IdentityImport) -> IdentityImport:
+    """Read the file, check every row, and count what applying it would do. Writes no registry row.
+
+    Idempotent: a second delivery while a live worker checks it does nothing; after a worker died
+    it resumes from the last thousand rows committed."""
+    if not _claim(
+        batch, fresh=IdentityImport.Status.UPLOADED, running=IdentityImport.Status.PREVIEWING
+    ):
+        return batch
+    if _given_up(batch):
+        return batch
     try:
-        with batch.file.open("rb") as fh:
-            batch.total_rows = importing.count_rows(fh, batch.original_name, _layout(batch))
-        IdentityImport.objects.filter(pk=batch.pk).update(
-            total_rows=batch.total_rows, processed_rows=0
-        )
+        if batch.resume_after_row == 0:
+            _start_over(batch)
+            with batch.file.open("rb") as fh:
+                batch.total_rows = importing.count_rows(fh, batch.original_name, _layout(batch))
+            IdentityImport.objects.filter(pk=batch.pk).update(
+                total_rows=batch.total_rows, processed_rows=0
+            )
         _process_file(batch, dry_run=True)
     except importing.ImportFileError as exc:
-        batch.status = IdentityImport.Status.FAILED
-        batch.message = str(exc)
-    else:
-        batch.status = IdentityImport.Status.PREVIEWED
-        batch.processed_rows = batch.total_rows
+        _fail(batch, str(exc))
+        return batch
+    batch.status = IdentityImport.Status.PREVIEWED
+    batch.processed_rows = batch.total_rows
     batch.previewed_at = timezone.now()
+    batch.heartbeat_at = None
     batch.save()
     return batch
 
@@ -240,36 +298,40 @@ def identity_import_apply(*, batch: IdentityImport, actor: Any) -> IdentityImpor
             params={"status": locked.get_status_display()},
         )
     locked.status = IdentityImport.Status.APPLYING
-    locked.processed_rows = 0
-    locked.save(update_fields=["status", "processed_rows"])
+    _start_over(locked)
+    locked.heartbeat_at = None
+    locked.attempts = 0
+    locked.save()
     record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         target=locked,
         summary=f"确认导入身份数据文件 {locked.original_name}",
     )
-    from .tasks import apply_identity_import
-
-    transaction.on_commit(lambda: apply_identity_import.delay(locked.pk))
+    enqueue("beneficiaries.tasks.apply_identity_import", locked.pk)
     return locked
 
 
 def identity_import_run(*, batch: IdentityImport) -> IdentityImport:
-    """The import itself (in the Celery task): stream the file, write people and identities."""
-    batch.refresh_from_db()
-    if batch.status != IdentityImport.Status.APPLYING:
+    """The import itself (in the Celery task): stream the file, write people and identities.
+
+    Resumable: every thousand rows are committed with their counts and position; a run whose worker
+    died is taken up again (the sweep, or the broker's redelivery) from there, and the counts it
+    reports at the end are those of the whole file, each row counted once."""
+    if not _claim(batch, fresh=None, running=IdentityImport.Status.APPLYING):
         return batch
-    _reset_counts(batch)
+    if _given_up(batch):
+        return batch
     try:
         _process_file(batch, dry_run=False)
     except importing.ImportFileError as exc:
-        batch.status = IdentityImport.Status.FAILED
-        batch.message = str(exc)
+        _fail(batch, str(exc))
     else:
         batch.status = IdentityImport.Status.APPLIED
         batch.processed_rows = batch.total_rows
         batch.applied_at = timezone.now()
-    batch.save()
+        batch.heartbeat_at = None
+        batch.save()
     record(
         actor=None,
         action=AuditEvent.Action.UPDATE,
@@ -285,10 +347,69 @@ def identity_import_run(*, batch: IdentityImport) -> IdentityImport:
     )
     if batch.status == IdentityImport.Status.APPLIED:
         # the new expenses and identities reach the warnings now rather than at night
-        from monitoring.tasks import recompute_monitoring
-
-        enqueue(recompute_monitoring)
+        enqueue("monitoring.tasks.recompute_monitoring")
     return batch
+
+
+def identity_import_crashed(*, batch_id: int, error: BaseException) -> None:
+    """A task ended in an unexpected error: the batch says so (staff can retry), nothing hangs."""
+    batch = IdentityImport.objects.filter(pk=batch_id, status__in=RUNNING).first()
+    if batch is not None:
+        _fail(batch, f"处理出错（{type(error).__name__}），已记录。可点“重试”从中断处继续。")
+
+
+def stalled_imports() -> Any:
+    """Running batches whose worker has not reported for JOB_STALE_SECONDS (or never started)."""
+    stale = timezone.now() - timezone.timedelta(seconds=settings.JOB_STALE_SECONDS)
+    return IdentityImport.objects.filter(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale),
+        kind=IdentityImport.Kind.FILE,
+        status__in=RUNNING,
+    )
+
+
+def _task_for(batch: IdentityImport) -> str:
+    if batch.status == IdentityImport.Status.APPLYING:
+        return "beneficiaries.tasks.apply_identity_import"
+    return "beneficiaries.tasks.preview_identity_import"
+
+
+def stalled_imports_resume() -> int:
+    """Beat, every JOB_SWEEP_SECONDS: queue again every import whose worker died."""
+    batches = list(stalled_imports())
+    for batch in batches:
+        enqueue(_task_for(batch), batch.pk)
+    return len(batches)
+
+
+@transaction.atomic
+def identity_import_retry(*, batch: IdentityImport, actor: Any) -> IdentityImport:
+    """Staff's “重试”: a failed or stalled batch goes on from where it stopped."""
+    locked = IdentityImport.objects.select_for_update().get(pk=batch.pk)
+    stuck = stalled_imports().filter(pk=locked.pk).exists()
+    if locked.status != IdentityImport.Status.FAILED and not stuck:
+        raise ValidationError(
+            "该文件当前状态为“%(status)s”，正在正常处理，无需重试。",
+            params={"status": locked.get_status_display()},
+        )
+    if locked.status == IdentityImport.Status.FAILED:
+        locked.status = (
+            IdentityImport.Status.APPLYING
+            if locked.previewed_at is not None
+            else IdentityImport.Status.PREVIEWING
+        )
+    locked.heartbeat_at = None
+    locked.attempts = 0
+    locked.message = ""
+    locked.save()
+    record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=locked,
+        summary=f"重试{locked.get_content_display()}文件 {locked.original_name}（从第 {locked.resume_after_row} 行之后继续）",
+    )
+    enqueue(_task_for(locked), locked.pk)
+    return locked
 
 
 # --- the push endpoint ----------------------------------------------------------------------
@@ -346,7 +467,7 @@ def identity_push(
             dry_run=False,
         )
     )
-    _tally(batch, outcomes, keep_changes=True)
+    ImportRow.objects.bulk_create(_tally(batch, outcomes, keep_changes=True))
     batch.status = IdentityImport.Status.APPLIED
     batch.processed_rows = len(records)
     batch.applied_at = timezone.now()

@@ -20,7 +20,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,6 +32,8 @@ from applications.models import Application, PromiseStatus, Status
 from applications.services import application_transition
 from audit.models import AuditEvent
 from audit.services import record
+from core.money import AmountError, parse_yuan
+from core.numbering import next_in
 
 from .models import Payment, PaymentBatch
 
@@ -72,9 +74,7 @@ def held(county: Any) -> QuerySet[Application]:
 
 def _batch_number(county: Any) -> str:
     today = timezone.localdate()
-    prefix = f"{county.code}-FF-{today:%Y%m%d}-"
-    count = PaymentBatch.objects.filter(number__startswith=prefix).count()
-    return f"{prefix}{count + 1:02d}"
+    return f"{county.code}-FF-{today:%Y%m%d}-{next_in(f'payment-batch:{county.code}:{today:%Y%m%d}'):02d}"
 
 
 @transaction.atomic
@@ -276,9 +276,9 @@ def payment_return_import(
             result.problems.append(f"第 {n} 行：申请编号 {number or '（空）'} 不在本批次中")
             continue
         try:
-            amount = Decimal(row.get("金额（元）", "").replace(",", ""))
-        except InvalidOperation:
-            result.problems.append(f"第 {n} 行：金额“{row.get('金额（元）')}”不是数字")
+            amount = parse_yuan(row.get("金额（元）", ""), "金额")
+        except AmountError as exc:
+            result.problems.append(f"第 {n} 行：{exc}")
             continue
         if amount != line.amount:
             result.problems.append(

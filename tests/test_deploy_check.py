@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PRODUCTION_ENV = {
@@ -13,6 +15,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "portal.example.gov.cn",
     "DATABASE_URL": "postgres://medassist:secret@127.0.0.1:5432/medassist",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
 }
 
 
@@ -20,7 +23,14 @@ def _manage(*args, env):
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if k
+        not in {
+            "DATABASE_URL",
+            "CELERY_BROKER_URL",
+            "CACHE_URL",
+            "SECRET_KEY",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -50,6 +60,21 @@ def test_production_refuses_to_start_without_database_url():
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["CACHE_URL", "CELERY_BROKER_URL", "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without_a_setting_it_needs(missing):
+    """Without CACHE_URL the status page's limits leaked across gunicorn workers (19 of 24 tries)."""
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert f"Set the {missing} environment variable" in result.stderr
+
+
+def test_production_refuses_a_cache_that_gunicorn_workers_do_not_share():
+    result = _manage("check", "--deploy", env={**PRODUCTION_ENV, "CACHE_URL": "locmemcache://"})
+    assert result.returncode != 0
+    assert "django_ratelimit.E003" in result.stderr
 
 
 def test_seed_demo_refuses_to_run_in_production():

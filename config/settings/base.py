@@ -8,6 +8,7 @@ and Celery over kombu's filesystem transport in ``var/celery/``. Production sets
 import tomllib
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     # the portal
+    "core",
     "accounts",
     "areas",
     "audit",
@@ -206,18 +208,30 @@ def filesystem_transport_options(folder: Path) -> dict[str, object]:
     }
 
 
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_transport_options(CELERY_FILESYSTEM_DIR)
-else:
-    # A Redis that accepts connections but never answers would block delay() for minutes: bound
-    # every socket operation. A publish that fails is not retried; the periodic sweeps redo the
-    # work from the database (portal.queueing.enqueue).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": 3600,
-        "socket_timeout": env.float("BROKER_SOCKET_TIMEOUT", default=2.0),
-        "socket_connect_timeout": env.float("BROKER_SOCKET_TIMEOUT", default=2.0),
+# Every broker operation is bounded, in every settings module: a broker that is down or hung
+# (accepts connections, never answers) costs a request at most about CONNECT + SOCKET seconds, once
+# per BROKER_RETRY_AFTER seconds per process; the task waits in the outbox (core.queueing).
+BROKER_CONNECT_TIMEOUT = env.float("BROKER_CONNECT_TIMEOUT", default=0.5)
+BROKER_SOCKET_TIMEOUT = env.float("BROKER_SOCKET_TIMEOUT", default=1.0)
+BROKER_RETRY_AFTER = env.float("BROKER_RETRY_AFTER", default=30.0)
+
+
+def broker_transport_options(url: str, folder: Path) -> dict[str, object]:
+    if url.startswith("filesystem://"):
+        return filesystem_transport_options(folder)
+    return {
+        # a task whose worker died is delivered again after this long (imports also resume
+        # sooner: beneficiaries' stalled-job sweep)
+        "visibility_timeout": env.int("BROKER_VISIBILITY_TIMEOUT", default=3600),
+        "socket_timeout": BROKER_SOCKET_TIMEOUT,
+        "socket_connect_timeout": BROKER_CONNECT_TIMEOUT,
+        "retry_on_timeout": False,
+        "max_retries": 0,
     }
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("BROKER_SOCKET_TIMEOUT", default=2.0)
+
+
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL, CELERY_FILESYSTEM_DIR)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_CONNECT_TIMEOUT
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
@@ -227,6 +241,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 HEARTBEAT_SECONDS = env.float("HEARTBEAT_SECONDS", default=60.0)
+# Tasks the broker could not take when queued are sent this often once it is back.
+OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=30.0)
+# An import whose worker has not reported for this long is taken up again by the sweep.
+JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=120)
+JOB_SWEEP_SECONDS = env.float("JOB_SWEEP_SECONDS", default=60.0)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=5)
 REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=900.0)
 MONITORING_HOUR = env.int("MONITORING_HOUR", default=2)  # 02:30 Asia/Shanghai
 MONITORING_MINUTE = env.int("MONITORING_MINUTE", default=30)
@@ -236,6 +256,14 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "portal.tasks.record_heartbeat",
         "schedule": HEARTBEAT_SECONDS,
+    },
+    "outbox-relay": {
+        "task": "core.tasks.relay_outbox",
+        "schedule": OUTBOX_RELAY_SECONDS,
+    },
+    "stalled-imports": {
+        "task": "beneficiaries.tasks.resume_stalled_imports",
+        "schedule": JOB_SWEEP_SECONDS,
     },
     # Promise reminders and any notification the broker could not take at the time: idempotent,
     # so running it often costs nothing and a missed run loses nothing.
@@ -254,7 +282,20 @@ CELERY_BEAT_SCHEDULE = {
 # --- Cache (the status page's rate limits) ---------------------------------------------------
 # Embedded default: the web process's memory (one runserver process). Production: Redis, shared by
 # every gunicorn worker, so a limit holds across them (CACHE_URL=redis://…/1).
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHE_RETRY_AFTER = env.float("CACHE_RETRY_AFTER", default=30.0)
+
+
+def cache_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Redis through core.cache.ResilientRedisCache, every socket operation bounded."""
+    if config["BACKEND"].endswith("RedisCache"):
+        config["BACKEND"] = "core.cache.ResilientRedisCache"
+        config.setdefault("OPTIONS", {}).update(
+            socket_connect_timeout=BROKER_CONNECT_TIMEOUT, socket_timeout=BROKER_SOCKET_TIMEOUT
+        )
+    return config
+
+
+CACHES = {"default": cache_config(env.cache("CACHE_URL", default="locmemcache://"))}
 STATUS_RATE_PER_ADDRESS = env("STATUS_RATE_PER_ADDRESS", default="20/10m")
 STATUS_RATE_PER_NUMBER = env("STATUS_RATE_PER_NUMBER", default="5/10m")
 RATELIMIT_USE_CACHE = "default"

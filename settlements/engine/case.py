@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from beneficiaries.categories import CATEGORIES
+from core.money import amount_text
 
 from .errors import SettlementInputError
 from .model import KINDS, Expense, IdentityPeriod, Result
@@ -136,12 +137,12 @@ def result_json(result: Result) -> dict[str, Any]:
     for item in result.expenses:
         row: dict[str, Any] = {"id": item.expense_id, "identity": item.identity}
         for key in keys:
-            row[key] = f"{getattr(item, key):.2f}"
-        row["personal"] = f"{item.personal:.2f}"
+            row[key] = amount_text(getattr(item, key))
+        row["personal"] = amount_text(item.personal)
         row["lines"] = list(item.lines)
         expenses.append(row)
     sums = result.totals()
-    totals = {key: f"{sums[key]:.2f}" for key in ["total", *keys, "personal"]}
+    totals = {key: amount_text(sums[key]) for key in ["total", *keys, "personal"]}
     return {
         "policy": result.policy_code,
         "policy_version": result.policy_version,

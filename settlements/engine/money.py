@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+from core.money import parse_yuan
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -15,8 +18,8 @@ def fen(value: Decimal) -> Decimal:
 
 
 def yuan(value: Decimal) -> str:
-    """``30,000.00``: an amount as people read it in a letter."""
-    return f"{value:,.2f}"
+    """``30,000.00``: an amount as people read it in a letter (never ``-0.00``)."""
+    return f"{abs(value) if value.is_zero() else value:,.2f}"
 
 
 def percent(rate: Decimal) -> str:
@@ -25,33 +28,14 @@ def percent(rate: Decimal) -> str:
 
 
 def parse_amount(value: object, what: str) -> Decimal:
-    """An amount of yuan from JSON (a string or a number), at most two decimals, not negative.
+    """An amount of yuan (``core.money.parse_yuan``: the one parser of the portal).
 
-    Raises ``ValueError`` with a Chinese message naming ``what``.
+    Raises ``ValueError`` (``AmountError``) with a Chinese message naming ``what``.
     """
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{what}必须是金额（元，最多两位小数），收到 {value!r}")
-    if isinstance(value, int | Decimal):
-        amount = Decimal(value)
-    elif isinstance(value, float):
-        amount = Decimal(repr(value))
-    elif isinstance(value, str):
-        text = value.strip().replace(",", "")
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"{what}「{value}」不是金额（元，最多两位小数）") from None
-    else:
-        raise ValueError(f"{what}必须是金额（元，最多两位小数），收到 {value!r}")
-    if not amount.is_finite():
-        raise ValueError(f"{what}「{value}」不是金额")
-    if amount < 0:
-        raise ValueError(f"{what}不能为负数：{value}")
-    if amount != amount.quantize(FEN):
-        raise ValueError(f"{what}最多两位小数（到分）：{value}")
-    if amount >= Decimal("1e12"):
-        raise ValueError(f"{what}过大：{value}")
-    return amount.quantize(FEN)
+    return parse_yuan(value, what.strip())
+
+
+_RATE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,6})?", re.ASCII)
 
 
 def parse_rate(value: object, what: str) -> Decimal:
@@ -62,10 +46,9 @@ def parse_rate(value: object, what: str) -> Decimal:
     scale = Decimal(1)
     if text.endswith("%"):
         text, scale = text[:-1].strip(), HUNDRED
-    try:
-        rate = Decimal(text) / scale
-    except InvalidOperation:
-        raise ValueError(f"{what}「{value}」不是比例（如 0.70 或 70%）") from None
-    if not rate.is_finite() or rate < 0 or rate > 1:
+    if not _RATE.fullmatch(text):
+        raise ValueError(f"{what}“{text[:40]}”不是比例（如 0.70 或 70%，半角数字，不带正负号）")
+    rate = Decimal(text) / scale
+    if rate > 1:
         raise ValueError(f"{what}必须在 0 到 1（0% 到 100%）之间：{value}")
     return rate

@@ -8,6 +8,7 @@ amendments) add values from a date; they never rewrite the past.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -88,7 +89,7 @@ class ParameterDef:
                 raise ValueError(f"{what}各档起点必须从小到大且不重复")
             return tuple(brackets)
         if self.kind is Kind.COUNT:
-            if isinstance(raw, bool) or not str(raw).strip().isdigit():
+            if isinstance(raw, bool) or not re.fullmatch(r"[0-9]{1,4}", str(raw).strip(), re.ASCII):
                 raise ValueError(f"{what}应为不小于 0 的整数，收到 {raw!r}")
             return int(str(raw).strip())
         if self.kind is Kind.CATEGORIES:

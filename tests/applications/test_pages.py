@@ -106,10 +106,16 @@ def test_registering_on_the_spot_and_taking_the_application(clerk_client, world)
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("total", "-5", "确保该值大于或等于0"),
-        ("total", "12.345", "确认小数不超过 2 位"),
-        ("total", "一万", "输入一个数字"),
+        ("total", "-5", "“-5”不是有效金额：金额不能为负数"),
+        ("total", "12.345", "“12.345”不是有效金额：最多两位小数（到分）"),
+        ("total", "一万", "“一万”不是有效金额：应只含数字和一个小数点"),
+        ("total", "1e5", "“1e5”不是有效金额：不能用科学计数法"),
+        ("total", "１２", "“１２”不是有效金额：请用半角数字"),
+        ("total", "1,200", "“1,200”不是有效金额：金额中不能有逗号"),
+        ("total", "9999999999", "“9999999999”过大，不能超过 999,999,999.99 元"),
         ("discharged_on", "2026-02-30", "有效的日期"),
+        ("admitted_on", "1800-01-01", "入院日期1800-01-01 早于救助政策施行日期 2023-01-01"),
+        ("discharged_on", "2099-01-01", "出院日期2099-01-01 晚于今天"),
         ("discharged_on", "2026-10-01", "出院日期不能早于入院日期"),
         ("policy_scope", "99999", "政策范围内费用不能大于医疗总费用"),
     ],
@@ -121,6 +127,21 @@ def test_bad_amounts_and_dates_change_nothing(clerk_client, applicant, field, va
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Application.objects.exists()
+
+
+def test_a_forged_expense_count_builds_no_more_than_the_maximum(clerk_client, applicant):
+    """e-TOTAL_FORMS=999999 once took 14 s and returned 21 MB: the formset has an absolute cap."""
+    url = f"{NEW}?id_number={applicant.id_number}"
+    identity = applicant.identities.get()
+    data = {**intake_post(f"id:{identity.pk}"), "e-TOTAL_FORMS": "999999"}
+    response = clerk_client.post(url, data)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "一份申请最多录入 30 笔费用" in page
+    assert len(page) < 400_000
+    assert not Application.objects.exists()
+    more = clerk_client.post(url, {**data, "e-TOTAL_FORMS": "x9", "add_row": "1"})
+    assert more.status_code == 200
 
 
 def test_another_expense_row_without_javascript(clerk_client, applicant):

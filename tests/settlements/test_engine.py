@@ -505,8 +505,8 @@ def test_unknown_parameter_is_refused():
     [
         ({"total": "-1.00"}, "不能为负数"),
         ({"total": "12.345"}, "最多两位小数"),
-        ({"total": "abc"}, "不是金额"),
-        ({"total": True}, "必须是金额"),
+        ({"total": "abc"}, "“abc”不是有效金额"),
+        ({"total": True}, "应填写金额（元，最多两位小数），收到 True"),
         ({"date": "2023-02-30"}, "不是有效日期"),
         ({"date": "2023/03/01"}, "YYYY-MM-DD"),
         ({"kind": "dental"}, "未知费用类别"),

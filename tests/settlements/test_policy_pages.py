@@ -69,7 +69,7 @@ def test_admin_adds_a_version_and_only_the_changed_values_are_stored(client, wor
     ("changes", "message"),
     [
         ({"p__assistance.ratio.dibao": "170%"}, "必须在 0 到 1（0% 到 100%）之间"),
-        ({"p__tilted.cap": "三万"}, "不是金额"),
+        ({"p__tilted.cap": "三万"}, "“三万”不是有效金额"),
         ({"p__tilted.cap": "-1"}, "不能为负数"),
         ({"effective_from": "2026-02-30"}, "有效的日期"),
         ({}, "没有改动任何参数"),

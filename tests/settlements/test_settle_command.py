@@ -96,7 +96,10 @@ def test_reads_standard_input_with_numbers_as_amounts():
             {"identities": [{"category": "rich", "certified_on": "2023-01-01"}]},
             "未知身份类别 'rich'",
         ),
-        ({"expenses": [{**CASE["expenses"][0], "total": "1,2.3.4"}]}, "不是金额"),
+        (
+            {"expenses": [{**CASE["expenses"][0], "total": "1,2.3.4"}]},
+            "不能有逗号、下划线或空格等分隔符",
+        ),
         ({"expenses": [{**CASE["expenses"][0], "date": "2023-13-01"}]}, "不是有效日期"),
         ({"expenses": [{**CASE["expenses"][0], "basic_paid": None}]}, "缺少 basic_paid"),
         ({"parameters": {"city_income": "-1"}}, "不能为负数"),

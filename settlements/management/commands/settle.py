@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import sys
-from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from core.money import JsonNumber
 from settlements.engine import SettlementInputError, parse_case, result_json, settle
 from settlements.policies import load
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f'JSON 中不能有 {name}（金额应为数字或文字，如 "1200.50"）')
 
 
 class Command(BaseCommand):
@@ -49,13 +53,18 @@ class Command(BaseCommand):
         except UnicodeDecodeError:
             raise SettlementInputError(f"{path} 不是 UTF-8 编码的文本") from None
         try:
-            data = json.loads(text, parse_float=Decimal)
+            # Numbers stay the text they were written in: the amount parser refuses 1e5 and -0.
+            data = json.loads(
+                text, parse_float=JsonNumber, parse_int=JsonNumber, parse_constant=_no_constant
+            )
         except json.JSONDecodeError as exc:
             raise SettlementInputError(
                 f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}"
             ) from None
         except RecursionError:
             raise SettlementInputError("JSON 嵌套过深") from None
+        except ValueError as exc:  # NaN / Infinity
+            raise SettlementInputError(str(exc)) from None
         case = parse_case(data)
         policy = load(case.policy).with_overrides(case.parameters)
         return result_json(settle(policy, case.identities, case.expenses))
