@@ -47,6 +47,7 @@ class Capability(StrEnum):
     WARNINGS = "warnings"  # illness-poverty warnings and a person's burden (scoped)
     FOLLOW_UP = "follow_up"  # contact, close, or start an application from a warning
     OVERVIEW = "overview"  # 一屏观救助: the county's or city's figures, charts and downloads
+    SYSTEM_JOBS = "system_jobs"  # 后台任务: queued tasks waiting for the broker, stuck imports
 
 
 GRANTS: dict[Capability, frozenset[Role]] = {
@@ -65,6 +66,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.WARNINGS: frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.ADMIN}),
     Capability.FOLLOW_UP: frozenset({Role.CLERK}),
     Capability.OVERVIEW: frozenset({*COUNTY_ROLES, Role.ADMIN}),
+    Capability.SYSTEM_JOBS: frozenset({Role.ADMIN}),
 }
 
 

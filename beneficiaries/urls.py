@@ -12,4 +12,5 @@ urlpatterns = [
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
     path("imports/<int:pk>/progress/", views.import_progress, name="import_progress"),
     path("imports/<int:pk>/apply/", views.import_apply, name="import_apply"),
+    path("imports/<int:pk>/retry/", views.import_retry, name="import_retry"),
 ]

@@ -115,6 +115,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             IdentityImport.Status.APPLYING,
         },
         "earlier": services.earlier_same_file(batch) if batch.sha256 else None,
+        "stalled": services.stalled_imports().filter(pk=batch.pk).exists(),
     }
     return render(request, "beneficiaries/import_detail.html", context)
 
@@ -159,6 +160,19 @@ def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.messages[0])
     else:
         messages.success(request, "已开始导入。页面会显示进度，完成后列出新增和变更的内容。")
+    return redirect("beneficiaries:import_detail", pk=pk)
+
+
+@require_POST
+@capability_required(Capability.IMPORT_IDENTITIES)
+def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(IdentityImport, pk=pk)
+    try:
+        services.identity_import_retry(batch=batch, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, "已重新开始处理，将从中断处继续，已处理的行不会重复计入。")
     return redirect("beneficiaries:import_detail", pk=pk)
 
 

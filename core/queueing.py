@@ -59,7 +59,10 @@ def _mark_broker_up() -> None:
 
 
 def _send(name: str, args: list[Any]) -> None:
-    current_app.send_task(name, args=args, retry=False)
+    """Publish on a connection of its own (no pool: a broker that restarted leaves no stale
+    pooled socket behind), with the timeouts of the settings and no retry."""
+    with current_app.connection_for_write() as conn:
+        current_app.send_task(name, args=args, connection=conn, retry=False)
 
 
 def publish(row: QueuedTask) -> bool:

@@ -45,6 +45,8 @@ def _nav(request: HttpRequest) -> list[tuple[str, str]]:
         items.append(("救助政策", reverse("settlements:policy_list")))
     if has_capability(user, Capability.VIEW_AUDIT):
         items.append(("审计日志", reverse("audit:search")))
+    if has_capability(user, Capability.SYSTEM_JOBS):
+        items.append(("后台任务", reverse("portal:jobs")))
     if role == Role.ADMIN:
         items.append(("系统管理", reverse("admin:index")))
     return items

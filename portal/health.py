@@ -1,14 +1,32 @@
-"""Checks behind /healthz: database reachable, broker reachable (or not), last worker heartbeat."""
+"""Checks behind /healthz, each bounded in time: the database, the static files' manifest, the
+broker (reached *and* written to), the cache, the outbox and the last worker heartbeat.
+
+``status`` is ``ok``, ``degraded`` (the portal serves, but queued work waits: broker or cache
+unreachable, tasks waiting in the outbox) or ``error`` (pages fail: database or static files),
+and only ``error`` answers 503.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
+import time
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
 from config.celery import app as celery_app
+from core.cache import ResilientRedisCache
+from core.queueing import pending
 
 from .models import WorkerHeartbeat
+
+PROBE_FILE = "portal/portal.css"  # every page links it
 
 
 def database_ok() -> bool:
@@ -20,13 +38,76 @@ def database_ok() -> bool:
         return False
 
 
-def broker_ok(timeout: float = 1.0) -> bool:
+def static_state() -> str:
+    """``ok``, or why pages would fail: the hashed storage has no manifest or lacks a file."""
+    if not hasattr(staticfiles_storage, "stored_name") or not hasattr(
+        staticfiles_storage, "manifest_name"
+    ):
+        return "ok"  # plain storage (embedded default): files are served as they are
+    try:
+        staticfiles_storage.stored_name(PROBE_FILE)
+    except ValueError:
+        return "manifest missing: run collectstatic"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+def broker_state() -> str:
+    """``ok`` when a write reached the broker; else ``unreachable`` or ``unwritable``."""
+    url = celery_app.conf.broker_url or ""
+    if url.startswith("filesystem://"):
+        folder = Path(celery_app.conf.broker_transport_options["data_folder_in"])
+        try:
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".healthz-", delete=True) as fh:
+                fh.write(b"ok")
+                fh.flush()
+                os.fsync(fh.fileno())
+        except FileNotFoundError:
+            return "unreachable"
+        except OSError:
+            return "unwritable"
+        return "ok"
+    if url.startswith(("redis://", "rediss://")):
+        import redis
+
+        client = redis.Redis.from_url(
+            url,
+            socket_timeout=settings.BROKER_SOCKET_TIMEOUT,
+            socket_connect_timeout=settings.BROKER_CONNECT_TIMEOUT,
+            retry_on_timeout=False,
+        )
+        try:
+            client.set("medassist:healthz", str(time.time()), ex=60)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            return "unreachable"
+        except redis.exceptions.RedisError:  # READONLY, MISCONF, OOM: reached, but refuses writes
+            return "unwritable"
+        finally:
+            client.close()
+        return "ok"
     try:
         with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=timeout)
-            return True
+            conn.ensure_connection(max_retries=1, timeout=settings.BROKER_CONNECT_TIMEOUT)
     except Exception:
-        return False
+        return "unreachable"
+    return "ok"
+
+
+def cache_state() -> str:
+    if isinstance(cache, ResilientRedisCache):
+        return "ok" if cache.ping() else "unreachable"
+    return "ok (this process only)" if "LocMem" in type(cache).__name__ else "ok"
+
+
+def outbox() -> dict[str, Any]:
+    oldest = pending().first()
+    return {
+        "waiting": pending().count(),
+        "oldest_seconds": round((timezone.now() - oldest.created_at).total_seconds())
+        if oldest
+        else None,
+    }
 
 
 def last_heartbeat() -> str | None:
@@ -39,9 +120,28 @@ def last_heartbeat() -> str | None:
 
 def report() -> dict[str, Any]:
     db = database_ok()
+    static = static_state()
+    broker = broker_state()
+    cache_ = cache_state()
+    queued = outbox() if db else None
+    if not db or static != "ok":
+        status = "error"
+    elif broker != "ok" or not cache_.startswith("ok") or _outbox_late(queued):
+        status = "degraded"
+    else:
+        status = "ok"
     return {
-        "status": "ok" if db else "error",
+        "status": status,
         "database": "ok" if db else "unreachable",
-        "broker": "ok" if broker_ok() else "unreachable",
+        "static": static,
+        "broker": broker,
+        "cache": cache_,
+        "outbox": queued,
         "worker_last_seen": last_heartbeat() if db else None,
     }
+
+
+def _outbox_late(queued: dict[str, Any] | None) -> bool:
+    """Tasks normally leave the outbox within a second; two relay periods means they wait."""
+    late = max(120, 2 * settings.OUTBOX_RELAY_SECONDS)
+    return bool(queued and queued["oldest_seconds"] is not None and queued["oldest_seconds"] > late)

@@ -6,4 +6,6 @@ app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("jobs/", views.jobs, name="jobs"),
+    path("jobs/relay/", views.jobs_relay, name="jobs_relay"),
 ]

@@ -30,8 +30,12 @@ def celery_processes(
     beat: bool = False,
     heartbeat_seconds: float = 1,
     extra_env: dict[str, str] | None = None,
+    started: list[subprocess.Popen[bytes]] | None = None,
+    worker: bool = True,
 ) -> Iterator[Path]:
-    """Run a worker (and beat) until the block ends; yields the path of their shared log."""
+    """Run a worker (and beat) until the block ends; yields the path of their shared log.
+
+    ``started`` receives the processes (worker first), for a test that kills one."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -42,7 +46,7 @@ def celery_processes(
         **(extra_env or {}),
     }
     log_path = tmp_path / "celery.log"
-    log = log_path.open("w")
+    log = log_path.open("a")
 
     def start(args: list[str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
@@ -54,16 +58,23 @@ def celery_processes(
             start_new_session=True,
         )
 
-    procs = [
-        start(["worker", "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle"])
-    ]
+    procs = []
+    if worker:
+        procs.append(
+            start(
+                ["worker", "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
+            )
+        )
     if beat:
         procs.append(start(["beat", "--loglevel=INFO", f"--schedule={tmp_path / 'beat-schedule'}"]))
+    if started is not None:
+        started.extend(procs)
     try:
         yield log_path
     finally:
         for proc in procs:
-            os.killpg(proc.pid, signal.SIGTERM)
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
         for proc in procs:
             try:
                 proc.wait(timeout=20)
