@@ -3,8 +3,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -200,10 +201,19 @@ def identity_push(request: HttpRequest) -> JsonResponse:
         response = _json_error("缺少或无效的推送密钥（Authorization: Bearer <密钥>）。", 401)
         response["WWW-Authenticate"] = 'Bearer realm="identities"'
         return response
+    if request.content_type not in {"application/json", ""}:
+        return _json_error("请求体应为 JSON（Content-Type: application/json）。", 415)
     try:
-        body: Any = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _json_error("请求体不是有效的 JSON。", 400)
+        raw = request.body
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1048576
+        return _json_error(
+            f"请求体过大（超过 {limit} MB）。每次最多推送 {services.MAX_PUSH} 条记录。", 413
+        )
+    try:
+        body: Any = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return _json_error("请求体不是有效的 UTF-8 JSON。", 400)
     records = body.get("records") if isinstance(body, dict) else None
     if not isinstance(records, list) or not records:
         return _json_error('请求体应为 {"records": [...]}，且至少包含一条记录。', 400)

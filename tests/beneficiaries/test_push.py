@@ -106,7 +106,9 @@ def test_records_are_answered_one_by_one(world, client, key):
 @pytest.mark.parametrize(
     ("body", "status", "error"),
     [
-        ("{not json", 400, "请求体不是有效的 JSON。"),
+        ("{not json", 400, "请求体不是有效的 UTF-8 JSON。"),
+        (b'{"records": ["\xff\xfe"]}', 400, "请求体不是有效的 UTF-8 JSON。"),
+        ("[" * 100_000 + "]" * 100_000, 400, "请求体不是有效的 UTF-8 JSON。"),
         ({"rows": []}, 400, '请求体应为 {"records": [...]}，且至少包含一条记录。'),
         ({"records": [{}] * 1001}, 413, "每次最多推送 1000 条记录，本次为 1001 条。"),
     ],
@@ -115,6 +117,24 @@ def test_malformed_pushes_are_refused_with_a_reason(world, client, key, body, st
     response = push(client, body, key=key)
     assert response.status_code == status
     assert response.json() == {"error": error}
+    assert IdentityImport.objects.count() == 0
+
+
+def test_an_oversized_body_gets_a_json_answer_and_changes_nothing(world, client, key, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    body = json.dumps({"records": [{"name": "x" * 1000}] * 1100})
+    response = push(client, body, key=key)
+    assert response.status_code == 413
+    assert response.json() == {"error": "请求体过大（超过 1 MB）。每次最多推送 1000 条记录。"}
+    assert IdentityImport.objects.count() == 0
+
+
+def test_a_body_that_is_not_json_by_its_type_is_refused(world, client, key):
+    response = client.post(
+        URL, data="records=1", content_type="text/plain", HTTP_AUTHORIZATION=f"Bearer {key}"
+    )
+    assert response.status_code == 415
+    assert response.json() == {"error": "请求体应为 JSON（Content-Type: application/json）。"}
     assert IdentityImport.objects.count() == 0
 
 

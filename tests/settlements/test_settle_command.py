@@ -89,6 +89,25 @@ def test_reads_standard_input_with_numbers_as_amounts():
 
 
 @pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ('"total": 99999999999999999999999999999', "过大，不能超过 999,999,999.99 元"),
+        ('"total": 1e5', "不能用科学计数法"),
+        ('"total": -0', "不能为负数"),
+        ('"total": NaN', "JSON 中不能有 NaN"),
+        ('"total": Infinity', "JSON 中不能有 Infinity"),
+    ],
+)
+def test_json_numbers_are_read_as_written(raw, reason):
+    """28 digits once crashed with a traceback; 1e5 and -0 were read as amounts."""
+    text = json.dumps(CASE).replace('"total": "60000.00"', raw, 1)
+    assert raw in text
+    done = settle("-", stdin=text)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert reason in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
     ("change", "reason"),
     [
         ({"policy": "beijing-2030"}, "未知政策 beijing-2030"),
@@ -103,6 +122,12 @@ def test_reads_standard_input_with_numbers_as_amounts():
         ({"expenses": [{**CASE["expenses"][0], "date": "2023-13-01"}]}, "不是有效日期"),
         ({"expenses": [{**CASE["expenses"][0], "basic_paid": None}]}, "缺少 basic_paid"),
         ({"parameters": {"city_income": "-1"}}, "不能为负数"),
+        ({"expenses": [{**CASE["expenses"][0], "total": "12,50"}]}, "不能有逗号"),
+        ({"expenses": [{**CASE["expenses"][0], "total": "1_000"}]}, "不能有逗号、下划线"),
+        ({"expenses": [{**CASE["expenses"][0], "basic_paid": "-0"}]}, "不能为负数（也不能写 -0）"),
+        ({"expenses": [{**CASE["expenses"][0], "total": "１２"}]}, "请用半角数字"),
+        ({"expenses": [{**CASE["expenses"][0], "total": "1 000"}]}, "不能有逗号、下划线或空格"),
+        ({"expenses": [{**CASE["expenses"][0], "total": True}]}, "收到 True"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_no_traceback(change, reason):
