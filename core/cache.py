@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
+from redis import Redis
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -42,12 +43,17 @@ class ResilientRedisCache(RedisCache):
             logger.warning("cache unreachable, this process uses its own memory for now: %s", exc)
             return getattr(self._fallback, name)(*args, **kwargs)
 
-    def ping(self) -> bool:
-        """Reach Redis itself, whatever the fallback state (``/healthz``)."""
+    def ping(self, timeout: float = 0.5) -> bool:
+        """Reach Redis itself, whatever the fallback state (``/healthz``), within ``timeout``."""
+        client = Redis.from_url(
+            self._servers[0], socket_timeout=timeout, socket_connect_timeout=timeout, retry=None
+        )
         try:
-            return bool(self._cache.get_client(write=True).ping())
+            return bool(client.ping())
         except RedisError:
             return False
+        finally:
+            client.close()
 
 
 def _guarded(name: str) -> Callable[..., Any]:
