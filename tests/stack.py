@@ -61,7 +61,7 @@ class Redis:
                 "no",
                 "--dir",
                 str(self.folder),
-            ],  # fmt: skip
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -218,7 +218,7 @@ def portal_stack(tmp_path: Path, env: dict[str, str]) -> Iterator[str]:
             "5",
             "--access-logfile",
             str(tmp_path / "access.log"),
-        ],  # fmt: skip
+        ],
         cwd=ROOT,
         env=full_env,
         stdout=log,
