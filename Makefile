@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv lint format bench clean
+.PHONY: run test venv lint format bench bundle clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
@@ -42,9 +42,13 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+## The offline bundle for a government intranet: wheels of every dependency + install script.
+bundle: $(STAMP)
+	bash scripts/build-bundle
+
 bench: $(STAMP)
 	$(PY) bench/run.py
 	$(PY) bench/settle_engine.py
 
 clean:
-	rm -rf var/celery var/*.sqlite3 var/media
+	rm -rf var/celery var/*.sqlite3 var/media dist
