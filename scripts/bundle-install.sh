@@ -7,8 +7,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 prefix=${1:?"用法 (usage): install.sh 安装目录，如 /srv/medassist"}
 want=$(cat "$here/PYTHON-VERSION")
-python=${PYTHON:-$(command -v "python$want" || true)}
-if [ -z "$python" ] || ! "$python" -c "import sys; sys.exit(f'{sys.version_info[0]}.{sys.version_info[1]}' != '$want')"; then
+python=""
+for candidate in ${PYTHON:-} "python$want" python3; do
+  if "$candidate" -c "import sys, venv; sys.exit(f'{sys.version_info[0]}.{sys.version_info[1]}' != '$want')" 2>/dev/null; then
+    python=$candidate; break
+  fi
+done
+if [ -z "$python" ]; then
   echo "需要 Python $want（本安装包按该版本构建）。可用 PYTHON=/path/to/python$want 指定。" >&2
   exit 1
 fi

@@ -114,3 +114,14 @@ def test_capability_mixin_for_class_based_views(world, rf):
     assert response.status_code == 302 and response["Location"].startswith(
         "/accounts/login/?next=/x/"
     )
+
+
+def test_createsuperuser_makes_the_citys_administrator(db):
+    """README's production set-up runs createsuperuser: it once failed on clerk_has_township."""
+    from django.core.management import call_command
+
+    from accounts.models import Role, User
+
+    call_command("createsuperuser", "--noinput", username="root", email="root@example.gov.cn")
+    user = User.objects.get(username="root")
+    assert (user.role, user.is_superuser, user.township, user.county) == (Role.ADMIN, True, None, None)

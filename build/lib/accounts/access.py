@@ -1,0 +1,158 @@
+"""The one place that decides what a staff member may see and do.
+
+Views declare a *capability* (what kind of page or action it is) with ``capability_required`` or
+``CapabilityRequiredMixin``; the area scope (which township's or county's records) comes from
+``scope_by_area`` and ``can_access_area``. Nothing else in the code checks roles or areas itself.
+
+- township clerk: their own township only;
+- county reviewer / approver / finance officer: their own county only;
+- administrator (Django superuser or role ``admin``): the whole city.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.mixins import AccessMixin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from .models import COUNTY_ROLES, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from areas.models import County, Township
+
+    from .models import User
+
+
+class Capability(StrEnum):
+    TOWNSHIP_WORKBENCH = "township_workbench"  # a township's page
+    COUNTY_WORKBENCH = "county_workbench"  # a county's page
+    AREA_OVERVIEW = "area_overview"  # all counties and townships of the city
+    VIEW_PEOPLE = "view_people"  # beneficiary lists and person records (scoped)
+    APPLICATIONS = "applications"  # the application desk / review queue (scoped)
+    INTAKE = "intake"  # take an application at the window, collect materials, tell the result
+    SETTLEMENTS = "settlements"  # decisions, settlements and payments (scoped)
+    VIEW_AUDIT = "view_audit"  # search the audit trail (scoped)
+    IMPORT_IDENTITIES = "import_identities"  # identity and hospital files, push keys (city-wide)
+    PAY = "pay"  # build payment batches, export bank files, record the bank's results
+    VIEW_POLICIES = "view_policies"  # read the settlement policies and their parameters
+    EDIT_POLICIES = "edit_policies"  # add a policy version (city-wide)
+    WARNINGS = "warnings"  # illness-poverty warnings and a person's burden (scoped)
+    FOLLOW_UP = "follow_up"  # contact, close, or start an application from a warning
+    OVERVIEW = "overview"  # 一屏观救助: the county's or city's figures, charts and downloads
+    SYSTEM_JOBS = "system_jobs"  # 后台任务: queued tasks waiting for the broker, stuck imports
+
+
+GRANTS: dict[Capability, frozenset[Role]] = {
+    Capability.TOWNSHIP_WORKBENCH: frozenset({Role.CLERK, *COUNTY_ROLES, Role.ADMIN}),
+    Capability.COUNTY_WORKBENCH: frozenset({*COUNTY_ROLES, Role.ADMIN}),
+    Capability.AREA_OVERVIEW: frozenset({Role.ADMIN}),
+    Capability.VIEW_PEOPLE: frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.ADMIN}),
+    Capability.APPLICATIONS: frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.ADMIN}),
+    Capability.INTAKE: frozenset({Role.CLERK}),
+    Capability.SETTLEMENTS: frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN}),
+    Capability.VIEW_AUDIT: frozenset({Role.APPROVER, Role.ADMIN}),
+    Capability.IMPORT_IDENTITIES: frozenset({Role.ADMIN}),
+    Capability.PAY: frozenset({Role.FINANCE}),
+    Capability.VIEW_POLICIES: frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN}),
+    Capability.EDIT_POLICIES: frozenset({Role.ADMIN}),
+    Capability.WARNINGS: frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.ADMIN}),
+    Capability.FOLLOW_UP: frozenset({Role.CLERK}),
+    Capability.OVERVIEW: frozenset({*COUNTY_ROLES, Role.ADMIN}),
+    Capability.SYSTEM_JOBS: frozenset({Role.ADMIN}),
+}
+
+
+def role_of(user: User | AnonymousUser) -> Role | None:
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    return Role(user.role)
+
+
+def has_capability(user: User | AnonymousUser, capability: Capability) -> bool:
+    role = role_of(user)
+    return role is not None and role in GRANTS[capability]
+
+
+def scope_by_area(
+    user: User | AnonymousUser,
+    queryset: QuerySet[Any],
+    *,
+    township_id: str = "township_id",
+    county_id: str = "township__county_id",
+) -> QuerySet[Any]:
+    """Restrict ``queryset`` to the rows of the user's area.
+
+    ``township_id`` and ``county_id`` are the lookups from a row to its township's and its
+    county's id (for a Township queryset: ``"pk"`` and ``"county_id"``).
+    """
+    role = role_of(user)
+    if role is None:
+        return queryset.none()
+    if role == Role.ADMIN:
+        return queryset
+    if role == Role.CLERK:
+        return queryset.filter(**{township_id: user.township_id})  # type: ignore[union-attr]
+    return queryset.filter(**{county_id: user.county_id})  # type: ignore[union-attr]
+
+
+def can_access_area(
+    user: User | AnonymousUser, *, township: Township | None = None, county: County | None = None
+) -> bool:
+    """May the user see records of this township (or, with no township, of this county)?"""
+    role = role_of(user)
+    if role is None:
+        return False
+    if role == Role.ADMIN:
+        return True
+    if township is not None:
+        county_id = township.county_id
+        if role == Role.CLERK:
+            return township.pk == user.township_id  # type: ignore[union-attr]
+        return county_id == user.county_id  # type: ignore[union-attr]
+    if county is not None:
+        return role in COUNTY_ROLES and county.pk == user.county_id  # type: ignore[union-attr]
+    return False
+
+
+def _refuse(request: Any) -> Any:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    raise PermissionDenied("您的角色无权访问此页面。")
+
+
+def capability_required(
+    capability: Capability,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator for function views: signed in, active, and the role holds ``capability``."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(request: Any, *args: Any, **kwargs: Any) -> Any:
+            if not has_capability(request.user, capability):
+                return _refuse(request)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+class CapabilityRequiredMixin(AccessMixin):
+    """Class-based views: set ``capability``; anonymous users go to the login page, others get 403."""
+
+    capability: Capability
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if not has_capability(request.user, self.capability):
+            return _refuse(request)
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]

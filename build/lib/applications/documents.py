@@ -1,0 +1,122 @@
+"""The case's documents: context → template → WeasyPrint (portal/pdf.py), stored with a hash.
+
+受理回执 and 承诺书 at acceptance, 审批通知书 or 不予救助告知书 at the decision: rendered by a Celery task
+after commit, or on demand when staff open one that is not there yet. Every text that goes on paper
+is checked against the fonts first (``check_printable``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from audit.models import AuditEvent
+from audit.services import record
+from portal.pdf import check_printable, qr_data_uri, render_pdf
+
+from .models import Application, Letter, PromiseStatus, Status
+
+TEMPLATES = {
+    Letter.Kind.RECEIPT: "documents/receipt.html",
+    Letter.Kind.PROMISE: "documents/promise.html",
+    Letter.Kind.APPROVAL: "documents/approval.html",
+    Letter.Kind.REJECTION: "documents/rejection.html",
+}
+
+
+def kinds_for(app: Application) -> list[str]:
+    """The documents a case has at its stage."""
+    kinds: list[str] = []
+    if app.accepted_at is not None:
+        kinds.append(Letter.Kind.RECEIPT)
+        if app.promise_status != PromiseStatus.NONE:
+            kinds.append(Letter.Kind.PROMISE)
+    if app.settlement_id is not None and app.status in (Status.APPROVED, Status.PAID):
+        kinds.append(Letter.Kind.APPROVAL)
+    if app.status == Status.REJECTED:
+        kinds.append(Letter.Kind.REJECTION)
+    return kinds
+
+
+def status_url(app: Application) -> str:
+    return f"{settings.PORTAL_PUBLIC_URL.rstrip('/')}/status/?{urlencode({'number': app.number})}"
+
+
+def context_for(app: Application, kind: str, code: str) -> dict[str, Any]:
+    county = app.county
+    agency = county.agency_name or f"{county.name}医疗保障经办机构"
+    materials = list(app.materials.all())
+    context: dict[str, Any] = {
+        "app": app,
+        "agency": agency,
+        "code": code,
+        "qr": qr_data_uri(status_url(app)),
+        "status_url": status_url(app),
+        "expenses": list(app.expenses.all()),
+        "received": [m for m in materials if m.received],
+        "missing": [m for m in materials if not m.received],
+        "promise_days": settings.PROMISE_DAYS,
+        "reconsideration_body": county.reconsideration_body or f"{county.name}人民政府",
+        "court": county.court or f"{county.name}人民法院",
+    }
+    if kind == Letter.Kind.APPROVAL:
+        settlement = app.settlement
+        if settlement is None:
+            raise ValidationError("本案尚未批准结算，不能生成审批通知书。", code="no_settlement")
+        by_id = {str(e.pk): e for e in context["expenses"]}
+        context["settlement"] = settlement
+        context["rows"] = [
+            (by_id.get(r["id"]), r) for r in settlement.result["expenses"] if r["id"] in by_id
+        ]
+    return context
+
+
+def printable_fields(app: Application) -> dict[str, str]:
+    return {
+        "申请人姓名": app.person.name,
+        "代办人姓名": app.agent_name,
+        "收款户名": app.bank_account_holder,
+        "开户银行": app.bank_name,
+        "医疗机构": "、".join(e.hospital for e in app.expenses.all()),
+    }
+
+
+@transaction.atomic
+def letter_render(*, application: Application, kind: str, actor: Any = None) -> Letter:
+    """Render one document of the case and store it with its hash and a verification code."""
+    app = Application.objects.select_related(
+        "person", "township", "county", "created_by", "settlement"
+    ).get(pk=application.pk)
+    if kind not in kinds_for(app):
+        raise ValidationError(f"本案目前没有“{Letter.Kind(kind).label}”。", code="not_available")
+    check_printable(printable_fields(app))
+    code = secrets.token_hex(4).upper()
+    pdf = render_pdf(TEMPLATES[Letter.Kind(kind)], context_for(app, kind, code))
+    letter = Letter(
+        application=app,
+        kind=kind,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        code=code,
+        size=len(pdf),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    letter.file.save(f"{app.number}-{kind}-{code}.pdf", ContentFile(pdf), save=False)
+    letter.save()
+    record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=app,
+        summary=f"生成{letter.get_kind_display()} {app.number}（SHA-256 {letter.sha256[:16]}…）",
+    )
+    return letter
+
+
+def latest(app: Application, kind: str) -> Letter | None:
+    return app.letters.filter(kind=kind).order_by("-created_at", "-id").first()

@@ -1,0 +1,280 @@
+"""Forms of the township window: find the person, the intake, the expenses, the materials."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+
+from beneficiaries.categories import CATEGORIES
+from beneficiaries.idnumber import parse
+from beneficiaries.models import HardshipIdentity, Person
+from core.forms import YuanField, check_real_date
+
+from .materials import MATERIALS
+from .models import AgentKind, HospitalLevel, Kind, MedicalExpense
+from .services import Intake
+
+
+class IdLookupForm(forms.Form):
+    id_number = forms.CharField(
+        label="申请人公民身份号码",
+        max_length=30,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
+    )
+
+    def clean_id_number(self) -> str:
+        return parse(self.cleaned_data["id_number"]).number
+
+
+class PersonRegisterForm(forms.ModelForm):
+    """Register a person on the spot when the registry does not know them yet."""
+
+    class Meta:
+        model = Person
+        fields = ["name", "phone", "address"]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"})
+        )
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+def identity_label(identity: HardshipIdentity) -> str:
+    end = f"{identity.ended_on:%Y-%m-%d}" if identity.ended_on else "至今"
+    return (
+        f"{identity.get_category_display()}（{identity.certified_on:%Y-%m-%d} — {end}，"
+        f"{identity.get_department_display()}，身份库已有）"
+    )
+
+
+# The intake fields copied as typed onto the application (and back into the form to edit a draft).
+INTAKE_FIELDS = (
+    "contact_phone",
+    "agent_name",
+    "agent_id_number",
+    "agent_phone",
+    "agent_kind",
+    "bank_name",
+    "bank_account_holder",
+    "bank_account_number",
+)
+
+
+class IntakeForm(forms.Form):
+    identity_choice = forms.ChoiceField(label="救助身份", widget=forms.RadioSelect)
+    contact_phone = forms.CharField(
+        label="联系电话（接收短信提醒）",
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+    )
+    agent_name = forms.CharField(label="代办人姓名（没有可不填）", max_length=50, required=False)
+    agent_id_number = forms.CharField(label="代办人身份证号", max_length=30, required=False)
+    agent_phone = forms.CharField(label="代办人电话", max_length=30, required=False)
+    agent_kind = forms.ChoiceField(
+        label="代办人类别", choices=[("", "—"), *AgentKind.choices], required=False
+    )
+    bank_name = forms.CharField(label="开户银行", max_length=100, required=False)
+    bank_account_holder = forms.CharField(label="账户户名", max_length=50, required=False)
+    bank_account_number = forms.CharField(
+        label="银行账号",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        identities: list[HardshipIdentity],
+        today: date,
+        favourite: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        valid = [i for i in identities if i.is_valid_on(today)]
+        choices = [(f"id:{i.pk}", identity_label(i)) for i in valid]
+        held = {i.category for i in valid}
+        choices += [
+            (f"cat:{code}", f"{label}（身份库无记录，须交身份证明）")
+            for code, (label, _short, _rank) in CATEGORIES.items()
+            if code not in held
+        ]
+        self.fields["identity_choice"].choices = choices  # type: ignore[attr-defined]
+        self.identities = {str(i.pk): i for i in valid}
+        if favourite is not None and not self.is_bound:
+            self.fields["identity_choice"].initial = f"id:{favourite.pk}"
+
+    def clean_agent_id_number(self) -> str:
+        value = self.cleaned_data["agent_id_number"].strip()
+        return parse(value).number if value else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("agent_name") and not data.get("agent_id_number"):
+            self.add_error("agent_id_number", "有代办人时须填写代办人身份证号。")
+        return data
+
+    def intake(self) -> Intake:
+        data = self.cleaned_data
+        kind, _, value = data["identity_choice"].partition(":")
+        identity = self.identities.get(value) if kind == "id" else None
+        category = identity.category if identity else value
+        return Intake(category=category, identity=identity, **{k: data[k] for k in INTAKE_FIELDS})
+
+
+def amount_field(label: str, **kwargs: Any) -> YuanField:
+    """Yuan to the fen through the portal's one amount parser (``core.money``)."""
+    return YuanField(label=label, **kwargs)
+
+
+class ExpenseForm(forms.ModelForm):
+    total = amount_field("医疗总费用（元）")
+    policy_scope = amount_field("政策范围内费用（元）")
+    basic_paid = amount_field("基本医保支付（元）")
+    critical_paid = amount_field("大病保险支付（元）", initial=0)
+
+    class Meta:
+        model = MedicalExpense
+        fields = [
+            "hospital",
+            "hospital_level",
+            "kind",
+            "in_region",
+            "referred",
+            "admitted_on",
+            "discharged_on",
+            "visit_on",
+            "total",
+            "policy_scope",
+            "basic_paid",
+            "critical_paid",
+        ]
+        widgets = {
+            "admitted_on": forms.DateInput(attrs={"type": "date"}),
+            "discharged_on": forms.DateInput(attrs={"type": "date"}),
+            "visit_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args: Any, earliest: date | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.earliest = earliest  # the policy's start: no bill can be assisted before it
+        self.fields["kind"].choices = Kind.choices  # type: ignore[attr-defined]  # no blank
+        self.fields["kind"].initial = Kind.INPATIENT
+        self.fields["hospital_level"].choices = [  # type: ignore[attr-defined]
+            ("", "请选择"),
+            *HospitalLevel.choices,
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("admitted_on", "discharged_on", "visit_on"):
+            try:
+                check_real_date(
+                    data.get(name), label=str(self.fields[name].label), earliest=self.earliest
+                )
+            except ValidationError as exc:
+                self.add_error(name, exc)
+        return data
+
+
+class BaseExpenseFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "missing_management_form": "表单数据不完整，请刷新页面后重新填写。",
+        "too_many_forms": "一份申请最多录入 %(num)d 笔费用；更多的费用请另建一份申请。",
+        "too_few_forms": "至少录入 %(num)d 笔医疗费用。",
+    }
+
+    def expenses(self) -> list[MedicalExpense]:
+        return [
+            form.save(commit=False)
+            for form in self.forms
+            if form.has_changed() and not form.cleaned_data.get("DELETE")
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if not any(
+            f.has_changed() for f in self.forms if not getattr(f, "cleaned_data", {}).get("DELETE")
+        ):
+            raise ValidationError("至少录入一笔医疗费用。")
+
+
+MAX_EXPENSES = 30  # bills on one application; a POST claiming more is refused, not built
+
+ExpenseFormSet = forms.formset_factory(
+    ExpenseForm,
+    formset=BaseExpenseFormSet,
+    extra=0,
+    min_num=1,
+    can_delete=True,
+    max_num=MAX_EXPENSES,
+    validate_max=True,
+    absolute_max=MAX_EXPENSES,
+)
+
+
+class AcceptForm(forms.Form):
+    """The checklist at the window: what was handed in, scans, and the promise."""
+
+    promise_signed = forms.BooleanField(
+        label="申请人已签署承诺书，承诺在期限内补齐未交材料", required=False
+    )
+
+    def __init__(self, *args: Any, codes: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.codes = codes
+        for code in codes:
+            self.fields[f"got_{code}"] = forms.BooleanField(label=MATERIALS[code], required=False)
+            self.fields[f"file_{code}"] = MultipleFileField(label="扫描件或照片")
+
+    def rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        return [(code, self[f"got_{code}"], self[f"file_{code}"]) for code in self.codes]
+
+    def received(self) -> list[str]:
+        return [code for code in self.codes if self.cleaned_data.get(f"got_{code}")]
+
+    def files_by_material(self) -> dict[str, list[UploadedFile]]:
+        return {
+            code: self.cleaned_data[f"file_{code}"]
+            for code in self.codes
+            if self.cleaned_data.get(f"file_{code}")
+        }
+
+
+class ReceiveForm(forms.Form):
+    files = MultipleFileField(label="扫描件或照片（可不传）")  # type: ignore[assignment]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class ExpenseCorrectionForm(forms.Form):
+    """The reviewer's correction of an expense's amounts and flags, with the reason."""
+
+    total = amount_field("医疗总费用（元）")
+    policy_scope = amount_field("政策范围内费用（元）")
+    basic_paid = amount_field("基本医保支付（元）")
+    critical_paid = amount_field("大病保险支付（元）")
+    in_region = forms.BooleanField(label="自治区内就医", required=False)
+    referred = forms.BooleanField(label="规范转诊", required=False)
+    reason = forms.CharField(label="更正理由", max_length=300)

@@ -1,0 +1,119 @@
+"""Reads of applications, scoped to what the user may see."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from accounts.access import scope_by_area
+
+from . import workflow
+from .models import Application, InboxMessage, PromiseStatus, Status
+
+TO_TELL = [Status.APPROVED, Status.REJECTED, Status.PAID]
+
+
+def applications_for(user: Any) -> QuerySet[Application]:
+    """The applications of the user's township (clerk), county (county roles) or city (admin)."""
+    return scope_by_area(
+        user,
+        Application.objects.select_related("person", "township"),
+        township_id="township_id",
+        county_id="county_id",
+    )
+
+
+def application_page(user: Any, number: str) -> Application:
+    return (
+        applications_for(user).select_related("county", "created_by", "reviewer").get(number=number)
+    )
+
+
+def _overdue() -> Q:
+    return Q(promise_status=PromiseStatus.OVERDUE)
+
+
+def township_dashboard(township_id: int, today: date) -> dict[str, Any]:
+    """A township window's day: today's intakes, promises due soon and overdue, cases returned,
+    decisions to tell the applicant, drafts left unfinished. Counts and the first rows of each."""
+    apps = Application.objects.filter(township_id=township_id).select_related("person")
+    live = apps.exclude(status__in=workflow.FINAL)
+    soon = today + timedelta(days=settings.PROMISE_REMIND_DAYS)
+    lists = {
+        "accepted_today": apps.filter(accepted_on=today).order_by("-accepted_at"),
+        "due_soon": live.filter(
+            promise_status=PromiseStatus.PENDING,
+            promise_due_on__gte=today,
+            promise_due_on__lte=soon,
+        ).order_by("promise_due_on", "id"),
+        "overdue": live.filter(
+            Q(promise_status=PromiseStatus.OVERDUE)
+            | Q(promise_status=PromiseStatus.PENDING, promise_due_on__lt=today)
+        ).order_by("promise_due_on", "id"),
+        "returned": apps.filter(status=Status.RETURNED).order_by("status_changed_at"),
+        "to_tell": apps.filter(status__in=TO_TELL, told_at__isnull=True).order_by("decided_at"),
+        "drafts": apps.filter(status=Status.DRAFT).order_by("created_at"),
+    }
+    return {name: {"count": qs.count(), "rows": list(qs[:10])} for name, qs in lists.items()}
+
+
+def unread_inbox(user: Any) -> QuerySet[InboxMessage]:
+    return InboxMessage.objects.filter(recipient=user, read_at__isnull=True)
+
+
+def calendar_warning(today: date) -> str:
+    """A warning when the next 60 days reach a year whose holidays nobody has entered yet."""
+    from .models import CalendarDay
+    from .workdays import uncovered_years
+
+    years = sorted({today.year, (today + timedelta(days=60)).year})
+    overrides = dict(CalendarDay.objects.filter(day__year__in=years).values_list("day", "working"))
+    missing = uncovered_years(years, overrides)
+    if not missing:
+        return ""
+    listed = "、".join(str(y) for y in missing)
+    return (
+        f"{listed} 年的法定节假日安排尚未录入：期限暂按周一至周五计算。"
+        f"国务院公布放假安排后，请管理员在后台“节假日调整”中录入（或升级 chinesecalendar）。"
+    )
+
+
+def county_overview(county_id: int, today: date) -> list[dict[str, Any]]:
+    """Cases of a county by stage: how many, how many past their time limit (one query)."""
+    from django.db.models import Count
+
+    counts: dict[str, tuple[int, int]] = {
+        row["status"]: (row["n"], row["late"])
+        for row in Application.objects.filter(county_id=county_id)
+        .values("status")
+        .annotate(n=Count("id"), late=Count("id", filter=Q(step_due_on__lt=today)))
+    }
+    return [
+        {
+            "status": status,
+            "label": label,
+            "n": counts.get(status, (0, 0))[0],
+            "late": counts.get(status, (0, 0))[1],
+        }
+        for status, label in Status.choices
+    ]
+
+
+def mask_name(name: str) -> str:
+    """A name on a public list: 王秀兰 → 王*兰, 王丽 → 王*."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def on_notice(county_id: int) -> QuerySet[Application]:
+    return (
+        Application.objects.filter(county_id=county_id, status=Status.NOTICE)
+        .select_related("person", "township")
+        .order_by("notice_ends_on", "number")
+    )

@@ -1,0 +1,103 @@
+"""The bridge from a case to the settlement engine: its expenses as the engine takes them, and the
+preview shown on the case page (the ledger read, nothing written)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from beneficiaries.categories import CATEGORIES
+from beneficiaries.models import Person
+from settlements.engine import Expense, Result, SettlementInputError
+from settlements.engine.model import LEDGER_FIELDS
+from settlements.services import policy_for, settlement_preview
+
+from .models import Application, MedicalExpense
+
+LEDGER_LABELS = {
+    "deductible_used": "已负担救助起付标准",
+    "assistance_used": "已获医疗救助",
+    "tilted_threshold_used": "已计入倾斜救助起付",
+    "tilted_used": "已获倾斜救助",
+    "personal_borne": "个人已负担",
+}
+
+
+def policy_start(person: Person) -> date:
+    """The day the person's city's policy took effect: no bill before it can be assisted."""
+    return policy_for(person).starts_on
+
+
+def engine_expense(e: MedicalExpense) -> Expense:
+    day = e.day
+    if day is None:  # the model's clean() requires it; a row saved around it is refused here
+        raise SettlementInputError(f"费用“{e.hospital}”缺少日期")
+    return Expense(
+        id=str(e.pk),
+        day=day,
+        kind=e.kind,
+        total=e.total,
+        policy_scope=e.policy_scope,
+        basic_paid=e.basic_paid,
+        critical_paid=e.critical_paid,
+        in_region=e.in_region,
+        referred=e.referred,
+    )
+
+
+def engine_expenses(app: Application) -> list[Expense]:
+    return [engine_expense(e) for e in app.expenses.all()]
+
+
+@dataclass
+class Preview:
+    result: Result | None = None
+    error: str = ""
+    warnings: list[str] = field(default_factory=list)
+    rows: list[tuple[MedicalExpense, object, str]] = field(default_factory=list)
+    ledger: list[tuple[int, list[tuple[str, Decimal, Decimal]]]] = field(default_factory=list)
+
+    @property
+    def to_pay(self) -> Decimal:
+        if self.result is None:
+            return Decimal("0.00")
+        totals = self.result.totals()
+        return totals["assistance"] + totals["tilted"] + totals["fund"]
+
+
+def case_preview(app: Application) -> Preview:
+    """What approving this case now would pay, explained line by line, from the ledger as it is."""
+    preview = Preview()
+    if app.identity_id is None:
+        preview.warnings.append(
+            f"申请身份“{CATEGORIES[app.category][0]}”不在身份库中：核实身份证明后，须先在身份库登记"
+            f"（含认定日期），否则按无有效身份计算，不予救助。"
+        )
+    expenses = list(app.expenses.all())
+    try:
+        result = settlement_preview(
+            person=app.person, expenses=[engine_expense(e) for e in expenses]
+        )
+    except SettlementInputError as exc:
+        preview.error = str(exc)
+        return preview
+    preview.result = result
+    by_id = {str(e.pk): e for e in expenses}
+    preview.rows = [
+        (by_id[r.expense_id], r, CATEGORIES[r.identity][0] if r.identity else "无有效身份")
+        for r in result.expenses
+    ]
+    for year in sorted(result.opening):
+        before, after = result.opening[year], result.closing[year]
+        preview.ledger.append(
+            (
+                year,
+                [
+                    (label, getattr(before, name), getattr(after, name))
+                    for name, label in LEDGER_LABELS.items()
+                    if name in LEDGER_FIELDS
+                ],
+            )
+        )
+    return preview

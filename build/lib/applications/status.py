@@ -1,0 +1,260 @@
+"""The applicant's status page (/status/, contracts.md §3): no account, a phone, plain Chinese.
+
+The applicant gives the application number and the last 6 characters of their ID number. A wrong
+number and a wrong ID get the same answer; lookups are rate-limited per address and per application
+number (django-ratelimit). The page shows where the case stands as a timeline, what happens next
+and whom to call; nothing about the person beyond a masked name. After the same check, the approval
+or rejection letter downloads from here. Every successful lookup is in the audit trail.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import is_ratelimited
+
+from audit.models import AuditEvent
+from audit.services import record
+
+from .documents import kinds_for, latest, letter_render
+from .models import Application, Letter, PromiseStatus, Status
+from .selectors import mask_name
+
+NOT_FOUND = "申请编号或身份证号后 6 位不正确，请核对后再试。"
+SESSION_KEY = "status_number"
+
+
+def normalise_number(text: str) -> str:
+    digits = re.sub(r"[^0-9]", "", text or "")
+    if len(digits) == 18:  # typed without the dashes
+        return f"{digits[:6]}-{digits[6:14]}-{digits[14:]}"
+    return (text or "").strip()
+
+
+def lookup(number: str, id_tail: str) -> Application | None:
+    tail = (id_tail or "").strip().upper()
+    if len(tail) != 6:
+        return None
+    app = (
+        Application.objects.select_related("person", "township", "county")
+        .exclude(status=Status.DRAFT)
+        .filter(number=normalise_number(number))
+        .first()
+    )
+    if app is None or not app.person.id_number.upper().endswith(tail):
+        return None
+    return app
+
+
+@dataclass
+class Step:
+    title: str
+    state: str  # done, current, waiting, stopped
+    when: date | None
+    detail: str = ""
+
+
+def timeline(app: Application, today: date) -> list[Step]:
+    town = app.township
+    steps = [
+        Step(
+            "已受理", "done", app.accepted_on, f"{town.name}社会救助服务窗口受理，编号 {app.number}"
+        )
+    ]
+    if app.promise_status in (PromiseStatus.PENDING, PromiseStatus.OVERDUE):
+        missing = "、".join(m.get_code_display() for m in app.materials.all() if not m.received)
+        due = app.promise_due_on
+        left = (due - today).days if due else 0
+        when_text = (
+            f"还有 {left} 天"
+            if left > 0
+            else ("今天到期" if left == 0 else f"已超过期限 {-left} 天")
+        )
+        steps.append(
+            Step(
+                "补交材料",
+                "current",
+                due,
+                f"还缺：{missing}。请于 {due:%Y年%-m月%-d日}前交到{town.name}社会救助服务窗口（{when_text}）。材料收齐后才能发放救助金。",
+            )
+        )
+    elif app.promise_status == PromiseStatus.FULFILLED:
+        steps.append(
+            Step(
+                "材料已补齐",
+                "done",
+                timezone.localdate(app.promise_fulfilled_at) if app.promise_fulfilled_at else None,
+                "您承诺补交的材料已全部收到。",
+            )
+        )
+    else:
+        steps.append(Step("材料齐全", "done", app.accepted_on, ""))
+    county_done = app.status in (
+        Status.RECOMMENDED,
+        Status.NOTICE,
+        Status.SECOND,
+        Status.APPROVED,
+        Status.REJECTED,
+        Status.PAID,
+    )
+    if app.status in (Status.ACCEPTED,):
+        steps.append(Step("转县级审核", "waiting", None, "窗口核对后转县医保经办机构审核。"))
+    elif app.status == Status.RETURNED:
+        steps.append(Step("县级审核", "current", None, "县里请窗口补正材料，窗口会联系您。"))
+    else:
+        steps.append(
+            Step(
+                "县级审核",
+                "done" if county_done else "current",
+                timezone.localdate(app.forwarded_at) if app.forwarded_at else None,
+                "审核完成。" if county_done else f"{app.county.name}医疗保障经办机构正在审核。",
+            )
+        )
+    if app.notice_ends_on:
+        noticed = app.status != Status.NOTICE
+        steps.append(
+            Step(
+                "公示",
+                "done" if noticed else "current",
+                app.notice_ends_on,
+                f"公示期 {app.notice_starts_on:%-m月%-d日} 至 {app.notice_ends_on:%-m月%-d日}。",
+            )
+        )
+    if app.status == Status.REJECTED:
+        steps.append(
+            Step(
+                "不予救助",
+                "stopped",
+                timezone.localdate(app.decided_at) if app.decided_at else None,
+                f"原因：{app.get_rejection_reason_display()}{('：' + app.rejection_note) if app.rejection_note else ''}。"
+                "如不服，可在收到告知书之日起 60 日内申请行政复议，或 6 个月内提起行政诉讼。",
+            )
+        )
+    elif app.status in (Status.APPROVED, Status.PAID):
+        steps.append(
+            Step(
+                "已批准",
+                "done",
+                timezone.localdate(app.decided_at) if app.decided_at else None,
+                f"批准医疗救助 {app.approved_amount} 元。",
+            )
+        )
+        payment = app.payments.filter(state="paid").first()
+        if payment:
+            steps.append(
+                Step(
+                    "已发放",
+                    "done",
+                    payment.paid_on,
+                    f"{payment.amount} 元已转入 {payment.bank_name} {payment.masked_account}。",
+                )
+            )
+        else:
+            held = app.promise_status in (PromiseStatus.PENDING, PromiseStatus.OVERDUE)
+            steps.append(
+                Step(
+                    "发放",
+                    "waiting",
+                    None,
+                    "材料收齐后发放。" if held else "正在办理发放，请留意银行到账。",
+                )
+            )
+    elif app.status in (Status.WITHDRAWN, Status.TERMINATED):
+        steps.append(Step(app.get_status_display(), "stopped", None, "本申请已结束办理。"))
+    else:
+        steps.append(Step("审批", "waiting", None, "审核后由县医保经办机构审批。"))
+    return steps
+
+
+def next_step(app: Application) -> str:
+    if app.promise_status in (PromiseStatus.PENDING, PromiseStatus.OVERDUE):
+        return "请尽快把还缺的材料交到窗口。"
+    if app.status == Status.PAID:
+        return "救助金已发放，本申请办结。"
+    if app.status == Status.APPROVED:
+        return "等待银行到账。"
+    if app.status == Status.REJECTED:
+        return "可到窗口领取不予救助告知书，或在本页下载。"
+    return "请耐心等待审核结果，结果出来后窗口会告诉您。"
+
+
+def _limited(request: HttpRequest, number: str) -> bool:
+    by_address = is_ratelimited(
+        request,
+        group="status-address",
+        key="ip",
+        rate=settings.STATUS_RATE_PER_ADDRESS,
+        method="POST",
+        increment=True,
+    )
+    by_number = is_ratelimited(
+        request,
+        group="status-number",
+        key=lambda group, req: normalise_number(number) or "-",
+        rate=settings.STATUS_RATE_PER_NUMBER,
+        method="POST",
+        increment=True,
+    )
+    return by_address or by_number
+
+
+@require_http_methods(["GET", "POST"])
+def status(request: HttpRequest) -> HttpResponse:
+    large = request.GET.get("large") == "1" or request.POST.get("large") == "1"
+    number = request.POST.get("number") or request.GET.get("number", "")
+    context: dict[str, Any] = {"number": number, "large": large}
+    if request.method == "POST":
+        if _limited(request, number):
+            context["error"] = "查询次数太多，请 10 分钟后再试。如需帮助，请拨打受理窗口电话。"
+            return render(request, "status/status.html", context, status=429)
+        app = lookup(number, request.POST.get("id_tail", ""))
+        if app is None:
+            context["error"] = NOT_FOUND
+            return render(request, "status/status.html", context)
+        request.session[SESSION_KEY] = app.number
+        record(
+            actor=None,
+            action=AuditEvent.Action.VIEW,
+            target=app,
+            summary="申请人查询办理进度",
+            username="申请人",
+        )
+        today = timezone.localdate()
+        letters = [k for k in (Letter.Kind.APPROVAL, Letter.Kind.REJECTION) if k in kinds_for(app)]
+        context.update(
+            app=app,
+            name=mask_name(app.person.name),
+            steps=timeline(app, today),
+            next_step=next_step(app),
+            letters=[(k, Letter.Kind(k).label) for k in letters],
+        )
+    return render(request, "status/status.html", context)
+
+
+def status_letter(request: HttpRequest, kind: str) -> FileResponse:
+    """The applicant's own approval or rejection letter, after the same check as the status page."""
+    number = request.session.get(SESSION_KEY)
+    if not number or kind not in (Letter.Kind.APPROVAL, Letter.Kind.REJECTION):
+        raise Http404("请先在查询页输入申请编号和身份证号后 6 位。")
+    app = Application.objects.select_related("person").filter(number=number).first()
+    if app is None or kind not in kinds_for(app):
+        raise Http404("没有这份文书。")
+    item = latest(app, kind) or letter_render(application=app, kind=kind)
+    record(
+        actor=None,
+        action=AuditEvent.Action.VIEW,
+        target=app,
+        summary=f"申请人下载{item.get_kind_display()}",
+        username="申请人",
+    )
+    response = FileResponse(item.file.open("rb"), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{app.number}-{kind}.pdf"'
+    return response

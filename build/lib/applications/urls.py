@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import views
+
+app_name = "applications"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("new/", views.new, name="new"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("notices/", views.notices, name="notices"),
+    path("inbox/<int:pk>/read/", views.inbox_read, name="inbox_read"),
+    path("attachments/<int:pk>/", views.attachment, name="attachment"),
+    path("<str:number>/", views.detail, name="detail"),
+    path("<str:number>/edit/", views.edit, name="edit"),
+    path("<str:number>/accept/", views.accept, name="accept"),
+    path("<str:number>/told/", views.told, name="told"),
+    path("<str:number>/letters/<slug:kind>/", views.letter, name="letter"),
+    path("<str:number>/actions/<slug:action>/", views.transition, name="transition"),
+    path("<str:number>/recommend/", views.recommend, name="recommend"),
+    path("<str:number>/approve/", views.approve, name="approve"),
+    path("<str:number>/expenses/<int:pk>/correct/", views.expense_correct, name="expense_correct"),
+    path("<str:number>/reject/", views.reject, name="reject"),
+    path("<str:number>/materials/<slug:code>/receive/", views.receive, name="receive"),
+    path("<str:number>/materials/<slug:code>/upload/", views.upload, name="upload"),
+]

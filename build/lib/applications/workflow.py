@@ -1,0 +1,235 @@
+"""The application's whole state graph, in one place.
+
+Each transition names its sources, its target, the roles that may make it, whether a reason is
+required, and a condition that returns *why* it is blocked (or None). ``refusal`` answers "may this
+person do this now, and if not, why"; the services make the change, and the case page uses the same
+answers to show the buttons and the reasons the others are missing.
+
+The promise (承诺) has its own status beside the main state (``PromiseStatus``): payment waits for
+every material (``pay`` is blocked while the promise is pending or overdue).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from accounts.access import role_of
+from accounts.models import Role
+
+from .models import Application, PromiseStatus, Status
+
+Condition = Callable[[Application, Any], str | None]
+
+
+def _has_expenses(app: Application, actor: Any) -> str | None:
+    return None if app.expenses.exists() else "还没有录入医疗费用。"
+
+
+def _not_the_reviewer(app: Application, actor: Any) -> str | None:
+    if app.reviewer_id is not None and app.reviewer_id == actor.pk:
+        return "审批人不能是本案的审核人（双人审核）。"
+    return None
+
+
+def _notice_over(app: Application, actor: Any) -> str | None:
+    from django.utils import timezone
+
+    if (
+        app.status == Status.NOTICE
+        and app.notice_ends_on
+        and timezone.localdate() <= app.notice_ends_on
+    ):
+        return f"公示期至 {app.notice_ends_on:%Y-%m-%d}，期满后才能审批。"
+    return None
+
+
+def _second_approver(app: Application, actor: Any) -> str | None:
+    if app.status == Status.SECOND and app.first_approver_id == actor.pk:
+        return "金额超过本县规定，须由另一位审批人再次批准。"
+    return None
+
+
+def _decision(app: Application, actor: Any) -> str | None:
+    return _not_the_reviewer(app, actor) or _notice_over(app, actor) or _second_approver(app, actor)
+
+
+def _materials_complete(app: Application, actor: Any) -> str | None:
+    if app.promise_status in (PromiseStatus.PENDING, PromiseStatus.OVERDUE):
+        return f"承诺补交的材料尚未收齐（期限 {app.promise_due_on:%Y-%m-%d}），收齐后才能发放。"
+    return None
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    sources: frozenset[Status]
+    target: Status
+    roles: frozenset[Role]
+    needs_reason: bool = False
+    condition: Condition | None = None
+    style: str = "primary"
+
+
+OPEN = frozenset(
+    {
+        Status.DRAFT,
+        Status.ACCEPTED,
+        Status.FORWARDED,
+        Status.IN_REVIEW,
+        Status.RETURNED,
+        Status.RECOMMENDED,
+        Status.NOTICE,
+        Status.SECOND,
+    }
+)
+AWAITING_DECISION = frozenset({Status.RECOMMENDED, Status.NOTICE, Status.SECOND})
+FINAL = frozenset({Status.PAID, Status.REJECTED, Status.WITHDRAWN, Status.TERMINATED})
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in [
+        Transition(
+            "accept",
+            "受理",
+            frozenset({Status.DRAFT}),
+            Status.ACCEPTED,
+            frozenset({Role.CLERK}),
+            condition=_has_expenses,
+        ),
+        Transition(
+            "forward",
+            "转县级审核",
+            frozenset({Status.ACCEPTED}),
+            Status.FORWARDED,
+            frozenset({Role.CLERK}),
+            condition=_has_expenses,
+        ),
+        Transition(
+            "start_review",
+            "开始审核",
+            frozenset({Status.FORWARDED}),
+            Status.IN_REVIEW,
+            frozenset({Role.REVIEWER}),
+        ),
+        Transition(
+            "return",
+            "退回补正",
+            frozenset({Status.IN_REVIEW}),
+            Status.RETURNED,
+            frozenset({Role.REVIEWER}),
+            needs_reason=True,
+            style="warning",
+        ),
+        Transition(
+            "resubmit",
+            "补正后重新报送",
+            frozenset({Status.RETURNED}),
+            Status.FORWARDED,
+            frozenset({Role.CLERK}),
+            condition=_has_expenses,
+        ),
+        # The reviewer's recommendation: to 待审批, or to 公示中 first where the policy requires a
+        # public notice for the identity (the service decides which, from the policy).
+        Transition(
+            "recommend",
+            "提出审核意见",
+            frozenset({Status.IN_REVIEW}),
+            Status.RECOMMENDED,
+            frozenset({Role.REVIEWER}),
+        ),
+        # Approval: above the county's amount a first approval moves the case to 待第二审批人审批
+        # and a different approver approves it (the service decides, from the settlement amount).
+        Transition(
+            "approve",
+            "批准救助",
+            AWAITING_DECISION,
+            Status.APPROVED,
+            frozenset({Role.APPROVER}),
+            condition=_decision,
+            style="success",
+        ),
+        Transition(
+            "reject",
+            "不予救助",
+            AWAITING_DECISION,
+            Status.REJECTED,
+            frozenset({Role.APPROVER}),
+            needs_reason=True,
+            condition=_decision,
+            style="danger",
+        ),
+        Transition(
+            "pay",
+            "登记已发放",
+            frozenset({Status.APPROVED}),
+            Status.PAID,
+            frozenset({Role.FINANCE}),
+            condition=_materials_complete,
+            style="success",
+        ),
+        Transition(
+            "withdraw",
+            "申请人撤回",
+            OPEN,
+            Status.WITHDRAWN,
+            frozenset({Role.CLERK}),
+            needs_reason=True,
+            style="outline-secondary",
+        ),
+        Transition(
+            "terminate",
+            "终止办理",
+            OPEN - {Status.DRAFT},
+            Status.TERMINATED,
+            frozenset({Role.REVIEWER, Role.APPROVER}),
+            needs_reason=True,
+            style="outline-danger",
+        ),
+    ]
+}
+
+
+def in_area(app: Application, actor: Any) -> bool:
+    role = role_of(actor)
+    if role == Role.CLERK:
+        return bool(actor.township_id == app.township_id)
+    if role in (Role.REVIEWER, Role.APPROVER, Role.FINANCE):
+        return bool(actor.county_id == app.county_id)
+    return False
+
+
+def refusal(app: Application, action: str, actor: Any, reason: str = "") -> str | None:
+    """Why ``actor`` may not do ``action`` on ``app`` now, in Chinese; None when they may."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        return f"未知操作：{action}"
+    role = role_of(actor)
+    if role not in transition.roles:
+        return f"您的角色不能“{transition.label}”。"
+    if not in_area(app, actor):
+        return "这件申请不属于您的辖区。"
+    if app.status not in transition.sources:
+        return f"申请当前为“{app.get_status_display()}”，不能“{transition.label}”。"
+    if transition.needs_reason and not reason.strip():
+        return f"“{transition.label}”须写明理由。"
+    if transition.condition is not None:
+        return transition.condition(app, actor)
+    return None
+
+
+def actions_for(app: Application, actor: Any) -> list[tuple[Transition, str | None]]:
+    """The transitions this actor's role could make from the current state, each with the reason
+    it is blocked (None when it is available). A missing reason is not a block here."""
+    role = role_of(actor)
+    result = []
+    for transition in TRANSITIONS.values():
+        if role not in transition.roles or app.status not in transition.sources:
+            continue
+        if not in_area(app, actor):
+            continue
+        blocked = transition.condition(app, actor) if transition.condition else None
+        result.append((transition, blocked))
+    return result

@@ -1,0 +1,17 @@
+from typing import Any
+
+from django.db.models import QuerySet
+
+from accounts.access import scope_by_area
+
+from .models import County, Township
+
+
+def townships_for(user: Any) -> QuerySet[Township]:
+    qs = Township.objects.select_related("county", "county__city")
+    return scope_by_area(user, qs, township_id="pk", county_id="county_id")
+
+
+def counties_for(user: Any) -> QuerySet[County]:
+    qs = County.objects.select_related("city")
+    return scope_by_area(user, qs, township_id="townships", county_id="pk").distinct()

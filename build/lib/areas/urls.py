@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "areas"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("townships/<int:pk>/", views.township, name="township"),
+    path("counties/<int:pk>/", views.county, name="county"),
+]

@@ -1,0 +1,63 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from accounts.access import Capability, capability_required, has_capability
+from applications.selectors import (
+    calendar_warning,
+    county_overview,
+    township_dashboard,
+    unread_inbox,
+)
+from beneficiaries.selectors import people_for
+from monitoring.models import BurdenWarning
+from monitoring.selectors import warning_counts
+
+from .selectors import counties_for, townships_for
+
+
+@capability_required(Capability.TOWNSHIP_WORKBENCH)
+def township(request: HttpRequest, pk: int) -> HttpResponse:
+    """A township window's page: its contacts and the work waiting there."""
+    town = get_object_or_404(townships_for(request.user), pk=pk)
+    people = people_for(request.user).filter(township=town)
+    today = timezone.localdate()
+    context = {
+        "township": town,
+        "people_count": people.count(),
+        "today": today,
+        "dashboard": township_dashboard(town.pk, today),
+        "unread": unread_inbox(request.user).count(),
+        "can_intake": has_capability(request.user, Capability.INTAKE),
+        "calendar_warning": calendar_warning(today),
+        "warnings": warning_counts(BurdenWarning.objects.filter(township=town)),
+    }
+    return render(request, "areas/township.html", context)
+
+
+@capability_required(Capability.COUNTY_WORKBENCH)
+def county(request: HttpRequest, pk: int) -> HttpResponse:
+    """A county agency's page: its townships and the work waiting at the county."""
+    obj = get_object_or_404(counties_for(request.user), pk=pk)
+    towns = townships_for(request.user).filter(county=obj)
+    today = timezone.localdate()
+    stages = county_overview(obj.pk, today)
+    return render(
+        request,
+        "areas/county.html",
+        {
+            "can_see_warnings": has_capability(request.user, Capability.WARNINGS),
+            "county": obj,
+            "townships": towns,
+            "stages": stages,
+            "today": today,
+            "calendar_warning": calendar_warning(today),
+        },
+    )
+
+
+@capability_required(Capability.AREA_OVERVIEW)
+def overview(request: HttpRequest) -> HttpResponse:
+    """The administrator's view of the city: every county and township, with links to edit."""
+    counties = counties_for(request.user).prefetch_related("townships")
+    return render(request, "areas/overview.html", {"counties": counties})

@@ -1,0 +1,40 @@
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+
+from .models import AuditEvent
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="关键词", method="search", help_text="账号、对象或说明中包含的文字"
+    )
+    action = django_filters.ChoiceFilter(
+        label="操作", choices=AuditEvent.Action.choices, empty_label="全部操作"
+    )
+    actor_username = django_filters.CharFilter(label="账号", lookup_expr="exact")
+    target_type = django_filters.CharFilter(label="对象类型", lookup_expr="exact")
+    target_id = django_filters.CharFilter(label="对象编号", lookup_expr="exact")
+    since = django_filters.DateFilter(
+        label="开始日期",
+        field_name="at",
+        lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = django_filters.DateFilter(
+        label="结束日期",
+        field_name="at",
+        lookup_expr="date__lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields: list[str] = []
+
+    def search(self, queryset: QuerySet[AuditEvent], name: str, value: str) -> QuerySet[AuditEvent]:
+        return queryset.filter(
+            Q(actor_username__icontains=value)
+            | Q(target_repr__icontains=value)
+            | Q(summary__icontains=value)
+        )

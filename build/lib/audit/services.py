@@ -1,0 +1,121 @@
+"""Writing the audit trail. Services call ``record``; detail views of people call ``record_view``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+
+from . import context
+from .models import AuditEvent
+
+if TYPE_CHECKING:
+    from areas.models import County, Township
+
+
+def _area_of(target: models.Model | None) -> tuple[Township | None, County | None]:
+    """Find the township/county a record belongs to, so county staff can search their own rows."""
+    from areas.models import County, Township
+
+    if target is None:
+        return None, None
+    if isinstance(target, Township):
+        return target, target.county
+    if isinstance(target, County):
+        return None, target
+    person = getattr(target, "person", None)  # records that belong to a person
+    township = getattr(person if person is not None else target, "township", None)
+    if isinstance(township, Township):
+        return township, township.county
+    county = getattr(target, "county", None)
+    if isinstance(county, County):
+        return None, county
+    return None, None
+
+
+def record(
+    *,
+    actor: Any,
+    action: AuditEvent.Action | str,
+    target: models.Model | None = None,
+    summary: str = "",
+    changes: dict[str, Any] | None = None,
+    township: Township | None = None,
+    county: County | None = None,
+    username: str = "",
+) -> AuditEvent:
+    """Append one row. ``actor`` may be None (system, Celery, anonymous)."""
+    from accounts.access import role_of
+
+    ctx = context.current()
+    area_township, area_county = _area_of(target)
+    township = township or area_township
+    county = county or (township.county if township else None) or area_county
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    role = role_of(actor) if authenticated else None
+    return AuditEvent.objects.create(
+        actor=actor if authenticated else None,
+        actor_username=(actor.get_username() if authenticated else username)[:150],
+        actor_role=role.value if role else "",
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_repr=str(target)[:200] if target is not None else "",
+        township=township,
+        county=county,
+        summary=summary[:500],
+        changes=changes or {},
+        ip=ctx.ip if ctx else None,
+        user_agent=ctx.user_agent if ctx else "",
+        path=ctx.path if ctx else "",
+    )
+
+
+def record_view(*, actor: Any, target: models.Model, summary: str = "") -> AuditEvent:
+    """The access log: a staff member opened a person's record."""
+    return record(
+        actor=actor, action=AuditEvent.Action.VIEW, target=target, summary=summary or "查看详情"
+    )
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """Field -> [old, new] for the fields that changed (values made JSON-friendly with str)."""
+    out: dict[str, list[Any]] = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            out[key] = [None if old is None else str(old), None if new is None else str(new)]
+    return out
+
+
+def snapshot(instance: models.Model) -> dict[str, Any]:
+    """The concrete field values of a model instance (FKs as ids), for diffs."""
+    return {
+        f.attname: getattr(instance, f.attname)
+        for f in instance._meta.concrete_fields
+        if f.attname not in {"password", "last_login"}
+    }
+
+
+def save_audited(*, instance: models.Model, actor: Any, summary: str = "") -> AuditEvent | None:
+    """Validate and save ``instance`` and append the create/update row with the field diff.
+
+    Call inside ``transaction.atomic``. Returns None when nothing changed (no row is written).
+    """
+    adding = instance._state.adding or instance.pk is None
+    before: dict[str, Any] = {}
+    if not adding:
+        old = type(instance)._default_manager.filter(pk=instance.pk).first()
+        before = snapshot(old) if old is not None else {}
+    instance.full_clean()
+    instance.save()
+    changes = diff(before, snapshot(instance))
+    if not adding and not changes:
+        return None
+    return record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE if adding else AuditEvent.Action.UPDATE,
+        target=instance,
+        summary=summary or f"{'新建' if adding else '修改'}{instance._meta.verbose_name}",
+        changes=changes,
+    )

@@ -1,0 +1,634 @@
+"""Identity records from the departments: read (streaming), validate, and apply in batches.
+
+The same ``validate_record`` and ``apply_records`` serve file imports (CSV/XLSX, in a Celery task)
+and the push endpoint (JSON), so a record is judged the same way whichever way it arrives.
+
+Column layout (first row = headers; Chinese or English names; order free):
+
+| 列名 (header)        | key                | required | example                    |
+|----------------------|--------------------|----------|----------------------------|
+| 公民身份号码          | id_number          | yes      | 150121196001010014         |
+| 姓名                 | name               | yes      | 乌兰其其格                  |
+| 困难身份类别          | category           | yes      | 低保对象 / dibao            |
+| 认定日期              | certified_on       | yes      | 2023-01-01                 |
+| 终止日期              | ended_on           | no       | 2023-12-31 (last valid day)|
+| 居住乡镇              | township           | yes      | 150121100 or 察素齐镇       |
+| 证件编号              | certificate_number | no       | 民低保[2023]0012            |
+| 认定部门              | department         | no       | 民政 (default: the import's)|
+| 联系电话              | phone              | no       | 13904710001                |
+| 住址                 | address            | no       | 察素齐镇某村3组             |
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import IO, Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from areas.models import Township
+
+from . import categories
+from .idnumber import mask, parse
+from .models import Department, HardshipIdentity, IdentityImport, ImportRow, Person
+
+BATCH = 1000
+
+HEADERS: dict[str, str] = {
+    "公民身份号码": "id_number", "身份证号码": "id_number", "身份证号": "id_number", "id_number": "id_number",
+    "姓名": "name", "name": "name",
+    "困难身份类别": "category", "困难类别": "category", "类别": "category", "category": "category",
+    "认定日期": "certified_on", "认定时间": "certified_on", "certified_on": "certified_on",
+    "终止日期": "ended_on", "截止日期": "ended_on", "ended_on": "ended_on",
+    "居住乡镇": "township", "乡镇": "township", "乡镇代码": "township", "乡镇（街道）": "township",
+    "township": "township",
+    "证件编号": "certificate_number", "证书编号": "certificate_number", "certificate_number": "certificate_number",
+    "认定部门": "department", "department": "department",
+    "联系电话": "phone", "电话": "phone", "phone": "phone",
+    "住址": "address", "address": "address",
+}  # fmt: skip
+REQUIRED = ("id_number", "name", "category", "certified_on", "township")
+LABELS = {
+    "id_number": "公民身份号码", "name": "姓名", "category": "困难身份类别", "certified_on": "认定日期",
+    "ended_on": "终止日期", "township": "居住乡镇", "certificate_number": "证件编号", "department": "认定部门",
+    "phone": "联系电话", "address": "住址",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A file's documented columns: header names → keys, the required keys, and their labels."""
+
+    headers: dict[str, str]
+    required: tuple[str, ...]
+    labels: dict[str, str]
+
+
+IDENTITY_LAYOUT = Layout(HEADERS, REQUIRED, LABELS)
+DEPARTMENTS = {d.value: d.value for d in Department} | {d.label: d.value for d in Department}
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (wrong type, no header, missing columns)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    id_number: str
+    name: str
+    category: str
+    certified_on: date
+    ended_on: date | None
+    township_id: int
+    department: str
+    certificate_number: str
+    phone: str
+    address: str
+    birth_date: date
+    sex: str
+    place: str
+    id_warning: str
+
+
+@dataclass
+class Outcome:
+    """What became of one record: the person and the identity each created, updated or unchanged."""
+
+    row_number: int
+    id_number: str = ""
+    person: str = ""  # created | updated | unchanged ("" when refused)
+    identity: str = ""  # created | updated | unchanged
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """created (new person) | updated | unchanged | refused: the answer per record."""
+        if self.errors or not self.person:
+            return "refused"
+        if self.person == "created":
+            return "created"
+        return "unchanged" if self.person == self.identity == "unchanged" else "updated"
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _text_stream(raw: IO[bytes]) -> IO[str]:
+    """UTF-8 (with or without BOM) or GB18030, as Excel on Chinese Windows saves CSV."""
+    head = raw.read(64 * 1024)
+    raw.seek(0)
+    try:
+        head.decode("utf-8")
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still UTF-8.
+        encoding = "utf-8-sig" if exc.start >= len(head) - 3 else "gb18030"
+    return io.TextIOWrapper(raw, encoding=encoding, newline="")
+
+
+def _header_map(header: list[Any], layout: Layout) -> list[str | None]:
+    keys = [layout.headers.get(str(h).strip()) if h is not None else None for h in header]
+    missing = [layout.labels[k] for k in layout.required if k not in keys]
+    if missing:
+        raise ImportFileError(f"缺少必需的列：{'、'.join(missing)}。请按模板的列名填写表头。")
+    return keys
+
+
+def read_rows(
+    raw: IO[bytes], filename: str, layout: Layout = IDENTITY_LAYOUT
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (row number as a spreadsheet shows it, {key: value}) one row at a time."""
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        yield from _read_xlsx(raw, layout)
+    elif name.endswith(".csv"):
+        yield from _read_csv(raw, layout)
+    else:
+        raise ImportFileError("只支持 CSV 和 XLSX 文件。")
+
+
+def _read_csv(raw: IO[bytes], layout: Layout) -> Iterator[tuple[int, dict[str, Any]]]:
+    reader = csv.reader(_text_stream(raw))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError("文件是空的。") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ImportFileError(f"文件无法按 CSV 读取：{exc}") from None
+    keys = _header_map(header, layout)
+    for n, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        yield n, {k: v for k, v in zip(keys, row, strict=False) if k}
+
+
+def _read_xlsx(raw: IO[bytes], layout: Layout) -> Iterator[tuple[int, dict[str, Any]]]:
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(raw, read_only=True, data_only=True)
+    except (BadZipFile, OSError, KeyError, ValueError):
+        raise ImportFileError("文件不是有效的 XLSX 表格（可能是改了扩展名的其他文件）。") from None
+    try:
+        rows = wb.worksheets[0].iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise ImportFileError("表格是空的。")
+        keys = _header_map(list(header), layout)
+        for n, row in enumerate(rows, start=2):
+            if not any(c not in (None, "") for c in row):
+                continue
+            yield n, {k: v for k, v in zip(keys, row, strict=False) if k}
+    finally:
+        wb.close()
+
+
+def count_rows(raw: IO[bytes], filename: str, layout: Layout = IDENTITY_LAYOUT) -> int:
+    return sum(1 for _ in read_rows(raw, filename, layout))
+
+
+# --- validating ---------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # spreadsheet numbers such as phone numbers
+    return str(value).strip()
+
+
+def _date(value: Any, label: str, errors: list[str]) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = (
+        _text(value)
+        .replace("/", "-")
+        .replace(".", "-")
+        .replace("年", "-")
+        .replace("月", "-")
+        .rstrip("日")
+    )
+    try:
+        if len(text) == 8 and text.isdigit():
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        y, m, d = (int(p) for p in text.split("-"))
+        return date(y, m, d)
+    except ValueError:
+        errors.append(f"{label}“{_text(value)}”不是有效日期（应为 2023-01-01 这样的日期）。")
+        return None
+
+
+class TownshipIndex:
+    """Townships by 9-digit code or by name (names only where unique)."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, int] = {}
+        names: dict[str, list[int]] = {}
+        for pk, code, name in Township.objects.filter(active=True).values_list(
+            "pk", "code", "name"
+        ):
+            self.by_key[code] = pk
+            names.setdefault(name, []).append(pk)
+        for name, pks in names.items():
+            if len(pks) == 1:
+                self.by_key[name] = pks[0]
+
+    def get(self, value: str) -> int | None:
+        return self.by_key.get(value)
+
+
+def start_outcome(
+    raw: dict[str, Any], *, row_number: int, layout: Layout, today: date
+) -> tuple[Outcome, Any]:
+    """The first checks of any row: required columns present, the ID number valid.
+
+    Returns the outcome so far and the parsed ID number (None when it is missing or invalid)."""
+    out = Outcome(row_number=row_number)
+    for key in layout.required:
+        if _text(raw.get(key)) == "":
+            out.errors.append(f"{layout.labels[key]}为空。")
+    info = None
+    id_text = _text(raw.get("id_number"))
+    if id_text:
+        try:
+            info = parse(id_text, today=today)
+            out.id_number = info.number
+            out.warnings.extend(info.warnings)
+        except ValidationError as exc:
+            out.errors.extend(exc.messages)
+            out.id_number = id_text.upper()[:18]
+    return out, info
+
+
+def validate_record(
+    raw: dict[str, Any],
+    *,
+    row_number: int,
+    townships: TownshipIndex,
+    default_department: str,
+    today: date,
+) -> tuple[Record | None, Outcome]:
+    """Check one record; return it cleaned, or None with every reason in the outcome."""
+    out, info = start_outcome(raw, row_number=row_number, layout=IDENTITY_LAYOUT, today=today)
+    errors = out.errors
+    category = None
+    cat_text = _text(raw.get("category"))
+    if cat_text:
+        category = categories.category_from_text(cat_text)
+        if category is None:
+            errors.append(
+                f"困难身份类别“{cat_text}”无法识别（可填 低保对象、特困人员、dibao 等）。"
+            )
+    certified_on = _date(raw.get("certified_on"), "认定日期", errors)
+    ended_on = _date(raw.get("ended_on"), "终止日期", errors)
+    if certified_on and certified_on > today:
+        errors.append(f"认定日期 {certified_on} 晚于今天。")
+    if certified_on and ended_on and ended_on < certified_on:
+        errors.append(f"终止日期 {ended_on} 早于认定日期 {certified_on}。")
+    town_text = _text(raw.get("township"))
+    township_id = townships.get(town_text) if town_text else None
+    if town_text and township_id is None:
+        errors.append(
+            f"居住乡镇“{town_text}”不在本市的乡镇（街道）名单中（可填 9 位区划代码或唯一的名称）。"
+        )
+    dept_text = _text(raw.get("department"))
+    department = DEPARTMENTS.get(dept_text) if dept_text else default_department
+    if department is None:
+        errors.append(f"认定部门“{dept_text}”无法识别（可填 民政、乡村振兴、残联、医保、其他）。")
+    name = _text(raw.get("name"))
+    if len(name) > 50:
+        errors.append("姓名超过 50 个字。")
+    phone = _text(raw.get("phone"))
+    if phone and not phone.replace("-", "").isdigit():
+        errors.append(f"联系电话“{phone}”应只含数字和短横线。")
+    if (
+        errors
+        or info is None
+        or category is None
+        or certified_on is None
+        or township_id is None
+        or not department
+    ):
+        return None, out
+    record = Record(
+        id_number=info.number,
+        name=name,
+        category=category,
+        certified_on=certified_on,
+        ended_on=ended_on,
+        township_id=township_id,
+        department=department,
+        certificate_number=_text(raw.get("certificate_number"))[:60],
+        phone=phone[:30],
+        address=_text(raw.get("address"))[:200],
+        birth_date=info.birth_date,
+        sex=info.sex,
+        place=info.place,
+        id_warning=info.warnings[0] if info.warnings else "",
+    )
+    return record, out
+
+
+# --- applying -----------------------------------------------------------------------------
+
+PERSON_FIELDS = ("name", "township_id", "phone", "address")
+IDENTITY_FIELDS = ("ended_on", "department", "certificate_number")
+FIELD_LABELS = {"name": "姓名", "township_id": "居住乡镇", "phone": "联系电话", "address": "住址",
+                "ended_on": "终止日期", "department": "认定部门", "certificate_number": "证件编号"}  # fmt: skip
+
+
+def _show(value: Any) -> str:
+    return "无" if value in (None, "") else str(value)
+
+
+def _insert(model: type[Any], columns: list[str], rows: list[list[Any]]) -> None:
+    """Multi-row INSERT of already validated values: the import's hot path.
+
+    The ORM's bulk_create prepares every field of every row through the model layer and costs about
+    four times more per row here. PostgreSQL gets COPY; SQLite a multi-row INSERT with the values
+    adapted by the backend's own operations.
+    """
+    if not rows:
+        return
+    ops = connection.ops
+    table = ops.quote_name(model._meta.db_table)
+    cols = ", ".join(ops.quote_name(c) for c in columns)
+    if connection.vendor == "postgresql":  # COPY: PostgreSQL's bulk path, psycopg adapts the values
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    per = min(BATCH, (connection.features.max_query_params or 65535) // len(columns))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            # Only quoted table/column names and placeholders are formatted in; values are parameters.
+            cursor.execute(
+                f"INSERT INTO {table} ({cols}) VALUES {', '.join([one] * len(chunk))}",  # noqa: S608
+                [_adapt(value) for row in chunk for value in row],
+            )
+
+
+def _adapt(value: Any) -> Any:
+    """Dates and times as the backend stores them (what the ORM would send)."""
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
+
+
+PERSON_COLUMNS = ["id_number", "name", "sex", "birth_date", "phone", "address", "hukou_place", "hukou_local",
+                  "township_id", "household_id", "relationship", "bank_name", "bank_account_holder",
+                  "bank_account_number", "id_warning", "created_at", "updated_at"]  # fmt: skip
+IDENTITY_COLUMNS = ["person_id", "category", "department", "certificate_number", "certified_on", "ended_on",
+                    "source", "source_import_id", "source_user_id", "created_at", "updated_at"]  # fmt: skip
+
+
+def apply_records(
+    pairs: list[tuple[Record, Outcome]],
+    *,
+    batch: IdentityImport | None,
+    source: str,
+    dry_run: bool = False,
+) -> None:
+    """Create or update people and identities for one batch of valid records, in one transaction.
+
+    A person is found by ID number (never duplicated); an identity by (person, category,
+    certified_on). Empty fields in a record never blank out what the registry holds. Sets each
+    outcome's person/identity result and changes. With ``dry_run`` nothing is written (the check).
+    """
+    if not pairs:
+        return
+    with transaction.atomic():
+        ids = {r.id_number for r, _ in pairs}
+        people = {p.id_number: p for p in Person.objects.filter(id_number__in=ids)}
+        existing: dict[tuple[str, str, date], HardshipIdentity] = {}
+        if people:
+            by_pk = {p.pk: p.id_number for p in people.values()}
+            for held in HardshipIdentity.objects.filter(person__in=people.values()):
+                existing[(by_pk[held.person_id], held.category, held.certified_on)] = held
+        new_people: dict[str, dict[str, Any]] = {}  # id_number -> column values
+        changed_people: dict[str, Person] = {}
+        new_identities: dict[tuple[str, str, date], dict[str, Any]] = {}
+        changed_identities: dict[int, HardshipIdentity] = {}
+        for record, out in pairs:
+            _apply_person(record, out, people, new_people, changed_people)
+            _apply_identity(record, out, existing, new_identities, changed_identities)
+        if not dry_run:
+            now = timezone.now()
+            _insert(Person, PERSON_COLUMNS, [[v.get(c, "") for c in PERSON_COLUMNS[:-2]] + [now, now]
+                                             for v in new_people.values()])  # fmt: skip
+            if changed_people:
+                for p in changed_people.values():
+                    p.updated_at = now  # bulk_update skips auto_now; monitoring reads it
+                Person.objects.bulk_update(
+                    list(changed_people.values()), [*PERSON_FIELDS, "updated_at"], batch_size=BATCH
+                )
+            pks = {p.id_number: p.pk for p in people.values()}
+            if new_people:
+                pks.update(
+                    Person.objects.filter(id_number__in=new_people).values_list("id_number", "pk")
+                )
+            _insert(
+                HardshipIdentity,
+                IDENTITY_COLUMNS,
+                [[pks[key[0]], *(v[c] for c in IDENTITY_COLUMNS[1:5]), v["ended_on"], source,
+                  batch.pk if batch else None, None, now, now] for key, v in new_identities.items()],
+            )  # fmt: skip
+            if changed_identities:
+                for i in changed_identities.values():
+                    i.updated_at = now
+                HardshipIdentity.objects.bulk_update(
+                    list(changed_identities.values()),
+                    [*IDENTITY_FIELDS, "updated_at"],
+                    batch_size=BATCH,
+                )
+        _phone_warnings(pairs)
+
+
+def _apply_person(
+    record: Record,
+    out: Outcome,
+    people: dict[str, Person],
+    new_people: dict[str, dict[str, Any]],
+    changed_people: dict[str, Person],
+) -> None:
+    person = people.get(record.id_number)
+    pending = new_people.get(record.id_number)
+    if person is None and pending is None:
+        new_people[record.id_number] = {
+            "id_number": record.id_number, "name": record.name, "sex": record.sex, "birth_date": record.birth_date,
+            "phone": record.phone, "address": record.address, "hukou_place": record.place, "hukou_local": True,
+            "township_id": record.township_id, "household_id": None, "id_warning": record.id_warning,
+        }  # fmt: skip
+        out.person = "created"
+        return
+    out.person = "unchanged"
+    for name in PERSON_FIELDS:
+        value = getattr(record, name)
+        held = getattr(person, name) if person is not None else pending[name]  # type: ignore[index]
+        if value in ("", None) or held == value:
+            continue
+        out.person = "updated"
+        out.changes.append(
+            "居住乡镇已变更"
+            if name == "township_id"
+            else f"{FIELD_LABELS[name]}：{_show(held)} → {_show(value)}"
+        )
+        if person is not None:
+            setattr(person, name, value)
+            changed_people[person.id_number] = person
+        else:
+            pending[name] = value  # type: ignore[index]
+
+
+def _apply_identity(
+    record: Record,
+    out: Outcome,
+    existing: dict[tuple[str, str, date], HardshipIdentity],
+    new_identities: dict[tuple[str, str, date], dict[str, Any]],
+    changed_identities: dict[int, HardshipIdentity],
+) -> None:
+    key = (record.id_number, record.category, record.certified_on)
+    held = existing.get(key)
+    pending = new_identities.get(key)
+    label = categories.CATEGORIES[record.category][0]
+    if held is None and pending is None:
+        new_identities[key] = {
+            "category": record.category, "department": record.department,
+            "certificate_number": record.certificate_number, "certified_on": record.certified_on,
+            "ended_on": record.ended_on,
+        }  # fmt: skip
+        out.identity = "created"
+        if out.person != "created":
+            out.changes.append(f"新增困难身份：{label}，认定日期 {record.certified_on}")
+        return
+    differences = []
+    for name in IDENTITY_FIELDS:
+        value = getattr(record, name)
+        if name != "ended_on" and value in ("", None):
+            continue  # an empty certificate number or department keeps what is held
+        before = getattr(held, name) if held is not None else pending[name]  # type: ignore[index]
+        if before != value:
+            differences.append(f"{FIELD_LABELS[name]}：{_show(before)} → {_show(value)}")
+            if held is not None:
+                setattr(held, name, value)
+                changed_identities[held.pk] = held
+            else:
+                pending[name] = value  # type: ignore[index]
+    out.identity = "updated" if differences else "unchanged"
+    if differences:
+        out.changes.append(f"{label}（认定日期 {record.certified_on}）" + "；".join(differences))
+
+
+def _phone_warnings(pairs: Iterable[tuple[Record, Outcome]]) -> None:
+    """The same phone on different people is allowed but worth a look (family members, agents)."""
+    phones = {r.phone for r, _ in pairs if r.phone}
+    if not phones:
+        return
+    holders: dict[str, set[str]] = {}
+    for phone, id_number in Person.objects.filter(phone__in=phones).values_list(
+        "phone", "id_number"
+    ):
+        holders.setdefault(phone, set()).add(id_number)
+    for record, out in pairs:
+        others = holders.get(record.phone, set()) - {record.id_number}
+        if record.phone and others:
+            out.warnings.append(
+                f"联系电话 {record.phone} 也登记在 {len(others)} 位其他人员名下（{'、'.join(mask(o) for o in sorted(others)[:3])}）。"
+            )
+
+
+def in_batches(
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    *,
+    validate: Callable[[int, dict[str, Any]], tuple[Any, Outcome]],
+    apply: Callable[[list[tuple[Any, Outcome]]], None],
+    on_batch: Any = None,
+) -> Iterator[Outcome]:
+    """Validate each row, apply the valid ones BATCH at a time, and yield every outcome in input
+    order. ``on_batch`` hears of each batch inside the batch's own transaction, so what it records
+    (counts, position: the import's checkpoint) commits with the rows or not at all."""
+    chunk: list[tuple[Any, Outcome]] = []
+
+    def flush() -> list[Outcome]:
+        outs = [o for _, o in chunk]
+        with transaction.atomic():  # the rows' writes and the caller's checkpoint, together
+            apply([(r, o) for r, o in chunk if r is not None])
+            if on_batch:
+                on_batch(outs)
+        chunk.clear()
+        return outs
+
+    for row_number, raw in rows:
+        chunk.append(validate(row_number, raw))
+        if len(chunk) >= BATCH:
+            yield from flush()
+    if chunk:
+        yield from flush()
+
+
+def process(
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    *,
+    batch: IdentityImport | None,
+    department: str,
+    source: str,
+    today: date,
+    dry_run: bool,
+    on_batch: Any = None,
+) -> Iterator[Outcome]:
+    """Validate and apply identity records BATCH at a time; yield every outcome in input order."""
+    townships = TownshipIndex()
+    return in_batches(
+        rows,
+        validate=lambda n, raw: validate_record(
+            raw, row_number=n, townships=townships, default_department=department, today=today
+        ),
+        apply=lambda pairs: apply_records(pairs, batch=batch, source=source, dry_run=dry_run),
+        on_batch=on_batch,
+    )
+
+
+def row_results(batch: IdentityImport, outcomes: Iterable[Outcome]) -> list[ImportRow]:
+    """The rows worth keeping for an outcome list: errors, warnings and changes made."""
+    rows: list[ImportRow] = []
+    for o in outcomes:
+        masked = mask(o.id_number) if o.id_number else ""
+        changes = o.changes if o.status == "updated" else []
+        for kind, messages in (
+            (ImportRow.Kind.ERROR, o.errors),
+            (ImportRow.Kind.WARNING, o.warnings),
+            (ImportRow.Kind.CHANGED, changes),
+        ):
+            rows.extend(
+                ImportRow(
+                    batch=batch,
+                    row_number=o.row_number,
+                    kind=kind,
+                    id_number=masked,
+                    message=m[:500],
+                )
+                for m in messages
+            )
+    return rows

@@ -1,0 +1,483 @@
+"""Every write to the registry: people, identity imports (files and pushes), department tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import record, save_audited
+from core.queueing import enqueue
+
+from . import importing
+from .idnumber import normalise
+from .models import DepartmentToken, IdentityImport, IdentitySource, ImportRow, Person
+
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+@transaction.atomic
+def person_save(*, person: Person, actor: Any) -> Person:
+    """Validate and save; Person.clean derives birth date and sex from the ID number.
+
+    The ID is normalised here first: the field's length check runs before clean(), so " …x " with
+    spaces would otherwise be refused."""
+    person.id_number = normalise(person.id_number)
+    save_audited(instance=person, actor=actor)
+    return person
+
+
+# --- file imports ---------------------------------------------------------------------------
+
+
+def _check_upload(upload: UploadedFile) -> None:
+    """Refuse what is not a CSV or XLSX file, by its content and not only by its name."""
+    name = (upload.name or "").lower()
+    if not (name.endswith(".csv") or name.endswith(".xlsx")):
+        raise ValidationError("只支持 CSV（.csv）和 Excel（.xlsx）文件。")
+    if upload.size is not None and upload.size > settings.IMPORT_MAX_BYTES:
+        raise ValidationError(
+            "文件太大（%(size)s MB），单个文件不能超过 %(limit)s MB，请分批导入。",
+            params={
+                "size": round(upload.size / 1048576, 1),
+                "limit": settings.IMPORT_MAX_BYTES // 1048576,
+            },
+        )
+    if not upload.size:
+        raise ValidationError("文件是空的。")
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    if name.endswith(".xlsx") and not head.startswith(XLSX_MAGIC):
+        raise ValidationError("文件内容不是 XLSX 表格（可能是改了扩展名的其他文件）。")
+    if name.endswith(".csv") and (
+        b"\x00" in head or head.startswith(XLSX_MAGIC) or head.startswith(b"%PDF")
+    ):
+        raise ValidationError("文件内容不是 CSV 文本（可能是改了扩展名的其他文件）。")
+
+
+def _sha256(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+@transaction.atomic
+def identity_import_create(
+    *,
+    upload: UploadedFile,
+    department: str,
+    actor: Any,
+    content: str = IdentityImport.Content.IDENTITIES,
+) -> IdentityImport:
+    """Keep the uploaded file and queue its check (preview). Nothing in the registry changes yet.
+
+    ``content`` is the file's kind: a department's identities, or hospital settlement records
+    (``monitoring.hospital_import``); both go through the same check, confirm and import."""
+    _check_upload(upload)
+    batch = IdentityImport(
+        kind=IdentityImport.Kind.FILE,
+        content=content,
+        department=department,
+        original_name=(upload.name or "")[:200],
+        sha256=_sha256(upload),
+        uploaded_by=actor,
+    )
+    batch.file.save(upload.name or "import", upload, save=False)
+    batch.save()
+    record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=batch,
+        summary=f"上传{batch.get_content_display()}文件 {batch.original_name}",
+    )
+    enqueue("beneficiaries.tasks.preview_identity_import", batch.pk)
+    return batch
+
+
+def earlier_same_file(batch: IdentityImport) -> IdentityImport | None:
+    return (
+        IdentityImport.objects.filter(sha256=batch.sha256, status=IdentityImport.Status.APPLIED)
+        .exclude(pk=batch.pk)
+        .order_by("-applied_at")
+        .first()
+    )
+
+
+COUNTS = ("processed_rows", "bad_rows", "warning_rows", "people_created", "people_updated",
+          "identities_created", "identities_updated", "identities_unchanged", "records_created",
+          "records_unchanged")  # fmt: skip
+RUNNING = (IdentityImport.Status.UPLOADED, IdentityImport.Status.PREVIEWING,
+           IdentityImport.Status.APPLYING)  # fmt: skip
+
+
+def _tally(
+    batch: IdentityImport, outcomes: Iterable[importing.Outcome], *, keep_changes: bool
+) -> list[ImportRow]:
+    """Count outcomes into the batch (in memory); return the rows worth a word."""
+    hospital = _hospital(batch)
+    kept: list[ImportRow] = []
+    for o in outcomes:
+        batch.processed_rows += 1
+        if o.errors:
+            batch.bad_rows += 1
+        if o.warnings:
+            batch.warning_rows += 1
+        batch.people_created += o.person == "created"
+        batch.people_updated += o.person == "updated"
+        if hospital:
+            batch.records_created += o.identity == "created"
+            batch.records_unchanged += o.identity == "unchanged"
+        else:
+            batch.identities_created += o.identity == "created"
+            batch.identities_updated += o.identity == "updated"
+            batch.identities_unchanged += o.identity == "unchanged"
+        kept.extend(
+            r
+            for r in importing.row_results(batch, [o])
+            if keep_changes or r.kind != ImportRow.Kind.CHANGED
+        )
+    return kept
+
+
+def _checkpoint(batch: IdentityImport, *, keep_changes: bool) -> Any:
+    """Called inside each thousand rows' transaction: the rows' writes, their counts, their kept
+    messages and the position are committed together, so a run that dies resumes after the last
+    committed row and its counts stay exact."""
+
+    def on_batch(outcomes: list[importing.Outcome]) -> None:
+        ImportRow.objects.bulk_create(_tally(batch, outcomes, keep_changes=keep_changes))
+        if outcomes:
+            batch.resume_after_row = outcomes[-1].row_number
+        batch.heartbeat_at = timezone.now()
+        IdentityImport.objects.filter(pk=batch.pk).update(
+            resume_after_row=batch.resume_after_row,
+            heartbeat_at=batch.heartbeat_at,
+            **{name: getattr(batch, name) for name in COUNTS},
+        )
+
+    return on_batch
+
+
+def _hospital(batch: IdentityImport) -> bool:
+    return batch.content == IdentityImport.Content.HOSPITAL
+
+
+def _layout(batch: IdentityImport) -> importing.Layout:
+    if _hospital(batch):
+        from monitoring import hospital_import
+
+        return hospital_import.LAYOUT
+    return importing.IDENTITY_LAYOUT
+
+
+def _after_checkpoint(
+    rows: Iterable[tuple[int, dict[str, Any]]], after: int
+) -> Iterable[tuple[int, dict[str, Any]]]:
+    return (row for row in rows if row[0] > after)
+
+
+def _process_file(batch: IdentityImport, *, dry_run: bool) -> None:
+    """Stream the batch's file, from its checkpoint on, through validation (and, unless dry_run,
+    the writes), committing counts and position every thousand rows."""
+    on_batch = _checkpoint(batch, keep_changes=not dry_run)
+    with batch.file.open("rb") as fh:
+        if _hospital(batch):
+            from monitoring import hospital_import
+
+            rows = importing.read_rows(fh, batch.original_name, hospital_import.LAYOUT)
+            outcomes = hospital_import.process(
+                _after_checkpoint(rows, batch.resume_after_row),
+                batch=batch,
+                today=timezone.localdate(),
+                dry_run=dry_run,
+                on_batch=on_batch,
+            )
+        else:
+            rows = importing.read_rows(fh, batch.original_name)
+            outcomes = importing.process(
+                _after_checkpoint(rows, batch.resume_after_row),
+                batch=batch,
+                department=batch.department,
+                source=IdentitySource.IMPORT,
+                today=timezone.localdate(),
+                dry_run=dry_run,
+                on_batch=on_batch,
+            )
+        for _ in outcomes:  # the work and the counting happen in on_batch
+            pass
+
+
+def _start_over(batch: IdentityImport) -> None:
+    for name in COUNTS:
+        setattr(batch, name, 0)
+    batch.resume_after_row = 0
+    batch.rows.all().delete()
+
+
+def _claim(batch: IdentityImport, *, fresh: str | None, running: str) -> bool:
+    """Take the batch for this worker: a fresh one, or a running one whose worker has not reported
+    for JOB_STALE_SECONDS (it died). Never a run another live worker holds (a task delivered twice
+    while the first is still working)."""
+    now = timezone.now()
+    stale = now - timezone.timedelta(seconds=settings.JOB_STALE_SECONDS)
+    claimable = Q(status=running) & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale))
+    if fresh is not None:
+        claimable |= Q(status=fresh)
+    taken = IdentityImport.objects.filter(claimable, pk=batch.pk).update(
+        status=running, heartbeat_at=now, attempts=F("attempts") + 1
+    )
+    batch.refresh_from_db()
+    return bool(taken)
+
+
+def _fail(batch: IdentityImport, message: str) -> None:
+    batch.status = IdentityImport.Status.FAILED
+    batch.message = message[:500]
+    batch.heartbeat_at = None
+    batch.save()
+
+
+def _given_up(batch: IdentityImport) -> bool:
+    if batch.attempts <= settings.JOB_MAX_ATTEMPTS:
+        return False
+    _fail(batch, f"处理已中断 {batch.attempts - 1} 次，系统不再自动重试。请检查文件后点“重试”。")
+    return True
+
+
+def identity_import_preview(*, batch: IdentityImport) -> IdentityImport:
+    """Read the file, check every row, and count what applying it would do. Writes no registry row.
+
+    Idempotent: a second delivery while a live worker checks it does nothing; after a worker died
+    it resumes from the last thousand rows committed."""
+    if not _claim(
+        batch, fresh=IdentityImport.Status.UPLOADED, running=IdentityImport.Status.PREVIEWING
+    ):
+        return batch
+    if _given_up(batch):
+        return batch
+    try:
+        if batch.resume_after_row == 0:
+            _start_over(batch)
+            with batch.file.open("rb") as fh:
+                batch.total_rows = importing.count_rows(fh, batch.original_name, _layout(batch))
+            IdentityImport.objects.filter(pk=batch.pk).update(
+                total_rows=batch.total_rows, processed_rows=0
+            )
+        _process_file(batch, dry_run=True)
+    except importing.ImportFileError as exc:
+        _fail(batch, str(exc))
+        return batch
+    batch.status = IdentityImport.Status.PREVIEWED
+    batch.processed_rows = batch.total_rows
+    batch.previewed_at = timezone.now()
+    batch.heartbeat_at = None
+    batch.save()
+    return batch
+
+
+@transaction.atomic
+def identity_import_apply(*, batch: IdentityImport, actor: Any) -> IdentityImport:
+    """Confirm a checked file: queue the import. A second click finds it already under way."""
+    locked = IdentityImport.objects.select_for_update().get(pk=batch.pk)
+    if locked.status != IdentityImport.Status.PREVIEWED:
+        raise ValidationError(
+            "该文件当前状态为“%(status)s”，不能再次导入。",
+            params={"status": locked.get_status_display()},
+        )
+    locked.status = IdentityImport.Status.APPLYING
+    _start_over(locked)
+    locked.heartbeat_at = None
+    locked.attempts = 0
+    locked.save()
+    record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=locked,
+        summary=f"确认导入身份数据文件 {locked.original_name}",
+    )
+    enqueue("beneficiaries.tasks.apply_identity_import", locked.pk)
+    return locked
+
+
+def identity_import_run(*, batch: IdentityImport) -> IdentityImport:
+    """The import itself (in the Celery task): stream the file, write people and identities.
+
+    Resumable: every thousand rows are committed with their counts and position; a run whose worker
+    died is taken up again (the sweep, or the broker's redelivery) from there, and the counts it
+    reports at the end are those of the whole file, each row counted once."""
+    if not _claim(batch, fresh=None, running=IdentityImport.Status.APPLYING):
+        return batch
+    if _given_up(batch):
+        return batch
+    try:
+        _process_file(batch, dry_run=False)
+    except importing.ImportFileError as exc:
+        _fail(batch, str(exc))
+    else:
+        batch.status = IdentityImport.Status.APPLIED
+        batch.processed_rows = batch.total_rows
+        batch.applied_at = timezone.now()
+        batch.heartbeat_at = None
+        batch.save()
+    record(
+        actor=None,
+        action=AuditEvent.Action.UPDATE,
+        target=batch,
+        username="system",
+        summary=(
+            f"医院结算数据导入完成：新增人员 {batch.people_created}，新增结算记录 {batch.records_created}，"
+            f"已有记录 {batch.records_unchanged}，有误 {batch.bad_rows} 行"
+            if _hospital(batch)
+            else f"身份数据导入完成：新增人员 {batch.people_created}，新增身份 {batch.identities_created}，"
+            f"更新身份 {batch.identities_updated}，未变化 {batch.identities_unchanged}，有误 {batch.bad_rows} 行"
+        ),
+    )
+    if batch.status == IdentityImport.Status.APPLIED:
+        # the new expenses and identities reach the warnings now rather than at night
+        enqueue("monitoring.tasks.recompute_monitoring")
+    return batch
+
+
+def identity_import_crashed(*, batch_id: int, error: BaseException) -> None:
+    """A task ended in an unexpected error: the batch says so (staff can retry), nothing hangs."""
+    batch = IdentityImport.objects.filter(pk=batch_id, status__in=RUNNING).first()
+    if batch is not None:
+        _fail(batch, f"处理出错（{type(error).__name__}），已记录。可点“重试”从中断处继续。")
+
+
+def stalled_imports() -> Any:
+    """Running batches whose worker has not reported for JOB_STALE_SECONDS (or never started)."""
+    stale = timezone.now() - timezone.timedelta(seconds=settings.JOB_STALE_SECONDS)
+    return IdentityImport.objects.filter(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale),
+        kind=IdentityImport.Kind.FILE,
+        status__in=RUNNING,
+    )
+
+
+def _task_for(batch: IdentityImport) -> str:
+    if batch.status == IdentityImport.Status.APPLYING:
+        return "beneficiaries.tasks.apply_identity_import"
+    return "beneficiaries.tasks.preview_identity_import"
+
+
+def stalled_imports_resume() -> int:
+    """Beat, every JOB_SWEEP_SECONDS: queue again every import whose worker died."""
+    batches = list(stalled_imports())
+    for batch in batches:
+        enqueue(_task_for(batch), batch.pk)
+    return len(batches)
+
+
+@transaction.atomic
+def identity_import_retry(*, batch: IdentityImport, actor: Any) -> IdentityImport:
+    """Staff's “重试”: a failed or stalled batch goes on from where it stopped."""
+    locked = IdentityImport.objects.select_for_update().get(pk=batch.pk)
+    stuck = stalled_imports().filter(pk=locked.pk).exists()
+    if locked.status != IdentityImport.Status.FAILED and not stuck:
+        raise ValidationError(
+            "该文件当前状态为“%(status)s”，正在正常处理，无需重试。",
+            params={"status": locked.get_status_display()},
+        )
+    if locked.status == IdentityImport.Status.FAILED:
+        locked.status = (
+            IdentityImport.Status.APPLYING
+            if locked.previewed_at is not None
+            else IdentityImport.Status.PREVIEWING
+        )
+    locked.heartbeat_at = None
+    locked.attempts = 0
+    locked.message = ""
+    locked.save()
+    record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=locked,
+        summary=f"重试{locked.get_content_display()}文件 {locked.original_name}（从第 {locked.resume_after_row} 行之后继续）",
+    )
+    enqueue(_task_for(locked), locked.pk)
+    return locked
+
+
+# --- the push endpoint ----------------------------------------------------------------------
+
+MAX_PUSH = 1000
+
+
+def department_token_create(
+    *, department: str, label: str, actor: Any
+) -> tuple[DepartmentToken, str]:
+    """Make a key for a department's system. The key is returned once; only its hash is kept."""
+    key = secrets.token_urlsafe(32)
+    token = DepartmentToken.objects.create(
+        department=department,
+        label=label,
+        key_prefix=key[:8],
+        key_hash=hashlib.sha256(key.encode()).hexdigest(),
+    )
+    record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=token,
+        summary=f"创建部门推送密钥 {label}",
+    )
+    return token, key
+
+
+def department_token_for(key: str) -> DepartmentToken | None:
+    if not key:
+        return None
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return DepartmentToken.objects.filter(key_hash=digest, active=True).first()
+
+
+def identity_push(
+    *, token: DepartmentToken, records: list[dict[str, Any]]
+) -> tuple[IdentityImport, list[importing.Outcome]]:
+    """Apply records pushed by a department's system; answer per record. Kept as an import."""
+    batch = IdentityImport.objects.create(
+        kind=IdentityImport.Kind.API,
+        department=token.department,
+        token=token,
+        status=IdentityImport.Status.APPLYING,
+        total_rows=len(records),
+        original_name=f"{token.label} 推送",
+    )
+    rows = ((n, r if isinstance(r, dict) else {}) for n, r in enumerate(records, start=1))
+    outcomes = list(
+        importing.process(
+            rows,
+            batch=batch,
+            department=token.department,
+            source=IdentitySource.API,
+            today=timezone.localdate(),
+            dry_run=False,
+        )
+    )
+    ImportRow.objects.bulk_create(_tally(batch, outcomes, keep_changes=True))
+    batch.status = IdentityImport.Status.APPLIED
+    batch.processed_rows = len(records)
+    batch.applied_at = timezone.now()
+    batch.save()
+    DepartmentToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    record(
+        actor=None,
+        action=AuditEvent.Action.UPDATE,
+        target=batch,
+        username=f"token:{token.key_prefix}",
+        summary=f"{token.label} 推送 {len(records)} 条：有误 {batch.bad_rows} 条",
+    )
+    return batch, outcomes

@@ -1,0 +1,42 @@
+"""Import tasks: take an id, claim the batch, resume from its checkpoint (idempotent)."""
+
+import logging
+
+from celery import shared_task
+
+from . import services
+from .models import IdentityImport
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def preview_identity_import(import_id: int) -> None:
+    """Check an uploaded file (a second delivery finds it checked, or held by a live worker)."""
+    batch = IdentityImport.objects.filter(pk=import_id).first()
+    if batch is None:
+        return
+    try:
+        services.identity_import_preview(batch=batch)
+    except Exception as exc:
+        logger.exception("preview of import %s failed", import_id)
+        services.identity_import_crashed(batch_id=import_id, error=exc)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def apply_identity_import(import_id: int) -> None:
+    """Import a confirmed file (runs only while the batch is 'applying' and not held elsewhere)."""
+    batch = IdentityImport.objects.filter(pk=import_id).first()
+    if batch is None:
+        return
+    try:
+        services.identity_import_run(batch=batch)
+    except Exception as exc:
+        logger.exception("import %s failed", import_id)
+        services.identity_import_crashed(batch_id=import_id, error=exc)
+
+
+@shared_task(ignore_result=True)
+def resume_stalled_imports() -> int:
+    """Beat, every JOB_SWEEP_SECONDS: imports whose worker died are queued again."""
+    return services.stalled_imports_resume()

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "beneficiaries"
+
+urlpatterns = [
+    path("", views.person_list, name="person_list"),
+    path("<int:pk>/", views.person_detail, name="person_detail"),
+    path("imports/", views.import_list, name="import_list"),
+    path("imports/sample.<str:fmt>", views.import_sample, name="import_sample"),
+    path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/progress/", views.import_progress, name="import_progress"),
+    path("imports/<int:pk>/apply/", views.import_apply, name="import_apply"),
+    path("imports/<int:pk>/retry/", views.import_retry, name="import_retry"),
+]

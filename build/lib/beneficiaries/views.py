@@ -1,0 +1,243 @@
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from accounts.access import Capability, capability_required, has_capability
+from applications.selectors import applications_for
+from audit.services import record_view
+from monitoring.selectors import burden_of, warnings_for
+from settlements.selectors import ledger_of
+
+from . import services
+from .forms import ImportUploadForm
+from .idnumber import mask
+from .models import IdentityImport, ImportRow, Person
+from .selectors import favourable_identity, person_page, same_phone_count, search_people
+
+
+@capability_required(Capability.VIEW_PEOPLE)
+def person_list(request: HttpRequest) -> HttpResponse:
+    """People of the user's area: search by ID number, phone or name. ID numbers are masked."""
+    q = request.GET.get("q", "").strip()
+    page = Paginator(search_people(request.user, q), 50).get_page(request.GET.get("page"))
+    params = urlencode({"q": q}) if q else ""
+    return render(
+        request, "beneficiaries/person_list.html", {"page": page, "q": q, "params": params}
+    )
+
+
+@capability_required(Capability.VIEW_PEOPLE)
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A person's record, for staff of the person's own area. Every view is logged."""
+    try:
+        person = person_page(request.user, pk)
+    except Person.DoesNotExist:
+        raise Http404("没有找到该救助对象，或不属于您的辖区。") from None
+    record_view(actor=request.user, target=person)
+    today = timezone.localdate()
+    current = favourable_identity(person, today)
+    context = {
+        "person": person,
+        "today": today,
+        "age": person.age_on(today),
+        "current": current,
+        "identities": [(i, i.is_valid_on(today)) for i in person.identities.all()],
+        "members": list(person.household.members.order_by("pk")) if person.household else [],
+        "same_phone": same_phone_count(person),
+        "ledger": ledger_of(person, today.year),
+        "applications": applications_for(request.user)
+        .filter(person=person)
+        .order_by("-created_at")[:20],
+        "burden": burden_of(person, today.year),
+        "warnings": warnings_for(request.user).filter(person=person).order_by("-year", "list"),
+        "can_intake": has_capability(request.user, Capability.INTAKE),
+    }
+    return render(request, "beneficiaries/person_detail.html", context)
+
+
+# --- imports --------------------------------------------------------------------------------
+
+
+@capability_required(Capability.IMPORT_IDENTITIES)
+def import_list(request: HttpRequest) -> HttpResponse:
+    """Upload a department's file; every earlier import with its results."""
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = services.identity_import_create(
+                upload=form.cleaned_data["file"],
+                department=form.cleaned_data["department"],
+                content=form.cleaned_data["content"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            messages.success(request, "文件已上传，正在逐行检查。检查完成后请核对结果再确认导入。")
+            return redirect("beneficiaries:import_detail", pk=batch.pk)
+    imports = Paginator(IdentityImport.objects.select_related("uploaded_by", "token"), 30).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request, "beneficiaries/import_list.html", {"form": form, "page": imports, "params": ""}
+    )
+
+
+@capability_required(Capability.IMPORT_IDENTITIES)
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An import's check (preview), progress and results, with every refused row and its reason."""
+    batch = get_object_or_404(IdentityImport, pk=pk)
+    kind = request.GET.get("kind", ImportRow.Kind.ERROR)
+    if kind not in ImportRow.Kind.values:
+        kind = ImportRow.Kind.ERROR
+    rows = Paginator(batch.rows.filter(kind=kind), 100).get_page(request.GET.get("page"))
+    context = {
+        "batch": batch,
+        "rows": rows,
+        "kind": kind,
+        "kinds": ImportRow.Kind.choices,
+        "params": f"kind={kind}",
+        "page": rows,
+        "running": batch.status
+        in {
+            IdentityImport.Status.UPLOADED,
+            IdentityImport.Status.PREVIEWING,
+            IdentityImport.Status.APPLYING,
+        },
+        "earlier": services.earlier_same_file(batch) if batch.sha256 else None,
+        "stalled": services.stalled_imports().filter(pk=batch.pk).exists(),
+    }
+    return render(request, "beneficiaries/import_detail.html", context)
+
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+
+
+@capability_required(Capability.IMPORT_IDENTITIES)
+def import_sample(request: HttpRequest, fmt: str) -> FileResponse:
+    """The sample file of the documented column layout, to fill in or to test with."""
+    if fmt not in {"csv", "xlsx"}:
+        raise Http404
+    hospital = request.GET.get("content") == IdentityImport.Content.HOSPITAL
+    return FileResponse(
+        (SAMPLES / f"{'hospital' if hospital else 'identities'}-sample.{fmt}").open("rb"),
+        as_attachment=True,
+        filename=f"{'医院结算' if hospital else '困难身份'}导入样例.{fmt}",
+    )
+
+
+@capability_required(Capability.IMPORT_IDENTITIES)
+def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    batch = get_object_or_404(IdentityImport, pk=pk)
+    return JsonResponse(
+        {
+            "status": batch.status,
+            "status_label": batch.get_status_display(),
+            "processed": batch.processed_rows,
+            "total": batch.total_rows,
+            "percent": batch.progress_percent,
+        }
+    )
+
+
+@require_POST
+@capability_required(Capability.IMPORT_IDENTITIES)
+def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(IdentityImport, pk=pk)
+    try:
+        services.identity_import_apply(batch=batch, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, "已开始导入。页面会显示进度，完成后列出新增和变更的内容。")
+    return redirect("beneficiaries:import_detail", pk=pk)
+
+
+@require_POST
+@capability_required(Capability.IMPORT_IDENTITIES)
+def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(IdentityImport, pk=pk)
+    try:
+        services.identity_import_retry(batch=batch, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, "已重新开始处理，将从中断处继续，已处理的行不会重复计入。")
+    return redirect("beneficiaries:import_detail", pk=pk)
+
+
+# --- the push endpoint for departments' systems ----------------------------------------------
+
+
+def _json_error(message: str, status: int) -> JsonResponse:
+    return JsonResponse(
+        {"error": message}, status=status, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+@csrf_exempt
+@require_POST
+def identity_push(request: HttpRequest) -> JsonResponse:
+    """POST /api/v1/identities — a department's system pushes identity records (token, not session).
+
+    Body: {"records": [{...the import columns by key...}, ...]} (at most 1,000 records).
+    Answer: per record its index, status (created / updated / unchanged / refused), errors, warnings.
+    """
+    auth = request.headers.get("Authorization", "")
+    scheme, _, key = auth.partition(" ")
+    token = services.department_token_for(key.strip()) if scheme in {"Bearer", "Token"} else None
+    if token is None:
+        response = _json_error("缺少或无效的推送密钥（Authorization: Bearer <密钥>）。", 401)
+        response["WWW-Authenticate"] = 'Bearer realm="identities"'
+        return response
+    if request.content_type not in {"application/json", ""}:
+        return _json_error("请求体应为 JSON（Content-Type: application/json）。", 415)
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1048576
+        return _json_error(
+            f"请求体过大（超过 {limit} MB）。每次最多推送 {services.MAX_PUSH} 条记录。", 413
+        )
+    try:
+        body: Any = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return _json_error("请求体不是有效的 UTF-8 JSON。", 400)
+    records = body.get("records") if isinstance(body, dict) else None
+    if not isinstance(records, list) or not records:
+        return _json_error('请求体应为 {"records": [...]}，且至少包含一条记录。', 400)
+    if len(records) > services.MAX_PUSH:
+        return _json_error(
+            f"每次最多推送 {services.MAX_PUSH} 条记录，本次为 {len(records)} 条。", 413
+        )
+    batch, outcomes = services.identity_push(token=token, records=records)
+    results = [
+        {
+            "index": o.row_number - 1,
+            "id_number": mask(o.id_number) if o.id_number else "",
+            "status": o.status,
+            "errors": o.errors,
+            "warnings": o.warnings,
+            "changes": o.changes,
+        }
+        for o in outcomes
+    ]
+    summary = {
+        s: sum(1 for r in results if r["status"] == s)
+        for s in ("created", "updated", "unchanged", "refused")
+    }
+    return JsonResponse(
+        {"import": batch.pk, "summary": summary, "results": results},
+        json_dumps_params={"ensure_ascii": False},
+    )

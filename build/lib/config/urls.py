@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from applications.status import status, status_letter
+from beneficiaries.views import identity_push
+from portal.views import healthz
+
+admin.site.site_header = "医疗救助经办门户 · 系统管理"
+admin.site.site_title = "医疗救助经办门户"
+admin.site.index_title = "系统管理"
+
+urlpatterns = [
+    path("", include("portal.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("status/", status, name="status"),
+    path("status/letters/<slug:kind>/", status_letter, name="status_letter"),
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=f"{settings.STATIC_URL}portal/favicon.svg", permanent=True),
+        name="favicon",
+    ),
+    path("accounts/", include("accounts.urls")),
+    path("areas/", include("areas.urls")),
+    path("people/", include("beneficiaries.urls")),
+    path("applications/", include("applications.urls")),
+    path("settlements/", include("settlements.urls")),
+    path("monitoring/", include("monitoring.urls")),
+    path("audit/", include("audit.urls")),
+    path("api/v1/identities", identity_push, name="api_identity_push"),
+    path("admin/", admin.site.urls),
+]

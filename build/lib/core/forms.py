@@ -1,0 +1,57 @@
+"""Form fields every app uses: yuan through the one amount parser, dates that can be real."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from .money import MAX_YUAN, AmountError, parse_yuan
+
+
+class YuanField(forms.CharField):
+    """Yuan to the fen (``core.money.parse_yuan``): ``1200`` or ``1200.50``, nothing else.
+
+    A text input with the decimal keypad on phones; the cleaned value is ``Decimal``."""
+
+    def __init__(self, *, maximum: Decimal = MAX_YUAN, **kwargs: Any) -> None:
+        self.maximum = maximum
+        super().__init__(**kwargs)
+        self.widget.attrs.update(inputmode="decimal", autocomplete="off", maxlength="15")
+
+    def prepare_value(self, value: Any) -> Any:
+        return f"{value:.2f}" if isinstance(value, Decimal) else value
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        try:
+            return parse_yuan(text, "", maximum=self.maximum)
+        except AmountError as exc:
+            raise ValidationError(str(exc), code="amount") from None
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            before = None if initial in self.empty_values else Decimal(str(initial))
+            return self.to_python(data) != before
+        except (ValidationError, ArithmeticError):
+            return True
+
+
+def check_real_date(value: date | None, *, label: str, earliest: date | None) -> None:
+    """A date a bill or an event can really have: not in the future, not before ``earliest``."""
+    if value is None:
+        return
+    today = timezone.localdate()
+    if value > today:
+        raise ValidationError(f"{label}{value:%Y-%m-%d} 晚于今天，请核对。", code="future")
+    if earliest is not None and value < earliest:
+        raise ValidationError(
+            f"{label}{value:%Y-%m-%d} 早于救助政策施行日期 {earliest:%Y-%m-%d}，请核对。",
+            code="too_early",
+        )

@@ -1,0 +1,316 @@
+"""Hospital settlement records (一站式结算), from the medical-insurance system's export.
+
+The same reading, preview and batch flow as the identity import (``beneficiaries.importing``):
+the file is streamed, every row is checked and counted first (preview), and only a confirmed
+file writes. A record already imported (same settlement number at the same hospital, or without
+a number the same person, hospital, date, kind and amounts) is never counted twice.
+
+Column layout (first row = headers; Chinese or English names; order free):
+
+| 列名 (header)   | key             | required | example                          |
+|-----------------|-----------------|----------|----------------------------------|
+| 公民身份号码     | id_number       | yes      | 150121196001010014               |
+| 姓名            | name            | yes      | 乌兰其其格                        |
+| 医疗机构        | hospital        | yes      | 内蒙古医科大学附属医院             |
+| 医院等级        | hospital_level  | yes      | 三级 / 二级 / 一级 (tier3 …)      |
+| 费用类别        | kind            | yes      | 住院 / 普通门诊 / 门诊慢特病       |
+| 入院日期        | admitted_on     | inpatient| 2026-03-02                       |
+| 出院日期        | discharged_on   | inpatient| 2026-03-15                       |
+| 就诊日期        | visit_on        | outpatient| 2026-04-01                      |
+| 医疗总费用      | total           | yes      | 48000.00                         |
+| 政策范围内费用   | policy_scope    | yes      | 40000.00                         |
+| 基本医保支付     | basic_paid      | yes      | 24000.00                         |
+| 大病保险支付     | critical_paid   | yes      | 3000.00                          |
+| 目录外费用      | out_of_list     | yes      | 4500.00                          |
+| 医疗救助支付     | assistance_paid | no       | 0 (one-stop assistance, if any)  |
+| 结算单号        | settlement_number| no      | JS2026031500123                  |
+| 困难身份类别     | category        | no       | 低保对象 (the identity settled under) |
+| 居住乡镇        | township        | new people| 150121100 or 察素齐镇            |
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from applications.models import HospitalLevel, Kind
+from beneficiaries import categories
+from beneficiaries.importing import (
+    PERSON_COLUMNS,
+    Layout,
+    Outcome,
+    TownshipIndex,
+    _date,
+    _insert,
+    _text,
+    in_batches,
+    start_outcome,
+)
+from beneficiaries.models import IdentityImport, Person
+from settlements.engine.money import parse_amount
+
+from .models import HospitalSettlement
+
+HEADERS: dict[str, str] = {
+    "公民身份号码": "id_number", "身份证号码": "id_number", "身份证号": "id_number", "id_number": "id_number",
+    "姓名": "name", "name": "name",
+    "医疗机构": "hospital", "医院": "hospital", "定点医疗机构": "hospital", "hospital": "hospital",
+    "医院等级": "hospital_level", "医疗机构等级": "hospital_level", "hospital_level": "hospital_level",
+    "费用类别": "kind", "就诊类别": "kind", "医疗类别": "kind", "kind": "kind",
+    "入院日期": "admitted_on", "admitted_on": "admitted_on",
+    "出院日期": "discharged_on", "discharged_on": "discharged_on",
+    "就诊日期": "visit_on", "结算日期": "visit_on", "visit_on": "visit_on",
+    "医疗总费用": "total", "总费用": "total", "total": "total",
+    "政策范围内费用": "policy_scope", "policy_scope": "policy_scope",
+    "基本医保支付": "basic_paid", "统筹支付": "basic_paid", "basic_paid": "basic_paid",
+    "大病保险支付": "critical_paid", "critical_paid": "critical_paid",
+    "目录外费用": "out_of_list", "目录外": "out_of_list", "out_of_list": "out_of_list",
+    "医疗救助支付": "assistance_paid", "assistance_paid": "assistance_paid",
+    "结算单号": "settlement_number", "结算流水号": "settlement_number",
+    "settlement_number": "settlement_number",
+    "困难身份类别": "category", "category": "category",
+    "居住乡镇": "township", "乡镇": "township", "乡镇代码": "township", "township": "township",
+}  # fmt: skip
+REQUIRED = ("id_number", "name", "hospital", "hospital_level", "kind", "total", "policy_scope",
+            "basic_paid", "critical_paid", "out_of_list")  # fmt: skip
+LABELS = {
+    "id_number": "公民身份号码", "name": "姓名", "hospital": "医疗机构", "hospital_level": "医院等级",
+    "kind": "费用类别", "admitted_on": "入院日期", "discharged_on": "出院日期", "visit_on": "就诊日期",
+    "total": "医疗总费用", "policy_scope": "政策范围内费用", "basic_paid": "基本医保支付",
+    "critical_paid": "大病保险支付", "out_of_list": "目录外费用", "assistance_paid": "医疗救助支付",
+    "settlement_number": "结算单号", "category": "困难身份类别", "township": "居住乡镇",
+}  # fmt: skip
+LAYOUT = Layout(HEADERS, REQUIRED, LABELS)
+
+LEVELS = {
+    **{c.value: c.value for c in HospitalLevel},
+    **{c.label: c.value for c in HospitalLevel},
+    "三级甲等": "tier3", "三甲": "tier3", "三级乙等": "tier3", "二级甲等": "tier2", "二甲": "tier2",
+    "二级乙等": "tier2", "一级": "tier1", "基层": "tier1", "社区卫生服务中心": "tier1", "乡镇卫生院": "tier1",
+}  # fmt: skip
+KINDS = {
+    **{c.value: c.value for c in Kind},
+    **{c.label: c.value for c in Kind},
+    "门诊": "outpatient", "门诊慢性病": "chronic_outpatient", "门诊特殊病": "chronic_outpatient",
+    "慢特病": "chronic_outpatient",
+}  # fmt: skip
+AMOUNTS = ("total", "policy_scope", "basic_paid", "critical_paid", "out_of_list", "assistance_paid")
+LIMIT = Decimal("10000000000")  # the columns hold 12 digits with 2 decimals
+
+
+@dataclass(frozen=True)
+class HospitalRecord:
+    id_number: str
+    name: str
+    township_id: int | None
+    birth_date: date
+    sex: str
+    place: str
+    id_warning: str
+    record_key: str
+    settlement_number: str
+    hospital: str
+    hospital_level: str
+    kind: str
+    category: str
+    admitted_on: date | None
+    day: date
+    amounts: dict[str, Decimal]
+
+
+def record_key(id_number: str, hospital: str, number: str, day: date, kind: str, total: Any) -> str:
+    """The natural key: the settlement number at its hospital, else the record's own facts."""
+    basis = f"N|{hospital}|{number}" if number else f"F|{id_number}|{hospital}|{day}|{kind}|{total}"
+    return hashlib.sha256(basis.encode()).hexdigest()
+
+
+def validate(
+    raw: dict[str, Any], *, row_number: int, townships: TownshipIndex, today: date
+) -> tuple[HospitalRecord | None, Outcome]:
+    """Check one row; return it cleaned, or None with every reason in the outcome."""
+    out, info = start_outcome(raw, row_number=row_number, layout=LAYOUT, today=today)
+    out.warnings.clear()  # the county-code notice is for identity files; a hospital knows the person
+    errors = out.errors
+    level = LEVELS.get(_text(raw.get("hospital_level")))
+    if _text(raw.get("hospital_level")) and level is None:
+        errors.append(
+            f"医院等级“{_text(raw.get('hospital_level'))}”无法识别（可填 三级、二级、一级）。"
+        )
+    kind = KINDS.get(_text(raw.get("kind")))
+    if _text(raw.get("kind")) and kind is None:
+        errors.append(
+            f"费用类别“{_text(raw.get('kind'))}”无法识别（可填 住院、普通门诊、门诊慢特病）。"
+        )
+    admitted = _date(raw.get("admitted_on"), "入院日期", errors)
+    discharged = _date(raw.get("discharged_on"), "出院日期", errors)
+    visit = _date(raw.get("visit_on"), "就诊日期", errors)
+    day = None
+    if kind == Kind.INPATIENT:
+        if discharged is None and not errors:
+            errors.append("住院记录须有出院日期。")
+        if admitted and discharged and discharged < admitted:
+            errors.append(f"出院日期 {discharged} 早于入院日期 {admitted}。")
+        day = discharged
+    elif kind is not None:
+        day = visit or discharged
+        if day is None and not errors:
+            errors.append("门诊记录须有就诊日期。")
+    for label, value in (("入院日期", admitted), ("出院日期", discharged), ("就诊日期", visit)):
+        if value is not None and value > today:
+            errors.append(f"{label} {value} 晚于今天。")
+    amounts: dict[str, Decimal] = {}
+    for key in AMOUNTS:
+        text = raw.get(key)
+        if key == "assistance_paid" and _text(text) == "":
+            amounts[key] = Decimal("0.00")
+            continue
+        if _text(text) == "":
+            continue
+        try:
+            amount = parse_amount(text if not isinstance(text, float) else repr(text), LABELS[key])
+        except ValueError as exc:
+            errors.append(f"{exc}。")
+            continue
+        if amount >= LIMIT:
+            errors.append(f"{LABELS[key]} {amount} 过大。")
+            continue
+        amounts[key] = amount
+    if len(amounts) == len(AMOUNTS):
+        if amounts["policy_scope"] > amounts["total"]:
+            errors.append(
+                f"政策范围内费用 {amounts['policy_scope']} 大于医疗总费用 {amounts['total']}。"
+            )
+        paid = amounts["basic_paid"] + amounts["critical_paid"] + amounts["assistance_paid"]
+        if paid > amounts["total"]:
+            errors.append(
+                f"基本医保、大病保险和医疗救助共支付 {paid}，大于医疗总费用 {amounts['total']}。"
+            )
+        if amounts["out_of_list"] > amounts["total"]:
+            errors.append(
+                f"目录外费用 {amounts['out_of_list']} 大于医疗总费用 {amounts['total']}。"
+            )
+    category = ""
+    cat_text = _text(raw.get("category"))
+    if cat_text:
+        category = categories.category_from_text(cat_text) or ""
+        if not category:
+            errors.append(
+                f"困难身份类别“{cat_text}”无法识别（可填 低保对象、特困人员、dibao 等）。"
+            )
+    town_text = _text(raw.get("township"))
+    township_id = townships.get(town_text) if town_text else None
+    if town_text and township_id is None:
+        errors.append(f"居住乡镇“{town_text}”不在本市的乡镇（街道）名单中。")
+    name = _text(raw.get("name"))
+    hospital = _text(raw.get("hospital"))
+    if len(name) > 50:
+        errors.append("姓名超过 50 个字。")
+    if len(hospital) > 100:
+        errors.append("医疗机构名称超过 100 个字。")
+    number = _text(raw.get("settlement_number"))[:60]
+    if errors or info is None or level is None or kind is None or day is None:
+        return None, out
+    return HospitalRecord(
+        id_number=info.number, name=name, township_id=township_id, birth_date=info.birth_date,
+        sex=info.sex, place=info.place, id_warning=info.warnings[0] if info.warnings else "",
+        record_key=record_key(info.number, hospital, number, day, kind, amounts["total"]),
+        settlement_number=number, hospital=hospital, hospital_level=level, kind=kind,
+        category=category, admitted_on=admitted if kind == Kind.INPATIENT else None, day=day,
+        amounts=amounts,
+    ), out  # fmt: skip
+
+
+COLUMNS = ["person_id", "record_key", "settlement_number", "hospital", "hospital_level", "kind",
+           "category", "admitted_on", "day", *AMOUNTS, "source_import_id", "recorded_at"]  # fmt: skip
+
+
+def apply(
+    pairs: list[tuple[HospitalRecord, Outcome]], *, batch: IdentityImport | None, dry_run: bool
+) -> None:
+    """Write one batch of valid records in one transaction (or, with dry_run, only judge them).
+
+    A person the registry does not know is registered when the row names a township; otherwise
+    the row is refused, since no township could follow the warning up.
+    """
+    if not pairs:
+        return
+    with transaction.atomic():
+        ids = {r.id_number for r, _ in pairs}
+        known = Person.objects.filter(id_number__in=ids).values_list("id_number", "pk", "name")
+        people = {number: pk for number, pk, _ in known}
+        names = {number: name for number, _, name in known}
+        held = set(
+            HospitalSettlement.objects.filter(
+                record_key__in=[r.record_key for r, _ in pairs]
+            ).values_list("record_key", flat=True)
+        )
+        new_people: dict[str, list[Any]] = {}
+        new_records: list[HospitalRecord] = []
+        now = timezone.now()
+        for record, out in pairs:
+            if record.id_number in people:
+                out.person = "unchanged"
+                if names[record.id_number] != record.name:
+                    out.warnings.append(
+                        f"姓名“{record.name}”与登记的“{names[record.id_number]}”不一致，已按身份证号计入。"
+                    )
+            elif record.id_number in new_people:
+                out.person = "unchanged"
+            elif record.township_id is None:
+                out.errors.append(
+                    "登记中没有此人：请在“居住乡镇”列写明其乡镇（街道），以便乡镇跟进。"
+                )
+                continue
+            else:
+                new_people[record.id_number] = [
+                    record.id_number, record.name, record.sex, record.birth_date, "", "",
+                    record.place, True, record.township_id, None, "", "", "", "", record.id_warning,
+                    now, now,
+                ]  # fmt: skip
+                out.person = "created"
+            if record.record_key in held:
+                out.identity = "unchanged"
+                out.warnings.append("这条结算记录已导入过，不重复计入。")
+                continue
+            held.add(record.record_key)
+            out.identity = "created"
+            new_records.append(record)
+        if dry_run:
+            return
+        _insert(Person, PERSON_COLUMNS, list(new_people.values()))
+        if new_people:
+            people.update(
+                Person.objects.filter(id_number__in=new_people).values_list("id_number", "pk")
+            )
+        _insert(
+            HospitalSettlement,
+            COLUMNS,
+            [[people[r.id_number], r.record_key, r.settlement_number, r.hospital, r.hospital_level,
+              r.kind, r.category, r.admitted_on, r.day, *(r.amounts[k] for k in AMOUNTS),
+              batch.pk if batch else None, now] for r in new_records],
+        )  # fmt: skip
+
+
+def process(
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    *,
+    batch: IdentityImport | None,
+    today: date,
+    dry_run: bool,
+    on_batch: Any = None,
+) -> Iterator[Outcome]:
+    """Validate and apply records BATCH at a time; yield every outcome in input order."""
+    townships = TownshipIndex()
+    return in_batches(
+        rows,
+        validate=lambda n, raw: validate(raw, row_number=n, townships=townships, today=today),
+        apply=lambda pairs: apply(pairs, batch=batch, dry_run=dry_run),
+        on_batch=on_batch,
+    )

@@ -1,0 +1,315 @@
+"""Hospital settlement records, yearly burdens, warnings and their follow-up.
+
+Money is yuan to the fen (``Decimal``). A person's yearly burden is rebuilt by
+``recompute.monitoring_recompute`` from the expenses the portal holds; warnings are keyed by
+(person, year, list), so a second run can only update a warning, never add a second one.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from applications.models import HospitalLevel, Kind
+from beneficiaries.models import Category, Person
+
+
+def _money(label: str) -> models.DecimalField:
+    return models.DecimalField(label, max_digits=14, decimal_places=2, default=Decimal("0.00"))
+
+
+class HospitalSettlement(models.Model):
+    """One expense settled at the hospital (一站式结算), as the hospital's record gives it."""
+
+    person = models.ForeignKey(
+        Person, verbose_name="就诊人", on_delete=models.PROTECT, related_name="hospital_settlements"
+    )
+    record_key = models.CharField(
+        "结算记录标识",
+        max_length=64,
+        unique=True,
+        help_text="医院结算单号；没有单号时由就诊人、医院、日期、类别和金额生成，重复导入不会重复计入",
+    )
+    settlement_number = models.CharField("结算单号", max_length=60, blank=True)
+    hospital = models.CharField("医疗机构", max_length=100)
+    hospital_level = models.CharField("医院等级", max_length=6, choices=HospitalLevel.choices)
+    kind = models.CharField("费用类别", max_length=20, choices=Kind.choices)
+    category = models.CharField(
+        "结算时困难身份", max_length=16, choices=Category.choices, blank=True
+    )
+    admitted_on = models.DateField("入院日期", null=True, blank=True)
+    day = models.DateField("结算日期", help_text="住院为出院日期，门诊为就诊日期")
+    total = models.DecimalField("医疗总费用", max_digits=12, decimal_places=2)
+    policy_scope = models.DecimalField("政策范围内费用", max_digits=12, decimal_places=2)
+    basic_paid = models.DecimalField("基本医保支付", max_digits=12, decimal_places=2)
+    critical_paid = models.DecimalField("大病保险支付", max_digits=12, decimal_places=2)
+    assistance_paid = models.DecimalField(
+        "医疗救助支付", max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    out_of_list = models.DecimalField("目录外费用", max_digits=12, decimal_places=2)
+    source_import = models.ForeignKey(
+        "beneficiaries.IdentityImport",
+        verbose_name="来源批次",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField("导入时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "医院结算记录"
+        verbose_name_plural = "医院结算记录"
+        ordering = ["person_id", "day", "id"]
+        indexes = [
+            models.Index(fields=["person", "day"], name="hospset_person_day"),
+            models.Index(fields=["day", "hospital"], name="hospset_day_hospital"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="hospset_amounts_not_negative",
+                condition=Q(
+                    total__gte=0,
+                    policy_scope__gte=0,
+                    basic_paid__gte=0,
+                    critical_paid__gte=0,
+                    assistance_paid__gte=0,
+                    out_of_list__gte=0,
+                ),
+            ),
+            models.CheckConstraint(
+                name="hospset_scope_within_total", condition=Q(policy_scope__lte=F("total"))
+            ),
+            models.CheckConstraint(
+                name="hospset_paid_within_total",
+                condition=Q(total__gte=F("basic_paid") + F("critical_paid") + F("assistance_paid")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hospital} {self.get_kind_display()} {self.day} {self.total} 元"
+
+    @property
+    def personal_burden(self) -> Decimal:
+        """What the person bore after basic and critical-illness insurance."""
+        return self.total - self.basic_paid - self.critical_paid
+
+
+class BurdenYear(models.Model):
+    """A person's medical year, summed from hospital records and the applications' bills."""
+
+    person = models.ForeignKey(
+        Person, verbose_name="救助对象", on_delete=models.CASCADE, related_name="burden_years"
+    )
+    township = models.ForeignKey(
+        "areas.Township", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField("医疗年度")
+    category = models.CharField(
+        "年内困难身份", max_length=16, choices=Category.choices, blank=True,
+        help_text="年内有效的最优身份；空表示年内没有困难身份",
+    )  # fmt: skip
+    expenses = models.PositiveIntegerField("费用笔数", default=0)
+    total = _money("医疗总费用")
+    policy_scope = _money("政策范围内费用")
+    insurance_paid = _money("基本医保和大病保险支付")
+    assistance_paid = _money("医疗救助支付")
+    burden_after_insurance = _money("经基本医保、大病保险后个人负担")
+    burden_after_assistance = _money("经医疗救助后个人负担")
+    computed_at = models.DateTimeField("计算时间")
+
+    class Meta:
+        verbose_name = "年度医疗负担"
+        verbose_name_plural = "年度医疗负担"
+        constraints = [
+            models.UniqueConstraint(fields=["person", "year"], name="burden_one_per_person_year")
+        ]
+        indexes = [models.Index(fields=["year", "township"], name="burden_year_township")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.year} 年负担 {self.burden_after_insurance}"
+
+
+class WarningList(models.TextChoices):
+    INCOME = "income", "因病致贫返贫预警"
+    CAP = "cap", "负担封顶线预警"
+
+
+class WarningLevel(models.TextChoices):
+    # the income list (seed 001 §五(一))
+    RETURN = "return", "因病返贫监测"
+    POVERTY = "poverty", "因病致贫监测"
+    # the cap list (seed 004 二(四)11)
+    PERSON_CAP = "person_cap", "个人负担超封顶线"
+    HOUSEHOLD_CAP = "household_cap", "家庭负担超封顶线"
+
+
+LEVEL_RANK = {
+    WarningLevel.RETURN: 1,
+    WarningLevel.POVERTY: 2,
+    WarningLevel.PERSON_CAP: 1,
+    WarningLevel.HOUSEHOLD_CAP: 2,
+}
+
+
+class WarningStatus(models.TextChoices):
+    OPEN = "open", "待跟进"
+    CONTACTED = "contacted", "已联系"
+    APPLIED = "applied", "已发起申请"
+    CLOSED = "closed", "已办结"
+
+
+OPEN_STATUSES = (WarningStatus.OPEN, WarningStatus.CONTACTED)
+
+
+class CloseReason(models.TextChoices):
+    ASSISTED = "assisted", "已纳入救助或已获帮扶"
+    COVERED = "covered", "已有困难身份，负担已由救助化解"
+    NOT_NEEDED = "not_needed", "经核实，家庭经济状况无需救助"
+    DECLINED = "declined", "本人不愿申请"
+    UNREACHABLE = "unreachable", "多次联系不上"
+    MOVED = "moved", "已迁出本辖区或已去世"
+    BELOW = "below", "负担回落到监测线以下（系统）"
+    OTHER = "other", "其他"
+
+
+class BurdenWarning(models.Model):
+    """A warning (预警) for one person, year and list; the township follows it up."""
+
+    person = models.ForeignKey(
+        Person, verbose_name="监测对象", on_delete=models.CASCADE, related_name="warnings"
+    )
+    township = models.ForeignKey(
+        "areas.Township", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField("医疗年度")
+    list = models.CharField("名单", max_length=8, choices=WarningList.choices)
+    level = models.CharField("预警类别", max_length=16, choices=WarningLevel.choices)
+    priority = models.PositiveSmallIntegerField(
+        "关注顺序",
+        default=2,
+        help_text="0 无困难身份、低保边缘、农村易返贫致贫人口；1 其他依申请身份；2 直接救助身份",
+    )
+    category = models.CharField("年内困难身份", max_length=16, choices=Category.choices, blank=True)
+    burden = _money("个人负担")
+    threshold = _money("监测线")
+    status = models.CharField(
+        "跟进状态", max_length=10, choices=WarningStatus.choices, default=WarningStatus.OPEN
+    )
+    close_reason = models.CharField(
+        "办结原因", max_length=12, choices=CloseReason.choices, blank=True
+    )
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name="发起的申请",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    raised_at = models.DateTimeField("预警时间")
+    escalated_at = models.DateTimeField("升级时间", null=True, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "因病致贫返贫预警"
+        verbose_name_plural = "因病致贫返贫预警"
+        ordering = ["priority", "-burden", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "year", "list"], name="warning_one_per_person_year_list"
+            ),
+            models.CheckConstraint(
+                name="warning_closed_has_reason",
+                condition=~Q(status="closed") | ~Q(close_reason=""),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["township", "status", "priority", "-burden"], name="warning_township_queue"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name} {self.year} 年 {self.get_level_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class FollowUp(models.Model):
+    """One step of the township's follow-up of a warning (主动发现、跟进帮扶)."""
+
+    class Action(models.TextChoices):
+        RAISED = "raised", "系统预警"
+        ESCALATED = "escalated", "预警升级"
+        CONTACT = "contact", "联系记录"
+        APPLIED = "applied", "发起救助申请"
+        CLOSED = "closed", "办结"
+        REOPENED = "reopened", "重新跟进"
+
+    class Method(models.TextChoices):
+        PHONE = "phone", "电话"
+        VISIT = "visit", "入户走访"
+        WINDOW = "window", "来窗口"
+        VILLAGE = "village", "村（社区）转达"
+
+    warning = models.ForeignKey(
+        BurdenWarning, verbose_name="预警", on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    action = models.CharField("事项", max_length=10, choices=Action.choices)
+    method = models.CharField("联系方式", max_length=8, choices=Method.choices, blank=True)
+    contacted_on = models.DateField("联系日期", null=True, blank=True)
+    note = models.CharField("说明", max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="经办人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "预警跟进记录"
+        verbose_name_plural = "预警跟进记录"
+        ordering = ["warning_id", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.at:%Y-%m-%d}"
+
+
+class MonitoringRun(models.Model):
+    """One recompute of burdens and warnings: what it looked at and what it changed.
+
+    The next incremental run looks at what changed since ``started_at`` of the last finished run.
+    """
+
+    class Scope(models.TextChoices):
+        FULL = "full", "全量"
+        INCREMENTAL = "incremental", "增量"
+
+    scope = models.CharField("范围", max_length=12, choices=Scope.choices)
+    started_at = models.DateTimeField("开始时间")
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    reason = models.CharField("原因", max_length=200, blank=True)
+    people = models.PositiveIntegerField("重算人数", default=0)
+    burden_rows = models.PositiveIntegerField("年度负担行数", default=0)
+    raised = models.PositiveIntegerField("新增预警", default=0)
+    escalated = models.PositiveIntegerField("升级预警", default=0)
+    closed = models.PositiveIntegerField("自动办结", default=0)
+    seconds = models.DecimalField("耗时（秒）", max_digits=10, decimal_places=2, default=0)
+    message = models.CharField("说明", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "监测重算"
+        verbose_name_plural = "监测重算"
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} {self.started_at:%Y-%m-%d %H:%M}"

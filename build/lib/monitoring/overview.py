@@ -1,0 +1,484 @@
+"""一屏观救助: the figures of seed 004 二(二)4 for a county or the whole city, one year at a time.
+
+Every chart is built from a table (``Chart.columns`` / ``Chart.rows``); the page draws the chart
+from the same rows it prints, and the CSV/XLSX downloads are those rows. Nothing here names a
+person: the overview is counts and sums.
+
+Rates (seed 004 一(二)), over people with a hardship identity valid in the year (困难群众):
+
+- 综合保障率 (comprehensive coverage) = (basic + critical-illness insurance + assistance) / total cost;
+- 个人负担率 (personal burden rate) = what the person still bore / total cost.
+
+The targets are policy parameters (``targets.coverage_rate``, ``targets.burden_rate``); the
+hospitals' out-of-list limits too (``hospital.out_of_list_limit.tier3`` …, seed 001 §七(一)).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, Q, Sum
+from django.db.models.functions import ExtractMonth
+from django.utils import timezone
+
+from applications.models import Application, HospitalLevel, Status
+from applications.workflow import OPEN
+from areas.models import County, Township
+from beneficiaries.categories import CATEGORIES
+from settlements.engine import MissingParameter
+from settlements.policies import load
+
+from .models import BurdenWarning, BurdenYear, HospitalSettlement, WarningLevel, WarningStatus
+
+ZERO = Decimal("0.00")
+FEN = Decimal("0.01")
+MONEY = DecimalField(max_digits=18, decimal_places=2)
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    plot: list[int]  # the columns drawn as bars, by index
+    unit: str = ""  # "元", "人", "件", "%"
+    line: int | None = None  # a column drawn as a line (a target or a limit)
+    stacked: bool = False
+    horizontal: bool = False
+    note: str = ""
+    totals: list[Any] = field(default_factory=list)
+    flagged: int = 0  # rows over their limit, all of them (the page may show only the first)
+
+    def __post_init__(self) -> None:
+        """Money to the fen, whatever the database's SUM gave back (SQLite drops the zeros)."""
+        for row in [*self.rows, self.totals]:
+            for i, value in enumerate(row):
+                if isinstance(value, Decimal):
+                    row[i] = value.quantize(FEN)
+
+    def spec(self) -> dict[str, Any]:
+        """What the page's script needs: labels and series, numbers as plain floats."""
+        datasets = [
+            {"label": self.columns[i], "data": [_num(r[i]) for r in self.rows], "type": "bar"}
+            for i in self.plot
+        ]
+        if self.line is not None:
+            datasets.append(
+                {
+                    "label": self.columns[self.line],
+                    "data": [_num(r[self.line]) for r in self.rows],
+                    "type": "line",
+                }
+            )
+        return {
+            "labels": [str(r[0]) for r in self.rows],
+            "datasets": datasets,
+            "unit": self.unit,
+            "stacked": self.stacked,
+            "horizontal": self.horizontal,
+        }
+
+
+def _num(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, Percent):
+        return float(value.value * 100)
+    return float(value)
+
+
+class Percent:
+    """A rate shown as 81.3% and written to files as 0.813."""
+
+    def __init__(self, value: Decimal) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return f"{(self.value * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Percent) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+def rate(part: Decimal, whole: Decimal) -> Percent | None:
+    if not whole:
+        return None
+    return Percent((part / whole).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
+
+
+@dataclass
+class Scope:
+    """The area an overview covers: one county, or the whole city (admin)."""
+
+    year: int
+    county: County | None
+    townships: list[Township]
+    policy_code: str
+    hospitals: list[Any] | None = None  # _hospital_rows' memo
+
+    @property
+    def label(self) -> str:
+        return self.county.name if self.county else "全市"
+
+    def q(self, township: str) -> Q:
+        """Rows whose township (by the lookup given) is in scope."""
+        if self.county is None:
+            return Q()
+        return Q(**{f"{township}__county_id": self.county.pk})
+
+
+def scope_for(user: Any, *, year: int | None, county_id: str | int | None) -> Scope:
+    """County roles see their county; the administrator the city, or one county if asked."""
+    from areas.selectors import counties_for, townships_for
+
+    counties = counties_for(user)
+    county = None
+    if getattr(user, "county_id", None) and not getattr(user, "is_superuser", False):
+        county = counties.filter(pk=user.county_id).first()
+    elif county_id:
+        county = counties.filter(pk=county_id).first()
+    townships = townships_for(user).select_related("county__city")
+    if county is not None:
+        townships = townships.filter(county=county)
+    towns = list(townships.order_by("county__code", "code"))
+    code = (
+        county.city.policy_code
+        if county is not None
+        else (towns[0].county.city.policy_code if towns else "hohhot-2023")
+    )
+    return Scope(
+        year=year or timezone.localdate().year, county=county, townships=towns, policy_code=code
+    )
+
+
+def _param(scope: Scope, name: str) -> Any:
+    today = timezone.localdate()
+    on = (
+        min(date(scope.year, 12, 31), today) if scope.year <= today.year else date(scope.year, 1, 1)
+    )
+    try:
+        return load(scope.policy_code).at(on)[name]
+    except MissingParameter:
+        return None
+
+
+# --- the charts ---------------------------------------------------------------------------
+
+
+def monitored(scope: Scope) -> Chart:
+    """People under monitoring by township: warnings of the year not closed, by level."""
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = (
+        BurdenWarning.objects.filter(scope.q("township"), year=scope.year)
+        .exclude(status=WarningStatus.CLOSED)
+        .values("township_id", "level")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        counts[row["township_id"]][row["level"]] += row["n"]
+    levels = [WarningLevel.RETURN, WarningLevel.POVERTY, WarningLevel.PERSON_CAP,
+              WarningLevel.HOUSEHOLD_CAP]  # fmt: skip
+    table: list[list[Any]] = []
+    for t in scope.townships:
+        c = counts.get(t.pk, {})
+        table.append([t.name, *(c.get(level, 0) for level in levels), sum(c.values())])
+    table.sort(key=lambda r: (-r[-1], r[0]))
+    return Chart(
+        key="monitored",
+        title="监测对象分布（按乡镇）",
+        columns=["乡镇（街道）", *(level.label for level in levels), "合计"],
+        rows=table,
+        plot=[1, 2, 3, 4],
+        unit="人",
+        stacked=True,
+        note="本年度未办结的预警；同一人因病致贫返贫预警和封顶线预警各计一次。",
+        totals=["合计", *(sum(r[i] for r in table) for i in range(1, 6))],
+    )
+
+
+def assistance(scope: Scope) -> Chart:
+    """Assistance paid by month and identity: window payments and one-stop hospital assistance."""
+    cats = list(CATEGORIES)
+    sums: dict[int, dict[str, Decimal]] = {m: defaultdict(lambda: ZERO) for m in range(1, 13)}
+    paid = (
+        Application.objects.filter(
+            scope.q("township"), status=Status.PAID, paid_at__year=scope.year
+        )
+        .annotate(m=ExtractMonth("paid_at"))
+        .values("m", "category")
+        .annotate(s=Sum("approved_amount", output_field=MONEY))
+        .order_by()
+    )
+    for row in paid:
+        sums[row["m"]][row["category"]] += row["s"] or ZERO
+    hospital = (
+        HospitalSettlement.objects.filter(
+            scope.q("person__township"), day__year=scope.year, assistance_paid__gt=0
+        )
+        .annotate(m=ExtractMonth("day"))
+        .values("m", "category")
+        .annotate(s=Sum("assistance_paid", output_field=MONEY))
+        .order_by()
+    )
+    for row in hospital:
+        sums[row["m"]][row["category"] or ""] += row["s"] or ZERO
+    used = [c for c in cats if any(sums[m].get(c) for m in sums)]
+    unlabelled = any(sums[m].get("") for m in sums)
+    keys = used + ([""] if unlabelled else [])
+    table: list[list[Any]] = [
+        [f"{m}月", *(sums[m].get(k, ZERO) for k in keys), sum(sums[m].values(), ZERO)]
+        for m in range(1, 13)
+    ]
+    return Chart(
+        key="assistance",
+        title="医疗救助金额（按月、按困难身份）",
+        columns=["月份", *(CATEGORIES[k][1] if k else "未标注身份" for k in keys), "合计（元）"],
+        rows=table,
+        plot=list(range(1, len(keys) + 1)),
+        unit="元",
+        stacked=True,
+        note="窗口申请按发放日期计；医院一站式结算的救助按结算日期计。",
+        totals=["全年", *(sum((r[i] for r in table), ZERO) for i in range(1, len(keys) + 2))],
+    )
+
+
+def rates(scope: Scope) -> Chart:
+    """Comprehensive coverage and personal burden rates of 困难群众, per township or county."""
+    by_county = scope.county is None
+    group = "township__county_id" if by_county else "township_id"
+    rows = (
+        BurdenYear.objects.filter(scope.q("township"), year=scope.year)
+        .exclude(category="")
+        .values(group)
+        .annotate(
+            people=Count("id"),
+            total=Sum("total", output_field=MONEY),
+            insurance=Sum("insurance_paid", output_field=MONEY),
+            assistance=Sum("assistance_paid", output_field=MONEY),
+            burden=Sum("burden_after_assistance", output_field=MONEY),
+        )
+        .order_by()
+    )
+    names = (
+        {c.pk: c.name for c in County.objects.filter(pk__in={t.county_id for t in scope.townships})}
+        if by_county
+        else {t.pk: t.name for t in scope.townships}
+    )
+    coverage_target = _param(scope, "targets.coverage_rate")
+    burden_target = _param(scope, "targets.burden_rate")
+    table: list[list[Any]] = []
+    totals: dict[str, Any] = {"people": 0, "total": ZERO, "paid": ZERO, "burden": ZERO}
+    for row in rows:
+        paid = (row["insurance"] or ZERO) + (row["assistance"] or ZERO)
+        total = row["total"] or ZERO
+        table.append(
+            [
+                names.get(row[group], "—"), row["people"], total, paid, row["burden"] or ZERO,
+                rate(paid, total), rate(row["burden"] or ZERO, total),
+                Percent(coverage_target) if coverage_target is not None else None,
+                Percent(burden_target) if burden_target is not None else None,
+            ]
+        )  # fmt: skip
+        totals["people"] += row["people"]
+        totals["total"] += total
+        totals["paid"] += paid
+        totals["burden"] += row["burden"] or ZERO
+    table.sort(key=lambda r: r[0])
+    return Chart(
+        key="rates",
+        title="困难群众综合保障率与个人负担率",
+        columns=[
+            "区域",
+            "困难群众人数",
+            "医疗总费用（元）",
+            "三重制度支付（元）",
+            "个人负担（元）",
+            "综合保障率",
+            "个人负担率",
+            "综合保障率目标（不低于）",
+            "个人负担率目标（不高于）",
+        ],
+        rows=table,
+        plot=[5, 6],
+        line=7,
+        unit="%",
+        note="困难群众：年内有有效困难身份的人员；费用含医院一站式结算和窗口申请的票据。",
+        totals=[
+            scope.label,
+            totals["people"],
+            totals["total"],
+            totals["paid"],
+            totals["burden"],
+            rate(totals["paid"], totals["total"]),
+            rate(totals["burden"], totals["total"]),
+            Percent(coverage_target) if coverage_target is not None else None,
+            Percent(burden_target) if burden_target is not None else None,
+        ],
+    )
+
+
+def stages(scope: Scope) -> Chart:
+    """Open cases by stage, and how many are past their step's time limit."""
+    today = timezone.localdate()
+    counts = {
+        row["status"]: row
+        for row in Application.objects.filter(scope.q("township"), status__in=OPEN)
+        .values("status")
+        .annotate(n=Count("id"), late=Count("id", filter=Q(step_due_on__lt=today)))
+        .order_by()
+    }
+    table: list[list[Any]] = []
+    for status in [s for s in Status.values if s in OPEN]:  # in the order a case moves
+        row = counts.get(status, {"n": 0, "late": 0})
+        table.append([Status(status).label, row["n"] - row["late"], row["late"], row["n"]])
+    return Chart(
+        key="stages",
+        title="在办申请（按环节、是否超过时限）",
+        columns=["环节", "未超时限", "已超时限", "合计"],
+        rows=table,
+        plot=[1, 2],
+        unit="件",
+        stacked=True,
+        note="时限按工作日计（受理、县级审核、发放各约 10 个工作日）。",
+        totals=["合计", *(sum(r[i] for r in table) for i in range(1, 4))],
+    )
+
+
+def _hospital_rows(scope: Scope) -> list[Any]:
+    """Every hospital's year in scope; fetched once per scope (two charts read it)."""
+    if scope.hospitals is None:
+        scope.hospitals = _fetch_hospital_rows(scope)
+    return scope.hospitals
+
+
+def _fetch_hospital_rows(scope: Scope) -> list[Any]:
+    return list(
+        HospitalSettlement.objects.filter(scope.q("person__township"), day__year=scope.year)
+        .values("hospital", "hospital_level")
+        .annotate(
+            n=Count("id"),
+            total=Sum("total", output_field=MONEY),
+            out=Sum("out_of_list", output_field=MONEY),
+        )
+        .order_by("-total", "hospital")
+    )
+
+
+def _limit(scope: Scope, level: str) -> Decimal | None:
+    value = _param(scope, f"hospital.out_of_list_limit.{level}")
+    return value if isinstance(value, Decimal) else None
+
+
+def hospitals(scope: Scope, top: int = 10) -> Chart:
+    """The hospitals with the highest total cost in the year, with their out-of-list share."""
+    table: list[list[Any]] = []
+    for row in _hospital_rows(scope)[:top]:
+        limit = _limit(scope, row["hospital_level"])
+        share = rate(row["out"], row["total"])
+        over = share is not None and limit is not None and share.value > limit
+        table.append(
+            [
+                row["hospital"], HospitalLevel(row["hospital_level"]).label, row["n"], row["total"],
+                row["out"], share, Percent(limit) if limit is not None else None,
+                "超过" if over else "未超过",
+            ]
+        )  # fmt: skip
+    return Chart(
+        key="hospitals",
+        title=f"医疗费用最高的 {top} 家医疗机构",
+        columns=[
+            "医疗机构",
+            "等级",
+            "结算笔数",
+            "医疗总费用（元）",
+            "目录外费用（元）",
+            "目录外费用占比",
+            "占比上限",
+            "是否超过上限",
+        ],
+        rows=table,
+        plot=[3],
+        unit="元",
+        horizontal=True,
+        note="医院一站式结算记录；上限：三级医疗机构 10%，二级及以下 5%（呼和浩特实施方案 七(一)）。",
+    )
+
+
+def out_of_list(scope: Scope, top: int = 15) -> Chart:
+    """Every hospital's out-of-list share against its limit, the highest shares first."""
+    table: list[list[Any]] = []
+    for row in _hospital_rows(scope):
+        limit = _limit(scope, row["hospital_level"])
+        share = rate(row["out"], row["total"])
+        if share is None:
+            continue
+        table.append(
+            [
+                row["hospital"], HospitalLevel(row["hospital_level"]).label, share,
+                Percent(limit) if limit is not None else None, row["total"], row["out"],
+                "超过" if limit is not None and share.value > limit else "未超过",
+            ]
+        )  # fmt: skip
+    table.sort(key=lambda r: (-r[2].value, r[0]))
+    return Chart(
+        key="out_of_list",
+        title="医疗机构基本医保目录外费用占比",
+        columns=[
+            "医疗机构",
+            "等级",
+            "目录外费用占比",
+            "占比上限",
+            "医疗总费用（元）",
+            "目录外费用（元）",
+            "是否超过上限",
+        ],
+        rows=table[:top],
+        plot=[2],
+        line=3,
+        unit="%",
+        flagged=sum(1 for r in table if r[-1] == "超过"),
+        note=f"占比最高的 {top} 家；全部 {len(table)} 家见下载文件。" if len(table) > top else "",
+    )
+
+
+CHARTS = {
+    "monitored": monitored,
+    "assistance": assistance,
+    "rates": rates,
+    "stages": stages,
+    "hospitals": hospitals,
+    "out_of_list": out_of_list,
+}
+
+
+def chart(scope: Scope, key: str, *, full: bool = False) -> Chart:
+    """One chart; ``full`` (downloads) lists every row where the page shows the first ones."""
+    if key == "out_of_list" and full:
+        return out_of_list(scope, top=100_000)
+    return CHARTS[key](scope)
+
+
+def headline(scope: Scope, charts: dict[str, Chart]) -> dict[str, Any]:
+    """The figures at the top of the page."""
+    r = charts["rates"].totals
+    return {
+        "monitored": charts["monitored"].totals[-1] if charts["monitored"].totals else 0,
+        "assistance": charts["assistance"].totals[-1] if charts["assistance"].totals else ZERO,
+        "coverage": r[5],
+        "burden": r[6],
+        "coverage_target": r[7],
+        "burden_target": r[8],
+        "coverage_ok": r[5] is not None and r[7] is not None and r[5].value >= r[7].value,
+        "burden_ok": r[6] is not None and r[8] is not None and r[6].value <= r[8].value,
+        "late": charts["stages"].totals[2] if charts["stages"].totals else 0,
+        "over_limit": charts["out_of_list"].flagged,
+    }

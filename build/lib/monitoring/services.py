@@ -1,0 +1,128 @@
+"""The township's follow-up of a warning: contact, an application started from it, or closing it.
+
+Each is one function that locks the warning, checks its state, writes a follow-up row and the
+audit row. A second click from a stale page finds the new state and is refused with a message.
+
+    待跟进 open ──contact──▶ 已联系 contacted ──contact──▶ contacted
+       │  └──────────apply──────────┐       │
+       │                             ▼       │
+       └──close (reason)──▶ 已办结 closed ◀──┘        applied 已发起申请 (an application exists)
+
+A closed warning is reopened by the nightly recompute when the burden crosses a higher line.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from applications.models import Application
+from audit.models import AuditEvent
+from audit.services import record
+
+from .models import OPEN_STATUSES, BurdenWarning, CloseReason, FollowUp, WarningStatus
+
+
+def _locked(warning: BurdenWarning) -> BurdenWarning:
+    return BurdenWarning.objects.select_for_update().select_related("person").get(pk=warning.pk)
+
+
+def _refuse_unless_open(w: BurdenWarning, doing: str) -> None:
+    if w.status not in OPEN_STATUSES:
+        raise ValidationError(
+            "该预警已是“%(status)s”，不能再%(doing)s。",
+            params={"status": w.get_status_display(), "doing": doing},
+            code="not_open",
+        )
+
+
+@transaction.atomic
+def warning_contact(
+    *, warning: BurdenWarning, method: str, contacted_on: date, note: str, actor: Any
+) -> FollowUp:
+    """Record that the township reached the person (主动发现): how, when and what was said."""
+    w = _locked(warning)
+    _refuse_unless_open(w, "记录联系")
+    if contacted_on > timezone.localdate():
+        raise ValidationError("联系日期不能晚于今天。", code="future")
+    if not note.strip():
+        raise ValidationError("请写明联系情况。", code="note")
+    before = w.status
+    w.status = WarningStatus.CONTACTED
+    w.save(update_fields=["status", "updated_at"])
+    step = FollowUp.objects.create(
+        warning=w,
+        action=FollowUp.Action.CONTACT,
+        method=method,
+        contacted_on=contacted_on,
+        note=note.strip()[:500],
+        actor=actor,
+    )
+    record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=w,
+        summary=f"预警跟进：{step.get_method_display()}联系 {contacted_on}",
+        changes={"status": [before, w.status]},
+    )
+    return step
+
+
+@transaction.atomic
+def warning_close(*, warning: BurdenWarning, reason: str, note: str, actor: Any) -> BurdenWarning:
+    """Close a warning with a reason; "other" needs a note saying what."""
+    w = _locked(warning)
+    _refuse_unless_open(w, "办结")
+    if reason not in CloseReason.values or reason == CloseReason.BELOW:
+        raise ValidationError("请选择办结原因。", code="reason")
+    if reason == CloseReason.OTHER and not note.strip():
+        raise ValidationError("办结原因为“其他”时，请写明原因。", code="note")
+    before = w.status
+    w.status, w.close_reason = WarningStatus.CLOSED, reason
+    w.save(update_fields=["status", "close_reason", "updated_at"])
+    FollowUp.objects.create(
+        warning=w,
+        action=FollowUp.Action.CLOSED,
+        note=(CloseReason(reason).label + (f"：{note.strip()}" if note.strip() else ""))[:500],
+        actor=actor,
+    )
+    record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        target=w,
+        summary=f"预警办结：{CloseReason(reason).label}",
+        changes={"status": [before, w.status], "close_reason": ["", reason]},
+    )
+    return w
+
+
+@transaction.atomic
+def warning_link_application(
+    *, warning: BurdenWarning, application: Application, actor: Any
+) -> BurdenWarning:
+    """The clerk started an application from the warning: link it and mark the warning."""
+    w = _locked(warning)
+    _refuse_unless_open(w, "发起申请")
+    if application.person_id != w.person_id:
+        raise ValidationError("申请人与预警对象不是同一人。", code="person")
+    before = w.status
+    w.status, w.application = WarningStatus.APPLIED, application
+    w.save(update_fields=["status", "application", "updated_at"])
+    FollowUp.objects.create(
+        warning=w,
+        action=FollowUp.Action.APPLIED,
+        note=f"已受理救助申请 {application.number}",
+        actor=actor,
+    )
+    record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        target=w,
+        summary=f"由预警发起救助申请 {application.number}",
+        changes={"status": [before, w.status], "application": application.number},
+    )
+    return w

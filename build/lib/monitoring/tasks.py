@@ -1,0 +1,13 @@
+from celery import shared_task
+
+from .recompute import monitoring_recompute
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def recompute_monitoring(full: bool = False) -> None:
+    """Bring burdens and warnings up to date (incremental unless ``full``).
+
+    Idempotent: a second delivery finds nothing changed since the run it follows, and warnings are
+    unique per person, year and list; on PostgreSQL a run already under way makes this one return.
+    """
+    monitoring_recompute(full=full)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "monitoring"
+
+urlpatterns = [
+    path("warnings/", views.warning_list, name="warning_list"),
+    path("warnings/<int:pk>/", views.warning_detail, name="warning_detail"),
+    path("warnings/<int:pk>/contact/", views.warning_contact, name="warning_contact"),
+    path("warnings/<int:pk>/close/", views.warning_close, name="warning_close"),
+    path("overview/", views.overview, name="overview"),
+    path("overview/<slug:key>.<str:fmt>", views.overview_download, name="overview_download"),
+]

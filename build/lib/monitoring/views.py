@@ -1,0 +1,228 @@
+"""Warnings and their follow-up (township), and the city overview 一屏观救助 (county, city)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.access import Capability, capability_required, has_capability
+from areas.selectors import counties_for, townships_for
+from audit.models import AuditEvent
+from audit.services import record, record_view
+
+from . import overview as ov
+from . import selectors, services
+from .forms import CloseForm, ContactForm, WarningFilter
+from .models import BurdenWarning, MonitoringRun
+
+
+def _warning(request: HttpRequest, pk: int) -> BurdenWarning:
+    try:
+        return selectors.warning_page(request.user, pk)
+    except BurdenWarning.DoesNotExist:
+        raise Http404("没有找到该预警，或不属于您的辖区。") from None
+
+
+@capability_required(Capability.WARNINGS)
+def warning_list(request: HttpRequest) -> HttpResponse:
+    """The township's list: people without an identity and the closely watched first."""
+    data = request.GET.copy()
+    if "status" not in data:
+        data["status"] = "todo"
+    filtered = WarningFilter(
+        data, queryset=selectors.warnings_for(request.user), townships=townships_for(request.user)
+    )
+    rows = Paginator(filtered.qs.order_by("priority", "-burden", "id"), 50).get_page(
+        request.GET.get("page")
+    )
+    params = data.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "monitoring/warning_list.html",
+        {
+            "filter": filtered,
+            "page": rows,
+            "params": params.urlencode(),
+            "counts": selectors.warning_counts(selectors.warnings_for(request.user)),
+            "last_run": MonitoringRun.objects.filter(finished_at__isnull=False).first(),
+            "can_follow_up": has_capability(request.user, Capability.FOLLOW_UP),
+        },
+    )
+
+
+@capability_required(Capability.WARNINGS)
+def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One warning: the person's year, expense by expense, and the follow-up so far. Logged."""
+    warning = _warning(request, pk)
+    record_view(actor=request.user, target=warning.person, summary="查看因病致贫返贫预警")
+    return _render_detail(request, warning)
+
+
+def _render_detail(
+    request: HttpRequest,
+    warning: BurdenWarning,
+    contact: ContactForm | None = None,
+    close: CloseForm | None = None,
+) -> HttpResponse:
+    person = warning.person
+    can = has_capability(request.user, Capability.FOLLOW_UP) and warning.is_open
+    return render(
+        request,
+        "monitoring/warning_detail.html",
+        {
+            "warning": warning,
+            "person": person,
+            "identities": person.identities.all(),
+            "burden": selectors.burden_of(person, warning.year),
+            "expenses": selectors.year_expenses(person, warning.year),
+            "follow_ups": warning.follow_ups.select_related("actor"),
+            "can_follow_up": can,
+            "contact": contact or ContactForm(),
+            "close": close or CloseForm(),
+            "apply_url": reverse("applications:new")
+            + f"?id_number={person.id_number}&warning={warning.pk}",
+        },
+        status=400 if (contact and contact.errors) or (close and close.errors) else 200,
+    )
+
+
+@require_POST
+@capability_required(Capability.FOLLOW_UP)
+def warning_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    warning = _warning(request, pk)
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, warning, contact=form)
+    try:
+        services.warning_contact(
+            warning=warning,
+            method=form.cleaned_data["method"],
+            contacted_on=form.cleaned_data["contacted_on"],
+            note=form.cleaned_data["note"],
+            actor=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, "联系情况已记录。")
+    return redirect("monitoring:warning_detail", pk=pk)
+
+
+@require_POST
+@capability_required(Capability.FOLLOW_UP)
+def warning_close(request: HttpRequest, pk: int) -> HttpResponse:
+    warning = _warning(request, pk)
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, warning, close=form)
+    try:
+        services.warning_close(
+            warning=warning,
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+            actor=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("monitoring:warning_detail", pk=pk)
+    messages.success(request, "预警已办结。负担再升到更高一级监测线时会重新列入。")
+    return redirect(reverse("monitoring:warning_list"))
+
+
+# --- the overview -----------------------------------------------------------------------
+
+
+def _scope(request: HttpRequest) -> ov.Scope:
+    year_text = request.GET.get("year") or ""
+    today = timezone.localdate()
+    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= today.year else None
+    county = request.GET.get("county") or None
+    return ov.scope_for(request.user, year=year, county_id=county)
+
+
+@capability_required(Capability.OVERVIEW)
+def overview(request: HttpRequest) -> HttpResponse:
+    """一屏观救助: every chart with its table and downloads."""
+    scope = _scope(request)
+    charts = {key: ov.chart(scope, key) for key in ov.CHARTS}
+    figures = ov.headline(scope, charts)
+    query = f"year={scope.year}" + (f"&county={scope.county.pk}" if scope.county else "")
+    return render(
+        request,
+        "monitoring/overview.html",
+        {
+            "scope": scope,
+            "charts": list(charts.values()),
+            "specs": {key: c.spec() for key, c in charts.items()},
+            "figures": figures,
+            "query": query,
+            "years": list(range(timezone.localdate().year, timezone.localdate().year - 5, -1)),
+            "counties": counties_for(request.user)
+            if has_capability(request.user, Capability.AREA_OVERVIEW)
+            else None,
+        },
+    )
+
+
+def _cell(value: Any, *, xlsx: bool) -> Any:
+    if isinstance(value, ov.Percent):
+        return float(value.value) if xlsx else str(value.value)
+    if value is None:
+        return ""
+    if xlsx and not isinstance(value, str | int):
+        return float(value)
+    return value if xlsx else str(value)
+
+
+@capability_required(Capability.OVERVIEW)
+def overview_download(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
+    """The table behind a chart, as CSV (UTF-8 with BOM, for Excel) or XLSX. Audited."""
+    if key not in ov.CHARTS or fmt not in {"csv", "xlsx"}:
+        raise Http404
+    scope = _scope(request)
+    chart = ov.chart(scope, key, full=True)
+    rows = chart.rows + ([chart.totals] if chart.totals else [])
+    name = f"{chart.title}-{scope.label}-{scope.year}.{fmt}"
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(key)
+        sheet.append(chart.columns)
+        for row in rows:
+            sheet.append([_cell(v, xlsx=True) for v in row])
+        out = io.BytesIO()
+        book.save(out)
+        response = HttpResponse(
+            out.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(chart.columns)
+        writer.writerows([_cell(v, xlsx=False) for v in row] for row in rows)
+        response = HttpResponse(
+            ("\ufeff" + text.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
+        )
+    from urllib.parse import quote
+
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        county=scope.county,
+        summary=f"下载一屏观救助：{chart.title}（{scope.label} {scope.year} 年，{fmt.upper()}）",
+    )
+    return response

@@ -1,0 +1,311 @@
+"""Demo data: one city, two counties with three townships each, and the demo accounts.
+
+Idempotent: running it again changes nothing. Demo data only; production never runs it.
+"""
+
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts import services as account_services
+from accounts.models import Role, User
+from areas import services as area_services
+from areas.models import City, County, Township
+
+DEMO_PASSWORD = "demo12345"
+
+CITY = ("150100", "呼和浩特市")
+COUNTIES = [
+    # code, name, agency, phone, townships: (code, name, kind, window phone)
+    (
+        "150121",
+        "土默特左旗",
+        "土默特左旗医疗保障事务中心",
+        "0471-8112233",
+        [
+            ("150121100", "察素齐镇", Township.Kind.TOWN, "0471-8111001"),
+            ("150121101", "毕克齐镇", Township.Kind.TOWN, "0471-8111002"),
+            ("150121102", "善岱镇", Township.Kind.TOWN, "0471-8111003"),
+        ],
+    ),
+    (
+        "150122",
+        "托克托县",
+        "托克托县医疗保障事务中心",
+        "0471-8522233",
+        [
+            ("150122100", "双河镇", Township.Kind.TOWN, "0471-8521001"),
+            ("150122101", "新营子镇", Township.Kind.TOWN, "0471-8521002"),
+            ("150122102", "五申镇", Township.Kind.TOWN, "0471-8521003"),
+        ],
+    ),
+]
+# username, role, full name, county index, township code
+ACCOUNTS = [
+    ("clerk_a", Role.CLERK, "王丽", 0, "150121100"),
+    ("clerk_b", Role.CLERK, "李强", 0, "150121101"),
+    ("reviewer_a", Role.REVIEWER, "张敏", 0, None),
+    ("approver_a", Role.APPROVER, "赵刚", 0, None),
+    ("finance_a", Role.FINANCE, "刘芳", 0, None),
+    ("clerk_c", Role.CLERK, "高娜", 1, "150122100"),
+    ("reviewer_c", Role.REVIEWER, "孙涛", 1, None),
+    ("admin", Role.ADMIN, "周伟", None, None),
+]
+
+
+class Command(BaseCommand):
+    help = "载入演示数据（一个市、两个旗县区、各三个乡镇）和演示账号，密码均为 demo12345。"
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO_DATA_ALLOWED:
+            raise CommandError("生产环境不能载入演示账号。")
+        with transaction.atomic():
+            created = self._seed()
+        self.stdout.write(self.style.SUCCESS(f"演示数据已就绪（新建 {created} 条）。"))
+
+    def _seed(self) -> int:
+        created = 0
+        city = City.objects.filter(code=CITY[0]).first()
+        if city is None:
+            city = area_services.city_save(city=City(code=CITY[0], name=CITY[1]), actor=None)
+            created += 1
+        counties: list[County] = []
+        for code, name, agency, phone, towns in COUNTIES:
+            county = County.objects.filter(code=code).first()
+            if county is None:
+                county = area_services.county_save(
+                    county=County(
+                        city=city, code=code, name=name, agency_name=agency, agency_phone=phone
+                    ),
+                    actor=None,
+                )
+                created += 1
+            counties.append(county)
+            for t_code, t_name, kind, t_phone in towns:
+                if not Township.objects.filter(code=t_code).exists():
+                    area_services.township_save(
+                        township=Township(
+                            county=county,
+                            code=t_code,
+                            name=t_name,
+                            kind=kind,
+                            window_phone=t_phone,
+                            window_address=f"{county.name}{t_name}便民服务中心社会救助窗口",
+                        ),
+                        actor=None,
+                    )
+                    created += 1
+        for username, role, full_name, county_index, town_code in ACCOUNTS:
+            if User.objects.filter(username=username).exists():
+                continue
+            township = Township.objects.get(code=town_code) if town_code else None
+            county = (
+                township.county
+                if township
+                else (counties[county_index] if county_index is not None else None)
+            )
+            account_services.staff_create(
+                actor=None,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                township=township,
+                county=county,
+                full_name=full_name,
+                validate=False,
+            )
+            created += 1
+        created += self._seed_incomes()
+        created += self._seed_cases()
+        created += self._seed_hospital_records()
+        return created
+
+    def _seed_cases(self) -> int:
+        """A few people of 察素齐镇 and their applications, so the window's dashboard has a day's
+        work: one accepted today with a promise, one due tomorrow, one overdue, one approved and
+        waiting to be told. Created once (when the township has no application yet)."""
+        from datetime import timedelta
+        from decimal import Decimal
+
+        from django.utils import timezone
+
+        from applications.models import Application, MedicalExpense
+        from applications.services import (
+            Intake,
+            application_accept,
+            application_approve,
+            application_recommend,
+            application_save_draft,
+            application_transition,
+        )
+        from beneficiaries.idnumber import check_digit
+        from beneficiaries.models import HardshipIdentity, Person
+
+        town = Township.objects.get(code="150121100")
+        if Application.objects.filter(township=town).exists():
+            return 0
+        clerk = User.objects.get(username="clerk_a")
+        today = timezone.localdate()
+        people = [
+            ("其其格", "19520817", "dibao", "13904711001"),
+            ("王秀兰", "19580302", "tekun", "13904711002"),
+            ("巴特尔", "19661125", "dibao_edge", "13904711003"),
+            ("刘桂英", "19490611", "returned_poor", "13904711004"),
+        ]
+        created = 0
+        for n, (name, birth, category, phone) in enumerate(people):
+            body = f"150121{birth}{101 + n:03d}"
+            person = Person.objects.filter(id_number=body + check_digit(body)).first()
+            if person is None:
+                person = Person(
+                    id_number=body + check_digit(body),
+                    name=name,
+                    township=town,
+                    phone=phone,
+                    bank_name="内蒙古农村信用社",
+                    bank_account_holder=name,
+                    bank_account_number=f"62284800000{n:08d}",
+                )
+                person.full_clean()
+                person.save()
+                HardshipIdentity.objects.create(
+                    person=person,
+                    category=category,
+                    department="民政",
+                    certified_on=date(2024, 1, 1),
+                    source="user",
+                    source_user=clerk,
+                )
+                created += 2
+            stay_end = today - timedelta(days=5 + n)
+            app = application_save_draft(
+                person=person,
+                intake=Intake(
+                    category=category,
+                    identity=person.identities.first(),
+                    contact_phone=phone,
+                    bank_name=person.bank_name,
+                    bank_account_holder=name,
+                    bank_account_number=person.bank_account_number,
+                ),
+                expenses=[
+                    MedicalExpense(
+                        hospital="土默特左旗医院",
+                        hospital_level="tier2",
+                        kind="inpatient",
+                        in_region=True,
+                        referred=True,
+                        admitted_on=stay_end - timedelta(days=8),
+                        discharged_on=stay_end,
+                        total=Decimal("38000.00") + n * 7000,
+                        policy_scope=Decimal("32000.00") + n * 6000,
+                        basic_paid=Decimal("19000.00") + n * 3000,
+                        critical_paid=Decimal("2000.00"),
+                    )
+                ],
+                actor=clerk,
+            )
+            codes = set(app.materials.values_list("code", flat=True))
+            missing = {"invoice", "diagnosis"} if n < 3 else set()
+            app = application_accept(
+                application=app,
+                actor=clerk,
+                received=codes - missing,
+                promise_signed=bool(missing),
+                forward=True,
+            )
+            if n == 1:  # accepted six days ago: the promise is due tomorrow
+                Application.objects.filter(pk=app.pk).update(
+                    accepted_on=today - timedelta(days=6), promise_due_on=today + timedelta(days=1)
+                )
+            elif n == 2:  # accepted ten days ago: the promise is overdue
+                Application.objects.filter(pk=app.pk).update(
+                    accepted_on=today - timedelta(days=10), promise_due_on=today - timedelta(days=3)
+                )
+            elif n == 3:  # reviewed and approved by the county: to pay, and to tell the applicant
+                reviewer = User.objects.get(username="reviewer_a")
+                app = application_transition(application=app, action="start_review", actor=reviewer)
+                app = application_recommend(
+                    application=app, actor=reviewer, recommendation="approve"
+                )
+                application_approve(application=app, actor=User.objects.get(username="approver_a"))
+            created += 1
+        return created
+
+    def _seed_hospital_records(self) -> int:
+        """One-stop hospital settlements of this year, through the import's own checks, then the
+        recompute: 察素齐镇 gets warnings to follow up, and 一屏观救助 has figures to draw."""
+        from django.utils import timezone
+
+        from beneficiaries.idnumber import check_digit
+        from monitoring import hospital_import
+        from monitoring.models import HospitalSettlement
+        from monitoring.recompute import monitoring_recompute
+
+        if HospitalSettlement.objects.exists():
+            return 0
+        year = timezone.localdate().year
+        qiqige = "150121195208171010"  # 其其格 of _seed_cases (check digit added below)
+        people = {
+            # key: (id body, name, township code)
+            "gao": ("15012119700515002", "高娜仁", "150121100"),
+            "meng": ("15012119620303003", "孟和", "150121100"),
+            "bai": ("15012119550909004", "白玉", "150121101"),
+            "han": ("15012219681111005", "韩淑珍", "150122100"),
+            "zhao": ("15012219801230006", "赵永", "150122101"),
+        }
+        ids = {k: body + check_digit(body) for k, (body, _, _) in people.items()}
+        ids["qiqige"] = qiqige[:17] + check_digit(qiqige[:17])
+        names = {k: v[1] for k, v in people.items()} | {"qiqige": "其其格"}
+        towns = {k: v[2] for k, v in people.items()} | {"qiqige": ""}
+        # person, hospital, level, kind, month, total, scope, basic, critical, out, assistance, category
+        bills = [
+            ("gao", "内蒙古自治区人民医院", "三级", "住院", 3, "86000", "70000", "42000", "8000", "12000", "0", ""),
+            ("gao", "土默特左旗医院", "二级", "住院", 7, "9800", "9000", "6300", "0", "600", "0", ""),
+            ("meng", "内蒙古医科大学附属医院", "三级", "住院", 5, "32000", "29000", "17400", "2000", "2600", "0", ""),
+            ("qiqige", "内蒙古医科大学附属医院", "三级", "住院", 4, "48000", "40000", "24000", "3000", "4500", "9100", "低保对象"),
+            ("bai", "土默特左旗医院", "二级", "住院", 6, "15600", "13800", "9660", "0", "1500", "0", ""),
+            ("han", "托克托县医院", "二级", "住院", 2, "22000", "20500", "14350", "0", "900", "0", ""),
+            ("han", "内蒙古自治区人民医院", "三级", "住院", 9, "41000", "36000", "21600", "2500", "4200", "0", ""),
+            ("zhao", "托克托县医院", "二级", "门诊慢特病", 8, "3600", "3500", "2100", "0", "80", "0", ""),
+        ]  # fmt: skip
+        rows = []
+        for n, (who, hospital, level, kind, month, *amounts, category) in enumerate(bills, 2):
+            start, end = date(year, month, 3), date(year, month, 16)
+            rows.append((n, {
+                "id_number": ids[who], "name": names[who], "township": towns[who],
+                "hospital": hospital, "hospital_level": level, "kind": kind,
+                "admitted_on": start if kind == "住院" else "", "discharged_on": end if kind == "住院" else "",
+                "visit_on": end if kind != "住院" else "",
+                **dict(zip(("total", "policy_scope", "basic_paid", "critical_paid", "out_of_list",
+                            "assistance_paid"), amounts, strict=True)),
+                "settlement_number": f"DEMO{year}{n:04d}", "category": category,
+            }))  # fmt: skip
+        outcomes = list(
+            hospital_import.process(rows, batch=None, today=timezone.localdate(), dry_run=False)
+        )
+        refused = [o for o in outcomes if o.errors]
+        if refused:
+            raise CommandError(f"演示医院结算数据有误：{refused[0].errors}")
+        monitoring_recompute(full=True, reason="演示数据")
+        return len(outcomes)
+
+    def _seed_incomes(self) -> int:
+        """Demo statistics so that deductibles can be computed (marked as demo on the policy page)."""
+        from settlements.models import PolicyVersion
+        from settlements.services import policy_version_create
+
+        if PolicyVersion.objects.filter(policy_code="hohhot-2023").exists():
+            return 0
+        policy_version_create(
+            policy_code="hohhot-2023",
+            effective_from=date(2023, 1, 1),
+            values={"city_income": "50000.00", "rural_income": "20000.00"},
+            source="演示数据（正式使用前请按统计公报设置）",
+            reason="演示用的上年人均可支配收入",
+            actor=User.objects.get(username="admin"),
+        )
+        return 1

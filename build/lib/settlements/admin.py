@@ -1,0 +1,11 @@
+from django.contrib import admin
+
+from .models import CountyBudget
+
+
+@admin.register(CountyBudget)
+class CountyBudgetAdmin(admin.ModelAdmin):
+    """Each county's yearly medical-assistance budget; approvers see what is left."""
+
+    list_display = ["county", "year", "amount"]
+    list_filter = ["year", "county"]

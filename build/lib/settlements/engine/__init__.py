@@ -1,0 +1,42 @@
+"""The settlement engine: pure Python, no Django, no database.
+
+Frozen dataclasses in (a policy, a person's identities, the year's expenses, the ledger so far), a
+``Result`` out with one explanation line per step. ``settlements.services`` loads the data, runs it
+and stores the result; ``manage.py settle`` runs it on a JSON case.
+"""
+
+from .calculate import settle
+from .case import Case, parse_case, result_json
+from .errors import (
+    MissingAmount,
+    MissingParameter,
+    SettlementInputError,
+    UnknownParameter,
+    UnknownPolicy,
+)
+from .model import KINDS, Expense, ExpenseResult, IdentityPeriod, Result, YearState
+from .policy import Kind, Layers, ParameterDef, Policy, policy_from_data, sections
+
+__all__ = [
+    "KINDS",
+    "Case",
+    "Expense",
+    "ExpenseResult",
+    "IdentityPeriod",
+    "Kind",
+    "Layers",
+    "MissingAmount",
+    "MissingParameter",
+    "ParameterDef",
+    "Policy",
+    "Result",
+    "SettlementInputError",
+    "UnknownParameter",
+    "UnknownPolicy",
+    "YearState",
+    "parse_case",
+    "policy_from_data",
+    "result_json",
+    "sections",
+    "settle",
+]

@@ -1,0 +1,450 @@
+"""The three layers (三重制度) for one person's expenses, in date order, with a line per step.
+
+Order for each expense (先保险后救助, seed 001 §三(二)): basic medical insurance, critical-illness
+insurance, medical assistance under the most favourable identity valid that day (就高不就低), tilted
+assistance (倾斜救助), the optional special fund (暖心基金, seed 004 §11), and what remains is the
+personal burden. Deductibles, caps and thresholds accumulate per person per calendar year whatever
+identity an expense was assisted under (the ``YearState``). Every product is rounded to the fen,
+half up, where it is computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
+
+from beneficiaries.categories import CATEGORIES, rank
+
+from .errors import MissingAmount, MissingParameter, SettlementInputError
+from .model import KINDS, Expense, ExpenseResult, IdentityPeriod, Line, Result, YearState
+from .money import FEN, ZERO, fen, yuan
+from .policy import Params, Policy
+
+INPATIENT = "inpatient"
+
+
+class _Assisted(NamedTuple):
+    category: str
+    deductible: Decimal
+    assistance: Decimal
+    threshold: Decimal
+    tilted: Decimal
+    lines: list[Line]
+
+
+def settle(
+    policy: Policy,
+    identities: Sequence[IdentityPeriod],
+    expenses: Sequence[Expense],
+    opening: Mapping[int, YearState] | None = None,
+) -> Result:
+    """Settle ``expenses`` (any order) of one person holding ``identities``.
+
+    ``opening`` is the ledger at the start, by year (what earlier, approved settlements used);
+    the result's ``closing`` is the ledger after these expenses. Nothing is changed in place.
+    """
+    for identity in identities:
+        if identity.category not in CATEGORIES:
+            raise SettlementInputError(f"未知身份类别：{identity.category}")
+    states: dict[int, YearState] = dict(opening or {})
+    opened = dict(states)
+    ids = [e.id for e in expenses]
+    if len(set(ids)) != len(ids):
+        raise SettlementInputError("费用编号（id）有重复")
+    results: list[ExpenseResult | None] = [None] * len(expenses)
+    for index in sorted(range(len(expenses)), key=lambda i: (expenses[i].day, i)):
+        expense = expenses[index]
+        year = expense.day.year
+        state = states.get(year)
+        if state is None:
+            state = opened[year] = YearState()
+        try:
+            results[index], states[year] = _settle_one(policy, identities, expense, state)
+        except MissingParameter as exc:
+            raise MissingParameter(f"费用 {expense.id}（{expense.day}）：{exc}") from None
+    fund_on = (
+        bool(expenses)
+        and policy.layers.fund
+        and policy.ever_on(
+            "fund.enabled", min(e.day for e in expenses), max(e.day for e in expenses)
+        )
+    )
+    return Result(
+        policy_code=policy.code,
+        policy_version=policy.version,
+        fund_layer=fund_on,
+        expenses=tuple(r for r in results if r is not None),
+        opening=opened,
+        closing=states,
+    )
+
+
+def _settle_one(
+    policy: Policy, identities: Sequence[IdentityPeriod], e: Expense, state: YearState
+) -> tuple[ExpenseResult, YearState]:
+    if e.kind not in KINDS:
+        raise SettlementInputError(
+            f"费用 {e.id}：未知费用类别 {e.kind}（可用：{', '.join(KINDS)}）"
+        )
+    if e.day < policy.starts_on:
+        raise SettlementInputError(
+            f"费用 {e.id} 的日期 {e.day} 早于政策 {policy.code} 的施行日期 {policy.starts_on}"
+        )
+    if e.policy_scope > e.total:
+        raise SettlementInputError(
+            f"费用 {e.id}：政策范围内费用 {yuan(e.policy_scope)} 元大于总费用 {yuan(e.total)} 元"
+        )
+    params = policy.at(e.day)
+    kind = KINDS[e.kind]
+    day = e.day
+    valid = [
+        i.category
+        for i in identities
+        if i.certified_on <= day and (i.ended_on is None or day <= i.ended_on)
+    ]  # is_valid_on, inline: this runs a million times
+    if len(valid) > 1:
+        valid = sorted(set(valid), key=rank)  # most favourable first
+    lines: list[Line] = []
+
+    basic = _basic(policy, params, e, kind, lines)
+    burden = e.policy_scope - basic
+    if burden < 0:
+        burden = ZERO  # 合规个人负担, what critical-illness insurance sees
+    critical, critical_paid = _critical(policy, params, e, valid, burden, state, lines)
+    if basic + critical > e.total:
+        raise SettlementInputError(
+            f"费用 {e.id}：基本医保 {yuan(basic)} 元与大病保险 {yuan(critical)} 元之和"
+            f"超过总费用 {yuan(e.total)} 元"
+        )
+    self_pay = e.policy_scope - basic - critical
+    if self_pay < 0:
+        self_pay = ZERO
+    lines.append(
+        (
+            "政策范围内个人自付：{:,.2f} − {:,.2f} − {:,.2f} = {:,.2f} 元",
+            (e.policy_scope, basic, critical, self_pay),
+        )
+    )
+
+    identity: str | None = valid[0] if valid else None
+    chosen: _Assisted | None = None
+    if not policy.layers.assistance:
+        lines.append(("医疗救助：政策 {} 不含医疗救助", (policy.code,)))
+    elif not valid:
+        lines.append(
+            (
+                "医疗救助：{} 无有效困难身份，不予救助（{} 四(三)：待遇自困难身份认定之日起享受）",
+                (e.day, policy.document),
+            )
+        )
+    elif not e.in_region and not e.referred:
+        lines.append(
+            (
+                "医疗救助：自治区外就医且未规范转诊，原则上不纳入医疗救助（{} 七(三)）",
+                (policy.document,),
+            )
+        )
+    elif len(valid) == 1:
+        chosen = _assist(policy, params, e, valid[0], self_pay, state)
+    else:
+        chosen = max(
+            (_assist(policy, params, e, c, self_pay, state) for c in valid),
+            key=lambda a: a.assistance + a.tilted,
+        )  # max() keeps the first of equals: the better-ranked identity
+        others = "、".join(CATEGORIES[c][1] for c in valid if c != chosen.category)
+        lines.append(
+            (
+                "救助身份：{}（同时具有{}身份，按就高不就低取救助最多者，不重复救助；{} 四(三)）",
+                (CATEGORIES[chosen.category][0], others, policy.document),
+            )
+        )
+    if chosen is not None:
+        identity = chosen.category
+        lines.extend(chosen.lines)
+        assistance, tilted = chosen.assistance, chosen.tilted
+        deductible, threshold = chosen.deductible, chosen.threshold
+    else:
+        assistance = tilted = deductible = threshold = ZERO
+
+    before_fund = e.total - basic - critical - assistance - tilted
+    fund = ZERO
+    if policy.layers.fund and params["fund.enabled"] and identity is not None:
+        fund = _fund(params, before_fund, state, lines)
+    personal = before_fund - fund
+    if fund:
+        lines.append(
+            (
+                "个人负担：{:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} = {:,.2f} 元",
+                (e.total, basic, critical, assistance, tilted, fund, personal),
+            )
+        )
+    else:
+        lines.append(
+            (
+                "个人负担：{:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} = {:,.2f} 元",
+                (e.total, basic, critical, assistance, tilted, personal),
+            )
+        )
+
+    # positional: the field order of ExpenseResult and YearState
+    result = ExpenseResult(
+        e.id,
+        day,
+        identity,
+        e.total,
+        basic,
+        critical,
+        assistance,
+        tilted,
+        fund,
+        personal,
+        tuple(lines),
+    )
+    new_state = YearState(
+        state.deductible_used + deductible,
+        state.assistance_used + assistance,
+        state.tilted_threshold_used + threshold,
+        state.tilted_used + tilted,
+        state.critical_burden + burden,
+        state.critical_used + critical_paid,
+        state.personal_borne + personal,
+        state.fund_used + fund,
+        state.household_borne + personal,
+    )
+    return result, new_state
+
+
+def _basic(policy: Policy, params: Params, e: Expense, kind: str, lines: list[Line]) -> Decimal:
+    if e.basic_paid is not None:
+        lines.append(("基本医保：按结算单支付 {:,.2f} 元", (e.basic_paid,)))
+        return e.basic_paid
+    name = f"basic.ratio.{e.kind}"
+    if policy.layers.basic != "computed" or not params.has(name):
+        raise MissingAmount(
+            f"费用 {e.id}：缺少 basic_paid（基本医保支付额），政策 {policy.code} 不能计算{kind}的基本医保"
+        )
+    ratio = params[name]
+    basic = fen(e.policy_scope * ratio)
+    lines.append(
+        (
+            "基本医保：{}政策范围内费用 {:,.2f} 元 × {:%} = {:,.2f} 元（{}）",
+            (kind, e.policy_scope, ratio, basic, params.source(name)),
+        )
+    )
+    return basic
+
+
+def _critical(
+    policy: Policy,
+    params: Params,
+    e: Expense,
+    valid: list[str],
+    burden: Decimal,
+    state: YearState,
+    lines: list[Line],
+) -> tuple[Decimal, Decimal]:
+    """Critical-illness insurance for the expense: (amount, amount counted against the cap)."""
+    if e.critical_paid is not None:
+        lines.append(("大病保险：按结算单支付 {:,.2f} 元", (e.critical_paid,)))
+        return e.critical_paid, e.critical_paid
+    if policy.layers.critical != "computed":
+        raise MissingAmount(
+            f"费用 {e.id}：缺少 critical_paid（大病保险支付额），政策 {policy.code} 不能计算大病保险"
+        )
+    poor = any(c in params["critical.poor_categories"] for c in valid)
+    schedule = "poor" if poor else "ordinary"
+    brackets_name = f"critical.brackets.{schedule}"
+    brackets = params[brackets_name]
+    cap_name = f"critical.cap.{schedule}"
+    cap = params[cap_name]
+    before = state.critical_burden
+    after = before + burden
+    who = "困难人员（贫困人口）" if poor else "普通参保人"
+    lines.append(
+        (
+            "大病保险：{}，本年累计合规个人负担 {:,.2f} → {:,.2f} 元，起付 {:,.2f} 元（{}）",
+            (who, before, after, brackets[0].start, params.source(brackets_name)),
+        )
+    )
+    raw = ZERO
+    for k, bracket in enumerate(brackets):
+        upper = brackets[k + 1].start if k + 1 < len(brackets) else None
+        low = max(before, bracket.start)
+        high = after if upper is None else min(after, upper)
+        if high > low:
+            part = fen((high - low) * bracket.rate)
+            raw += part
+            if upper is None:
+                lines.append(
+                    (
+                        "大病保险：{:,.2f} 元以上 {:,.2f} 元 × {:%} = {:,.2f} 元",
+                        (bracket.start, high - low, bracket.rate, part),
+                    )
+                )
+            else:
+                lines.append(
+                    (
+                        "大病保险：{:,.2f}–{:,.2f} 元段 {:,.2f} 元 × {:%} = {:,.2f} 元",
+                        (bracket.start, upper, high - low, bracket.rate, part),
+                    )
+                )
+    if raw == 0:
+        lines.append(("大病保险：累计负担未超过起付标准，不予支付", ()))
+    if cap is None:
+        lines.append(("大病保险：不设年度最高支付限额（{}）", (params.source(cap_name),)))
+        return raw, raw
+    left = max(ZERO, cap - state.critical_used)
+    critical = min(raw, left)
+    lines.append(
+        (
+            "大病保险：年度最高 {:,.2f} 元，本年已付 {:,.2f} 元，本次支付 {:,.2f} 元（{}）",
+            (cap, state.critical_used, critical, params.source(cap_name)),
+        )
+    )
+    return critical, critical
+
+
+# Parameter names per category, built once rather than per expense.
+_NAMES = {
+    c: (
+        f"assistance.deductible_share.{c}",
+        f"assistance.ratio.{c}",
+        f"assistance.cap.{c}",
+        CATEGORIES[c][0],
+    )
+    for c in CATEGORIES
+}
+
+
+def _assist(
+    policy: Policy,
+    params: Params,
+    e: Expense,
+    category: str,
+    self_pay: Decimal,
+    state: YearState,
+) -> _Assisted:
+    share_name, ratio_name, cap_name, label = _NAMES[category]
+    lines: list[Line] = []
+    sources = params.sources
+    share = params[share_name]
+    if share:
+        income = params["city_income"]
+        yearly = (income * share).quantize(FEN, ROUND_HALF_UP)
+        left = max(ZERO, yearly - state.deductible_used)
+        deductible = min(self_pay, left)
+        lines.append(
+            (
+                "起付标准：{} 年度 {:,.2f} 元（上年全体居民人均可支配收入）× {:%} = {:,.2f} 元，"
+                "本年已负担 {:,.2f} 元，本次负担 {:,.2f} 元（{}）",
+                (
+                    label,
+                    income,
+                    share,
+                    yearly,
+                    state.deductible_used,
+                    deductible,
+                    sources.get(share_name, ""),
+                ),
+            )
+        )
+    else:
+        deductible = ZERO
+        lines.append(("起付标准：{} 不设起付线（{}）", (label, sources.get(share_name, ""))))
+    eligible = self_pay - deductible
+    ratio = params[ratio_name]
+    raw = (eligible * ratio).quantize(FEN, ROUND_HALF_UP)
+    cap = params[cap_name]
+    lines.append(
+        (
+            "医疗救助：{} 政策范围内自付 {:,.2f} 元 × {:%} = {:,.2f} 元（{}）",
+            (label, eligible, ratio, raw, sources.get(ratio_name, "")),
+        )
+    )
+    if cap is None:
+        assistance = raw
+    else:
+        cap_left = max(ZERO, cap - state.assistance_used)
+        assistance = min(raw, cap_left)
+        lines.append(
+            (
+                "年度限额：{} {:,.2f} 元（门诊住院共用），本年已救助 {:,.2f} 元，尚余 {:,.2f} 元，"
+                + ("本次救助 {:,.2f} 元" if raw <= cap_left else "本次按剩余限额救助 {:,.2f} 元")
+                + "（{}）",
+                (
+                    label,
+                    cap,
+                    state.assistance_used,
+                    cap_left,
+                    assistance,
+                    sources.get(cap_name, ""),
+                ),
+            )
+        )
+    threshold = tilted = ZERO
+    if policy.layers.tilted:
+        source = sources.get("tilted.ratio", "")
+        if e.kind == INPATIENT and e.in_region and e.referred:
+            remaining = self_pay - assistance
+            yearly_threshold = params["tilted.threshold"]
+            threshold = min(remaining, max(ZERO, yearly_threshold - state.tilted_threshold_used))
+            over = remaining - threshold
+            tilted_ratio = params["tilted.ratio"]
+            raw_tilted = (over * tilted_ratio).quantize(FEN, ROUND_HALF_UP)
+            tilted_cap = params["tilted.cap"]
+            tilted_left = max(ZERO, tilted_cap - state.tilted_used)
+            tilted = min(raw_tilted, tilted_left)
+            lines.append(
+                (
+                    "倾斜救助：三重制度保障后政策范围内自付 {:,.2f} 元，年度起付 {:,.2f} 元"
+                    "（本年已计入 {:,.2f} 元，本次计入 {:,.2f} 元）",
+                    (remaining, yearly_threshold, state.tilted_threshold_used, threshold),
+                )
+            )
+            if over > 0:
+                lines.append(
+                    (
+                        "倾斜救助：超出部分 {:,.2f} 元 × {:%} = {:,.2f} 元；年度最高 {:,.2f} 元，"
+                        "本年已救助 {:,.2f} 元，本次 {:,.2f} 元（{}）",
+                        (
+                            over,
+                            tilted_ratio,
+                            raw_tilted,
+                            tilted_cap,
+                            state.tilted_used,
+                            tilted,
+                            source,
+                        ),
+                    )
+                )
+            else:
+                lines.append(("倾斜救助：未超过起付，不予倾斜救助（{}）", (source,)))
+        else:
+            lines.append(
+                ("倾斜救助：仅限规范转诊且在自治区内就医的住院费用，本笔不适用（{}）", (source,))
+            )
+    return _Assisted(category, deductible, assistance, threshold, tilted, lines)
+
+
+def _fund(params: Params, before_fund: Decimal, state: YearState, lines: list[Line]) -> Decimal:
+    person_cap = params["fund.person_cap"]
+    household_cap = params["fund.household_cap"]
+    over_person = max(ZERO, state.personal_borne + before_fund - person_cap)
+    over_household = max(ZERO, state.household_borne + before_fund - household_cap)
+    fund = min(before_fund, max(over_person, over_household))
+    lines.append(
+        (
+            "暖心基金：个人年度负担封顶 {:,.2f} 元（本年已负担 {:,.2f} 元），"
+            "家庭封顶 {:,.2f} 元（家庭本年已负担 {:,.2f} 元），本次兜底 {:,.2f} 元（{}）",
+            (
+                person_cap,
+                state.personal_borne,
+                household_cap,
+                state.household_borne,
+                fund,
+                params.source("fund.person_cap"),
+            ),
+        )
+    )
+    return fund

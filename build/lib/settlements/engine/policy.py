@@ -1,0 +1,310 @@
+"""Policies as data with effective dates (the pattern of OpenFisca's parameters).
+
+A policy is a set of named parameters. Each parameter has a kind (amount, rate, switch, brackets,
+categories) and a history of values, each valid *from* a date and carrying its source clause.
+``Policy.at(day)`` gives the values in force on a day. New versions (the administrator's
+amendments) add values from a date; they never rewrite the past.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from beneficiaries.categories import CATEGORIES
+
+from .errors import MissingParameter, SettlementInputError, UnknownParameter
+from .money import parse_amount, parse_rate, percent, yuan
+
+
+class Kind(StrEnum):
+    AMOUNT = "amount"  # yuan; may be null ("不设上限") where the parameter is nullable
+    RATE = "rate"  # 0..1
+    SWITCH = "switch"  # on / off
+    BRACKETS = "brackets"  # ((start, rate), ...) ascending
+    CATEGORIES = "categories"  # a set of category codes
+    COUNT = "count"  # a whole number (of working days)
+
+
+@dataclass(frozen=True, slots=True)
+class Bracket:
+    start: Decimal
+    rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class DatedValue:
+    start: date
+    value: Any
+    source: str
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterDef:
+    name: str
+    label: str
+    kind: Kind
+    section: str
+    nullable: bool = False
+    note: str = ""
+    values: tuple[DatedValue, ...] = ()
+
+    def parse(self, raw: Any) -> Any:
+        """Turn a JSON value into the parameter's Python value, or raise ValueError in Chinese."""
+        what = f"参数 {self.name}（{self.label}）"
+        if raw is None:
+            if self.nullable:
+                return None
+            raise ValueError(f"{what}不能为空")
+        if self.kind is Kind.AMOUNT:
+            return parse_amount(raw, what)
+        if self.kind is Kind.RATE:
+            return parse_rate(raw, what)
+        if self.kind is Kind.SWITCH:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"true", "1", "on", "是", "开", "启用"}:
+                return True
+            if text in {"false", "0", "off", "否", "关", "停用"}:
+                return False
+            raise ValueError(f"{what}应为 true 或 false，收到 {raw!r}")
+        if self.kind is Kind.BRACKETS:
+            if not isinstance(raw, list | tuple) or not raw:
+                raise ValueError(f"{what}应为 [[起点金额, 比例], …] 的列表")
+            brackets = []
+            for item in raw:
+                if not isinstance(item, list | tuple) or len(item) != 2:
+                    raise ValueError(f"{what}的每一档应为 [起点金额, 比例]，收到 {item!r}")
+                brackets.append(Bracket(parse_amount(item[0], what), parse_rate(item[1], what)))
+            starts = [b.start for b in brackets]
+            if starts != sorted(starts) or len(set(starts)) != len(starts):
+                raise ValueError(f"{what}各档起点必须从小到大且不重复")
+            return tuple(brackets)
+        if self.kind is Kind.COUNT:
+            if isinstance(raw, bool) or not re.fullmatch(r"[0-9]{1,4}", str(raw).strip(), re.ASCII):
+                raise ValueError(f"{what}应为不小于 0 的整数，收到 {raw!r}")
+            return int(str(raw).strip())
+        if self.kind is Kind.CATEGORIES:
+            if not isinstance(raw, list | tuple):
+                raise ValueError(f"{what}应为身份类别代码的列表")
+            unknown = [c for c in raw if c not in CATEGORIES]
+            if unknown:
+                raise ValueError(f"{what}含未知身份类别：{', '.join(map(str, unknown))}")
+            return frozenset(raw)
+        raise ValueError(f"{what}的类型未知：{self.kind}")  # pragma: no cover
+
+    def display(self, value: Any) -> str:
+        """The value as the policy page shows it."""
+        if value is None:
+            return "不设上限" if self.nullable else "未设置"
+        if self.kind is Kind.AMOUNT:
+            return f"{yuan(value)} 元"
+        if self.kind is Kind.RATE:
+            return percent(value)
+        if self.kind is Kind.SWITCH:
+            return "启用" if value else "不启用"
+        if self.kind is Kind.BRACKETS:
+            return "；".join(f"{yuan(b.start)} 元起 {percent(b.rate)}" for b in value)
+        if self.kind is Kind.CATEGORIES:
+            return "、".join(CATEGORIES[c][1] for c in CATEGORIES if c in value) or "无"
+        if self.kind is Kind.COUNT:
+            return f"{value} 个工作日"
+        return str(value)  # pragma: no cover
+
+    def to_json(self, value: Any) -> Any:
+        """The value as it is stored in JSON (the inverse of ``parse``)."""
+        if value is None or self.kind in (Kind.SWITCH, Kind.COUNT):
+            return value
+        if self.kind in (Kind.AMOUNT, Kind.RATE):
+            return str(value)
+        if self.kind is Kind.BRACKETS:
+            return [[str(b.start), str(b.rate)] for b in value]
+        if self.kind is Kind.CATEGORIES:
+            return [c for c in CATEGORIES if c in value]
+        return value  # pragma: no cover
+
+
+@dataclass(frozen=True, slots=True)
+class Layers:
+    """Which layers a policy has and how it gets the insurance amounts.
+
+    ``basic`` / ``critical``: ``"given"`` (taken from the settlement slip, required) or
+    ``"computed"`` (computed when the slip's amount is absent).
+    """
+
+    basic: str = "given"
+    critical: str = "given"
+    assistance: bool = True
+    tilted: bool = True
+    fund: bool = False
+
+
+class Params(dict[str, Any]):
+    """The values of a policy's parameters in force during one period: a dict, for speed.
+
+    A name the policy does not define, or one without a value in the period, is refused with a
+    message saying which."""
+
+    __slots__ = ("definitions", "policy_code", "sources")
+
+    def __init__(
+        self,
+        policy_code: str,
+        definitions: Mapping[str, ParameterDef],
+        values: dict[str, Any],
+        sources: dict[str, str],
+    ) -> None:
+        super().__init__(values)
+        self.policy_code = policy_code
+        self.definitions = definitions
+        self.sources = sources
+
+    def __missing__(self, name: str) -> Any:
+        definition = self.definitions.get(name)
+        if definition is None:
+            raise UnknownParameter(f"政策 {self.policy_code} 没有参数 {name}")
+        raise MissingParameter(
+            f"政策 {self.policy_code} 的参数 {name}（{definition.label}）没有取值："
+            f"请在 parameters 中给出，或由管理员在政策页面设置"
+        )
+
+    def source(self, name: str) -> str:
+        return self.sources.get(name, "")
+
+    def has(self, name: str) -> bool:
+        return name in self
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self)
+
+
+@dataclass(frozen=True)
+class Policy:
+    code: str
+    title: str
+    document: str
+    starts_on: date
+    layers: Layers
+    parameters: Mapping[str, ParameterDef]
+    version: int = 1
+    summary: str = ""
+    _periods: tuple[date, ...] = field(default=(), repr=False, compare=False)
+    _cache: dict[int, Params] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        starts = sorted({v.start for p in self.parameters.values() for v in p.values})
+        object.__setattr__(self, "_periods", tuple(starts))
+
+    def at(self, day: date) -> Params:
+        """The parameter values in force on ``day`` (cached per period between value changes)."""
+        index = bisect_right(self._periods, day)
+        params = self._cache.get(index)
+        if params is None:
+            values: dict[str, Any] = {}
+            sources: dict[str, str] = {}
+            for name, definition in self.parameters.items():
+                current = None
+                for dated in definition.values:  # ascending by start, later versions last
+                    if dated.start <= day:
+                        current = dated
+                if current is not None:
+                    values[name] = current.value
+                    sources[name] = current.source
+            params = Params(self.code, self.parameters, values, sources)
+            self._cache[index] = params
+        return params
+
+    def ever_on(self, name: str, first: date, last: date) -> bool:
+        """Whether the switch ``name`` is on on any day from ``first`` to ``last``."""
+        values = self.parameters[name].values
+        for n, dated in enumerate(values):
+            ends_after_first = n + 1 == len(values) or values[n + 1].start > first
+            if dated.start <= last and ends_after_first and dated.value:
+                return True
+        return False
+
+    def parse_values(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """Check named values against the parameters; unknown names and bad values are refused."""
+        parsed = {}
+        for name, value in raw.items():
+            definition = self.parameters.get(name)
+            if definition is None:
+                known = "、".join(sorted(self.parameters))
+                raise UnknownParameter(f"政策 {self.code} 没有参数 {name}（可用参数：{known}）")
+            try:
+                parsed[name] = definition.parse(value)
+            except ValueError as exc:
+                raise SettlementInputError(str(exc)) from None
+        return parsed
+
+    def amended(
+        self, *, start: date, values: Mapping[str, Any], source: str, version: int
+    ) -> Policy:
+        """This policy with ``values`` (already parsed) in force from ``start``: a new version."""
+        parameters = dict(self.parameters)
+        for name, value in values.items():
+            definition = parameters[name]
+            dated = DatedValue(start, value, source, version)
+            ordered = sorted([*definition.values, dated], key=lambda v: (v.start, v.version))
+            parameters[name] = replace(definition, values=tuple(ordered))
+        return replace(self, parameters=parameters, version=version, _cache={})
+
+    def with_overrides(self, raw: Mapping[str, Any]) -> Policy:
+        """This policy with ``raw`` values in force on every day (a trial calculation's own figures)."""
+        parsed = self.parse_values(raw)
+        parameters = dict(self.parameters)
+        for name, value in parsed.items():
+            parameters[name] = replace(
+                parameters[name],
+                values=(DatedValue(date.min, value, "本次计算给定", self.version),),
+            )
+        return replace(self, parameters=parameters, _cache={})
+
+
+def policy_from_data(data: Mapping[str, Any]) -> Policy:
+    """Build a policy from its JSON description (``settlements/policies/<code>.json``)."""
+    layers = Layers(**data.get("layers", {}))
+    definitions: dict[str, ParameterDef] = {}
+    for item in data["parameters"]:
+        definition = ParameterDef(
+            name=item["name"],
+            label=item["label"],
+            kind=Kind(item["kind"]),
+            section=item.get("section", ""),
+            nullable=item.get("nullable", False),
+            note=item.get("note", ""),
+        )
+        values = tuple(
+            DatedValue(
+                date.fromisoformat(v["from"]), definition.parse(v["value"]), v.get("source", "")
+            )
+            for v in item.get("values", [])
+        )
+        definitions[definition.name] = replace(
+            definition, values=tuple(sorted(values, key=lambda v: v.start))
+        )
+    return Policy(
+        code=data["code"],
+        title=data["title"],
+        document=data.get("document", ""),
+        summary=data.get("summary", ""),
+        starts_on=date.fromisoformat(data["starts_on"]),
+        layers=layers,
+        parameters=definitions,
+    )
+
+
+def sections(policy: Policy) -> list[tuple[str, list[ParameterDef]]]:
+    """The parameters grouped by section, in file order, for the policy page."""
+    grouped: dict[str, list[ParameterDef]] = {}
+    for definition in policy.parameters.values():
+        grouped.setdefault(definition.section, []).append(definition)
+    return list(grouped.items())

@@ -1,0 +1,118 @@
+"""The administrator's form for a new policy version: one field per parameter, prefilled."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+
+from beneficiaries.categories import CATEGORIES
+
+from .engine import Kind, ParameterDef, Policy
+from .engine.money import percent
+
+
+def _initial(definition: ParameterDef, value: Any) -> Any:
+    if value is None:
+        return ""
+    if definition.kind is Kind.AMOUNT:
+        return f"{value:.2f}"
+    if definition.kind is Kind.RATE:
+        return percent(value)
+    if definition.kind is Kind.SWITCH:
+        return "on" if value else "off"
+    if definition.kind is Kind.BRACKETS:
+        return "\n".join(f"{b.start:.2f} {percent(b.rate)}" for b in value)
+    if definition.kind is Kind.CATEGORIES:
+        return [c for c in CATEGORIES if c in value]
+    if definition.kind is Kind.COUNT:
+        return str(value)
+    return value  # pragma: no cover
+
+
+def _field(definition: ParameterDef, initial: Any) -> forms.Field:
+    label = f"{definition.label}（{definition.name}）"
+    if definition.kind is Kind.SWITCH:
+        return forms.ChoiceField(
+            label=label, choices=[("on", "启用"), ("off", "不启用")], initial=initial
+        )
+    if definition.kind is Kind.CATEGORIES:
+        return forms.MultipleChoiceField(
+            label=label,
+            choices=[(c, v[1]) for c, v in CATEGORIES.items()],
+            initial=initial,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+        )
+    if definition.kind is Kind.BRACKETS:
+        return forms.CharField(
+            label=label,
+            initial=initial,
+            widget=forms.Textarea(attrs={"rows": 4}),
+            help_text="每行一档：起点金额 比例，如“16000.00 60%”",
+        )
+    help_text = {
+        Kind.AMOUNT: "元，最多两位小数" + ("；留空表示不设上限" if definition.nullable else ""),
+        Kind.RATE: "如 70% 或 0.70",
+        Kind.COUNT: "整数",
+    }[definition.kind]
+    return forms.CharField(label=label, initial=initial, required=False, help_text=help_text)
+
+
+class PolicyVersionForm(forms.Form):
+    effective_from = forms.DateField(
+        label="生效日期",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="新取值从这一天起适用；此前的费用仍按原取值结算。",
+    )
+    source = forms.CharField(label="依据（文件名与条款）", max_length=200)
+    reason = forms.CharField(label="说明", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args: Any, policy: Policy, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.policy = policy
+        latest = policy.at(date.max)
+        values = latest.as_dict()
+        self.fields["effective_from"].initial = today
+        self.sections: list[tuple[str, list[str]]] = []
+        for definition in policy.parameters.values():
+            key = f"p__{definition.name}"
+            self.fields[key] = _field(definition, _initial(definition, values.get(definition.name)))
+            if not self.sections or self.sections[-1][0] != definition.section:
+                self.sections.append((definition.section, []))
+            self.sections[-1][1].append(key)
+
+    def grouped_fields(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(section, [self[key] for key in keys]) for section, keys in self.sections]
+
+    def raw_value(self, definition: ParameterDef, value: Any) -> Any:
+        """The typed text as the engine's parameter parser expects it."""
+        if definition.kind is Kind.SWITCH:
+            return value == "on"
+        if definition.kind is Kind.CATEGORIES:
+            return list(value)
+        if definition.kind is Kind.BRACKETS:
+            rows = [line.split() for line in str(value).splitlines() if line.strip()]
+            return [row if len(row) == 2 else [" ".join(row), ""] for row in rows]
+        text = str(value).strip()
+        return None if text == "" else text
+
+    def changed_values(self) -> dict[str, Any]:
+        """The parameters whose value differs from the one in force on the effective date.
+
+        Call after ``is_valid()``; a value that cannot be parsed becomes an error on its field."""
+        current = self.policy.at(self.cleaned_data["effective_from"]).as_dict()
+        changed: dict[str, Any] = {}
+        for name, definition in self.policy.parameters.items():
+            raw = self.raw_value(definition, self.cleaned_data[f"p__{name}"])
+            if raw is None and name not in current:
+                continue  # still unset
+            try:
+                parsed = definition.parse(raw)
+            except ValueError as exc:
+                self.add_error(f"p__{name}", str(exc))
+                continue
+            if name not in current or current[name] != parsed:
+                changed[name] = raw
+        return changed

@@ -1,0 +1,254 @@
+"""Policies' later versions, the yearly ledger per person, and approved settlements."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from beneficiaries.models import Person
+
+ZERO = Decimal("0.00")
+
+
+def _money(verbose_name: str) -> models.DecimalField:
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, default=ZERO)
+
+
+class PolicyVersion(models.Model):
+    """Values of a policy's parameters in force from a date, added by the administrator.
+
+    Version 1 of every policy is its shipped file (``settlements/policies/<code>.json``); rows here
+    are versions 2, 3, … laid over it in order. Rows are never edited: a correction is a new version.
+    """
+
+    policy_code = models.CharField("政策", max_length=40)
+    number = models.PositiveIntegerField("版本号")
+    effective_from = models.DateField("生效日期")
+    values = models.JSONField("参数取值", help_text="{参数名: 取值}，只含本版本改动的参数")
+    source = models.CharField("依据（文件与条款）", max_length=200)
+    reason = models.TextField("说明", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="设置人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("设置时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "政策版本"
+        verbose_name_plural = "政策版本"
+        ordering = ["policy_code", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy_code", "number"], name="policy_version_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=2), name="policy_version_number_after_shipped"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_code} 第 {self.number} 版（{self.effective_from} 起）"
+
+
+class YearLedger(models.Model):
+    """What a person has used of one year's deductibles, caps and thresholds (年度救助台账).
+
+    Changed only by an approved settlement, under a row lock (``services.settlement_approve``);
+    a preview reads it and changes nothing.
+    """
+
+    person = models.ForeignKey(
+        Person, verbose_name="救助对象", on_delete=models.PROTECT, related_name="ledgers"
+    )
+    year = models.PositiveSmallIntegerField("医疗年度")
+    deductible_used = _money("已负担起付标准")
+    assistance_used = _money("已获医疗救助")
+    tilted_threshold_used = _money("已计入倾斜救助起付")
+    tilted_used = _money("已获倾斜救助")
+    critical_burden = _money("大病保险累计合规个人负担")
+    critical_used = _money("已获大病保险")
+    personal_borne = _money("个人已负担")
+    fund_used = _money("已获暖心基金")
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "年度救助台账"
+        verbose_name_plural = "年度救助台账"
+        constraints = [
+            models.UniqueConstraint(fields=["person", "year"], name="ledger_one_per_person_year"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    deductible_used__gte=0,
+                    assistance_used__gte=0,
+                    tilted_threshold_used__gte=0,
+                    tilted_used__gte=0,
+                    critical_burden__gte=0,
+                    critical_used__gte=0,
+                    personal_borne__gte=0,
+                    fund_used__gte=0,
+                ),
+                name="ledger_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.year} 年度台账"
+
+
+class Settlement(models.Model):
+    """An approved settlement: the engine's result with a snapshot of its inputs and the policy.
+
+    ``key`` names what was approved (e.g. ``application:2023…``); it is unique, so the same thing
+    can never be settled twice, whatever the number of clicks, tabs or approvers.
+    """
+
+    key = models.CharField("结算对象", max_length=80, unique=True)
+    person = models.ForeignKey(
+        Person, verbose_name="救助对象", on_delete=models.PROTECT, related_name="settlements"
+    )
+    year = models.PositiveSmallIntegerField("医疗年度")
+    policy_code = models.CharField("政策", max_length=40)
+    policy_version = models.PositiveIntegerField("政策版本")
+    identity = models.CharField("救助身份", max_length=20, blank=True)
+    total = _money("总费用")
+    basic = _money("基本医保")
+    critical = _money("大病保险")
+    assistance = _money("医疗救助")
+    tilted = _money("倾斜救助")
+    fund = _money("暖心基金")
+    personal = _money("个人负担")
+    inputs = models.JSONField("计算输入快照")
+    result = models.JSONField("计算结果与说明")
+    ledger_before = models.JSONField("台账（结算前）")
+    ledger_after = models.JSONField("台账（结算后）")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审批人", on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField("审批时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "结算"
+        verbose_name_plural = "结算"
+        ordering = ["-approved_at"]
+        indexes = [models.Index(fields=["person", "year"], name="settlement_person_year")]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.key}"
+
+    @property
+    def paid_by_assistance(self) -> Decimal:
+        return self.assistance + self.tilted + self.fund
+
+
+class CountyBudget(models.Model):
+    """A county's medical-assistance budget for a year (年度医疗救助预算)."""
+
+    county = models.ForeignKey(
+        "areas.County", verbose_name="旗县区", on_delete=models.PROTECT, related_name="budgets"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    amount = models.DecimalField("预算（元）", max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = "年度救助预算"
+        verbose_name_plural = "年度救助预算"
+        ordering = ["county_id", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "year"], name="budget_one_per_county_year"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="budget_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county} {self.year} 年预算 {self.amount} 元"
+
+
+class PaymentBatch(models.Model):
+    """A batch of payments sent to the bank in one file (社会化发放)."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "待导出"
+        EXPORTED = "exported", "已导出，待银行回盘"
+        CLOSED = "closed", "已完成"
+
+    number = models.CharField("批次号", max_length=40, unique=True)
+    county = models.ForeignKey(
+        "areas.County", verbose_name="旗县区", on_delete=models.PROTECT, related_name="+"
+    )
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.OPEN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="制表人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("制表时间", auto_now_add=True)
+    exported_at = models.DateTimeField("导出时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "发放批次"
+        verbose_name_plural = "发放批次"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Payment(models.Model):
+    """One line of a batch: an approved case, its amount and the payee as they were sent.
+
+    At most one line per case is pending or paid (a constraint): a case is never paid twice. A
+    failed line stays as it was; after the account is corrected the case goes into a new batch."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "待银行结果"
+        PAID = "paid", "已发放"
+        FAILED = "failed", "发放失败"
+
+    batch = models.ForeignKey(
+        PaymentBatch, verbose_name="批次", on_delete=models.PROTECT, related_name="payments"
+    )
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name="申请",
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    amount = models.DecimalField("金额", max_digits=14, decimal_places=2)
+    payee_name = models.CharField("收款人", max_length=50)
+    bank_name = models.CharField("开户银行", max_length=100)
+    account_number = models.CharField("银行账号", max_length=40)
+    state = models.CharField("状态", max_length=8, choices=State.choices, default=State.PENDING)
+    paid_on = models.DateField("发放日期", null=True, blank=True)
+    failure_reason = models.CharField("失败原因", max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField("登记时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "发放明细"
+        verbose_name_plural = "发放明细"
+        ordering = ["batch_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=models.Q(state__in=["pending", "paid"]),
+                name="payment_one_live_line_per_case",
+                violation_error_message="该申请已在发放中或已发放，不能重复发放。",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="payment_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch} {self.payee_name} {self.amount}"
+
+    @property
+    def masked_account(self) -> str:
+        from beneficiaries.models import mask_account
+
+        return mask_account(self.account_number)

@@ -1,0 +1,317 @@
+"""Every write of the settlements app: policy versions and approved settlements (the ledger).
+
+The engine (``settlements.engine``) computes; these functions load its inputs from the database,
+store what it returns, lock what must not be raced, and write the audit row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Sum
+
+from audit.models import AuditEvent
+from audit.services import record
+from beneficiaries.models import Person
+
+from .engine import Expense, IdentityPeriod, Policy, Result, SettlementInputError, YearState, settle
+from .engine.model import LEDGER_FIELDS
+from .models import PolicyVersion, Settlement, YearLedger
+from .policies import load, shipped_codes
+
+
+class AlreadySettled(ValidationError):
+    """The thing named by ``key`` has been settled already: nothing was changed."""
+
+
+# --- policies -------------------------------------------------------------------------------
+
+
+def policy_for(person: Person) -> Policy:
+    """The current policy of the person's city."""
+    return load(person.township.county.city.policy_code)
+
+
+@transaction.atomic
+def policy_version_create(
+    *,
+    policy_code: str,
+    effective_from: date,
+    values: Mapping[str, Any],
+    source: str,
+    reason: str = "",
+    actor: Any,
+) -> PolicyVersion:
+    """Add version N+1 of a policy: ``values`` (raw, as typed) in force from ``effective_from``."""
+    if policy_code not in shipped_codes():
+        raise ValidationError(f"未知政策 {policy_code}")
+    policy = load(policy_code)
+    if effective_from < policy.starts_on:
+        raise ValidationError(
+            f"生效日期不能早于政策施行日期 {policy.starts_on:%Y年%-m月%-d日}。",
+            code="before_policy",
+        )
+    if not values:
+        raise ValidationError("没有改动任何参数：新版本至少要改一个参数。", code="empty")
+    if not source.strip():
+        raise ValidationError("请写明依据（文件名与条款）。", code="no_source")
+    try:
+        parsed = policy.parse_values(values)
+    except SettlementInputError as exc:
+        raise ValidationError(str(exc), code="bad_value") from None
+    before = policy.at(effective_from)
+    changes = {
+        name: [
+            policy.parameters[name].display(before.as_dict().get(name)),
+            policy.parameters[name].display(value),
+        ]
+        for name, value in parsed.items()
+    }
+    number = (
+        PolicyVersion.objects.filter(policy_code=policy_code).aggregate(n=Max("number"))["n"] or 1
+    ) + 1
+    try:
+        with transaction.atomic():
+            version = PolicyVersion.objects.create(
+                policy_code=policy_code,
+                number=number,
+                effective_from=effective_from,
+                values={n: policy.parameters[n].to_json(v) for n, v in parsed.items()},
+                source=source.strip(),
+                reason=reason.strip(),
+                created_by=actor,
+            )
+    except IntegrityError:
+        raise ValidationError(
+            "另一位管理员刚刚保存了新版本，请刷新页面后再改。", code="race"
+        ) from None
+    record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=version,
+        summary=f"政策 {policy_code} 第 {number} 版，{effective_from} 起：{source.strip()}",
+        changes=changes,
+    )
+    return version
+
+
+# --- the ledger and settlements ------------------------------------------------------------
+
+
+def identities_of(person: Person) -> list[IdentityPeriod]:
+    return [IdentityPeriod(i.category, i.certified_on, i.ended_on) for i in person.identities.all()]
+
+
+def _household_ids(person: Person) -> list[int]:
+    if person.household_id is None:
+        return [person.pk]
+    return list(
+        Person.objects.filter(household_id=person.household_id).values_list("pk", flat=True)
+    )
+
+
+def _state(row: YearLedger | None, household_borne: Decimal) -> YearState:
+    if row is None:
+        return YearState(household_borne=household_borne)
+    values = {name: getattr(row, name) for name in LEDGER_FIELDS if name != "household_borne"}
+    return YearState(**values, household_borne=household_borne)
+
+
+def ledger_opening(person: Person, years: set[int]) -> dict[int, YearState]:
+    """The ledger at the start of a calculation, by year: read only, nothing locked."""
+    rows = {r.year: r for r in YearLedger.objects.filter(person=person, year__in=years)}
+    household = dict(
+        YearLedger.objects.filter(person_id__in=_household_ids(person), year__in=years)
+        .values_list("year")
+        .annotate(s=Sum("personal_borne"))
+    )
+    return {y: _state(rows.get(y), household.get(y) or Decimal("0.00")) for y in years}
+
+
+def settlement_preview(
+    *, person: Person, expenses: Sequence[Expense], policy: Policy | None = None
+) -> Result:
+    """What approving these expenses now would give, from the ledger as it stands. Writes nothing."""
+    policy = policy or policy_for(person)
+    opening = ledger_opening(person, {e.day.year for e in expenses})
+    return settle(policy, identities_of(person), expenses, opening)
+
+
+def _expense_json(e: Expense) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "date": e.day.isoformat(),
+        "kind": e.kind,
+        "total": str(e.total),
+        "policy_scope": str(e.policy_scope),
+        "basic_paid": None if e.basic_paid is None else str(e.basic_paid),
+        "critical_paid": None if e.critical_paid is None else str(e.critical_paid),
+        "in_region": e.in_region,
+        "referred": e.referred,
+    }
+
+
+def _state_json(state: YearState) -> dict[str, str]:
+    return {name: str(getattr(state, name)) for name in LEDGER_FIELDS}
+
+
+@transaction.atomic
+def settlement_approve(
+    *,
+    key: str,
+    person: Person,
+    expenses: Sequence[Expense],
+    actor: Any,
+    policy: Policy | None = None,
+) -> Settlement:
+    """Settle ``expenses`` for good and move the person's yearly ledger, exactly once per ``key``.
+
+    The person's ledger rows (and those of the household, for the special fund) are locked first,
+    so two approvals at the same moment run one after the other and a cap can never be exceeded;
+    the settlement is then computed from the locked ledger, not from an earlier preview.
+    """
+    if not expenses:
+        raise ValidationError("没有可结算的费用。", code="empty")
+    if Settlement.objects.filter(key=key).exists():
+        raise AlreadySettled("已经结算过，不再重复结算。", code="already_settled")
+    policy = policy or policy_for(person)
+    years = sorted({e.day.year for e in expenses})
+    YearLedger.objects.bulk_create(
+        [YearLedger(person=person, year=y) for y in years], ignore_conflicts=True
+    )
+    locked = list(
+        YearLedger.objects.select_for_update()
+        .filter(person_id__in=_household_ids(person), year__in=years)
+        .order_by("person_id", "year")
+    )
+    own = {r.year: r for r in locked if r.person_id == person.pk}
+    household: dict[int, Decimal] = {}
+    for row in locked:
+        household[row.year] = household.get(row.year, Decimal("0.00")) + row.personal_borne
+    opening = {y: _state(own[y], household[y]) for y in years}
+    try:
+        result = settle(policy, identities_of(person), expenses, opening)
+    except SettlementInputError as exc:
+        raise ValidationError(str(exc), code="engine") from None
+
+    totals = result.totals()
+    first = min(expenses, key=lambda e: e.day)
+    try:
+        with transaction.atomic():
+            settlement = Settlement.objects.create(
+                key=key,
+                person=person,
+                year=first.day.year,
+                policy_code=policy.code,
+                policy_version=policy.version,
+                identity=next((r.identity for r in result.expenses if r.identity), "") or "",
+                **{k: totals[k] for k in ("total", "basic", "critical", "assistance", "tilted")},
+                fund=totals["fund"],
+                personal=totals["personal"],
+                inputs={
+                    "policy": policy.code,
+                    "policy_version": policy.version,
+                    "parameters": {
+                        name: policy.parameters[name].to_json(value)
+                        for name, value in policy.at(first.day).as_dict().items()
+                    },
+                    "identities": [
+                        {
+                            "category": i.category,
+                            "certified_on": i.certified_on.isoformat(),
+                            "ended_on": i.ended_on.isoformat() if i.ended_on else None,
+                        }
+                        for i in identities_of(person)
+                    ],
+                    "expenses": [_expense_json(e) for e in expenses],
+                },
+                result={
+                    "expenses": [
+                        {
+                            "id": r.expense_id,
+                            "identity": r.identity,
+                            **{
+                                k: str(getattr(r, k))
+                                for k in (
+                                    "total",
+                                    "basic",
+                                    "critical",
+                                    "assistance",
+                                    "tilted",
+                                    "fund",
+                                    "personal",
+                                )
+                            },
+                            "lines": list(r.lines),
+                        }
+                        for r in result.expenses
+                    ]
+                },
+                ledger_before={str(y): _state_json(s) for y, s in result.opening.items()},
+                ledger_after={str(y): _state_json(s) for y, s in result.closing.items()},
+                approved_by=actor,
+            )
+    except IntegrityError:
+        raise AlreadySettled("已经结算过，不再重复结算。", code="already_settled") from None
+    for year in years:
+        row, state = own[year], result.closing[year]
+        for name in LEDGER_FIELDS:
+            if name != "household_borne":
+                setattr(row, name, getattr(state, name))
+        row.save()
+    record(
+        actor=actor,
+        action=AuditEvent.Action.SETTLE,
+        target=settlement,
+        summary=(
+            f"结算入账 {key}：医疗救助 {totals['assistance']} 元，倾斜救助 {totals['tilted']} 元"
+            f"（{policy.code} 第 {policy.version} 版）"
+        ),
+        changes={
+            f"{year}.{name}": [
+                str(getattr(result.opening[year], name)),
+                str(getattr(result.closing[year], name)),
+            ]
+            for year in years
+            for name in (
+                "deductible_used",
+                "assistance_used",
+                "tilted_threshold_used",
+                "tilted_used",
+            )
+            if getattr(result.opening[year], name) != getattr(result.closing[year], name)
+        },
+    )
+    return settlement
+
+
+def settlement_recompute(settlement: Settlement) -> Result:
+    """Run a stored settlement again from its snapshot: its policy version, identities, expenses
+    and the ledger it started from. Reads nothing else, writes nothing; for re-explaining a
+    decision later (the result equals the one stored)."""
+    from .engine.case import parse_case
+
+    case = parse_case({**settlement.inputs, "parameters": {}})
+    policy = load(settlement.policy_code, version=settlement.policy_version)
+    opening = {
+        int(year): YearState(**{k: Decimal(v) for k, v in values.items()})
+        for year, values in settlement.ledger_before.items()
+    }
+    return settle(policy, case.identities, case.expenses, opening)
+
+
+__all__ = [
+    "AlreadySettled",
+    "identities_of",
+    "ledger_opening",
+    "policy_for",
+    "policy_version_create",
+    "settlement_approve",
+    "settlement_preview",
+    "settlement_recompute",
+]
