@@ -31,7 +31,7 @@ class StaffManager(UserManager["User"]):
 class User(AbstractUser):
     """A staff member. Clerks belong to a township, county roles to a county, admins to the city."""
 
-    objects = StaffManager()
+    objects = StaffManager()  # type: ignore[misc]
 
     role = models.CharField("角色", max_length=12, choices=Role.choices, default=Role.CLERK)
     county = models.ForeignKey(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -232,7 +233,7 @@ def _claim(batch: IdentityImport, *, fresh: str | None, running: str) -> bool:
     for JOB_STALE_SECONDS (it died). Never a run another live worker holds (a task delivered twice
     while the first is still working)."""
     now = timezone.now()
-    stale = now - timezone.timedelta(seconds=settings.JOB_STALE_SECONDS)
+    stale = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
     claimable = Q(status=running) & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale))
     if fresh is not None:
         claimable |= Q(status=fresh)
@@ -360,7 +361,7 @@ def identity_import_crashed(*, batch_id: int, error: BaseException) -> None:
 
 def stalled_imports() -> Any:
     """Running batches whose worker has not reported for JOB_STALE_SECONDS (or never started)."""
-    stale = timezone.now() - timezone.timedelta(seconds=settings.JOB_STALE_SECONDS)
+    stale = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
     return IdentityImport.objects.filter(
         Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale),
         kind=IdentityImport.Kind.FILE,

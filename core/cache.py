@@ -46,7 +46,10 @@ class ResilientRedisCache(RedisCache):
     def ping(self, timeout: float = 0.5) -> bool:
         """Reach Redis itself, whatever the fallback state (``/healthz``), within ``timeout``."""
         client = Redis.from_url(
-            self._servers[0], socket_timeout=timeout, socket_connect_timeout=timeout, retry=None
+            self._servers[0],  # type: ignore[attr-defined]
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=None,
         )
         try:
             return bool(client.ping())

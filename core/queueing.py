@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 from celery import current_app
@@ -94,7 +95,7 @@ def relay(*, older_than_seconds: float = 2.0, limit: int = 1000) -> int:
     Rows younger than ``older_than_seconds`` are left to the request that wrote them (it is about
     to publish them itself). Returns how many rows were sent; stops at the first broker failure."""
     _mark_broker_up()  # the relay is the retry: always try
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     rows = list(
         QueuedTask.objects.filter(created_at__lte=cutoff).order_by("created_at", "id")[:limit]
     )

@@ -124,4 +124,9 @@ def test_createsuperuser_makes_the_citys_administrator(db):
 
     call_command("createsuperuser", "--noinput", username="root", email="root@example.gov.cn")
     user = User.objects.get(username="root")
-    assert (user.role, user.is_superuser, user.township, user.county) == (Role.ADMIN, True, None, None)
+    assert (user.role, user.is_superuser, user.township, user.county) == (
+        Role.ADMIN,
+        True,
+        None,
+        None,
+    )

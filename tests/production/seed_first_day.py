@@ -11,13 +11,16 @@ from areas.models import City, County, Township
 from beneficiaries.models import HardshipIdentity, Person
 
 city, _ = City.objects.get_or_create(code="150100", defaults={"name": "呼和浩特市"})
-county, _ = County.objects.get_or_create(code="150121", defaults={"name": "土默特左旗", "city": city})
+county, _ = County.objects.get_or_create(
+    code="150121", defaults={"name": "土默特左旗", "city": city}
+)
 town, _ = Township.objects.get_or_create(
     code="150121100",
     defaults={"name": "察素齐镇", "county": county, "window_phone": "0471-8000000"},
 )
 clerk, _ = User.objects.get_or_create(
-    username=os.environ["PRODUCTION_CLERK"], defaults={"role": Role.CLERK, "township": town, "county": county}
+    username=os.environ["PRODUCTION_CLERK"],
+    defaults={"role": Role.CLERK, "township": town, "county": county},
 )
 clerk.set_password(os.environ["PRODUCTION_PASSWORD"])
 clerk.save()
@@ -38,4 +41,6 @@ HardshipIdentity.objects.get_or_create(
     certified_on=date(2024, 3, 1),
     defaults={"department": "民政", "source": "import"},
 )
-print(f"first-day data ready: {town.name}, clerk {clerk.username}, person {person.masked_id_number}")
+print(
+    f"first-day data ready: {town.name}, clerk {clerk.username}, person {person.masked_id_number}"
+)

@@ -1,6 +1,8 @@
 """Staff accounts, each bound to a role and an area."""
 
-from django.contrib.auth.models import AbstractUser
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -17,8 +19,19 @@ class Role(models.TextChoices):
 COUNTY_ROLES = frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE})
 
 
+class StaffManager(UserManager["User"]):
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra: Any
+    ) -> "User":
+        """`manage.py createsuperuser`: the city's administrator, bound to no area."""
+        extra.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra)
+
+
 class User(AbstractUser):
     """A staff member. Clerks belong to a township, county roles to a county, admins to the city."""
+
+    objects = StaffManager()
 
     role = models.CharField("角色", max_length=12, choices=Role.choices, default=Role.CLERK)
     county = models.ForeignKey(

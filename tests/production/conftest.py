@@ -1,0 +1,3 @@
+"""The production journey drives the same headless Chromium as the browser tests."""
+
+from tests.browser.conftest import browser  # noqa: F401 (fixture)
