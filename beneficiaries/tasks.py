@@ -1,6 +1,8 @@
 """Import tasks: take an id, claim the batch, resume from its checkpoint (idempotent)."""
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from celery import shared_task
 
@@ -10,30 +12,29 @@ from .models import IdentityImport
 logger = logging.getLogger(__name__)
 
 
-@shared_task(ignore_result=True, acks_late=True)
-def preview_identity_import(import_id: int) -> None:
-    """Check an uploaded file (a second delivery finds it checked, or held by a live worker)."""
+def _run(import_id: int, step: Callable[..., Any]) -> None:
+    """Run one step on the batch; an unexpected error marks it failed (staff can retry), so no
+    import hangs in a running state."""
     batch = IdentityImport.objects.filter(pk=import_id).first()
     if batch is None:
         return
     try:
-        services.identity_import_preview(batch=batch)
+        step(batch=batch)
     except Exception as exc:
-        logger.exception("preview of import %s failed", import_id)
+        logger.exception("import %s: %s failed", import_id, step.__name__)
         services.identity_import_crashed(batch_id=import_id, error=exc)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def preview_identity_import(import_id: int) -> None:
+    """Check an uploaded file (a second delivery finds it checked, or held by a live worker)."""
+    _run(import_id, services.identity_import_preview)
 
 
 @shared_task(ignore_result=True, acks_late=True)
 def apply_identity_import(import_id: int) -> None:
     """Import a confirmed file (runs only while the batch is 'applying' and not held elsewhere)."""
-    batch = IdentityImport.objects.filter(pk=import_id).first()
-    if batch is None:
-        return
-    try:
-        services.identity_import_run(batch=batch)
-    except Exception as exc:
-        logger.exception("import %s failed", import_id)
-        services.identity_import_crashed(batch_id=import_id, error=exc)
+    _run(import_id, services.identity_import_run)
 
 
 @shared_task(ignore_result=True)

@@ -151,30 +151,35 @@ def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-@require_POST
-@capability_required(Capability.IMPORT_IDENTITIES)
-def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
+def _import_action(request: HttpRequest, pk: int, service: Any, done: str) -> HttpResponse:
+    """A button on an import's page: call the service, say what happened, back to the page."""
     batch = get_object_or_404(IdentityImport, pk=pk)
     try:
-        services.identity_import_apply(batch=batch, actor=request.user)
+        service(batch=batch, actor=request.user)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(request, "已开始导入。页面会显示进度，完成后列出新增和变更的内容。")
+        messages.success(request, done)
     return redirect("beneficiaries:import_detail", pk=pk)
+
+
+@require_POST
+@capability_required(Capability.IMPORT_IDENTITIES)
+def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    return _import_action(
+        request, pk, services.identity_import_apply,
+        "已开始导入。页面会显示进度，完成后列出新增和变更的内容。",
+    )  # fmt: skip
 
 
 @require_POST
 @capability_required(Capability.IMPORT_IDENTITIES)
 def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = get_object_or_404(IdentityImport, pk=pk)
-    try:
-        services.identity_import_retry(batch=batch, actor=request.user)
-    except ValidationError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(request, "已重新开始处理，将从中断处继续，已处理的行不会重复计入。")
-    return redirect("beneficiaries:import_detail", pk=pk)
+    """“重试”: a failed or stalled import goes on from its last committed thousand rows."""
+    return _import_action(
+        request, pk, services.identity_import_retry,
+        "已重新开始处理，将从中断处继续，已处理的行不会重复计入。",
+    )  # fmt: skip
 
 
 # --- the push endpoint for departments' systems ----------------------------------------------

@@ -60,3 +60,21 @@ def page(browser):
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def fill_inpatient_stay(page) -> None:
+    """The intake form's first expense: a stay discharged three days ago, as on a settlement slip
+    (60,000 total, 50,000 in scope, 30,000 basic, 5,000 critical-illness)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    discharged = timezone.localdate() - timedelta(days=3)
+    page.get_by_label("医疗机构").fill("内蒙古医科大学附属医院")
+    page.get_by_label("医院等级").select_option("tier3")
+    page.get_by_label("入院日期").fill((discharged - timedelta(days=9)).isoformat())
+    page.get_by_label("出院日期").fill(discharged.isoformat())
+    page.get_by_label("医疗总费用（元）").fill("60000")
+    page.get_by_label("政策范围内费用（元）").fill("50000")
+    page.get_by_label("基本医保支付（元）").fill("30000")
+    page.get_by_label("大病保险支付（元）").fill("5000")

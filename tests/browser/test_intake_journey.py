@@ -8,7 +8,7 @@ from django.utils import timezone
 from applications.models import Application
 from areas.models import Township
 from beneficiaries.models import HardshipIdentity, Person
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import fill_inpatient_stay, screenshot
 from tests.browser.test_sign_in_journeys import _sign_in
 from tests.factories import id_number
 
@@ -43,15 +43,7 @@ def test_clerk_takes_an_application_with_two_materials_missing(live_server, page
     assert page.get_by_label(
         re.compile("低保对象（2024-03-01")
     ).is_checked()  # most favourable, prefilled
-    discharged = timezone.localdate() - timedelta(days=3)
-    page.get_by_label("医疗机构").fill("内蒙古医科大学附属医院")
-    page.get_by_label("医院等级").select_option("tier3")
-    page.get_by_label("入院日期").fill((discharged - timedelta(days=9)).isoformat())
-    page.get_by_label("出院日期").fill(discharged.isoformat())
-    page.get_by_label("医疗总费用（元）").fill("60000")
-    page.get_by_label("政策范围内费用（元）").fill("50000")
-    page.get_by_label("基本医保支付（元）").fill("30000")
-    page.get_by_label("大病保险支付（元）").fill("5000")
+    fill_inpatient_stay(page)
     page.get_by_label("规范转诊").check()
     screenshot(page, "intake-form")
     page.get_by_role("button", name="保存，下一步核对材料").click()

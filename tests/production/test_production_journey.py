@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import fill_inpatient_stay, screenshot
 
 pytestmark = pytest.mark.production
 
@@ -61,15 +59,7 @@ def test_a_clerk_accepts_an_application_and_the_applicant_finds_it(site):
     page.get_by_role("link", name="受理新申请").click()
     page.get_by_label("申请人公民身份号码").fill(person_id)
     page.keyboard.press("Enter")
-    discharged = timezone.localdate() - timedelta(days=3)
-    page.get_by_label("医疗机构").fill("内蒙古医科大学附属医院")
-    page.get_by_label("医院等级").select_option("tier3")
-    page.get_by_label("入院日期").fill((discharged - timedelta(days=9)).isoformat())
-    page.get_by_label("出院日期").fill(discharged.isoformat())
-    page.get_by_label("医疗总费用（元）").fill("60000")
-    page.get_by_label("政策范围内费用（元）").fill("50000")
-    page.get_by_label("基本医保支付（元）").fill("30000")
-    page.get_by_label("大病保险支付（元）").fill("5000")
+    fill_inpatient_stay(page)
     page.get_by_role("button", name="保存，下一步核对材料").click()
     page.wait_for_url(re.compile(r"/accept/$"))
     for label in page.locator("table label").all_inner_texts():
