@@ -32,6 +32,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 from config.celery import app  # noqa: E402
+from config.settings.base import broker_transport_options  # noqa: E402
 from core import queueing  # noqa: E402
 from core.models import QueuedTask  # noqa: E402
 
@@ -78,7 +79,8 @@ def main() -> None:
     drain()
 
     os.environ["CELERY_BROKER_URL"] = "redis://127.0.0.1:1/0"
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    app.conf.broker_transport_options = broker_transport_options(app.conf.broker_url, ROOT)
     down = timed(lambda: queueing.enqueue(NAME))
     show("portal, broker down", down)
     print(f"  kept in the outbox: {QueuedTask.objects.count()} of {TASKS}")

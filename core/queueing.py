@@ -14,6 +14,7 @@ starts) sends whatever is left once the broker is back. Tasks are idempotent, so
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from datetime import timedelta
@@ -59,11 +60,40 @@ def _mark_broker_up() -> None:
         _broker_down_until = 0.0
 
 
+_local = threading.local()  # this thread's broker connection, kept between publishes
+
+
+def _connection() -> Any:
+    """This thread's connection for publishing, made anew after any failure (a broker that
+    restarted leaves no dead socket behind) or when the broker's address changed."""
+    url = current_app.conf.broker_write_url
+    conn = getattr(_local, "conn", None)
+    if conn is not None and _local.pid != os.getpid():
+        conn = _local.conn = None  # inherited through fork: the parent's socket, never shared
+    if conn is None or _local.url != url:
+        if conn is not None:
+            _drop()
+        _local.conn, _local.url, _local.pid = current_app.connection_for_write(), url, os.getpid()
+    return _local.conn
+
+
+def _drop() -> None:
+    conn = getattr(_local, "conn", None)
+    _local.conn = None
+    if conn is not None:
+        try:
+            conn.release()
+        except Exception:  # already broken: nothing to release
+            logger.debug("broker connection dropped", exc_info=True)
+
+
 def _send(name: str, args: list[Any]) -> None:
-    """Publish on a connection of its own (no pool: a broker that restarted leaves no stale
-    pooled socket behind), with the timeouts of the settings and no retry."""
-    with current_app.connection_for_write() as conn:
-        current_app.send_task(name, args=args, connection=conn, retry=False)
+    """Publish with the timeouts of the settings and no retry."""
+    try:
+        current_app.send_task(name, args=args, connection=_connection(), retry=False)
+    except Exception:
+        _drop()
+        raise
 
 
 def publish(row: QueuedTask) -> bool:
