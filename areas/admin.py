@@ -3,6 +3,8 @@ from typing import Any
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import YuanAdminMixin
+
 from . import services
 from .models import City, County, Township
 
@@ -37,7 +39,7 @@ class TownshipInline(admin.TabularInline):
 
 
 @admin.register(County)
-class CountyAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class CountyAdmin(YuanAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ["code", "name", "city", "agency_name", "agency_phone", "active"]
     list_filter = ["city", "active"]
     search_fields = ["code", "name"]

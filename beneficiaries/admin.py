@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from audit.models import AuditEvent
 from audit.services import record, record_view, save_audited
+from core.admin import YuanAdminMixin
 from portal.admin import ReadOnlyAdmin
 
 from . import services
@@ -67,7 +68,7 @@ class PersonAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Household)
-class HouseholdAdmin(SimpleHistoryAdmin):
+class HouseholdAdmin(YuanAdminMixin, SimpleHistoryAdmin):
     list_display = ["__str__", "township", "size", "income_per_head", "income_year"]
     list_filter = ["township__county"]
 

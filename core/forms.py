@@ -20,6 +20,8 @@ class YuanField(forms.CharField):
 
     def __init__(self, *, maximum: Decimal = MAX_YUAN, **kwargs: Any) -> None:
         self.maximum = maximum
+        for name in ("max_digits", "decimal_places", "max_value", "min_value", "step_size"):
+            kwargs.pop(name, None)  # a model DecimalField's form arguments: the parser decides
         super().__init__(**kwargs)
         self.widget.attrs.update(inputmode="decimal", autocomplete="off", maxlength="15")
 

@@ -1,5 +1,8 @@
 """The administrator manages areas and staff in the Django admin; every change is audited."""
 
+from decimal import Decimal
+
+import pytest
 from django.urls import reverse
 
 from accounts.models import Role, User
@@ -91,3 +94,22 @@ def test_clerk_cannot_reach_the_admin(world, client):
     client.force_login(world.users["clerk"])
     response = client.get(reverse("admin:areas_township_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("value", ["1e5", "１２", "1,000", "-5"])
+def test_an_amount_on_an_admin_page_goes_through_the_amount_parser(client, world, value):
+    from settlements.models import CountyBudget
+
+    client.force_login(world.users["admin"])
+    response = client.post(
+        "/admin/settlements/countybudget/add/",
+        {"county": world.county_a.pk, "year": 2026, "amount": value},
+    )
+    assert response.status_code == 200
+    assert "不是有效金额" in response.content.decode()
+    assert not CountyBudget.objects.exists()
+    client.post(
+        "/admin/settlements/countybudget/add/",
+        {"county": world.county_a.pk, "year": 2026, "amount": "1500000"},
+    )
+    assert CountyBudget.objects.get().amount == Decimal("1500000.00")
