@@ -296,6 +296,9 @@ def payment_return_import(
             except ValueError:
                 result.problems.append(f"第 {n} 行：日期“{row['日期']}”无效")
                 continue
+            if day > timezone.localdate():
+                result.problems.append(f"第 {n} 行：日期 {day} 晚于今天")
+                continue
         try:
             payment_record(
                 payment=line,

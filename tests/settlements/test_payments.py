@@ -117,6 +117,8 @@ def test_the_banks_return_file_pays_fails_and_reports_unknown_lines(world, appro
             [bad.number, bad.approved_amount, "失败", "账号不存在", "2026-11-25"],
             ["150121-20990101-0001", "1.00", "成功", "", ""],
             [good.number, "99.00", "成功", "", ""],
+            [good.number, "1,0500.00", "成功", "", ""],
+            [good.number, "10500.00", "成功", "", "2099-01-01"],
         ]
     )
     result = payment_return_import(batch=batch, data=data, name="return.csv", actor=finance)
@@ -124,6 +126,8 @@ def test_the_banks_return_file_pays_fails_and_reports_unknown_lines(world, appro
     assert result.problems == [
         "第 4 行：申请编号 150121-20990101-0001 不在本批次中",
         f"第 5 行：{good.number} 金额 99.00 与批次中的 10500.00 不符",
+        "第 6 行：金额“1,0500.00”不是有效金额：金额中不能有逗号、下划线或空格等分隔符（如 1200.50）。",
+        "第 7 行：日期 2099-01-01 晚于今天",
     ]
     good.refresh_from_db()
     bad.refresh_from_db()
