@@ -32,3 +32,32 @@ def test_healthz_says_when_the_broker_is_unreachable(db, client, monkeypatch):
 @pytest.mark.parametrize("method", ["post", "put", "delete"])
 def test_healthz_is_read_only(db, client, method):
     assert getattr(client, method)("/healthz").status_code == 405
+
+
+def test_healthz_fails_when_the_static_manifest_is_missing(db, client, settings, tmp_path):
+    """Production once served 500 on every page (no manifest) while /healthz said ok."""
+    settings.STATIC_ROOT = tmp_path / "static"  # collectstatic never ran here
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert (body["status"], body["static"], body["database"]) == (
+        "error",
+        "manifest missing: run collectstatic",
+        "ok",
+    )
+
+
+def test_healthz_says_ok_once_collectstatic_has_run(db, client, settings, tmp_path):
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", "--noinput", verbosity=0)  # the vendored files all resolve
+    assert client.get("/healthz").json()["static"] == "ok"
