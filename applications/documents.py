@@ -1,4 +1,4 @@
-"""The case's documents: context → template → WeasyPrint (portal/pdf.py), stored with a hash.
+"""The case's documents: context → template → WeasyPrint (core/pdf.py), stored with a hash.
 
 受理回执 and 承诺书 at acceptance, 审批通知书 or 不予救助告知书 at the decision: rendered by a Celery task
 after commit, or on demand when staff open one that is not there yet. Every text that goes on paper
@@ -19,7 +19,7 @@ from django.db import transaction
 
 from audit.models import AuditEvent
 from audit.services import record
-from portal.pdf import check_printable, qr_data_uri, render_pdf
+from core.pdf import check_printable, qr_data_uri, render_pdf
 
 from .models import Application, Letter, PromiseStatus, Status
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from areas.models import Township
 from beneficiaries.categories import CATEGORIES
-from portal.widgets import bootstrap
+from core.widgets import bootstrap
 
 from .models import Application, Kind, MedicalExpense, PromiseStatus, Status
 from .queue import ORDERS

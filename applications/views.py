@@ -496,7 +496,7 @@ def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def letters_for_page(app: Application) -> dict[str, Any]:
-    from portal.pdf import UnprintableText, check_printable
+    from core.pdf import UnprintableText, check_printable
 
     from . import documents
 
@@ -579,7 +579,7 @@ def notices(request: HttpRequest) -> HttpResponse:
     ]
     context = {"county": county, "rows": rows, "today": timezone.localdate()}
     if request.GET.get("format") == "pdf":
-        from portal.pdf import render_pdf
+        from core.pdf import render_pdf
 
         context["agency"] = county.agency_name or f"{county.name}医疗保障经办机构"
         pdf = render_pdf("documents/notice_list.html", context)

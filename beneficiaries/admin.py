@@ -6,8 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from audit.models import AuditEvent
 from audit.services import record, record_view, save_audited
-from core.admin import YuanAdminMixin
-from portal.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, YuanAdminMixin
 
 from . import services
 from .models import DepartmentToken, HardshipIdentity, Household, IdentityImport, ImportRow, Person

@@ -3,7 +3,7 @@ township's follow-up (each with its audit row), so nothing here is typed in or d
 
 from django.contrib import admin
 
-from portal.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 
 from .models import BurdenWarning, BurdenYear, FollowUp, HospitalSettlement, MonitoringRun
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from areas.models import Township
 from beneficiaries.categories import CATEGORIES
-from portal.widgets import bootstrap
+from core.widgets import bootstrap
 
 from .models import BurdenWarning, CloseReason, FollowUp, WarningLevel, WarningStatus
 

@@ -251,7 +251,7 @@ def batch_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The batch as a printed list for signatures (发放清单), accounts masked."""
     from audit.models import AuditEvent
     from audit.services import record
-    from portal.pdf import check_printable, render_pdf
+    from core.pdf import check_printable, render_pdf
 
     batch = _batch_or_404(request, pk)
     lines = list(batch.payments.select_related("application"))

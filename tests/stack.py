@@ -208,7 +208,7 @@ def portal_stack(tmp_path: Path, env: dict[str, str]) -> Iterator[str]:
         [
             GUNICORN,
             "-c",
-            "config/gunicorn.conf.py",
+            "config/gunicorn_conf.py",
             "config.wsgi",
             "--bind",
             f"127.0.0.1:{port}",

@@ -18,7 +18,7 @@ from applications.services import (
 )
 from applications.tasks import render_letters
 from audit.models import AuditEvent
-from portal.pdf import UnprintableText
+from core.pdf import UnprintableText
 from tests.factories import PersonFactory, make_application
 
 

@@ -1,4 +1,4 @@
-"""gunicorn's settings for the portal: `gunicorn -c config/gunicorn.conf.py config.wsgi`.
+"""gunicorn's settings for the portal: `gunicorn -c config/gunicorn_conf.py config.wsgi`.
 
 Every value can be changed by the environment (GUNICORN_BIND, WEB_CONCURRENCY, …) or on the
 command line, which wins over this file.
@@ -19,6 +19,6 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 def post_worker_init(worker):
     """Load the Chinese fonts' character table before the first request, not during it (0.7 s)."""
-    from portal.pdf import covered
+    from core.pdf import covered
 
     covered()
