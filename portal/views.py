@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -14,6 +15,7 @@ from beneficiaries.services import stalled_imports
 from core import queueing
 
 from . import health
+from .models import WorkerHeartbeat
 
 TASK_LABELS = {
     "applications.tasks.render_letters": "生成受理回执、通知书等文书",
@@ -62,6 +64,8 @@ def jobs(request: HttpRequest) -> HttpResponse:
         "stuck": stuck,
         "failed": troubled,
         "health": health.report(),
+        "last_seen": WorkerHeartbeat.objects.order_by("-seen_at").first(),
+        "relay_seconds": round(settings.OUTBOX_RELAY_SECONDS),
     }
     return render(request, "portal/jobs.html", context)
 
