@@ -22,7 +22,7 @@ urlpatterns = [
         name="favicon",
     ),
     path("accounts/", include("accounts.urls")),
-    path("areas/", include("areas.urls")),
+    path("areas/", include("portal.landing_urls")),
     path("people/", include("beneficiaries.urls")),
     path("applications/", include("applications.urls")),
     path("settlements/", include("settlements.urls")),

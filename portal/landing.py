@@ -1,3 +1,7 @@
+"""The landing pages of each role (the shell's): a township window's page, a county agency's page,
+the administrator's view of the city. They show work from every app, so they live in the shell
+(``portal``), above all of them; their URLs keep the ``areas:`` names (``portal/landing_urls.py``)."""
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -9,11 +13,10 @@ from applications.selectors import (
     township_dashboard,
     unread_inbox,
 )
+from areas.selectors import counties_for, townships_for
 from beneficiaries.selectors import people_for
 from monitoring.models import BurdenWarning
 from monitoring.selectors import warning_counts
-
-from .selectors import counties_for, townships_for
 
 
 @capability_required(Capability.TOWNSHIP_WORKBENCH)

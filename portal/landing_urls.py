@@ -1,6 +1,8 @@
+"""The area pages (``areas:township`` …), served by the shell: see ``portal/landing.py``."""
+
 from django.urls import path
 
-from . import views
+from . import landing as views
 
 app_name = "areas"
 
