@@ -307,7 +307,7 @@ def identity_import_apply(*, batch: IdentityImport, actor: Any) -> IdentityImpor
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         target=locked,
-        summary=f"确认导入身份数据文件 {locked.original_name}",
+        summary=f"确认导入{locked.get_content_display()}文件 {locked.original_name}",
     )
     enqueue("beneficiaries.tasks.apply_identity_import", locked.pk)
     return locked

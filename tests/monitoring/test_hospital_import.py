@@ -150,3 +150,11 @@ def test_the_upload_page_takes_a_hospital_file(client, world):
     assert (batch.content, batch.department) == ("hospital", "医保")
     sample = client.get(reverse("beneficiaries:import_sample", args=["csv"]) + "?content=hospital")
     assert b"".join(sample.streaming_content).startswith(content[:40])
+
+
+def test_confirming_a_hospital_file_is_audited_as_a_hospital_file(world, run_import):
+    """It was audited as 确认导入身份数据文件 (hospital files share the import batch)."""
+    from audit.models import AuditEvent
+
+    run_import(csv_bytes([row()], header=HEADER), "h.csv", department="医保", kind="hospital")
+    assert AuditEvent.objects.filter(summary="确认导入医院结算数据文件 h.csv").count() == 1
