@@ -17,8 +17,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Per test run unless given (Celery processes started by a test get the test process's folders).
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default="") or tempfile.mkdtemp(prefix="medassist-media-"))
+# (made only when not given: every worker, gunicorn and manage.py a test starts is given the test's)
 CELERY_FILESYSTEM_DIR = Path(
-    env("CELERY_FILESYSTEM_DIR", default=tempfile.mkdtemp(prefix="celery-"))
+    env("CELERY_FILESYSTEM_DIR", default="") or tempfile.mkdtemp(prefix="celery-")
 )
 CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL, CELERY_FILESYSTEM_DIR)
 STORAGES = {
