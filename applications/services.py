@@ -666,10 +666,9 @@ def expense_correct(
     """The reviewer corrects an expense against the slip; the reason and the change go into the
     case history and the audit trail."""
     app = Application.objects.select_for_update().get(pk=expense.application_id)
-    if role_of(actor) != Role.REVIEWER or actor.county_id != app.county_id:
-        raise ValidationError("只有本县审核人员可以更正费用。", code="role")
-    if app.status != Status.IN_REVIEW:
-        raise ValidationError("只有审核中的申请可以更正费用。", code="state")
+    refused = workflow.correction_refusal(app, actor)
+    if refused:
+        raise ValidationError(refused, code="not_allowed")
     if not reason.strip():
         raise ValidationError("更正费用须写明理由。", code="reason")
     item = MedicalExpense.objects.get(pk=expense.pk, application=app)

@@ -365,7 +365,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "can_intake": can_intake,
             "person_identities": list(app.person.identities.order_by("certified_on")),
             "letters": letters_for_page(app),
-            "can_correct": app.status == Status.IN_REVIEW and request.user.pk == app.reviewer_id,
+            "can_correct": workflow.correction_refusal(app, request.user) is None,
             "receive_form": ReceiveForm(),
             "reason_form": ReasonForm(),
             "preview": preview,

@@ -233,3 +233,15 @@ def actions_for(app: Application, actor: Any) -> list[tuple[Transition, str | No
         blocked = transition.condition(app, actor) if transition.condition else None
         result.append((transition, blocked))
     return result
+
+
+def correction_refusal(app: Application, actor: Any) -> str | None:
+    """Why ``actor`` may not correct the case's expenses now (None when they may): the reviewer
+    assigned to the case, while it is under review. The case page and the service both ask this."""
+    if role_of(actor) != Role.REVIEWER or actor.county_id != app.county_id:
+        return "只有本县审核人员可以更正费用。"
+    if app.status != Status.IN_REVIEW:
+        return "只有审核中的申请可以更正费用。"
+    if app.reviewer_id != actor.pk:
+        return "只有本案的审核人可以更正费用。"
+    return None

@@ -316,6 +316,19 @@ def test_the_reviewer_corrects_an_expense_with_a_reason_kept_in_the_history(
             reason="x",
             actor=world.users["approver"],
         )
+    # another reviewer of the county: the page showed no button, and the service agrees now
+    other = UserFactory(username="reviewer_2", role=Role.REVIEWER, county=world.county_a)
+    with pytest.raises(ValidationError, match="只有本案的审核人可以更正费用"):
+        expense_correct(
+            expense=expense,
+            values={"basic_paid": Decimal("32000.00")},
+            reason="x",
+            actor=other,
+        )
+    client.force_login(other)
+    assert (
+        f"x{expense.pk}-basic_paid" not in client.get(in_review.get_absolute_url()).content.decode()
+    )
     client.force_login(world.users["reviewer"])
     prefix = f"x{expense.pk}"
     response = client.post(
