@@ -755,6 +755,40 @@ class SweepResult:
     failed: int
 
 
+def _promises_overdue(late: list[tuple[int, str, date | None, int, int]]) -> None:
+    """Each promise the sweep found overdue gets its case event and its audit row (in bulk)."""
+    now = timezone.now()
+    ApplicationEvent.objects.bulk_create(
+        [
+            ApplicationEvent(
+                application_id=pk,
+                action="promise_overdue",
+                at=now,
+                label=f"承诺补交材料逾期（期限 {due:%Y-%m-%d}）",
+            )
+            for pk, _, due, _, _ in late
+        ],
+        batch_size=1000,
+    )
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                at=now,
+                actor_username="system",
+                action=AuditEvent.Action.UPDATE,
+                target_type=Application._meta.label_lower,
+                target_id=str(pk),
+                target_repr=number,
+                township_id=township_id,
+                county_id=county_id,
+                summary=f"承诺补交材料逾期（期限 {due:%Y-%m-%d}），承诺状态改为“已逾期”",
+            )
+            for pk, number, due, township_id, county_id in late
+        ],
+        batch_size=1000,
+    )
+
+
 def reminders_sweep(*, today: date | None = None, deliver: bool = True) -> SweepResult:
     """Find promises due within PROMISE_REMIND_DAYS days and promises overdue; remind each once
     per application, kind and day (the clerk's inbox and the applicant's phone); then send every
@@ -766,9 +800,15 @@ def reminders_sweep(*, today: date | None = None, deliver: bool = True) -> Sweep
         status__in=workflow.FINAL
     )
     with transaction.atomic():
+        late = list(
+            Application.objects.select_for_update()
+            .filter(open_promise, promise_status=PromiseStatus.PENDING, promise_due_on__lt=today)
+            .values_list("pk", "number", "promise_due_on", "township_id", "county_id")
+        )
         marked = Application.objects.filter(
-            open_promise, promise_status=PromiseStatus.PENDING, promise_due_on__lt=today
+            pk__in=[r[0] for r in late], promise_status=PromiseStatus.PENDING
         ).update(promise_status=PromiseStatus.OVERDUE)
+        _promises_overdue(late)
         due_cases = Application.objects.filter(open_promise, promise_due_on__lte=soon)
         rows = list(
             due_cases.exclude(

@@ -13,6 +13,7 @@ from django.db import connection
 
 from applications.models import Application, InboxMessage, Notification, PromiseStatus
 from applications.services import material_receive, reminders_sweep
+from audit.models import AuditEvent
 from tests.applications import backends
 from tests.factories import make_application
 
@@ -90,6 +91,17 @@ def test_one_reminder_a_day_while_due_and_then_overdue(promised):
     assert promised.promise_status == PromiseStatus.OVERDUE
     overdue = InboxMessage.objects.filter(kind="overdue").order_by("for_day").first()
     assert "已逾期 1 天（期限 11月23日）" in overdue.text
+    # the state change has its case event and its audit row, once (not again on the 25th)
+    events = promised.events.filter(action="promise_overdue")
+    assert list(events.values_list("label", "actor")) == [
+        ("承诺补交材料逾期（期限 2026-11-23）", None)
+    ]
+    audit = AuditEvent.objects.filter(
+        target_id=str(promised.pk), summary__startswith="承诺补交材料逾期"
+    )
+    assert list(audit.values_list("actor_username", "target_repr", "township", "county")) == [
+        ("system", promised.number, promised.township_id, promised.county_id)
+    ]
 
 
 def test_a_fulfilled_promise_or_a_closed_case_gets_no_reminder(world, promised):
