@@ -327,6 +327,20 @@ class IdentityImport(models.Model):
         return min(100, round(100 * self.processed_rows / self.total_rows))
 
 
+_S = IdentityImport.Status
+# An import's states and the moves between them (target: the states it may come from).
+# beneficiaries.services._move is the only writer of IdentityImport.status.
+IMPORT_MOVES: dict[str, frozenset[str]] = {
+    # checked by a worker; taken again after its worker died; 重试 of a failed check
+    _S.PREVIEWING: frozenset({_S.UPLOADED, _S.PREVIEWING, _S.FAILED}),
+    _S.PREVIEWED: frozenset({_S.PREVIEWING}),
+    # confirmed; taken again after its worker died; 重试 of a failed import
+    _S.APPLYING: frozenset({_S.PREVIEWED, _S.APPLYING, _S.FAILED}),
+    _S.APPLIED: frozenset({_S.APPLYING}),
+    _S.FAILED: frozenset({_S.UPLOADED, _S.PREVIEWING, _S.APPLYING}),
+}
+
+
 class ImportRow(models.Model):
     """A row of an import worth a word: refused (with its reason), a warning, or a change made."""
 

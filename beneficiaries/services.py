@@ -21,7 +21,14 @@ from core.queueing import enqueue
 
 from . import importing
 from .idnumber import normalise
-from .models import DepartmentToken, IdentityImport, IdentitySource, ImportRow, Person
+from .models import (
+    IMPORT_MOVES,
+    DepartmentToken,
+    IdentityImport,
+    IdentitySource,
+    ImportRow,
+    Person,
+)
 
 XLSX_MAGIC = b"PK\x03\x04"
 
@@ -228,6 +235,17 @@ def _start_over(batch: IdentityImport) -> None:
     batch.rows.all().delete()
 
 
+def _move(batch: IdentityImport, to: str, *, where: Q | None = None, **fields: Any) -> bool:
+    """The one writer of an import's state: ``to`` only from a state IMPORT_MOVES allows (and
+    ``where`` holds), with ``fields`` in the same UPDATE. False when the batch was not there."""
+    moved = IdentityImport.objects.filter(
+        where or Q(), pk=batch.pk, status__in=IMPORT_MOVES[to]
+    ).update(status=to, **fields)
+    if moved:
+        batch.refresh_from_db()
+    return bool(moved)
+
+
 def _claim(batch: IdentityImport, *, fresh: str | None, running: str) -> bool:
     """Take the batch for this worker: a fresh one, or a running one whose worker has not reported
     for JOB_STALE_SECONDS (it died). Never a run another live worker holds (a task delivered twice
@@ -237,18 +255,14 @@ def _claim(batch: IdentityImport, *, fresh: str | None, running: str) -> bool:
     claimable = Q(status=running) & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale))
     if fresh is not None:
         claimable |= Q(status=fresh)
-    taken = IdentityImport.objects.filter(claimable, pk=batch.pk).update(
-        status=running, heartbeat_at=now, attempts=F("attempts") + 1
-    )
-    batch.refresh_from_db()
-    return bool(taken)
+    taken = _move(batch, running, where=claimable, heartbeat_at=now, attempts=F("attempts") + 1)
+    if not taken:
+        batch.refresh_from_db()
+    return taken
 
 
 def _fail(batch: IdentityImport, message: str) -> None:
-    batch.status = IdentityImport.Status.FAILED
-    batch.message = message[:500]
-    batch.heartbeat_at = None
-    batch.save()
+    _move(batch, IdentityImport.Status.FAILED, message=message[:500], heartbeat_at=None)
 
 
 def _given_up(batch: IdentityImport) -> bool:
@@ -281,11 +295,13 @@ def identity_import_preview(*, batch: IdentityImport) -> IdentityImport:
     except importing.ImportFileError as exc:
         _fail(batch, str(exc))
         return batch
-    batch.status = IdentityImport.Status.PREVIEWED
-    batch.processed_rows = batch.total_rows
-    batch.previewed_at = timezone.now()
-    batch.heartbeat_at = None
-    batch.save()
+    _move(
+        batch,
+        IdentityImport.Status.PREVIEWED,
+        processed_rows=batch.total_rows,
+        previewed_at=timezone.now(),
+        heartbeat_at=None,
+    )
     return batch
 
 
@@ -298,11 +314,16 @@ def identity_import_apply(*, batch: IdentityImport, actor: Any) -> IdentityImpor
             "该文件当前状态为“%(status)s”，不能再次导入。",
             params={"status": locked.get_status_display()},
         )
-    locked.status = IdentityImport.Status.APPLYING
     _start_over(locked)
-    locked.heartbeat_at = None
-    locked.attempts = 0
-    locked.save()
+    zeros: dict[str, Any] = dict.fromkeys(COUNTS, 0)
+    _move(
+        locked,
+        IdentityImport.Status.APPLYING,
+        heartbeat_at=None,
+        attempts=0,
+        resume_after_row=0,
+        **zeros,
+    )
     record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
@@ -328,11 +349,13 @@ def identity_import_run(*, batch: IdentityImport) -> IdentityImport:
     except importing.ImportFileError as exc:
         _fail(batch, str(exc))
     else:
-        batch.status = IdentityImport.Status.APPLIED
-        batch.processed_rows = batch.total_rows
-        batch.applied_at = timezone.now()
-        batch.heartbeat_at = None
-        batch.save()
+        _move(
+            batch,
+            IdentityImport.Status.APPLIED,
+            processed_rows=batch.total_rows,
+            applied_at=timezone.now(),
+            heartbeat_at=None,
+        )
     record(
         actor=None,
         action=AuditEvent.Action.UPDATE,
@@ -393,16 +416,14 @@ def identity_import_retry(*, batch: IdentityImport, actor: Any) -> IdentityImpor
             "该文件当前状态为“%(status)s”，正在正常处理，无需重试。",
             params={"status": locked.get_status_display()},
         )
+    again = locked.status
     if locked.status == IdentityImport.Status.FAILED:
-        locked.status = (
+        again = (
             IdentityImport.Status.APPLYING
             if locked.previewed_at is not None
             else IdentityImport.Status.PREVIEWING
         )
-    locked.heartbeat_at = None
-    locked.attempts = 0
-    locked.message = ""
-    locked.save()
+    _move(locked, again, heartbeat_at=None, attempts=0, message="")
     record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
@@ -469,10 +490,13 @@ def identity_push(
         )
     )
     ImportRow.objects.bulk_create(_tally(batch, outcomes, keep_changes=True))
-    batch.status = IdentityImport.Status.APPLIED
-    batch.processed_rows = len(records)
-    batch.applied_at = timezone.now()
-    batch.save()
+    counts: dict[str, Any] = {name: getattr(batch, name) for name in COUNTS}
+    _move(
+        batch,
+        IdentityImport.Status.APPLIED,
+        applied_at=timezone.now(),
+        **{**counts, "processed_rows": len(records)},
+    )
     DepartmentToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     record(
         actor=None,

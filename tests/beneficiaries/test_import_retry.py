@@ -94,3 +94,16 @@ def test_an_import_that_keeps_dying_stops_being_retried_by_itself(world, confirm
         f"处理已中断 {settings.JOB_MAX_ATTEMPTS} 次，系统不再自动重试"
     )
     assert Person.objects.count() == 0
+
+
+def test_an_import_moves_only_along_its_declared_graph(world, run_import):
+    from beneficiaries.models import IMPORT_MOVES
+
+    batch = run_import(csv_bytes(ROWS))
+    assert batch.status == "applied"
+    assert all("applied" not in sources for sources in IMPORT_MOVES.values())  # final
+    for target in IMPORT_MOVES:
+        assert services._move(batch, target) is False
+    assert IdentityImport.objects.get(pk=batch.pk).status == "applied"
+    with pytest.raises(ValidationError, match="不能再次导入"):
+        services.identity_import_apply(batch=batch, actor=world.users["admin"])
