@@ -313,7 +313,7 @@ def application_accept(
     app.status_changed_at = now
     app.step_due_on = work_calendar().add(today, settings.TIME_LIMIT_TOWNSHIP_DAYS)
     if missing:
-        app.promise_status = PromiseStatus.PENDING
+        workflow.promise_move(app, PromiseStatus.PENDING)
         app.promise_due_on = today + timedelta(days=settings.PROMISE_DAYS)
         app.promise_signed_at = now
     app.save()
@@ -377,8 +377,7 @@ def material_receive(
         and not app.materials.filter(received_at__isnull=True).exists()
     )
     if fulfilled:
-        before = app.promise_status
-        app.promise_status = PromiseStatus.FULFILLED
+        before = workflow.promise_move(app, PromiseStatus.FULFILLED)
         app.promise_fulfilled_at = now
         app.save(update_fields=["promise_status", "promise_fulfilled_at", "updated_at"])
         _event(app, "promise_fulfilled", "承诺材料已全部补齐", actor)
@@ -805,9 +804,7 @@ def reminders_sweep(*, today: date | None = None, deliver: bool = True) -> Sweep
             .filter(open_promise, promise_status=PromiseStatus.PENDING, promise_due_on__lt=today)
             .values_list("pk", "number", "promise_due_on", "township_id", "county_id")
         )
-        marked = Application.objects.filter(
-            pk__in=[r[0] for r in late], promise_status=PromiseStatus.PENDING
-        ).update(promise_status=PromiseStatus.OVERDUE)
+        marked = workflow.promises_overdue([r[0] for r in late])
         _promises_overdue(late)
         due_cases = Application.objects.filter(open_promise, promise_due_on__lte=soon)
         rows = list(

@@ -245,3 +245,30 @@ def correction_refusal(app: Application, actor: Any) -> str | None:
     if app.reviewer_id != actor.pk:
         return "只有本案的审核人可以更正费用。"
     return None
+
+
+# The promise (承诺) is its own small graph beside the main state (target: the states it may come
+# from). promise_move and promises_overdue are the only writers of Application.promise_status.
+PROMISE_MOVES: dict[str, frozenset[str]] = {
+    PromiseStatus.PENDING: frozenset({PromiseStatus.NONE}),  # accepted with materials missing
+    PromiseStatus.OVERDUE: frozenset({PromiseStatus.PENDING}),  # the due date passed (the sweep)
+    # the last missing material arrived, in time or late
+    PromiseStatus.FULFILLED: frozenset({PromiseStatus.PENDING, PromiseStatus.OVERDUE}),
+}
+
+
+def promise_move(app: Application, to: str) -> str:
+    """Move the case's promise to ``to`` (in memory: the caller saves); returns the old state.
+    A move the graph does not declare is a programming error."""
+    before = app.promise_status
+    if before not in PROMISE_MOVES[to]:
+        raise ValueError(f"promise {before} -> {to} is not a declared move")
+    app.promise_status = to
+    return before
+
+
+def promises_overdue(ids: list[int]) -> int:
+    """The sweep's bulk move of these cases' promises to overdue; returns how many moved."""
+    return Application.objects.filter(
+        pk__in=ids, promise_status__in=PROMISE_MOVES[PromiseStatus.OVERDUE]
+    ).update(promise_status=PromiseStatus.OVERDUE)

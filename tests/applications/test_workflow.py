@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import Role
 from applications import workflow
-from applications.models import Application, ApplicationEvent, Status
+from applications.models import Application, ApplicationEvent, PromiseStatus, Status
 from applications.services import (
     application_approve,
     application_recommend,
@@ -177,3 +177,16 @@ def test_every_action_refuses_the_other_roles(world, draft, action, role):
         )
     draft.refresh_from_db()
     assert draft.status == source
+
+
+@pytest.mark.parametrize("to", list(workflow.PROMISE_MOVES))
+@pytest.mark.parametrize("before", [s.value for s in PromiseStatus])
+def test_the_promise_moves_only_along_its_declared_graph(before, to):
+    app = Application(promise_status=before)
+    if before in workflow.PROMISE_MOVES[to]:
+        assert workflow.promise_move(app, to) == before
+        assert app.promise_status == to
+    else:
+        with pytest.raises(ValueError, match="is not a declared move"):
+            workflow.promise_move(app, to)
+        assert app.promise_status == before
