@@ -306,29 +306,26 @@ def application_accept(
     for code, uploads in files.items():
         for upload in uploads:
             _attach(app, code, upload, actor)
-    before = app.status
-    app.status = Status.ACCEPTED
     app.accepted_at = now
     app.accepted_on = today
-    app.status_changed_at = now
     app.step_due_on = work_calendar().add(today, settings.TIME_LIMIT_TOWNSHIP_DAYS)
     if missing:
         workflow.promise_move(app, PromiseStatus.PENDING)
         app.promise_due_on = today + timedelta(days=settings.PROMISE_DAYS)
         app.promise_signed_at = now
-    app.save()
-    _event(app, "accept", "受理", actor, from_status=before, to_status=app.status)
-    record(
-        actor=actor,
-        action=AuditEvent.Action.TRANSITION,
-        target=app,
+    _move(
+        app,
+        "accept",
+        Status.ACCEPTED,
+        "受理",
+        actor,
         summary=f"受理 {app.number}"
         + (
             f"；缺 {len(missing)} 项材料，承诺 {app.promise_due_on} 前补齐"
             if missing
             else "；材料齐全"
         ),
-        changes={"status": [before, app.status], "promise_status": ["none", app.promise_status]},
+        changes={"promise_status": ["none", app.promise_status]},
     )
     town = app.township
     if missing:
@@ -448,9 +445,6 @@ def application_transition(
         raise ValidationError(DEDICATED[action], code="use_form")
     transition = workflow.TRANSITIONS[action]
     now = timezone.now()
-    before = app.status
-    app.status = transition.target
-    app.status_changed_at = now
     limit = STEP_LIMITS.get(transition.target)
     if limit is not None:
         app.step_due_on = work_calendar().add(timezone.localdate(), getattr(settings, limit))
@@ -464,24 +458,7 @@ def application_transition(
         app.decided_at = now
     elif action == "pay":
         app.paid_at = now
-    app.save()
-    _event(
-        app,
-        action,
-        transition.label,
-        actor,
-        from_status=before,
-        to_status=app.status,
-        reason=reason.strip(),
-    )
-    record(
-        actor=actor,
-        action=AuditEvent.Action.TRANSITION,
-        target=app,
-        summary=f"{app.number} {transition.label}"
-        + (f"：{reason.strip()}" if reason.strip() else ""),
-        changes={"status": [before, app.status]},
-    )
+    _move(app, action, transition.target, transition.label, actor, reason.strip())
     return app
 
 
@@ -505,19 +482,32 @@ def _locked_for(application: Application, action: str, actor: Any, reason: str =
 
 
 def _move(
-    app: Application, status: str, action: str, label: str, actor: Any, reason: str = ""
+    app: Application,
+    action: str,
+    to: Status,
+    label: str,
+    actor: Any,
+    reason: str = "",
+    *,
+    event: str = "",
+    summary: str = "",
+    changes: dict[str, Any] | None = None,
 ) -> None:
+    """The one writer of an application's state: ``to`` must be a target the workflow declares
+    for ``action``; the row (locked by the caller) is saved with the case event and the audit row."""
+    if to not in workflow.TRANSITIONS[action].targets:
+        raise ValueError(f"{action} does not lead to {to}")
     before = app.status
-    app.status = status
+    app.status = to
     app.status_changed_at = timezone.now()
     app.save()
-    _event(app, action, label, actor, from_status=before, to_status=status, reason=reason)
+    _event(app, event or action, label, actor, from_status=before, to_status=to, reason=reason)
     record(
         actor=actor,
         action=AuditEvent.Action.TRANSITION,
         target=app,
-        summary=f"{app.number} {label}" + (f"：{reason}" if reason else ""),
-        changes={"status": [before, status]},
+        summary=summary or f"{app.number} {label}" + (f"：{reason}" if reason else ""),
+        changes={"status": [before, to], **(changes or {})},
     )
 
 
@@ -552,14 +542,14 @@ def application_recommend(
         app.notice_ends_on = work_calendar().add(today, params["notice.days"])
         _move(
             app,
-            Status.NOTICE,
             "recommend",
+            Status.NOTICE,
             f"{label}，公示至 {app.notice_ends_on:%Y-%m-%d}",
             actor,
             note,
         )
     else:
-        _move(app, Status.RECOMMENDED, "recommend", label, actor, note)
+        _move(app, "recommend", Status.RECOMMENDED, label, actor, note)
     return app
 
 
@@ -592,11 +582,12 @@ def application_approve(
             app.first_approver = actor
             _move(
                 app,
+                "approve",
                 Status.SECOND,
-                "approve_first",
                 f"第一审批人同意（拟发放 {amount} 元，超过 {app.county.second_approval_above} 元），"
                 "待第二审批人审批",
                 actor,
+                event="approve_first",
             )
             return app
     settlement = settlement_approve(
@@ -626,7 +617,7 @@ def application_approve(
     app.decided_at = timezone.now()
     app.decided_by = actor
     app.step_due_on = work_calendar().add(today, settings.TIME_LIMIT_PAYMENT_DAYS)
-    _move(app, Status.APPROVED, "approve", f"批准救助 {amount} 元", actor)
+    _move(app, "approve", Status.APPROVED, f"批准救助 {amount} 元", actor)
     _queue_letters(app)
     return app
 
@@ -650,7 +641,7 @@ def application_reject(
     app.decided_at = timezone.now()
     app.decided_by = actor
     app.step_due_on = None
-    _move(app, Status.REJECTED, "reject", "不予救助", actor, label + (f"：{note}" if note else ""))
+    _move(app, "reject", Status.REJECTED, "不予救助", actor, label + (f"：{note}" if note else ""))
     _queue_letters(app)
     return app
 

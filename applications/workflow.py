@@ -71,6 +71,12 @@ class Transition:
     needs_reason: bool = False
     condition: Condition | None = None
     style: str = "primary"
+    also: frozenset[Status] = frozenset()  # other states the action may lead to (see the table)
+
+    @property
+    def targets(self) -> frozenset[Status]:
+        """Every state this action may move a case to: services._move refuses any other."""
+        return frozenset({self.target}) | self.also
 
 
 OPEN = frozenset(
@@ -139,6 +145,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.IN_REVIEW}),
             Status.RECOMMENDED,
             frozenset({Role.REVIEWER}),
+            also=frozenset({Status.NOTICE}),
         ),
         # Approval: above the county's amount a first approval moves the case to 待第二审批人审批
         # and a different approver approves it (the service decides, from the settlement amount).
@@ -150,6 +157,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Role.APPROVER}),
             condition=_decision,
             style="success",
+            also=frozenset({Status.SECOND}),
         ),
         Transition(
             "reject",

@@ -190,3 +190,15 @@ def test_the_promise_moves_only_along_its_declared_graph(before, to):
         with pytest.raises(ValueError, match="is not a declared move"):
             workflow.promise_move(app, to)
         assert app.promise_status == before
+
+
+def test_a_state_the_workflow_does_not_declare_for_an_action_is_never_written(world, draft):
+    from applications.services import _move
+
+    with pytest.raises(ValueError, match="reject does not lead to approved"):
+        _move(draft, "reject", Status.APPROVED, "x", world.users["approver"])
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT
+    assert not ApplicationEvent.objects.filter(application=draft).exclude(action="create").exists()
+    assert workflow.TRANSITIONS["recommend"].targets == {Status.RECOMMENDED, Status.NOTICE}
+    assert workflow.TRANSITIONS["approve"].targets == {Status.APPROVED, Status.SECOND}
