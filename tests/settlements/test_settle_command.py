@@ -1,14 +1,18 @@
-"""``manage.py settle`` as contracts.md §5 describes it, run as a real process."""
+"""``manage.py settle`` as contracts.md §5 describes it: the contract's examples as a real process
+(exit code, standard output and error), the many bad inputs in-process (the same command, faster)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,6 +48,21 @@ def settle(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[
         timeout=60,
         check=False,
     )
+
+
+def settle_here(*args: str, stdin: str | None = None) -> SimpleNamespace:
+    """The same command in this process: its standard streams and exit code captured."""
+    out, err = io.StringIO(), io.StringIO()
+    streams = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin or ""), out, err
+    code = 0
+    try:
+        call_command("settle", *args, stdout=out, stderr=err)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = streams
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 def test_settles_the_contract_example_from_a_file(tmp_path):
@@ -98,11 +117,12 @@ def test_reads_standard_input_with_numbers_as_amounts():
         ('"total": Infinity', "JSON 中不能有 Infinity"),
     ],
 )
+@pytest.mark.django_db
 def test_json_numbers_are_read_as_written(raw, reason):
     """28 digits once crashed with a traceback; 1e5 and -0 were read as amounts."""
     text = json.dumps(CASE).replace('"total": "60000.00"', raw, 1)
     assert raw in text
-    done = settle("-", stdin=text)
+    done = settle_here("-", stdin=text)
     assert (done.returncode, done.stdout) == (2, "")
     assert reason in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
@@ -130,8 +150,9 @@ def test_json_numbers_are_read_as_written(raw, reason):
         ({"expenses": [{**CASE["expenses"][0], "total": True}]}, "收到 True"),
     ],
 )
+@pytest.mark.django_db
 def test_bad_input_exits_2_with_one_line_and_no_traceback(change, reason):
-    done = settle("-", stdin=json.dumps({**CASE, **change}))
+    done = settle_here("-", stdin=json.dumps({**CASE, **change}))
     assert done.returncode == 2
     assert done.stdout == ""
     assert reason in done.stderr
@@ -147,8 +168,9 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(change, reason):
         ("", "JSON 格式错误"),
     ],
 )
+@pytest.mark.django_db
 def test_malformed_json_exits_2(stdin, reason):
-    done = settle("-", stdin=stdin)
+    done = settle_here("-", stdin=stdin)
     assert (done.returncode, done.stdout) == (2, "")
     assert reason in done.stderr
 
