@@ -29,6 +29,11 @@ class JsonNumber(str):
     parse_int=JsonNumber)``), so that ``1e5`` and ``-0`` can be told from ``100000`` and ``0``."""
 
 
+def fen(value: Decimal) -> Decimal:
+    """``value`` rounded to the fen, half up (四舍五入到分): the portal's one rounding."""
+    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
 def _shown(value: object) -> str:
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
@@ -45,7 +50,7 @@ def parse_yuan(value: object, what: str = "金额", *, maximum: Decimal = MAX_YU
         or value is None
         or not isinstance(value, str | int | float | Decimal)
     ):
-        raise AmountError(f"{what}应填写金额（元，最多两位小数），收到 {_shown(value)}")
+        raise AmountError(f"{what}应填写金额（元，最多两位小数），收到 {_shown(value)}。")
     if isinstance(value, float):
         text = repr(value)
         if text.endswith(".0"):
@@ -56,7 +61,7 @@ def parse_yuan(value: object, what: str = "金额", *, maximum: Decimal = MAX_YU
         text = str(value).strip()
     if not _AMOUNT.fullmatch(text):
         raise AmountError(f"{what}“{_shown(text)}”不是有效金额：{_why(text)}")
-    amount = Decimal(text).quantize(FEN, rounding=ROUND_HALF_UP)
+    amount = fen(Decimal(text))
     if amount > maximum:
         raise AmountError(f"{what}“{_shown(text)}”过大，不能超过 {maximum:,.2f} 元。")
     return amount
@@ -87,5 +92,5 @@ def _why(text: str) -> str:
 
 def amount_text(value: Decimal) -> str:
     """``1200.50``: two decimals, never ``-0.00``."""
-    value = value.quantize(FEN, rounding=ROUND_HALF_UP)
+    value = fen(value)
     return f"{ZERO if value.is_zero() else value:.2f}"

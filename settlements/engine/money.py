@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from core.money import parse_yuan
+from core.money import FEN, ZERO, fen, parse_yuan
 
-FEN = Decimal("0.01")
-ZERO = Decimal("0.00")
+__all__ = ["FEN", "ZERO", "fen", "parse_amount", "parse_rate", "percent", "yuan"]
+
 HUNDRED = Decimal(100)
-
-
-def fen(value: Decimal) -> Decimal:
-    """``value`` rounded to the fen, half up (四舍五入到分)."""
-    return value.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
 def yuan(value: Decimal) -> str:
