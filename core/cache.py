@@ -18,7 +18,9 @@ from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -45,18 +47,25 @@ class ResilientRedisCache(RedisCache):
 
     def ping(self, timeout: float = 0.5) -> bool:
         """Reach Redis itself, whatever the fallback state (``/healthz``), within ``timeout``."""
-        client = Redis.from_url(
-            self._servers[0],  # type: ignore[attr-defined]
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=None,
-        )
-        try:
-            return bool(client.ping())
-        except RedisError:
-            return False
-        finally:
-            client.close()
+        return redis_state(self._servers[0], timeout, write=False) == "ok"  # type: ignore[attr-defined]
+
+
+def redis_state(url: str, timeout: float, *, write: bool) -> str:
+    """``ok``, ``unreachable`` or (with ``write``) ``unwritable``: one bounded try, no retry, on a
+    client of its own (``/healthz``'s checks of the cache and of a Redis broker)."""
+    client = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=None)
+    try:
+        if write:
+            client.set("medassist:healthz", "ok", ex=60)
+        else:
+            client.ping()
+    except (RedisConnectionError, RedisTimeoutError):
+        return "unreachable"
+    except RedisError:  # READONLY, MISCONF, OOM: reached, but refuses writes
+        return "unwritable"
+    finally:
+        client.close()
+    return "ok"
 
 
 def _guarded(name: str) -> Callable[..., Any]:

@@ -96,6 +96,18 @@ def _send(name: str, args: list[Any]) -> None:
         raise
 
 
+def _refused(row: QueuedTask, exc: Exception) -> None:
+    """The broker did not take ``row``: it stays, with the try counted and the error kept, and this
+    process leaves the broker alone for BROKER_RETRY_AFTER."""
+    _mark_broker_down()
+    QueuedTask.objects.filter(pk=row.pk).update(
+        attempts=F("attempts") + 1, last_tried_at=timezone.now(), last_error=str(exc)[:500]
+    )
+    logger.warning(
+        "broker unavailable, %s%s stays in the outbox: %s", row.task, tuple(row.args), exc
+    )
+
+
 def publish(row: QueuedTask) -> bool:
     """Send one outbox row now; True when the broker took it (the row is then deleted)."""
     if broker_known_down():
@@ -103,16 +115,7 @@ def publish(row: QueuedTask) -> bool:
     try:
         _send(row.task, row.args)
     except Exception as exc:
-        _mark_broker_down()
-        QueuedTask.objects.filter(pk=row.pk).update(
-            attempts=F("attempts") + 1, last_tried_at=timezone.now(), last_error=str(exc)[:500]
-        )
-        logger.warning(
-            "broker unavailable: %s%s kept in the outbox for the relay: %s",
-            row.task,
-            tuple(row.args),
-            exc,
-        )
+        _refused(row, exc)
         return False
     _mark_broker_up()
     QueuedTask.objects.filter(pk=row.pk).delete()
@@ -138,11 +141,7 @@ def relay(*, older_than_seconds: float = 2.0, limit: int = 1000) -> int:
         try:
             _send(row.task, row.args)
         except Exception as exc:
-            _mark_broker_down()
-            QueuedTask.objects.filter(pk=row.pk).update(
-                attempts=F("attempts") + 1, last_tried_at=timezone.now(), last_error=str(exc)[:500]
-            )
-            logger.warning("outbox relay stopped, broker unavailable: %s", exc)
+            _refused(row, exc)
             break
         sent[key] = [row.pk]
     done = [pk for pks in sent.values() for pk in pks]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from core.cache import ResilientRedisCache
+from core.cache import ResilientRedisCache, redis_state
 from core.queueing import pending
 
 from .models import WorkerHeartbeat
@@ -70,23 +69,7 @@ def broker_state() -> str:
             return "unwritable"
         return "ok"
     if url.startswith(("redis://", "rediss://")):
-        import redis
-
-        client = redis.Redis.from_url(
-            url,
-            socket_timeout=HEALTH_TIMEOUT,
-            socket_connect_timeout=HEALTH_TIMEOUT,
-            retry=None,
-        )
-        try:
-            client.set("medassist:healthz", str(time.time()), ex=60)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-            return "unreachable"
-        except redis.exceptions.RedisError:  # READONLY, MISCONF, OOM: reached, but refuses writes
-            return "unwritable"
-        finally:
-            client.close()
-        return "ok"
+        return redis_state(url, HEALTH_TIMEOUT, write=True)
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=HEALTH_TIMEOUT)
