@@ -247,12 +247,14 @@ def _move(batch: IdentityImport, to: str, *, where: Q | None = None, **fields: A
 
 
 def _claim(batch: IdentityImport, *, fresh: str | None, running: str) -> bool:
-    """Take the batch for this worker: a fresh one, or a running one whose worker has not reported
-    for JOB_STALE_SECONDS (it died). Never a run another live worker holds (a task delivered twice
-    while the first is still working)."""
+    """Take the batch for this worker: a fresh one, one queued and not taken yet (``attempts``
+    0), or one whose worker has not reported for JOB_STALE_SECONDS (it died). Never a run another
+    live worker holds (a task delivered twice while the first is still working)."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
-    claimable = Q(status=running) & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale))
+    claimable = Q(status=running) & (
+        Q(attempts=0) | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale)
+    )
     if fresh is not None:
         claimable |= Q(status=fresh)
     taken = _move(batch, running, where=claimable, heartbeat_at=now, attempts=F("attempts") + 1)
@@ -319,7 +321,7 @@ def identity_import_apply(*, batch: IdentityImport, actor: Any) -> IdentityImpor
     _move(
         locked,
         IdentityImport.Status.APPLYING,
-        heartbeat_at=None,
+        heartbeat_at=timezone.now(),  # queued now: stalled only if no worker takes it in time
         attempts=0,
         resume_after_row=0,
         **zeros,
@@ -383,7 +385,8 @@ def identity_import_crashed(*, batch_id: int, error: BaseException) -> None:
 
 
 def stalled_imports() -> Any:
-    """Running batches whose worker has not reported for JOB_STALE_SECONDS (or never started)."""
+    """Running batches whose worker has not reported for JOB_STALE_SECONDS, or that no worker
+    took within that time of being queued (``heartbeat_at`` is set when a batch is queued)."""
     stale = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
     return IdentityImport.objects.filter(
         Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale),
@@ -423,7 +426,7 @@ def identity_import_retry(*, batch: IdentityImport, actor: Any) -> IdentityImpor
             if locked.previewed_at is not None
             else IdentityImport.Status.PREVIEWING
         )
-    _move(locked, again, heartbeat_at=None, attempts=0, message="")
+    _move(locked, again, heartbeat_at=timezone.now(), attempts=0, message="")
     record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,

@@ -76,7 +76,8 @@ def test_a_stalled_import_is_found_shown_and_queued_again(world, confirmed, clie
 
 
 def test_retry_is_refused_while_a_live_worker_holds_the_import(world, confirmed):
-    IdentityImport.objects.filter(pk=confirmed.pk).update(heartbeat_at=timezone.now())
+    # a worker took it (attempts 1) and reported just now
+    IdentityImport.objects.filter(pk=confirmed.pk).update(heartbeat_at=timezone.now(), attempts=1)
     with pytest.raises(ValidationError, match="正在正常处理，无需重试"):
         services.identity_import_retry(batch=confirmed, actor=world.users["admin"])
     # and a second delivery of the task while it is held does nothing
@@ -86,7 +87,12 @@ def test_retry_is_refused_while_a_live_worker_holds_the_import(world, confirmed)
 
 
 def test_an_import_that_keeps_dying_stops_being_retried_by_itself(world, confirmed, settings):
-    IdentityImport.objects.filter(pk=confirmed.pk).update(attempts=settings.JOB_MAX_ATTEMPTS)
+    dead = timezone.now() - timedelta(
+        seconds=settings.JOB_STALE_SECONDS + 5
+    )  # its last worker died
+    IdentityImport.objects.filter(pk=confirmed.pk).update(
+        attempts=settings.JOB_MAX_ATTEMPTS, heartbeat_at=dead
+    )
     services.identity_import_run(batch=confirmed)
     confirmed.refresh_from_db()
     assert confirmed.status == "failed"
@@ -107,3 +113,21 @@ def test_an_import_moves_only_along_its_declared_graph(world, run_import):
     assert IdentityImport.objects.get(pk=batch.pk).status == "applied"
     with pytest.raises(ValidationError, match="不能再次导入"):
         services.identity_import_apply(batch=batch, actor=world.users["admin"])
+
+
+def test_a_file_confirmed_long_after_its_upload_is_not_stalled(world, run_import, settings):
+    """Confirming set no heartbeat, so the upload's age made a just-confirmed file look stalled
+    (and the sweep queued it again at once)."""
+    batch = run_import(csv_bytes(ROWS), apply=False)
+    long_ago = timezone.now() - timedelta(hours=3)
+    IdentityImport.objects.filter(pk=batch.pk).update(created_at=long_ago)
+    services.identity_import_apply(batch=batch, actor=world.users["admin"])
+    assert not services.stalled_imports().exists()
+    assert services.stalled_imports_resume() == 0
+    services.identity_import_run(batch=batch)  # the queued task is still taken
+    batch.refresh_from_db()
+    assert (batch.status, batch.people_created, batch.attempts) == ("applied", 3, 1)
+    IdentityImport.objects.filter(pk=batch.pk).update(
+        status="applying", heartbeat_at=long_ago, attempts=1
+    )  # a worker that died three hours ago
+    assert list(services.stalled_imports()) == [batch]
