@@ -28,6 +28,8 @@ if "DATABASE_URL" not in os.environ:  # a fresh SQLite file each run
         leftover.unlink()
     os.environ["DATABASE_URL"] = f"sqlite:///{ROOT / 'var' / 'bench-import.sqlite3'}"
 os.environ.setdefault("MEDIA_ROOT", str(ROOT / "var" / "bench-media"))
+# the confirm queues the import: into a broker folder of the bench's own, which no worker reads
+os.environ.setdefault("CELERY_FILESYSTEM_DIR", str(ROOT / "var" / "bench-celery"))
 os.environ.setdefault(
     "CELERY_FILESYSTEM_DIR", str(ROOT / "var" / "bench-celery")
 )  # not the dev queue
@@ -46,7 +48,6 @@ from areas.models import Township  # noqa: E402
 from beneficiaries import services  # noqa: E402
 from beneficiaries.categories import CATEGORIES  # noqa: E402
 from beneficiaries.idnumber import check_digit  # noqa: E402
-from beneficiaries.models import IdentityImport  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", "100000"))
 FORMAT = os.environ.get("BENCH_FORMAT", "csv")
@@ -134,10 +135,8 @@ def run(admin: User, path: Path, label: str) -> None:
     t0 = time.perf_counter()
     services.identity_import_preview(batch=batch)
     t1 = time.perf_counter()
-    batch.refresh_from_db()
-    batch.status = IdentityImport.Status.APPLYING
-    batch.save(update_fields=["status"])
-    services.identity_import_run(batch=batch)
+    services.identity_import_apply(batch=batch, actor=admin)  # as the confirm button does
+    services.identity_import_run(batch=batch)  # what the queued task does
     t2 = time.perf_counter()
     sampler.running = False
     sampler.join()

@@ -136,7 +136,7 @@ def _tally(
 ) -> list[ImportRow]:
     """Count outcomes into the batch (in memory); return the rows worth a word."""
     hospital = _hospital(batch)
-    kept: list[ImportRow] = []
+    outcomes = list(outcomes)
     for o in outcomes:
         batch.processed_rows += 1
         if o.errors:
@@ -152,12 +152,11 @@ def _tally(
             batch.identities_created += o.identity == "created"
             batch.identities_updated += o.identity == "updated"
             batch.identities_unchanged += o.identity == "unchanged"
-        kept.extend(
-            r
-            for r in importing.row_results(batch, [o])
-            if keep_changes or r.kind != ImportRow.Kind.CHANGED
-        )
-    return kept
+    return [
+        r
+        for r in importing.row_results(batch, outcomes)
+        if keep_changes or r.kind != ImportRow.Kind.CHANGED
+    ]
 
 
 def _checkpoint(batch: IdentityImport, *, keep_changes: bool) -> Any:
@@ -303,6 +302,7 @@ def identity_import_preview(*, batch: IdentityImport) -> IdentityImport:
         processed_rows=batch.total_rows,
         previewed_at=timezone.now(),
         heartbeat_at=None,
+        resume_after_row=0,  # the check's position; the import starts from the top
     )
     return batch
 
