@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.access import role_of
 from accounts.models import Role
 from audit.models import AuditEvent
-from audit.services import record
+from audit.services import record, record_by_system
 from beneficiaries.categories import CATEGORIES
 from beneficiaries.models import HardshipIdentity, Person
 from core.numbering import next_in
@@ -760,23 +760,15 @@ def _promises_overdue(late: list[tuple[int, str, date | None, int, int]]) -> Non
         ],
         batch_size=1000,
     )
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                at=now,
-                actor_username="system",
-                action=AuditEvent.Action.UPDATE,
-                target_type=Application._meta.label_lower,
-                target_id=str(pk),
-                target_repr=number,
-                township_id=township_id,
-                county_id=county_id,
-                summary=f"承诺补交材料逾期（期限 {due:%Y-%m-%d}），承诺状态改为“已逾期”",
-            )
+    record_by_system(
+        action=AuditEvent.Action.UPDATE,
+        model=Application,
+        rows=(
+            (pk, number, township_id, county_id,
+             f"承诺补交材料逾期（期限 {due:%Y-%m-%d}），承诺状态改为“已逾期”")
             for pk, number, due, township_id, county_id in late
-        ],
-        batch_size=1000,
-    )
+        ),
+    )  # fmt: skip
 
 
 def reminders_sweep(*, today: date | None = None, deliver: bool = True) -> SweepResult:

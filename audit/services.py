@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
+from django.utils import timezone
 
 from . import context
 from .models import AuditEvent
@@ -68,6 +70,34 @@ def record(
         ip=ctx.ip if ctx else None,
         user_agent=ctx.user_agent if ctx else "",
         path=ctx.path if ctx else "",
+    )
+
+
+def record_by_system(
+    *,
+    action: AuditEvent.Action | str,
+    model: type[models.Model],
+    rows: Iterable[tuple[Any, str, int | None, int | None, str]],
+) -> None:
+    """Many rows at once for what the system did (a sweep, a task) to many records: ``rows`` are
+    (pk, how the record reads, township id, county id, summary). One INSERT per thousand rows."""
+    now = timezone.now()
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                at=now,
+                actor_username="system",
+                action=action,
+                target_type=model._meta.label_lower,
+                target_id=str(pk),
+                target_repr=shown[:200],
+                township_id=township_id,
+                county_id=county_id,
+                summary=summary[:500],
+            )
+            for pk, shown, township_id, county_id, summary in rows
+        ],
+        batch_size=1000,
     )
 
 
