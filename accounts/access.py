@@ -71,11 +71,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
 
 
 def role_of(user: User | AnonymousUser) -> Role | None:
-    if not user.is_authenticated or not user.is_active:
-        return None
-    if user.is_superuser:
-        return Role.ADMIN
-    return Role(user.role)
+    return user.acting_role if user.is_authenticated else None  # type: ignore[union-attr]
 
 
 def has_capability(user: User | AnonymousUser, capability: Capability) -> bool:

@@ -83,6 +83,13 @@ class User(AbstractUser):
             self.township_id = None
 
     @property
+    def acting_role(self) -> Role | None:
+        """The role this account acts in now: none when inactive, administrator for a superuser."""
+        if not self.is_active:
+            return None
+        return Role.ADMIN if self.is_superuser else Role(self.role)
+
+    @property
     def area_name(self) -> str:
         if self.township is not None:
             return f"{self.township.county.name} {self.township.name}"

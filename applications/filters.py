@@ -9,8 +9,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from areas.models import Township
-from beneficiaries.categories import CATEGORIES
 from core.widgets import bootstrap
+from settlements.engine.categories import CATEGORIES
 
 from .models import Application, Kind, MedicalExpense, PromiseStatus, Status
 from .queue import ORDERS

@@ -9,10 +9,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
-from beneficiaries.categories import CATEGORIES
 from beneficiaries.idnumber import parse
 from beneficiaries.models import HardshipIdentity, Person
 from core.forms import YuanField, check_real_date
+from settlements.engine.categories import CATEGORIES
 
 from .materials import MATERIALS
 from .models import AgentKind, HospitalLevel, Kind, MedicalExpense
@@ -142,7 +142,7 @@ class IntakeForm(forms.Form):
 
 
 def amount_field(label: str, **kwargs: Any) -> YuanField:
-    """Yuan to the fen through the portal's one amount parser (``core.money``)."""
+    """Yuan to the fen through the portal's one amount parser (``settlements.engine.money``)."""
     return YuanField(label=label, **kwargs)
 
 

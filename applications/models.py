@@ -17,9 +17,10 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from beneficiaries.categories import CATEGORIES
 from beneficiaries.idnumber import mask
 from beneficiaries.models import HardshipIdentity, Person, mask_account
+from settlements.engine.categories import CATEGORIES
+from settlements.engine.model import KINDS
 
 from .materials import MATERIALS
 
@@ -50,9 +51,11 @@ class PromiseStatus(models.TextChoices):
 
 
 class Kind(models.TextChoices):
-    INPATIENT = "inpatient", "住院"
-    OUTPATIENT = "outpatient", "普通门诊"
-    CHRONIC_OUTPATIENT = "chronic_outpatient", "门诊慢特病"
+    """Expense kinds: the engine's vocabulary (``settlements.engine.model.KINDS``)."""
+
+    INPATIENT = "inpatient", KINDS["inpatient"]
+    OUTPATIENT = "outpatient", KINDS["outpatient"]
+    CHRONIC_OUTPATIENT = "chronic_outpatient", KINDS["chronic_outpatient"]
 
 
 class HospitalLevel(models.TextChoices):

@@ -27,10 +27,10 @@ from accounts.access import role_of
 from accounts.models import Role
 from audit.models import AuditEvent
 from audit.services import record, record_by_system
-from beneficiaries.categories import CATEGORIES
 from beneficiaries.models import HardshipIdentity, Person
 from core.numbering import next_in
 from core.queueing import enqueue
+from settlements.engine.categories import CATEGORIES
 
 from . import workflow
 from .materials import MATERIALS, ExpenseFacts, required_materials

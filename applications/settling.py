@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from beneficiaries.categories import CATEGORIES
 from beneficiaries.models import Person
 from settlements.engine import Expense, Result, SettlementInputError
+from settlements.engine.categories import CATEGORIES
 from settlements.engine.model import LEDGER_FIELDS
 from settlements.services import policy_for, settlement_preview
 

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, capability_required, has_capability
-from areas.selectors import townships_for
+from accounts.selectors import townships_for
 from audit.models import AuditEvent
 from audit.services import record, record_view
 from beneficiaries.models import Person
@@ -560,7 +560,7 @@ def reject(request: HttpRequest, number: str) -> HttpResponse:
 @capability_required(Capability.COUNTY_WORKBENCH)
 def notices(request: HttpRequest) -> HttpResponse:
     """The public-notice list (公示名单), printable: names and ID numbers masked."""
-    from areas.selectors import counties_for
+    from accounts.selectors import counties_for
 
     from .selectors import mask_name, on_notice
 

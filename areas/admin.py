@@ -6,7 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from core.admin import YuanAdminMixin
 
 from . import services
-from .models import City, County, Township
+from .models import County, Township
 
 
 class NoDeleteMixin:
@@ -14,14 +14,6 @@ class NoDeleteMixin:
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
-
-
-@admin.register(City)
-class CityAdmin(NoDeleteMixin, admin.ModelAdmin):
-    list_display = ["code", "name", "policy_code"]
-
-    def save_model(self, request: Any, obj: City, form: Any, change: bool) -> None:
-        services.city_save(city=obj, actor=request.user)
 
 
 class TownshipInline(admin.TabularInline):

@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -26,15 +25,8 @@ class City(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        from settlements.policies import shipped_codes
-
-        if self.policy_code not in shipped_codes():
-            raise ValidationError(
-                {
-                    "policy_code": f"没有政策 {self.policy_code}（可选：{'、'.join(shipped_codes())}）"
-                }
-            )
+    # Which policy codes exist is the settlements floor's knowledge: a city is saved through
+    # ``settlements.services.city_save`` (and its admin page), which refuses an unknown code.
 
 
 class County(models.Model):
@@ -75,6 +67,11 @@ class County(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("areas:county", args=[self.pk])
 
+    @property
+    def audit_area(self) -> tuple[int | None, int | None]:
+        """(township id, county id) of the audit rows about this county."""
+        return None, self.pk
+
 
 class Township(models.Model):
     class Kind(models.TextChoices):
@@ -104,3 +101,8 @@ class Township(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("areas:township", args=[self.pk])
+
+    @property
+    def audit_area(self) -> tuple[int | None, int | None]:
+        """(township id, county id) of the audit rows about this township."""
+        return self.pk, self.county_id

@@ -1,4 +1,5 @@
-"""Every write to the administrative areas goes through here (and so into the audit trail)."""
+"""Every write to counties and townships goes through here (and so into the audit trail); a city,
+which names its settlement policy, through ``settlements.services.city_save``."""
 
 from typing import Any
 
@@ -6,13 +7,7 @@ from django.db import transaction
 
 from audit.services import save_audited
 
-from .models import City, County, Township
-
-
-@transaction.atomic
-def city_save(*, city: City, actor: Any) -> City:
-    save_audited(instance=city, actor=actor)
-    return city
+from .models import County, Township
 
 
 @transaction.atomic

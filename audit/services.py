@@ -12,26 +12,26 @@ from . import context
 from .models import AuditEvent
 
 if TYPE_CHECKING:
-    from areas.models import County, Township
+    Area = models.Model  # a Township or County of ``areas`` (the floor above the trail)
 
 
-def _area_of(target: models.Model | None) -> tuple[Township | None, County | None]:
-    """Find the township/county a record belongs to, so county staff can search their own rows."""
-    from areas.models import County, Township
+def _area_of(target: models.Model | None) -> tuple[int | None, int | None]:
+    """The (township id, county id) a record belongs to, so county staff can search their own rows.
 
+    A township or county says where it is with ``audit_area``; other records through their
+    person's or their own ``township`` (and its county), else their ``county``."""
     if target is None:
         return None, None
-    if isinstance(target, Township):
-        return target, target.county
-    if isinstance(target, County):
-        return None, target
+    own = getattr(target, "audit_area", None)
+    if own is not None:
+        return own
     person = getattr(target, "person", None)  # records that belong to a person
     township = getattr(person if person is not None else target, "township", None)
-    if isinstance(township, Township):
-        return township, township.county
+    if township is not None:
+        return township.audit_area
     county = getattr(target, "county", None)
-    if isinstance(county, County):
-        return None, county
+    if county is not None:
+        return county.audit_area
     return None, None
 
 
@@ -42,19 +42,20 @@ def record(
     target: models.Model | None = None,
     summary: str = "",
     changes: dict[str, Any] | None = None,
-    township: Township | None = None,
-    county: County | None = None,
+    township: Area | None = None,
+    county: Area | None = None,
     username: str = "",
 ) -> AuditEvent:
-    """Append one row. ``actor`` may be None (system, Celery, anonymous)."""
-    from accounts.access import role_of
-
+    """Append one row. ``actor`` may be None (system, Celery, anonymous). ``township`` or
+    ``county`` place the row where the target alone does not say."""
     ctx = context.current()
-    area_township, area_county = _area_of(target)
-    township = township or area_township
-    county = county or (township.county if township else None) or area_county
+    township_id, county_id = _area_of(target)
+    if township is not None:
+        township_id, county_id = _area_of(township)
+    if county is not None:
+        county_id = county.pk
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    role = role_of(actor) if authenticated else None
+    role = getattr(actor, "acting_role", None) if authenticated else None
     return AuditEvent.objects.create(
         actor=actor if authenticated else None,
         actor_username=(actor.get_username() if authenticated else username)[:150],
@@ -63,8 +64,8 @@ def record(
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         target_repr=str(target)[:200] if target is not None else "",
-        township=township,
-        county=county,
+        township_id=township_id,
+        county_id=county_id,
         summary=summary[:500],
         changes=changes or {},
         ip=ctx.ip if ctx else None,

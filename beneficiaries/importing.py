@@ -33,8 +33,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from areas.models import Township
+from settlements.engine import categories
 
-from . import categories
 from .idnumber import mask, parse
 from .models import Department, HardshipIdentity, IdentityImport, ImportRow, Person
 

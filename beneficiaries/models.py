@@ -10,12 +10,14 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from . import categories
+from settlements.engine import categories
+
 from .idnumber import mask, parse, validate_id_number
 
 
 class Category(models.TextChoices):
-    """The eight hardship categories (contracts.md §5); labels and ranking live in categories.py."""
+    """The eight hardship categories (contracts.md §5): the engine's vocabulary (labels and ranking
+    in ``settlements/engine/categories.py``)."""
 
     TEKUN = "tekun", categories.CATEGORIES["tekun"][0]
     ORPHAN = "orphan", categories.CATEGORIES["orphan"][0]

@@ -5,8 +5,8 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from accounts.access import scope_by_area
+from settlements.engine import categories
 
-from . import categories
 from .models import HardshipIdentity, Person
 
 ID_NUMBER = re.compile(r"\d{17}[\dXx]")

@@ -6,7 +6,6 @@ app_name = "beneficiaries"
 
 urlpatterns = [
     path("", views.person_list, name="person_list"),
-    path("<int:pk>/", views.person_detail, name="person_detail"),
     path("imports/", views.import_list, name="import_list"),
     path("imports/sample.<str:fmt>", views.import_sample, name="import_sample"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),

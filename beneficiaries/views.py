@@ -9,21 +9,16 @@ from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.access import Capability, capability_required, has_capability
-from applications.selectors import applications_for
-from audit.services import record_view
-from monitoring.selectors import burden_of, warnings_for
-from settlements.selectors import ledger_of
+from accounts.access import Capability, capability_required
 
 from . import services
 from .forms import ImportUploadForm
 from .idnumber import mask
-from .models import IdentityImport, ImportRow, Person
-from .selectors import favourable_identity, person_page, same_phone_count, search_people
+from .models import IdentityImport, ImportRow
+from .selectors import search_people
 
 
 @capability_required(Capability.VIEW_PEOPLE)
@@ -35,35 +30,6 @@ def person_list(request: HttpRequest) -> HttpResponse:
     return render(
         request, "beneficiaries/person_list.html", {"page": page, "q": q, "params": params}
     )
-
-
-@capability_required(Capability.VIEW_PEOPLE)
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A person's record, for staff of the person's own area. Every view is logged."""
-    try:
-        person = person_page(request.user, pk)
-    except Person.DoesNotExist:
-        raise Http404("没有找到该救助对象，或不属于您的辖区。") from None
-    record_view(actor=request.user, target=person)
-    today = timezone.localdate()
-    current = favourable_identity(person, today)
-    context = {
-        "person": person,
-        "today": today,
-        "age": person.age_on(today),
-        "current": current,
-        "identities": [(i, i.is_valid_on(today)) for i in person.identities.all()],
-        "members": list(person.household.members.order_by("pk")) if person.household else [],
-        "same_phone": same_phone_count(person),
-        "ledger": ledger_of(person, today.year),
-        "applications": applications_for(request.user)
-        .filter(person=person)
-        .order_by("-created_at")[:20],
-        "burden": burden_of(person, today.year),
-        "warnings": warnings_for(request.user).filter(person=person).order_by("-year", "list"),
-        "can_intake": has_capability(request.user, Capability.INTAKE),
-    }
-    return render(request, "beneficiaries/person_detail.html", context)
 
 
 # --- imports --------------------------------------------------------------------------------

@@ -4,8 +4,17 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from applications.status import status, status_letter
+from beneficiaries import urls as beneficiary_urls
 from beneficiaries.views import identity_push
+from portal import person, trail
 from portal.views import healthz
+
+# Pages the shell composes from several floors keep the URL names of the app they belong to.
+people = [
+    *beneficiary_urls.urlpatterns,
+    path("<int:pk>/", person.person_detail, name="person_detail"),
+]
+audit_trail = [path("", trail.search, name="search")]
 
 admin.site.site_header = "医疗救助经办门户 · 系统管理"
 admin.site.site_title = "医疗救助经办门户"
@@ -23,11 +32,11 @@ urlpatterns = [
     ),
     path("accounts/", include("accounts.urls")),
     path("areas/", include("portal.landing_urls")),
-    path("people/", include("beneficiaries.urls")),
+    path("people/", include((people, "beneficiaries"))),
     path("applications/", include("applications.urls")),
     path("settlements/", include("settlements.urls")),
     path("monitoring/", include("monitoring.urls")),
-    path("audit/", include("audit.urls")),
+    path("audit/", include((audit_trail, "audit"))),
     path("api/v1/identities", identity_push, name="api_identity_push"),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,6 @@
-"""The ground floor: what every app may use and what imports no app of the portal.
+"""The ground floor: what every app may use; it imports no app of the portal.
 
-Queueing through the outbox, money parsing, number allocation, the resilient cache.
-``core.money`` is pure Python (the settlement engine uses it and imports no Django).
+Queueing through the outbox, PDF rendering, number allocation, form widgets and admin bases, the
+resilient cache. Below it stands only the settlement engine (``settlements.engine``: pure Python,
+standard library only), whose ``money`` module is the portal's one amount parser and rounding.
 """

@@ -7,8 +7,8 @@ from django import forms
 from django.utils import timezone
 
 from areas.models import Township
-from beneficiaries.categories import CATEGORIES
 from core.widgets import bootstrap
+from settlements.engine.categories import CATEGORIES
 
 from .models import BurdenWarning, CloseReason, FollowUp, WarningLevel, WarningStatus
 

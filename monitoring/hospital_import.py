@@ -41,7 +41,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from applications.models import HospitalLevel, Kind
-from beneficiaries import categories
 from beneficiaries.importing import (
     PERSON_COLUMNS,
     Layout,
@@ -54,6 +53,7 @@ from beneficiaries.importing import (
     start_outcome,
 )
 from beneficiaries.models import IdentityImport, Person
+from settlements.engine import categories
 from settlements.engine.money import parse_amount
 
 from .models import HospitalSettlement

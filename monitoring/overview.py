@@ -28,8 +28,8 @@ from django.utils import timezone
 from applications.models import Application, HospitalLevel, Status
 from applications.workflow import OPEN
 from areas.models import County, Township
-from beneficiaries.categories import CATEGORIES
 from settlements.engine import MissingParameter
+from settlements.engine.categories import CATEGORIES
 from settlements.policies import load
 
 from .models import BurdenWarning, BurdenYear, HospitalSettlement, WarningLevel, WarningStatus
@@ -137,7 +137,7 @@ class Scope:
 
 def scope_for(user: Any, *, year: int | None, county_id: str | int | None) -> Scope:
     """County roles see their county; the administrator the city, or one county if asked."""
-    from areas.selectors import counties_for, townships_for
+    from accounts.selectors import counties_for, townships_for
 
     counties = counties_for(user)
     county = None

@@ -34,10 +34,10 @@ from django.utils import timezone
 
 from applications.models import Application, MedicalExpense, Status
 from areas.models import Township
-from beneficiaries.categories import CATEGORIES
 from beneficiaries.importing import _insert
 from beneficiaries.models import HardshipIdentity, Person, Relationship
 from settlements.engine import MissingParameter
+from settlements.engine.categories import CATEGORIES
 from settlements.models import PolicyVersion, YearLedger
 from settlements.policies import load
 

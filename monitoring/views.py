@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, capability_required, has_capability
-from areas.selectors import counties_for, townships_for
+from accounts.selectors import counties_for, townships_for
 from audit.models import AuditEvent
 from audit.services import record, record_view
 

@@ -7,13 +7,13 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from accounts.access import Capability, capability_required, has_capability
+from accounts.selectors import counties_for, townships_for
 from applications.selectors import (
     calendar_warning,
     county_overview,
     township_dashboard,
     unread_inbox,
 )
-from areas.selectors import counties_for, townships_for
 from beneficiaries.selectors import people_for
 from monitoring.models import BurdenWarning
 from monitoring.selectors import warning_counts

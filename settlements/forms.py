@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from beneficiaries.categories import CATEGORIES
+from settlements.engine.categories import CATEGORIES
 
 from .engine import Kind, ParameterDef, Policy
 from .engine.money import percent

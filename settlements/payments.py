@@ -32,8 +32,8 @@ from applications.models import Application, PromiseStatus, Status
 from applications.services import application_transition
 from audit.models import AuditEvent
 from audit.services import record
-from core.money import AmountError, parse_yuan
 from core.numbering import next_in
+from settlements.engine.money import AmountError, parse_yuan
 
 from .models import Payment, PaymentBatch
 

@@ -15,8 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 
+from areas.models import City
 from audit.models import AuditEvent
-from audit.services import record
+from audit.services import record, save_audited
 from beneficiaries.models import Person
 
 from .engine import Expense, IdentityPeriod, Policy, Result, SettlementInputError, YearState, settle
@@ -30,6 +31,24 @@ class AlreadySettled(ValidationError):
 
 
 # --- policies -------------------------------------------------------------------------------
+
+
+def policy_code_error(code: str) -> str | None:
+    """Why ``code`` cannot be a city's policy, or None when a policy with that code ships."""
+    if code in shipped_codes():
+        return None
+    return f"没有政策 {code}（可选：{'、'.join(shipped_codes())}）"
+
+
+@transaction.atomic
+def city_save(*, city: City, actor: Any) -> City:
+    """Save a city (its name and the settlement policy its counties use), audited; an unknown
+    policy code is refused."""
+    error = policy_code_error(city.policy_code)
+    if error:
+        raise ValidationError({"policy_code": error})
+    save_audited(instance=city, actor=actor)
+    return city
 
 
 def policy_for(person: Person) -> Policy:

@@ -19,7 +19,7 @@ from .policies import load, shipped_codes
 
 
 def _county_of(request: HttpRequest) -> Any:
-    from areas.selectors import counties_for
+    from accounts.selectors import counties_for
 
     counties = counties_for(request.user)
     chosen = request.GET.get("county") or request.POST.get("county")
@@ -46,7 +46,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _batch_or_404(request: HttpRequest, pk: int) -> Any:
-    from areas.selectors import counties_for
+    from accounts.selectors import counties_for
 
     from .models import PaymentBatch
 
@@ -122,7 +122,7 @@ def batch_return(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @capability_required(Capability.PAY)
 def payment_record(request: HttpRequest, pk: int) -> HttpResponse:
-    from areas.selectors import counties_for
+    from accounts.selectors import counties_for
 
     from .models import Payment
 

@@ -14,8 +14,7 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from beneficiaries.categories import CATEGORIES, rank
-
+from .categories import CATEGORIES, rank
 from .errors import MissingAmount, MissingParameter, SettlementInputError
 from .model import KINDS, Expense, ExpenseResult, IdentityPeriod, Line, Result, YearState
 from .money import FEN, ZERO, fen, yuan

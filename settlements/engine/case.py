@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from beneficiaries.categories import CATEGORIES
-from core.money import amount_text
-
+from .categories import CATEGORIES
 from .errors import SettlementInputError
 from .model import KINDS, Expense, IdentityPeriod, Result
-from .money import parse_amount
+from .money import amount_text, parse_amount
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

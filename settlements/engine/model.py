@@ -8,8 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from beneficiaries.categories import IdentityPeriod
-
+from .categories import IdentityPeriod
 from .money import ZERO
 
 __all__ = ["KINDS", "Expense", "ExpenseResult", "IdentityPeriod", "Line", "Result", "YearState"]

@@ -17,8 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from beneficiaries.categories import CATEGORIES
-
+from .categories import CATEGORIES
 from .errors import MissingParameter, SettlementInputError, UnknownParameter
 from .money import parse_amount, parse_rate, percent, yuan
 

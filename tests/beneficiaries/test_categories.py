@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from beneficiaries.categories import (
+from settlements.engine.categories import (
     IdentityPeriod,
     category_from_text,
     is_valid_on,
@@ -86,8 +86,8 @@ def test_category_from_text(text, code):
 
 
 def test_model_choices_match_the_category_table():
-    from beneficiaries.categories import CATEGORIES
     from beneficiaries.models import Category
+    from settlements.engine.categories import CATEGORIES
 
     assert {c.value: c.label for c in Category} == {
         code: label for code, (label, _s, _r) in CATEGORIES.items()

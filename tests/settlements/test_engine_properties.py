@@ -10,8 +10,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from beneficiaries.categories import CATEGORIES, IdentityPeriod
 from settlements.engine import Expense, settle
+from settlements.engine.categories import CATEGORIES, IdentityPeriod
 from settlements.policies import shipped
 
 HOHHOT = shipped("hohhot-2023").with_overrides({"city_income": "50000.00"})

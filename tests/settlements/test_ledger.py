@@ -294,7 +294,7 @@ def test_a_stored_settlement_is_recomputed_from_its_snapshot_and_version(dibao_p
 
 
 def test_a_city_refuses_an_unknown_policy(world):
-    from areas.services import city_save
+    from settlements.services import city_save
 
     city = world.county_a.city
     city.policy_code = "nowhere-2030"

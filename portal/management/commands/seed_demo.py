@@ -14,6 +14,7 @@ from accounts import services as account_services
 from accounts.models import Role, User
 from areas import services as area_services
 from areas.models import City, County, Township
+from settlements import services as settlement_services
 
 DEMO_PASSWORD = "demo12345"
 
@@ -70,7 +71,7 @@ class Command(BaseCommand):
         created = 0
         city = City.objects.filter(code=CITY[0]).first()
         if city is None:
-            city = area_services.city_save(city=City(code=CITY[0], name=CITY[1]), actor=None)
+            city = settlement_services.city_save(city=City(code=CITY[0], name=CITY[1]), actor=None)
             created += 1
         counties: list[County] = []
         for code, name, agency, phone, towns in COUNTIES:

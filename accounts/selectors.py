@@ -1,10 +1,12 @@
+"""The areas a staff member may see (``accounts.access`` decides the scope)."""
+
 from typing import Any
 
 from django.db.models import QuerySet
 
-from accounts.access import scope_by_area
+from areas.models import County, Township
 
-from .models import County, Township
+from .access import scope_by_area
 
 
 def townships_for(user: Any) -> QuerySet[Township]:

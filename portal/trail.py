@@ -1,0 +1,34 @@
+"""审计查询: search the audit trail, scoped to the viewer's area.
+
+The trail itself (``audit``) stands near the ground floor so that every app can write to it; who
+may read which rows is ``accounts``' knowledge, so the page that reads it lives in the shell.
+"""
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from accounts.access import Capability, capability_required, scope_by_area
+from audit.filters import AuditEventFilter
+from audit.models import AuditEvent
+
+
+def events_for(user: Any) -> QuerySet[AuditEvent]:
+    """Audit rows a user may search: the whole city for administrators, their county otherwise."""
+    qs = AuditEvent.objects.select_related("actor", "township", "county")
+    return scope_by_area(user, qs, township_id="township_id", county_id="county_id")
+
+
+@capability_required(Capability.VIEW_AUDIT)
+def search(request: HttpRequest) -> HttpResponse:
+    """Search who did what, when, to which record, from where (scoped to the user's area)."""
+    flt = AuditEventFilter(request.GET, queryset=events_for(request.user))
+    page = Paginator(flt.qs, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request, "audit/search.html", {"filter": flt, "page": page, "params": params.urlencode()}
+    )
