@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -22,9 +24,6 @@ from audit.services import record, record_view
 from beneficiaries.models import Person
 from beneficiaries.selectors import favourable_identity, people_for
 from beneficiaries.services import person_save
-from monitoring.models import OPEN_STATUSES, BurdenWarning
-from monitoring.selectors import unassisted_hospital_bills, warnings_for
-from monitoring.services import warning_link_application
 
 from . import queue, services, workflow
 from .filters import ApplicationFilter
@@ -44,7 +43,6 @@ from .models import (
     Application,
     Attachment,
     InboxMessage,
-    Kind,
     Letter,
     Recommendation,
     RejectionReason,
@@ -139,10 +137,27 @@ def _more_rows(data: Any) -> Any:
     return data
 
 
+@dataclass(frozen=True)
+class IntakeStart:
+    """An intake started elsewhere than at the window's lookup (a warning, by ``monitoring``, the
+    floor above): whose case it is, the banner, the expense rows to start from, and what to do
+    with the saved draft, inside the same transaction (``saved(application, actor)``)."""
+
+    person_id: int
+    banner: str
+    bills: list[dict[str, Any]]
+    saved: Callable[[Application, Any], object]
+
+
 @capability_required(Capability.INTAKE)
 def new(request: HttpRequest) -> HttpResponse:
     """Intake, step 1: find the person by ID number (or register them), the identity, an agent,
     the payee account and the expenses. Saved as a draft; step 2 is the materials."""
+    return intake(request)
+
+
+def intake(request: HttpRequest, start: IntakeStart | None = None) -> HttpResponse:
+    """The intake page, from the window's lookup or from ``start`` (for its person only)."""
     lookup = IdLookupForm(request.GET if "id_number" in request.GET else None)
     if not lookup.is_bound or not lookup.is_valid():
         return render(request, "applications/lookup.html", {"lookup": lookup})
@@ -155,8 +170,9 @@ def new(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "applications/lookup.html", {"lookup": lookup})
     data = request.POST if request.method == "POST" else None
-    warning = _from_warning(request, person)
-    bills = _warning_bills(person, warning)
+    if start is not None and (person is None or person.pk != start.person_id):
+        start = None
+    bills = start.bills if start is not None else []
     newcomer = Person(id_number=id_number, township=request.user.township)  # type: ignore[union-attr]
     register = PersonRegisterForm(data, prefix="p", instance=newcomer) if person is None else None
     if data is not None and "add_row" in data:
@@ -165,7 +181,7 @@ def new(request: HttpRequest) -> HttpResponse:
             PersonRegisterForm(data, prefix="p", instance=newcomer) if person is None else None
         )
         form, formset = _intake_forms(request, person, data)
-        return _render_intake(request, person, id_number, register, form, formset, warning=warning)
+        return _render_intake(request, person, id_number, register, form, formset, start=start)
     form, formset = _intake_forms(request, person, data, bills=bills if data is None else None)
     if data is not None:
         forms_ok = form.is_valid() & formset.is_valid() & (register is None or register.is_valid())
@@ -181,46 +197,13 @@ def new(request: HttpRequest) -> HttpResponse:
                         expenses=formset.expenses(),
                         actor=request.user,
                     )
-                    if warning is not None:
-                        warning_link_application(
-                            warning=warning, application=app, actor=request.user
-                        )
+                    if start is not None:
+                        start.saved(app, request.user)
             except ValidationError as exc:
                 _errors(form, exc)
             else:
                 return redirect("applications:accept", number=app.number)
-    return _render_intake(request, person, id_number, register, form, formset, warning=warning)
-
-
-def _from_warning(request: HttpRequest, person: Person | None) -> BurdenWarning | None:
-    """The open warning this intake was started from (``?warning=``), if it is this person's."""
-    pk = request.GET.get("warning", "")
-    if person is None or not pk.isdigit():
-        return None
-    return warnings_for(request.user).filter(pk=pk, person=person, status__in=OPEN_STATUSES).first()
-
-
-def _warning_bills(person: Person | None, warning: BurdenWarning | None) -> list[dict[str, Any]]:
-    """The year's hospital bills with no assistance yet, as expense rows to start from."""
-    if person is None or warning is None:
-        return []
-    return [
-        {
-            "hospital": h.hospital,
-            "hospital_level": h.hospital_level,
-            "kind": h.kind,
-            "in_region": True,
-            "referred": False,
-            "admitted_on": h.admitted_on,
-            "discharged_on": h.day if h.kind == Kind.INPATIENT else None,
-            "visit_on": None if h.kind == Kind.INPATIENT else h.day,
-            "total": h.total,
-            "policy_scope": h.policy_scope,
-            "basic_paid": h.basic_paid,
-            "critical_paid": h.critical_paid,
-        }
-        for h in unassisted_hospital_bills(person, warning.year)
-    ]
+    return _render_intake(request, person, id_number, register, form, formset, start=start)
 
 
 def _render_intake(
@@ -231,7 +214,7 @@ def _render_intake(
     form: Any,
     formset: Any,
     app: Application | None = None,
-    warning: BurdenWarning | None = None,
+    start: IntakeStart | None = None,
 ) -> HttpResponse:
     return render(
         request,
@@ -243,7 +226,7 @@ def _render_intake(
             "form": form,
             "formset": formset,
             "app": app,
-            "warning": warning,
+            "start": start,
         },
     )
 

@@ -7,6 +7,7 @@ app_name = "monitoring"
 urlpatterns = [
     path("warnings/", views.warning_list, name="warning_list"),
     path("warnings/<int:pk>/", views.warning_detail, name="warning_detail"),
+    path("warnings/<int:pk>/apply/", views.warning_apply, name="warning_apply"),
     path("warnings/<int:pk>/contact/", views.warning_contact, name="warning_contact"),
     path("warnings/<int:pk>/close/", views.warning_close, name="warning_close"),
     path("overview/", views.overview, name="overview"),

@@ -17,13 +17,15 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, capability_required, has_capability
 from accounts.selectors import counties_for, townships_for
+from applications.models import Kind
+from applications.views import IntakeStart, intake
 from audit.models import AuditEvent
 from audit.services import record, record_view
 
 from . import overview as ov
 from . import selectors, services
 from .forms import CloseForm, ContactForm, WarningFilter
-from .models import BurdenWarning, MonitoringRun
+from .models import OPEN_STATUSES, BurdenWarning, MonitoringRun
 
 
 def _warning(request: HttpRequest, pk: int) -> BurdenWarning:
@@ -90,11 +92,51 @@ def _render_detail(
             "can_follow_up": can,
             "contact": contact or ContactForm(),
             "close": close or CloseForm(),
-            "apply_url": reverse("applications:new")
-            + f"?id_number={person.id_number}&warning={warning.pk}",
+            "apply_url": reverse("monitoring:warning_apply", args=[warning.pk])
+            + f"?id_number={person.id_number}",
         },
         status=400 if (contact and contact.errors) or (close and close.errors) else 200,
     )
+
+
+@capability_required(Capability.INTAKE)
+def warning_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    """Start an application from an open warning: the window's intake page with the year's
+    hospital bills that have no assistance yet filled in; the saved draft is linked to the warning
+    (``warning_link_application``) in the same transaction."""
+    warning = _warning(request, pk)
+    if warning.status not in OPEN_STATUSES:
+        messages.error(request, "该预警已处理完毕，不能再由它发起申请。")
+        return redirect("monitoring:warning_detail", pk=warning.pk)
+    start = IntakeStart(
+        person_id=warning.person_id,
+        banner=(
+            f"由{warning.year} 年{warning.get_level_display()}预警发起：经基本医保、大病保险后"
+            f"个人负担 {warning.burden} 元。医院结算中尚未获得救助的费用已预先填入，"
+            "请对照结算单核对、删去不申请的笔数。"
+        ),
+        bills=[
+            {
+                "hospital": h.hospital,
+                "hospital_level": h.hospital_level,
+                "kind": h.kind,
+                "in_region": True,
+                "referred": False,
+                "admitted_on": h.admitted_on,
+                "discharged_on": h.day if h.kind == Kind.INPATIENT else None,
+                "visit_on": None if h.kind == Kind.INPATIENT else h.day,
+                "total": h.total,
+                "policy_scope": h.policy_scope,
+                "basic_paid": h.basic_paid,
+                "critical_paid": h.critical_paid,
+            }
+            for h in selectors.unassisted_hospital_bills(warning.person, warning.year)
+        ],
+        saved=lambda app, actor: services.warning_link_application(
+            warning=warning, application=app, actor=actor
+        ),
+    )
+    return intake(request, start)
 
 
 @require_POST

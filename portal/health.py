@@ -13,13 +13,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import caches
 from django.db import connection
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from core.cache import ResilientRedisCache, redis_state
 from core.queueing import pending
 

@@ -99,6 +99,7 @@ EXPECTED: dict[str, Row] = {
     "monitoring:warning_list": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
     "monitoring:warning_detail": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
     # An empty form comes back with its errors (400), which is an answer, not a refusal.
+    "monitoring:warning_apply": Row(frozenset({"clerk"})),
     "monitoring:warning_contact": Row(frozenset({"clerk"}), method="post"),
     "monitoring:warning_close": Row(frozenset({"clerk"}), method="post"),
     "monitoring:overview": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
@@ -210,6 +211,7 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "settlements:batch_return": case and case["batch"].pk,
                 "settlements:payment_record": case and case["payment"].pk,
                 "monitoring:warning_detail": case and case["warning"].pk,
+                "monitoring:warning_apply": case and case["warning"].pk,
                 "monitoring:warning_contact": case and case["warning"].pk,
                 "monitoring:warning_close": case and case["warning"].pk,
             }[name]
