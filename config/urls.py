@@ -34,7 +34,8 @@ urlpatterns = [
     path("areas/", include("portal.landing_urls")),
     path("people/", include((people, "beneficiaries"))),
     path("applications/", include("applications.urls")),
-    path("settlements/", include("settlements.urls")),
+    path("settlements/", include("payments.urls")),  # 结算与发放 (the payment desk)
+    path("settlements/", include("settlements.urls")),  # the policies
     path("monitoring/", include("monitoring.urls")),
     path("audit/", include((audit_trail, "audit"))),
     path("api/v1/identities", identity_push, name="api_identity_push"),

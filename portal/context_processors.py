@@ -40,7 +40,7 @@ def _nav(request: HttpRequest) -> list[tuple[str, str]]:
     if has_capability(user, Capability.IMPORT_IDENTITIES):
         items.append(("数据导入", reverse("beneficiaries:import_list")))
     if has_capability(user, Capability.SETTLEMENTS):
-        items.append(("结算与发放", reverse("settlements:index")))
+        items.append(("结算与发放", reverse("payments:index")))
     if has_capability(user, Capability.VIEW_POLICIES):
         items.append(("救助政策", reverse("settlements:policy_list")))
     if has_capability(user, Capability.VIEW_AUDIT):

@@ -5,14 +5,6 @@ from . import views
 app_name = "settlements"
 
 urlpatterns = [
-    path("", views.index, name="index"),
-    path("batches/new/", views.batch_create, name="batch_create"),
-    path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
-    path("batches/<int:pk>/export/", views.batch_export, name="batch_export"),
-    path("batches/<int:pk>/return/", views.batch_return, name="batch_return"),
-    path("batches/<int:pk>/list.pdf", views.batch_pdf, name="batch_pdf"),
-    path("payments/<int:pk>/record/", views.payment_record, name="payment_record"),
-    path("payee/<str:number>/", views.payee_correct, name="payee_correct"),
     path("policies/", views.policy_list, name="policy_list"),
     path("policies/<slug:code>/", views.policy_detail, name="policy_detail"),
     path("policies/<slug:code>/versions/new/", views.policy_version_new, name="policy_version_new"),

@@ -78,14 +78,14 @@ EXPECTED: dict[str, Row] = {
     "applications:inbox": Row(frozenset({"clerk"})),
     "applications:notices": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "applications:inbox_read": Row(frozenset({"clerk"}), method="post"),
-    "settlements:index": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
-    "settlements:batch_detail": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
-    "settlements:batch_create": Row(frozenset({"finance"}), method="post"),
-    "settlements:batch_export": Row(frozenset({"finance"})),
-    "settlements:batch_pdf": Row(frozenset({"finance"})),
-    "settlements:batch_return": Row(frozenset({"finance"}), method="post"),
-    "settlements:payment_record": Row(frozenset({"finance"}), method="post"),
-    "settlements:payee_correct": Row(frozenset({"finance"}), method="post"),
+    "payments:index": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "payments:batch_detail": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "payments:batch_create": Row(frozenset({"finance"}), method="post"),
+    "payments:batch_export": Row(frozenset({"finance"})),
+    "payments:batch_pdf": Row(frozenset({"finance"})),
+    "payments:batch_return": Row(frozenset({"finance"}), method="post"),
+    "payments:payment_record": Row(frozenset({"finance"}), method="post"),
+    "payments:payee_correct": Row(frozenset({"finance"}), method="post"),
     "audit:search": Row(frozenset({"approver", "admin"})),
     "settlements:policy_list": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "settlements:policy_detail": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
@@ -204,12 +204,12 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "beneficiaries:import_retry": batch.pk,
                 "applications:attachment": case and case["attachment"].pk,
                 "applications:inbox_read": case and case["message"].pk,
-                "settlements:batch_detail": case and case["batch"].pk,
+                "payments:batch_detail": case and case["batch"].pk,
                 "applications:expense_correct": case and case["application"].expenses.first().pk,
-                "settlements:batch_export": case and case["batch"].pk,
-                "settlements:batch_pdf": case and case["batch"].pk,
-                "settlements:batch_return": case and case["batch"].pk,
-                "settlements:payment_record": case and case["payment"].pk,
+                "payments:batch_export": case and case["batch"].pk,
+                "payments:batch_pdf": case and case["batch"].pk,
+                "payments:batch_return": case and case["batch"].pk,
+                "payments:payment_record": case and case["payment"].pk,
                 "monitoring:warning_detail": case and case["warning"].pk,
                 "monitoring:warning_apply": case and case["warning"].pk,
                 "monitoring:warning_contact": case and case["warning"].pk,
@@ -266,7 +266,7 @@ def _case(world, person) -> dict:
         recipient=world.users["clerk"], application=app, kind="due_soon", text="t", dedupe_key="k"
     )
     CalendarDay.objects.create(day="2026-12-31", working=False)  # for the admin's change URLs
-    from settlements.models import Payment, PaymentBatch
+    from payments.models import Payment, PaymentBatch
 
     batch = PaymentBatch.objects.create(
         number="B1", county=world.county_a, created_by=world.users["finance"]

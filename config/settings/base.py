@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "beneficiaries",
     "applications",
     "settlements",
+    "payments",
     "monitoring",
 ]
 

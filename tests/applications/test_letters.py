@@ -198,8 +198,8 @@ def test_no_approval_letter_before_the_decision(client, world, promised):
 def test_the_notice_list_and_the_payment_list_print_masked(
     client, world, applicant, accept, tmp_path
 ):
-    from settlements.models import PaymentBatch
-    from settlements.payments import payment_batch_create
+    from payments.models import PaymentBatch
+    from payments.services import payment_batch_create
 
     app = accept(
         make_application(applicant, world.users["clerk"]),
@@ -210,7 +210,7 @@ def test_the_notice_list_and_the_payment_list_print_masked(
         county=world.county_a, application_ids=[app.pk], actor=world.users["finance"]
     )
     client.force_login(world.users["finance"])
-    response = client.get(reverse("settlements:batch_pdf", args=[batch.pk]))
+    response = client.get(reverse("payments:batch_pdf", args=[batch.pk]))
     path = tmp_path / "batch.pdf"
     path.write_bytes(response.content)
     text = re.sub(

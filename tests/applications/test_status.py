@@ -18,7 +18,7 @@ from applications.services import (
     material_receive,
 )
 from audit.models import AuditEvent
-from settlements.payments import payment_batch_create, payment_record
+from payments.services import payment_batch_create, payment_record
 from tests.factories import PersonFactory, make_application
 
 URL = reverse("status")

@@ -14,7 +14,7 @@ from applications.services import (
     application_transition,
     material_receive,
 )
-from settlements.payments import payment_batch_create, payment_record
+from payments.services import payment_batch_create, payment_record
 from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

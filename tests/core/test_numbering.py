@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from core.models import Counter
 from core.numbering import next_in
-from settlements.models import PaymentBatch
-from settlements.payments import payment_batch_create
-from tests.settlements.test_payments import approve_case  # noqa: F401 (fixture)
+from payments.models import PaymentBatch
+from payments.services import payment_batch_create
+from tests.payments.test_payments import approve_case  # noqa: F401 (fixture)
 
 
 @pytest.mark.django_db

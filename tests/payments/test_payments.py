@@ -20,8 +20,8 @@ from applications.services import (
     material_receive,
 )
 from audit.models import AuditEvent
-from settlements.models import Payment, PaymentBatch
-from settlements.payments import (
+from payments.models import Payment, PaymentBatch
+from payments.services import (
     HEADER,
     held,
     payable,

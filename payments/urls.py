@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "payments"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("batches/new/", views.batch_create, name="batch_create"),
+    path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
+    path("batches/<int:pk>/export/", views.batch_export, name="batch_export"),
+    path("batches/<int:pk>/return/", views.batch_return, name="batch_return"),
+    path("batches/<int:pk>/list.pdf", views.batch_pdf, name="batch_pdf"),
+    path("payments/<int:pk>/record/", views.payment_record, name="payment_record"),
+    path("payee/<str:number>/", views.payee_correct, name="payee_correct"),
+]
