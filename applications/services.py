@@ -571,32 +571,30 @@ def application_approve(
     """Approve: above the county's amount, the first approval waits for a second approver; then, in
     this one transaction, the settlement is stored with its snapshot and policy version, the yearly
     ledger moves (under its row lock), the budget is checked, and the audit row is written."""
-    from settlements.services import settlement_approve
+    from settlements.services import settlement_calculate, settlement_store
 
-    from .settling import case_preview, engine_expenses
+    from .settling import engine_expenses
 
     app = _locked_for(application, "approve", actor)
-    if app.status != Status.SECOND:
-        amount = case_preview(app).to_pay
-        if amount > app.county.second_approval_above:
-            app.first_approver = actor
-            _move(
-                app,
-                "approve",
-                Status.SECOND,
-                f"第一审批人同意（拟发放 {amount} 元，超过 {app.county.second_approval_above} 元），"
-                "待第二审批人审批",
-                actor,
-                event="approve_first",
-            )
-            return app
-    settlement = settlement_approve(
-        key=f"application:{app.number}",
-        person=app.person,
-        expenses=engine_expenses(app),
-        actor=actor,
+    # The engine runs once, on the ledger locked for this transaction; the same figure decides
+    # whether a second approver is needed and is what gets stored.
+    calculated = settlement_calculate(
+        key=f"application:{app.number}", person=app.person, expenses=engine_expenses(app)
     )
-    amount = settlement.paid_by_assistance
+    amount = calculated.result.to_pay
+    if app.status != Status.SECOND and amount > app.county.second_approval_above:
+        app.first_approver = actor
+        _move(
+            app,
+            "approve",
+            Status.SECOND,
+            f"第一审批人同意（拟发放 {amount} 元，超过 {app.county.second_approval_above} 元），"
+            "待第二审批人审批",
+            actor,
+            event="approve_first",
+        )
+        return app
+    settlement = settlement_store(calculated=calculated, actor=actor)
     today = timezone.localdate()
     budget, used = county_budget_left(app.county, today.year)
     if budget is not None and used + amount > budget:

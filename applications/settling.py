@@ -11,6 +11,7 @@ from beneficiaries.models import Person
 from settlements.engine import Expense, Result, SettlementInputError
 from settlements.engine.categories import CATEGORIES
 from settlements.engine.model import LEDGER_FIELDS
+from settlements.engine.money import ZERO
 from settlements.services import policy_for, settlement_preview
 
 from .models import Application, MedicalExpense
@@ -60,10 +61,7 @@ class Preview:
 
     @property
     def to_pay(self) -> Decimal:
-        if self.result is None:
-            return Decimal("0.00")
-        totals = self.result.totals()
-        return totals["assistance"] + totals["tilted"] + totals["fund"]
+        return ZERO if self.result is None else self.result.to_pay
 
 
 def case_preview(app: Application) -> Preview:

@@ -9,6 +9,8 @@ from django.db import models
 
 from beneficiaries.models import Person
 
+from .engine.model import paid_by_assistance
+
 ZERO = Decimal("0.00")
 
 
@@ -138,7 +140,8 @@ class Settlement(models.Model):
 
     @property
     def paid_by_assistance(self) -> Decimal:
-        return self.assistance + self.tilted + self.fund
+        """What assistance pays (the engine's one sum, ``PAID_PARTS``)."""
+        return paid_by_assistance(self)
 
 
 class CountyBudget(models.Model):

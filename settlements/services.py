@@ -7,6 +7,7 @@ store what it returns, lock what must not be raced, and write the audit row.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -20,10 +21,22 @@ from audit.models import AuditEvent
 from audit.services import record, save_audited
 from beneficiaries.models import Person
 
-from .engine import Expense, IdentityPeriod, Policy, Result, SettlementInputError, YearState, settle
-from .engine.model import LEDGER_FIELDS
+from .engine import (
+    Expense,
+    IdentityPeriod,
+    Inputs,
+    Policy,
+    Result,
+    SettlementInputError,
+    YearState,
+    settle,
+)
+from .engine.model import LEDGER_FIELDS, state_json
 from .models import PolicyVersion, Settlement, YearLedger
 from .policies import load, shipped_codes
+
+# The amounts of one settled expense, stored as its result.
+SETTLED_PARTS = ("total", "basic", "critical", "assistance", "tilted", "fund", "personal")
 
 
 class AlreadySettled(ValidationError):
@@ -152,54 +165,11 @@ def ledger_opening(person: Person, years: set[int]) -> dict[int, YearState]:
     return {y: _state(rows.get(y), household.get(y) or Decimal("0.00")) for y in years}
 
 
-def settlement_preview(
-    *, person: Person, expenses: Sequence[Expense], policy: Policy | None = None
-) -> Result:
-    """What approving these expenses now would give, from the ledger as it stands. Writes nothing."""
-    policy = policy or policy_for(person)
-    opening = ledger_opening(person, {e.day.year for e in expenses})
-    return settle(policy, identities_of(person), expenses, opening)
-
-
-def _expense_json(e: Expense) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "date": e.day.isoformat(),
-        "kind": e.kind,
-        "total": str(e.total),
-        "policy_scope": str(e.policy_scope),
-        "basic_paid": None if e.basic_paid is None else str(e.basic_paid),
-        "critical_paid": None if e.critical_paid is None else str(e.critical_paid),
-        "in_region": e.in_region,
-        "referred": e.referred,
-    }
-
-
-def _state_json(state: YearState) -> dict[str, str]:
-    return {name: str(getattr(state, name)) for name in LEDGER_FIELDS}
-
-
-@transaction.atomic
-def settlement_approve(
-    *,
-    key: str,
-    person: Person,
-    expenses: Sequence[Expense],
-    actor: Any,
-    policy: Policy | None = None,
-) -> Settlement:
-    """Settle ``expenses`` for good and move the person's yearly ledger, exactly once per ``key``.
-
-    The person's ledger rows (and those of the household, for the special fund) are locked first,
-    so two approvals at the same moment run one after the other and a cap can never be exceeded;
-    the settlement is then computed from the locked ledger, not from an earlier preview.
-    """
-    if not expenses:
-        raise ValidationError("没有可结算的费用。", code="empty")
-    if Settlement.objects.filter(key=key).exists():
-        raise AlreadySettled("已经结算过，不再重复结算。", code="already_settled")
-    policy = policy or policy_for(person)
-    years = sorted({e.day.year for e in expenses})
+def _ledger_locked(
+    person: Person, years: list[int]
+) -> tuple[dict[int, YearState], dict[int, YearLedger]]:
+    """The ledger at the start, with the person's rows (and the household's, for the special fund)
+    locked until the transaction ends: (opening by year, the person's rows to write back)."""
     YearLedger.objects.bulk_create(
         [YearLedger(person=person, year=y) for y in years], ignore_conflicts=True
     )
@@ -212,14 +182,74 @@ def settlement_approve(
     household: dict[int, Decimal] = {}
     for row in locked:
         household[row.year] = household.get(row.year, Decimal("0.00")) + row.personal_borne
-    opening = {y: _state(own[y], household[y]) for y in years}
+    return {y: _state(own[y], household[y]) for y in years}, own
+
+
+def load_inputs(person: Person, expenses: Sequence[Expense]) -> Inputs:
+    """The one loader of the engine's input about a person: identities, the expenses, and the
+    ledger as it stands (read only: for previews; approval locks it, ``settlement_calculate``)."""
+    return Inputs(
+        tuple(identities_of(person)),
+        tuple(expenses),
+        ledger_opening(person, {e.day.year for e in expenses}),
+    )
+
+
+def settlement_preview(
+    *, person: Person, expenses: Sequence[Expense], policy: Policy | None = None
+) -> Result:
+    """What approving these expenses now would give, from the ledger as it stands. Writes nothing."""
+    policy = policy or policy_for(person)
+    inputs = load_inputs(person, expenses)
+    return settle(policy, inputs.identities, inputs.expenses, inputs.opening)
+
+
+@dataclass(frozen=True)
+class Calculated:
+    """A settlement computed under the ledger's row lock and not stored yet: the caller decides
+    (a first approval above the county's amount stores nothing) and ``settlement_store`` keeps it,
+    in the same transaction, so the figure decided on is the figure stored."""
+
+    key: str
+    person: Person
+    policy: Policy
+    inputs: Inputs
+    result: Result
+    rows: dict[int, YearLedger]
+
+
+def settlement_calculate(
+    *, key: str, person: Person, expenses: Sequence[Expense], policy: Policy | None = None
+) -> Calculated:
+    """Load → calculate, under lock: the person's ledger rows (and those of the household) are
+    locked first, so two approvals at the same moment run one after the other and a cap can never
+    be exceeded. Call inside ``transaction.atomic``; the lock lasts until it ends."""
+    if not expenses:
+        raise ValidationError("没有可结算的费用。", code="empty")
+    if Settlement.objects.filter(key=key).exists():
+        raise AlreadySettled("已经结算过，不再重复结算。", code="already_settled")
+    policy = policy or policy_for(person)
+    opening, rows = _ledger_locked(person, sorted({e.day.year for e in expenses}))
+    inputs = Inputs(tuple(identities_of(person)), tuple(expenses), opening)
     try:
-        result = settle(policy, identities_of(person), expenses, opening)
+        result = settle(policy, inputs.identities, inputs.expenses, inputs.opening)
     except SettlementInputError as exc:
         raise ValidationError(str(exc), code="engine") from None
+    return Calculated(key, person, policy, inputs, result, rows)
 
+
+def settlement_store(*, calculated: Calculated, actor: Any) -> Settlement:
+    """→ store: the settlement with the snapshot of its inputs and policy version, the ledger
+    moved, the audit row; exactly once per key (a unique key)."""
+    key, person, policy, inputs, result = (
+        calculated.key,
+        calculated.person,
+        calculated.policy,
+        calculated.inputs,
+        calculated.result,
+    )
     totals = result.totals()
-    first = min(expenses, key=lambda e: e.day)
+    first = min(inputs.expenses, key=lambda e: e.day)
     try:
         with transaction.atomic():
             settlement = Settlement.objects.create(
@@ -239,46 +269,27 @@ def settlement_approve(
                         name: policy.parameters[name].to_json(value)
                         for name, value in policy.at(first.day).as_dict().items()
                     },
-                    "identities": [
-                        {
-                            "category": i.category,
-                            "certified_on": i.certified_on.isoformat(),
-                            "ended_on": i.ended_on.isoformat() if i.ended_on else None,
-                        }
-                        for i in identities_of(person)
-                    ],
-                    "expenses": [_expense_json(e) for e in expenses],
+                    **inputs.to_json(),
                 },
                 result={
                     "expenses": [
                         {
                             "id": r.expense_id,
                             "identity": r.identity,
-                            **{
-                                k: str(getattr(r, k))
-                                for k in (
-                                    "total",
-                                    "basic",
-                                    "critical",
-                                    "assistance",
-                                    "tilted",
-                                    "fund",
-                                    "personal",
-                                )
-                            },
+                            **{k: str(getattr(r, k)) for k in SETTLED_PARTS},
                             "lines": list(r.lines),
                         }
                         for r in result.expenses
                     ]
                 },
-                ledger_before={str(y): _state_json(s) for y, s in result.opening.items()},
-                ledger_after={str(y): _state_json(s) for y, s in result.closing.items()},
+                ledger_before={str(y): state_json(s) for y, s in result.opening.items()},
+                ledger_after={str(y): state_json(s) for y, s in result.closing.items()},
                 approved_by=actor,
             )
     except IntegrityError:
         raise AlreadySettled("已经结算过，不再重复结算。", code="already_settled") from None
-    for year in years:
-        row, state = own[year], result.closing[year]
+    for year in inputs.years:
+        row, state = calculated.rows[year], result.closing[year]
         for name in LEDGER_FIELDS:
             if name != "household_borne":
                 setattr(row, name, getattr(state, name))
@@ -296,7 +307,7 @@ def settlement_approve(
                 str(getattr(result.opening[year], name)),
                 str(getattr(result.closing[year], name)),
             ]
-            for year in years
+            for year in inputs.years
             for name in (
                 "deductible_used",
                 "assistance_used",
@@ -309,28 +320,40 @@ def settlement_approve(
     return settlement
 
 
+@transaction.atomic
+def settlement_approve(
+    *,
+    key: str,
+    person: Person,
+    expenses: Sequence[Expense],
+    actor: Any,
+    policy: Policy | None = None,
+) -> Settlement:
+    """Settle ``expenses`` for good and move the person's yearly ledger, exactly once per ``key``:
+    ``settlement_calculate`` under the lock, then ``settlement_store``."""
+    calculated = settlement_calculate(key=key, person=person, expenses=expenses, policy=policy)
+    return settlement_store(calculated=calculated, actor=actor)
+
+
 def settlement_recompute(settlement: Settlement) -> Result:
     """Run a stored settlement again from its snapshot: its policy version, identities, expenses
     and the ledger it started from. Reads nothing else, writes nothing; for re-explaining a
     decision later (the result equals the one stored)."""
-    from .engine.case import parse_case
-
-    case = parse_case({**settlement.inputs, "parameters": {}})
+    inputs = Inputs.from_json(settlement.inputs, ledger=settlement.ledger_before)
     policy = load(settlement.policy_code, version=settlement.policy_version)
-    opening = {
-        int(year): YearState(**{k: Decimal(v) for k, v in values.items()})
-        for year, values in settlement.ledger_before.items()
-    }
-    return settle(policy, case.identities, case.expenses, opening)
+    return settle(policy, inputs.identities, inputs.expenses, inputs.opening)
 
 
 __all__ = [
     "AlreadySettled",
     "identities_of",
     "ledger_opening",
+    "load_inputs",
     "policy_for",
     "policy_version_create",
     "settlement_approve",
+    "settlement_calculate",
     "settlement_preview",
     "settlement_recompute",
+    "settlement_store",
 ]

@@ -14,15 +14,27 @@ from .errors import (
     UnknownParameter,
     UnknownPolicy,
 )
-from .model import KINDS, Expense, ExpenseResult, IdentityPeriod, Result, YearState
+from .model import (
+    KINDS,
+    PAID_PARTS,
+    Expense,
+    ExpenseResult,
+    IdentityPeriod,
+    Inputs,
+    Result,
+    YearState,
+    paid_by_assistance,
+)
 from .policy import Kind, Layers, ParameterDef, Policy, policy_from_data, sections
 
 __all__ = [
     "KINDS",
+    "PAID_PARTS",
     "Case",
     "Expense",
     "ExpenseResult",
     "IdentityPeriod",
+    "Inputs",
     "Kind",
     "Layers",
     "MissingAmount",
@@ -34,6 +46,7 @@ __all__ = [
     "UnknownParameter",
     "UnknownPolicy",
     "YearState",
+    "paid_by_assistance",
     "parse_case",
     "policy_from_data",
     "result_json",

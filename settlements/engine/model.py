@@ -11,7 +11,18 @@ from typing import NamedTuple
 from .categories import IdentityPeriod
 from .money import ZERO
 
-__all__ = ["KINDS", "Expense", "ExpenseResult", "IdentityPeriod", "Line", "Result", "YearState"]
+__all__ = [
+    "KINDS",
+    "PAID_PARTS",
+    "Expense",
+    "ExpenseResult",
+    "IdentityPeriod",
+    "Inputs",
+    "Line",
+    "Result",
+    "YearState",
+    "paid_by_assistance",
+]
 
 KINDS: dict[str, str] = {
     "inpatient": "住院",
@@ -55,6 +66,104 @@ class YearState(NamedTuple):
 
 LEDGER_FIELDS: tuple[str, ...] = YearState._fields
 
+# What medical assistance pays out of a settlement: 医疗救助 + 倾斜救助 + 暖心基金 (where the
+# policy has the fund). The one sum of "拟发放 / 批准金额"; the rest is insurance or the person's.
+PAID_PARTS: tuple[str, ...] = ("assistance", "tilted", "fund")
+
+
+def paid_by_assistance(parts: object) -> Decimal:
+    """What assistance pays of ``parts`` (an ExpenseResult, a stored settlement, …)."""
+    return sum((getattr(parts, name) for name in PAID_PARTS), ZERO)
+
+
+def _expense_json(e: Expense) -> dict[str, object]:
+    return {
+        "id": e.id,
+        "date": e.day.isoformat(),
+        "kind": e.kind,
+        "total": str(e.total),
+        "policy_scope": str(e.policy_scope),
+        "basic_paid": None if e.basic_paid is None else str(e.basic_paid),
+        "critical_paid": None if e.critical_paid is None else str(e.critical_paid),
+        "in_region": e.in_region,
+        "referred": e.referred,
+    }
+
+
+def _amount_or_none(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def state_json(state: YearState) -> dict[str, str]:
+    return {name: str(getattr(state, name)) for name in LEDGER_FIELDS}
+
+
+def state_from_json(values: Mapping[str, str]) -> YearState:
+    return YearState(**{k: Decimal(v) for k, v in values.items() if k in LEDGER_FIELDS})
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the engine reads about a person, besides the policy: their identities, the
+    expenses to settle and the yearly ledger they start from. Built by one loader
+    (``settlements.services.load_inputs``) for the case page's preview, the approval and the
+    monitoring, stored with every settlement (``to_json``) and read back to re-explain it
+    (``from_json``)."""
+
+    identities: tuple[IdentityPeriod, ...]
+    expenses: tuple[Expense, ...]
+    opening: Mapping[int, YearState] = field(default_factory=dict)
+
+    @property
+    def years(self) -> list[int]:
+        return sorted({e.day.year for e in self.expenses})
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "identities": [
+                {
+                    "category": i.category,
+                    "certified_on": i.certified_on.isoformat(),
+                    "ended_on": i.ended_on.isoformat() if i.ended_on else None,
+                }
+                for i in self.identities
+            ],
+            "expenses": [_expense_json(e) for e in self.expenses],
+            "ledger": {str(year): state_json(state) for year, state in self.opening.items()},
+        }
+
+    @classmethod
+    def from_json(
+        cls, data: Mapping[str, object], ledger: Mapping[str, Mapping[str, str]] | None = None
+    ) -> Inputs:
+        """Read back what ``to_json`` wrote (``ledger``: the opening ledger where an older snapshot
+        kept it beside the inputs)."""
+        identities = tuple(
+            IdentityPeriod(
+                i["category"],
+                date.fromisoformat(i["certified_on"]),
+                date.fromisoformat(i["ended_on"]) if i.get("ended_on") else None,
+            )
+            for i in data["identities"]  # type: ignore[attr-defined]
+        )
+        expenses = tuple(
+            Expense(
+                id=str(e["id"]),
+                day=date.fromisoformat(e["date"]),
+                kind=e["kind"],
+                total=Decimal(e["total"]),
+                policy_scope=Decimal(e["policy_scope"]),
+                basic_paid=_amount_or_none(e.get("basic_paid")),
+                critical_paid=_amount_or_none(e.get("critical_paid")),
+                in_region=bool(e.get("in_region", True)),
+                referred=bool(e.get("referred", False)),
+            )
+            for e in data["expenses"]  # type: ignore[attr-defined]
+        )
+        stored = data.get("ledger") or ledger or {}
+        opening = {int(year): state_from_json(values) for year, values in stored.items()}  # type: ignore[attr-defined]
+        return cls(identities, expenses, opening)
+
 
 # An explanation line before it is written out: a format string and its arguments (amounts are
 # formatted ``{:,.2f}``, rates ``{:%}``). Writing the text is left until someone reads it, so that
@@ -92,6 +201,11 @@ class Result:
     expenses: tuple[ExpenseResult, ...]
     opening: Mapping[int, YearState] = field(default_factory=dict)
     closing: Mapping[int, YearState] = field(default_factory=dict)
+
+    @property
+    def to_pay(self) -> Decimal:
+        """What assistance pays for these expenses (``PAID_PARTS``)."""
+        return sum((paid_by_assistance(item) for item in self.expenses), ZERO)
 
     def totals(self) -> dict[str, Decimal]:
         sums = dict.fromkeys(

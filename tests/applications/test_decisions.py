@@ -366,3 +366,34 @@ def test_the_approver_sees_the_budget_left_and_the_reviewer_does_not(client, wor
     assert "已批准 0.00 元，尚余 50000.00 元" in client.get(app.get_absolute_url()).content.decode()
     client.force_login(world.users["reviewer"])
     assert "尚余 50000.00 元" not in client.get(app.get_absolute_url()).content.decode()
+
+
+def test_each_approval_runs_the_engine_once_on_the_locked_ledger(world, in_review, monkeypatch):
+    """The second-approver decision comes from the same run that is stored (no preview first)."""
+    import settlements.services as settlement_services
+
+    runs = []
+    real = settlement_services.settle
+
+    def counted(*args, **kwargs):
+        runs.append(args[3] if len(args) > 3 else kwargs.get("opening"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(settlement_services, "settle", counted)
+    world.county_a.second_approval_above = Decimal("10000.00")
+    world.county_a.save()
+    app = recommend(world, in_review)
+    runs.clear()
+    app = application_approve(application=app, actor=world.users["approver"])
+    assert app.status == Status.SECOND and len(runs) == 1
+    second = UserFactory(username="approver2", role=Role.APPROVER, county=world.county_a)
+    app = application_approve(application=app, actor=second)
+    assert (app.status, app.approved_amount, len(runs)) == (
+        Status.APPROVED,
+        Decimal("10500.00"),
+        2,
+    )
+    stored = Settlement.objects.get()
+    assert stored.paid_by_assistance == Decimal("10500.00")
+    assert stored.inputs["ledger"] == stored.ledger_before
+    assert settlement_services.settlement_recompute(stored).to_pay == Decimal("10500.00")
