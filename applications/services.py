@@ -310,9 +310,12 @@ def application_accept(
     app.accepted_on = today
     app.step_due_on = work_calendar().add(today, settings.TIME_LIMIT_TOWNSHIP_DAYS)
     if missing:
-        workflow.promise_move(app, PromiseStatus.PENDING)
-        app.promise_due_on = today + timedelta(days=settings.PROMISE_DAYS)
-        app.promise_signed_at = now
+        workflow.promise_move(
+            app,
+            PromiseStatus.PENDING,
+            promise_due_on=today + timedelta(days=settings.PROMISE_DAYS),
+            promise_signed_at=now,
+        )
     _move(
         app,
         "accept",
@@ -348,9 +351,9 @@ def material_receive(
 ) -> Application:
     """A missing material arrives (补交); the last one fulfils the promise."""
     app = Application.objects.select_for_update().get(pk=application.pk)
-    _require_clerk_of(actor, app.township_id)
-    if app.status in workflow.FINAL:
-        raise ValidationError(f"申请已“{app.get_status_display()}”，不再收材料。", code="final")
+    refused = workflow.case_action_refusal(app, "receive_material", actor)
+    if refused:
+        raise ValidationError(refused, code="refused")
     uploads = list(files)
     _validate_uploads({code: uploads})
     material = app.materials.filter(code=code).first()
@@ -370,13 +373,12 @@ def material_receive(
     _event(app, "material", f"收到补交材料：{material.get_code_display()}", actor)
     summary = f"{app.number} 收到材料：{material.get_code_display()}"
     fulfilled = (
-        app.promise_status in (PromiseStatus.PENDING, PromiseStatus.OVERDUE)
+        app.promise_status in workflow.PROMISE_OPEN
         and not app.materials.filter(received_at__isnull=True).exists()
     )
     if fulfilled:
-        before = workflow.promise_move(app, PromiseStatus.FULFILLED)
-        app.promise_fulfilled_at = now
-        app.save(update_fields=["promise_status", "promise_fulfilled_at", "updated_at"])
+        before = workflow.promise_move(app, PromiseStatus.FULFILLED, promise_fulfilled_at=now)
+        app.save(update_fields=["updated_at"])
         _event(app, "promise_fulfilled", "承诺材料已全部补齐", actor)
         summary += "；承诺材料已全部补齐"
         _notify(
@@ -654,7 +656,7 @@ def expense_correct(
     """The reviewer corrects an expense against the slip; the reason and the change go into the
     case history and the audit trail."""
     app = Application.objects.select_for_update().get(pk=expense.application_id)
-    refused = workflow.correction_refusal(app, actor)
+    refused = workflow.case_action_refusal(app, "correct_expense", actor)
     if refused:
         raise ValidationError(refused, code="not_allowed")
     if not reason.strip():
@@ -701,13 +703,9 @@ def expense_correct(
 def application_mark_told(*, application: Application, actor: Any) -> Application:
     """结果反馈: the window has told the applicant the decision."""
     app = Application.objects.select_for_update().get(pk=application.pk)
-    _require_clerk_of(actor, app.township_id)
-    if app.status not in (Status.APPROVED, Status.REJECTED, Status.PAID):
-        raise ValidationError("还没有审批结果，无需告知。", code="not_decided")
-    if app.told_at is not None:
-        raise ValidationError(
-            f"已于 {timezone.localtime(app.told_at):%Y-%m-%d %H:%M} 告知。", code="twice"
-        )
+    refused = workflow.case_action_refusal(app, "mark_told", actor)
+    if refused:
+        raise ValidationError(refused, code="refused")
     app.told_at = timezone.now()
     app.save(update_fields=["told_at", "updated_at"])
     _event(app, "told", "已告知申请人审批结果", actor)

@@ -24,6 +24,7 @@ from django_ratelimit.core import is_ratelimited
 from audit.models import AuditEvent
 from audit.services import record
 
+from . import workflow
 from .documents import kinds_for, latest, letter_render
 from .models import Application, Letter, PromiseStatus, Status
 from .selectors import mask_name
@@ -69,7 +70,7 @@ def timeline(app: Application, today: date) -> list[Step]:
             "已受理", "done", app.accepted_on, f"{town.name}社会救助服务窗口受理，编号 {app.number}"
         )
     ]
-    if app.promise_status in (PromiseStatus.PENDING, PromiseStatus.OVERDUE):
+    if app.promise_status in workflow.PROMISE_OPEN:
         missing = "、".join(m.get_code_display() for m in app.materials.all() if not m.received)
         due = app.promise_due_on
         left = (due - today).days if due else 0
@@ -97,15 +98,8 @@ def timeline(app: Application, today: date) -> list[Step]:
         )
     else:
         steps.append(Step("材料齐全", "done", app.accepted_on, ""))
-    county_done = app.status in (
-        Status.RECOMMENDED,
-        Status.NOTICE,
-        Status.SECOND,
-        Status.APPROVED,
-        Status.REJECTED,
-        Status.PAID,
-    )
-    if app.status in (Status.ACCEPTED,):
+    county_done = app.status in workflow.REVIEWED
+    if app.status == Status.ACCEPTED:
         steps.append(Step("转县级审核", "waiting", None, "窗口核对后转县医保经办机构审核。"))
     elif app.status == Status.RETURNED:
         steps.append(Step("县级审核", "current", None, "县里请窗口补正材料，窗口会联系您。"))
@@ -158,7 +152,7 @@ def timeline(app: Application, today: date) -> list[Step]:
                 )
             )
         else:
-            held = app.promise_status in (PromiseStatus.PENDING, PromiseStatus.OVERDUE)
+            held = app.promise_status in workflow.PROMISE_OPEN
             steps.append(
                 Step(
                     "发放",
@@ -167,7 +161,7 @@ def timeline(app: Application, today: date) -> list[Step]:
                     "材料收齐后发放。" if held else "正在办理发放，请留意银行到账。",
                 )
             )
-    elif app.status in (Status.WITHDRAWN, Status.TERMINATED):
+    elif app.status in workflow.ENDED_EARLY:
         steps.append(Step(app.get_status_display(), "stopped", None, "本申请已结束办理。"))
     else:
         steps.append(Step("审批", "waiting", None, "审核后由县医保经办机构审批。"))
@@ -175,7 +169,7 @@ def timeline(app: Application, today: date) -> list[Step]:
 
 
 def next_step(app: Application) -> str:
-    if app.promise_status in (PromiseStatus.PENDING, PromiseStatus.OVERDUE):
+    if app.promise_status in workflow.PROMISE_OPEN:
         return "请尽快把还缺的材料交到窗口。"
     if app.status == Status.PAID:
         return "救助金已发放，本申请办结。"

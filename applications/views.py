@@ -48,7 +48,7 @@ from .models import (
     RejectionReason,
     Status,
 )
-from .selectors import TO_TELL, application_page, applications_for, unread_inbox
+from .selectors import application_page, applications_for, unread_inbox
 from .settling import case_preview, policy_start
 
 
@@ -348,7 +348,11 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "can_intake": can_intake,
             "person_identities": list(app.person.identities.order_by("certified_on")),
             "letters": letters_for_page(app),
-            "can_correct": workflow.correction_refusal(app, request.user) is None,
+            "can_correct": workflow.case_action_refusal(app, "correct_expense", request.user)
+            is None,
+            "can_upload": can_intake and app.status != Status.DRAFT,
+            "can_receive": app.status != Status.DRAFT
+            and workflow.case_action_refusal(app, "receive_material", request.user) is None,
             "receive_form": ReceiveForm(),
             "reason_form": ReasonForm(),
             "preview": preview,
@@ -357,7 +361,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "recommendations": Recommendation.choices,
             "days_left": days_left,
             "days_overdue": -days_left if days_left is not None and days_left < 0 else 0,
-            "can_tell": can_intake and app.status in TO_TELL and app.told_at is None,
+            "can_tell": workflow.case_action_refusal(app, "mark_told", request.user) is None,
             "identity": app.identity,
         },
     )

@@ -55,8 +55,12 @@ def _decision(app: Application, actor: Any) -> str | None:
     return _not_the_reviewer(app, actor) or _notice_over(app, actor) or _second_approver(app, actor)
 
 
+# The promise is open while materials are still owed: payment waits for them.
+PROMISE_OPEN = frozenset({PromiseStatus.PENDING, PromiseStatus.OVERDUE})
+
+
 def _materials_complete(app: Application, actor: Any) -> str | None:
-    if app.promise_status in (PromiseStatus.PENDING, PromiseStatus.OVERDUE):
+    if app.promise_status in PROMISE_OPEN:
         return f"承诺补交的材料尚未收齐（期限 {app.promise_due_on:%Y-%m-%d}），收齐后才能发放。"
     return None
 
@@ -92,7 +96,10 @@ OPEN = frozenset(
     }
 )
 AWAITING_DECISION = frozenset({Status.RECOMMENDED, Status.NOTICE, Status.SECOND})
-FINAL = frozenset({Status.PAID, Status.REJECTED, Status.WITHDRAWN, Status.TERMINATED})
+DECIDED = frozenset({Status.APPROVED, Status.REJECTED, Status.PAID})
+REVIEWED = AWAITING_DECISION | DECIDED  # the county's review is over
+ENDED_EARLY = frozenset({Status.WITHDRAWN, Status.TERMINATED})
+FINAL = frozenset({Status.PAID, Status.REJECTED}) | ENDED_EARLY
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
@@ -243,16 +250,80 @@ def actions_for(app: Application, actor: Any) -> list[tuple[Transition, str | No
     return result
 
 
-def correction_refusal(app: Application, actor: Any) -> str | None:
-    """Why ``actor`` may not correct the case's expenses now (None when they may): the reviewer
-    assigned to the case, while it is under review. The case page and the service both ask this."""
-    if role_of(actor) != Role.REVIEWER or actor.county_id != app.county_id:
-        return "只有本县审核人员可以更正费用。"
+# --- the other case actions: they change the case but not its state -------------------------
+
+
+def _correctable(app: Application, actor: Any) -> str | None:
     if app.status != Status.IN_REVIEW:
         return "只有审核中的申请可以更正费用。"
     if app.reviewer_id != actor.pk:
         return "只有本案的审核人可以更正费用。"
     return None
+
+
+def _still_open(app: Application, actor: Any) -> str | None:
+    if app.status in FINAL:
+        return f"申请已“{app.get_status_display()}”，不再收材料。"
+    return None
+
+
+def _decided_not_told(app: Application, actor: Any) -> str | None:
+    from django.utils import timezone
+
+    if app.status not in DECIDED:
+        return "还没有审批结果，无需告知。"
+    if app.told_at is not None:
+        return f"已于 {timezone.localtime(app.told_at):%Y-%m-%d %H:%M} 告知。"
+    return None
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    """An action on a case that leaves its state where it is: who may do it (in their own area:
+    the township's window, the county's staff) and when (``condition`` says why not)."""
+
+    action: str
+    label: str
+    roles: frozenset[Role]
+    refused_role: str
+    condition: Condition
+
+
+CASE_ACTIONS: dict[str, CaseAction] = {
+    a.action: a
+    for a in [
+        CaseAction(
+            "correct_expense",
+            "更正费用",
+            frozenset({Role.REVIEWER}),
+            "只有本县审核人员可以更正费用。",
+            _correctable,
+        ),
+        CaseAction(
+            "receive_material",
+            "登记补交材料",
+            frozenset({Role.CLERK}),
+            "只有申请人所在乡镇（街道）的窗口经办人可以办理。",
+            _still_open,
+        ),
+        CaseAction(
+            "mark_told",
+            "已告知申请人",
+            frozenset({Role.CLERK}),
+            "只有申请人所在乡镇（街道）的窗口经办人可以办理。",
+            _decided_not_told,
+        ),
+    ]
+}
+
+
+def case_action_refusal(app: Application, action: str, actor: Any) -> str | None:
+    """Why ``actor`` may not do the case action now (None when they may). The case page shows a
+    button only where this is None, and the service refuses with the same words."""
+    declared = CASE_ACTIONS[action]
+    if role_of(actor) not in declared.roles or not in_area(app, actor):
+        return declared.refused_role
+    return declared.condition(app, actor)
 
 
 # The promise (承诺) is its own small graph beside the main state (target: the states it may come
@@ -265,18 +336,26 @@ PROMISE_MOVES: dict[str, frozenset[str]] = {
 }
 
 
-def promise_move(app: Application, to: str) -> str:
-    """Move the case's promise to ``to`` (in memory: the caller saves); returns the old state.
-    A move the graph does not declare is a programming error."""
+def promises_move(ids: list[int], to: str, **also: Any) -> int:
+    """The one writer of ``Application.promise_status``: moves the promise of these cases to ``to``
+    where the graph allows it from their current state (with ``also``: other fields written in the
+    same UPDATE); returns how many moved. The caller holds the rows' lock or accepts that a case
+    moved meanwhile is left alone."""
+    return Application.objects.filter(pk__in=ids, promise_status__in=PROMISE_MOVES[to]).update(
+        promise_status=to, **also
+    )
+
+
+def promise_move(app: Application, to: str, **also: Any) -> str:
+    """Move one case's promise (its row locked by the caller) and ``also`` fields; returns the old
+    state. A move the graph does not declare is a programming error."""
     before = app.promise_status
-    if before not in PROMISE_MOVES[to]:
+    if not promises_move([app.pk], to, **also):
         raise ValueError(f"promise {before} -> {to} is not a declared move")
-    app.promise_status = to
+    app.refresh_from_db(fields=["promise_status", *also])
     return before
 
 
 def promises_overdue(ids: list[int]) -> int:
     """The sweep's bulk move of these cases' promises to overdue; returns how many moved."""
-    return Application.objects.filter(
-        pk__in=ids, promise_status__in=PROMISE_MOVES[PromiseStatus.OVERDUE]
-    ).update(promise_status=PromiseStatus.OVERDUE)
+    return promises_move(ids, PromiseStatus.OVERDUE)

@@ -28,8 +28,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from applications.models import Application, PromiseStatus, Status
+from applications.models import Application, Status
 from applications.services import application_transition
+from applications.workflow import PROMISE_OPEN
 from audit.models import AuditEvent
 from audit.services import record
 from core.numbering import next_in
@@ -39,7 +40,7 @@ from .models import Payment, PaymentBatch
 
 HEADER = ["序号", "批次号", "申请编号", "收款人", "开户银行", "银行账号", "金额（元）", "用途"]
 RETURN_COLUMNS = {"申请编号", "金额（元）", "结果"}
-OPEN_PROMISE = [PromiseStatus.PENDING, PromiseStatus.OVERDUE]
+OPEN_PROMISE = sorted(PROMISE_OPEN)  # materials still owed: the case is held
 
 
 def _live_payment() -> Exists:

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from accounts.models import Role
 from applications import workflow
@@ -181,8 +182,11 @@ def test_every_action_refuses_the_other_roles(world, draft, action, role):
 
 @pytest.mark.parametrize("to", list(workflow.PROMISE_MOVES))
 @pytest.mark.parametrize("before", [s.value for s in PromiseStatus])
-def test_the_promise_moves_only_along_its_declared_graph(before, to):
-    app = Application(promise_status=before)
+def test_the_promise_moves_only_along_its_declared_graph(draft, before, to):
+    Application.objects.filter(pk=draft.pk).update(
+        promise_status=before, promise_due_on=date(2026, 1, 8)
+    )  # the case as the test needs it (the constraint wants a due date)
+    app = Application.objects.get(pk=draft.pk)
     if before in workflow.PROMISE_MOVES[to]:
         assert workflow.promise_move(app, to) == before
         assert app.promise_status == to
@@ -190,6 +194,7 @@ def test_the_promise_moves_only_along_its_declared_graph(before, to):
         with pytest.raises(ValueError, match="is not a declared move"):
             workflow.promise_move(app, to)
         assert app.promise_status == before
+    assert Application.objects.get(pk=draft.pk).promise_status == app.promise_status
 
 
 def test_a_state_the_workflow_does_not_declare_for_an_action_is_never_written(world, draft):
@@ -202,3 +207,31 @@ def test_a_state_the_workflow_does_not_declare_for_an_action_is_never_written(wo
     assert not ApplicationEvent.objects.filter(application=draft).exclude(action="create").exists()
     assert workflow.TRANSITIONS["recommend"].targets == {Status.RECOMMENDED, Status.NOTICE}
     assert workflow.TRANSITIONS["approve"].targets == {Status.APPROVED, Status.SECOND}
+
+
+def test_case_actions_are_declared_and_the_page_and_the_service_give_the_same_answer(
+    client, world, draft, accept
+):
+    from applications.services import application_mark_told, material_receive
+
+    app = accept(draft, missing=["invoice"])
+    assert workflow.case_action_refusal(app, "mark_told", world.users["clerk"]) == (
+        "还没有审批结果，无需告知。"
+    )
+    assert workflow.case_action_refusal(app, "receive_material", world.users["reviewer"]) == (
+        "只有申请人所在乡镇（街道）的窗口经办人可以办理。"
+    )
+    client.force_login(world.users["clerk"])
+    receive_url = reverse("applications:receive", args=[app.number, "invoice"])
+    assert receive_url in client.get(app.get_absolute_url()).content.decode()
+    app = application_transition(
+        application=app, action="withdraw", actor=world.users["clerk"], reason="申请人撤回"
+    )
+    refusal = workflow.case_action_refusal(app, "receive_material", world.users["clerk"])
+    assert refusal == "申请已“已撤回”，不再收材料。"
+    assert receive_url not in client.get(app.get_absolute_url()).content.decode()
+    with pytest.raises(ValidationError, match="不再收材料"):
+        material_receive(application=app, code="invoice", actor=world.users["clerk"])
+    with pytest.raises(ValidationError, match="还没有审批结果"):
+        application_mark_told(application=app, actor=world.users["clerk"])
+    assert set(workflow.CASE_ACTIONS) == {"correct_expense", "receive_material", "mark_told"}
