@@ -1,0 +1,59 @@
+"""Every write of the applications app, one room per story: ``intake`` (the window), ``uploads``
+(materials and scans, the promise fulfilled), ``moves`` (the workflow's one writer of a case's
+state), ``decisions`` (the county), ``reminders`` (the daily sweep) and ``notifications`` (SMS,
+inbox, letters). Each is atomic, checks who may do it, and writes the audit row; tasks are queued
+after commit and never needed for correctness. Import from here."""
+
+from .base import work_calendar
+from .decisions import (
+    CORRECTABLE,
+    BudgetOverrun,
+    application_approve,
+    application_mark_told,
+    application_recommend,
+    application_reject,
+    county_budget_left,
+    expense_correct,
+)
+from .intake import Intake, application_accept, application_save_draft
+from .moves import DEDICATED, STEP_LIMITS, _move, application_transition
+from .notifications import (
+    MAX_ATTEMPTS,
+    RETRY_AFTER,
+    STALE_CLAIM,
+    inbox_mark_read,
+    notifications_deliver,
+    notifications_deliver_all,
+)
+from .reminders import SweepResult, reminders_sweep
+from .uploads import attachment_add, check_upload, material_receive
+
+__all__ = [
+    "CORRECTABLE",
+    "DEDICATED",
+    "MAX_ATTEMPTS",
+    "RETRY_AFTER",
+    "STALE_CLAIM",
+    "STEP_LIMITS",
+    "BudgetOverrun",
+    "Intake",
+    "SweepResult",
+    "_move",
+    "application_accept",
+    "application_approve",
+    "application_mark_told",
+    "application_recommend",
+    "application_reject",
+    "application_save_draft",
+    "application_transition",
+    "attachment_add",
+    "check_upload",
+    "county_budget_left",
+    "expense_correct",
+    "inbox_mark_read",
+    "material_receive",
+    "notifications_deliver",
+    "notifications_deliver_all",
+    "reminders_sweep",
+    "work_calendar",
+]

@@ -1,0 +1,236 @@
+"""The county: the reviewer's recommendation (and the public notice), the approval with its
+settlement, the budget and the second approver, rejection, expense corrections, telling the result."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import record
+
+from .. import workflow
+from ..models import (
+    Application,
+    MedicalExpense,
+    Status,
+)
+from .base import _event, work_calendar
+from .moves import _locked_for, _move
+from .notifications import _queue_letters
+
+
+class BudgetOverrun(ValidationError):
+    """Approving would overrun the county's yearly budget; nothing was changed."""
+
+
+@transaction.atomic
+def application_recommend(
+    *, application: Application, actor: Any, recommendation: str, note: str = ""
+) -> Application:
+    """The reviewer's opinion. An approval recommended for an identity the policy publishes first
+    (依申请对象) starts the public notice (公示) of the policy's number of working days."""
+    from settlements.services import policy_for
+
+    from ..models import Recommendation
+
+    note = note.strip()
+    if recommendation not in Recommendation.values:
+        raise ValidationError("请选择审核意见：建议批准或建议不予救助。", code="recommendation")
+    if recommendation == Recommendation.REJECT and not note:
+        raise ValidationError("建议不予救助时须写明理由。", code="reason")
+    app = _locked_for(application, "recommend", actor)
+    today = timezone.localdate()
+    params = policy_for(app.person).at(today)
+    notice = (
+        recommendation == Recommendation.APPROVE
+        and params.has("notice.categories")
+        and app.category in params["notice.categories"]
+    )
+    app.recommendation = recommendation
+    app.recommendation_note = note
+    label = Recommendation(recommendation).label
+    if notice:
+        app.notice_starts_on = today
+        app.notice_ends_on = work_calendar().add(today, params["notice.days"])
+        _move(
+            app,
+            "recommend",
+            Status.NOTICE,
+            f"{label}，公示至 {app.notice_ends_on:%Y-%m-%d}",
+            actor,
+            note,
+        )
+    else:
+        _move(app, "recommend", Status.RECOMMENDED, label, actor, note)
+    return app
+
+
+def county_budget_left(county: Any, year: int) -> tuple[Decimal | None, Decimal]:
+    """(the county's budget for the year or None when none is set, what approvals have used)."""
+    from settlements.models import CountyBudget
+
+    budget = CountyBudget.objects.filter(county=county, year=year).first()
+    used = Application.objects.filter(
+        county=county, decided_at__year=year, status__in=[Status.APPROVED, Status.PAID]
+    ).aggregate(s=Sum("approved_amount"))["s"] or Decimal("0")
+    return (budget.amount if budget else None), used.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def application_approve(
+    *, application: Application, actor: Any, confirm_overrun: bool = False
+) -> Application:
+    """Approve: above the county's amount, the first approval waits for a second approver; then, in
+    this one transaction, the settlement is stored with its snapshot and policy version, the yearly
+    ledger moves (under its row lock), the budget is checked, and the audit row is written."""
+    from settlements.services import settlement_calculate, settlement_store
+
+    from ..settling import engine_expenses
+
+    app = _locked_for(application, "approve", actor)
+    # The engine runs once, on the ledger locked for this transaction; the same figure decides
+    # whether a second approver is needed and is what gets stored.
+    calculated = settlement_calculate(
+        key=f"application:{app.number}", person=app.person, expenses=engine_expenses(app)
+    )
+    amount = calculated.result.to_pay
+    if app.status != Status.SECOND and amount > app.county.second_approval_above:
+        app.first_approver = actor
+        _move(
+            app,
+            "approve",
+            Status.SECOND,
+            f"第一审批人同意（拟发放 {amount} 元，超过 {app.county.second_approval_above} 元），"
+            "待第二审批人审批",
+            actor,
+            event="approve_first",
+        )
+        return app
+    settlement = settlement_store(calculated=calculated, actor=actor)
+    today = timezone.localdate()
+    budget, used = county_budget_left(app.county, today.year)
+    if budget is not None and used + amount > budget:
+        if not confirm_overrun:
+            raise BudgetOverrun(
+                f"本县 {today.year} 年救助预算 {budget} 元，已批准 {used} 元，尚余 {budget - used} 元；"
+                f"本案拟发放 {amount} 元，将超出预算 {used + amount - budget} 元。确需批准请勾选确认。",
+                code="budget",
+            )
+        record(
+            actor=actor,
+            action=AuditEvent.Action.TRANSITION,
+            target=app,
+            summary=f"{app.number} 超预算审批确认：预算 {budget} 元，已批准 {used} 元，本案 {amount} 元",
+        )
+    app.settlement = settlement
+    app.approved_amount = amount
+    app.decided_at = timezone.now()
+    app.decided_by = actor
+    app.step_due_on = work_calendar().add(today, settings.TIME_LIMIT_PAYMENT_DAYS)
+    _move(app, "approve", Status.APPROVED, f"批准救助 {amount} 元", actor)
+    _queue_letters(app)
+    return app
+
+
+@transaction.atomic
+def application_reject(
+    *, application: Application, actor: Any, reason: str, note: str = ""
+) -> Application:
+    """不予救助: a reason from the list, plus words (required for 其他原因)."""
+    from ..models import RejectionReason
+
+    note = note.strip()
+    if reason not in RejectionReason.values:
+        raise ValidationError("请从列表中选择不予救助的原因。", code="reason")
+    if reason == RejectionReason.OTHER and not note:
+        raise ValidationError("选择“其他原因”时须写明具体理由。", code="note")
+    label = RejectionReason(reason).label
+    app = _locked_for(application, "reject", actor, reason=label)
+    app.rejection_reason = reason
+    app.rejection_note = note
+    app.decided_at = timezone.now()
+    app.decided_by = actor
+    app.step_due_on = None
+    _move(app, "reject", Status.REJECTED, "不予救助", actor, label + (f"：{note}" if note else ""))
+    _queue_letters(app)
+    return app
+
+
+CORRECTABLE = ("total", "policy_scope", "basic_paid", "critical_paid", "in_region", "referred")
+
+
+@transaction.atomic
+def expense_correct(
+    *, expense: MedicalExpense, values: Mapping[str, Any], reason: str, actor: Any
+) -> MedicalExpense:
+    """The reviewer corrects an expense against the slip; the reason and the change go into the
+    case history and the audit trail."""
+    app = Application.objects.select_for_update().get(pk=expense.application_id)
+    refused = workflow.case_action_refusal(app, "correct_expense", actor)
+    if refused:
+        raise ValidationError(refused, code="not_allowed")
+    if not reason.strip():
+        raise ValidationError("更正费用须写明理由。", code="reason")
+    item = MedicalExpense.objects.get(pk=expense.pk, application=app)
+    before = {name: getattr(item, name) for name in CORRECTABLE}
+    for name in CORRECTABLE:
+        if name in values:
+            setattr(item, name, values[name])
+    item.full_clean()
+    changes = {
+        name: [str(before[name]), str(getattr(item, name))]
+        for name in CORRECTABLE
+        if before[name] != getattr(item, name)
+    }
+    if not changes:
+        raise ValidationError("没有改动任何数额。", code="unchanged")
+    item.save()
+    app.claimed_total = sum((e.total for e in app.expenses.all()), Decimal("0.00"))
+    app.save(update_fields=["claimed_total", "updated_at"])
+    labels = {
+        name: str(getattr(MedicalExpense._meta.get_field(name), "verbose_name", name))
+        for name in changes
+    }
+    described = "；".join(f"{labels[n]} {old} → {new}" for n, (old, new) in changes.items())
+    _event(
+        app,
+        "correct_expense",
+        f"更正费用：{item.hospital}（{described}）",
+        actor,
+        reason=reason.strip(),
+    )
+    record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=app,
+        summary=f"{app.number} 更正费用 {item.hospital}：{reason.strip()}",
+        changes=changes,
+    )
+    return item
+
+
+@transaction.atomic
+def application_mark_told(*, application: Application, actor: Any) -> Application:
+    """结果反馈: the window has told the applicant the decision."""
+    app = Application.objects.select_for_update().get(pk=application.pk)
+    refused = workflow.case_action_refusal(app, "mark_told", actor)
+    if refused:
+        raise ValidationError(refused, code="refused")
+    app.told_at = timezone.now()
+    app.save(update_fields=["told_at", "updated_at"])
+    _event(app, "told", "已告知申请人审批结果", actor)
+    record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=app,
+        summary=f"{app.number} 已告知申请人结果",
+    )
+    return app

@@ -1,0 +1,204 @@
+"""The township window's intake: a draft with the person, the identity, the payee and the
+expenses; then acceptance with the materials handed in and, for the missing ones, the promise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import record
+from beneficiaries.models import HardshipIdentity, Person
+from settlements.engine.categories import CATEGORIES
+
+from .. import workflow
+from ..materials import ExpenseFacts, required_materials
+from ..models import (
+    Application,
+    Material,
+    MedicalExpense,
+    PromiseStatus,
+    Status,
+)
+from .base import _event, _next_number, _require_clerk_of, work_calendar
+from .moves import _move, application_transition
+from .notifications import _missing_text, _notify, _queue_letters
+from .uploads import _attach, _validate_uploads
+
+
+@dataclass
+class Intake:
+    """What the clerk typed on the intake form (the person is already found or registered)."""
+
+    category: str
+    identity: HardshipIdentity | None
+    contact_phone: str = ""
+    agent_name: str = ""
+    agent_id_number: str = ""
+    agent_phone: str = ""
+    agent_kind: str = ""
+    bank_name: str = ""
+    bank_account_holder: str = ""
+    bank_account_number: str = ""
+
+
+def _checklist(app: Application, expenses: Sequence[MedicalExpense]) -> list[str]:
+    return required_materials(
+        category=app.category,
+        identity_in_registry=app.identity_id is not None,
+        has_agent=app.has_agent,
+        expenses=[ExpenseFacts(e.kind, e.in_region, e.referred) for e in expenses],
+    )
+
+
+@transaction.atomic
+def application_save_draft(
+    *,
+    person: Person,
+    intake: Intake,
+    expenses: Sequence[MedicalExpense],
+    actor: Any,
+    application: Application | None = None,
+) -> Application:
+    """Create (or, for a draft, replace) an application with its expenses and its checklist."""
+    _require_clerk_of(actor, person.township_id)
+    if intake.category not in CATEGORIES:
+        raise ValidationError("请选择救助身份。", code="category")
+    if intake.identity is not None and (
+        intake.identity.person_id != person.pk or intake.identity.category != intake.category
+    ):
+        raise ValidationError("所选身份不属于该申请人。", code="identity")
+    if not expenses:
+        raise ValidationError("至少录入一笔医疗费用。", code="no_expenses")
+    if intake.agent_name and not intake.agent_id_number:
+        raise ValidationError("有代办人时须填写代办人身份证号。", code="agent_id")
+    creating = application is None
+    if application is None:
+        today = timezone.localdate()
+        county = person.township.county
+        application = Application(
+            number=_next_number(county, today),
+            person=person,
+            township=person.township,
+            county=county,
+            created_by=actor,
+        )
+    else:
+        application = Application.objects.select_for_update().get(pk=application.pk)
+        if application.status != Status.DRAFT:
+            raise ValidationError("已受理的申请不能再修改受理信息。", code="not_draft")
+    for name, value in vars(intake).items():
+        setattr(application, name, value)
+    application.claimed_total = sum((e.total for e in expenses), Decimal("0.00"))
+    application.full_clean(exclude=["identity", "person", "township", "county", "created_by"])
+    for expense in expenses:
+        expense.full_clean(exclude=["application"])
+    application.save()
+    if not creating:
+        application.expenses.all().delete()
+    for expense in expenses:
+        expense.application = application
+    MedicalExpense.objects.bulk_create(expenses)
+    needed = _checklist(application, expenses)
+    application.materials.exclude(code__in=needed).delete()
+    Material.objects.bulk_create(
+        [Material(application=application, code=code) for code in needed], ignore_conflicts=True
+    )
+    _event(
+        application, "create" if creating else "edit", "登记申请" if creating else "修改申请", actor
+    )
+    record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE if creating else AuditEvent.Action.UPDATE,
+        target=application,
+        summary=f"{'登记' if creating else '修改'}救助申请 {application.number}，"
+        f"{len(expenses)} 笔费用，合计 {application.claimed_total} 元",
+    )
+    return application
+
+
+@transaction.atomic
+def application_accept(
+    *,
+    application: Application,
+    actor: Any,
+    received: Iterable[str],
+    promise_signed: bool,
+    files: Mapping[str, Iterable[UploadedFile]] | None = None,
+    forward: bool = False,
+) -> Application:
+    """Accept (受理): tick what was handed in; if anything is missing, record the applicant's
+    promise to bring it within PROMISE_DAYS days. The application moves on at once."""
+    app = Application.objects.select_for_update().get(pk=application.pk)
+    blocked = workflow.refusal(app, "accept", actor)
+    if blocked:
+        raise ValidationError(blocked, code="refused")
+    files = files or {}
+    _validate_uploads(files)
+    now = timezone.now()
+    today = timezone.localdate()
+    received_codes = set(received)
+    materials = list(app.materials.all())
+    unknown = received_codes - {m.code for m in materials}
+    if unknown:
+        raise ValidationError("勾选了清单以外的材料。", code="unknown_material")
+    missing = [m for m in materials if m.code not in received_codes]
+    if missing and not promise_signed:
+        names = "、".join(m.get_code_display() for m in missing)
+        raise ValidationError(
+            f"还缺 {len(missing)} 项材料（{names}）：须由申请人签署承诺书，"
+            f"承诺 {settings.PROMISE_DAYS} 日内补齐，才能受理。",
+            code="promise_required",
+        )
+    Material.objects.filter(application=app, code__in=received_codes).update(
+        received_at=now, received_by=actor, late=False
+    )
+    for code, uploads in files.items():
+        for upload in uploads:
+            _attach(app, code, upload, actor)
+    app.accepted_at = now
+    app.accepted_on = today
+    app.step_due_on = work_calendar().add(today, settings.TIME_LIMIT_TOWNSHIP_DAYS)
+    if missing:
+        workflow.promise_move(
+            app,
+            PromiseStatus.PENDING,
+            promise_due_on=today + timedelta(days=settings.PROMISE_DAYS),
+            promise_signed_at=now,
+        )
+    _move(
+        app,
+        "accept",
+        Status.ACCEPTED,
+        "受理",
+        actor,
+        summary=f"受理 {app.number}"
+        + (
+            f"；缺 {len(missing)} 项材料，承诺 {app.promise_due_on} 前补齐"
+            if missing
+            else "；材料齐全"
+        ),
+        changes={"promise_status": ["none", app.promise_status]},
+    )
+    town = app.township
+    if missing:
+        text = (
+            f"您的医疗救助申请（编号{app.number}）已受理。尚缺：{_missing_text(app)}，"
+            f"请于{app.promise_due_on:%-m月%-d日}前交到{town.name}社会救助窗口。电话{town.window_phone}"
+        )
+    else:
+        text = f"您的医疗救助申请（编号{app.number}）已受理，材料齐全。可凭编号和身份证号查询进度。"
+    _notify(app, "accepted", text, f"accepted:{app.pk}")
+    _queue_letters(app)
+    if forward:
+        app = application_transition(application=app, action="forward", actor=actor)
+    return app

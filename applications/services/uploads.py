@@ -1,0 +1,169 @@
+"""Materials and their scans: a missing material arrives (补交, the last one fulfils the promise),
+a scan is attached; every upload is checked by its content, not its name."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import record
+
+from .. import workflow
+from ..materials import MATERIALS
+from ..models import (
+    Application,
+    Attachment,
+    PromiseStatus,
+    Status,
+)
+from .base import _event, _require_clerk_of
+from .notifications import _notify
+
+# The first bytes of each kind of scan we take.
+SIGNATURES = {
+    b"\xff\xd8\xff": "image/jpeg",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"%PDF-": "application/pdf",
+}
+
+
+def check_upload(upload: UploadedFile) -> tuple[str, bytes]:
+    """The content type of a scan or photo, judged by its content; refuse anything else."""
+    if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
+        raise ValidationError(
+            f"文件“{upload.name}”太大（{filesizeformat(upload.size)}），"
+            f"每个文件不能超过 {filesizeformat(settings.UPLOAD_MAX_BYTES)}，请压缩或分页扫描。",
+            code="too_big",
+        )
+    data = upload.read()
+    upload.seek(0)
+    if not data:
+        raise ValidationError(f"文件“{upload.name}”是空的。", code="empty")
+    content_type = next((t for sig, t in SIGNATURES.items() if data.startswith(sig)), None)
+    if content_type is None:
+        raise ValidationError(
+            f"文件“{upload.name}”不是 JPEG、PNG 图片或 PDF 文件（按文件内容判断，不看扩展名）。",
+            code="bad_type",
+        )
+    if content_type.startswith("image/"):
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise ValidationError(
+                f"图片“{upload.name}”已损坏或不完整，请重新拍照。", code="broken"
+            ) from None
+    elif b"%%EOF" not in data[-2048:]:
+        raise ValidationError(f"PDF 文件“{upload.name}”不完整，请重新扫描。", code="broken")
+    return content_type, data
+
+
+def _attach(app: Application, code: str, upload: UploadedFile, actor: Any) -> Attachment:
+    content_type, data = check_upload(upload)
+    attachment = Attachment(
+        application=app,
+        material=code,
+        original_name=(upload.name or "scan")[:200],
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=actor,
+    )
+    attachment.file.save("scan", ContentFile(data), save=False)
+    attachment.save()
+    return attachment
+
+
+def _validate_uploads(files: Mapping[str, Iterable[UploadedFile]]) -> None:
+    errors = []
+    for uploads in files.values():
+        for upload in uploads:
+            try:
+                check_upload(upload)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def material_receive(
+    *, application: Application, code: str, actor: Any, files: Iterable[UploadedFile] = ()
+) -> Application:
+    """A missing material arrives (补交); the last one fulfils the promise."""
+    app = Application.objects.select_for_update().get(pk=application.pk)
+    refused = workflow.case_action_refusal(app, "receive_material", actor)
+    if refused:
+        raise ValidationError(refused, code="refused")
+    uploads = list(files)
+    _validate_uploads({code: uploads})
+    material = app.materials.filter(code=code).first()
+    if material is None:
+        raise ValidationError("这项材料不在本申请的清单上。", code="unknown_material")
+    if material.received:
+        raise ValidationError(
+            f"“{material.get_code_display()}”已经收到，不必重复登记。", code="twice"
+        )
+    now = timezone.now()
+    material.received_at = now
+    material.received_by = actor
+    material.late = app.status != Status.DRAFT
+    material.save()
+    for upload in uploads:
+        _attach(app, code, upload, actor)
+    _event(app, "material", f"收到补交材料：{material.get_code_display()}", actor)
+    summary = f"{app.number} 收到材料：{material.get_code_display()}"
+    fulfilled = (
+        app.promise_status in workflow.PROMISE_OPEN
+        and not app.materials.filter(received_at__isnull=True).exists()
+    )
+    if fulfilled:
+        before = workflow.promise_move(app, PromiseStatus.FULFILLED, promise_fulfilled_at=now)
+        app.save(update_fields=["updated_at"])
+        _event(app, "promise_fulfilled", "承诺材料已全部补齐", actor)
+        summary += "；承诺材料已全部补齐"
+        _notify(
+            app,
+            "fulfilled",
+            f"您的医疗救助申请（编号{app.number}）所缺材料已全部收齐，谢谢配合。",
+            f"fulfilled:{app.pk}",
+        )
+        changes = {"promise_status": [before, PromiseStatus.FULFILLED]}
+    else:
+        changes = {}
+    record(
+        actor=actor, action=AuditEvent.Action.UPDATE, target=app, summary=summary, changes=changes
+    )
+    return app
+
+
+@transaction.atomic
+def attachment_add(
+    *, application: Application, code: str, upload: UploadedFile, actor: Any
+) -> Attachment:
+    app = Application.objects.select_for_update().get(pk=application.pk)
+    _require_clerk_of(actor, app.township_id)
+    if code not in MATERIALS:
+        raise ValidationError("未知材料。", code="unknown_material")
+    attachment = _attach(app, code, upload, actor)
+    record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=attachment,
+        summary=f"{app.number} 上传扫描件：{MATERIALS[code]}",
+        township=app.township,
+    )
+    return attachment
