@@ -13,7 +13,7 @@ from core.widgets import bootstrap
 from settlements.engine.categories import CATEGORIES
 
 from .models import Application, Kind, MedicalExpense, PromiseStatus, Status
-from .queue import ORDERS
+from .worklist import ORDERS
 
 
 class ApplicationFilter(django_filters.FilterSet):

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from applications.status import status, status_letter
+from applications.public_status import status, status_letter
 from beneficiaries import urls as beneficiary_urls
 from beneficiaries.views import identity_push
 from portal import person, trail

@@ -1,0 +1,32 @@
+"""The township window and the case page, one room per story: ``desk`` (the list of cases, the
+inbox), ``intake`` (the window), ``case`` (the case page, materials, letters), ``decisions`` (the
+county). Thin: permission, form, one service, message, redirect."""
+
+from .case import attachment, detail, letter, letters_for_page, receive, told, transition, upload
+from .decisions import approve, expense_correct, notices, recommend, reject
+from .desk import inbox, inbox_read, index
+from .intake import IntakeStart, accept, edit, intake, new
+
+__all__ = [
+    "IntakeStart",
+    "accept",
+    "approve",
+    "attachment",
+    "detail",
+    "edit",
+    "expense_correct",
+    "inbox",
+    "inbox_read",
+    "index",
+    "intake",
+    "letter",
+    "letters_for_page",
+    "new",
+    "notices",
+    "receive",
+    "recommend",
+    "reject",
+    "told",
+    "transition",
+    "upload",
+]

@@ -1,0 +1,232 @@
+"""The case page: the person, the expenses and the settlement preview, materials and scans, the
+promise, the history, and the actions the workflow allows; its letters; telling the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.access import Capability, capability_required, has_capability
+from audit.models import AuditEvent
+from audit.services import record, record_view
+
+from .. import services, workflow
+from ..forms import (
+    ReasonForm,
+    ReceiveForm,
+)
+from ..models import (
+    Application,
+    Attachment,
+    Letter,
+    Recommendation,
+    RejectionReason,
+    Status,
+)
+from ..selectors import applications_for
+from ..settling import case_preview
+from .base import _own_application
+
+
+@capability_required(Capability.APPLICATIONS)
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    """The case: person, expenses, materials and scans, the promise, the history, the actions."""
+    app = _own_application(request, number)
+    record_view(actor=request.user, target=app, summary=f"查看申请 {app.number}")
+    today = timezone.localdate()
+    calendar = services.work_calendar()
+    materials = list(app.materials.select_related("received_by"))
+    attachments = list(app.attachments.all())
+    days_left = app.promise_days_left(today)
+    preview = case_preview(app) if app.status != Status.DRAFT else None
+    actions = workflow.actions_for(app, request.user)
+    budget = None
+    if any(t.action == "approve" and not blocked for t, blocked in actions):
+        # only an approver about to decide needs the budget (an aggregate over the county's year)
+        budget_total, budget_used = services.county_budget_left(app.county, today.year)
+        if budget_total is not None:
+            budget = {
+                "total": budget_total,
+                "used": budget_used,
+                "left": budget_total - budget_used,
+            }
+    can_intake = has_capability(request.user, Capability.INTAKE) and workflow.in_area(
+        app, request.user
+    )
+    return render(
+        request,
+        "applications/detail.html",
+        {
+            "app": app,
+            "today": today,
+            "late_by": calendar.late_by(app.step_due_on, today),
+            "expenses": list(app.expenses.all()),
+            "materials": [(m, [a for a in attachments if a.material == m.code]) for m in materials],
+            "missing": [m for m in materials if not m.received],
+            "events": list(app.events.select_related("actor")),
+            "actions": actions,
+            "can_intake": can_intake,
+            "person_identities": list(app.person.identities.order_by("certified_on")),
+            "letters": letters_for_page(app),
+            "can_correct": workflow.case_action_refusal(app, "correct_expense", request.user)
+            is None,
+            "can_upload": can_intake and app.status != Status.DRAFT,
+            "can_receive": app.status != Status.DRAFT
+            and workflow.case_action_refusal(app, "receive_material", request.user) is None,
+            "receive_form": ReceiveForm(),
+            "reason_form": ReasonForm(),
+            "preview": preview,
+            "budget": budget,
+            "rejection_reasons": RejectionReason.choices,
+            "recommendations": Recommendation.choices,
+            "days_left": days_left,
+            "days_overdue": -days_left if days_left is not None and days_left < 0 else 0,
+            "can_tell": workflow.case_action_refusal(app, "mark_told", request.user) is None,
+            "identity": app.identity,
+        },
+    )
+
+
+@require_POST
+@capability_required(Capability.APPLICATIONS)
+def transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    app = _own_application(request, number)
+    form = ReasonForm(request.POST)
+    reason = form.data.get("reason", "")
+    try:
+        app = services.application_transition(
+            application=app, action=action, actor=request.user, reason=reason
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已{workflow.TRANSITIONS[action].label}。")
+    return redirect(app)
+
+
+@require_POST
+@capability_required(Capability.INTAKE)
+def receive(request: HttpRequest, number: str, code: str) -> HttpResponse:
+    """A missing material arrives at the window (补交)."""
+    app = _own_application(request, number)
+    form = ReceiveForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
+        return redirect(app)
+    try:
+        app = services.material_receive(
+            application=app, code=code, actor=request.user, files=form.cleaned_data["files"]
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        done = "，承诺的材料已全部补齐" if app.promise_status == "fulfilled" else ""
+        messages.success(request, f"已登记收到材料{done}。")
+    return redirect(app)
+
+
+@require_POST
+@capability_required(Capability.INTAKE)
+def upload(request: HttpRequest, number: str, code: str) -> HttpResponse:
+    """Attach a scan to a material already received."""
+    app = _own_application(request, number)
+    form = ReceiveForm(request.POST, request.FILES)
+    files = form.cleaned_data["files"] if form.is_valid() else []
+    if not files:
+        messages.error(request, "请选择要上传的文件。")
+        return redirect(app)
+    try:
+        for upload_file in files:
+            services.attachment_add(
+                application=app, code=code, upload=upload_file, actor=request.user
+            )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已上传 {len(files)} 个文件。")
+    return redirect(app)
+
+
+@capability_required(Capability.APPLICATIONS)
+def attachment(request: HttpRequest, pk: int) -> FileResponse:
+    """A scan, only for staff who may see the case; every download is logged."""
+    item = get_object_or_404(Attachment.objects.select_related("application"), pk=pk)
+    if not applications_for(request.user).filter(pk=item.application_id).exists():
+        raise Http404("没有找到该文件，或不属于您的辖区。")
+    record(
+        actor=request.user,
+        action=AuditEvent.Action.VIEW,
+        target=item.application,
+        summary=f"查看扫描件 {item.get_material_display()}：{item.original_name}",
+    )
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
+    response["Content-Disposition"] = f'inline; filename="scan-{item.pk}{item.extension}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+@capability_required(Capability.INTAKE)
+def told(request: HttpRequest, number: str) -> HttpResponse:
+    app = _own_application(request, number)
+    try:
+        services.application_mark_told(application=app, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已记录：审批结果已告知申请人。")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = app.get_absolute_url()
+    return redirect(target)
+
+
+def letters_for_page(app: Application) -> dict[str, Any]:
+    from core.pdf import UnprintableText, check_printable
+
+    from .. import documents
+
+    try:
+        check_printable(documents.printable_fields(app))
+        problem = ""
+    except UnprintableText as exc:
+        problem = exc.messages[0]
+    return {
+        "kinds": [(k, Letter.Kind(k).label) for k in documents.kinds_for(app)],
+        "problem": problem,
+    }
+
+
+@capability_required(Capability.APPLICATIONS)
+def letter(request: HttpRequest, number: str, kind: str) -> HttpResponse | FileResponse:
+    """A document of the case as PDF: the stored one, or rendered now if there is none yet.
+    Only staff who may see the case; every download is logged."""
+    from .. import documents
+    from ..models import Letter
+
+    app = _own_application(request, number)
+    if kind not in Letter.Kind.values:
+        raise Http404("没有这种文书。")
+    item = documents.latest(app, kind)
+    if item is None:
+        try:
+            item = documents.letter_render(application=app, kind=kind, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+            return redirect(app)
+    record(
+        actor=request.user,
+        action=AuditEvent.Action.VIEW,
+        target=app,
+        summary=f"下载{item.get_kind_display()} {app.number}",
+    )
+    response = FileResponse(item.file.open("rb"), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{app.number}-{kind}.pdf"'
+    return response

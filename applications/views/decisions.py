@@ -1,0 +1,132 @@
+"""The county's decisions: the recommendation, approval and rejection, the public-notice list,
+the reviewer's expense corrections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.access import Capability, capability_required
+from audit.models import AuditEvent
+from audit.services import record
+
+from .. import services
+from ..models import (
+    Application,
+)
+from ..settling import case_preview
+from .base import _own_application
+
+
+def _decision_done(request: HttpRequest, app: Application, fn: Any, **kwargs: Any) -> HttpResponse:
+    try:
+        app = fn(application=app, actor=request.user, **kwargs)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已办理：{app.get_status_display()}。")
+    return redirect(app)
+
+
+@require_POST
+@capability_required(Capability.APPLICATIONS)
+def recommend(request: HttpRequest, number: str) -> HttpResponse:
+    """The reviewer's opinion (审核意见): approve, or reject with the reason."""
+    return _decision_done(
+        request,
+        _own_application(request, number),
+        services.application_recommend,
+        recommendation=request.POST.get("recommendation", ""),
+        note=request.POST.get("note", ""),
+    )
+
+
+@require_POST
+@capability_required(Capability.APPLICATIONS)
+def approve(request: HttpRequest, number: str) -> HttpResponse:
+    return _decision_done(
+        request,
+        _own_application(request, number),
+        services.application_approve,
+        confirm_overrun=request.POST.get("confirm_overrun") == "on",
+    )
+
+
+@require_POST
+@capability_required(Capability.APPLICATIONS)
+def reject(request: HttpRequest, number: str) -> HttpResponse:
+    return _decision_done(
+        request,
+        _own_application(request, number),
+        services.application_reject,
+        reason=request.POST.get("reason", ""),
+        note=request.POST.get("note", ""),
+    )
+
+
+@capability_required(Capability.COUNTY_WORKBENCH)
+def notices(request: HttpRequest) -> HttpResponse:
+    """The public-notice list (公示名单), printable: names and ID numbers masked."""
+    from accounts.selectors import counties_for
+
+    from ..selectors import mask_name, on_notice
+
+    county = counties_for(request.user).filter(pk=request.GET.get("county") or 0).first() or (
+        counties_for(request.user).first()
+    )
+    if county is None:
+        raise Http404("没有可查看的旗县区。")
+    rows = [
+        {
+            "app": app,
+            "name": mask_name(app.person.name),
+            "preview": case_preview(app).to_pay,
+        }
+        for app in on_notice(county.pk)
+    ]
+    context = {"county": county, "rows": rows, "today": timezone.localdate()}
+    if request.GET.get("format") == "pdf":
+        from core.pdf import render_pdf
+
+        context["agency"] = county.agency_name or f"{county.name}医疗保障经办机构"
+        pdf = render_pdf("documents/notice_list.html", context)
+        record(
+            actor=request.user,
+            action=AuditEvent.Action.EXPORT,
+            county=county,
+            summary="导出公示名单（PDF）",
+        )
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = 'inline; filename="notice-list.pdf"'
+        return response
+    return render(request, "applications/notices.html", context)
+
+
+@require_POST
+@capability_required(Capability.APPLICATIONS)
+def expense_correct(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    """The reviewer corrects an expense against the slip, with the reason."""
+    from ..forms import ExpenseCorrectionForm
+
+    app = _own_application(request, number)
+    expense = get_object_or_404(app.expenses.all(), pk=pk)
+    form = ExpenseCorrectionForm(request.POST, prefix=f"x{pk}")
+    if not form.is_valid():
+        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
+        return redirect(app)
+    values = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
+    try:
+        services.expense_correct(
+            expense=expense, values=values, reason=form.cleaned_data["reason"], actor=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "费用已更正，结算试算已按新数额重算。")
+    return redirect(app)

@@ -1,0 +1,72 @@
+"""The desk: the window's and the county's list of cases (filters, counts, what is late), and the
+clerk's inbox of reminders."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.access import Capability, capability_required, has_capability
+from accounts.selectors import townships_for
+
+from .. import services, worklist
+from ..filters import ApplicationFilter
+from ..models import (
+    InboxMessage,
+)
+from ..selectors import applications_for, unread_inbox
+
+
+@capability_required(Capability.APPLICATIONS)
+def index(request: HttpRequest) -> HttpResponse:
+    """The application list of a township window, and the county's review queue: filters in the
+    URL, sorting, keyset pagination (no COUNT, no OFFSET), due dates and lateness on every row."""
+    calendar = services.work_calendar()
+    filtered = ApplicationFilter(
+        request.GET or None,
+        queryset=applications_for(request.user),
+        townships=townships_for(request.user),
+        calendar=calendar,
+    )
+    order = request.GET.get("order") or "due"
+    page = worklist.page_of(filtered.qs, order, request.GET.get("after"))
+    params = request.GET.copy()
+    params.pop("after", None)
+    today = timezone.localdate()
+    rows = [(app, calendar.late_by(app.step_due_on, today)) for app in page.rows]
+    return render(
+        request,
+        "applications/index.html",
+        {
+            "filter": filtered,
+            "page": page,
+            "rows": rows,
+            "params": params.urlencode(),
+            "today": today,
+            "can_intake": has_capability(request.user, Capability.INTAKE),
+        },
+    )
+
+
+@capability_required(Capability.INTAKE)
+def inbox(request: HttpRequest) -> HttpResponse:
+    page = Paginator(
+        InboxMessage.objects.filter(recipient_id=request.user.pk).select_related("application"),
+        50,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "applications/inbox.html",
+        {"page": page, "unread": unread_inbox(request.user).count()},
+    )
+
+
+@require_POST
+@capability_required(Capability.INTAKE)
+def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
+    message = get_object_or_404(InboxMessage, pk=pk, recipient=request.user)
+    services.inbox_mark_read(message=message, actor=request.user)
+    return redirect(message.application)

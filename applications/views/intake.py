@@ -1,0 +1,253 @@
+"""The window's intake: find or register the person, the identity, the payee and the expenses
+(a draft, editable); then the materials handed in, the promise for the missing ones, acceptance.
+``intake(request, start)`` is also the page a warning starts (``monitoring``, the floor above)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from accounts.access import Capability, capability_required
+from beneficiaries.models import Person
+from beneficiaries.selectors import favourable_identity, people_for
+from beneficiaries.services import person_save
+
+from .. import services
+from ..forms import (
+    INTAKE_FIELDS,
+    MAX_EXPENSES,
+    AcceptForm,
+    ExpenseForm,
+    ExpenseFormSet,
+    IdLookupForm,
+    IntakeForm,
+    PersonRegisterForm,
+)
+from ..models import (
+    Application,
+    Status,
+)
+from ..settling import policy_start
+from .base import _errors, _own_application
+
+
+def _intake_forms(
+    request: HttpRequest,
+    person: Person | None,
+    data: Any,
+    app: Application | None = None,
+    bills: list[dict[str, Any]] | None = None,
+) -> tuple[IntakeForm, Any]:
+    today = timezone.localdate()
+    identities = list(person.identities.all()) if person else []
+    favourite = favourable_identity(person, today) if person else None
+    initial: dict[str, Any] = {}
+    if app is not None:
+        initial = {
+            "identity_choice": f"id:{app.identity_id}"
+            if app.identity_id
+            else f"cat:{app.category}",
+            **{k: getattr(app, k) for k in INTAKE_FIELDS},
+        }
+    elif person is not None:
+        initial = {
+            "contact_phone": person.phone,
+            "bank_name": person.bank_name,
+            "bank_account_holder": person.bank_account_holder or person.name,
+            "bank_account_number": person.bank_account_number,
+        }
+    form = IntakeForm(
+        data, identities=identities, today=today, favourite=favourite, initial=initial
+    )
+    expense_initial = (
+        [{f: getattr(e, f) for f in ExpenseForm.Meta.fields} for e in app.expenses.all()]
+        if app is not None
+        else (bills or None)
+    )
+    earliest = policy_start(person) if person is not None else None
+    formset = ExpenseFormSet(
+        data, prefix="e", initial=expense_initial, form_kwargs={"earliest": earliest}
+    )
+    return form, formset
+
+
+def _more_rows(data: Any) -> Any:
+    """The same POST with one more blank expense row (the “再加一笔” button; no JavaScript)."""
+    data = data.copy()
+    raw = str(data.get("e-TOTAL_FORMS", "1"))
+    rows = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else 1
+    data["e-TOTAL_FORMS"] = str(min(rows + 1, MAX_EXPENSES))
+    return data
+
+
+@dataclass(frozen=True)
+class IntakeStart:
+    """An intake started elsewhere than at the window's lookup (a warning, by ``monitoring``, the
+    floor above): whose case it is, the banner, the expense rows to start from, and what to do
+    with the saved draft, inside the same transaction (``saved(application, actor)``)."""
+
+    person_id: int
+    banner: str
+    bills: list[dict[str, Any]]
+    saved: Callable[[Application, Any], object]
+
+
+@capability_required(Capability.INTAKE)
+def new(request: HttpRequest) -> HttpResponse:
+    """Intake, step 1: find the person by ID number (or register them), the identity, an agent,
+    the payee account and the expenses. Saved as a draft; step 2 is the materials."""
+    return intake(request)
+
+
+def intake(request: HttpRequest, start: IntakeStart | None = None) -> HttpResponse:
+    """The intake page, from the window's lookup or from ``start`` (for its person only)."""
+    lookup = IdLookupForm(request.GET if "id_number" in request.GET else None)
+    if not lookup.is_bound or not lookup.is_valid():
+        return render(request, "applications/lookup.html", {"lookup": lookup})
+    id_number = lookup.cleaned_data["id_number"]
+    person = people_for(request.user).filter(id_number=id_number).first()
+    if person is None and Person.objects.filter(id_number=id_number).exists():
+        lookup.add_error(
+            "id_number",
+            "此人登记在其他乡镇（街道），请到其居住地的社会救助窗口申请，或先办理居住地变更。",
+        )
+        return render(request, "applications/lookup.html", {"lookup": lookup})
+    data = request.POST if request.method == "POST" else None
+    if start is not None and (person is None or person.pk != start.person_id):
+        start = None
+    bills = start.bills if start is not None else []
+    newcomer = Person(id_number=id_number, township=request.user.township)  # type: ignore[union-attr]
+    register = PersonRegisterForm(data, prefix="p", instance=newcomer) if person is None else None
+    if data is not None and "add_row" in data:
+        data = _more_rows(data)
+        register = (
+            PersonRegisterForm(data, prefix="p", instance=newcomer) if person is None else None
+        )
+        form, formset = _intake_forms(request, person, data)
+        return _render_intake(request, person, id_number, register, form, formset, start=start)
+    form, formset = _intake_forms(request, person, data, bills=bills if data is None else None)
+    if data is not None:
+        forms_ok = form.is_valid() & formset.is_valid() & (register is None or register.is_valid())
+        if forms_ok:
+            try:
+                with transaction.atomic():
+                    if person is None:
+                        assert register is not None  # noqa: S101 - set above when person is None
+                        person = person_save(person=register.save(commit=False), actor=request.user)
+                    app = services.application_save_draft(
+                        person=person,
+                        intake=form.intake(),
+                        expenses=formset.expenses(),
+                        actor=request.user,
+                    )
+                    if start is not None:
+                        start.saved(app, request.user)
+            except ValidationError as exc:
+                _errors(form, exc)
+            else:
+                return redirect("applications:accept", number=app.number)
+    return _render_intake(request, person, id_number, register, form, formset, start=start)
+
+
+def _render_intake(
+    request: HttpRequest,
+    person: Person | None,
+    id_number: str,
+    register: Any,
+    form: Any,
+    formset: Any,
+    app: Application | None = None,
+    start: IntakeStart | None = None,
+) -> HttpResponse:
+    return render(
+        request,
+        "applications/intake.html",
+        {
+            "person": person,
+            "id_number": id_number,
+            "register": register,
+            "form": form,
+            "formset": formset,
+            "app": app,
+            "start": start,
+        },
+    )
+
+
+@capability_required(Capability.INTAKE)
+def edit(request: HttpRequest, number: str) -> HttpResponse:
+    """Correct a draft before accepting it."""
+    app = _own_application(request, number)
+    if app.status != Status.DRAFT:
+        messages.error(request, "已受理的申请不能再修改受理信息。")
+        return redirect(app)
+    person = app.person
+    data = request.POST if request.method == "POST" else None
+    if data is not None and "add_row" in data:
+        form, formset = _intake_forms(request, person, _more_rows(data), app)
+        return _render_intake(request, person, person.id_number, None, form, formset, app)
+    form, formset = _intake_forms(request, person, data, app)
+    if data is not None and form.is_valid() & formset.is_valid():
+        try:
+            services.application_save_draft(
+                person=person,
+                intake=form.intake(),
+                expenses=formset.expenses(),
+                actor=request.user,
+                application=app,
+            )
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            return redirect("applications:accept", number=app.number)
+    return _render_intake(request, person, person.id_number, None, form, formset, app)
+
+
+@capability_required(Capability.INTAKE)
+def accept(request: HttpRequest, number: str) -> HttpResponse:
+    """Intake, step 2: tick the materials handed in, attach scans, record the promise, accept."""
+    app = _own_application(request, number)
+    if app.status != Status.DRAFT:
+        return redirect(app)
+    codes = list(app.materials.values_list("code", flat=True))
+    form = AcceptForm(request.POST or None, request.FILES or None, codes=codes)
+    if request.method == "POST" and form.is_valid():
+        try:
+            app = services.application_accept(
+                application=app,
+                actor=request.user,
+                received=form.received(),
+                promise_signed=form.cleaned_data["promise_signed"],
+                files=form.files_by_material(),
+                forward="accept_forward" in request.POST,
+            )
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            if app.promise_due_on:
+                messages.success(
+                    request,
+                    f"已受理，编号 {app.number}。缺少的材料须在 {app.promise_due_on:%Y年%-m月%-d日}前补齐。",
+                )
+            else:
+                messages.success(request, f"已受理，编号 {app.number}，材料齐全。")
+            return redirect(app)
+    return render(
+        request,
+        "applications/accept.html",
+        {
+            "app": app,
+            "form": form,
+            "promise_days": settings.PROMISE_DAYS,
+            "expenses": list(app.expenses.all()),
+        },
+    )
