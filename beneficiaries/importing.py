@@ -21,24 +21,28 @@ Column layout (first row = headers; Chinese or English names; order free):
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import IO, Any
+from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from areas.models import Township
+from core.rows import (
+    BATCH,
+    Layout,
+    cell_date,
+    cell_text,
+    in_batches,
+    insert_rows,
+)
 from settlements.engine import categories
 
 from .idnumber import mask, parse
 from .models import Department, HardshipIdentity, IdentityImport, ImportRow, Person
-
-BATCH = 1000
 
 HEADERS: dict[str, str] = {
     "公民身份号码": "id_number", "身份证号码": "id_number", "身份证号": "id_number", "id_number": "id_number",
@@ -61,21 +65,8 @@ LABELS = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Layout:
-    """A file's documented columns: header names → keys, the required keys, and their labels."""
-
-    headers: dict[str, str]
-    required: tuple[str, ...]
-    labels: dict[str, str]
-
-
 IDENTITY_LAYOUT = Layout(HEADERS, REQUIRED, LABELS)
 DEPARTMENTS = {d.value: d.value for d in Department} | {d.label: d.value for d in Department}
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (wrong type, no header, missing columns)."""
 
 
 @dataclass(frozen=True)
@@ -121,116 +112,7 @@ class Outcome:
 # --- reading ------------------------------------------------------------------------------
 
 
-def _text_stream(raw: IO[bytes]) -> IO[str]:
-    """UTF-8 (with or without BOM) or GB18030, as Excel on Chinese Windows saves CSV."""
-    head = raw.read(64 * 1024)
-    raw.seek(0)
-    try:
-        head.decode("utf-8")
-        encoding = "utf-8-sig"
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is still UTF-8.
-        encoding = "utf-8-sig" if exc.start >= len(head) - 3 else "gb18030"
-    return io.TextIOWrapper(raw, encoding=encoding, newline="")
-
-
-def _header_map(header: list[Any], layout: Layout) -> list[str | None]:
-    keys = [layout.headers.get(str(h).strip()) if h is not None else None for h in header]
-    missing = [layout.labels[k] for k in layout.required if k not in keys]
-    if missing:
-        raise ImportFileError(f"缺少必需的列：{'、'.join(missing)}。请按模板的列名填写表头。")
-    return keys
-
-
-def read_rows(
-    raw: IO[bytes], filename: str, layout: Layout = IDENTITY_LAYOUT
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (row number as a spreadsheet shows it, {key: value}) one row at a time."""
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        yield from _read_xlsx(raw, layout)
-    elif name.endswith(".csv"):
-        yield from _read_csv(raw, layout)
-    else:
-        raise ImportFileError("只支持 CSV 和 XLSX 文件。")
-
-
-def _read_csv(raw: IO[bytes], layout: Layout) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.reader(_text_stream(raw))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportFileError("文件是空的。") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise ImportFileError(f"文件无法按 CSV 读取：{exc}") from None
-    keys = _header_map(header, layout)
-    for n, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        yield n, {k: v for k, v in zip(keys, row, strict=False) if k}
-
-
-def _read_xlsx(raw: IO[bytes], layout: Layout) -> Iterator[tuple[int, dict[str, Any]]]:
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(raw, read_only=True, data_only=True)
-    except (BadZipFile, OSError, KeyError, ValueError):
-        raise ImportFileError("文件不是有效的 XLSX 表格（可能是改了扩展名的其他文件）。") from None
-    try:
-        rows = wb.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise ImportFileError("表格是空的。")
-        keys = _header_map(list(header), layout)
-        for n, row in enumerate(rows, start=2):
-            if not any(c not in (None, "") for c in row):
-                continue
-            yield n, {k: v for k, v in zip(keys, row, strict=False) if k}
-    finally:
-        wb.close()
-
-
-def count_rows(raw: IO[bytes], filename: str, layout: Layout = IDENTITY_LAYOUT) -> int:
-    return sum(1 for _ in read_rows(raw, filename, layout))
-
-
 # --- validating ---------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # spreadsheet numbers such as phone numbers
-    return str(value).strip()
-
-
-def _date(value: Any, label: str, errors: list[str]) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = (
-        _text(value)
-        .replace("/", "-")
-        .replace(".", "-")
-        .replace("年", "-")
-        .replace("月", "-")
-        .rstrip("日")
-    )
-    try:
-        if len(text) == 8 and text.isdigit():
-            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-        y, m, d = (int(p) for p in text.split("-"))
-        return date(y, m, d)
-    except ValueError:
-        errors.append(f"{label}“{_text(value)}”不是有效日期（应为 2023-01-01 这样的日期）。")
-        return None
 
 
 class TownshipIndex:
@@ -260,10 +142,10 @@ def start_outcome(
     Returns the outcome so far and the parsed ID number (None when it is missing or invalid)."""
     out = Outcome(row_number=row_number)
     for key in layout.required:
-        if _text(raw.get(key)) == "":
+        if cell_text(raw.get(key)) == "":
             out.errors.append(f"{layout.labels[key]}为空。")
     info = None
-    id_text = _text(raw.get("id_number"))
+    id_text = cell_text(raw.get("id_number"))
     if id_text:
         try:
             info = parse(id_text, today=today)
@@ -287,33 +169,33 @@ def validate_record(
     out, info = start_outcome(raw, row_number=row_number, layout=IDENTITY_LAYOUT, today=today)
     errors = out.errors
     category = None
-    cat_text = _text(raw.get("category"))
+    cat_text = cell_text(raw.get("category"))
     if cat_text:
         category = categories.category_from_text(cat_text)
         if category is None:
             errors.append(
                 f"困难身份类别“{cat_text}”无法识别（可填 低保对象、特困人员、dibao 等）。"
             )
-    certified_on = _date(raw.get("certified_on"), "认定日期", errors)
-    ended_on = _date(raw.get("ended_on"), "终止日期", errors)
+    certified_on = cell_date(raw.get("certified_on"), "认定日期", errors)
+    ended_on = cell_date(raw.get("ended_on"), "终止日期", errors)
     if certified_on and certified_on > today:
         errors.append(f"认定日期 {certified_on} 晚于今天。")
     if certified_on and ended_on and ended_on < certified_on:
         errors.append(f"终止日期 {ended_on} 早于认定日期 {certified_on}。")
-    town_text = _text(raw.get("township"))
+    town_text = cell_text(raw.get("township"))
     township_id = townships.get(town_text) if town_text else None
     if town_text and township_id is None:
         errors.append(
             f"居住乡镇“{town_text}”不在本市的乡镇（街道）名单中（可填 9 位区划代码或唯一的名称）。"
         )
-    dept_text = _text(raw.get("department"))
+    dept_text = cell_text(raw.get("department"))
     department = DEPARTMENTS.get(dept_text) if dept_text else default_department
     if department is None:
         errors.append(f"认定部门“{dept_text}”无法识别（可填 民政、乡村振兴、残联、医保、其他）。")
-    name = _text(raw.get("name"))
+    name = cell_text(raw.get("name"))
     if len(name) > 50:
         errors.append("姓名超过 50 个字。")
-    phone = _text(raw.get("phone"))
+    phone = cell_text(raw.get("phone"))
     if phone and not phone.replace("-", "").isdigit():
         errors.append(f"联系电话“{phone}”应只含数字和短横线。")
     if (
@@ -333,9 +215,9 @@ def validate_record(
         ended_on=ended_on,
         township_id=township_id,
         department=department,
-        certificate_number=_text(raw.get("certificate_number"))[:60],
+        certificate_number=cell_text(raw.get("certificate_number"))[:60],
         phone=phone[:30],
-        address=_text(raw.get("address"))[:200],
+        address=cell_text(raw.get("address"))[:200],
         birth_date=info.birth_date,
         sex=info.sex,
         place=info.place,
@@ -354,47 +236,6 @@ FIELD_LABELS = {"name": "姓名", "township_id": "居住乡镇", "phone": "联�
 
 def _show(value: Any) -> str:
     return "无" if value in (None, "") else str(value)
-
-
-def _insert(model: type[Any], columns: list[str], rows: list[list[Any]]) -> None:
-    """Multi-row INSERT of already validated values: the import's hot path.
-
-    The ORM's bulk_create prepares every field of every row through the model layer and costs about
-    four times more per row here. PostgreSQL gets COPY; SQLite a multi-row INSERT with the values
-    adapted by the backend's own operations.
-    """
-    if not rows:
-        return
-    ops = connection.ops
-    table = ops.quote_name(model._meta.db_table)
-    cols = ", ".join(ops.quote_name(c) for c in columns)
-    if connection.vendor == "postgresql":  # COPY: PostgreSQL's bulk path, psycopg adapts the values
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-        return
-    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    per = min(BATCH, (connection.features.max_query_params or 65535) // len(columns))
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), per):
-            chunk = rows[start : start + per]
-            # Only quoted table/column names and placeholders are formatted in; values are parameters.
-            cursor.execute(
-                f"INSERT INTO {table} ({cols}) VALUES {', '.join([one] * len(chunk))}",  # noqa: S608
-                [_adapt(value) for row in chunk for value in row],
-            )
-
-
-def _adapt(value: Any) -> Any:
-    """Dates and times as the backend stores them (what the ORM would send)."""
-    if isinstance(value, datetime):
-        return connection.ops.adapt_datetimefield_value(value)
-    if isinstance(value, date):
-        return connection.ops.adapt_datefield_value(value)
-    return value
 
 
 PERSON_COLUMNS = ["id_number", "name", "sex", "birth_date", "phone", "address", "hukou_place", "hukou_local",
@@ -436,7 +277,7 @@ def apply_records(
             _apply_identity(record, out, existing, new_identities, changed_identities)
         if not dry_run:
             now = timezone.now()
-            _insert(Person, PERSON_COLUMNS, [[v.get(c, "") for c in PERSON_COLUMNS[:-2]] + [now, now]
+            insert_rows(Person, PERSON_COLUMNS, [[v.get(c, "") for c in PERSON_COLUMNS[:-2]] + [now, now]
                                              for v in new_people.values()])  # fmt: skip
             if changed_people:
                 for p in changed_people.values():
@@ -449,7 +290,7 @@ def apply_records(
                 pks.update(
                     Person.objects.filter(id_number__in=new_people).values_list("id_number", "pk")
                 )
-            _insert(
+            insert_rows(
                 HardshipIdentity,
                 IDENTITY_COLUMNS,
                 [[pks[key[0]], *(v[c] for c in IDENTITY_COLUMNS[1:5]), v["ended_on"], source,
@@ -557,35 +398,6 @@ def _phone_warnings(pairs: Iterable[tuple[Record, Outcome]]) -> None:
             out.warnings.append(
                 f"联系电话 {record.phone} 也登记在 {len(others)} 位其他人员名下（{'、'.join(mask(o) for o in sorted(others)[:3])}）。"
             )
-
-
-def in_batches(
-    rows: Iterable[tuple[int, dict[str, Any]]],
-    *,
-    validate: Callable[[int, dict[str, Any]], tuple[Any, Outcome]],
-    apply: Callable[[list[tuple[Any, Outcome]]], None],
-    on_batch: Any = None,
-) -> Iterator[Outcome]:
-    """Validate each row, apply the valid ones BATCH at a time, and yield every outcome in input
-    order. ``on_batch`` hears of each batch inside the batch's own transaction, so what it records
-    (counts, position: the import's checkpoint) commits with the rows or not at all."""
-    chunk: list[tuple[Any, Outcome]] = []
-
-    def flush() -> list[Outcome]:
-        outs = [o for _, o in chunk]
-        with transaction.atomic():  # the rows' writes and the caller's checkpoint, together
-            apply([(r, o) for r, o in chunk if r is not None])
-            if on_batch:
-                on_batch(outs)
-        chunk.clear()
-        return outs
-
-    for row_number, raw in rows:
-        chunk.append(validate(row_number, raw))
-        if len(chunk) >= BATCH:
-            yield from flush()
-    if chunk:
-        yield from flush()
 
 
 def process(

@@ -19,6 +19,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import record, save_audited
 from core.queueing import enqueue
+from core.rows import ImportFileError, Layout, count_rows, read_rows
 
 from . import importing
 from .idnumber import normalise
@@ -188,7 +189,7 @@ class FileKind:
     """A kind of file the import runner takes: its columns, and how its rows are checked and
     written (``process(rows, *, batch, today, dry_run, on_batch)`` yields one outcome a row)."""
 
-    layout: importing.Layout
+    layout: Layout
     process: Callable[..., Iterator[importing.Outcome]]
 
 
@@ -226,7 +227,7 @@ def _kind(batch: IdentityImport) -> FileKind:
         raise ValidationError(f"不支持的导入文件类型：{batch.content}") from None
 
 
-def _layout(batch: IdentityImport) -> importing.Layout:
+def _layout(batch: IdentityImport) -> Layout:
     return _kind(batch).layout
 
 
@@ -242,7 +243,7 @@ def _process_file(batch: IdentityImport, *, dry_run: bool) -> None:
     on_batch = _checkpoint(batch, keep_changes=not dry_run)
     kind = _kind(batch)
     with batch.file.open("rb") as fh:
-        rows = importing.read_rows(fh, batch.original_name, kind.layout)
+        rows = read_rows(fh, batch.original_name, kind.layout)
         outcomes = kind.process(
             _after_checkpoint(rows, batch.resume_after_row),
             batch=batch,
@@ -315,12 +316,12 @@ def identity_import_preview(*, batch: IdentityImport) -> IdentityImport:
         if batch.resume_after_row == 0:
             _start_over(batch)
             with batch.file.open("rb") as fh:
-                batch.total_rows = importing.count_rows(fh, batch.original_name, _layout(batch))
+                batch.total_rows = count_rows(fh, batch.original_name, _layout(batch))
             IdentityImport.objects.filter(pk=batch.pk).update(
                 total_rows=batch.total_rows, processed_rows=0
             )
         _process_file(batch, dry_run=True)
-    except importing.ImportFileError as exc:
+    except ImportFileError as exc:
         _fail(batch, str(exc))
         return batch
     _move(
@@ -375,7 +376,7 @@ def identity_import_run(*, batch: IdentityImport) -> IdentityImport:
         return batch
     try:
         _process_file(batch, dry_run=False)
-    except importing.ImportFileError as exc:
+    except ImportFileError as exc:
         _fail(batch, str(exc))
     else:
         _move(

@@ -41,18 +41,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from applications.models import HospitalLevel, Kind
-from beneficiaries.importing import (
-    PERSON_COLUMNS,
-    Layout,
-    Outcome,
-    TownshipIndex,
-    _date,
-    _insert,
-    _text,
-    in_batches,
-    start_outcome,
-)
+from beneficiaries.importing import PERSON_COLUMNS, Outcome, TownshipIndex, start_outcome
 from beneficiaries.models import IdentityImport, Person
+from core.rows import Layout, cell_date, cell_text, in_batches, insert_rows
 from settlements.engine import categories
 from settlements.engine.money import parse_amount
 
@@ -137,19 +128,19 @@ def validate(
     out, info = start_outcome(raw, row_number=row_number, layout=LAYOUT, today=today)
     out.warnings.clear()  # the county-code notice is for identity files; a hospital knows the person
     errors = out.errors
-    level = LEVELS.get(_text(raw.get("hospital_level")))
-    if _text(raw.get("hospital_level")) and level is None:
+    level = LEVELS.get(cell_text(raw.get("hospital_level")))
+    if cell_text(raw.get("hospital_level")) and level is None:
         errors.append(
-            f"医院等级“{_text(raw.get('hospital_level'))}”无法识别（可填 三级、二级、一级）。"
+            f"医院等级“{cell_text(raw.get('hospital_level'))}”无法识别（可填 三级、二级、一级）。"
         )
-    kind = KINDS.get(_text(raw.get("kind")))
-    if _text(raw.get("kind")) and kind is None:
+    kind = KINDS.get(cell_text(raw.get("kind")))
+    if cell_text(raw.get("kind")) and kind is None:
         errors.append(
-            f"费用类别“{_text(raw.get('kind'))}”无法识别（可填 住院、普通门诊、门诊慢特病）。"
+            f"费用类别“{cell_text(raw.get('kind'))}”无法识别（可填 住院、普通门诊、门诊慢特病）。"
         )
-    admitted = _date(raw.get("admitted_on"), "入院日期", errors)
-    discharged = _date(raw.get("discharged_on"), "出院日期", errors)
-    visit = _date(raw.get("visit_on"), "就诊日期", errors)
+    admitted = cell_date(raw.get("admitted_on"), "入院日期", errors)
+    discharged = cell_date(raw.get("discharged_on"), "出院日期", errors)
+    visit = cell_date(raw.get("visit_on"), "就诊日期", errors)
     day = None
     if kind == Kind.INPATIENT:
         if discharged is None and not errors:
@@ -167,10 +158,10 @@ def validate(
     amounts: dict[str, Decimal] = {}
     for key in AMOUNTS:
         text = raw.get(key)
-        if key == "assistance_paid" and _text(text) == "":
+        if key == "assistance_paid" and cell_text(text) == "":
             amounts[key] = Decimal("0.00")
             continue
-        if _text(text) == "":
+        if cell_text(text) == "":
             continue
         try:
             amounts[key] = parse_amount(text, LABELS[key])
@@ -191,24 +182,24 @@ def validate(
                 f"目录外费用 {amounts['out_of_list']} 大于医疗总费用 {amounts['total']}。"
             )
     category = ""
-    cat_text = _text(raw.get("category"))
+    cat_text = cell_text(raw.get("category"))
     if cat_text:
         category = categories.category_from_text(cat_text) or ""
         if not category:
             errors.append(
                 f"困难身份类别“{cat_text}”无法识别（可填 低保对象、特困人员、dibao 等）。"
             )
-    town_text = _text(raw.get("township"))
+    town_text = cell_text(raw.get("township"))
     township_id = townships.get(town_text) if town_text else None
     if town_text and township_id is None:
         errors.append(f"居住乡镇“{town_text}”不在本市的乡镇（街道）名单中。")
-    name = _text(raw.get("name"))
-    hospital = _text(raw.get("hospital"))
+    name = cell_text(raw.get("name"))
+    hospital = cell_text(raw.get("hospital"))
     if len(name) > 50:
         errors.append("姓名超过 50 个字。")
     if len(hospital) > 100:
         errors.append("医疗机构名称超过 100 个字。")
-    number = _text(raw.get("settlement_number"))[:60]
+    number = cell_text(raw.get("settlement_number"))[:60]
     if errors or info is None or level is None or kind is None or day is None:
         return None, out
     return HospitalRecord(
@@ -278,12 +269,12 @@ def apply(
             new_records.append(record)
         if dry_run:
             return
-        _insert(Person, PERSON_COLUMNS, list(new_people.values()))
+        insert_rows(Person, PERSON_COLUMNS, list(new_people.values()))
         if new_people:
             people.update(
                 Person.objects.filter(id_number__in=new_people).values_list("id_number", "pk")
             )
-        _insert(
+        insert_rows(
             HospitalSettlement,
             COLUMNS,
             [[people[r.id_number], r.record_key, r.settlement_number, r.hospital, r.hospital_level,

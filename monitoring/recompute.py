@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -34,10 +34,11 @@ from django.utils import timezone
 
 from applications.models import Application, MedicalExpense, Status
 from areas.models import Township
-from beneficiaries.importing import _insert
 from beneficiaries.models import HardshipIdentity, Person, Relationship
+from core.rows import insert_rows
 from settlements.engine import MissingParameter
 from settlements.engine.categories import CATEGORIES
+from settlements.engine.money import ZERO, fen
 from settlements.models import PolicyVersion, YearLedger
 from settlements.policies import load
 
@@ -57,8 +58,6 @@ from .models import (
 
 CHUNK = 10_000  # people per step of a full run (an id range)
 IN_CHUNK = 2_000  # people per step of an incremental run (an IN list)
-ZERO = Decimal("0.00")
-FEN = Decimal("0.01")
 LOCK_KEY = 770_411_905  # pg advisory lock: "monitoring recompute"
 COUNTED_OUT = (Status.DRAFT, Status.WITHDRAWN)  # bills of these applications are not counted
 
@@ -71,10 +70,6 @@ DIRECT_PRIORITY = 2
 
 def priority_of(category: str) -> int:
     return PRIORITY.get(category, DIRECT_PRIORITY)
-
-
-def _fen(value: Decimal) -> Decimal:
-    return value.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
 # --- thresholds ----------------------------------------------------------------------------
@@ -126,8 +121,8 @@ class Thresholds:
         return_: Decimal | None
         try:
             income = params["rural_income"]
-            poverty = _fen(income * params["monitoring.poverty_share"])
-            return_ = _fen(income * params["monitoring.return_share"])
+            poverty = fen(income * params["monitoring.poverty_share"])
+            return_ = fen(income * params["monitoring.return_share"])
         except MissingParameter:
             poverty = return_ = None
             note = (
@@ -482,7 +477,7 @@ def _create_burdens(rows: list[tuple[Any, ...]]) -> None:
     an INSERT that skips a row another run made meanwhile."""
     columns = ["person_id", "year", *BURDEN_FIELDS, "computed_at"]
     if connection.vendor == "postgresql":
-        _insert(BurdenYear, columns, [list(r) for r in rows])
+        insert_rows(BurdenYear, columns, [list(r) for r in rows])
         return
     BurdenYear.objects.bulk_create(
         [BurdenYear(**dict(zip(columns, r, strict=True))) for r in rows],

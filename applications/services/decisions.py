@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import record
+from settlements.engine.money import fen
 
 from .. import workflow
 from ..models import (
@@ -81,7 +82,7 @@ def county_budget_left(county: Any, year: int) -> tuple[Decimal | None, Decimal]
     used = Application.objects.filter(
         county=county, decided_at__year=year, status__in=[Status.APPROVED, Status.PAID]
     ).aggregate(s=Sum("approved_amount"))["s"] or Decimal("0")
-    return (budget.amount if budget else None), used.quantize(Decimal("0.01"))
+    return (budget.amount if budget else None), fen(used)
 
 
 @transaction.atomic

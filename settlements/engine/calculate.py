@@ -11,13 +11,13 @@ half up, where it is computed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import NamedTuple
 
 from .categories import CATEGORIES, rank
 from .errors import MissingAmount, MissingParameter, SettlementInputError
 from .model import KINDS, Expense, ExpenseResult, IdentityPeriod, Line, Result, YearState
-from .money import FEN, ZERO, fen, yuan
+from .money import ZERO, fen, yuan
 from .policy import Params, Policy
 
 INPATIENT = "inpatient"
@@ -330,7 +330,7 @@ def _assist(
     share = params[share_name]
     if share:
         income = params["city_income"]
-        yearly = (income * share).quantize(FEN, ROUND_HALF_UP)
+        yearly = fen(income * share)
         left = max(ZERO, yearly - state.deductible_used)
         deductible = min(self_pay, left)
         lines.append(
@@ -353,7 +353,7 @@ def _assist(
         lines.append(("起付标准：{} 不设起付线（{}）", (label, sources.get(share_name, ""))))
     eligible = self_pay - deductible
     ratio = params[ratio_name]
-    raw = (eligible * ratio).quantize(FEN, ROUND_HALF_UP)
+    raw = fen(eligible * ratio)
     cap = params[cap_name]
     lines.append(
         (
@@ -390,7 +390,7 @@ def _assist(
             threshold = min(remaining, max(ZERO, yearly_threshold - state.tilted_threshold_used))
             over = remaining - threshold
             tilted_ratio = params["tilted.ratio"]
-            raw_tilted = (over * tilted_ratio).quantize(FEN, ROUND_HALF_UP)
+            raw_tilted = fen(over * tilted_ratio)
             tilted_cap = params["tilted.cap"]
             tilted_left = max(ZERO, tilted_cap - state.tilted_used)
             tilted = min(raw_tilted, tilted_left)
