@@ -20,6 +20,7 @@ from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from .models import COUNTY_ROLES, Role
 
@@ -29,6 +30,13 @@ if TYPE_CHECKING:
     from areas.models import County, Township
 
     from .models import User
+
+
+class StaffRequest(HttpRequest):
+    """A request a capability check let through: its user is a signed-in, active staff account.
+    Views behind ``capability_required`` take it, so the services get a ``User`` as their actor."""
+
+    user: User  # type: ignore[assignment]
 
 
 class Capability(StrEnum):

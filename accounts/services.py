@@ -1,6 +1,6 @@
 """Staff accounts: created and changed only here, each change in the audit trail."""
 
-from typing import Any
+from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
@@ -15,7 +15,7 @@ from .models import Role, User
 @transaction.atomic
 def staff_create(
     *,
-    actor: Any,
+    actor: User | None,
     username: str,
     password: str,
     role: Role,
@@ -38,7 +38,7 @@ def staff_create(
 
 
 @transaction.atomic
-def staff_save(*, user: User, actor: Any) -> User:
+def staff_save(*, user: User, actor: User) -> User:
     """Save changes made to an account (role, area, active flag, name …)."""
     user.is_staff = user.is_superuser = user.role == Role.ADMIN or user.is_superuser
     save_audited(instance=user, actor=actor)
@@ -46,7 +46,7 @@ def staff_save(*, user: User, actor: Any) -> User:
 
 
 @transaction.atomic
-def staff_set_password(*, user: User, actor: Any, password: str) -> User:
+def staff_set_password(*, user: User, actor: User, password: str) -> User:
     validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import record
 from core.pdf import check_printable, qr_data_uri, render_pdf
@@ -89,7 +90,7 @@ def printable_fields(app: Application) -> dict[str, str]:
 
 
 @transaction.atomic
-def letter_render(*, application: Application, kind: str, actor: Any = None) -> Letter:
+def letter_render(*, application: Application, kind: str, actor: User | None = None) -> Letter:
     """Render one document of the case and store it with its hash and a verification code."""
     app = Application.objects.select_related(
         "person", "township", "county", "created_by", "settlement"

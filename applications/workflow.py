@@ -16,24 +16,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from accounts.access import role_of
-from accounts.models import Role
+from accounts.models import Role, User
 
 from .models import Application, PromiseStatus, Status
 
 Condition = Callable[[Application, Any], str | None]
 
 
-def _has_expenses(app: Application, actor: Any) -> str | None:
+def _has_expenses(app: Application, actor: User) -> str | None:
     return None if app.expenses.exists() else "还没有录入医疗费用。"
 
 
-def _not_the_reviewer(app: Application, actor: Any) -> str | None:
+def _not_the_reviewer(app: Application, actor: User) -> str | None:
     if app.reviewer_id is not None and app.reviewer_id == actor.pk:
         return "审批人不能是本案的审核人（双人审核）。"
     return None
 
 
-def _notice_over(app: Application, actor: Any) -> str | None:
+def _notice_over(app: Application, actor: User) -> str | None:
     from django.utils import timezone
 
     if (
@@ -45,13 +45,13 @@ def _notice_over(app: Application, actor: Any) -> str | None:
     return None
 
 
-def _second_approver(app: Application, actor: Any) -> str | None:
+def _second_approver(app: Application, actor: User) -> str | None:
     if app.status == Status.SECOND and app.first_approver_id == actor.pk:
         return "金额超过本县规定，须由另一位审批人再次批准。"
     return None
 
 
-def _decision(app: Application, actor: Any) -> str | None:
+def _decision(app: Application, actor: User) -> str | None:
     return _not_the_reviewer(app, actor) or _notice_over(app, actor) or _second_approver(app, actor)
 
 
@@ -59,7 +59,7 @@ def _decision(app: Application, actor: Any) -> str | None:
 PROMISE_OPEN = frozenset({PromiseStatus.PENDING, PromiseStatus.OVERDUE})
 
 
-def _materials_complete(app: Application, actor: Any) -> str | None:
+def _materials_complete(app: Application, actor: User) -> str | None:
     if app.promise_status in PROMISE_OPEN:
         return f"承诺补交的材料尚未收齐（期限 {app.promise_due_on:%Y-%m-%d}），收齐后才能发放。"
     return None
@@ -207,7 +207,7 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
-def in_area(app: Application, actor: Any) -> bool:
+def in_area(app: Application, actor: User) -> bool:
     role = role_of(actor)
     if role == Role.CLERK:
         return bool(actor.township_id == app.township_id)
@@ -216,7 +216,7 @@ def in_area(app: Application, actor: Any) -> bool:
     return False
 
 
-def refusal(app: Application, action: str, actor: Any, reason: str = "") -> str | None:
+def refusal(app: Application, action: str, actor: User, reason: str = "") -> str | None:
     """Why ``actor`` may not do ``action`` on ``app`` now, in Chinese; None when they may."""
     transition = TRANSITIONS.get(action)
     if transition is None:
@@ -235,7 +235,7 @@ def refusal(app: Application, action: str, actor: Any, reason: str = "") -> str 
     return None
 
 
-def actions_for(app: Application, actor: Any) -> list[tuple[Transition, str | None]]:
+def actions_for(app: Application, actor: User) -> list[tuple[Transition, str | None]]:
     """The transitions this actor's role could make from the current state, each with the reason
     it is blocked (None when it is available). A missing reason is not a block here."""
     role = role_of(actor)
@@ -253,7 +253,7 @@ def actions_for(app: Application, actor: Any) -> list[tuple[Transition, str | No
 # --- the other case actions: they change the case but not its state -------------------------
 
 
-def _correctable(app: Application, actor: Any) -> str | None:
+def _correctable(app: Application, actor: User) -> str | None:
     if app.status != Status.IN_REVIEW:
         return "只有审核中的申请可以更正费用。"
     if app.reviewer_id != actor.pk:
@@ -261,13 +261,13 @@ def _correctable(app: Application, actor: Any) -> str | None:
     return None
 
 
-def _still_open(app: Application, actor: Any) -> str | None:
+def _still_open(app: Application, actor: User) -> str | None:
     if app.status in FINAL:
         return f"申请已“{app.get_status_display()}”，不再收材料。"
     return None
 
 
-def _decided_not_told(app: Application, actor: Any) -> str | None:
+def _decided_not_told(app: Application, actor: User) -> str | None:
     from django.utils import timezone
 
     if app.status not in DECIDED:
@@ -317,7 +317,7 @@ CASE_ACTIONS: dict[str, CaseAction] = {
 }
 
 
-def case_action_refusal(app: Application, action: str, actor: Any) -> str | None:
+def case_action_refusal(app: Application, action: str, actor: User) -> str | None:
     """Why ``actor`` may not do the case action now (None when they may). The case page shows a
     button only where this is None, and the service refuses with the same words."""
     declared = CASE_ACTIONS[action]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import models
 from django.utils import timezone
@@ -13,6 +13,19 @@ from .models import AuditEvent
 
 if TYPE_CHECKING:
     Area = models.Model  # a Township or County of ``areas`` (the floor above the trail)
+
+
+class Actor(Protocol):
+    """Who did it, as the trail sees a staff account (``accounts.User``, on the floor above) or an
+    anonymous visitor: the trail needs only these (and reads ``acting_role`` where there is one)."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def is_authenticated(self) -> bool: ...
+
+    def get_username(self) -> str: ...
 
 
 def _area_of(target: models.Model | None) -> tuple[int | None, int | None]:
@@ -37,7 +50,7 @@ def _area_of(target: models.Model | None) -> tuple[int | None, int | None]:
 
 def record(
     *,
-    actor: Any,
+    actor: Actor | None,
     action: AuditEvent.Action | str,
     target: models.Model | None = None,
     summary: str = "",
@@ -54,11 +67,11 @@ def record(
         township_id, county_id = _area_of(township)
     if county is not None:
         county_id = county.pk
-    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    role = getattr(actor, "acting_role", None) if authenticated else None
+    staff = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    role = getattr(staff, "acting_role", None)
     return AuditEvent.objects.create(
-        actor=actor if authenticated else None,
-        actor_username=(actor.get_username() if authenticated else username)[:150],
+        actor_id=staff.pk if staff is not None else None,
+        actor_username=(staff.get_username() if staff is not None else username)[:150],
         actor_role=role.value if role else "",
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
@@ -102,7 +115,7 @@ def record_by_system(
     )
 
 
-def record_view(*, actor: Any, target: models.Model, summary: str = "") -> AuditEvent:
+def record_view(*, actor: Actor, target: models.Model, summary: str = "") -> AuditEvent:
     """The access log: a staff member opened a person's record."""
     return record(
         actor=actor, action=AuditEvent.Action.VIEW, target=target, summary=summary or "查看详情"
@@ -128,7 +141,9 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     }
 
 
-def save_audited(*, instance: models.Model, actor: Any, summary: str = "") -> AuditEvent | None:
+def save_audited(
+    *, instance: models.Model, actor: Actor | None, summary: str = ""
+) -> AuditEvent | None:
     """Validate and save ``instance`` and append the create/update row with the field diff.
 
     Call inside ``transaction.atomic``. Returns None when nothing changed (no row is written).

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import record, save_audited
 from core.queueing import enqueue
@@ -36,7 +37,7 @@ XLSX_MAGIC = b"PK\x03\x04"
 
 
 @transaction.atomic
-def person_save(*, person: Person, actor: Any) -> Person:
+def person_save(*, person: Person, actor: User) -> Person:
     """Validate and save; Person.clean derives birth date and sex from the ID number.
 
     The ID is normalised here first: the field's length check runs before clean(), so " …x " with
@@ -89,7 +90,7 @@ def identity_import_create(
     *,
     upload: UploadedFile,
     department: str,
-    actor: Any,
+    actor: User,
     content: str = IdentityImport.Content.IDENTITIES,
 ) -> IdentityImport:
     """Keep the uploaded file and queue its check (preview). Nothing in the registry changes yet.
@@ -336,7 +337,7 @@ def identity_import_preview(*, batch: IdentityImport) -> IdentityImport:
 
 
 @transaction.atomic
-def identity_import_apply(*, batch: IdentityImport, actor: Any) -> IdentityImport:
+def identity_import_apply(*, batch: IdentityImport, actor: User) -> IdentityImport:
     """Confirm a checked file: queue the import. A second click finds it already under way."""
     locked = IdentityImport.objects.select_for_update().get(pk=batch.pk)
     if locked.status != IdentityImport.Status.PREVIEWED:
@@ -438,7 +439,7 @@ def stalled_imports_resume() -> int:
 
 
 @transaction.atomic
-def identity_import_retry(*, batch: IdentityImport, actor: Any) -> IdentityImport:
+def identity_import_retry(*, batch: IdentityImport, actor: User) -> IdentityImport:
     """Staff's “重试”: a failed or stalled batch goes on from where it stopped."""
     locked = IdentityImport.objects.select_for_update().get(pk=batch.pk)
     stuck = stalled_imports().filter(pk=locked.pk).exists()
@@ -471,7 +472,7 @@ MAX_PUSH = 1000
 
 
 def department_token_create(
-    *, department: str, label: str, actor: Any
+    *, department: str, label: str, actor: User | None
 ) -> tuple[DepartmentToken, str]:
     """Make a key for a department's system. The key is returned once; only its hash is kept."""
     key = secrets.token_urlsafe(32)

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.access import Capability, capability_required
+from accounts.access import Capability, StaffRequest, capability_required
 
 from . import services
 from .forms import ImportUploadForm
@@ -22,7 +22,7 @@ from .selectors import search_people
 
 
 @capability_required(Capability.VIEW_PEOPLE)
-def person_list(request: HttpRequest) -> HttpResponse:
+def person_list(request: StaffRequest) -> HttpResponse:
     """People of the user's area: search by ID number, phone or name. ID numbers are masked."""
     q = request.GET.get("q", "").strip()
     page = Paginator(search_people(request.user, q), 50).get_page(request.GET.get("page"))
@@ -36,7 +36,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 
 
 @capability_required(Capability.IMPORT_IDENTITIES)
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: StaffRequest) -> HttpResponse:
     """Upload a department's file; every earlier import with its results."""
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -61,7 +61,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 
 @capability_required(Capability.IMPORT_IDENTITIES)
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def import_detail(request: StaffRequest, pk: int) -> HttpResponse:
     """An import's check (preview), progress and results, with every refused row and its reason."""
     batch = get_object_or_404(IdentityImport, pk=pk)
     kind = request.GET.get("kind", ImportRow.Kind.ERROR)
@@ -91,7 +91,7 @@ SAMPLES = Path(__file__).resolve().parent / "samples"
 
 
 @capability_required(Capability.IMPORT_IDENTITIES)
-def import_sample(request: HttpRequest, fmt: str) -> FileResponse:
+def import_sample(request: StaffRequest, fmt: str) -> FileResponse:
     """The sample file of the documented column layout, to fill in or to test with."""
     if fmt not in {"csv", "xlsx"}:
         raise Http404
@@ -104,7 +104,7 @@ def import_sample(request: HttpRequest, fmt: str) -> FileResponse:
 
 
 @capability_required(Capability.IMPORT_IDENTITIES)
-def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
+def import_progress(request: StaffRequest, pk: int) -> JsonResponse:
     batch = get_object_or_404(IdentityImport, pk=pk)
     return JsonResponse(
         {
@@ -117,7 +117,7 @@ def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-def _import_action(request: HttpRequest, pk: int, service: Any, done: str) -> HttpResponse:
+def _import_action(request: StaffRequest, pk: int, service: Any, done: str) -> HttpResponse:
     """A button on an import's page: call the service, say what happened, back to the page."""
     batch = get_object_or_404(IdentityImport, pk=pk)
     try:
@@ -131,7 +131,7 @@ def _import_action(request: HttpRequest, pk: int, service: Any, done: str) -> Ht
 
 @require_POST
 @capability_required(Capability.IMPORT_IDENTITIES)
-def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
+def import_apply(request: StaffRequest, pk: int) -> HttpResponse:
     return _import_action(
         request, pk, services.identity_import_apply,
         "已开始导入。页面会显示进度，完成后列出新增和变更的内容。",
@@ -140,7 +140,7 @@ def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @capability_required(Capability.IMPORT_IDENTITIES)
-def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def import_retry(request: StaffRequest, pk: int) -> HttpResponse:
     """“重试”: a failed or stalled import goes on from its last committed thousand rows."""
     return _import_action(
         request, pk, services.identity_import_retry,

@@ -14,12 +14,12 @@ A closed warning is reopened by the nightly recompute when the burden crosses a 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from applications.models import Application
 from audit.models import AuditEvent
 from audit.services import record
@@ -42,7 +42,7 @@ def _refuse_unless_open(w: BurdenWarning, doing: str) -> None:
 
 @transaction.atomic
 def warning_contact(
-    *, warning: BurdenWarning, method: str, contacted_on: date, note: str, actor: Any
+    *, warning: BurdenWarning, method: str, contacted_on: date, note: str, actor: User
 ) -> FollowUp:
     """Record that the township reached the person (主动发现): how, when and what was said."""
     w = _locked(warning)
@@ -73,7 +73,7 @@ def warning_contact(
 
 
 @transaction.atomic
-def warning_close(*, warning: BurdenWarning, reason: str, note: str, actor: Any) -> BurdenWarning:
+def warning_close(*, warning: BurdenWarning, reason: str, note: str, actor: User) -> BurdenWarning:
     """Close a warning with a reason; "other" needs a note saying what."""
     w = _locked(warning)
     _refuse_unless_open(w, "办结")
@@ -102,7 +102,7 @@ def warning_close(*, warning: BurdenWarning, reason: str, note: str, actor: Any)
 
 @transaction.atomic
 def warning_link_application(
-    *, warning: BurdenWarning, application: Application, actor: Any
+    *, warning: BurdenWarning, application: Application, actor: User
 ) -> BurdenWarning:
     """The clerk started an application from the warning: link it and mark the warning."""
     w = _locked(warning)

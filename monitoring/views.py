@@ -9,13 +9,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.access import Capability, capability_required, has_capability
+from accounts.access import Capability, StaffRequest, capability_required, has_capability
 from accounts.selectors import counties_for, townships_for
 from applications.models import Kind
 from applications.views import IntakeStart, intake
@@ -28,7 +28,7 @@ from .forms import CloseForm, ContactForm, WarningFilter
 from .models import OPEN_STATUSES, BurdenWarning, MonitoringRun
 
 
-def _warning(request: HttpRequest, pk: int) -> BurdenWarning:
+def _warning(request: StaffRequest, pk: int) -> BurdenWarning:
     try:
         return selectors.warning_page(request.user, pk)
     except BurdenWarning.DoesNotExist:
@@ -36,7 +36,7 @@ def _warning(request: HttpRequest, pk: int) -> BurdenWarning:
 
 
 @capability_required(Capability.WARNINGS)
-def warning_list(request: HttpRequest) -> HttpResponse:
+def warning_list(request: StaffRequest) -> HttpResponse:
     """The township's list: people without an identity and the closely watched first."""
     data = request.GET.copy()
     if "status" not in data:
@@ -64,7 +64,7 @@ def warning_list(request: HttpRequest) -> HttpResponse:
 
 
 @capability_required(Capability.WARNINGS)
-def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def warning_detail(request: StaffRequest, pk: int) -> HttpResponse:
     """One warning: the person's year, expense by expense, and the follow-up so far. Logged."""
     warning = _warning(request, pk)
     record_view(actor=request.user, target=warning.person, summary="查看因病致贫返贫预警")
@@ -72,7 +72,7 @@ def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_detail(
-    request: HttpRequest,
+    request: StaffRequest,
     warning: BurdenWarning,
     contact: ContactForm | None = None,
     close: CloseForm | None = None,
@@ -100,7 +100,7 @@ def _render_detail(
 
 
 @capability_required(Capability.INTAKE)
-def warning_apply(request: HttpRequest, pk: int) -> HttpResponse:
+def warning_apply(request: StaffRequest, pk: int) -> HttpResponse:
     """Start an application from an open warning: the window's intake page with the year's
     hospital bills that have no assistance yet filled in; the saved draft is linked to the warning
     (``warning_link_application``) in the same transaction."""
@@ -141,7 +141,7 @@ def warning_apply(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @capability_required(Capability.FOLLOW_UP)
-def warning_contact(request: HttpRequest, pk: int) -> HttpResponse:
+def warning_contact(request: StaffRequest, pk: int) -> HttpResponse:
     warning = _warning(request, pk)
     form = ContactForm(request.POST)
     if not form.is_valid():
@@ -163,7 +163,7 @@ def warning_contact(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @capability_required(Capability.FOLLOW_UP)
-def warning_close(request: HttpRequest, pk: int) -> HttpResponse:
+def warning_close(request: StaffRequest, pk: int) -> HttpResponse:
     warning = _warning(request, pk)
     form = CloseForm(request.POST)
     if not form.is_valid():
@@ -185,7 +185,7 @@ def warning_close(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the overview -----------------------------------------------------------------------
 
 
-def _scope(request: HttpRequest) -> ov.Scope:
+def _scope(request: StaffRequest) -> ov.Scope:
     year_text = request.GET.get("year") or ""
     today = timezone.localdate()
     year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= today.year else None
@@ -194,7 +194,7 @@ def _scope(request: HttpRequest) -> ov.Scope:
 
 
 @capability_required(Capability.OVERVIEW)
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: StaffRequest) -> HttpResponse:
     """一屏观救助: every chart with its table and downloads."""
     scope = _scope(request)
     charts = {key: ov.chart(scope, key) for key in ov.CHARTS}
@@ -228,7 +228,7 @@ def _cell(value: Any, *, xlsx: bool) -> Any:
 
 
 @capability_required(Capability.OVERVIEW)
-def overview_download(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
+def overview_download(request: StaffRequest, key: str, fmt: str) -> HttpResponse:
     """The table behind a chart, as CSV (UTF-8 with BOM, for Excel) or XLSX. Audited."""
     if key not in ov.CHARTS or fmt not in {"csv", "xlsx"}:
         raise Http404

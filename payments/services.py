@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from accounts.models import User
 from applications.models import Application, Status
 from applications.services import application_transition
 from applications.workflow import PROMISE_OPEN
@@ -80,7 +81,7 @@ def _batch_number(county: Any) -> str:
 
 @transaction.atomic
 def payment_batch_create(
-    *, county: Any, application_ids: Iterable[int], actor: Any
+    *, county: Any, application_ids: Iterable[int], actor: User
 ) -> PaymentBatch:
     ids = sorted(set(application_ids))
     if not ids:
@@ -150,7 +151,7 @@ def bank_rows(batch: PaymentBatch) -> list[list[str]]:
 
 
 @transaction.atomic
-def payment_batch_export(*, batch: PaymentBatch, fmt: str, actor: Any) -> tuple[bytes, str, str]:
+def payment_batch_export(*, batch: PaymentBatch, fmt: str, actor: User) -> tuple[bytes, str, str]:
     """The bank file, as (content, content type, file name); the export is audited."""
     rows = bank_rows(batch)
     if fmt == "xlsx":
@@ -188,7 +189,7 @@ def payment_batch_export(*, batch: PaymentBatch, fmt: str, actor: Any) -> tuple[
 
 @transaction.atomic
 def payment_record(
-    *, payment: Payment, paid: bool, actor: Any, reason: str = "", paid_on: date | None = None
+    *, payment: Payment, paid: bool, actor: User, reason: str = "", paid_on: date | None = None
 ) -> Payment:
     """The bank's result for one line, from its return file or typed by hand."""
     line = (
@@ -265,7 +266,7 @@ def _read_return(data: bytes, name: str) -> list[dict[str, str]]:
 
 
 def payment_return_import(
-    *, batch: PaymentBatch, data: bytes, name: str, actor: Any
+    *, batch: PaymentBatch, data: bytes, name: str, actor: User
 ) -> ReturnResult:
     """Apply the bank's return file: each line paid or failed; lines that match nothing reported."""
     result = ReturnResult()
@@ -328,7 +329,7 @@ def payment_return_import(
 
 @transaction.atomic
 def payee_correct(
-    *, application: Application, bank_name: str, holder: str, account: str, reason: str, actor: Any
+    *, application: Application, bank_name: str, holder: str, account: str, reason: str, actor: User
 ) -> Application:
     """Correct the account of a case whose payment failed, so it can go into a new batch."""
     app = Application.objects.select_for_update().get(pk=application.pk)

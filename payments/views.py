@@ -6,12 +6,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.access import Capability, capability_required, has_capability
+from accounts.access import Capability, StaffRequest, capability_required, has_capability
 from accounts.selectors import counties_for
 from applications.selectors import application_page
 from audit.models import AuditEvent
@@ -22,7 +22,7 @@ from . import services
 from .models import Payment, PaymentBatch
 
 
-def _county_of(request: HttpRequest) -> Any:
+def _county_of(request: StaffRequest) -> Any:
     counties = counties_for(request.user)
     chosen = request.GET.get("county") or request.POST.get("county")
     county = counties.filter(pk=chosen).first() if chosen and chosen.isdigit() else None
@@ -30,7 +30,7 @@ def _county_of(request: HttpRequest) -> Any:
 
 
 @capability_required(Capability.SETTLEMENTS)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: StaffRequest) -> HttpResponse:
     """The payment desk: cases ready to pay, cases held for promised materials, the batches."""
     county = _county_of(request)
     if county is None:
@@ -45,7 +45,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "payments/index.html", context)
 
 
-def _batch_or_404(request: HttpRequest, pk: int) -> Any:
+def _batch_or_404(request: StaffRequest, pk: int) -> Any:
     return get_object_or_404(
         PaymentBatch.objects.filter(county__in=counties_for(request.user)).select_related("county"),
         pk=pk,
@@ -54,7 +54,7 @@ def _batch_or_404(request: HttpRequest, pk: int) -> Any:
 
 @require_POST
 @capability_required(Capability.PAY)
-def batch_create(request: HttpRequest) -> HttpResponse:
+def batch_create(request: StaffRequest) -> HttpResponse:
     county = _county_of(request)
     ids = [int(v) for v in request.POST.getlist("application") if v.isdigit()]
     try:
@@ -69,7 +69,7 @@ def batch_create(request: HttpRequest) -> HttpResponse:
 
 
 @capability_required(Capability.SETTLEMENTS)
-def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_detail(request: StaffRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(request, pk)
     lines = list(batch.payments.select_related("application", "application__person"))
     return render(
@@ -85,7 +85,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @capability_required(Capability.PAY)
-def batch_export(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_export(request: StaffRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(request, pk)
     fmt = "xlsx" if request.GET.get("fmt") == "xlsx" else "csv"
     content, ctype, name = services.payment_batch_export(batch=batch, fmt=fmt, actor=request.user)
@@ -96,7 +96,7 @@ def batch_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @capability_required(Capability.PAY)
-def batch_return(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_return(request: StaffRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(request, pk)
     upload = request.FILES.get("file")
     if upload is None or not upload.size or upload.size > 10 * 1024 * 1024:
@@ -117,7 +117,7 @@ def batch_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @capability_required(Capability.PAY)
-def payment_record(request: HttpRequest, pk: int) -> HttpResponse:
+def payment_record(request: StaffRequest, pk: int) -> HttpResponse:
     line = get_object_or_404(
         Payment.objects.filter(batch__county__in=counties_for(request.user)), pk=pk
     )
@@ -137,7 +137,7 @@ def payment_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @capability_required(Capability.PAY)
-def payee_correct(request: HttpRequest, number: str) -> HttpResponse:
+def payee_correct(request: StaffRequest, number: str) -> HttpResponse:
     try:
         app = application_page(request.user, number)
     except Exception:
@@ -159,7 +159,7 @@ def payee_correct(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @capability_required(Capability.PAY)
-def batch_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_pdf(request: StaffRequest, pk: int) -> HttpResponse:
     """The batch as a printed list for signatures (发放清单), accounts masked."""
     batch = _batch_or_404(request, pk)
     lines = list(batch.payments.select_related("application"))

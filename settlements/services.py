@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 
+from accounts.models import User
 from areas.models import City
 from audit.models import AuditEvent
 from audit.services import record, save_audited
@@ -54,7 +55,7 @@ def policy_code_error(code: str) -> str | None:
 
 
 @transaction.atomic
-def city_save(*, city: City, actor: Any) -> City:
+def city_save(*, city: City, actor: User | None) -> City:
     """Save a city (its name and the settlement policy its counties use), audited; an unknown
     policy code is refused."""
     error = policy_code_error(city.policy_code)
@@ -77,7 +78,7 @@ def policy_version_create(
     values: Mapping[str, Any],
     source: str,
     reason: str = "",
-    actor: Any,
+    actor: User,
 ) -> PolicyVersion:
     """Add version N+1 of a policy: ``values`` (raw, as typed) in force from ``effective_from``."""
     if policy_code not in shipped_codes():
@@ -238,7 +239,7 @@ def settlement_calculate(
     return Calculated(key, person, policy, inputs, result, rows)
 
 
-def settlement_store(*, calculated: Calculated, actor: Any) -> Settlement:
+def settlement_store(*, calculated: Calculated, actor: User) -> Settlement:
     """→ store: the settlement with the snapshot of its inputs and policy version, the ledger
     moved, the audit row; exactly once per key (a unique key)."""
     key, person, policy, inputs, result = (
@@ -326,7 +327,7 @@ def settlement_approve(
     key: str,
     person: Person,
     expenses: Sequence[Expense],
-    actor: Any,
+    actor: User,
     policy: Policy | None = None,
 ) -> Settlement:
     """Settle ``expenses`` for good and move the person's yearly ledger, exactly once per ``key``:

@@ -2,11 +2,11 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from accounts.access import Capability, capability_required, has_capability
+from accounts.access import Capability, StaffRequest, capability_required, has_capability
 
 from . import services
 from .engine import UnknownPolicy, sections
@@ -16,7 +16,7 @@ from .policies import load, shipped_codes
 
 
 @capability_required(Capability.VIEW_POLICIES)
-def policy_list(request: HttpRequest) -> HttpResponse:
+def policy_list(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
     policies = [load(code) for code in shipped_codes()]
     return render(request, "settlements/policy_list.html", {"policies": policies, "today": today})
@@ -30,7 +30,7 @@ def _policy_or_404(code: str):  # type: ignore[no-untyped-def]
 
 
 @capability_required(Capability.VIEW_POLICIES)
-def policy_detail(request: HttpRequest, code: str) -> HttpResponse:
+def policy_detail(request: StaffRequest, code: str) -> HttpResponse:
     """A policy as people read it: every parameter, its value today, its history and sources."""
     policy = _policy_or_404(code)
     today = timezone.localdate()
@@ -64,7 +64,7 @@ def policy_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @capability_required(Capability.EDIT_POLICIES)
-def policy_version_new(request: HttpRequest, code: str) -> HttpResponse:
+def policy_version_new(request: StaffRequest, code: str) -> HttpResponse:
     """Add a version: the values that change, from a date, with the document that says so."""
     policy = _policy_or_404(code)
     form = PolicyVersionForm(request.POST or None, policy=policy, today=timezone.localdate())

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from accounts.access import role_of
-from accounts.models import Role
+from accounts.models import Role, User
 from core.numbering import next_in
 
 from ..models import (
@@ -25,7 +25,7 @@ def work_calendar() -> WorkCalendar:
     return WorkCalendar(dict(CalendarDay.objects.values_list("day", "working")))
 
 
-def _event(app: Application, action: str, label: str, actor: Any, **extra: Any) -> None:
+def _event(app: Application, action: str, label: str, actor: User, **extra: Any) -> None:
     ApplicationEvent.objects.create(
         application=app,
         action=action,
@@ -35,7 +35,7 @@ def _event(app: Application, action: str, label: str, actor: Any, **extra: Any) 
     )
 
 
-def _require_clerk_of(actor: Any, township_id: int) -> None:
+def _require_clerk_of(actor: User, township_id: int) -> None:
     if role_of(actor) != Role.CLERK or actor.township_id != township_id:
         raise ValidationError("只有申请人所在乡镇（街道）的窗口经办人可以办理。", code="not_clerk")
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import record
 from settlements.engine.money import fen
@@ -34,7 +35,7 @@ class BudgetOverrun(ValidationError):
 
 @transaction.atomic
 def application_recommend(
-    *, application: Application, actor: Any, recommendation: str, note: str = ""
+    *, application: Application, actor: User, recommendation: str, note: str = ""
 ) -> Application:
     """The reviewer's opinion. An approval recommended for an identity the policy publishes first
     (依申请对象) starts the public notice (公示) of the policy's number of working days."""
@@ -87,7 +88,7 @@ def county_budget_left(county: Any, year: int) -> tuple[Decimal | None, Decimal]
 
 @transaction.atomic
 def application_approve(
-    *, application: Application, actor: Any, confirm_overrun: bool = False
+    *, application: Application, actor: User, confirm_overrun: bool = False
 ) -> Application:
     """Approve: above the county's amount, the first approval waits for a second approver; then, in
     this one transaction, the settlement is stored with its snapshot and policy version, the yearly
@@ -143,7 +144,7 @@ def application_approve(
 
 @transaction.atomic
 def application_reject(
-    *, application: Application, actor: Any, reason: str, note: str = ""
+    *, application: Application, actor: User, reason: str, note: str = ""
 ) -> Application:
     """不予救助: a reason from the list, plus words (required for 其他原因)."""
     from ..models import RejectionReason
@@ -170,7 +171,7 @@ CORRECTABLE = ("total", "policy_scope", "basic_paid", "critical_paid", "in_regio
 
 @transaction.atomic
 def expense_correct(
-    *, expense: MedicalExpense, values: Mapping[str, Any], reason: str, actor: Any
+    *, expense: MedicalExpense, values: Mapping[str, Any], reason: str, actor: User
 ) -> MedicalExpense:
     """The reviewer corrects an expense against the slip; the reason and the change go into the
     case history and the audit trail."""
@@ -219,7 +220,7 @@ def expense_correct(
 
 
 @transaction.atomic
-def application_mark_told(*, application: Application, actor: Any) -> Application:
+def application_mark_told(*, application: Application, actor: User) -> Application:
     """结果反馈: the window has told the applicant the decision."""
     app = Application.objects.select_for_update().get(pk=application.pk)
     refused = workflow.case_action_refusal(app, "mark_told", actor)

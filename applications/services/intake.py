@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +14,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import record
 from beneficiaries.models import HardshipIdentity, Person
@@ -66,7 +66,7 @@ def application_save_draft(
     person: Person,
     intake: Intake,
     expenses: Sequence[MedicalExpense],
-    actor: Any,
+    actor: User,
     application: Application | None = None,
 ) -> Application:
     """Create (or, for a draft, replace) an application with its expenses and its checklist."""
@@ -130,7 +130,7 @@ def application_save_draft(
 def application_accept(
     *,
     application: Application,
-    actor: Any,
+    actor: User,
     received: Iterable[str],
     promise_signed: bool,
     files: Mapping[str, Iterable[UploadedFile]] | None = None,

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import record
 
@@ -36,7 +37,7 @@ STEP_LIMITS = {
 
 @transaction.atomic
 def application_transition(
-    *, application: Application, action: str, actor: Any, reason: str = ""
+    *, application: Application, action: str, actor: User, reason: str = ""
 ) -> Application:
     """Move the application along the graph in ``workflow``; refused with a reason otherwise.
 
@@ -66,7 +67,9 @@ def application_transition(
     return app
 
 
-def _locked_for(application: Application, action: str, actor: Any, reason: str = "") -> Application:
+def _locked_for(
+    application: Application, action: str, actor: User, reason: str = ""
+) -> Application:
     app = (
         Application.objects.select_for_update()
         .select_related("county", "person")
@@ -83,7 +86,7 @@ def _move(
     action: str,
     to: Status,
     label: str,
-    actor: Any,
+    actor: User,
     reason: str = "",
     *,
     event: str = "",

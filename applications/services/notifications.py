@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.models import User
 from core.queueing import enqueue
 
 from ..models import (
@@ -53,7 +53,7 @@ def _notify(app: Application, kind: str, text: str, key: str) -> None:
 
 
 @transaction.atomic
-def inbox_mark_read(*, message: InboxMessage, actor: Any) -> None:
+def inbox_mark_read(*, message: InboxMessage, actor: User) -> None:
     if message.recipient_id != actor.pk:
         raise ValidationError("这不是您的提醒。", code="not_yours")
     if message.read_at is None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,6 +15,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import record
 
@@ -71,7 +71,7 @@ def check_upload(upload: UploadedFile) -> tuple[str, bytes]:
     return content_type, data
 
 
-def _attach(app: Application, code: str, upload: UploadedFile, actor: Any) -> Attachment:
+def _attach(app: Application, code: str, upload: UploadedFile, actor: User) -> Attachment:
     content_type, data = check_upload(upload)
     attachment = Attachment(
         application=app,
@@ -101,7 +101,7 @@ def _validate_uploads(files: Mapping[str, Iterable[UploadedFile]]) -> None:
 
 @transaction.atomic
 def material_receive(
-    *, application: Application, code: str, actor: Any, files: Iterable[UploadedFile] = ()
+    *, application: Application, code: str, actor: User, files: Iterable[UploadedFile] = ()
 ) -> Application:
     """A missing material arrives (补交); the last one fulfils the promise."""
     app = Application.objects.select_for_update().get(pk=application.pk)
@@ -152,7 +152,7 @@ def material_receive(
 
 @transaction.atomic
 def attachment_add(
-    *, application: Application, code: str, upload: UploadedFile, actor: Any
+    *, application: Application, code: str, upload: UploadedFile, actor: User
 ) -> Attachment:
     app = Application.objects.select_for_update().get(pk=application.pk)
     _require_clerk_of(actor, app.township_id)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
-from ..models import (
-    Application,
-)
+from accounts.access import StaffRequest
+
+from ..models import Application
 from ..selectors import application_page
 
 
@@ -19,7 +19,7 @@ def _errors(form: Any, exc: ValidationError) -> None:
         form.add_error(None, message)
 
 
-def _own_application(request: HttpRequest, number: str) -> Application:
+def _own_application(request: StaffRequest, number: str) -> Application:
     try:
         return application_page(request.user, number)
     except Application.DoesNotExist:

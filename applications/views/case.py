@@ -7,13 +7,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.access import Capability, capability_required, has_capability
+from accounts.access import Capability, StaffRequest, capability_required, has_capability
 from audit.models import AuditEvent
 from audit.services import record, record_view
 
@@ -36,7 +36,7 @@ from .base import _own_application
 
 
 @capability_required(Capability.APPLICATIONS)
-def detail(request: HttpRequest, number: str) -> HttpResponse:
+def detail(request: StaffRequest, number: str) -> HttpResponse:
     """The case: person, expenses, materials and scans, the promise, the history, the actions."""
     app = _own_application(request, number)
     record_view(actor=request.user, target=app, summary=f"查看申请 {app.number}")
@@ -96,7 +96,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 @capability_required(Capability.APPLICATIONS)
-def transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
+def transition(request: StaffRequest, number: str, action: str) -> HttpResponse:
     app = _own_application(request, number)
     form = ReasonForm(request.POST)
     reason = form.data.get("reason", "")
@@ -113,7 +113,7 @@ def transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
 
 @require_POST
 @capability_required(Capability.INTAKE)
-def receive(request: HttpRequest, number: str, code: str) -> HttpResponse:
+def receive(request: StaffRequest, number: str, code: str) -> HttpResponse:
     """A missing material arrives at the window (补交)."""
     app = _own_application(request, number)
     form = ReceiveForm(request.POST, request.FILES)
@@ -134,7 +134,7 @@ def receive(request: HttpRequest, number: str, code: str) -> HttpResponse:
 
 @require_POST
 @capability_required(Capability.INTAKE)
-def upload(request: HttpRequest, number: str, code: str) -> HttpResponse:
+def upload(request: StaffRequest, number: str, code: str) -> HttpResponse:
     """Attach a scan to a material already received."""
     app = _own_application(request, number)
     form = ReceiveForm(request.POST, request.FILES)
@@ -155,7 +155,7 @@ def upload(request: HttpRequest, number: str, code: str) -> HttpResponse:
 
 
 @capability_required(Capability.APPLICATIONS)
-def attachment(request: HttpRequest, pk: int) -> FileResponse:
+def attachment(request: StaffRequest, pk: int) -> FileResponse:
     """A scan, only for staff who may see the case; every download is logged."""
     item = get_object_or_404(Attachment.objects.select_related("application"), pk=pk)
     if not applications_for(request.user).filter(pk=item.application_id).exists():
@@ -174,7 +174,7 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
 
 @require_POST
 @capability_required(Capability.INTAKE)
-def told(request: HttpRequest, number: str) -> HttpResponse:
+def told(request: StaffRequest, number: str) -> HttpResponse:
     app = _own_application(request, number)
     try:
         services.application_mark_told(application=app, actor=request.user)
@@ -205,7 +205,7 @@ def letters_for_page(app: Application) -> dict[str, Any]:
 
 
 @capability_required(Capability.APPLICATIONS)
-def letter(request: HttpRequest, number: str, kind: str) -> HttpResponse | FileResponse:
+def letter(request: StaffRequest, number: str, kind: str) -> HttpResponse | FileResponse:
     """A document of the case as PDF: the stored one, or rendered now if there is none yet.
     Only staff who may see the case; every download is logged."""
     from .. import documents

@@ -7,12 +7,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.access import Capability, capability_required
+from accounts.access import Capability, StaffRequest, capability_required
 from audit.models import AuditEvent
 from audit.services import record
 
@@ -24,7 +24,7 @@ from ..settling import case_preview
 from .base import _own_application
 
 
-def _decision_done(request: HttpRequest, app: Application, fn: Any, **kwargs: Any) -> HttpResponse:
+def _decision_done(request: StaffRequest, app: Application, fn: Any, **kwargs: Any) -> HttpResponse:
     try:
         app = fn(application=app, actor=request.user, **kwargs)
     except ValidationError as exc:
@@ -36,7 +36,7 @@ def _decision_done(request: HttpRequest, app: Application, fn: Any, **kwargs: An
 
 @require_POST
 @capability_required(Capability.APPLICATIONS)
-def recommend(request: HttpRequest, number: str) -> HttpResponse:
+def recommend(request: StaffRequest, number: str) -> HttpResponse:
     """The reviewer's opinion (审核意见): approve, or reject with the reason."""
     return _decision_done(
         request,
@@ -49,7 +49,7 @@ def recommend(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 @capability_required(Capability.APPLICATIONS)
-def approve(request: HttpRequest, number: str) -> HttpResponse:
+def approve(request: StaffRequest, number: str) -> HttpResponse:
     return _decision_done(
         request,
         _own_application(request, number),
@@ -60,7 +60,7 @@ def approve(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 @capability_required(Capability.APPLICATIONS)
-def reject(request: HttpRequest, number: str) -> HttpResponse:
+def reject(request: StaffRequest, number: str) -> HttpResponse:
     return _decision_done(
         request,
         _own_application(request, number),
@@ -71,7 +71,7 @@ def reject(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @capability_required(Capability.COUNTY_WORKBENCH)
-def notices(request: HttpRequest) -> HttpResponse:
+def notices(request: StaffRequest) -> HttpResponse:
     """The public-notice list (公示名单), printable: names and ID numbers masked."""
     from accounts.selectors import counties_for
 
@@ -110,7 +110,7 @@ def notices(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @capability_required(Capability.APPLICATIONS)
-def expense_correct(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+def expense_correct(request: StaffRequest, number: str, pk: int) -> HttpResponse:
     """The reviewer corrects an expense against the slip, with the reason."""
     from ..forms import ExpenseCorrectionForm
 

@@ -4,12 +4,12 @@ clerk's inbox of reminders."""
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.access import Capability, capability_required, has_capability
+from accounts.access import Capability, StaffRequest, capability_required, has_capability
 from accounts.selectors import townships_for
 
 from .. import services, worklist
@@ -21,7 +21,7 @@ from ..selectors import applications_for, unread_inbox
 
 
 @capability_required(Capability.APPLICATIONS)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: StaffRequest) -> HttpResponse:
     """The application list of a township window, and the county's review queue: filters in the
     URL, sorting, keyset pagination (no COUNT, no OFFSET), due dates and lateness on every row."""
     calendar = services.work_calendar()
@@ -52,7 +52,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @capability_required(Capability.INTAKE)
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: StaffRequest) -> HttpResponse:
     page = Paginator(
         InboxMessage.objects.filter(recipient_id=request.user.pk).select_related("application"),
         50,
@@ -66,7 +66,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @capability_required(Capability.INTAKE)
-def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
+def inbox_read(request: StaffRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(InboxMessage, pk=pk, recipient=request.user)
     services.inbox_mark_read(message=message, actor=request.user)
     return redirect(message.application)

@@ -12,11 +12,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from accounts.access import Capability, capability_required
+from accounts.access import Capability, StaffRequest, capability_required
 from beneficiaries.models import Person
 from beneficiaries.selectors import favourable_identity, people_for
 from beneficiaries.services import person_save
@@ -41,7 +41,7 @@ from .base import _errors, _own_application
 
 
 def _intake_forms(
-    request: HttpRequest,
+    request: StaffRequest,
     person: Person | None,
     data: Any,
     app: Application | None = None,
@@ -102,13 +102,13 @@ class IntakeStart:
 
 
 @capability_required(Capability.INTAKE)
-def new(request: HttpRequest) -> HttpResponse:
+def new(request: StaffRequest) -> HttpResponse:
     """Intake, step 1: find the person by ID number (or register them), the identity, an agent,
     the payee account and the expenses. Saved as a draft; step 2 is the materials."""
     return intake(request)
 
 
-def intake(request: HttpRequest, start: IntakeStart | None = None) -> HttpResponse:
+def intake(request: StaffRequest, start: IntakeStart | None = None) -> HttpResponse:
     """The intake page, from the window's lookup or from ``start`` (for its person only)."""
     lookup = IdLookupForm(request.GET if "id_number" in request.GET else None)
     if not lookup.is_bound or not lookup.is_valid():
@@ -159,7 +159,7 @@ def intake(request: HttpRequest, start: IntakeStart | None = None) -> HttpRespon
 
 
 def _render_intake(
-    request: HttpRequest,
+    request: StaffRequest,
     person: Person | None,
     id_number: str,
     register: Any,
@@ -184,7 +184,7 @@ def _render_intake(
 
 
 @capability_required(Capability.INTAKE)
-def edit(request: HttpRequest, number: str) -> HttpResponse:
+def edit(request: StaffRequest, number: str) -> HttpResponse:
     """Correct a draft before accepting it."""
     app = _own_application(request, number)
     if app.status != Status.DRAFT:
@@ -213,7 +213,7 @@ def edit(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @capability_required(Capability.INTAKE)
-def accept(request: HttpRequest, number: str) -> HttpResponse:
+def accept(request: StaffRequest, number: str) -> HttpResponse:
     """Intake, step 2: tick the materials handed in, attach scans, record the promise, accept."""
     app = _own_application(request, number)
     if app.status != Status.DRAFT:
