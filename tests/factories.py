@@ -110,3 +110,68 @@ def make_application(person, clerk, *, category="dibao", expenses=None, **intake
         expenses=expenses or [make_expense()],
         actor=clerk,
     )
+
+
+# The road a case takes to each state, through the real services (the workflow's own moves).
+ROAD = ("draft", "accepted", "forwarded", "in_review", "recommended", "approved")
+
+
+def walk(world, app, to, *, reject=None, recommendation=None, note="", reject_note=""):
+    """Move ``app`` on from where it stands to ``to`` (a ``Status``), as the window, the reviewer
+    and the approver of ``world`` would: accept (with every material), forward, start the review,
+    recommend (``recommendation``, with ``note``; by default approval, or rejection when ``to`` is
+    REJECTED), decide (rejected for ``reject``, a ``RejectionReason``, with ``reject_note``)."""
+    from applications.models import Status
+    from applications.services import (
+        application_accept,
+        application_approve,
+        application_recommend,
+        application_reject,
+        application_transition,
+    )
+
+    clerk, reviewer, approver = (world.users[r] for r in ("clerk", "reviewer", "approver"))
+    if recommendation is None:
+        recommendation = "reject" if to == Status.REJECTED else "approve"
+    while app.status != to:
+        if app.status == Status.DRAFT:
+            app = application_accept(
+                application=app,
+                actor=clerk,
+                received=set(app.materials.values_list("code", flat=True)),
+                promise_signed=False,
+            )
+        elif app.status == Status.ACCEPTED:
+            app = application_transition(application=app, action="forward", actor=clerk)
+        elif app.status == Status.FORWARDED:
+            app = application_transition(application=app, action="start_review", actor=reviewer)
+        elif app.status == Status.IN_REVIEW:
+            app = application_recommend(
+                application=app,
+                actor=reviewer,
+                recommendation=recommendation,
+                note=note,
+            )
+        elif app.status in (Status.RECOMMENDED, Status.NOTICE) and to == Status.REJECTED:
+            return application_reject(
+                application=app, actor=approver, reason=reject, note=reject_note
+            )
+        elif app.status in (Status.RECOMMENDED, Status.NOTICE, Status.SECOND):
+            app = application_approve(application=app, actor=approver)
+        else:
+            raise AssertionError(f"no road from {app.status} to {to}")
+    return app
+
+
+def case_at(world, person, to, *, missing=(), **intake):
+    """A case of ``person`` taken at ``world``'s window and walked to ``to``; with ``missing``
+    materials it is accepted on the applicant's promise to bring them."""
+    from applications.services import application_accept
+
+    app = make_application(person, world.users["clerk"], **intake)
+    if missing:
+        codes = set(app.materials.values_list("code", flat=True)) - set(missing)
+        app = application_accept(
+            application=app, actor=world.users["clerk"], received=codes, promise_signed=True
+        )
+    return walk(world, app, to)

@@ -9,17 +9,11 @@ import pytest
 from django.urls import reverse
 
 from applications.documents import letter_render
-from applications.models import Letter
-from applications.services import (
-    application_approve,
-    application_recommend,
-    application_reject,
-    application_transition,
-)
+from applications.models import Letter, Status
 from applications.tasks import render_letters
 from audit.models import AuditEvent
 from core.pdf import UnprintableText
-from tests.factories import PersonFactory, make_application
+from tests.factories import PersonFactory, make_application, walk
 
 
 def text_of(letter: Letter, tmp_path) -> str:
@@ -49,16 +43,15 @@ def promised(world, applicant, accept, time_machine):
 
 
 def decide(world, app, approve=True):
-    reviewer = world.users["reviewer"]
-    app = application_transition(application=app, action="start_review", actor=reviewer)
-    app = application_recommend(application=app, actor=reviewer, recommendation="approve")
     if approve:
-        return application_approve(application=app, actor=world.users["approver"])
-    return application_reject(
-        application=app,
-        actor=world.users["approver"],
-        reason="out_of_region",
-        note="未办理转诊备案",
+        return walk(world, app, Status.APPROVED)
+    return walk(
+        world,
+        app,
+        Status.REJECTED,
+        reject="out_of_region",
+        recommendation="approve",
+        reject_note="未办理转诊备案",
     )
 
 

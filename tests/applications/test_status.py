@@ -9,17 +9,13 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from applications.models import Application
+from applications.models import Application, Status
 from applications.services import (
-    application_approve,
-    application_recommend,
-    application_reject,
-    application_transition,
     material_receive,
 )
 from audit.models import AuditEvent
 from payments.services import payment_batch_create, payment_record
-from tests.factories import PersonFactory, make_application
+from tests.factories import PersonFactory, make_application, walk
 
 URL = reverse("status")
 
@@ -55,10 +51,7 @@ def test_each_stage_in_plain_words(client, world, case, time_machine):
     assert "土默特左旗医疗保障经办机构正在审核" in page
     assert "0471-8000000" in page  # whom to call
     material_receive(application=case, code="invoice", actor=world.users["clerk"])
-    reviewer = world.users["reviewer"]
-    app = application_transition(application=case, action="start_review", actor=reviewer)
-    app = application_recommend(application=app, actor=reviewer, recommendation="approve")
-    app = application_approve(application=app, actor=world.users["approver"])
+    app = walk(world, case, Status.APPROVED)
     page = ask(client, app)
     assert "您承诺补交的材料已全部收到" in page and "批准医疗救助 10500.00 元" in page
     assert "正在办理发放，请留意银行到账" in page and "下载审批通知书（PDF）" in page
@@ -82,12 +75,7 @@ def test_each_stage_in_plain_words(client, world, case, time_machine):
 
 def test_a_rejection_gives_the_reason_and_the_rights(client, world, case):
     material_receive(application=case, code="invoice", actor=world.users["clerk"])
-    reviewer = world.users["reviewer"]
-    app = application_transition(application=case, action="start_review", actor=reviewer)
-    app = application_recommend(
-        application=app, actor=reviewer, recommendation="reject", note="区外未转诊"
-    )
-    app = application_reject(application=app, actor=world.users["approver"], reason="out_of_region")
+    app = walk(world, case, Status.REJECTED, reject="out_of_region", note="区外未转诊")
     page = ask(client, app)
     assert (
         "原因：自治区外就医且未规范转诊" in page
@@ -144,10 +132,7 @@ def test_the_letter_downloads_only_after_the_check_and_only_the_applicants_own(
     client, world, case, applicant
 ):
     material_receive(application=case, code="invoice", actor=world.users["clerk"])
-    reviewer = world.users["reviewer"]
-    app = application_transition(application=case, action="start_review", actor=reviewer)
-    app = application_recommend(application=app, actor=reviewer, recommendation="approve")
-    app = application_approve(application=app, actor=world.users["approver"])
+    app = walk(world, case, Status.APPROVED)
     letter_url = reverse("status_letter", args=["approval"])
     assert client.get(letter_url).status_code == 404  # no check yet
     ask(client, app)

@@ -14,9 +14,6 @@ from openpyxl import load_workbook
 
 from applications.models import Application, Status
 from applications.services import (
-    application_approve,
-    application_recommend,
-    application_transition,
     material_receive,
 )
 from audit.models import AuditEvent
@@ -31,24 +28,13 @@ from payments.services import (
     payment_record,
     payment_return_import,
 )
-from tests.factories import make_application
+from tests.factories import case_at
 
 
 @pytest.fixture
 def approve_case(world, applicant, accept):
     def _approve(missing=()):
-        app = accept(
-            make_application(applicant, world.users["clerk"]),
-            missing=missing,
-            forward=True,
-        )
-        app = application_transition(
-            application=app, action="start_review", actor=world.users["reviewer"]
-        )
-        app = application_recommend(
-            application=app, actor=world.users["reviewer"], recommendation="approve"
-        )
-        return application_approve(application=app, actor=world.users["approver"])
+        return case_at(world, applicant, Status.APPROVED, missing=missing)
 
     return _approve
 
