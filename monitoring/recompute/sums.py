@@ -1,0 +1,145 @@
+"""The yearly sums per person (bills counted once, in bulk queries), the most favourable
+category of each year, and bulk updates of the rows they produce."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, DecimalField, F, Q, Sum
+from django.db.models.functions import Coalesce, ExtractYear
+
+from applications.models import MedicalExpense, Status
+from beneficiaries.models import HardshipIdentity
+from settlements.engine.categories import CATEGORIES
+from settlements.engine.money import ZERO
+from settlements.models import YearLedger
+
+from ..models import (
+    HospitalSettlement,
+)
+
+COUNTED_OUT = (Status.DRAFT, Status.WITHDRAWN)  # bills of these applications are not counted
+
+
+@dataclass
+class Sums:
+    expenses: int = 0
+    total: Decimal = ZERO
+    policy_scope: Decimal = ZERO
+    insurance: Decimal = ZERO
+    assistance: Decimal = ZERO
+
+
+def _money_sum(expr: Any) -> Sum:
+    return Sum(expr, output_field=DecimalField(max_digits=16, decimal_places=2))
+
+
+def _sums(scope: Q, person_field: str) -> dict[tuple[int, int], Sums]:
+    """Per (person, year): hospital records, the applications' bills, and window assistance."""
+    sums: dict[tuple[int, int], Sums] = defaultdict(Sums)
+    hospital = (
+        HospitalSettlement.objects.filter(scope)
+        .annotate(y=ExtractYear("day"))
+        .values("person_id", "y")
+        .annotate(
+            n=Count("id"),
+            total_sum=_money_sum("total"),
+            scope_sum=_money_sum("policy_scope"),
+            insurance_sum=_money_sum(F("basic_paid") + F("critical_paid")),
+            assistance_sum=_money_sum("assistance_paid"),
+        )
+        .order_by()
+    )
+    for row in hospital:
+        s = sums[(row["person_id"], row["y"])]
+        s.expenses += row["n"]
+        s.total += row["total_sum"]
+        s.policy_scope += row["scope_sum"]
+        s.insurance += row["insurance_sum"]
+        s.assistance += row["assistance_sum"]
+    bills = (
+        MedicalExpense.objects.filter(_rename(scope, f"application__{person_field}"))
+        .exclude(application__status__in=COUNTED_OUT)
+        .annotate(y=ExtractYear(Coalesce("discharged_on", "visit_on")))
+        .values("application__person_id", "y")
+        .annotate(
+            n=Count("id"),
+            total_sum=_money_sum("total"),
+            scope_sum=_money_sum("policy_scope"),
+            insurance_sum=_money_sum(F("basic_paid") + F("critical_paid")),
+        )
+        .order_by()
+    )
+    for bill in bills:
+        s = sums[(bill["application__person_id"], bill["y"])]
+        s.expenses += bill["n"]
+        s.total += bill["total_sum"]
+        s.policy_scope += bill["scope_sum"]
+        s.insurance += bill["insurance_sum"]
+    ledgers = YearLedger.objects.filter(scope).values_list(
+        "person_id", "year", "assistance_used", "tilted_used", "fund_used"
+    )
+    for person_id, year, assistance, tilted, fund in ledgers:
+        if assistance or tilted or fund:
+            sums[(person_id, year)].assistance += assistance + tilted + fund
+    return sums
+
+
+def _rename(scope: Q, field: str) -> Q:
+    """The same person filter with the lookup moved onto another path (bills → application)."""
+    children = [(k.replace("person_id", field), v) for k, v in scope.children]  # type: ignore[misc]
+    return Q(*children)
+
+
+def _best_categories(scope: Q, years: set[int]) -> dict[tuple[int, int], str]:
+    """The most favourable identity valid at some point of each year, per (person, year)."""
+    best: dict[tuple[int, int], str] = {}
+    if not years:
+        return best
+    first, last = date(min(years), 1, 1), date(max(years), 12, 31)
+    rows = (
+        HardshipIdentity.objects.filter(scope, certified_on__lte=last)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=first))
+        .values_list("person_id", "category", "certified_on", "ended_on")
+    )
+    for person_id, category, start, end in rows:
+        for year in range(max(start.year, first.year), min((end or last).year, last.year) + 1):
+            key = (person_id, year)
+            held = best.get(key)
+            if held is None or CATEGORIES[category][2] < CATEGORIES[held][2]:
+                best[key] = category
+    return best
+
+
+def _update_rows(model: Any, objects: list[Any], names: list[str]) -> None:
+    """Write ``names`` of each object (see ``_execute_update``)."""
+    attnames = [model._meta.get_field(name).attname for name in names]
+    _execute_update(
+        model, attnames, [[getattr(obj, a) for a in attnames] + [obj.pk] for obj in objects]
+    )
+
+
+def _execute_update(model: Any, attnames: list[str], rows: list[list[Any]]) -> None:
+    """UPDATE … SET the columns WHERE id = the row's last value, sent with executemany.
+
+    ``bulk_update`` builds one CASE WHEN per field and row; for thousands of rows Django spends
+    seconds compiling it. The values go through each field's own database preparation.
+    """
+    if not rows:
+        return
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    fields = [by_attname[a] for a in attnames]
+    ops = connection.ops
+    sets = ", ".join(f"{ops.quote_name(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {ops.quote_name(model._meta.db_table)} SET {sets} WHERE id = %s"  # noqa: S608
+    params = [
+        [f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=False)] + [row[-1]]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
