@@ -64,54 +64,17 @@ class Step:
 
 
 def timeline(app: Application, today: date) -> list[Step]:
-    town = app.township
+    """The case as the applicant reads it, step by step, from the workflow's states."""
     steps = [
         Step(
-            "已受理", "done", app.accepted_on, f"{town.name}社会救助服务窗口受理，编号 {app.number}"
-        )
+            "已受理",
+            "done",
+            app.accepted_on,
+            f"{app.township.name}社会救助服务窗口受理，编号 {app.number}",
+        ),
+        _materials_step(app, today),
+        _county_step(app),
     ]
-    if app.promise_status in workflow.PROMISE_OPEN:
-        missing = "、".join(m.get_code_display() for m in app.materials.all() if not m.received)
-        due = app.promise_due_on
-        left = (due - today).days if due else 0
-        when_text = (
-            f"还有 {left} 天"
-            if left > 0
-            else ("今天到期" if left == 0 else f"已超过期限 {-left} 天")
-        )
-        steps.append(
-            Step(
-                "补交材料",
-                "current",
-                due,
-                f"还缺：{missing}。请于 {due:%Y年%-m月%-d日}前交到{town.name}社会救助服务窗口（{when_text}）。材料收齐后才能发放救助金。",
-            )
-        )
-    elif app.promise_status == PromiseStatus.FULFILLED:
-        steps.append(
-            Step(
-                "材料已补齐",
-                "done",
-                timezone.localdate(app.promise_fulfilled_at) if app.promise_fulfilled_at else None,
-                "您承诺补交的材料已全部收到。",
-            )
-        )
-    else:
-        steps.append(Step("材料齐全", "done", app.accepted_on, ""))
-    county_done = app.status in workflow.REVIEWED
-    if app.status == Status.ACCEPTED:
-        steps.append(Step("转县级审核", "waiting", None, "窗口核对后转县医保经办机构审核。"))
-    elif app.status == Status.RETURNED:
-        steps.append(Step("县级审核", "current", None, "县里请窗口补正材料，窗口会联系您。"))
-    else:
-        steps.append(
-            Step(
-                "县级审核",
-                "done" if county_done else "current",
-                timezone.localdate(app.forwarded_at) if app.forwarded_at else None,
-                "审核完成。" if county_done else f"{app.county.name}医疗保障经办机构正在审核。",
-            )
-        )
     if app.notice_ends_on:
         noticed = app.status != Status.NOTICE
         steps.append(
@@ -122,49 +85,88 @@ def timeline(app: Application, today: date) -> list[Step]:
                 f"公示期 {app.notice_starts_on:%-m月%-d日} 至 {app.notice_ends_on:%-m月%-d日}。",
             )
         )
+    return steps + _decision_steps(app)
+
+
+def _materials_step(app: Application, today: date) -> Step:
+    town = app.township
+    if app.promise_status in workflow.PROMISE_OPEN:
+        missing = "、".join(m.get_code_display() for m in app.materials.all() if not m.received)
+        due = app.promise_due_on
+        left = (due - today).days if due else 0
+        when_text = (
+            f"还有 {left} 天"
+            if left > 0
+            else ("今天到期" if left == 0 else f"已超过期限 {-left} 天")
+        )
+        return Step(
+            "补交材料",
+            "current",
+            due,
+            f"还缺：{missing}。请于 {due:%Y年%-m月%-d日}前交到{town.name}社会救助服务窗口（{when_text}）。材料收齐后才能发放救助金。",
+        )
+    if app.promise_status == PromiseStatus.FULFILLED:
+        return Step(
+            "材料已补齐",
+            "done",
+            timezone.localdate(app.promise_fulfilled_at) if app.promise_fulfilled_at else None,
+            "您承诺补交的材料已全部收到。",
+        )
+    return Step("材料齐全", "done", app.accepted_on, "")
+
+
+def _county_step(app: Application) -> Step:
+    county_done = app.status in workflow.REVIEWED
+    if app.status == Status.ACCEPTED:
+        return Step("转县级审核", "waiting", None, "窗口核对后转县医保经办机构审核。")
+    if app.status == Status.RETURNED:
+        return Step("县级审核", "current", None, "县里请窗口补正材料，窗口会联系您。")
+    return Step(
+        "县级审核",
+        "done" if county_done else "current",
+        timezone.localdate(app.forwarded_at) if app.forwarded_at else None,
+        "审核完成。" if county_done else f"{app.county.name}医疗保障经办机构正在审核。",
+    )
+
+
+def _decision_steps(app: Application) -> list[Step]:
+    decided_on = timezone.localdate(app.decided_at) if app.decided_at else None
     if app.status == Status.REJECTED:
-        steps.append(
+        note = f"：{app.rejection_note}" if app.rejection_note else ""
+        return [
             Step(
                 "不予救助",
                 "stopped",
-                timezone.localdate(app.decided_at) if app.decided_at else None,
-                f"原因：{app.get_rejection_reason_display()}{('：' + app.rejection_note) if app.rejection_note else ''}。"
+                decided_on,
+                f"原因：{app.get_rejection_reason_display()}{note}。"
                 "如不服，可在收到告知书之日起 60 日内申请行政复议，或 6 个月内提起行政诉讼。",
             )
-        )
-    elif app.status in (Status.APPROVED, Status.PAID):
+        ]
+    if app.status in workflow.ENDED_EARLY:
+        return [Step(app.get_status_display(), "stopped", None, "本申请已结束办理。")]
+    if app.status not in (Status.APPROVED, Status.PAID):
+        return [Step("审批", "waiting", None, "审核后由县医保经办机构审批。")]
+    steps = [Step("已批准", "done", decided_on, f"批准医疗救助 {app.approved_amount} 元。")]
+    payment = app.payments.filter(state="paid").first()
+    if payment:
         steps.append(
             Step(
-                "已批准",
+                "已发放",
                 "done",
-                timezone.localdate(app.decided_at) if app.decided_at else None,
-                f"批准医疗救助 {app.approved_amount} 元。",
+                payment.paid_on,
+                f"{payment.amount} 元已转入 {payment.bank_name} {payment.masked_account}。",
             )
         )
-        payment = app.payments.filter(state="paid").first()
-        if payment:
-            steps.append(
-                Step(
-                    "已发放",
-                    "done",
-                    payment.paid_on,
-                    f"{payment.amount} 元已转入 {payment.bank_name} {payment.masked_account}。",
-                )
-            )
-        else:
-            held = app.promise_status in workflow.PROMISE_OPEN
-            steps.append(
-                Step(
-                    "发放",
-                    "waiting",
-                    None,
-                    "材料收齐后发放。" if held else "正在办理发放，请留意银行到账。",
-                )
-            )
-    elif app.status in workflow.ENDED_EARLY:
-        steps.append(Step(app.get_status_display(), "stopped", None, "本申请已结束办理。"))
     else:
-        steps.append(Step("审批", "waiting", None, "审核后由县医保经办机构审批。"))
+        held = app.promise_status in workflow.PROMISE_OPEN
+        steps.append(
+            Step(
+                "发放",
+                "waiting",
+                None,
+                "材料收齐后发放。" if held else "正在办理发放，请留意银行到账。",
+            )
+        )
     return steps
 
 

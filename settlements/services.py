@@ -263,26 +263,8 @@ def settlement_store(*, calculated: Calculated, actor: User) -> Settlement:
                 **{k: totals[k] for k in ("total", "basic", "critical", "assistance", "tilted")},
                 fund=totals["fund"],
                 personal=totals["personal"],
-                inputs={
-                    "policy": policy.code,
-                    "policy_version": policy.version,
-                    "parameters": {
-                        name: policy.parameters[name].to_json(value)
-                        for name, value in policy.at(first.day).as_dict().items()
-                    },
-                    **inputs.to_json(),
-                },
-                result={
-                    "expenses": [
-                        {
-                            "id": r.expense_id,
-                            "identity": r.identity,
-                            **{k: str(getattr(r, k)) for k in SETTLED_PARTS},
-                            "lines": list(r.lines),
-                        }
-                        for r in result.expenses
-                    ]
-                },
+                inputs=_inputs_json(policy, inputs, first.day),
+                result=_result_json(result),
                 ledger_before={str(y): state_json(s) for y, s in result.opening.items()},
                 ledger_after={str(y): state_json(s) for y, s in result.closing.items()},
                 approved_by=actor,
@@ -303,22 +285,53 @@ def settlement_store(*, calculated: Calculated, actor: User) -> Settlement:
             f"结算入账 {key}：医疗救助 {totals['assistance']} 元，倾斜救助 {totals['tilted']} 元"
             f"（{policy.code} 第 {policy.version} 版）"
         ),
-        changes={
-            f"{year}.{name}": [
-                str(getattr(result.opening[year], name)),
-                str(getattr(result.closing[year], name)),
-            ]
-            for year in inputs.years
-            for name in (
-                "deductible_used",
-                "assistance_used",
-                "tilted_threshold_used",
-                "tilted_used",
-            )
-            if getattr(result.opening[year], name) != getattr(result.closing[year], name)
-        },
+        changes=_ledger_changes(result, inputs.years),
     )
     return settlement
+
+
+def _inputs_json(policy: Policy, inputs: Inputs, day: date) -> dict[str, Any]:
+    """The snapshot a decision keeps to be re-explained later: the policy version and its
+    parameters on the day, and the engine's inputs (``Inputs.to_json``)."""
+    return {
+        "policy": policy.code,
+        "policy_version": policy.version,
+        "parameters": {
+            name: policy.parameters[name].to_json(value)
+            for name, value in policy.at(day).as_dict().items()
+        },
+        **inputs.to_json(),
+    }
+
+
+def _result_json(result: Result) -> dict[str, Any]:
+    return {
+        "expenses": [
+            {
+                "id": r.expense_id,
+                "identity": r.identity,
+                **{k: str(getattr(r, k)) for k in SETTLED_PARTS},
+                "lines": list(r.lines),
+            }
+            for r in result.expenses
+        ]
+    }
+
+
+LEDGER_AUDITED = ("deductible_used", "assistance_used", "tilted_threshold_used", "tilted_used")
+
+
+def _ledger_changes(result: Result, years: list[int]) -> dict[str, list[str]]:
+    """The yearly ledger's moves, for the audit row: ``{"2026.assistance_used": [old, new]}``."""
+    return {
+        f"{year}.{name}": [
+            str(getattr(result.opening[year], name)),
+            str(getattr(result.closing[year], name)),
+        ]
+        for year in years
+        for name in LEDGER_AUDITED
+        if getattr(result.opening[year], name) != getattr(result.closing[year], name)
+    }
 
 
 @transaction.atomic

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -63,6 +65,35 @@ def _promises_overdue(late: list[tuple[int, str, date | None, int, int]]) -> Non
     )  # fmt: skip
 
 
+def _missing_by_case(cases: Any) -> dict[int, list[str]]:
+    """The names of the materials still missing, by case."""
+    missing: dict[int, list[str]] = {}
+    for app_id, code in Material.objects.filter(
+        application__in=cases.values("pk"), received_at__isnull=True
+    ).values_list("application_id", "code"):  # a subquery, not a list of ids: constant size
+        missing.setdefault(app_id, []).append(MATERIALS[code])
+    return missing
+
+
+def _wording(r: Mapping[str, Any], due: date, today: date, items: str) -> tuple[str, str, str]:
+    """(kind, the clerk's inbox line, the applicant's SMS) for a promise due soon or overdue."""
+    window = f"{r['township__name']}社会救助窗口，电话{r['township__window_phone']}"
+    if due < today:
+        return (
+            "overdue",
+            f"{r['number']} 承诺补交材料已逾期 {(today - due).days} 天（期限 {due:%-m月%-d日}）：{items}",
+            f"您的医疗救助申请（编号{r['number']}）承诺补交的材料已过期限（{due:%-m月%-d日}）：{items}。"
+            f"请尽快交到{window}",
+        )
+    left = (due - today).days
+    when = "今天" if left == 0 else f"{left} 天后"
+    return (
+        "due_soon",
+        f"{r['number']} 承诺补交材料{when}到期（{due:%-m月%-d日}）：{items}",
+        f"提醒：您的医疗救助申请（编号{r['number']}）尚缺{items}，请于{due:%-m月%-d日}前交到{window}",
+    )
+
+
 def reminders_sweep(*, today: date | None = None, deliver: bool = True) -> SweepResult:
     """Find promises due within PROMISE_REMIND_DAYS days and promises overdue; remind each once
     per application, kind and day (the clerk's inbox and the applicant's phone); then send every
@@ -70,9 +101,7 @@ def reminders_sweep(*, today: date | None = None, deliver: bool = True) -> Sweep
     workers at once, or after a broker outage. A constant number of queries whatever the volume."""
     today = today or timezone.localdate()
     soon = today + timedelta(days=settings.PROMISE_REMIND_DAYS)
-    open_promise = Q(promise_status__in=[PromiseStatus.PENDING, PromiseStatus.OVERDUE]) & ~Q(
-        status__in=workflow.FINAL
-    )
+    open_promise = Q(promise_status__in=workflow.PROMISE_OPEN) & ~Q(status__in=workflow.FINAL)
     with transaction.atomic():
         late = list(
             Application.objects.select_for_update()
@@ -102,11 +131,7 @@ def reminders_sweep(*, today: date | None = None, deliver: bool = True) -> Sweep
                 "township__window_phone",
             )
         )
-        missing: dict[int, list[str]] = {}
-        for app_id, code in Material.objects.filter(
-            application__in=due_cases.values("pk"), received_at__isnull=True
-        ).values_list("application_id", "code"):  # a subquery, not a list of ids: constant size
-            missing.setdefault(app_id, []).append(MATERIALS[code])
+        missing = _missing_by_case(due_cases)
         inbox, outbox = [], []
         counts = {"due_soon": 0, "overdue": 0}
         now = timezone.now()
@@ -114,24 +139,10 @@ def reminders_sweep(*, today: date | None = None, deliver: bool = True) -> Sweep
             due = r["promise_due_on"]
             if due is None:  # excluded by the filter; for the type checker
                 continue
-            kind = "overdue" if due < today else "due_soon"
-            counts[kind] += 1
             items = "、".join(missing.get(r["pk"], [])) or "（无）"
+            kind, clerk_text, sms = _wording(r, due, today, items)
+            counts[kind] += 1
             key = f"{kind}:{r['pk']}:{today.isoformat()}"
-            if kind == "overdue":
-                clerk_text = f"{r['number']} 承诺补交材料已逾期 {(today - due).days} 天（期限 {due:%-m月%-d日}）：{items}"
-                sms = (
-                    f"您的医疗救助申请（编号{r['number']}）承诺补交的材料已过期限（{due:%-m月%-d日}）：{items}。"
-                    f"请尽快交到{r['township__name']}社会救助窗口，电话{r['township__window_phone']}"
-                )
-            else:
-                left = (due - today).days
-                when = "今天" if left == 0 else f"{left} 天后"
-                clerk_text = f"{r['number']} 承诺补交材料{when}到期（{due:%-m月%-d日}）：{items}"
-                sms = (
-                    f"提醒：您的医疗救助申请（编号{r['number']}）尚缺{items}，"
-                    f"请于{due:%-m月%-d日}前交到{r['township__name']}社会救助窗口，电话{r['township__window_phone']}"
-                )
             inbox.append(
                 InboxMessage(
                     recipient_id=r["created_by_id"],
