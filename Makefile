@@ -49,6 +49,7 @@ bundle: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run.py
 	$(PY) bench/settle_engine.py
+	$(PY) bench/approval.py
 
 clean:
 	rm -rf var/celery var/*.sqlite3 var/media dist

@@ -14,7 +14,7 @@ from typing import Any
 
 from .categories import CATEGORIES
 from .errors import SettlementInputError
-from .model import KINDS, Expense, IdentityPeriod, Result
+from .model import KINDS, Expense, IdentityPeriod, Inputs, Result
 from .money import amount_text, parse_amount
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -26,6 +26,12 @@ class Case:
     parameters: Mapping[str, Any]
     identities: tuple[IdentityPeriod, ...]
     expenses: tuple[Expense, ...]
+
+    @property
+    def inputs(self) -> Inputs:
+        """The engine's input, as every other caller builds it (a case file starts the year with
+        nothing used yet)."""
+        return Inputs(self.identities, self.expenses)
 
 
 def parse_date(value: object, what: str) -> date:

@@ -537,3 +537,31 @@ def test_numbers_are_accepted_as_amounts_exactly():
         }
     )
     assert case.expenses[0].total == Decimal("60000.10")
+
+
+def test_inputs_read_back_what_they_wrote_and_settle_the_same():
+    from datetime import date
+
+    from settlements.engine import Expense, IdentityPeriod, Inputs, YearState
+
+    inputs = Inputs(
+        identities=(IdentityPeriod("dibao", date(2023, 1, 1), date(2023, 12, 31)),),
+        expenses=(
+            Expense("a", date(2023, 3, 1), "inpatient", Decimal("60000.00"), Decimal("50000.00"),
+                    Decimal("30000.00"), Decimal("5000.00"), in_region=False, referred=True),
+            Expense("b", date(2023, 4, 1), "outpatient", Decimal("800.00"), Decimal("700.00"),
+                    Decimal("350.00"), Decimal("0.00")),
+        ),
+        opening={2023: YearState(assistance_used=Decimal("12000.00"))},
+    )  # fmt: skip
+    again = Inputs.from_json(inputs.to_json())
+    assert again == inputs and again.years == [2023]
+    policy = shipped("hohhot-2023").with_overrides({"city_income": "50000.00"})
+    first = settle(policy, inputs.identities, inputs.expenses, inputs.opening)
+    second = settle(policy, again.identities, again.expenses, again.opening)
+    assert (
+        first.to_pay
+        == second.to_pay
+        == sum((e.assistance + e.tilted + e.fund for e in first.expenses), Decimal("0.00"))
+    )
+    assert first.to_pay > 0 and first.opening[2023].assistance_used == Decimal("12000.00")

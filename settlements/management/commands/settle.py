@@ -67,7 +67,8 @@ class Command(BaseCommand):
             raise SettlementInputError(str(exc)) from None
         case = parse_case(data)
         policy = load(case.policy).with_overrides(case.parameters)
-        return result_json(settle(policy, case.identities, case.expenses))
+        inputs = case.inputs
+        return result_json(settle(policy, inputs.identities, inputs.expenses, inputs.opening))
 
     def fail(self, message: str) -> None:
         sys.stderr.write(" ".join(message.split()) + "\n")
