@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from django.db import models
 from django.utils import timezone
 
 from . import context
 from .models import AuditEvent
-
-if TYPE_CHECKING:
-    Area = models.Model  # a Township or County of ``areas`` (the floor above the trail)
 
 
 class Actor(Protocol):
@@ -55,8 +52,8 @@ def record(
     target: models.Model | None = None,
     summary: str = "",
     changes: dict[str, Any] | None = None,
-    township: Area | None = None,
-    county: Area | None = None,
+    township: models.Model | None = None,  # an areas.Township
+    county: models.Model | None = None,  # an areas.County
     username: str = "",
 ) -> AuditEvent:
     """Append one row. ``actor`` may be None (system, Celery, anonymous). ``township`` or

@@ -138,7 +138,7 @@ def _tally(
     batch: IdentityImport, outcomes: Iterable[importing.Outcome], *, keep_changes: bool
 ) -> list[ImportRow]:
     """Count outcomes into the batch (in memory); return the rows worth a word."""
-    hospital = _hospital(batch)
+    count = _kind(batch).count
     outcomes = list(outcomes)
     for o in outcomes:
         batch.processed_rows += 1
@@ -148,13 +148,7 @@ def _tally(
             batch.warning_rows += 1
         batch.people_created += o.person == "created"
         batch.people_updated += o.person == "updated"
-        if hospital:
-            batch.records_created += o.identity == "created"
-            batch.records_unchanged += o.identity == "unchanged"
-        else:
-            batch.identities_created += o.identity == "created"
-            batch.identities_updated += o.identity == "updated"
-            batch.identities_unchanged += o.identity == "unchanged"
+        count(batch, o)
     return [
         r
         for r in importing.row_results(batch, outcomes)
@@ -181,17 +175,17 @@ def _checkpoint(batch: IdentityImport, *, keep_changes: bool) -> Any:
     return on_batch
 
 
-def _hospital(batch: IdentityImport) -> bool:
-    return batch.content == IdentityImport.Content.HOSPITAL
-
-
 @dataclass(frozen=True)
 class FileKind:
-    """A kind of file the import runner takes: its columns, and how its rows are checked and
-    written (``process(rows, *, batch, today, dry_run, on_batch)`` yields one outcome a row)."""
+    """A kind of file the import runner takes: its columns, how its rows are checked and written
+    (``process(rows, *, batch, today, dry_run, on_batch)`` yields one outcome a row), what a row's
+    outcome adds to the batch's own counts (``count``), and how the finished import reads in the
+    audit trail (``done``)."""
 
     layout: Layout
     process: Callable[..., Iterator[importing.Outcome]]
+    count: Callable[[IdentityImport, importing.Outcome], None]
+    done: Callable[[IdentityImport], str]
 
 
 def _identity_rows(
@@ -202,10 +196,25 @@ def _identity_rows(
     )
 
 
+def _count_identity(batch: IdentityImport, o: importing.Outcome) -> None:
+    batch.identities_created += o.identity == "created"
+    batch.identities_updated += o.identity == "updated"
+    batch.identities_unchanged += o.identity == "unchanged"
+
+
+def _identities_done(batch: IdentityImport) -> str:
+    return (
+        f"身份数据导入完成：新增人员 {batch.people_created}，新增身份 {batch.identities_created}，"
+        f"更新身份 {batch.identities_updated}，未变化 {batch.identities_unchanged}，有误 {batch.bad_rows} 行"
+    )
+
+
 # Content -> its kind. The floors above add theirs when the portal starts (``monitoring`` adds the
 # hospital's settlement files in its AppConfig.ready), so the runner never imports them.
 FILE_KINDS: dict[str, FileKind] = {
-    IdentityImport.Content.IDENTITIES: FileKind(importing.IDENTITY_LAYOUT, _identity_rows)
+    IdentityImport.Content.IDENTITIES: FileKind(
+        importing.IDENTITY_LAYOUT, _identity_rows, _count_identity, _identities_done
+    )
 }
 # Called with each import once it is applied, inside its transaction (``monitoring`` queues the
 # recomputation of the warnings, so new bills and identities reach them now rather than at night).
@@ -392,13 +401,7 @@ def identity_import_run(*, batch: IdentityImport) -> IdentityImport:
         action=AuditEvent.Action.UPDATE,
         target=batch,
         username="system",
-        summary=(
-            f"医院结算数据导入完成：新增人员 {batch.people_created}，新增结算记录 {batch.records_created}，"
-            f"已有记录 {batch.records_unchanged}，有误 {batch.bad_rows} 行"
-            if _hospital(batch)
-            else f"身份数据导入完成：新增人员 {batch.people_created}，新增身份 {batch.identities_created}，"
-            f"更新身份 {batch.identities_updated}，未变化 {batch.identities_unchanged}，有误 {batch.bad_rows} 行"
-        ),
+        summary=_kind(batch).done(batch),
     )
     if batch.status == IdentityImport.Status.APPLIED:
         for hook in APPLIED_HOOKS:

@@ -17,7 +17,12 @@ class MonitoringConfig(AppConfig):
 
         registry.register_file_kind(
             IdentityImport.Content.HOSPITAL,
-            registry.FileKind(hospital_import.LAYOUT, hospital_import.process),
+            registry.FileKind(
+                hospital_import.LAYOUT,
+                hospital_import.process,
+                hospital_import.count,
+                hospital_import.done,
+            ),
         )
         registry.on_import_applied(_recompute_after_import)
 

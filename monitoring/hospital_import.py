@@ -299,3 +299,16 @@ def process(
         apply=lambda pairs: apply(pairs, batch=batch, dry_run=dry_run),
         on_batch=on_batch,
     )
+
+
+def count(batch: IdentityImport, o: Outcome) -> None:
+    """What a row adds to the batch's counts: a settlement record new or already held."""
+    batch.records_created += o.identity == "created"
+    batch.records_unchanged += o.identity == "unchanged"
+
+
+def done(batch: IdentityImport) -> str:
+    return (
+        f"医院结算数据导入完成：新增人员 {batch.people_created}，新增结算记录 {batch.records_created}，"
+        f"已有记录 {batch.records_unchanged}，有误 {batch.bad_rows} 行"
+    )

@@ -41,7 +41,6 @@ from .models import Payment, PaymentBatch
 
 HEADER = ["序号", "批次号", "申请编号", "收款人", "开户银行", "银行账号", "金额（元）", "用途"]
 RETURN_COLUMNS = {"申请编号", "金额（元）", "结果"}
-OPEN_PROMISE = sorted(PROMISE_OPEN)  # materials still owed: the case is held
 
 
 def _live_payment() -> Exists:
@@ -56,7 +55,7 @@ def payable(county: Any) -> QuerySet[Application]:
     """Approved cases of the county with every material in and no payment under way."""
     return (
         Application.objects.filter(county=county, status=Status.APPROVED)
-        .exclude(promise_status__in=OPEN_PROMISE)
+        .exclude(promise_status__in=PROMISE_OPEN)
         .exclude(_live_payment())
         .select_related("person", "township")
         .order_by("decided_at", "id")
@@ -67,7 +66,7 @@ def held(county: Any) -> QuerySet[Application]:
     """Approved cases waiting for materials the applicant promised (待收齐材料后发放)."""
     return (
         Application.objects.filter(
-            county=county, status=Status.APPROVED, promise_status__in=OPEN_PROMISE
+            county=county, status=Status.APPROVED, promise_status__in=PROMISE_OPEN
         )
         .select_related("person", "township")
         .order_by("promise_due_on", "id")
@@ -95,7 +94,7 @@ def payment_batch_create(
     for app in apps:
         if app.status != Status.APPROVED:
             problems.append(f"{app.number} 当前为“{app.get_status_display()}”")
-        elif app.promise_status in OPEN_PROMISE:
+        elif app.promise_status in PROMISE_OPEN:
             problems.append(f"{app.number} 承诺补交的材料尚未收齐")
         elif not (app.bank_account_number and app.approved_amount):
             problems.append(f"{app.number} 缺少收款账号或批准金额")

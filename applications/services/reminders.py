@@ -39,7 +39,7 @@ class SweepResult:
     failed: int
 
 
-def _promises_overdue(late: list[tuple[int, str, date | None, int, int]]) -> None:
+def _record_overdue(late: list[tuple[int, str, date | None, int, int]]) -> None:
     """Each promise the sweep found overdue gets its case event and its audit row (in bulk)."""
     now = timezone.now()
     ApplicationEvent.objects.bulk_create(
@@ -109,7 +109,7 @@ def reminders_sweep(*, today: date | None = None, deliver: bool = True) -> Sweep
             .values_list("pk", "number", "promise_due_on", "township_id", "county_id")
         )
         marked = workflow.promises_overdue([r[0] for r in late])
-        _promises_overdue(late)
+        _record_overdue(late)
         due_cases = Application.objects.filter(open_promise, promise_due_on__lte=soon)
         rows = list(
             due_cases.exclude(
