@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from areas.models import Township
-from core.widgets import bootstrap
+from core.widgets import DateInput, bootstrap
 from settlements.engine.categories import CATEGORIES
 
 from .models import Application, Kind, MedicalExpense, PromiseStatus, Status
@@ -51,13 +51,13 @@ class ApplicationFilter(django_filters.FilterSet):
         label="受理日期从",
         field_name="accepted_on",
         lookup_expr="gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     accepted_to = django_filters.DateFilter(
         label="到",
         field_name="accepted_on",
         lookup_expr="lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     order = django_filters.ChoiceFilter(
         label="排序",

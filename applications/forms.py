@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from beneficiaries.idnumber import parse
 from beneficiaries.models import HardshipIdentity, Person
 from core.forms import YuanField, check_real_date
+from core.widgets import DateInput
 from settlements.engine.categories import CATEGORIES
 
 from .materials import MATERIALS
@@ -169,9 +170,9 @@ class ExpenseForm(forms.ModelForm):
             "critical_paid",
         ]
         widgets = {
-            "admitted_on": forms.DateInput(attrs={"type": "date"}),
-            "discharged_on": forms.DateInput(attrs={"type": "date"}),
-            "visit_on": forms.DateInput(attrs={"type": "date"}),
+            "admitted_on": DateInput(),
+            "discharged_on": DateInput(),
+            "visit_on": DateInput(),
         }
 
     def __init__(self, *args: Any, earliest: date | None = None, **kwargs: Any) -> None:

@@ -1,6 +1,7 @@
 import django_filters
-from django import forms
 from django.db.models import Q, QuerySet
+
+from core.widgets import DateInput
 
 from .models import AuditEvent
 
@@ -19,13 +20,13 @@ class AuditEventFilter(django_filters.FilterSet):
         label="开始日期",
         field_name="at",
         lookup_expr="date__gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     until = django_filters.DateFilter(
         label="结束日期",
         field_name="at",
         lookup_expr="date__lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
 
     class Meta:

@@ -1,4 +1,5 @@
-"""Bootstrap's look for filter forms (django-filter builds plain widgets)."""
+"""Form widgets: the browser's date picker, and Bootstrap's look for filter forms (django-filter
+builds plain widgets)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,14 @@ def bootstrap(fields: Any) -> None:
             widget.attrs["class"] = "form-select form-select-sm"
         else:
             widget.attrs["class"] = "form-control form-control-sm"
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker. Its value must be ISO (YYYY-MM-DD) whatever the language:
+    Django's localized format (2026/03/16 in zh-hans) leaves the picker empty, so a draft
+    reopened or a case started from a warning would lose its dates."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")

@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from areas.models import Township
-from core.widgets import bootstrap
+from core.widgets import DateInput, bootstrap
 from settlements.engine.categories import CATEGORIES
 
 from .models import BurdenWarning, CloseReason, FollowUp, WarningLevel, WarningStatus
@@ -65,9 +65,7 @@ class WarningFilter(django_filters.FilterSet):
 
 class ContactForm(forms.Form):
     method = forms.ChoiceField(label="联系方式", choices=FollowUp.Method.choices)
-    contacted_on = forms.DateField(
-        label="联系日期", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-    )
+    contacted_on = forms.DateField(label="联系日期", widget=DateInput())
     note = forms.CharField(
         label="联系情况",
         max_length=500,

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from core.widgets import DateInput
 from settlements.engine.categories import CATEGORIES
 
 from .engine import Kind, ParameterDef, Policy
@@ -63,7 +64,7 @@ def _field(definition: ParameterDef, initial: Any) -> forms.Field:
 class PolicyVersionForm(forms.Form):
     effective_from = forms.DateField(
         label="生效日期",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text="新取值从这一天起适用；此前的费用仍按原取值结算。",
     )
     source = forms.CharField(label="依据（文件名与条款）", max_length=200)

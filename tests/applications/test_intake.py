@@ -218,3 +218,14 @@ def test_a_pdf_is_stored_outside_the_web_root_under_a_name_of_our_own(
     assert item.file.path.startswith(str(settings.MEDIA_ROOT / "private" / "applications"))
     assert item.file.name.endswith(".pdf") and "passwd" not in item.file.name
     assert item.original_name == "passwd.pdf"  # Django drops the path; the name is only a label
+
+
+def test_a_reopened_draft_shows_its_dates_to_the_browsers_date_picker(client, world, draft):
+    """A type=date input takes only YYYY-MM-DD: the localized 2026/10/08 left the pickers empty."""
+    from django.urls import reverse
+
+    client.force_login(world.users["clerk"])
+    page = client.get(reverse("applications:edit", args=[draft.number])).content.decode()
+    assert 'name="e-0-admitted_on" value="2026-10-08"' in page
+    assert 'name="e-0-discharged_on" value="2026-10-20"' in page
+    assert "2026/10/08" not in page
