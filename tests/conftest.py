@@ -35,6 +35,17 @@ class World:
     clerk_b1: object
 
 
+@pytest.fixture(autouse=True)
+def broker_breaker_closed():
+    """Each test starts with this process trusting the broker: a test that took the broker down
+    trips the per-process breaker (core.queueing, BROKER_RETRY_AFTER), and the next test must not
+    inherit it (pytest-django runs the transactional tests last, right after the broker-down ones)."""
+    from core import queueing
+
+    queueing._mark_broker_up()
+    yield
+
+
 @pytest.fixture
 def world(db):
     city = CityFactory()
