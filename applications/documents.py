@@ -29,6 +29,8 @@ TEMPLATES = {
     Letter.Kind.PROMISE: "documents/promise.html",
     Letter.Kind.APPROVAL: "documents/approval.html",
     Letter.Kind.REJECTION: "documents/rejection.html",
+    Letter.Kind.REVOCATION: "documents/revocation.html",
+    Letter.Kind.RECOVERY: "documents/recovery.html",
 }
 
 
@@ -43,6 +45,8 @@ def kinds_for(app: Application) -> list[str]:
         kinds.append(Letter.Kind.APPROVAL)
     if app.status == Status.REJECTED:
         kinds.append(Letter.Kind.REJECTION)
+    if app.status == Status.REVOKED:
+        kinds.append(Letter.Kind.REVOCATION)
     return kinds
 
 
@@ -76,6 +80,10 @@ def context_for(app: Application, kind: str, code: str) -> dict[str, Any]:
         context["rows"] = [
             (by_id.get(r["id"]), r) for r in settlement.result["expenses"] if r["id"] in by_id
         ]
+    if kind == Letter.Kind.REVOCATION:
+        settlement = app.settlement
+        context["revoke_reason"] = settlement.revoke_reason if settlement else ""
+        context["revoked_on"] = settlement.revoked_at if settlement else app.status_changed_at
     return context
 
 
@@ -99,7 +107,30 @@ def letter_render(*, application: Application, kind: str, actor: User | None = N
         raise ValidationError(f"本案目前没有“{Letter.Kind(kind).label}”。", code="not_available")
     check_printable(printable_fields(app))
     code = secrets.token_hex(4).upper()
-    pdf = render_pdf(TEMPLATES[Letter.Kind(kind)], context_for(app, kind, code))
+    return letter_store(
+        app,
+        kind,
+        render_pdf(TEMPLATES[Letter.Kind(kind)], context_for(app, kind, code)),
+        code,
+        actor,
+    )
+
+
+def letter_render_with(
+    *, application: Application, kind: str, extra: dict[str, Any], actor: User | None
+) -> Letter:
+    """Render a document whose facts live above this floor (a recovery notice: ``extra``) with the
+    case's own context, and store it like any other letter of the case."""
+    check_printable(printable_fields(application))
+    code = secrets.token_hex(4).upper()
+    context = {**context_for(application, kind, code), **extra}
+    return letter_store(
+        application, kind, render_pdf(TEMPLATES[Letter.Kind(kind)], context), code, actor
+    )
+
+
+def letter_store(app: Application, kind: str, pdf: bytes, code: str, actor: User | None) -> Letter:
+    """Keep a rendered document with its hash and verification code, audited."""
     letter = Letter(
         application=app,
         kind=kind,

@@ -157,6 +157,9 @@ class ExpenseForm(forms.ModelForm):
         model = MedicalExpense
         fields = [
             "hospital",
+            "hospital_code",
+            "invoice_number",
+            "settlement_number",
             "hospital_level",
             "kind",
             "in_region",
@@ -180,6 +183,9 @@ class ExpenseForm(forms.ModelForm):
         self.earliest = earliest  # the policy's start: no bill can be assisted before it
         self.fields["kind"].choices = Kind.choices  # type: ignore[attr-defined]  # no blank
         self.fields["kind"].initial = Kind.INPATIENT
+        # a new bill must be one that can be told again (不得重复救助): its issuer and its number
+        self.fields["hospital_code"].required = True
+        self.fields["invoice_number"].required = True
         self.fields["hospital_level"].choices = [  # type: ignore[attr-defined]
             ("", "请选择"),
             *HospitalLevel.choices,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from beneficiaries.idnumber import mask
 from beneficiaries.models import HardshipIdentity, Person, mask_account
+from settlements.bills import bill_keys, invoice_key, settlement_key
 from settlements.engine.categories import CATEGORIES
 from settlements.engine.model import KINDS
 
@@ -41,6 +43,7 @@ class Status(models.TextChoices):
     PAID = "paid", "已发放"
     WITHDRAWN = "withdrawn", "已撤回"
     TERMINATED = "terminated", "已终止"
+    REVOKED = "revoked", "已撤销批准"
 
 
 class PromiseStatus(models.TextChoices):
@@ -77,7 +80,19 @@ class RejectionReason(models.TextChoices):
     CAP_REACHED = "cap_reached", "本年度救助已达最高限额"
     DUPLICATE = "duplicate", "同一费用已获救助（不得重复救助）"
     FALSE_MATERIALS = "false_materials", "申请材料不实"
+    NOTHING_TO_PAY = "nothing_to_pay", "无可救助金额"
     OTHER = "other", "其他原因"
+
+
+class RecoveryReason(models.TextChoices):
+    """Why money paid is recovered (追回); the recovery itself is on the payment floor."""
+
+    DUPLICATE = "duplicate", "重复救助"
+    FALSE = "false", "虚假材料"
+    AFTER_DEATH = "after_death", "死亡后发生"
+    PROMISE = "promise", "承诺未兑现"
+    OVER_CAP = "over_cap", "超出年度限额（医院结算记录后到）"
+    OTHER = "other", "其他"
 
 
 class AgentKind(models.TextChoices):
@@ -263,6 +278,17 @@ class MedicalExpense(models.Model):
         Application, verbose_name="申请", on_delete=models.CASCADE, related_name="expenses"
     )
     hospital = models.CharField("医疗机构", max_length=100)
+    hospital_code = models.CharField(
+        "医疗机构编码", max_length=30, blank=True, help_text="定点医疗机构编码，见发票或结算单"
+    )
+    invoice_number = models.CharField(
+        "发票号（电子票据号）", max_length=40, blank=True, help_text="医疗收费票据号码"
+    )
+    settlement_number = models.CharField(
+        "医保结算单号", max_length=60, blank=True, help_text="基本医保结算的，填结算单号"
+    )
+    invoice_key = models.CharField("发票键", max_length=80, blank=True, editable=False)
+    settlement_key = models.CharField("结算单键", max_length=80, blank=True, editable=False)
     hospital_level = models.CharField("医院等级", max_length=6, choices=HospitalLevel.choices)
     kind = models.CharField("费用类别", max_length=20, choices=Kind.choices)
     in_region = models.BooleanField("自治区内就医", default=True)
@@ -279,6 +305,10 @@ class MedicalExpense(models.Model):
         verbose_name = "医疗费用"
         verbose_name_plural = "医疗费用"
         ordering = ["application_id", "id"]
+        indexes = [
+            models.Index(fields=["invoice_key"], name="expense_invoice_key"),
+            models.Index(fields=["settlement_key"], name="expense_settlement_key"),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="expense_amounts_not_negative",
@@ -295,6 +325,29 @@ class MedicalExpense(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hospital} {self.get_kind_display()} {self.total} 元"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.set_keys()
+        super().save(*args, **kwargs)
+
+    def set_keys(self) -> None:
+        """The bill's keys from its numbers (``settlements.bills``); ``save`` calls it."""
+        self.invoice_key = invoice_key(self.hospital_code, self.invoice_number)
+        self.settlement_key = settlement_key(self.settlement_number)
+
+    @property
+    def keys(self) -> list[str]:
+        return bill_keys(self.hospital_code, self.invoice_number, self.settlement_number)
+
+    @property
+    def bill_label(self) -> str:
+        """The bill in words: hospital, date, invoice and settlement numbers."""
+        parts = [self.hospital, f"{self.day:%Y-%m-%d}" if self.day else ""]
+        if self.invoice_number:
+            parts.append(f"发票号 {self.invoice_number}")
+        if self.settlement_number:
+            parts.append(f"结算单号 {self.settlement_number}")
+        return " ".join(p for p in parts if p)
 
     @property
     def day(self) -> date | None:
@@ -520,6 +573,8 @@ class Letter(models.Model):
         PROMISE = "promise", "承诺书"
         APPROVAL = "approval", "审批通知书"
         REJECTION = "rejection", "不予救助告知书"
+        REVOCATION = "revocation", "撤销救助决定书"
+        RECOVERY = "recovery", "追回救助资金通知书"
 
     application = models.ForeignKey(
         Application, verbose_name="申请", on_delete=models.CASCADE, related_name="letters"

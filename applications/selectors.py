@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from accounts.access import scope_by_area
 
 from . import workflow
-from .models import Application, InboxMessage, PromiseStatus, Status
+from .models import Application, InboxMessage, MedicalExpense, PromiseStatus, Status
 
 TO_TELL = [Status.APPROVED, Status.REJECTED, Status.PAID]
 
@@ -117,3 +117,55 @@ def on_notice(county_id: int) -> QuerySet[Application]:
         .select_related("person", "township")
         .order_by("notice_ends_on", "number")
     )
+
+
+def likely_duplicates(app: Application) -> list[tuple[MedicalExpense, str, str]]:
+    """Bills of the same person that look like this case's bills under other numbers: the same
+    hospital, overlapping dates and the same total (for the reviewer; the numbers themselves are
+    refused outright at intake and at approval). (this case's bill, where the other is, its URL)."""
+    from settlements.models import LedgerEntry
+
+    found: list[tuple[MedicalExpense, str, str]] = []
+    mine = list(app.expenses.all())
+    if not mine:
+        return found
+    others = list(
+        MedicalExpense.objects.filter(application__person_id=app.person_id)
+        .exclude(application=app)
+        .exclude(application__status__in=["withdrawn", "terminated", "revoked"])
+        .filter(total__in=[e.total for e in mine])
+        .select_related("application")
+    )
+    onestop = list(
+        LedgerEntry.objects.filter(
+            person_id=app.person_id, source="onestop", released_at__isnull=True,
+            total__in=[e.total for e in mine],
+        )
+    )  # fmt: skip
+    for e in mine:
+        start, end = (e.admitted_on or e.day), e.day
+        if end is None or start is None:
+            continue
+        for o in others:
+            o_start, o_end = (o.admitted_on or o.day), o.day
+            if (
+                o.total == e.total
+                and o.hospital.strip() == e.hospital.strip()
+                and o_start is not None and o_end is not None
+                and o_start <= end and start <= o_end
+            ):  # fmt: skip
+                found.append(
+                    (
+                        e,
+                        f"申请 {o.application.number}（{o.application.get_status_display()}）：{o.bill_label}",
+                        o.application.get_absolute_url(),
+                    )
+                )
+        for x in onestop:
+            if (
+                x.total == e.total
+                and x.hospital.strip() == e.hospital.strip()
+                and start <= x.day <= end
+            ):
+                found.append((e, f"医院一站式结算：{x.label}，已救助 {x.assistance} 元", ""))
+    return found

@@ -12,7 +12,8 @@ from settlements.engine import Expense, Result, SettlementInputError
 from settlements.engine.categories import CATEGORIES
 from settlements.engine.model import LEDGER_FIELDS
 from settlements.engine.money import ZERO
-from settlements.services import policy_for, settlement_preview
+from settlements.models import LedgerEntry, Settlement
+from settlements.services import Bill, policy_for, settlement_preview, settlement_recompute
 
 from .models import Application, MedicalExpense
 
@@ -51,6 +52,25 @@ def engine_expenses(app: Application) -> list[Expense]:
     return [engine_expense(e) for e in app.expenses.all()]
 
 
+def engine_bills(app: Application) -> list[Bill]:
+    """The case's bills as the ledger keeps them (their keys: one bill is assisted once)."""
+    return [
+        Bill(str(e.pk), e.hospital, e.bill_label, e.invoice_key, e.settlement_key)
+        for e in app.expenses.all()
+    ]
+
+
+def why_nothing(result: Result) -> str:
+    """The engine's own words for an outcome of 0.00: each bill's assistance lines."""
+    lines = [
+        line
+        for r in result.expenses
+        for line in r.lines
+        if line.startswith(("医疗救助：", "年度限额：", "起付标准："))
+    ]
+    return "；".join(dict.fromkeys(lines))
+
+
 @dataclass
 class Preview:
     result: Result | None = None
@@ -58,6 +78,10 @@ class Preview:
     warnings: list[str] = field(default_factory=list)
     rows: list[tuple[MedicalExpense, object, str]] = field(default_factory=list)
     ledger: list[tuple[int, list[tuple[str, Decimal, Decimal]]]] = field(default_factory=list)
+    # the decision's own settlement (after approval the page shows it, never a fresh preview)
+    stored: Settlement | None = None
+    # the bills already in the person's ledger for these years, both channels, in date order
+    earlier: list[LedgerEntry] = field(default_factory=list)
 
     @property
     def to_pay(self) -> Decimal:
@@ -67,20 +91,31 @@ class Preview:
 def case_preview(app: Application) -> Preview:
     """What approving this case now would pay, explained line by line, from the ledger as it is."""
     preview = Preview()
-    if app.identity_id is None:
+    if app.identity_id is None and app.settlement_id is None:
         preview.warnings.append(
             f"申请身份“{CATEGORIES[app.category][0]}”不在身份库中：核实身份证明后，须先在身份库登记"
             f"（含认定日期），否则按无有效身份计算，不予救助。"
         )
     expenses = list(app.expenses.all())
+    stored = app.settlement
     try:
-        result = settlement_preview(
-            person=app.person, expenses=[engine_expense(e) for e in expenses]
-        )
+        if stored is not None:  # decided: the stored settlement, re-run from its own snapshot
+            preview.stored = stored
+            result = settlement_recompute(stored)
+        else:
+            result = settlement_preview(
+                person=app.person, expenses=[engine_expense(e) for e in expenses]
+            )
     except SettlementInputError as exc:
         preview.error = str(exc)
         return preview
     preview.result = result
+    entries = LedgerEntry.objects.filter(
+        person=app.person, year__in=list(result.opening), released_at__isnull=True
+    ).select_related("settlement")
+    if stored is not None:
+        entries = entries.exclude(settlement=stored).filter(created_at__lt=stored.approved_at)
+    preview.earlier = list(entries.order_by("day", "id")[:100])
     by_id = {str(e.pk): e for e in expenses}
     preview.rows = [
         (by_id[r.expense_id], r, CATEGORIES[r.identity][0] if r.identity else "无有效身份")

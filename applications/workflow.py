@@ -59,6 +59,12 @@ def _decision(app: Application, actor: User) -> str | None:
 PROMISE_OPEN = frozenset({PromiseStatus.PENDING, PromiseStatus.OVERDUE})
 
 
+def _revocable(app: Application, actor: User) -> str | None:
+    if app.payments.filter(state="pending").exists():  # payments' state, by name (a floor above)
+        return "本案在待银行结果的发放批次中，待银行结果登记后再撤销（已发放的请办理追回）。"
+    return None
+
+
 def _materials_complete(app: Application, actor: User) -> str | None:
     if app.promise_status in PROMISE_OPEN:
         return f"承诺补交的材料尚未收齐（期限 {app.promise_due_on:%Y-%m-%d}），收齐后才能发放。"
@@ -99,7 +105,7 @@ AWAITING_DECISION = frozenset({Status.RECOMMENDED, Status.NOTICE, Status.SECOND}
 DECIDED = frozenset({Status.APPROVED, Status.REJECTED, Status.PAID})
 REVIEWED = AWAITING_DECISION | DECIDED  # the county's review is over
 ENDED_EARLY = frozenset({Status.WITHDRAWN, Status.TERMINATED})
-FINAL = frozenset({Status.PAID, Status.REJECTED}) | ENDED_EARLY
+FINAL = frozenset({Status.PAID, Status.REJECTED, Status.REVOKED}) | ENDED_EARLY
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
@@ -184,6 +190,18 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Role.FINANCE}),
             condition=_materials_complete,
             style="success",
+        ),
+        # An approval undone before payment (fraud found, the person died before the bills, the
+        # promise never kept): the ledger and the budget are released (services.application_revoke).
+        Transition(
+            "revoke",
+            "撤销批准",
+            frozenset({Status.APPROVED}),
+            Status.REVOKED,
+            frozenset({Role.APPROVER}),
+            needs_reason=True,
+            condition=_revocable,
+            style="outline-danger",
         ),
         Transition(
             "withdraw",

@@ -24,6 +24,8 @@ Column layout (first row = headers; Chinese or English names; order free):
 | 目录外费用      | out_of_list     | yes      | 4500.00                          |
 | 医疗救助支付     | assistance_paid | no       | 0 (one-stop assistance, if any)  |
 | 结算单号        | settlement_number| no      | JS2026031500123                  |
+| 医疗机构编码     | hospital_code   | no       | H15010200001                     |
+| 发票号          | invoice_number  | no       | 0012345678 (发票号 or 电子票据号)  |
 | 困难身份类别     | category        | no       | 低保对象 (the identity settled under) |
 | 居住乡镇        | township        | new people| 150121100 or 察素齐镇            |
 """
@@ -44,8 +46,10 @@ from applications.models import HospitalLevel, Kind
 from beneficiaries.importing import PERSON_COLUMNS, Outcome, TownshipIndex, start_outcome
 from beneficiaries.models import IdentityImport, Person
 from core.rows import Layout, cell_date, cell_text, in_batches, insert_rows
-from settlements.engine import categories
+from settlements.bills import invoice_key, settlement_key
+from settlements.engine import Expense, categories
 from settlements.engine.money import parse_amount
+from settlements.services import Bill, OneStop, onestop_enter
 
 from .models import HospitalSettlement
 
@@ -66,6 +70,9 @@ HEADERS: dict[str, str] = {
     "医疗救助支付": "assistance_paid", "assistance_paid": "assistance_paid",
     "结算单号": "settlement_number", "结算流水号": "settlement_number",
     "settlement_number": "settlement_number",
+    "医疗机构编码": "hospital_code", "定点医疗机构编码": "hospital_code", "hospital_code": "hospital_code",
+    "发票号": "invoice_number", "发票号码": "invoice_number", "电子票据号": "invoice_number",
+    "票据号码": "invoice_number", "invoice_number": "invoice_number",
     "困难身份类别": "category", "category": "category",
     "居住乡镇": "township", "乡镇": "township", "乡镇代码": "township", "township": "township",
 }  # fmt: skip
@@ -77,6 +84,7 @@ LABELS = {
     "total": "医疗总费用", "policy_scope": "政策范围内费用", "basic_paid": "基本医保支付",
     "critical_paid": "大病保险支付", "out_of_list": "目录外费用", "assistance_paid": "医疗救助支付",
     "settlement_number": "结算单号", "category": "困难身份类别", "township": "居住乡镇",
+    "hospital_code": "医疗机构编码", "invoice_number": "发票号",
 }  # fmt: skip
 LAYOUT = Layout(HEADERS, REQUIRED, LABELS)
 
@@ -107,6 +115,8 @@ class HospitalRecord:
     record_key: str
     settlement_number: str
     hospital: str
+    hospital_code: str
+    invoice_number: str
     hospital_level: str
     kind: str
     category: str
@@ -200,19 +210,23 @@ def validate(
     if len(hospital) > 100:
         errors.append("医疗机构名称超过 100 个字。")
     number = cell_text(raw.get("settlement_number"))[:60]
+    hospital_code = cell_text(raw.get("hospital_code"))[:30]
+    invoice_number = cell_text(raw.get("invoice_number"))[:40]
     if errors or info is None or level is None or kind is None or day is None:
         return None, out
     return HospitalRecord(
         id_number=info.number, name=name, township_id=township_id, birth_date=info.birth_date,
         sex=info.sex, place=info.place, id_warning=info.warnings[0] if info.warnings else "",
         record_key=record_key(info.number, hospital, number, day, kind, amounts["total"]),
-        settlement_number=number, hospital=hospital, hospital_level=level, kind=kind,
+        settlement_number=number, hospital=hospital, hospital_code=hospital_code,
+        invoice_number=invoice_number, hospital_level=level, kind=kind,
         category=category, admitted_on=admitted if kind == Kind.INPATIENT else None, day=day,
         amounts=amounts,
     ), out  # fmt: skip
 
 
-COLUMNS = ["person_id", "record_key", "settlement_number", "hospital", "hospital_level", "kind",
+COLUMNS = ["person_id", "record_key", "settlement_number", "hospital", "hospital_code",
+           "invoice_number", "invoice_key", "settlement_key", "hospital_level", "kind",
            "category", "admitted_on", "day", *AMOUNTS, "source_import_id", "recorded_at"]  # fmt: skip
 
 
@@ -277,10 +291,51 @@ def apply(
         insert_rows(
             HospitalSettlement,
             COLUMNS,
-            [[people[r.id_number], r.record_key, r.settlement_number, r.hospital, r.hospital_level,
+            [[people[r.id_number], r.record_key, r.settlement_number, r.hospital, r.hospital_code,
+              r.invoice_number, invoice_key(r.hospital_code, r.invoice_number),
+              settlement_key(r.settlement_number), r.hospital_level,
               r.kind, r.category, r.admitted_on, r.day, *(r.amounts[k] for k in AMOUNTS),
               batch.pk if batch else None, now] for r in new_records],
         )  # fmt: skip
+        overpaid = onestop_enter(
+            [onestop(people[r.id_number], r) for r in new_records if r.amounts["assistance_paid"]]
+        )
+        if overpaid:
+            from payments.services import recoveries_propose
+
+            recoveries_propose(overpaid)
+
+
+def onestop(person_id: int, r: HospitalRecord) -> OneStop:
+    """A record that paid assistance, as it enters the yearly ledger (``onestop_enter``)."""
+    parts = [r.hospital, f"{r.day:%Y-%m-%d}"]
+    if r.invoice_number:
+        parts.append(f"发票号 {r.invoice_number}")
+    if r.settlement_number:
+        parts.append(f"结算单号 {r.settlement_number}")
+    return OneStop(
+        person_id=person_id,
+        record_key=r.record_key,
+        expense=Expense(
+            id=f"h:{r.record_key[:12]}",
+            day=r.day,
+            kind=r.kind,
+            total=r.amounts["total"],
+            policy_scope=r.amounts["policy_scope"],
+            basic_paid=r.amounts["basic_paid"],
+            critical_paid=r.amounts["critical_paid"],
+            in_region=True,
+            referred=False,
+            assistance_paid=r.amounts["assistance_paid"],
+        ),
+        bill=Bill(
+            expense_id=f"h:{r.record_key[:12]}",
+            hospital=r.hospital,
+            label=" ".join(parts),
+            invoice_key=invoice_key(r.hospital_code, r.invoice_number),
+            settlement_key=settlement_key(r.settlement_number),
+        ),
+    )
 
 
 def process(

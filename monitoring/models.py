@@ -35,6 +35,10 @@ class HospitalSettlement(models.Model):
     )
     settlement_number = models.CharField("结算单号", max_length=60, blank=True)
     hospital = models.CharField("医疗机构", max_length=100)
+    hospital_code = models.CharField("医疗机构编码", max_length=30, blank=True)
+    invoice_number = models.CharField("发票号（电子票据号）", max_length=40, blank=True)
+    invoice_key = models.CharField("发票键", max_length=80, blank=True, db_index=True)
+    settlement_key = models.CharField("结算单键", max_length=80, blank=True, db_index=True)
     hospital_level = models.CharField("医院等级", max_length=6, choices=HospitalLevel.choices)
     kind = models.CharField("费用类别", max_length=20, choices=Kind.choices)
     category = models.CharField(
@@ -91,6 +95,15 @@ class HospitalSettlement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hospital} {self.get_kind_display()} {self.day} {self.total} 元"
+
+    @property
+    def bill_label(self) -> str:
+        parts = [self.hospital, f"{self.day:%Y-%m-%d}"]
+        if self.invoice_number:
+            parts.append(f"发票号 {self.invoice_number}")
+        if self.settlement_number:
+            parts.append(f"结算单号 {self.settlement_number}")
+        return " ".join(parts)
 
     @property
     def personal_burden(self) -> Decimal:

@@ -118,6 +118,9 @@ def warning_apply(request: StaffRequest, pk: int) -> HttpResponse:
         bills=[
             {
                 "hospital": h.hospital,
+                "hospital_code": h.hospital_code,
+                "invoice_number": h.invoice_number,
+                "settlement_number": h.settlement_number,
                 "hospital_level": h.hospital_level,
                 "kind": h.kind,
                 "in_region": True,

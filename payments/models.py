@@ -8,6 +8,8 @@ models' state here; 0002 renamed the tables).
 from django.conf import settings
 from django.db import models
 
+from applications.models import RecoveryReason
+
 
 class PaymentBatch(models.Model):
     """A batch of payments sent to the bank in one file (社会化发放)."""
@@ -98,3 +100,163 @@ class Payment(models.Model):
         from beneficiaries.models import mask_account
 
         return mask_account(self.account_number)
+
+
+class AccountChange(models.Model):
+    """A payee account added or corrected after acceptance, or a failed line's account confirmed
+    unchanged: proposed with a reason and the bank document, in force only once a second person
+    confirms it (the account is where money is most often diverted)."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", "待第二人确认"
+        CONFIRMED = "confirmed", "已确认"
+        REFUSED = "refused", "已退回"
+
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name="申请",
+        on_delete=models.PROTECT,
+        related_name="account_changes",
+    )
+    unchanged = models.BooleanField("账户不变（经核实无误）", default=False)
+    bank_name = models.CharField("开户银行", max_length=100)
+    holder = models.CharField("账户户名", max_length=50)
+    account_number = models.CharField("银行账号", max_length=40)
+    old_account_number = models.CharField("原银行账号", max_length=40, blank=True)
+    reason = models.CharField("理由", max_length=300)
+    document = models.ForeignKey(
+        "applications.Attachment",
+        verbose_name="银行卡或一卡通扫描件",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="提出人", on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField("提出时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="确认人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("确认时间", null=True, blank=True)
+    refuse_reason = models.CharField("退回理由", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "收款账户变更"
+        verbose_name_plural = "收款账户变更"
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=models.Q(state="proposed"),
+                name="account_change_one_open_per_case",
+                violation_error_message="该申请已有一项待确认的账户变更。",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(decided_by=models.F("proposed_by")),
+                name="account_change_four_eyes",
+                violation_error_message="账户变更须由另一人确认。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.get_state_display()}"
+
+    @property
+    def masked_account(self) -> str:
+        from beneficiaries.models import mask_account
+
+        return mask_account(self.account_number)
+
+
+class Recovery(models.Model):
+    """Money paid that must come back (追回): proposed (by an approver, or by the ledger when a
+    hospital's record shows the same bill or a cap exceeded), confirmed by a second person with a
+    written notice, and closed when the refund arrives; the ledger and the budget follow it."""
+
+    Reason = RecoveryReason
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", "待复核"
+        CONFIRMED = "confirmed", "已发追回通知，待退回"
+        REFUNDED = "refunded", "已退回"
+        CANCELLED = "cancelled", "不予追回"
+
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name="申请",
+        on_delete=models.PROTECT,
+        related_name="recoveries",
+    )
+    amount = models.DecimalField("追回金额", max_digits=14, decimal_places=2)
+    reason = models.CharField("追回原因", max_length=12, choices=Reason.choices)
+    note = models.TextField("说明")
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="提出人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="空：由台账核对自动提出",
+    )
+    proposed_at = models.DateTimeField("提出时间", auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="复核人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField("复核时间", null=True, blank=True)
+    refunded_amount = models.DecimalField(
+        "退回金额", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    refunded_on = models.DateField("退回日期", null=True, blank=True)
+    refund_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_note = models.CharField("办结说明", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "救助资金追回"
+        verbose_name_plural = "救助资金追回"
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="recovery_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(confirmed_by=models.F("proposed_by")),
+                name="recovery_four_eyes",
+                violation_error_message="追回须由提出人以外的另一人复核。",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(refunded_amount__isnull=True)
+                | models.Q(refunded_amount__gt=0, refunded_amount__lte=models.F("amount")),
+                name="recovery_refund_within_amount",
+            ),
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=models.Q(state__in=["proposed", "confirmed"]),
+                name="recovery_one_open_per_case",
+                violation_error_message="该申请已有一项未办结的追回。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} 追回 {self.amount} 元"

@@ -12,5 +12,9 @@ urlpatterns = [
     path("batches/<int:pk>/return/", views.batch_return, name="batch_return"),
     path("batches/<int:pk>/list.pdf", views.batch_pdf, name="batch_pdf"),
     path("payments/<int:pk>/record/", views.payment_record, name="payment_record"),
-    path("payee/<str:number>/", views.payee_correct, name="payee_correct"),
+    path("payee/<str:number>/", views.account_change_propose, name="payee_correct"),
+    path("accounts/<int:pk>/decide/", views.account_change_decide, name="account_change_decide"),
+    path("recoveries/new/<str:number>/", views.recovery_propose, name="recovery_propose"),
+    path("recoveries/<int:pk>/decide/", views.recovery_decide, name="recovery_decide"),
+    path("recoveries/<int:pk>/refund/", views.recovery_refund, name="recovery_refund"),
 ]

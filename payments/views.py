@@ -1,11 +1,13 @@
 """结算与发放: the payment desk (cases ready to pay, cases held for promised materials), the batches,
 the bank file and its return, the printed list, and correcting a payee's account."""
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,13 +15,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, StaffRequest, capability_required, has_capability
 from accounts.selectors import counties_for
-from applications.selectors import application_page
 from audit.models import AuditEvent
 from audit.services import record
 from core.pdf import check_printable, render_pdf
+from settlements.engine.money import AmountError, parse_yuan
 
 from . import services
-from .models import Payment, PaymentBatch
+from .models import AccountChange, Payment, PaymentBatch, Recovery
 
 
 def _county_of(request: StaffRequest) -> Any:
@@ -39,6 +41,11 @@ def index(request: StaffRequest) -> HttpResponse:
         "county": county,
         "payable": list(services.payable(county)[:500]),
         "held": list(services.held(county)[:200]),
+        "account_waiting": services.account_waiting(county),
+        "account_changes": list(services.account_changes_open(county)[:100]),
+        "recoveries": list(services.recoveries_open(county)[:100]),
+        "today": timezone.localdate(),
+        "can_read_cases": has_capability(request.user, Capability.APPLICATIONS),
         "batches": PaymentBatch.objects.filter(county=county)[:30],
         "can_pay": has_capability(request.user, Capability.PAY),
     }
@@ -135,26 +142,140 @@ def payment_record(request: StaffRequest, pk: int) -> HttpResponse:
     return redirect("payments:batch_detail", pk=line.batch_id)
 
 
+def _case(request: StaffRequest, number: str) -> Any:
+    """A case of the user's own area (a clerk's township, a county role's county), or 404."""
+    from applications.models import Application
+
+    scope = (
+        {"township_id": request.user.township_id}
+        if request.user.acting_role == "clerk"
+        else {"county__in": counties_for(request.user)}
+    )
+    return get_object_or_404(Application.objects.filter(**scope), number=number)
+
+
+def _back(request: StaffRequest, app: Any) -> HttpResponse:
+    """Back to where the form was: the case page for those who read cases, else the desk."""
+    if request.POST.get("next") == "case" and has_capability(request.user, Capability.APPLICATIONS):
+        return redirect(app)
+    return redirect("payments:index")
+
+
 @require_POST
-@capability_required(Capability.PAY)
-def payee_correct(request: StaffRequest, number: str) -> HttpResponse:
+@login_required
+def account_change_propose(request: StaffRequest, number: str) -> HttpResponse:
+    """Add or correct the account of an approved, unpaid case (the window or finance), or state a
+    failed line's account is right; a second person confirms it on the payment desk."""
+    if request.user.acting_role not in ("clerk", "finance"):
+        raise PermissionDenied("只有窗口经办人或财务人员可以变更收款账户。")
+    app = _case(request, number)
     try:
-        app = application_page(request.user, number)
-    except Exception:
-        raise Http404("没有找到该申请。") from None
-    try:
-        services.payee_correct(
+        services.account_change_propose(
             application=app,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
             bank_name=request.POST.get("bank_name", ""),
             holder=request.POST.get("holder", ""),
             account=request.POST.get("account", ""),
-            reason=request.POST.get("reason", ""),
-            actor=request.user,
+            unchanged=request.POST.get("unchanged") == "1",
+            document=request.FILES.get("document"),
         )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
-        messages.success(request, "收款账户已更正，可编入新的发放批次。")
+        messages.success(request, "已提交账户变更，待另一位工作人员确认后生效。")
+    return _back(request, app)
+
+
+@require_POST
+@capability_required(Capability.SETTLEMENTS)
+def account_change_decide(request: StaffRequest, pk: int) -> HttpResponse:
+    change = get_object_or_404(
+        AccountChange.objects.filter(application__county__in=counties_for(request.user)), pk=pk
+    )
+    accept = request.POST.get("decision") == "confirm"
+    try:
+        services.account_change_decide(
+            change=change, actor=request.user, accept=accept, note=request.POST.get("note", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(
+            request, "账户变更已确认，可编入发放批次。" if accept else "账户变更已退回。"
+        )
+    return redirect("payments:index")
+
+
+@require_POST
+@capability_required(Capability.SETTLEMENTS)
+def recovery_propose(request: StaffRequest, number: str) -> HttpResponse:
+    app = _case(request, number)
+    try:
+        amount = parse_yuan(request.POST.get("amount", ""), "追回金额")
+        services.recovery_propose(
+            application=app,
+            amount=amount,
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", ""),
+            actor=request.user,
+        )
+    except AmountError as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已提出追回，待另一位审批或财务人员复核。")
+    return _back(request, app)
+
+
+def _recovery(request: StaffRequest, pk: int) -> Recovery:
+    return get_object_or_404(
+        Recovery.objects.filter(application__county__in=counties_for(request.user)), pk=pk
+    )
+
+
+@require_POST
+@capability_required(Capability.SETTLEMENTS)
+def recovery_decide(request: StaffRequest, pk: int) -> HttpResponse:
+    item = _recovery(request, pk)
+    accept = request.POST.get("decision") == "confirm"
+    try:
+        services.recovery_decide(
+            recovery=item, actor=request.user, accept=accept, note=request.POST.get("note", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已复核，追回通知书已生成。" if accept else "已决定不予追回。")
+    return _back(request, item.application)
+
+
+@require_POST
+@capability_required(Capability.PAY)
+def recovery_refund(request: StaffRequest, pk: int) -> HttpResponse:
+    item = _recovery(request, pk)
+    try:
+        amount = parse_yuan(request.POST.get("amount", ""), "退回金额")
+        day = date.fromisoformat(request.POST.get("day", ""))
+    except AmountError as exc:
+        messages.error(request, str(exc))
+        return redirect("payments:index")
+    except ValueError:
+        messages.error(request, "请填写有效的退回日期（年-月-日）。")
+        return redirect("payments:index")
+    try:
+        services.recovery_refund(
+            recovery=item,
+            actor=request.user,
+            amount=amount,
+            day=day,
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已登记退回 {amount} 元，本年度救助限额和预算已相应退回。")
     return redirect("payments:index")
 
 
@@ -176,6 +297,7 @@ def batch_pdf(request: StaffRequest, pk: int) -> HttpResponse:
             "total": sum((line.amount for line in lines), Decimal("0.00")),
             "agency": batch.county.agency_name or f"{batch.county.name}医疗保障经办机构",
             "today": timezone.localdate(),
+            "can_read_cases": has_capability(request.user, Capability.APPLICATIONS),
         },
     )
     record(

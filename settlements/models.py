@@ -128,20 +128,132 @@ class Settlement(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="审批人", on_delete=models.PROTECT, related_name="+"
     )
     approved_at = models.DateTimeField("审批时间", auto_now_add=True)
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="撤销人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    revoke_reason = models.TextField("撤销理由", blank=True)
+    recovered = _money("已追回")
 
     class Meta:
         verbose_name = "结算"
         verbose_name_plural = "结算"
         ordering = ["-approved_at"]
         indexes = [models.Index(fields=["person", "year"], name="settlement_person_year")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(recovered__gte=0), name="settlement_recovered_not_negative"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person} {self.key}"
 
     @property
+    def live(self) -> bool:
+        return self.revoked_at is None
+
+    @property
     def paid_by_assistance(self) -> Decimal:
         """What assistance pays (the engine's one sum, ``PAID_PARTS``)."""
         return paid_by_assistance(self)
+
+
+class LedgerEntry(models.Model):
+    """One bill in a person's yearly ledger: assisted at the window (an approved settlement) or at
+    the hospital (一站式结算, from the hospitals' files). Every yuan of medical assistance a person
+    receives is on exactly one live entry.
+
+    The bill's keys (``settlements.bills``) are unique among live entries: the database refuses a
+    second assistance of the same bill, whichever channel comes second and whatever the timing. An
+    entry is released (``released_at``), never deleted, when its approval is revoked.
+    """
+
+    class Source(models.TextChoices):
+        WINDOW = "window", "窗口申请"
+        ONESTOP = "onestop", "医院一站式结算"
+
+    person = models.ForeignKey(
+        Person, verbose_name="救助对象", on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    year = models.PositiveSmallIntegerField("医疗年度")
+    day = models.DateField("费用日期")
+    source = models.CharField("来源", max_length=8, choices=Source.choices)
+    settlement = models.ForeignKey(
+        Settlement,
+        verbose_name="窗口结算",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
+    )
+    record_key = models.CharField(
+        "医院结算记录标识", max_length=64, blank=True, help_text="一站式结算记录的标识"
+    )
+    hospital = models.CharField("医疗机构", max_length=100)
+    label = models.CharField("票据", max_length=200)
+    invoice_key = models.CharField("发票键", max_length=80, blank=True)
+    settlement_key = models.CharField("结算单键", max_length=80, blank=True)
+    total = _money("医疗总费用")
+    assistance = _money("医疗救助（含倾斜救助、暖心基金）")
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name="重复于",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="医院结算记录到达时，同一票据已在窗口获救助",
+    )
+    released_at = models.DateTimeField("释放时间", null=True, blank=True)
+    created_at = models.DateTimeField("入账时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "台账票据"
+        verbose_name_plural = "台账票据"
+        ordering = ["person_id", "day", "id"]
+        indexes = [models.Index(fields=["person", "year", "day"], name="entry_person_year")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice_key"],
+                condition=models.Q(released_at__isnull=True) & ~models.Q(invoice_key=""),
+                name="entry_invoice_assisted_once",
+                violation_error_message="同一张发票已获救助（不得重复救助）。",
+            ),
+            models.UniqueConstraint(
+                fields=["settlement_key"],
+                condition=models.Q(released_at__isnull=True) & ~models.Q(settlement_key=""),
+                name="entry_settlement_assisted_once",
+                violation_error_message="同一结算单已获救助（不得重复救助）。",
+            ),
+            models.UniqueConstraint(
+                fields=["record_key"],
+                condition=~models.Q(record_key=""),
+                name="entry_hospital_record_once",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(source="window", settlement__isnull=False)
+                    | models.Q(source="onestop", settlement__isnull=True) & ~models.Q(record_key="")
+                ),
+                name="entry_source_has_its_origin",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(assistance__gte=0), name="entry_assistance_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.label}"
+
+    @property
+    def live(self) -> bool:
+        return self.released_at is None
 
 
 class CountyBudget(models.Model):

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
+from django.utils import timezone
 
 from accounts.models import User
 from areas.models import City
@@ -32,8 +33,8 @@ from .engine import (
     YearState,
     settle,
 )
-from .engine.model import LEDGER_FIELDS, state_json
-from .models import PolicyVersion, Settlement, YearLedger
+from .engine.model import LEDGER_FIELDS, paid_by_assistance, state_json
+from .models import LedgerEntry, PolicyVersion, Settlement, YearLedger
 from .policies import load, shipped_codes
 
 # The amounts of one settled expense, stored as its result.
@@ -42,6 +43,26 @@ SETTLED_PARTS = ("total", "basic", "critical", "assistance", "tilted", "fund", "
 
 class AlreadySettled(ValidationError):
     """The thing named by ``key`` has been settled already: nothing was changed."""
+
+
+class BillAlreadyAssisted(ValidationError):
+    """A bill of the settlement is already on a live ledger entry: nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Bill:
+    """What the ledger keeps of one bill besides its amounts: where it comes from and its keys
+    (``settlements.bills``). ``expense_id`` is the engine's id of the same bill."""
+
+    expense_id: str
+    hospital: str
+    label: str
+    invoice_key: str = ""
+    settlement_key: str = ""
+
+    @property
+    def keys(self) -> list[str]:
+        return [k for k in (self.invoice_key, self.settlement_key) if k]
 
 
 # --- policies -------------------------------------------------------------------------------
@@ -217,26 +238,69 @@ class Calculated:
     inputs: Inputs
     result: Result
     rows: dict[int, YearLedger]
+    bills: tuple[Bill, ...] = ()
+
+
+def holders_of(keys: Sequence[str]) -> list[LedgerEntry]:
+    """The live ledger entries holding any of these bill keys (the bill is assisted already)."""
+    keys = [k for k in keys if k]
+    if not keys:
+        return []
+    return list(
+        LedgerEntry.objects.filter(released_at__isnull=True)
+        .filter(_keys_q(keys))
+        .select_related("settlement")
+        .order_by("id")
+    )
+
+
+def _keys_q(keys: Sequence[str]) -> Any:
+    from django.db.models import Q
+
+    return Q(invoice_key__in=keys) | Q(settlement_key__in=keys)
+
+
+def holder_text(entry: LedgerEntry) -> str:
+    """Where a bill is assisted already, in words a clerk can act on."""
+    if entry.source == LedgerEntry.Source.WINDOW and entry.settlement is not None:
+        number = entry.settlement.key.removeprefix("application:")
+        return f"已在申请 {number} 中获救助（{entry.label}）"
+    return f"已在医院一站式结算中获救助（{entry.label}，救助 {entry.assistance} 元）"
+
+
+def _refuse_held(bills: Sequence[Bill]) -> None:
+    held = holders_of([k for b in bills for k in b.keys])
+    if held:
+        raise BillAlreadyAssisted(
+            "同一费用不得重复救助：" + "；".join(holder_text(e) for e in held), code="duplicate"
+        )
 
 
 def settlement_calculate(
-    *, key: str, person: Person, expenses: Sequence[Expense], policy: Policy | None = None
+    *,
+    key: str,
+    person: Person,
+    expenses: Sequence[Expense],
+    policy: Policy | None = None,
+    bills: Sequence[Bill] = (),
 ) -> Calculated:
     """Load → calculate, under lock: the person's ledger rows (and those of the household) are
     locked first, so two approvals at the same moment run one after the other and a cap can never
-    be exceeded. Call inside ``transaction.atomic``; the lock lasts until it ends."""
+    be exceeded. Call inside ``transaction.atomic``; the lock lasts until it ends. A bill already
+    on a live ledger entry is refused (the unique keys refuse it again when it is stored)."""
     if not expenses:
         raise ValidationError("没有可结算的费用。", code="empty")
     if Settlement.objects.filter(key=key).exists():
         raise AlreadySettled("已经结算过，不再重复结算。", code="already_settled")
     policy = policy or policy_for(person)
     opening, rows = _ledger_locked(person, sorted({e.day.year for e in expenses}))
+    _refuse_held(bills)
     inputs = Inputs(tuple(identities_of(person)), tuple(expenses), opening)
     try:
         result = settle(policy, inputs.identities, inputs.expenses, inputs.opening)
     except SettlementInputError as exc:
         raise ValidationError(str(exc), code="engine") from None
-    return Calculated(key, person, policy, inputs, result, rows)
+    return Calculated(key, person, policy, inputs, result, rows, tuple(bills))
 
 
 def settlement_store(*, calculated: Calculated, actor: User) -> Settlement:
@@ -271,6 +335,7 @@ def settlement_store(*, calculated: Calculated, actor: User) -> Settlement:
             )
     except IntegrityError:
         raise AlreadySettled("已经结算过，不再重复结算。", code="already_settled") from None
+    _enter_window_bills(settlement, result, calculated.bills)
     for year in inputs.years:
         row, state = calculated.rows[year], result.closing[year]
         for name in LEDGER_FIELDS:
@@ -288,6 +353,36 @@ def settlement_store(*, calculated: Calculated, actor: User) -> Settlement:
         changes=_ledger_changes(result, inputs.years),
     )
     return settlement
+
+
+def _enter_window_bills(settlement: Settlement, result: Result, bills: Sequence[Bill]) -> None:
+    """One live ledger entry per settled bill. Two approvals of the same bill at once: the second
+    one's INSERT meets the unique index and its whole transaction is refused."""
+    by_id = {b.expense_id: b for b in bills}
+    entries = []
+    for r in result.expenses:
+        bill = by_id.get(r.expense_id) or Bill(r.expense_id, "", f"费用 {r.expense_id}")
+        entries.append(
+            LedgerEntry(
+                person=settlement.person,
+                year=r.day.year,
+                day=r.day,
+                source=LedgerEntry.Source.WINDOW,
+                settlement=settlement,
+                hospital=bill.hospital[:100],
+                label=bill.label[:200],
+                invoice_key=bill.invoice_key,
+                settlement_key=bill.settlement_key,
+                total=r.total,
+                assistance=paid_by_assistance(r),
+            )
+        )
+    try:
+        with transaction.atomic():
+            LedgerEntry.objects.bulk_create(entries)
+    except IntegrityError:
+        _refuse_held(bills)  # names the holder that committed first
+        raise BillAlreadyAssisted("同一费用不得重复救助。", code="duplicate") from None
 
 
 def _inputs_json(policy: Policy, inputs: Inputs, day: date) -> dict[str, Any]:
@@ -358,16 +453,298 @@ def settlement_recompute(settlement: Settlement) -> Result:
     return settle(policy, inputs.identities, inputs.expenses, inputs.opening)
 
 
+# --- revoking, recovering, and the hospitals' one-stop assistance -----------------------------
+
+
+def _ledger_rows_locked(
+    person_ids: Sequence[int], years: Sequence[int]
+) -> dict[tuple[int, int], YearLedger]:
+    YearLedger.objects.bulk_create(
+        [YearLedger(person_id=p, year=y) for p in person_ids for y in years], ignore_conflicts=True
+    )
+    return {
+        (r.person_id, r.year): r
+        for r in YearLedger.objects.select_for_update()
+        .filter(person_id__in=person_ids, year__in=years)
+        .order_by("person_id", "year")
+    }
+
+
+@transaction.atomic
+def settlement_revoke(*, settlement: Settlement, actor: User, reason: str) -> Settlement:
+    """Revoke an approved settlement (撤销): its moves leave the yearly ledger and its bills are
+    released, under the ledger's row lock; the settlement itself stays, marked, for the record."""
+    item = Settlement.objects.select_for_update().get(pk=settlement.pk)
+    if item.revoked_at is not None:
+        raise ValidationError("该结算已经撤销。", code="revoked")
+    years = sorted(int(y) for y in item.ledger_after)
+    rows = _ledger_rows_locked([item.person_id], years)
+    changes: dict[str, list[str]] = {}
+    for year in years:
+        row = rows[(item.person_id, year)]
+        before, after = item.ledger_before[str(year)], item.ledger_after[str(year)]
+        for name in LEDGER_FIELDS:
+            if name == "household_borne" or name not in after:
+                continue
+            moved = Decimal(after[name]) - Decimal(before.get(name, "0"))
+            if moved:
+                old = getattr(row, name)
+                setattr(row, name, max(Decimal("0.00"), old - moved))
+                if name in LEDGER_AUDITED:
+                    changes[f"{year}.{name}"] = [str(old), str(getattr(row, name))]
+        row.save()
+    now = timezone.now()
+    item.revoked_at, item.revoked_by, item.revoke_reason = now, actor, reason.strip()
+    item.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    released = item.entries.filter(released_at__isnull=True).update(released_at=now)
+    record(
+        actor=actor,
+        action=AuditEvent.Action.SETTLE,
+        target=item,
+        summary=f"撤销结算 {item.key}：台账退回医疗救助 {item.paid_by_assistance} 元，"
+        f"释放票据 {released} 张；理由：{reason.strip()}",
+        changes=changes,
+    )
+    return item
+
+
+@transaction.atomic
+def settlement_recover(
+    *, settlement: Settlement, amount: Decimal, actor: User, note: str
+) -> Settlement:
+    """Money of a paid settlement came back (追回到账): the ledger gives the amount back to the
+    year's cap (assistance first, then tilted assistance, then the fund), under the row lock."""
+    item = Settlement.objects.select_for_update().get(pk=settlement.pk)
+    left = item.paid_by_assistance - item.recovered
+    if amount <= 0 or amount > left:
+        raise ValidationError(f"追回金额须大于 0 且不超过尚未追回的 {left} 元。", code="amount")
+    row = _ledger_rows_locked([item.person_id], [item.year])[(item.person_id, item.year)]
+    rest = amount
+    changes: dict[str, list[str]] = {}
+    for name in ("assistance_used", "tilted_used", "fund_used"):
+        take = min(rest, getattr(row, name))
+        if take:
+            changes[f"{item.year}.{name}"] = [
+                str(getattr(row, name)),
+                str(getattr(row, name) - take),
+            ]
+            setattr(row, name, getattr(row, name) - take)
+            rest -= take
+    row.save()
+    item.recovered += amount
+    item.save(update_fields=["recovered"])
+    record(
+        actor=actor,
+        action=AuditEvent.Action.SETTLE,
+        target=item,
+        summary=f"追回到账 {item.key}：{amount} 元，台账退回本年限额；{note}",
+        changes=changes,
+    )
+    return item
+
+
+@dataclass(frozen=True)
+class OneStop:
+    """A hospital record that paid medical assistance (一站式结算), as it enters the ledger."""
+
+    person_id: int
+    record_key: str
+    expense: Expense  # with assistance_paid set
+    bill: Bill
+
+
+@dataclass(frozen=True)
+class Overpaid:
+    """A window settlement that paid more than it would have had the hospital's record been in the
+    ledger when it was approved (or that paid a bill the hospital also assisted)."""
+
+    settlement: Settlement
+    amount: Decimal
+    duplicate: bool
+    note: str
+
+
+def onestop_enter(records: Sequence[OneStop]) -> list[Overpaid]:
+    """Enter hospitals' one-stop assistance into the yearly ledgers (in the caller's transaction).
+
+    Each record becomes a live entry and moves its person's ledger (under the row lock), so caps
+    and the burden figures count it. A record already entered is skipped. A bill already assisted
+    at the window keeps its window entry; the hospital's entry is kept without keys, linked to it,
+    and the window's amount is returned as over-paid. A record dated before window bills of the
+    same year can make an approval already made too high: the approval stands (it was right on
+    what the ledger held), and the difference, found by settling the year again in date order with
+    and without the new records, is returned as over-paid for the county to recover.
+    """
+    records = [r for r in records if r.expense.assistance_paid]
+    if not records:
+        return []
+    entered = set(
+        LedgerEntry.objects.filter(record_key__in=[r.record_key for r in records]).values_list(
+            "record_key", flat=True
+        )
+    )
+    records = [r for r in records if r.record_key not in entered]
+    if not records:
+        return []
+    people = {p.pk: p for p in Person.objects.filter(pk__in={r.person_id for r in records})
+              .select_related("township__county__city")}  # fmt: skip
+    years = sorted({r.expense.day.year for r in records})
+    rows = _ledger_rows_locked(sorted(people), years)
+    held = {k: e for e in holders_of([k for r in records for k in r.bill.keys])
+            for k in (e.invoice_key, e.settlement_key) if k}  # fmt: skip
+    by_person: dict[int, list[OneStop]] = {}
+    for r in records:
+        by_person.setdefault(r.person_id, []).append(r)
+    overpaid: list[Overpaid] = []
+    entries: list[LedgerEntry] = []
+    for person_id, mine in sorted(by_person.items()):
+        person = people[person_id]
+        policy = policy_for(person)
+        opening = {y: _state(rows[(person_id, y)], Decimal("0.00")) for y in years}
+        try:
+            result = settle(policy, identities_of(person), [r.expense for r in mine], opening)
+        except SettlementInputError:
+            result = None  # a record the policy cannot read (before it took effect): not entered
+        if result is None:
+            continue
+        for year, state in result.closing.items():
+            row = rows[(person_id, year)]
+            for name in LEDGER_FIELDS:
+                if name != "household_borne":
+                    setattr(row, name, getattr(state, name))
+            row.save()
+        for r in mine:
+            twin = next((held[k] for k in r.bill.keys if k in held), None)
+            if twin is not None and twin.settlement is not None:
+                overpaid.append(
+                    Overpaid(
+                        twin.settlement,
+                        min(
+                            twin.assistance,
+                            twin.settlement.paid_by_assistance - twin.settlement.recovered,
+                        ),
+                        True,
+                        f"医院一站式结算已对同一票据支付医疗救助 {r.expense.assistance_paid} 元（{r.bill.label}）",
+                    )
+                )
+            entries.append(
+                LedgerEntry(
+                    person_id=person_id,
+                    year=r.expense.day.year,
+                    day=r.expense.day,
+                    source=LedgerEntry.Source.ONESTOP,
+                    record_key=r.record_key,
+                    hospital=r.bill.hospital[:100],
+                    label=r.bill.label[:200],
+                    invoice_key="" if twin else r.bill.invoice_key,
+                    settlement_key="" if twin else r.bill.settlement_key,
+                    total=r.expense.total,
+                    assistance=r.expense.assistance_paid or Decimal("0.00"),
+                    duplicate_of=twin,
+                )
+            )
+        overpaid.extend(_late_overpaid(person, policy, mine))
+    LedgerEntry.objects.bulk_create(entries)
+    return [o for o in overpaid if o.amount > 0]
+
+
+def _late_overpaid(person: Person, policy: Policy, new: Sequence[OneStop]) -> list[Overpaid]:
+    """Window settlements of the same years that the new records would have lowered."""
+    years = {r.expense.day.year for r in new}
+    window = list(
+        Settlement.objects.filter(person=person, year__in=years, revoked_at__isnull=True).order_by(
+            "approved_at", "id"
+        )
+    )
+    if not window:
+        return []
+    new_keys = {r.record_key for r in new}
+    earlier = [
+        Expense(
+            id=f"h{e.pk}",
+            day=e.day,
+            kind="outpatient",
+            total=e.assistance,
+            policy_scope=e.assistance,
+            basic_paid=Decimal("0.00"),
+            critical_paid=Decimal("0.00"),
+            assistance_paid=e.assistance,
+        )
+        for e in LedgerEntry.objects.filter(
+            person=person,
+            year__in=years,
+            source=LedgerEntry.Source.ONESTOP,
+            released_at__isnull=True,
+        ).exclude(record_key__in=new_keys)
+    ]
+    added = [
+        Expense(
+            id=f"n{i}",
+            day=r.expense.day,
+            kind="outpatient",
+            total=r.expense.assistance_paid or Decimal(0),
+            policy_scope=r.expense.assistance_paid or Decimal(0),
+            basic_paid=Decimal("0.00"),
+            critical_paid=Decimal("0.00"),
+            assistance_paid=r.expense.assistance_paid,
+        )
+        for i, r in enumerate(new)
+    ]
+    owned: dict[str, Settlement] = {}
+    bills: list[Expense] = []
+    for s in window:
+        for e in Inputs.from_json(s.inputs, ledger=s.ledger_before).expenses:
+            bills.append(e)
+            owned[e.id] = s
+    identities = identities_of(person)
+    try:
+        without = settle(policy, identities, [*earlier, *bills])
+        with_new = settle(policy, identities, [*earlier, *added, *bills])
+    except SettlementInputError:
+        return []
+    paid_without: dict[int, Decimal] = {}
+    paid_with: dict[int, Decimal] = {}
+    for result, into in ((without, paid_without), (with_new, paid_with)):
+        for r in result.expenses:
+            if r.expense_id in owned:
+                pk = owned[r.expense_id].pk
+                into[pk] = into.get(pk, Decimal("0.00")) + paid_by_assistance(r)
+    found = []
+    for s in window:
+        over = paid_without.get(s.pk, Decimal("0.00")) - paid_with.get(s.pk, Decimal("0.00"))
+        over = min(over, s.paid_by_assistance - s.recovered)
+        if over > 0:
+            found.append(
+                Overpaid(
+                    s,
+                    over,
+                    False,
+                    "医院一站式结算记录晚于本案审批到达，按日期顺序计入本年限额后，本案多付 "
+                    f"{over} 元",
+                )
+            )
+    return found
+
+
 __all__ = [
     "AlreadySettled",
+    "Bill",
+    "BillAlreadyAssisted",
+    "OneStop",
+    "Overpaid",
+    "holder_text",
+    "holders_of",
     "identities_of",
     "ledger_opening",
     "load_inputs",
+    "onestop_enter",
     "policy_for",
     "policy_version_create",
     "settlement_approve",
     "settlement_calculate",
     "settlement_preview",
     "settlement_recompute",
+    "settlement_recover",
+    "settlement_revoke",
     "settlement_store",
 ]

@@ -1,3 +1,5 @@
+import itertools
+
 import factory
 from factory.django import DjangoModelFactory
 
@@ -67,8 +69,12 @@ class UserFactory(DjangoModelFactory):
         return super()._create(model_class, *args, **kwargs)
 
 
+_invoices = itertools.count(1)
+
+
 def make_expense(**overrides):
-    """An inpatient stay as on a settlement slip: 60,000 total, 50,000 in scope, 30,000 + 5,000 paid."""
+    """An inpatient stay as on a settlement slip: 60,000 total, 50,000 in scope, 30,000 + 5,000
+    paid; each one a bill of its own (its own invoice number) unless the test names one."""
     from datetime import date
     from decimal import Decimal
 
@@ -76,6 +82,8 @@ def make_expense(**overrides):
 
     values = {
         "hospital": "内蒙古医科大学附属医院",
+        "hospital_code": "H15010200001",
+        "invoice_number": f"FP{next(_invoices):08d}",
         "hospital_level": "tier3",
         "kind": "inpatient",
         "in_region": True,

@@ -85,7 +85,18 @@ EXPECTED: dict[str, Row] = {
     "payments:batch_pdf": Row(frozenset({"finance"})),
     "payments:batch_return": Row(frozenset({"finance"}), method="post"),
     "payments:payment_record": Row(frozenset({"finance"}), method="post"),
-    "payments:payee_correct": Row(frozenset({"finance"}), method="post"),
+    # the window or finance proposes an account; the service then checks the case's state
+    "payments:payee_correct": Row(frozenset({"clerk", "finance"}), method="post"),
+    "payments:account_change_decide": Row(
+        frozenset({"reviewer", "approver", "finance", "admin"}), method="post"
+    ),
+    "payments:recovery_propose": Row(
+        frozenset({"reviewer", "approver", "finance", "admin"}), method="post"
+    ),
+    "payments:recovery_decide": Row(
+        frozenset({"reviewer", "approver", "finance", "admin"}), method="post"
+    ),
+    "payments:recovery_refund": Row(frozenset({"finance"}), method="post"),
     "audit:search": Row(frozenset({"approver", "admin"})),
     "settlements:policy_list": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "settlements:policy_detail": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
@@ -210,6 +221,9 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "payments:batch_pdf": case and case["batch"].pk,
                 "payments:batch_return": case and case["batch"].pk,
                 "payments:payment_record": case and case["payment"].pk,
+                "payments:account_change_decide": case and case["account_change"].pk,
+                "payments:recovery_decide": case and case["recovery"].pk,
+                "payments:recovery_refund": case and case["recovery"].pk,
                 "monitoring:warning_detail": case and case["warning"].pk,
                 "monitoring:warning_apply": case and case["warning"].pk,
                 "monitoring:warning_contact": case and case["warning"].pk,
@@ -279,6 +293,13 @@ def _case(world, person) -> dict:
         bank_name="y",
         account_number="1",
     )
+    from payments.models import AccountChange, Recovery
+
+    account_change = AccountChange.objects.create(
+        application=app, bank_name="b", holder="h", account_number="622200000000", reason="r",
+        proposed_by=world.users["clerk"],
+    )  # fmt: skip
+    recovery = Recovery.objects.create(application=app, amount=1, reason="other", note="n")
     from monitoring.models import BurdenYear, FollowUp, MonitoringRun
     from monitoring.recompute import monitoring_recompute
     from settlements.services import policy_version_create
@@ -300,6 +321,8 @@ def _case(world, person) -> dict:
         "message": message,
         "batch": batch,
         "payment": payment,
+        "account_change": account_change,
+        "recovery": recovery,
     }
 
 

@@ -8,14 +8,16 @@ from .base import work_calendar
 from .decisions import (
     CORRECTABLE,
     BudgetOverrun,
+    NothingToPay,
     application_approve,
     application_mark_told,
     application_recommend,
     application_reject,
+    application_revoke,
     county_budget_left,
     expense_correct,
 )
-from .intake import Intake, application_accept, application_save_draft
+from .intake import Intake, application_accept, application_save_draft, bills_refused
 from .moves import DEDICATED, STEP_LIMITS, _move, application_transition
 from .notifications import (
     MAX_ATTEMPTS,
@@ -26,7 +28,7 @@ from .notifications import (
     notifications_deliver_all,
 )
 from .reminders import SweepResult, reminders_sweep
-from .uploads import attachment_add, check_upload, material_receive
+from .uploads import account_document_attach, attachment_add, check_upload, material_receive
 
 __all__ = [
     "CORRECTABLE",
@@ -37,16 +39,20 @@ __all__ = [
     "STEP_LIMITS",
     "BudgetOverrun",
     "Intake",
+    "NothingToPay",
     "SweepResult",
     "_move",
+    "account_document_attach",
     "application_accept",
     "application_approve",
     "application_mark_told",
     "application_recommend",
     "application_reject",
+    "application_revoke",
     "application_save_draft",
     "application_transition",
     "attachment_add",
+    "bills_refused",
     "check_upload",
     "county_budget_left",
     "expense_correct",

@@ -33,6 +33,10 @@ class BudgetOverrun(ValidationError):
     """Approving would overrun the county's yearly budget; nothing was changed."""
 
 
+class NothingToPay(ValidationError):
+    """The settlement comes to 0.00: a case is rejected (无可救助金额), never approved at nothing."""
+
+
 @transaction.atomic
 def application_recommend(
     *, application: Application, actor: User, recommendation: str, note: str = ""
@@ -80,9 +84,10 @@ def county_budget_left(county: Any, year: int) -> tuple[Decimal | None, Decimal]
     from settlements.models import CountyBudget
 
     budget = CountyBudget.objects.filter(county=county, year=year).first()
-    used = Application.objects.filter(
+    sums = Application.objects.filter(
         county=county, decided_at__year=year, status__in=[Status.APPROVED, Status.PAID]
-    ).aggregate(s=Sum("approved_amount"))["s"] or Decimal("0")
+    ).aggregate(s=Sum("approved_amount"), back=Sum("settlement__recovered"))
+    used = (sums["s"] or Decimal("0")) - (sums["back"] or Decimal("0"))  # money recovered is back
     return (budget.amount if budget else None), fen(used)
 
 
@@ -95,15 +100,24 @@ def application_approve(
     ledger moves (under its row lock), the budget is checked, and the audit row is written."""
     from settlements.services import settlement_calculate, settlement_store
 
-    from ..settling import engine_expenses
+    from ..settling import engine_bills, engine_expenses, why_nothing
 
     app = _locked_for(application, "approve", actor)
     # The engine runs once, on the ledger locked for this transaction; the same figure decides
     # whether a second approver is needed and is what gets stored.
     calculated = settlement_calculate(
-        key=f"application:{app.number}", person=app.person, expenses=engine_expenses(app)
+        key=f"application:{app.number}",
+        person=app.person,
+        expenses=engine_expenses(app),
+        bills=engine_bills(app),
     )
     amount = calculated.result.to_pay
+    if amount <= 0:
+        raise NothingToPay(
+            "按政策计算，本案可救助金额为 0.00 元，不能批准。请选择“不予救助”，原因“无可救助金额”。"
+            f"计算说明：{why_nothing(calculated.result)}",
+            code="nothing_to_pay",
+        )
     if app.status != Status.SECOND and amount > app.county.second_approval_above:
         app.first_approver = actor
         _move(
@@ -138,6 +152,33 @@ def application_approve(
     app.decided_by = actor
     app.step_due_on = work_calendar().add(today, settings.TIME_LIMIT_PAYMENT_DAYS)
     _move(app, "approve", Status.APPROVED, f"批准救助 {amount} 元", actor)
+    _queue_letters(app)
+    return app
+
+
+@transaction.atomic
+def application_revoke(*, application: Application, actor: User, reason: str) -> Application:
+    """撤销批准 before payment: the settlement leaves the ledger (its bills released, the year's
+    cap given back) and the budget; the applicant and the township are told; a letter is made."""
+    from settlements.services import settlement_revoke
+
+    from .notifications import _notify, _tell_township
+
+    reason = reason.strip()
+    app = _locked_for(application, "revoke", actor, reason=reason)
+    if app.settlement is not None:
+        settlement_revoke(settlement=app.settlement, actor=actor, reason=reason)
+    amount = app.approved_amount
+    app.step_due_on = None
+    _move(app, "revoke", Status.REVOKED, f"撤销批准（原批准 {amount} 元）", actor, reason)
+    _notify(
+        app,
+        "revoked",
+        f"您的医疗救助申请 {app.number} 原批准的 {amount} 元已撤销：{reason}。"
+        f"详情请联系{app.township.name}社会救助服务窗口。",
+        f"revoked:{app.pk}",
+    )
+    _tell_township(app, "revoked", f"{app.number} {app.person.name} 的批准已撤销：{reason}")
     _queue_letters(app)
     return app
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -60,6 +61,44 @@ def _checklist(app: Application, expenses: Sequence[MedicalExpense]) -> list[str
     )
 
 
+# A case in these states no longer holds its bills: they may be claimed again.
+RELEASED = (Status.REJECTED, Status.WITHDRAWN, Status.TERMINATED, Status.REVOKED)
+
+
+def bills_refused(expenses: Sequence[MedicalExpense], application: Application | None) -> None:
+    """Refuse bills that are assisted already (a live ledger entry: a window approval or the
+    hospital's one-stop assistance), claimed by another open case, or typed twice, naming where."""
+    from settlements.services import holder_text, holders_of
+
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for n, e in enumerate(expenses, start=1):
+        for key in e.keys:
+            if key in seen:
+                problems.append(f"第 {n} 笔与第 {seen[key]} 笔是同一张票据")
+            seen.setdefault(key, n)
+    keys = list(seen)
+    problems += [holder_text(entry) for entry in holders_of(keys)]
+    others = (
+        MedicalExpense.objects.filter(Q(invoice_key__in=keys) | Q(settlement_key__in=keys))
+        .exclude(application__status__in=RELEASED)
+        .select_related("application")
+    )
+    if application is not None:
+        others = others.exclude(application=application)
+    held = {p for p in problems}
+    for other in others.order_by("application_id"):
+        text = f"已在申请 {other.application.number}（{other.application.get_status_display()}）中申请（{other.bill_label}）"
+        if other.application.status not in (Status.APPROVED, Status.PAID) and text not in held:
+            problems.append(text)
+            held.add(text)
+    if problems:
+        raise ValidationError(
+            "同一费用不得重复救助：" + "；".join(problems) + "。请核对票据，删去重复的笔数。",
+            code="duplicate_bill",
+        )
+
+
 @transaction.atomic
 def application_save_draft(
     *,
@@ -102,6 +141,8 @@ def application_save_draft(
     application.full_clean(exclude=["identity", "person", "township", "county", "created_by"])
     for expense in expenses:
         expense.full_clean(exclude=["application"])
+        expense.set_keys()
+    bills_refused(expenses, application if not creating else None)
     application.save()
     if not creating:
         application.expenses.all().delete()

@@ -26,6 +26,7 @@ DEDICATED = {
     "recommend": "审核意见请用审核意见表单。",
     "approve": "批准请用审批表单。",
     "reject": "不予救助请用审批表单（选择原因）。",
+    "revoke": "撤销批准请用撤销表单（写明理由）。",
 }
 STEP_LIMITS = {
     Status.ACCEPTED: "TIME_LIMIT_TOWNSHIP_DAYS",

@@ -52,6 +52,23 @@ def _notify(app: Application, kind: str, text: str, key: str) -> None:
         enqueue(deliver_notifications)
 
 
+def _tell_township(app: Application, kind: str, text: str) -> None:
+    """An inbox message to the window clerk who took the case (once per case and kind)."""
+    InboxMessage.objects.bulk_create(
+        [
+            InboxMessage(
+                recipient_id=app.created_by_id,
+                application=app,
+                kind=kind,
+                text=text[:300],
+                for_day=timezone.localdate(),
+                dedupe_key=f"{kind}:{app.pk}",
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
 @transaction.atomic
 def inbox_mark_read(*, message: InboxMessage, actor: User) -> None:
     if message.recipient_id != actor.pk:

@@ -167,3 +167,19 @@ def attachment_add(
         township=app.township,
     )
     return attachment
+
+
+def account_document_attach(
+    *, application: Application, upload: UploadedFile, actor: User
+) -> Attachment:
+    """The bank card's scan for an account change (the caller, ``payments``, checked who may);
+    checked like any other scan and filed under the account material."""
+    attachment = _attach(application, "bank_account", upload, actor)
+    record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=attachment,
+        summary=f"{application.number} 上传扫描件：{MATERIALS['bank_account']}（账户变更）",
+        township=application.township,
+    )
+    return attachment

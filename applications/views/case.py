@@ -13,7 +13,14 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.access import Capability, StaffRequest, capability_required, has_capability
+from accounts.access import (
+    Capability,
+    StaffRequest,
+    capability_required,
+    has_capability,
+    role_of,
+)
+from accounts.models import Role
 from audit.models import AuditEvent
 from audit.services import record, record_view
 
@@ -27,10 +34,11 @@ from ..models import (
     Attachment,
     Letter,
     Recommendation,
+    RecoveryReason,
     RejectionReason,
     Status,
 )
-from ..selectors import applications_for
+from ..selectors import applications_for, likely_duplicates
 from ..settling import case_preview
 from .base import _own_application
 
@@ -90,6 +98,11 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
             "days_overdue": -days_left if days_left is not None and days_left < 0 else 0,
             "can_tell": workflow.case_action_refusal(app, "mark_told", request.user) is None,
             "identity": app.identity,
+            "likely_duplicates": likely_duplicates(app)
+            if app.status not in (Status.DRAFT,) and role_of(request.user) != Role.CLERK
+            else [],
+            "role": role_of(request.user),
+            "recovery_reasons": [c for c in RecoveryReason.choices if c[0] != "over_cap"],
         },
     )
 
@@ -101,9 +114,12 @@ def transition(request: StaffRequest, number: str, action: str) -> HttpResponse:
     form = ReasonForm(request.POST)
     reason = form.data.get("reason", "")
     try:
-        app = services.application_transition(
-            application=app, action=action, actor=request.user, reason=reason
-        )
+        if action == "revoke":
+            app = services.application_revoke(application=app, actor=request.user, reason=reason)
+        else:
+            app = services.application_transition(
+                application=app, action=action, actor=request.user, reason=reason
+            )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:

@@ -10,14 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, DecimalField, F, Q, Sum
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, ExtractYear
 
 from applications.models import MedicalExpense, Status
 from beneficiaries.models import HardshipIdentity
 from settlements.engine.categories import CATEGORIES
 from settlements.engine.money import ZERO
-from settlements.models import YearLedger
+from settlements.models import LedgerEntry, YearLedger
 
 from ..models import (
     HospitalSettlement,
@@ -62,9 +62,29 @@ def _sums(scope: Q, person_field: str) -> dict[tuple[int, int], Sums]:
         s.policy_scope += row["scope_sum"]
         s.insurance += row["insurance_sum"]
         s.assistance += row["assistance_sum"]
+    # a bill the hospital's file holds too (the same invoice or settlement number) counts once
+    also_at_hospital = Exists(
+        HospitalSettlement.objects.filter(person_id=OuterRef("application__person_id")).filter(
+            Q(invoice_key=OuterRef("invoice_key"), invoice_key__gt="")
+            | Q(settlement_key=OuterRef("settlement_key"), settlement_key__gt="")
+        )
+    )
+    # … and a bill claimed in two applications (one refused, say) counts at its first
+    claimed_before = Exists(
+        MedicalExpense.objects.filter(
+            application__person_id=OuterRef("application__person_id"), id__lt=OuterRef("id")
+        )
+        .exclude(application__status__in=COUNTED_OUT)
+        .filter(
+            Q(invoice_key=OuterRef("invoice_key"), invoice_key__gt="")
+            | Q(settlement_key=OuterRef("settlement_key"), settlement_key__gt="")
+        )
+    )
     bills = (
         MedicalExpense.objects.filter(_rename(scope, f"application__{person_field}"))
         .exclude(application__status__in=COUNTED_OUT)
+        .exclude(also_at_hospital)
+        .exclude(claimed_before)
         .annotate(y=ExtractYear(Coalesce("discharged_on", "visit_on")))
         .values("application__person_id", "y")
         .annotate(
@@ -81,12 +101,21 @@ def _sums(scope: Q, person_field: str) -> dict[tuple[int, int], Sums]:
         s.total += bill["total_sum"]
         s.policy_scope += bill["scope_sum"]
         s.insurance += bill["insurance_sum"]
+    # window assistance: what the yearly ledger holds less the hospitals' one-stop entries (the
+    # hospitals' own column above has them already: counted once)
+    onestop = dict(
+        (((p, y), paid) for p, y, paid in
+         LedgerEntry.objects.filter(scope, source=LedgerEntry.Source.ONESTOP, released_at__isnull=True)
+         .values("person_id", "year").annotate(paid=_money_sum("assistance")).order_by()
+         .values_list("person_id", "year", "paid"))
+    )  # fmt: skip
     ledgers = YearLedger.objects.filter(scope).values_list(
         "person_id", "year", "assistance_used", "tilted_used", "fund_used"
     )
     for person_id, year, assistance, tilted, fund in ledgers:
-        if assistance or tilted or fund:
-            sums[(person_id, year)].assistance += assistance + tilted + fund
+        window = assistance + tilted + fund - onestop.get((person_id, year), ZERO)
+        if window > 0:
+            sums[(person_id, year)].assistance += window
     return sums
 
 

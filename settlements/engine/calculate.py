@@ -130,6 +130,13 @@ def _settle_one(
     chosen: _Assisted | None = None
     if not policy.layers.assistance:
         lines.append(("医疗救助：政策 {} 不含医疗救助", (policy.code,)))
+    elif e.assistance_paid is not None:
+        lines.append(
+            (
+                "医疗救助：医院一站式结算已支付 {:,.2f} 元，计入本年救助限额（不再另行计算）",
+                (e.assistance_paid,),
+            )
+        )
     elif not valid:
         lines.append(
             (
@@ -165,6 +172,8 @@ def _settle_one(
         deductible, threshold = chosen.deductible, chosen.threshold
     else:
         assistance = tilted = deductible = threshold = ZERO
+        if e.assistance_paid is not None:
+            assistance = e.assistance_paid
 
     before_fund = e.total - basic - critical - assistance - tilted
     fund = ZERO

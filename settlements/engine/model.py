@@ -44,6 +44,9 @@ class Expense:
     critical_paid: Decimal | None = None
     in_region: bool = True
     referred: bool = False
+    # Set for a bill the hospital already settled with medical assistance (一站式结算): the engine
+    # takes that amount as paid (no deductible, no tilted assistance) and moves the ledger by it.
+    assistance_paid: Decimal | None = None
 
 
 class YearState(NamedTuple):
@@ -87,6 +90,7 @@ def _expense_json(e: Expense) -> dict[str, object]:
         "critical_paid": None if e.critical_paid is None else str(e.critical_paid),
         "in_region": e.in_region,
         "referred": e.referred,
+        **({} if e.assistance_paid is None else {"assistance_paid": str(e.assistance_paid)}),
     }
 
 
@@ -157,6 +161,7 @@ class Inputs:
                 critical_paid=_amount_or_none(e.get("critical_paid")),
                 in_region=bool(e.get("in_region", True)),
                 referred=bool(e.get("referred", False)),
+                assistance_paid=_amount_or_none(e.get("assistance_paid")),
             )
             for e in data["expenses"]  # type: ignore[attr-defined]
         )

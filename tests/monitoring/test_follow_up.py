@@ -164,7 +164,7 @@ def test_an_application_started_from_the_warning_is_prefilled_and_linked(client,
         "e-0-hospital": "自治区人民医院", "e-0-hospital_level": "tier3", "e-0-kind": "inpatient",
         "e-0-in_region": "on", "e-0-admitted_on": f"{YEAR}-03-16", "e-0-discharged_on": f"{YEAR}-03-16",
         "e-0-total": "35000.00", "e-0-policy_scope": "35000.00", "e-0-basic_paid": "10000.00",
-        "e-0-critical_paid": "0",
+        "e-0-critical_paid": "0", "e-0-hospital_code": "H15010000001", "e-0-invoice_number": "FP77001",
     }  # fmt: skip
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:3000]

@@ -20,14 +20,17 @@ from audit.models import AuditEvent
 from payments.models import Payment, PaymentBatch
 from payments.services import (
     HEADER,
+    account_change_decide,
+    account_change_propose,
+    account_waiting,
     held,
     payable,
-    payee_correct,
     payment_batch_create,
     payment_batch_export,
     payment_record,
     payment_return_import,
 )
+from tests.applications.test_intake import png
 from tests.factories import case_at
 
 
@@ -107,14 +110,33 @@ def test_the_banks_return_file_pays_fails_and_reports_unknown_lines(world, appro
             [good.number, "10500.00", "成功", "", "2099-01-01"],
         ]
     )
+    # a file that does not answer the whole batch (count and sum) is refused, nothing recorded
+    with pytest.raises(
+        ValidationError, match=r"批次 2 笔、合计 22600\.00 元，回盘 6 行、合计 33200\.00 元"
+    ):
+        payment_return_import(batch=batch, data=data, name="return.csv", actor=finance)
+    assert set(batch.payments.values_list("state", flat=True)) == {"pending"}
+    # the right count and sum, one line unknown: reported, the others recorded
+    odd = return_file(
+        [
+            ["150121-20990101-0001", "10500.00", "成功", "", ""],
+            [bad.number, bad.approved_amount, "失败", "账号不存在", "2026-11-25"],
+        ]
+    )
+    result = payment_return_import(batch=batch, data=odd, name="return.csv", actor=finance)
+    assert (result.paid, result.failed) == (0, 1)
+    assert result.problems == ["第 2 行：申请编号 150121-20990101-0001 不在本批次中"]
+    batch.refresh_from_db()
+    assert batch.state != "closed"  # a line still has no result
+    data = return_file(
+        [
+            [good.number, "10500.00", "成功", "", "2026-11-25"],
+            [bad.number, bad.approved_amount, "失败", "账号不存在", "2026-11-25"],
+        ]
+    )
     result = payment_return_import(batch=batch, data=data, name="return.csv", actor=finance)
-    assert (result.paid, result.failed) == (1, 1)
-    assert result.problems == [
-        "第 4 行：申请编号 150121-20990101-0001 不在本批次中",
-        f"第 5 行：{good.number} 金额 99.00 与批次中的 10500.00 不符",
-        "第 6 行：金额“1,0500.00”不是有效金额：金额中不能有逗号、下划线或空格等分隔符（如 1200.50）。",
-        "第 7 行：日期 2099-01-01 晚于今天",
-    ]
+    assert (result.paid, result.failed) == (1, 0)
+    assert result.problems == [f"第 3 行：{bad.number} 已登记为“发放失败”，不能再改。"]
     good.refresh_from_db()
     bad.refresh_from_db()
     assert (good.status, good.paid_at is not None) == (Status.PAID, True)
@@ -141,17 +163,30 @@ def test_a_failed_line_is_paid_again_after_the_account_is_corrected_and_never_tw
     payment_record(payment=line, paid=False, reason="户名不符", actor=finance)
     with pytest.raises(ValidationError, match="已登记为“发放失败”，不能再改"):
         payment_record(payment=line, paid=True, actor=finance)
-    payee_correct(
+    # the failed line's account must be corrected (or confirmed right) before it is paid again
+    assert app not in payable(world.county_a)
+    assert [why for a, why in account_waiting(world.county_a) if a == app] == [
+        "上次发放失败：须更正账户，或由第二人确认账户无误后再发放"
+    ]
+    with pytest.raises(ValidationError, match="上次发放失败后账户尚未更正或确认"):
+        payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
+    change = account_change_propose(
         application=app,
         bank_name="内蒙古农商银行",
         holder="乌兰",
         account="6228 1111 2222 3333",
         reason="申请人提供新卡",
+        document=png("card.png"),
         actor=finance,
     )
-    assert AuditEvent.objects.get(summary__contains="更正收款账户").changes == {
+    assert AuditEvent.objects.get(summary__contains="变更收款账户").changes == {
         "bank_account_number": ["6222 **** **** 1234", "6228 **** **** 3333"]
     }
+    assert app not in payable(world.county_a)  # not yet: a second person confirms it
+    with pytest.raises(ValidationError, match="须由提出人以外的另一人确认"):
+        account_change_decide(change=change, actor=finance, accept=True)
+    account_change_decide(change=change, actor=world.users["approver"], accept=True)
+    assert app in payable(world.county_a)
     second = payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
     assert second.payments.get().account_number == "6228111122223333"
     payment_record(payment=second.payments.get(), paid=True, actor=finance)
