@@ -70,7 +70,9 @@ def fill_inpatient_stay(page) -> None:
     from django.utils import timezone
 
     discharged = timezone.localdate() - timedelta(days=3)
-    page.get_by_label("医疗机构").fill("内蒙古医科大学附属医院")
+    page.locator("[name=e-0-hospital]").fill("内蒙古医科大学附属医院")
+    page.get_by_label("医疗机构编码").fill("H15010200012")
+    page.get_by_label("发票号（电子票据号）").fill(f"BR{timezone.now():%H%M%S%f}")
     page.get_by_label("医院等级").select_option("tier3")
     page.get_by_label("入院日期").fill((discharged - timedelta(days=9)).isoformat())
     page.get_by_label("出院日期").fill(discharged.isoformat())

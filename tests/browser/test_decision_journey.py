@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 
@@ -79,4 +81,9 @@ def test_reviewer_recommends_and_approver_approves_with_the_settlement_lines(liv
     settlement = Settlement.objects.get(key=f"application:{number}")
     assert str(app.approved_amount) == to_pay
     assert str(settlement.assistance + settlement.tilted + settlement.fund) == to_pay
-    assert YearLedger.objects.get(person=app.person).assistance_used == settlement.assistance
+    # one ledger: the hospital's one-stop assistance of the demo (9,100.00) and this approval
+    onestop = sum(e.assistance for e in app.person.ledger_entries.filter(source="onestop"))
+    assert onestop == Decimal("9100.00")
+    assert YearLedger.objects.get(person=app.person).assistance_used == (
+        onestop + settlement.assistance
+    )

@@ -57,6 +57,15 @@ ACCOUNTS = [
 ]
 
 
+
+# 定点医疗机构编码 of the demo's hospitals (made up, in the national code's shape)
+DEMO_HOSPITAL_CODES = {
+    "内蒙古自治区人民医院": "H15010200011",
+    "内蒙古医科大学附属医院": "H15010200012",
+    "土默特左旗医院": "H15012100021",
+    "托克托县医院": "H15012200031",
+}
+
 class Command(BaseCommand):
     help = "载入演示数据（一个市、两个旗县区、各三个乡镇）和演示账号，密码均为 demo12345。"
 
@@ -195,6 +204,9 @@ class Command(BaseCommand):
                 expenses=[
                     MedicalExpense(
                         hospital="土默特左旗医院",
+                        hospital_code=DEMO_HOSPITAL_CODES["土默特左旗医院"],
+                        invoice_number=f"15012126{stay_end:%y%m%d}{n:04d}",
+                        settlement_number=f"JS{stay_end:%Y%m%d}{n:05d}",
                         hospital_level="tier2",
                         kind="inpatient",
                         in_region=True,
@@ -284,6 +296,7 @@ class Command(BaseCommand):
                 **dict(zip(("total", "policy_scope", "basic_paid", "critical_paid", "out_of_list",
                             "assistance_paid"), amounts, strict=True)),
                 "settlement_number": f"DEMO{year}{n:04d}", "category": category,
+                "hospital_code": DEMO_HOSPITAL_CODES[hospital], "invoice_number": f"DEMOFP{year}{n:04d}",
             }))  # fmt: skip
         outcomes = list(
             hospital_import.process(rows, batch=None, today=timezone.localdate(), dry_run=False)
