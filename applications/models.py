@@ -157,6 +157,9 @@ class Application(models.Model):
     promise_due_on = models.DateField("承诺补齐期限", null=True, blank=True)
     promise_signed_at = models.DateTimeField("承诺签署时间", null=True, blank=True)
     promise_fulfilled_at = models.DateTimeField("材料补齐时间", null=True, blank=True)
+    promise_extended_at = models.DateTimeField(
+        "承诺延期时间", null=True, blank=True, help_text="批准后逾期未补齐，县级决定延期一次"
+    )
     accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
     accepted_on = models.DateField("受理日期", null=True, blank=True)
     forwarded_at = models.DateTimeField("转县级时间", null=True, blank=True)

@@ -169,3 +169,21 @@ def likely_duplicates(app: Application) -> list[tuple[MedicalExpense, str, str]]
             ):
                 found.append((e, f"医院一站式结算：{x.label}，已救助 {x.assistance} 元", ""))
     return found
+
+
+def promises_to_decide(county: Any) -> list[Application]:
+    """Approved cases of the county whose promise is still overdue past the policy's days after
+    approval: the county decides to extend once or to revoke (承诺未兑现)."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    rows = (
+        Application.objects.filter(
+            county=county, status=Status.APPROVED, promise_status=PromiseStatus.OVERDUE
+        )
+        .select_related("person", "township", "person__township__county__city")
+        .order_by("promise_due_on", "id")[:200]
+    )
+    return [
+        a for a in rows if (due := workflow.promise_decision_due(a)) is not None and due <= today
+    ]

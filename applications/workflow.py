@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from accounts.access import role_of
@@ -295,6 +296,35 @@ def _decided_not_told(app: Application, actor: User) -> str | None:
     return None
 
 
+def promise_decision_due(app: Application) -> date | None:
+    """The working day from which an approved case whose promise is still open comes back to the
+    county to decide (the policy's ``promise.decide_after_days`` after the approval)."""
+    from django.utils import timezone
+
+    from settlements.services import policy_for
+
+    from .services.base import work_calendar
+
+    if app.decided_at is None:
+        return None
+    params = policy_for(app.person).at(timezone.localdate())
+    days = params["promise.decide_after_days"] if params.has("promise.decide_after_days") else 5
+    return work_calendar().add(timezone.localdate(app.decided_at), days)
+
+
+def _promise_to_decide(app: Application, actor: User) -> str | None:
+    from django.utils import timezone
+
+    if app.status != Status.APPROVED or app.promise_status != PromiseStatus.OVERDUE:
+        return "只有已批准、承诺补交材料已逾期的申请才需要决定延期或终止。"
+    if app.promise_extended_at is not None:
+        return "承诺已延期过一次，不能再延期；仍未补齐的请撤销批准（承诺未兑现）。"
+    due = promise_decision_due(app)
+    if due is not None and timezone.localdate() < due:
+        return f"批准后 {due:%Y-%m-%d} 起仍未补齐的，才由县级决定延期或终止。"
+    return None
+
+
 @dataclass(frozen=True)
 class CaseAction:
     """An action on a case that leaves its state where it is: who may do it (in their own area:
@@ -325,6 +355,13 @@ CASE_ACTIONS: dict[str, CaseAction] = {
             _still_open,
         ),
         CaseAction(
+            "extend_promise",
+            "承诺延期一次",
+            frozenset({Role.APPROVER}),
+            "只有本县审批人员可以决定延期。",
+            _promise_to_decide,
+        ),
+        CaseAction(
             "mark_told",
             "已告知申请人",
             frozenset({Role.CLERK}),
@@ -347,7 +384,8 @@ def case_action_refusal(app: Application, action: str, actor: User) -> str | Non
 # The promise (承诺) is its own small graph beside the main state (target: the states it may come
 # from). promise_move and promises_overdue are the only writers of Application.promise_status.
 PROMISE_MOVES: dict[str, frozenset[str]] = {
-    PromiseStatus.PENDING: frozenset({PromiseStatus.NONE}),  # accepted with materials missing
+    # accepted with materials missing; or, once, an overdue promise extended by the county
+    PromiseStatus.PENDING: frozenset({PromiseStatus.NONE, PromiseStatus.OVERDUE}),
     PromiseStatus.OVERDUE: frozenset({PromiseStatus.PENDING}),  # the due date passed (the sweep)
     # the last missing material arrived, in time or late
     PromiseStatus.FULFILLED: frozenset({PromiseStatus.PENDING, PromiseStatus.OVERDUE}),

@@ -566,7 +566,9 @@ def recovery_propose(
 ) -> Recovery:
     """An approver proposes to recover money of a paid case; a second person confirms it."""
     app = (
-        Application.objects.select_for_update().select_related("settlement").get(pk=application.pk)
+        Application.objects.select_for_update(of=("self",))
+        .select_related("settlement")
+        .get(pk=application.pk)
     )
     if role_of(actor) != Role.APPROVER or actor.county_id != app.county_id:
         raise ValidationError("只有本县审批人员可以提出追回。", code="role")
@@ -665,7 +667,7 @@ def recovery_refund(
     from settlements.services import settlement_recover
 
     item = (
-        Recovery.objects.select_for_update()
+        Recovery.objects.select_for_update(of=("self",))
         .select_related("application__settlement")
         .get(pk=recovery.pk)
     )

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, StaffRequest, capability_required, has_capability
 from accounts.selectors import counties_for
+from applications.selectors import promises_to_decide
 from audit.models import AuditEvent
 from audit.services import record
 from core.pdf import check_printable, render_pdf
@@ -42,6 +43,7 @@ def index(request: StaffRequest) -> HttpResponse:
         "payable": list(services.payable(county)[:500]),
         "held": list(services.held(county)[:200]),
         "account_waiting": services.account_waiting(county),
+        "promises_to_decide": promises_to_decide(county),
         "account_changes": list(services.account_changes_open(county)[:100]),
         "recoveries": list(services.recoveries_open(county)[:100]),
         "today": timezone.localdate(),

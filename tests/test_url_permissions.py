@@ -86,6 +86,9 @@ EXPECTED: dict[str, Row] = {
     "payments:batch_return": Row(frozenset({"finance"}), method="post"),
     "payments:payment_record": Row(frozenset({"finance"}), method="post"),
     # the window or finance proposes an account; the service then checks the case's state
+    "applications:promise_extend": Row(
+        frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
+    ),
     "payments:payee_correct": Row(frozenset({"clerk", "finance"}), method="post"),
     "payments:account_change_decide": Row(
         frozenset({"reviewer", "approver", "finance", "admin"}), method="post"

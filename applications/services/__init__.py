@@ -16,6 +16,7 @@ from .decisions import (
     application_revoke,
     county_budget_left,
     expense_correct,
+    promise_extend,
 )
 from .intake import Intake, application_accept, application_save_draft, bills_refused
 from .moves import DEDICATED, STEP_LIMITS, _move, application_transition
@@ -60,6 +61,7 @@ __all__ = [
     "material_receive",
     "notifications_deliver",
     "notifications_deliver_all",
+    "promise_extend",
     "reminders_sweep",
     "work_calendar",
 ]

@@ -22,6 +22,7 @@ from .. import workflow
 from ..models import (
     Application,
     MedicalExpense,
+    PromiseStatus,
     Status,
 )
 from .base import _event, work_calendar
@@ -180,6 +181,42 @@ def application_revoke(*, application: Application, actor: User, reason: str) ->
     )
     _tell_township(app, "revoked", f"{app.number} {app.person.name} 的批准已撤销：{reason}")
     _queue_letters(app)
+    return app
+
+
+@transaction.atomic
+def promise_extend(*, application: Application, actor: User, reason: str) -> Application:
+    """The county extends an overdue promise of an approved case once (材料逾期未补齐，延期一次):
+    a new due date ``PROMISE_DAYS`` from today; the applicant is told. Not kept again: revoke."""
+    from datetime import timedelta
+
+    from .notifications import _notify
+
+    app = Application.objects.select_for_update().get(pk=application.pk)
+    refused = workflow.case_action_refusal(app, "extend_promise", actor)
+    if refused:
+        raise ValidationError(refused, code="refused")
+    if not reason.strip():
+        raise ValidationError("延期须写明理由（如：医院补开发票需要时间）。", code="reason")
+    now = timezone.now()
+    due = timezone.localdate() + timedelta(days=settings.PROMISE_DAYS)
+    workflow.promise_move(app, PromiseStatus.PENDING, promise_due_on=due, promise_extended_at=now)
+    _event(
+        app, "extend_promise", f"承诺延期一次，新期限 {due:%Y-%m-%d}", actor, reason=reason.strip()
+    )
+    record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=app,
+        summary=f"{app.number} 承诺延期一次至 {due:%Y-%m-%d}：{reason.strip()}",
+    )
+    _notify(
+        app,
+        "promise_extended",
+        f"您的医疗救助申请 {app.number} 承诺补交材料的期限延至 {due:%Y年%-m月%-d日}，"
+        f"请在此前交到{app.township.name}社会救助服务窗口，逾期将撤销批准。",
+        f"promise_extended:{app.pk}",
+    )
     return app
 
 

@@ -3,7 +3,7 @@ inbox), ``intake`` (the window), ``case`` (the case page, materials, letters), `
 county). Thin: permission, form, one service, message, redirect."""
 
 from .case import attachment, detail, letter, letters_for_page, receive, told, transition, upload
-from .decisions import approve, expense_correct, notices, recommend, reject
+from .decisions import approve, expense_correct, notices, promise_extend, recommend, reject
 from .desk import inbox, inbox_read, index
 from .intake import IntakeStart, accept, edit, intake, new
 
@@ -23,6 +23,7 @@ __all__ = [
     "letters_for_page",
     "new",
     "notices",
+    "promise_extend",
     "receive",
     "recommend",
     "reject",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
@@ -97,6 +98,9 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
             "days_left": days_left,
             "days_overdue": -days_left if days_left is not None and days_left < 0 else 0,
             "can_tell": workflow.case_action_refusal(app, "mark_told", request.user) is None,
+            "can_extend_promise": app.status == Status.APPROVED
+            and workflow.case_action_refusal(app, "extend_promise", request.user) is None,
+            "promise_days": settings.PROMISE_DAYS,
             "identity": app.identity,
             "likely_duplicates": likely_duplicates(app)
             if app.status not in (Status.DRAFT,) and role_of(request.user) != Role.CLERK

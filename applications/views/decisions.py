@@ -70,6 +70,22 @@ def reject(request: StaffRequest, number: str) -> HttpResponse:
     )
 
 
+@require_POST
+@capability_required(Capability.APPLICATIONS)
+def promise_extend(request: StaffRequest, number: str) -> HttpResponse:
+    """The county extends an approved case's overdue promise once."""
+    app = _own_application(request, number)
+    try:
+        services.promise_extend(
+            application=app, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "承诺已延期一次，已通知申请人。")
+    return redirect(app)
+
+
 @capability_required(Capability.COUNTY_WORKBENCH)
 def notices(request: StaffRequest) -> HttpResponse:
     """The public-notice list (公示名单), printable: names and ID numbers masked."""

@@ -479,3 +479,39 @@ def test_a_case_with_nothing_to_pay_cannot_be_approved_and_is_rejected_with_that
         application=app, actor=world.users["approver"], reason="nothing_to_pay"
     )
     assert (app.status, app.get_rejection_reason_display()) == (Status.REJECTED, "无可救助金额")
+
+
+def test_a_promise_still_open_after_approval_comes_back_to_the_county_extend_once_or_revoke(
+    world, applicant, time_machine
+):
+    from applications.selectors import promises_to_decide
+    from applications.services import promise_extend, reminders_sweep
+    from tests.factories import case_at
+
+    approver = world.users["approver"]
+    app = case_at(world, applicant, Status.APPROVED, missing=["invoice"])
+    assert app.promise_due_on == date(2026, 12, 4)
+    time_machine.move_to("2026-12-04 10:00 +0800")
+    assert promises_to_decide(world.county_a) == []  # still within the promise
+    time_machine.move_to("2026-12-05 10:00 +0800")
+    reminders_sweep()
+    app.refresh_from_db()
+    assert app.promise_status == "overdue"
+    assert promises_to_decide(world.county_a) == [app]  # 5 working days after 11-27: 12-04
+    with pytest.raises(ValidationError, match="只有本县审批人员可以决定延期"):
+        promise_extend(application=app, actor=world.users["reviewer"], reason="x")
+    with pytest.raises(ValidationError, match="延期须写明理由"):
+        promise_extend(application=app, actor=approver, reason="")
+    app = promise_extend(application=app, actor=approver, reason="医院补开发票需要时间")
+    assert (app.promise_status, app.promise_due_on) == ("pending", date(2026, 12, 12))
+    assert Notification.objects.filter(application=app, kind="promise_extended").exists()
+    assert promises_to_decide(world.county_a) == []
+    time_machine.move_to("2026-12-14 10:00 +0800")
+    reminders_sweep()
+    app.refresh_from_db()
+    assert app.promise_status == "overdue" and promises_to_decide(world.county_a) == [app]
+    with pytest.raises(ValidationError, match="承诺已延期过一次，不能再延期"):
+        promise_extend(application=app, actor=approver, reason="再延")
+    app = application_revoke(application=app, actor=approver, reason="承诺未兑现：发票逾期未补交")
+    assert app.status == Status.REVOKED
+    assert YearLedger.objects.get(person=applicant).assistance_used == Decimal("0.00")

@@ -57,7 +57,6 @@ ACCOUNTS = [
 ]
 
 
-
 # 定点医疗机构编码 of the demo's hospitals (made up, in the national code's shape)
 DEMO_HOSPITAL_CODES = {
     "内蒙古自治区人民医院": "H15010200011",
@@ -65,6 +64,7 @@ DEMO_HOSPITAL_CODES = {
     "土默特左旗医院": "H15012100021",
     "托克托县医院": "H15012200031",
 }
+
 
 class Command(BaseCommand):
     help = "载入演示数据（一个市、两个旗县区、各三个乡镇）和演示账号，密码均为 demo12345。"
