@@ -21,8 +21,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, Q, Sum
-from django.db.models.functions import ExtractMonth
+from django.db.models import Count, DecimalField, F, Q, Sum
+from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 
 from applications.models import Application, HospitalLevel, Status
@@ -215,7 +215,13 @@ def assistance(scope: Scope) -> Chart:
         )
         .annotate(m=ExtractMonth("paid_at"))
         .values("m", "category")
-        .annotate(s=Sum("approved_amount", output_field=MONEY))
+        # what came back (追回) is not assistance paid
+        .annotate(
+            s=Sum(
+                F("approved_amount") - Coalesce(F("settlement__recovered"), ZERO),
+                output_field=MONEY,
+            )
+        )
         .order_by()
     )
     for row in paid:

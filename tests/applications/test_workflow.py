@@ -234,4 +234,9 @@ def test_case_actions_are_declared_and_the_page_and_the_service_give_the_same_an
         material_receive(application=app, code="invoice", actor=world.users["clerk"])
     with pytest.raises(ValidationError, match="还没有审批结果"):
         application_mark_told(application=app, actor=world.users["clerk"])
-    assert set(workflow.CASE_ACTIONS) == {"correct_expense", "receive_material", "mark_told"}
+    assert set(workflow.CASE_ACTIONS) == {
+        "correct_expense",
+        "receive_material",
+        "mark_told",
+        "extend_promise",
+    }
