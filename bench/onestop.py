@@ -54,7 +54,7 @@ def fresh_database() -> None:
 
 
 def seed() -> list:
-    from accounts.models import Role, User
+    from accounts.models import User
     from applications.models import MedicalExpense
     from applications.services import Intake, application_save_draft
     from beneficiaries.idnumber import check_digit
@@ -69,18 +69,12 @@ def seed() -> list:
         people.append(Person(id_number=body + check_digit(body), name=f"测{n}", township=town))
     Person.objects.bulk_create(people, ignore_conflicts=True)
     people = list(Person.objects.filter(name__startswith="测").order_by("pk"))
-    HardshipIdentity.objects.bulk_create(
-        [
-            HardshipIdentity(
-                person=p,
-                category="tekun",
-                department="民政",
-                certified_on=date(2023, 1, 1),
-                source="user",
-            )
-            for p in people
-        ]  # fmt: skip
-    )
+    identities = [
+        HardshipIdentity(person=p, category="tekun", department="民政",
+                         certified_on=date(2023, 1, 1), source="user")
+        for p in people
+    ]  # fmt: skip
+    HardshipIdentity.objects.bulk_create(identities)
 
     class World:
         users = {

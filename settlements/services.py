@@ -21,7 +21,8 @@ from accounts.models import User
 from areas.models import City
 from audit.models import AuditEvent
 from audit.services import record, save_audited
-from beneficiaries.models import Person
+from beneficiaries.models import HardshipIdentity, Person
+from core.rows import update_rows
 
 from .engine import (
     Expense,
@@ -592,27 +593,47 @@ def onestop_enter(records: Sequence[OneStop]) -> list[Overpaid]:
     rows = _ledger_rows_locked(sorted(people), years)
     held = {k: e for e in holders_of([k for r in records for k in r.bill.keys])
             for k in (e.invoice_key, e.settlement_key) if k}  # fmt: skip
+    identities: dict[int, list[IdentityPeriod]] = {}
+    for person_id, category, start, end in HardshipIdentity.objects.filter(
+        person_id__in=people
+    ).values_list("person_id", "category", "certified_on", "ended_on"):
+        identities.setdefault(person_id, []).append(IdentityPeriod(category, start, end))
+    # the window settlements a late record may have made too high, looked up once
+    windowed: dict[int, list[Settlement]] = {}
+    for settlement in Settlement.objects.filter(
+        person_id__in=people, year__in=years, revoked_at__isnull=True
+    ).order_by("approved_at", "id"):
+        windowed.setdefault(settlement.person_id, []).append(settlement)
+    earlier: dict[int, list[LedgerEntry]] = {}
+    for entry in LedgerEntry.objects.filter(
+        person_id__in=list(windowed), year__in=years, source=LedgerEntry.Source.ONESTOP,
+        released_at__isnull=True,
+    ):  # fmt: skip
+        earlier.setdefault(entry.person_id, []).append(entry)
+    policies: dict[str, Policy] = {}
     by_person: dict[int, list[OneStop]] = {}
     for r in records:
         by_person.setdefault(r.person_id, []).append(r)
     overpaid: list[Overpaid] = []
     entries: list[LedgerEntry] = []
+    moved: list[YearLedger] = []
     for person_id, mine in sorted(by_person.items()):
         person = people[person_id]
-        policy = policy_for(person)
+        code = person.township.county.city.policy_code
+        policy = policies.get(code) or policies.setdefault(code, load(code))
         opening = {y: _state(rows[(person_id, y)], Decimal("0.00")) for y in years}
         try:
-            result = settle(policy, identities_of(person), [r.expense for r in mine], opening)
+            result = settle(
+                policy, identities.get(person_id, []), [r.expense for r in mine], opening
+            )
         except SettlementInputError:
-            result = None  # a record the policy cannot read (before it took effect): not entered
-        if result is None:
-            continue
+            continue  # a record the policy cannot read (before it took effect): not entered
         for year, state in result.closing.items():
             row = rows[(person_id, year)]
             for name in LEDGER_FIELDS:
                 if name != "household_borne":
                     setattr(row, name, getattr(state, name))
-            row.save()
+            moved.append(row)
         for r in mine:
             twin = next((held[k] for k in r.bill.keys if k in held), None)
             if twin is not None and twin.settlement is not None:
@@ -643,51 +664,44 @@ def onestop_enter(records: Sequence[OneStop]) -> list[Overpaid]:
                     duplicate_of=twin,
                 )
             )
-        overpaid.extend(_late_overpaid(person, policy, mine))
+        if person_id in windowed:
+            overpaid.extend(
+                _late_overpaid(
+                    policy, identities.get(person_id, []), mine,
+                    windowed[person_id], earlier.get(person_id, []),
+                )
+            )  # fmt: skip
+    now = timezone.now()  # written by hand: the recompute reads it for what changed
+    for row in moved:
+        row.updated_at = now
+    update_rows(
+        YearLedger, moved, [n for n in LEDGER_FIELDS if n != "household_borne"] + ["updated_at"]
+    )
     LedgerEntry.objects.bulk_create(entries)
     return [o for o in overpaid if o.amount > 0]
 
 
-def _late_overpaid(person: Person, policy: Policy, new: Sequence[OneStop]) -> list[Overpaid]:
-    """Window settlements of the same years that the new records would have lowered."""
-    years = {r.expense.day.year for r in new}
-    window = list(
-        Settlement.objects.filter(person=person, year__in=years, revoked_at__isnull=True).order_by(
-            "approved_at", "id"
-        )
-    )
-    if not window:
-        return []
-    new_keys = {r.record_key for r in new}
-    earlier = [
-        Expense(
-            id=f"h{e.pk}",
-            day=e.day,
-            kind="outpatient",
-            total=e.assistance,
-            policy_scope=e.assistance,
-            basic_paid=Decimal("0.00"),
-            critical_paid=Decimal("0.00"),
-            assistance_paid=e.assistance,
-        )
-        for e in LedgerEntry.objects.filter(
-            person=person,
-            year__in=years,
-            source=LedgerEntry.Source.ONESTOP,
-            released_at__isnull=True,
-        ).exclude(record_key__in=new_keys)
-    ]
+def _fixed(expense_id: str, day: date, assistance: Decimal) -> Expense:
+    """One-stop assistance as the replay sees it: a fixed amount that uses the cap, nothing else."""
+    zero = Decimal("0.00")
+    return Expense(
+        id=expense_id, day=day, kind="outpatient", total=assistance, policy_scope=assistance,
+        basic_paid=zero, critical_paid=zero, assistance_paid=assistance,
+    )  # fmt: skip
+
+
+def _late_overpaid(
+    policy: Policy,
+    identities: Sequence[IdentityPeriod],
+    new: Sequence[OneStop],
+    window: Sequence[Settlement],
+    onestop_before: Sequence[LedgerEntry],
+) -> list[Overpaid]:
+    """Window settlements of the same years that the new records would have lowered: the year
+    settled again in date order, with and without them (one-stop amounts are fixed facts)."""
+    earlier = [_fixed(f"h{e.pk}", e.day, e.assistance) for e in onestop_before]
     added = [
-        Expense(
-            id=f"n{i}",
-            day=r.expense.day,
-            kind="outpatient",
-            total=r.expense.assistance_paid or Decimal(0),
-            policy_scope=r.expense.assistance_paid or Decimal(0),
-            basic_paid=Decimal("0.00"),
-            critical_paid=Decimal("0.00"),
-            assistance_paid=r.expense.assistance_paid,
-        )
+        _fixed(f"n{i}", r.expense.day, r.expense.assistance_paid or Decimal("0.00"))
         for i, r in enumerate(new)
     ]
     owned: dict[str, Settlement] = {}
@@ -696,7 +710,6 @@ def _late_overpaid(person: Person, policy: Policy, new: Sequence[OneStop]) -> li
         for e in Inputs.from_json(s.inputs, ledger=s.ledger_before).expenses:
             bills.append(e)
             owned[e.id] = s
-    identities = identities_of(person)
     try:
         without = settle(policy, identities, [*earlier, *bills])
         with_new = settle(policy, identities, [*earlier, *added, *bills])

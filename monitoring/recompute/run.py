@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from beneficiaries.models import Person
+from core.rows import execute_update as _execute_update
 from core.rows import insert_rows
 from settlements.engine.money import ZERO
 
@@ -24,7 +25,7 @@ from ..models import (
     WarningList,
 )
 from .changes import CHUNK, IN_CHUNK, _changed_people, _full_reason
-from .sums import _best_categories, _execute_update, _rename, _sums
+from .sums import _best_categories, _rename, _sums
 from .thresholds import Thresholds
 from .warnings import Tally, Wanted, _household_step, _income_level, _settle_warnings
 

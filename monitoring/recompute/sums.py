@@ -9,7 +9,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, ExtractYear
 
@@ -143,32 +142,3 @@ def _best_categories(scope: Q, years: set[int]) -> dict[tuple[int, int], str]:
             if held is None or CATEGORIES[category][2] < CATEGORIES[held][2]:
                 best[key] = category
     return best
-
-
-def _update_rows(model: Any, objects: list[Any], names: list[str]) -> None:
-    """Write ``names`` of each object (see ``_execute_update``)."""
-    attnames = [model._meta.get_field(name).attname for name in names]
-    _execute_update(
-        model, attnames, [[getattr(obj, a) for a in attnames] + [obj.pk] for obj in objects]
-    )
-
-
-def _execute_update(model: Any, attnames: list[str], rows: list[list[Any]]) -> None:
-    """UPDATE … SET the columns WHERE id = the row's last value, sent with executemany.
-
-    ``bulk_update`` builds one CASE WHEN per field and row; for thousands of rows Django spends
-    seconds compiling it. The values go through each field's own database preparation.
-    """
-    if not rows:
-        return
-    by_attname = {f.attname: f for f in model._meta.concrete_fields}
-    fields = [by_attname[a] for a in attnames]
-    ops = connection.ops
-    sets = ", ".join(f"{ops.quote_name(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {ops.quote_name(model._meta.db_table)} SET {sets} WHERE id = %s"  # noqa: S608
-    params = [
-        [f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=False)] + [row[-1]]
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from beneficiaries.models import Person, Relationship
+from core.rows import update_rows as _update_rows
 from settlements.engine.categories import CATEGORIES
 from settlements.engine.money import ZERO
 
@@ -28,7 +29,6 @@ from ..models import (
     WarningStatus,
 )
 from .changes import IN_CHUNK
-from .sums import _update_rows
 from .thresholds import Lines, Thresholds, priority_of
 
 
