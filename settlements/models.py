@@ -217,7 +217,13 @@ class LedgerEntry(models.Model):
         verbose_name = "台账票据"
         verbose_name_plural = "台账票据"
         ordering = ["person_id", "day", "id"]
-        indexes = [models.Index(fields=["person", "year", "day"], name="entry_person_year")]
+        indexes = [
+            models.Index(fields=["person", "year", "day"], name="entry_person_year"),
+            # plain indexes for the look-ups by key (a long IN list cannot prove a partial
+            # index's condition, so the unique ones above serve only the uniqueness)
+            models.Index(fields=["invoice_key"], name="entry_invoice_key"),
+            models.Index(fields=["settlement_key"], name="entry_settlement_key"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["invoice_key"],
