@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 	$(PY) bench/settle_engine.py
 	$(PY) bench/approval.py
+	$(PY) bench/onestop.py
 
 clean:
 	rm -rf var/celery var/*.sqlite3 var/media dist
