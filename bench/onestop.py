@@ -39,18 +39,11 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench.approval import fresh_database  # noqa: E402
+
 PEOPLE = int(os.environ.get("BENCH_PEOPLE", "5000"))
 RECORDS = int(os.environ.get("BENCH_RECORDS", "10000"))
 WINDOW = PEOPLE // 3
-
-
-def fresh_database() -> None:
-    if connection.vendor == "sqlite":
-        connection.close()
-        Path(connection.settings_dict["NAME"]).unlink(missing_ok=True)
-    else:
-        call_command("flush", interactive=False, verbosity=0)
-    call_command("migrate", verbosity=0)
 
 
 def seed() -> list:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 
 from applications.models import RecoveryReason
+from beneficiaries.models import mask_account
 
 
 class PaymentBatch(models.Model):
@@ -97,8 +98,6 @@ class Payment(models.Model):
 
     @property
     def masked_account(self) -> str:
-        from beneficiaries.models import mask_account
-
         return mask_account(self.account_number)
 
 
@@ -171,8 +170,6 @@ class AccountChange(models.Model):
 
     @property
     def masked_account(self) -> str:
-        from beneficiaries.models import mask_account
-
         return mask_account(self.account_number)
 
 

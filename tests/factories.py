@@ -183,3 +183,34 @@ def case_at(world, person, to, *, missing=(), **intake):
             application=app, actor=world.users["clerk"], received=codes, promise_signed=True
         )
     return walk(world, app, to)
+
+
+def approve_at_once(pairs):
+    """Each (case, approver) approves in its own thread, all at the same moment (a barrier);
+    returns what each was told: "approved" or the refusal's first message."""
+    import threading
+
+    from django.core.exceptions import ValidationError
+    from django.db import connection
+
+    from applications.services import application_approve
+
+    barrier = threading.Barrier(len(pairs))
+    outcomes: list[str] = []
+
+    def approve(app, approver):
+        try:
+            barrier.wait()
+            application_approve(application=app, actor=approver)
+            outcomes.append("approved")
+        except ValidationError as exc:
+            outcomes.append(exc.messages[0])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=pair) for pair in pairs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes

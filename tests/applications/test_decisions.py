@@ -3,13 +3,12 @@ county's amount, the settlement and ledger in the approval's transaction, the bu
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection  # noqa: F401 (read by the skipif conditions)
 
 from accounts.models import Role
 from applications.models import Application, ApplicationEvent, Status
@@ -23,7 +22,7 @@ from applications.services import (
 from audit.models import AuditEvent
 from beneficiaries.models import HardshipIdentity
 from settlements.models import CountyBudget, Settlement, YearLedger
-from tests.factories import PersonFactory, UserFactory, make_application
+from tests.factories import PersonFactory, UserFactory, approve_at_once, make_application
 
 
 @pytest.fixture
@@ -229,27 +228,8 @@ def test_approvers_at_once_never_approve_twice_and_the_cap_holds(world, applican
         )
         app = application_transition(application=app, action="start_review", actor=reviewer)
         apps.append(recommend(world, app))
-    barrier = threading.Barrier(12)
-    outcomes: list[str] = []
-
-    def approve(app, approver):
-        try:
-            barrier.wait()
-            application_approve(application=app, actor=approver)
-            outcomes.append("approved")
-        except ValidationError as exc:
-            outcomes.append(exc.messages[0])
-        finally:
-            connection.close()
-
     # every case clicked by two approvers at the same moment
-    threads = [
-        threading.Thread(target=approve, args=(app, a)) for app in apps for a in approvers[:2]
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = approve_at_once([(app, a) for app in apps for a in approvers[:2]])
     # five cases use up both caps; the sixth comes to 0.00, which is never approved (both clicks
     # on it are told so), and every other second click finds its case decided
     assert outcomes.count("approved") == 5

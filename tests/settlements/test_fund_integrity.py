@@ -4,13 +4,12 @@ be recovered, and no case is stuck on its way to payment."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection  # noqa: F401 (read by the skipif conditions)
 from django.utils import timezone
 
 from accounts.models import Role
@@ -47,7 +46,14 @@ from payments.services import (
 )
 from settlements.models import LedgerEntry, Settlement, YearLedger
 from tests.applications.test_intake import png
-from tests.factories import PersonFactory, UserFactory, make_application, make_expense, walk
+from tests.factories import (
+    PersonFactory,
+    UserFactory,
+    approve_at_once,
+    make_application,
+    make_expense,
+    walk,
+)
 
 YEAR = 2026
 
@@ -179,27 +185,7 @@ def test_two_approvals_of_the_same_bill_at_once_pay_it_once(world, applicant):
     one, two = recommended(world, applicant), recommended(world, other)
     _twin(two, one)
     approvers = [world.users["approver"], UserFactory(role=Role.APPROVER, county=world.county_a)]
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def approve(app, approver):
-        try:
-            barrier.wait()
-            application_approve(application=app, actor=approver)
-            outcomes.append("approved")
-        except ValidationError as exc:
-            outcomes.append(exc.messages[0])
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=approve, args=pair)
-        for pair in zip((one, two), approvers, strict=True)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = approve_at_once(list(zip((one, two), approvers, strict=True)))
     assert sorted(outcomes)[0] == "approved"
     assert sorted(outcomes)[1].startswith("同一费用不得重复救助：已在申请 ")
     assert Settlement.objects.count() == 1
