@@ -63,6 +63,10 @@ class Step:
     detail: str = ""
 
 
+# the decisions an applicant may download here (after the same check as the lookup)
+APPLICANT_LETTERS = (Letter.Kind.APPROVAL, Letter.Kind.REJECTION, Letter.Kind.REVOCATION)
+
+
 def timeline(app: Application, today: date) -> list[Step]:
     """The case as the applicant reads it, step by step, from the workflow's states."""
     steps = [
@@ -142,6 +146,18 @@ def _decision_steps(app: Application) -> list[Step]:
                 "如不服，可在收到告知书之日起 60 日内申请行政复议，或 6 个月内提起行政诉讼。",
             )
         ]
+    if app.status == Status.REVOKED:
+        reason = app.settlement.revoke_reason if app.settlement else ""
+        return [
+            Step("已批准", "done", decided_on, f"批准医疗救助 {app.approved_amount} 元。"),
+            Step(
+                "撤销批准",
+                "stopped",
+                timezone.localdate(app.status_changed_at),
+                f"经复核撤销批准，救助金不予发放。理由：{reason}。"
+                "如不服，可在收到决定书之日起 60 日内申请行政复议，或 6 个月内提起行政诉讼。",
+            ),
+        ]
     if app.status in workflow.ENDED_EARLY:
         return [Step(app.get_status_display(), "stopped", None, "本申请已结束办理。")]
     if app.status not in (Status.APPROVED, Status.PAID):
@@ -179,6 +195,8 @@ def next_step(app: Application) -> str:
         return "等待银行到账。"
     if app.status == Status.REJECTED:
         return "可到窗口领取不予救助告知书，或在本页下载。"
+    if app.status == Status.REVOKED:
+        return "可到窗口领取撤销救助决定书，或在本页下载；有疑问请联系窗口。"
     return "请耐心等待审核结果，结果出来后窗口会告诉您。"
 
 
@@ -224,7 +242,7 @@ def status(request: HttpRequest) -> HttpResponse:
             username="申请人",
         )
         today = timezone.localdate()
-        letters = [k for k in (Letter.Kind.APPROVAL, Letter.Kind.REJECTION) if k in kinds_for(app)]
+        letters = [k for k in APPLICANT_LETTERS if k in kinds_for(app)]
         context.update(
             app=app,
             name=mask_name(app.person.name),
@@ -238,7 +256,7 @@ def status(request: HttpRequest) -> HttpResponse:
 def status_letter(request: HttpRequest, kind: str) -> FileResponse:
     """The applicant's own approval or rejection letter, after the same check as the status page."""
     number = request.session.get(SESSION_KEY)
-    if not number or kind not in (Letter.Kind.APPROVAL, Letter.Kind.REJECTION):
+    if not number or kind not in APPLICANT_LETTERS:
         raise Http404("请先在查询页输入申请编号和身份证号后 6 位。")
     app = Application.objects.select_related("person").filter(number=number).first()
     if app is None or kind not in kinds_for(app):

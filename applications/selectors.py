@@ -13,7 +13,7 @@ from accounts.access import scope_by_area
 from . import workflow
 from .models import Application, InboxMessage, MedicalExpense, PromiseStatus, Status
 
-TO_TELL = [Status.APPROVED, Status.REJECTED, Status.PAID]
+TO_TELL = [Status.APPROVED, Status.REJECTED, Status.PAID, Status.REVOKED]
 
 
 def applications_for(user: Any) -> QuerySet[Application]:

@@ -103,7 +103,7 @@ OPEN = frozenset(
     }
 )
 AWAITING_DECISION = frozenset({Status.RECOMMENDED, Status.NOTICE, Status.SECOND})
-DECIDED = frozenset({Status.APPROVED, Status.REJECTED, Status.PAID})
+DECIDED = frozenset({Status.APPROVED, Status.REJECTED, Status.PAID, Status.REVOKED})
 REVIEWED = AWAITING_DECISION | DECIDED  # the county's review is over
 ENDED_EARLY = frozenset({Status.WITHDRAWN, Status.TERMINATED})
 FINAL = frozenset({Status.PAID, Status.REJECTED, Status.REVOKED}) | ENDED_EARLY

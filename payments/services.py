@@ -55,7 +55,7 @@ def _live_payment() -> Exists:
     )
 
 
-def _failed_unfixed() -> Exists:
+def _failed_unfixed() -> Q:
     """The case's last line failed and no second person has confirmed its account since."""
     last_failed = Payment.objects.filter(application=OuterRef("pk"), state=Payment.State.FAILED)
     return Exists(last_failed) & ~Exists(
@@ -109,7 +109,7 @@ def account_waiting(county: Any) -> list[tuple[Application, str]]:
         .filter(Q(bank_account_number="") | Q(failed=True) | Q(changing=True))
         .order_by("decided_at", "id")
     )
-    out = []
+    out: list[tuple[Application, str]] = []
     for app in rows[:200]:
         if app.changing:
             why = "账户变更待第二人确认"

@@ -171,6 +171,7 @@ def application_revoke(*, application: Application, actor: User, reason: str) ->
         settlement_revoke(settlement=app.settlement, actor=actor, reason=reason)
     amount = app.approved_amount
     app.step_due_on = None
+    app.told_at = None  # the window tells the applicant again (待告知审批结果)
     _move(app, "revoke", Status.REVOKED, f"撤销批准（原批准 {amount} 元）", actor, reason)
     _notify(
         app,

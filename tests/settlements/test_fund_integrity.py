@@ -501,3 +501,23 @@ def test_a_promise_still_open_after_approval_comes_back_to_the_county_extend_onc
     app = application_revoke(application=app, actor=approver, reason="承诺未兑现：发票逾期未补交")
     assert app.status == Status.REVOKED
     assert YearLedger.objects.get(person=applicant).assistance_used == Decimal("0.00")
+
+
+def test_the_applicant_reads_the_revocation_and_the_window_tells_them_again(
+    client, world, applicant
+):
+    from applications.selectors import township_dashboard
+
+    approver, clerk = world.users["approver"], world.users["clerk"]
+    app = application_approve(application=recommended(world, applicant), actor=approver)
+    from applications.services import application_mark_told
+
+    application_mark_told(application=app, actor=clerk)
+    app = application_revoke(application=app, actor=approver, reason="就医前已死亡")
+    assert app.told_at is None
+    assert app in township_dashboard(world.town_a1.pk, date(2026, 11, 27))["to_tell"]["rows"]
+    page = client.post(
+        "/status/", {"number": app.number, "id_tail": applicant.id_number[-6:]}
+    ).content.decode()
+    assert "撤销批准" in page and "理由：就医前已死亡" in page
+    assert "撤销救助决定书" in page
