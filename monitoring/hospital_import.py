@@ -307,33 +307,48 @@ def apply(
 
 
 def onestop(person_id: int, r: HospitalRecord) -> OneStop:
-    """A record that paid assistance, as it enters the yearly ledger (``onestop_enter``)."""
-    parts = [r.hospital, f"{r.day:%Y-%m-%d}"]
-    if r.invoice_number:
-        parts.append(f"发票号 {r.invoice_number}")
-    if r.settlement_number:
-        parts.append(f"结算单号 {r.settlement_number}")
+    """A record of a file that paid assistance, as it enters the yearly ledger (``onestop_enter``)."""
+    return _onestop(person_id, r.record_key, r.hospital, r.hospital_code, r.invoice_number,
+                    r.settlement_number, r.day, r.kind, r.amounts)  # fmt: skip
+
+
+def onestop_of(h: HospitalSettlement) -> OneStop:
+    """A stored hospital record, as it enters the yearly ledger (``manage.py ledger_backfill``)."""
+    amounts = {k: getattr(h, k) for k in AMOUNTS}
+    return _onestop(h.person_id, h.record_key, h.hospital, h.hospital_code, h.invoice_number,
+                    h.settlement_number, h.day, h.kind, amounts)  # fmt: skip
+
+
+def _onestop(
+    person_id: int, record_key: str, hospital: str, hospital_code: str, invoice_number: str,
+    settlement_number: str, day: date, kind: str, amounts: dict[str, Decimal],
+) -> OneStop:  # fmt: skip
+    parts = [hospital, f"{day:%Y-%m-%d}"]
+    if invoice_number:
+        parts.append(f"发票号 {invoice_number}")
+    if settlement_number:
+        parts.append(f"结算单号 {settlement_number}")
     return OneStop(
         person_id=person_id,
-        record_key=r.record_key,
+        record_key=record_key,
         expense=Expense(
-            id=f"h:{r.record_key[:12]}",
-            day=r.day,
-            kind=r.kind,
-            total=r.amounts["total"],
-            policy_scope=r.amounts["policy_scope"],
-            basic_paid=r.amounts["basic_paid"],
-            critical_paid=r.amounts["critical_paid"],
+            id=f"h:{record_key[:12]}",
+            day=day,
+            kind=kind,
+            total=amounts["total"],
+            policy_scope=amounts["policy_scope"],
+            basic_paid=amounts["basic_paid"],
+            critical_paid=amounts["critical_paid"],
             in_region=True,
             referred=False,
-            assistance_paid=r.amounts["assistance_paid"],
+            assistance_paid=amounts["assistance_paid"],
         ),
         bill=Bill(
-            expense_id=f"h:{r.record_key[:12]}",
-            hospital=r.hospital,
+            expense_id=f"h:{record_key[:12]}",
+            hospital=hospital,
             label=" ".join(parts),
-            invoice_key=invoice_key(r.hospital_code, r.invoice_number),
-            settlement_key=settlement_key(r.settlement_number),
+            invoice_key=invoice_key(hospital_code, invoice_number),
+            settlement_key=settlement_key(settlement_number),
         ),
     )
 

@@ -521,3 +521,33 @@ def test_the_applicant_reads_the_revocation_and_the_window_tells_them_again(
     ).content.decode()
     assert "撤销批准" in page and "理由：就医前已死亡" in page
     assert "撤销救助决定书" in page
+
+
+def test_the_backfill_puts_earlier_settlements_and_one_stop_records_into_the_ledger(world, tekun):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.monitoring.data import hospital_record
+
+    app = application_approve(
+        application=recommended(world, tekun, window_bill()), actor=world.users["approver"]
+    )
+    LedgerEntry.objects.all().delete()  # as before the one ledger existed
+    hospital_record(tekun, burden="100000.00", assistance="95000.00", day=date(YEAR, 3, 10))
+    out = StringIO()
+    call_command("ledger_backfill", "--check", stdout=out)
+    assert out.getvalue().strip() == "待补记：旧窗口结算 1 笔，一站式结算记录 1 条"
+    call_command("ledger_backfill", stdout=out)
+    assert "已补记：旧窗口结算票据 1 张，一站式结算记录 1 条，追回建议 1 件" in out.getvalue()
+    entries = LedgerEntry.objects.order_by("day")
+    assert [(e.source, e.assistance) for e in entries] == [
+        ("onestop", Decimal("95000.00")),
+        ("window", Decimal("15000.00")),
+    ]
+    assert YearLedger.objects.get(person=tekun).assistance_used == Decimal("110000.00")
+    assert Recovery.objects.get(application=app).amount == Decimal("10000.00")
+    out = StringIO()
+    call_command("ledger_backfill", stdout=out)  # a second run finds nothing
+    assert "旧窗口结算票据 0 张，一站式结算记录 0 条，追回建议 0 件" in out.getvalue()
+    assert LedgerEntry.objects.count() == 2
