@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from beneficiaries.idnumber import parse
 from beneficiaries.models import HardshipIdentity, Person
+from core.bank import account_number
 from core.forms import YuanField, check_real_date
 from core.widgets import DateInput
 from settlements.engine.categories import CATEGORIES
@@ -123,6 +124,10 @@ class IntakeForm(forms.Form):
         self.identities = {str(i.pk): i for i in valid}
         if favourite is not None and not self.is_bound:
             self.fields["identity_choice"].initial = f"id:{favourite.pk}"
+
+    def clean_bank_account_number(self) -> str:
+        value = self.cleaned_data["bank_account_number"].strip()
+        return account_number(value) if value else ""
 
     def clean_agent_id_number(self) -> str:
         value = self.cleaned_data["agent_id_number"].strip()

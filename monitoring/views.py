@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +19,7 @@ from applications.models import Kind
 from applications.views import IntakeStart, intake
 from audit.models import AuditEvent
 from audit.services import record, record_view
+from core.spreadsheet import table
 
 from . import overview as ov
 from . import selectors, services
@@ -221,13 +220,14 @@ def overview(request: StaffRequest) -> HttpResponse:
 
 
 def _cell(value: Any, *, xlsx: bool) -> Any:
+    """A value of a chart's table as a cell (numbers stay numbers; ``core.spreadsheet`` writes)."""
     if isinstance(value, ov.Percent):
-        return float(value.value) if xlsx else str(value.value)
+        return float(value.value) if xlsx else value.value
     if value is None:
         return ""
     if xlsx and not isinstance(value, str | int):
         return float(value)
-    return value if xlsx else str(value)
+    return value
 
 
 @capability_required(Capability.OVERVIEW)
@@ -239,28 +239,11 @@ def overview_download(request: StaffRequest, key: str, fmt: str) -> HttpResponse
     chart = ov.chart(scope, key, full=True)
     rows = chart.rows + ([chart.totals] if chart.totals else [])
     name = f"{chart.title}-{scope.label}-{scope.year}.{fmt}"
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(key)
-        sheet.append(chart.columns)
-        for row in rows:
-            sheet.append([_cell(v, xlsx=True) for v in row])
-        out = io.BytesIO()
-        book.save(out)
-        response = HttpResponse(
-            out.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow(chart.columns)
-        writer.writerows([_cell(v, xlsx=False) for v in row] for row in rows)
-        response = HttpResponse(
-            ("\ufeff" + text.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
-        )
+    content, ctype = table(
+        chart.columns, [[_cell(v, xlsx=fmt == "xlsx") for v in row] for row in rows], fmt=fmt,
+        sheet=key,
+    )  # fmt: skip
+    response = HttpResponse(content, content_type=ctype)
     from urllib.parse import quote
 
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"

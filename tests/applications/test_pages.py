@@ -325,3 +325,21 @@ def test_the_preview_warns_when_the_identity_is_not_in_the_registry(client, worl
     page = client.get(app.get_absolute_url()).content.decode()
     assert "申请身份“低保边缘家庭成员”不在身份库中" in page
     assert "救助身份：无有效身份" in page and 'data-testid="to-pay">0.00<' in page
+
+
+def test_an_account_that_is_not_digits_is_refused_at_intake_and_nothing_is_saved(
+    clerk_client, applicant
+):
+    from applications.models import Application
+
+    url = f"{NEW}?id_number={applicant.id_number}"
+    identity = applicant.identities.get()
+    for bad in ("+1+1", "=1+1", "6222abc000001234", "12345"):
+        data = {**intake_post(f"id:{identity.pk}"), "bank_account_number": bad}
+        response = clerk_client.post(url, data)
+        assert response.status_code == 200
+        assert "银行账号应为 12 到 30 位数字（可带空格）。" in response.content.decode()
+    assert not Application.objects.exists()
+    data = {**intake_post(f"id:{identity.pk}"), "bank_account_number": "6222 0200 1234 5678"}
+    assert clerk_client.post(url, data).status_code == 302
+    assert Application.objects.get().bank_account_number == "6222020012345678"

@@ -127,3 +127,20 @@ def test_the_over_limit_count_covers_every_hospital_not_only_those_shown(world, 
     assert [r[0] for r in chart.rows] == ["市第一医院"]
     assert chart.flagged == 2
     assert "全部 3 家见下载文件" in chart.note
+
+
+def test_a_hospital_name_that_would_run_is_text_in_the_downloads(client, world, overview_data):
+    import zipfile
+
+    from monitoring.models import HospitalSettlement
+
+    HospitalSettlement.objects.filter(hospital="市第一医院").update(hospital="=1+1")
+    client.force_login(world.users["admin"])
+    xlsx = client.get(reverse("monitoring:overview_download", args=["out_of_list", "xlsx"]))
+    sheet_xml = zipfile.ZipFile(io.BytesIO(xlsx.content)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml
+    values = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert "=1+1" in [v[0] for v in values]
+    text = client.get(reverse("monitoring:overview_download", args=["out_of_list", "csv"]))
+    rows = list(csv.reader(io.StringIO(text.content.decode("utf-8-sig"))))
+    assert "'=1+1" in [r[0] for r in rows]

@@ -223,3 +223,23 @@ def test_another_countys_cases_cannot_be_put_in_a_batch(world, approve_case):
         )
     assert Application.objects.get(pk=app.pk).status == Status.APPROVED
     assert Decimal(app.approved_amount) == Decimal("10500.00")
+
+
+def test_a_payee_name_or_bank_that_would_run_reaches_the_bank_file_as_text(world, applicant):
+    import zipfile
+
+    app = case_at(
+        world, applicant, Status.APPROVED,
+        bank_account_holder='=HYPERLINK("http://evil.example/","点我")', bank_name="=1+1",
+    )  # fmt: skip
+    finance = world.users["finance"]
+    batch = payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
+    content, _, _ = payment_batch_export(batch=batch, fmt="csv", actor=finance)
+    row = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))[1]
+    assert (row[3], row[4]) == ('\'=HYPERLINK("http://evil.example/","点我")', "'=1+1")
+    content, _, _ = payment_batch_export(batch=batch, fmt="xlsx", actor=finance)
+    assert (
+        "<f>" not in zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml").decode()
+    )
+    cells = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))[1]
+    assert (cells[3], cells[4]) == ('=HYPERLINK("http://evil.example/","点我")', "=1+1")
