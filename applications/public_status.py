@@ -200,8 +200,9 @@ def next_step(app: Application) -> str:
     return "请耐心等待审核结果，结果出来后窗口会告诉您。"
 
 
-def _limited(request: HttpRequest, number: str) -> bool:
-    by_address = is_ratelimited(
+def _address_limited(request: HttpRequest) -> bool:
+    """Every lookup counts against the address it comes from."""
+    return is_ratelimited(
         request,
         group="status-address",
         key="ip",
@@ -209,7 +210,12 @@ def _limited(request: HttpRequest, number: str) -> bool:
         method="POST",
         increment=True,
     )
-    by_number = is_ratelimited(
+
+
+def _wrong_answer_limited(request: HttpRequest, number: str) -> bool:
+    """A wrong answer counts against the application number; only wrong answers do, so that
+    strangers guessing cannot lock its owner out (the right answer always gets through)."""
+    return is_ratelimited(
         request,
         group="status-number",
         key=lambda group, req: normalise_number(number) or "-",
@@ -217,7 +223,13 @@ def _limited(request: HttpRequest, number: str) -> bool:
         method="POST",
         increment=True,
     )
-    return by_address or by_number
+
+
+TOO_MANY = "查询次数太多，请 10 分钟后再试。如需帮助，请拨打受理窗口电话。"
+TOO_MANY_WRONG = (
+    "这个申请编号的查询次数太多（身份证号后 6 位多次不符），请 10 分钟后再试；"
+    "本人输入正确时不受影响。如需帮助，请拨打受理窗口电话。"
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -226,11 +238,14 @@ def status(request: HttpRequest) -> HttpResponse:
     number = request.POST.get("number") or request.GET.get("number", "")
     context: dict[str, Any] = {"number": number, "large": large}
     if request.method == "POST":
-        if _limited(request, number):
-            context["error"] = "查询次数太多，请 10 分钟后再试。如需帮助，请拨打受理窗口电话。"
+        if _address_limited(request):
+            context["error"] = TOO_MANY
             return render(request, "status/status.html", context, status=429)
         app = lookup(number, request.POST.get("id_tail", ""))
         if app is None:
+            if _wrong_answer_limited(request, number):
+                context["error"] = TOO_MANY_WRONG
+                return render(request, "status/status.html", context, status=429)
             context["error"] = NOT_FOUND
             return render(request, "status/status.html", context)
         request.session[SESSION_KEY] = app.number
