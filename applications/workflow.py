@@ -28,9 +28,16 @@ def _has_expenses(app: Application, actor: User) -> str | None:
     return None if app.expenses.exists() else "还没有录入医疗费用。"
 
 
+# What a person does in a case's review (the case history's actions): whoever did any of them
+# cannot decide the case (four eyes), whatever role they hold by then.
+REVIEW_ACTIONS = ("start_review", "return", "recommend", "correct_expense")
+
+
 def _not_the_reviewer(app: Application, actor: User) -> str | None:
     if app.reviewer_id is not None and app.reviewer_id == actor.pk:
         return "审批人不能是本案的审核人（双人审核）。"
+    if app.events.filter(actor=actor, action__in=REVIEW_ACTIONS).exists():
+        return "您参与了本案的审核（开始审核、退回、提出审核意见或更正费用），不能审批本案（双人审核）。"
     return None
 
 

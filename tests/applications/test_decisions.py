@@ -388,3 +388,31 @@ def test_each_approval_runs_the_engine_once_on_the_locked_ledger(world, in_revie
     assert stored.paid_by_assistance == Decimal("10500.00")
     assert stored.inputs["ledger"] == stored.ledger_before
     assert settlement_services.settlement_recompute(stored).to_pay == Decimal("10500.00")
+
+
+def test_whoever_took_part_in_the_review_cannot_approve_even_as_an_approver_later(
+    client, world, applicant, accept
+):
+    """A second reviewer recommends a case the first one started; given the approver role, the
+    service and the case page refuse them alike (four eyes hold beyond ``app.reviewer``)."""
+    from applications import workflow
+    from tests.factories import walk
+
+    other = UserFactory(username="t_reviewer2", role=Role.REVIEWER, county=world.county_a)
+    app = walk(world, make_application(applicant, world.users["clerk"]), Status.IN_REVIEW)
+    app = application_recommend(application=app, actor=other, recommendation="approve")
+    assert app.reviewer == world.users["reviewer"]  # the one who started the review
+    other.role = Role.APPROVER
+    other.save()
+    refusal = (
+        "您参与了本案的审核（开始审核、退回、提出审核意见或更正费用），不能审批本案（双人审核）。"
+    )
+    assert workflow.refusal(app, "approve", other) == refusal
+    with pytest.raises(ValidationError, match="您参与了本案的审核"):
+        application_approve(application=app, actor=other)
+    client.force_login(other)
+    page = client.get(app.get_absolute_url()).content.decode()
+    assert "确认批准" not in page and refusal in page
+    assert application_approve(application=app, actor=world.users["approver"]).status == (
+        Status.APPROVED
+    )
