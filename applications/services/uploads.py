@@ -68,7 +68,75 @@ def check_upload(upload: UploadedFile) -> tuple[str, bytes]:
             ) from None
     elif b"%%EOF" not in data[-2048:]:
         raise ValidationError(f"PDF 文件“{upload.name}”不完整，请重新扫描。", code="broken")
+    else:
+        active = pdf_active_content(data)
+        if active:
+            raise ValidationError(
+                f"PDF 文件“{upload.name}”含有{'、'.join(active)}，不能作为扫描件上传。"
+                "请上传扫描仪或手机直接生成的 PDF，或拍照上传。",
+                code="active_pdf",
+            )
     return content_type, data
+
+
+# What a viewer could run or open from a PDF: names of keys and of action types (/S).
+ACTIVE_KEYS = {
+    "/JS": "JavaScript 脚本",
+    "/JavaScript": "JavaScript 脚本",
+    "/AA": "自动执行的动作",
+    "/EmbeddedFiles": "嵌入的文件",
+    "/EmbeddedFile": "嵌入的文件",
+    "/RichMedia": "多媒体内容",
+    "/XFA": "XFA 动态表单",
+}
+ACTIVE_ACTIONS = {
+    "/JavaScript": "JavaScript 脚本",
+    "/Launch": "启动外部程序的动作",
+    "/SubmitForm": "提交表单的动作",
+    "/ImportData": "导入数据的动作",
+    "/GoToR": "打开其他文件的动作",
+    "/GoToE": "打开嵌入文件的动作",
+    "/RichMediaExecute": "多媒体内容",
+}
+
+
+def pdf_active_content(data: bytes) -> list[str]:
+    """What in this PDF could run or open something (JavaScript, launch and other actions,
+    embedded files, rich media, XFA), in words; [] for an inert document. Every object reachable
+    from the trailer is read with pypdf (object streams decompressed, ``#xx`` name escapes
+    resolved). A PDF pypdf cannot read, or an encrypted one, is refused as well."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            return ["加密内容（请上传未加密的文件）"]
+        found: dict[str, None] = {}
+        seen: set[tuple[int, int]] = set()
+        stack: list[object] = [reader.trailer]
+        while stack:
+            obj = stack.pop()
+            if isinstance(obj, IndirectObject):
+                if (obj.idnum, obj.generation) in seen:
+                    continue
+                seen.add((obj.idnum, obj.generation))
+                obj = obj.get_object()
+            if isinstance(obj, DictionaryObject):
+                for key, value in obj.items():
+                    if key in ACTIVE_KEYS:
+                        found[ACTIVE_KEYS[key]] = None
+                    if key == "/S" and value in ACTIVE_ACTIONS:
+                        found[ACTIVE_ACTIONS[str(value)]] = None
+                    if key == "/Type" and value == "/EmbeddedFile":
+                        found["嵌入的文件"] = None
+                    stack.append(value)
+            elif isinstance(obj, ArrayObject):
+                stack.extend(obj)
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return ["无法识别的结构（文件可能已损坏）"]
+    return list(found)
 
 
 def _attach(app: Application, code: str, upload: UploadedFile, actor: User) -> Attachment:

@@ -187,7 +187,8 @@ def attachment(request: StaffRequest, pk: int) -> FileResponse:
         summary=f"查看扫描件 {item.get_material_display()}：{item.original_name}",
     )
     response = FileResponse(item.file.open("rb"), content_type=item.content_type)
-    response["Content-Disposition"] = f'inline; filename="scan-{item.pk}{item.extension}"'
+    # a download under a name of our own, never rendered in the portal's origin (issue 17)
+    response["Content-Disposition"] = f'attachment; filename="scan-{item.pk}{item.extension}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -26,6 +26,19 @@ from audit.models import AuditEvent
 from tests.factories import PersonFactory, make_application, make_expense
 
 
+def pdf(name="scan.pdf", *, tamper=None) -> SimpleUploadedFile:
+    """A real one-page PDF (pypdf), optionally with ``tamper(writer)`` applied before writing."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    if tamper is not None:
+        tamper(writer)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/pdf")
+
+
 def png(name="invoice.png") -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), "white").save(buffer, "PNG")
@@ -211,10 +224,10 @@ def test_a_pdf_is_stored_outside_the_web_root_under_a_name_of_our_own(
     world, draft, accept, settings
 ):
     app = accept(draft)
-    pdf = SimpleUploadedFile(
-        "../../etc/passwd.pdf", b"%PDF-1.4\n1 0 obj\n%%EOF\n", content_type="application/pdf"
+    upload = pdf("../../etc/passwd.pdf")
+    item = attachment_add(
+        application=app, code="invoice", upload=upload, actor=world.users["clerk"]
     )
-    item = attachment_add(application=app, code="invoice", upload=pdf, actor=world.users["clerk"])
     assert item.file.path.startswith(str(settings.MEDIA_ROOT / "private" / "applications"))
     assert item.file.name.endswith(".pdf") and "passwd" not in item.file.name
     assert item.original_name == "passwd.pdf"  # Django drops the path; the name is only a label
@@ -229,3 +242,37 @@ def test_a_reopened_draft_shows_its_dates_to_the_browsers_date_picker(client, wo
     assert 'name="e-0-admitted_on" value="2026-10-08"' in page
     assert 'name="e-0-discharged_on" value="2026-10-20"' in page
     assert "2026/10/08" not in page
+
+
+def _open_action(kind):
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    def tamper(writer):
+        action = {NameObject("/S"): NameObject(kind)}
+        if kind == "/JavaScript":
+            action[NameObject("/JS")] = TextStringObject("app.alert('x');")
+        else:
+            action[NameObject("/F")] = TextStringObject("calc.exe")
+        writer._root_object[NameObject("/OpenAction")] = DictionaryObject(action)
+
+    return tamper
+
+
+@pytest.mark.parametrize(
+    ("tamper", "words"),
+    [
+        (_open_action("/JavaScript"), "JavaScript 脚本"),
+        (_open_action("/Launch"), "启动外部程序的动作"),
+        (lambda w: w.add_attachment("a.exe", b"MZ"), "嵌入的文件"),
+    ],
+)
+def test_a_pdf_that_could_run_or_open_something_is_refused(world, draft, accept, tamper, words):
+    app = accept(draft)
+    with pytest.raises(ValidationError) as refused:
+        attachment_add(
+            application=app, code="invoice", upload=pdf("x.pdf", tamper=tamper),
+            actor=world.users["clerk"],
+        )  # fmt: skip
+    assert words in refused.value.messages[0]
+    assert refused.value.messages[0].startswith("PDF 文件“x.pdf”含有")
+    assert not Attachment.objects.exists()

@@ -16,6 +16,7 @@ from applications.models import Application, Attachment, Status
 from applications.services import application_accept, material_receive
 from audit.models import AuditEvent
 from beneficiaries.models import Person
+from tests.applications.test_intake import pdf
 from tests.factories import PersonFactory, id_number
 
 NEW = reverse("applications:new")
@@ -210,15 +211,19 @@ def test_scans_are_served_only_inside_the_area_and_each_download_is_logged(
     client, world, draft, accept
 ):
     app = accept(draft, missing=["invoice"])
-    pdf = SimpleUploadedFile(
-        "invoice.pdf", b"%PDF-1.4\n1 0 obj\n%%EOF\n", content_type="application/pdf"
+    material_receive(
+        application=app, code="invoice", actor=world.users["clerk"], files=[pdf("invoice.pdf")]
     )
-    material_receive(application=app, code="invoice", actor=world.users["clerk"], files=[pdf])
     url = reverse("applications:attachment", args=[Attachment.objects.get().pk])
     client.force_login(world.users["reviewer"])
     response = client.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert b"".join(response.streaming_content).startswith(b"%PDF-1.4")
+    assert (
+        response["Content-Disposition"]
+        == f'attachment; filename="scan-{Attachment.objects.get().pk}.pdf"'
+    )
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
     assert AuditEvent.objects.filter(action="view", summary__startswith="查看扫描件").count() == 1
     for outsider in (world.clerk_a2, world.reviewer_b, world.clerk_b1):
         client.force_login(outsider)
