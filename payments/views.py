@@ -51,6 +51,14 @@ def index(request: StaffRequest) -> HttpResponse:
         "batches": PaymentBatch.objects.filter(county=county)[:30],
         "can_pay": has_capability(request.user, Capability.PAY),
     }
+    # the desk shows names and (masked) accounts of the county's payees: an access row
+    record(
+        actor=request.user,
+        action=AuditEvent.Action.VIEW,
+        county=county,
+        summary=f"查看结算与发放（{county.name}）：待发放 {len(context['payable'])} 件，"
+        f"待补录账户 {len(context['account_waiting'])} 件",
+    )
     return render(request, "payments/index.html", context)
 
 
@@ -81,6 +89,13 @@ def batch_create(request: StaffRequest) -> HttpResponse:
 def batch_detail(request: StaffRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(request, pk)
     lines = list(batch.payments.select_related("application", "application__person"))
+    record(
+        actor=request.user,
+        action=AuditEvent.Action.VIEW,
+        target=batch,
+        county=batch.county,
+        summary=f"查看发放批次 {batch.number}（{len(lines)} 笔收款人与账户）",
+    )
     return render(
         request,
         "payments/batch_detail.html",

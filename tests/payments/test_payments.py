@@ -243,3 +243,20 @@ def test_a_payee_name_or_bank_that_would_run_reaches_the_bank_file_as_text(world
     )
     cells = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))[1]
     assert (cells[3], cells[4]) == ('=HYPERLINK("http://evil.example/","点我")', "=1+1")
+
+
+def test_the_desk_and_a_batch_page_write_an_access_row(client, world, approve_case):
+    from django.urls import reverse
+
+    app = approve_case()
+    finance = world.users["finance"]
+    batch = payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
+    client.force_login(finance)
+    assert client.get(reverse("payments:index")).status_code == 200
+    assert client.get(reverse("payments:batch_detail", args=[batch.pk])).status_code == 200
+    views = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW, actor=finance).order_by("id")
+    assert [v.summary for v in views] == [
+        "查看结算与发放（土默特左旗）：待发放 0 件，待补录账户 0 件",
+        f"查看发放批次 {batch.number}（1 笔收款人与账户）",
+    ]
+    assert all(v.county == world.county_a for v in views)
