@@ -124,6 +124,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # 等保 2.0: three of upper, lower, digits, symbols (demo123456 is refused for real accounts)
+    {"NAME": "accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
 ]
 
 # Lockout (django-axes): after AXES_FAILURE_LIMIT failed sign-ins the *account* is locked for

@@ -136,3 +136,21 @@ def test_inactive_account_cannot_sign_in(world, client):
     response = _post_login(client, "t_clerk", PASSWORD)
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("weak", ["demo123456", "abcdefghijk", "ABCDEFGH12"])
+def test_a_password_of_fewer_than_three_kinds_of_character_is_refused(world, weak):
+    with pytest.raises(ValidationError) as exc:
+        services.staff_create(
+            actor=world.users["admin"], username="new_clerk", password=weak, role=Role.CLERK,
+            township=world.town_a1,
+        )  # fmt: skip
+    assert "密码须包含大写字母、小写字母、数字和符号中的至少 3 类。" in exc.value.messages
+
+
+def test_a_password_of_three_kinds_is_accepted(world):
+    user = services.staff_create(
+        actor=world.users["admin"], username="new_clerk", password="Wulan-2026-window",
+        role=Role.CLERK, township=world.town_a1,
+    )  # fmt: skip
+    assert user.check_password("Wulan-2026-window")
