@@ -7,6 +7,7 @@ app_name = "applications"
 urlpatterns = [
     path("", views.index, name="index"),
     path("new/", views.new, name="new"),
+    path("new/person/<int:pk>/", views.new_for_person, name="new_for_person"),
     path("inbox/", views.inbox, name="inbox"),
     path("notices/", views.notices, name="notices"),
     path("inbox/<int:pk>/read/", views.inbox_read, name="inbox_read"),

@@ -91,8 +91,7 @@ def _render_detail(
             "can_follow_up": can,
             "contact": contact or ContactForm(),
             "close": close or CloseForm(),
-            "apply_url": reverse("monitoring:warning_apply", args=[warning.pk])
-            + f"?id_number={person.id_number}",
+            "apply_url": reverse("monitoring:warning_apply", args=[warning.pk]),
         },
         status=400 if (contact and contact.errors) or (close and close.errors) else 200,
     )

@@ -86,6 +86,7 @@ EXPECTED: dict[str, Row] = {
     "payments:batch_return": Row(frozenset({"finance"}), method="post"),
     "payments:payment_record": Row(frozenset({"finance"}), method="post"),
     # the window or finance proposes an account; the service then checks the case's state
+    "applications:new_for_person": Row(frozenset({"clerk"})),
     "applications:promise_extend": Row(
         frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
     ),
@@ -212,6 +213,7 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "areas:township": world.town_a1.pk,
                 "areas:county": world.county_a.pk,
                 "beneficiaries:person_detail": person.pk,
+                "applications:new_for_person": person.pk,
                 "beneficiaries:import_detail": batch.pk,
                 "beneficiaries:import_progress": batch.pk,
                 "beneficiaries:import_apply": batch.pk,

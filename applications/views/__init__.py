@@ -5,7 +5,7 @@ county). Thin: permission, form, one service, message, redirect."""
 from .case import attachment, detail, letter, letters_for_page, receive, told, transition, upload
 from .decisions import approve, expense_correct, notices, promise_extend, recommend, reject
 from .desk import inbox, inbox_read, index
-from .intake import IntakeStart, accept, edit, intake, new
+from .intake import IntakeStart, accept, edit, intake, new, new_for_person
 
 __all__ = [
     "IntakeStart",
@@ -22,6 +22,7 @@ __all__ = [
     "letter",
     "letters_for_page",
     "new",
+    "new_for_person",
     "notices",
     "promise_extend",
     "receive",

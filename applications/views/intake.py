@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access import Capability, StaffRequest, capability_required
@@ -108,22 +110,51 @@ def new(request: StaffRequest) -> HttpResponse:
     return intake(request)
 
 
+LOOKUP_KEY = "intake-lookup"  # session: {token: ID number}; the URL carries only the token
+LOOKUPS_KEPT = 20
+
+
+def lookup_token(request: StaffRequest, id_number: str) -> str:
+    """Keep the ID number the window typed in the clerk's session under a random token: the URL
+    (and so the server log and the browser history) carries the token, never the number."""
+    token = secrets.token_urlsafe(9)
+    kept = dict(request.session.get(LOOKUP_KEY, {}))
+    kept[token] = id_number
+    request.session[LOOKUP_KEY] = dict(list(kept.items())[-LOOKUPS_KEPT:])
+    return token
+
+
+def _looked_up(request: StaffRequest) -> str | None:
+    token = request.GET.get("t", "")
+    return request.session.get(LOOKUP_KEY, {}).get(token) if token else None
+
+
 def intake(request: StaffRequest, start: IntakeStart | None = None) -> HttpResponse:
-    """The intake page, from the window's lookup or from ``start`` (for its person only)."""
-    lookup = IdLookupForm(request.GET if "id_number" in request.GET else None)
-    if not lookup.is_bound or not lookup.is_valid():
-        return render(request, "applications/lookup.html", {"lookup": lookup})
-    id_number = lookup.cleaned_data["id_number"]
+    """The intake page, from the window's lookup (a POST; then ``?t=<token>``) or from ``start``
+    (for its person only)."""
+    if request.method == "POST" and "lookup" in request.POST:
+        lookup = IdLookupForm(request.POST)
+        if not lookup.is_valid():
+            return render(request, "applications/lookup.html", {"lookup": lookup})
+        token = lookup_token(request, lookup.cleaned_data["id_number"])
+        return redirect(f"{request.path}?t={token}")
+    if start is not None:
+        id_number = Person.objects.get(pk=start.person_id).id_number
+    else:
+        found = _looked_up(request)
+        if found is None:
+            problem = "查找已过期，请重新输入申请人身份证号。" if request.GET.get("t") else ""
+            return render(
+                request, "applications/lookup.html", {"lookup": IdLookupForm(), "problem": problem}
+            )
+        id_number = found
     person = people_for(request.user).filter(id_number=id_number).first()
     if person is None and Person.objects.filter(id_number=id_number).exists():
-        lookup.add_error(
-            "id_number",
-            "此人登记在其他乡镇（街道），请到其居住地的社会救助窗口申请，或先办理居住地变更。",
+        problem = "此人登记在其他乡镇（街道），请到其居住地的社会救助窗口申请，或先办理居住地变更。"
+        return render(
+            request, "applications/lookup.html", {"lookup": IdLookupForm(), "problem": problem}
         )
-        return render(request, "applications/lookup.html", {"lookup": lookup})
     data = request.POST if request.method == "POST" else None
-    if start is not None and (person is None or person.pk != start.person_id):
-        start = None
     bills = start.bills if start is not None else []
     newcomer = Person(id_number=id_number, township=request.user.township)  # type: ignore[union-attr]
     register = PersonRegisterForm(data, prefix="p", instance=newcomer) if person is None else None
@@ -181,6 +212,14 @@ def _render_intake(
             "start": start,
         },
     )
+
+
+@capability_required(Capability.INTAKE)
+def new_for_person(request: StaffRequest, pk: int) -> HttpResponse:
+    """为其受理申请 from a person's page: the intake for that person, by token (no ID number in
+    the URL); only for people of the clerk's own township."""
+    person = get_object_or_404(people_for(request.user), pk=pk)
+    return redirect(f"{reverse('applications:new')}?t={lookup_token(request, person.id_number)}")
 
 
 @capability_required(Capability.INTAKE)

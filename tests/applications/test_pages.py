@@ -61,6 +61,13 @@ def intake_post(identity_choice: str, **extra) -> dict:
     }
 
 
+def intake_url(client, number: str) -> str:
+    """The window's lookup (a POST) and where it leads: the intake page by token."""
+    response = client.post(NEW, {"lookup": "1", "id_number": number})
+    assert response.status_code == 302 and number not in response["Location"]
+    return response["Location"]
+
+
 @pytest.fixture
 def clerk_client(client, world):
     client.force_login(world.users["clerk"])
@@ -68,21 +75,25 @@ def clerk_client(client, world):
 
 
 def test_a_bad_id_number_is_explained(clerk_client):
-    page = clerk_client.get(NEW, {"id_number": "150121196001010015"}).content.decode()
+    page = clerk_client.post(
+        NEW, {"lookup": "1", "id_number": "150121196001010015"}
+    ).content.decode()
     assert "校验码" in page or "校验位" in page
     assert not Application.objects.exists()
 
 
 def test_a_person_of_another_township_is_sent_to_their_own_window(clerk_client, world):
     other = PersonFactory(township=world.town_b1)
-    page = clerk_client.get(NEW, {"id_number": other.id_number}).content.decode()
+    page = clerk_client.post(
+        NEW, {"lookup": "1", "id_number": other.id_number}, follow=True
+    ).content.decode()
     assert "此人登记在其他乡镇（街道），请到其居住地的社会救助窗口申请" in page
     assert other.name not in page  # nothing about them is shown
 
 
 def test_registering_on_the_spot_and_taking_the_application(clerk_client, world):
     number = id_number(77, birth="19580305")
-    url = f"{NEW}?id_number={number}"
+    url = intake_url(clerk_client, number)
     page = clerk_client.get(url).content.decode()
     assert "身份库中没有" in page
     response = clerk_client.post(
@@ -128,7 +139,7 @@ def test_registering_on_the_spot_and_taking_the_application(clerk_client, world)
     ],
 )
 def test_bad_amounts_and_dates_change_nothing(clerk_client, applicant, field, value, message):
-    url = f"{NEW}?id_number={applicant.id_number}"
+    url = intake_url(clerk_client, applicant.id_number)
     identity = applicant.identities.get()
     response = clerk_client.post(url, intake_post(f"id:{identity.pk}", **{f"e-0-{field}": value}))
     assert response.status_code == 200
@@ -138,7 +149,7 @@ def test_bad_amounts_and_dates_change_nothing(clerk_client, applicant, field, va
 
 def test_a_forged_expense_count_builds_no_more_than_the_maximum(clerk_client, applicant):
     """e-TOTAL_FORMS=999999 once took 14 s and returned 21 MB: the formset has an absolute cap."""
-    url = f"{NEW}?id_number={applicant.id_number}"
+    url = intake_url(clerk_client, applicant.id_number)
     identity = applicant.identities.get()
     data = {**intake_post(f"id:{identity.pk}"), "e-TOTAL_FORMS": "999999"}
     response = clerk_client.post(url, data)
@@ -152,7 +163,7 @@ def test_a_forged_expense_count_builds_no_more_than_the_maximum(clerk_client, ap
 
 
 def test_another_expense_row_without_javascript(clerk_client, applicant):
-    url = f"{NEW}?id_number={applicant.id_number}"
+    url = intake_url(clerk_client, applicant.id_number)
     identity = applicant.identities.get()
     page = clerk_client.post(
         url, {**intake_post(f"id:{identity.pk}"), "add_row": "1"}
@@ -166,7 +177,7 @@ def test_the_intake_prefills_the_most_favourable_identity_and_the_payee(clerk_cl
     applicant.bank_name = "内蒙古银行"
     applicant.save()
     identity = applicant.identities.get()
-    page = clerk_client.get(f"{NEW}?id_number={applicant.id_number}").content.decode()
+    page = clerk_client.get(intake_url(clerk_client, applicant.id_number)).content.decode()
     assert (
         f'value="id:{identity.pk}"' in page
         and "checked" in page.split(f'value="id:{identity.pk}"')[1][:80]
@@ -337,7 +348,7 @@ def test_an_account_that_is_not_digits_is_refused_at_intake_and_nothing_is_saved
 ):
     from applications.models import Application
 
-    url = f"{NEW}?id_number={applicant.id_number}"
+    url = intake_url(clerk_client, applicant.id_number)
     identity = applicant.identities.get()
     for bad in ("+1+1", "=1+1", "6222abc000001234", "12345"):
         data = {**intake_post(f"id:{identity.pk}"), "bank_account_number": bad}
@@ -348,3 +359,17 @@ def test_an_account_that_is_not_digits_is_refused_at_intake_and_nothing_is_saved
     data = {**intake_post(f"id:{identity.pk}"), "bank_account_number": "6222 0200 1234 5678"}
     assert clerk_client.post(url, data).status_code == 302
     assert Application.objects.get().bank_account_number == "6222020012345678"
+
+
+def test_the_id_number_stays_out_of_every_url(clerk_client, world, applicant):
+    from django.test import Client
+
+    url = intake_url(clerk_client, applicant.id_number)
+    assert url.startswith(f"{NEW}?t=") and applicant.id_number not in url
+    page = clerk_client.get(url).content.decode()
+    assert 'data-testid="applicant"' in page and applicant.id_number not in page  # masked
+    stale = clerk_client.get(f"{NEW}?t=not-a-token").content.decode()
+    assert "查找已过期，请重新输入申请人身份证号。" in stale
+    other = Client()  # a token lives in its clerk's session: another session cannot use it
+    other.force_login(world.users["clerk"])
+    assert "查找已过期" in other.get(url).content.decode()

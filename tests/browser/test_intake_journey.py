@@ -40,6 +40,7 @@ def test_clerk_takes_an_application_with_two_materials_missing(live_server, page
     page.get_by_label("申请人公民身份号码").fill(person.id_number)
     page.keyboard.press("Enter")
     assert page.get_by_test_id("applicant").inner_text().startswith("其其格")
+    assert person.id_number not in page.url  # the lookup is a POST; the URL carries a token
     assert page.get_by_label(
         re.compile("低保对象（2024-03-01")
     ).is_checked()  # most favourable, prefilled
