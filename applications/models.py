@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from beneficiaries.idnumber import mask
 from beneficiaries.models import HardshipIdentity, Person, mask_account
-from settlements.bills import bill_keys, invoice_key, settlement_key
+from settlements.bills import bill_keys, bill_label, invoice_key, settlement_key
 from settlements.engine.categories import CATEGORIES
 from settlements.engine.model import KINDS
 
@@ -344,13 +344,8 @@ class MedicalExpense(models.Model):
 
     @property
     def bill_label(self) -> str:
-        """The bill in words: hospital, date, invoice and settlement numbers."""
-        parts = [self.hospital, f"{self.day:%Y-%m-%d}" if self.day else ""]
-        if self.invoice_number:
-            parts.append(f"发票号 {self.invoice_number}")
-        if self.settlement_number:
-            parts.append(f"结算单号 {self.settlement_number}")
-        return " ".join(p for p in parts if p)
+        """The bill in words (``settlements.bills.bill_label``)."""
+        return bill_label(self.hospital, self.day, self.invoice_number, self.settlement_number)
 
     @property
     def day(self) -> date | None:

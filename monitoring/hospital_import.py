@@ -46,7 +46,7 @@ from applications.models import HospitalLevel, Kind
 from beneficiaries.importing import PERSON_COLUMNS, Outcome, TownshipIndex, start_outcome
 from beneficiaries.models import IdentityImport, Person
 from core.rows import Layout, cell_date, cell_text, in_batches, insert_rows
-from settlements.bills import invoice_key, settlement_key
+from settlements.bills import bill_label, invoice_key, settlement_key
 from settlements.engine import Expense, categories
 from settlements.engine.money import parse_amount
 from settlements.services import Bill, OneStop, onestop_enter
@@ -323,11 +323,6 @@ def _onestop(
     person_id: int, record_key: str, hospital: str, hospital_code: str, invoice_number: str,
     settlement_number: str, day: date, kind: str, amounts: dict[str, Decimal],
 ) -> OneStop:  # fmt: skip
-    parts = [hospital, f"{day:%Y-%m-%d}"]
-    if invoice_number:
-        parts.append(f"发票号 {invoice_number}")
-    if settlement_number:
-        parts.append(f"结算单号 {settlement_number}")
     return OneStop(
         person_id=person_id,
         record_key=record_key,
@@ -346,7 +341,7 @@ def _onestop(
         bill=Bill(
             expense_id=f"h:{record_key[:12]}",
             hospital=hospital,
-            label=" ".join(parts),
+            label=bill_label(hospital, day, invoice_number, settlement_number),
             invoice_key=invoice_key(hospital_code, invoice_number),
             settlement_key=settlement_key(settlement_number),
         ),

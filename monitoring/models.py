@@ -97,15 +97,6 @@ class HospitalSettlement(models.Model):
         return f"{self.hospital} {self.get_kind_display()} {self.day} {self.total} 元"
 
     @property
-    def bill_label(self) -> str:
-        parts = [self.hospital, f"{self.day:%Y-%m-%d}"]
-        if self.invoice_number:
-            parts.append(f"发票号 {self.invoice_number}")
-        if self.settlement_number:
-            parts.append(f"结算单号 {self.settlement_number}")
-        return " ".join(parts)
-
-    @property
     def personal_burden(self) -> Decimal:
         """What the person bore after basic and critical-illness insurance."""
         return self.total - self.basic_paid - self.critical_paid

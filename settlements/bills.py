@@ -14,6 +14,7 @@ the invoice number for every new bill.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 _NOISE = re.compile(r"[\s\-_/\\.·—–]+")
 
@@ -41,3 +42,14 @@ def bill_keys(hospital_code: str, invoice_number: str, settlement_number: str) -
         for k in (invoice_key(hospital_code, invoice_number), settlement_key(settlement_number))
         if k
     ]
+
+
+def bill_label(hospital: str, day: date | None, invoice_number: str, settlement_number: str) -> str:
+    """The bill in words, the same for both channels: hospital, date, invoice and settlement
+    numbers (``内蒙古医科大学附属医院 2026-10-20 发票号 FP0001 结算单号 JS0001``)."""
+    parts = [hospital, f"{day:%Y-%m-%d}" if day else ""]
+    if invoice_number:
+        parts.append(f"发票号 {invoice_number}")
+    if settlement_number:
+        parts.append(f"结算单号 {settlement_number}")
+    return " ".join(p for p in parts if p)

@@ -64,8 +64,7 @@ def _sums(scope: Q, person_field: str) -> dict[tuple[int, int], Sums]:
     # a bill the hospital's file holds too (the same invoice or settlement number) counts once
     also_at_hospital = Exists(
         HospitalSettlement.objects.filter(person_id=OuterRef("application__person_id")).filter(
-            Q(invoice_key=OuterRef("invoice_key"), invoice_key__gt="")
-            | Q(settlement_key=OuterRef("settlement_key"), settlement_key__gt="")
+            _same_bill()
         )
     )
     # … and a bill claimed in two applications (one refused, say) counts at its first
@@ -74,10 +73,7 @@ def _sums(scope: Q, person_field: str) -> dict[tuple[int, int], Sums]:
             application__person_id=OuterRef("application__person_id"), id__lt=OuterRef("id")
         )
         .exclude(application__status__in=COUNTED_OUT)
-        .filter(
-            Q(invoice_key=OuterRef("invoice_key"), invoice_key__gt="")
-            | Q(settlement_key=OuterRef("settlement_key"), settlement_key__gt="")
-        )
+        .filter(_same_bill())
     )
     bills = (
         MedicalExpense.objects.filter(_rename(scope, f"application__{person_field}"))
@@ -102,12 +98,15 @@ def _sums(scope: Q, person_field: str) -> dict[tuple[int, int], Sums]:
         s.insurance += bill["insurance_sum"]
     # window assistance: what the yearly ledger holds less the hospitals' one-stop entries (the
     # hospitals' own column above has them already: counted once)
-    onestop = dict(
-        (((p, y), paid) for p, y, paid in
-         LedgerEntry.objects.filter(scope, source=LedgerEntry.Source.ONESTOP, released_at__isnull=True)
-         .values("person_id", "year").annotate(paid=_money_sum("assistance")).order_by()
-         .values_list("person_id", "year", "paid"))
-    )  # fmt: skip
+    onestop = {
+        (row["person_id"], row["year"]): row["paid"]
+        for row in LedgerEntry.objects.filter(
+            scope, source=LedgerEntry.Source.ONESTOP, released_at__isnull=True
+        )
+        .values("person_id", "year")
+        .annotate(paid=_money_sum("assistance"))
+        .order_by()
+    }
     ledgers = YearLedger.objects.filter(scope).values_list(
         "person_id", "year", "assistance_used", "tilted_used", "fund_used"
     )
@@ -116,6 +115,13 @@ def _sums(scope: Q, person_field: str) -> dict[tuple[int, int], Sums]:
         if window > 0:
             sums[(person_id, year)].assistance += window
     return sums
+
+
+def _same_bill() -> Q:
+    """The row is the outer bill under another record: the same invoice or settlement key."""
+    return Q(invoice_key=OuterRef("invoice_key"), invoice_key__gt="") | Q(
+        settlement_key=OuterRef("settlement_key"), settlement_key__gt=""
+    )
 
 
 def _rename(scope: Q, field: str) -> Q:
