@@ -33,7 +33,7 @@ from accounts.access import role_of
 from accounts.models import Role, User
 from applications.models import Application, Status
 from applications.services import application_transition
-from applications.workflow import PROMISE_OPEN
+from applications.workflow import PROMISE_OPEN, in_area
 from audit.models import AuditEvent
 from audit.services import record
 from beneficiaries.models import mask_account
@@ -397,13 +397,14 @@ def payment_return_import(
 # --- the payee's account after acceptance (four eyes) ---------------------------------------
 
 
-def _county_staff(actor: User, app: Application) -> bool:
-    return role_of(actor) in (Role.FINANCE, Role.APPROVER) and actor.county_id == app.county_id
+def _acts_for(actor: User, app: Application, roles: frozenset[Role]) -> bool:
+    """``actor`` holds one of ``roles`` in the case's own area (the workflow's area rule)."""
+    return role_of(actor) in roles and in_area(app, actor)
 
 
-def _may_propose_account(actor: User, app: Application) -> bool:
-    clerk = role_of(actor) == Role.CLERK and actor.township_id == app.township_id
-    return clerk or (role_of(actor) == Role.FINANCE and actor.county_id == app.county_id)
+PROPOSE_ACCOUNT = frozenset({Role.CLERK, Role.FINANCE})
+CONFIRM_ACCOUNT = frozenset({Role.CLERK, Role.FINANCE, Role.APPROVER})
+COUNTY_MONEY = frozenset({Role.FINANCE, Role.APPROVER})
 
 
 @transaction.atomic
@@ -422,7 +423,7 @@ def account_change_propose(
     bank card's scan), or states a failed line's account is right after all (``unchanged``). It
     takes effect when a second person confirms it (``account_change_decide``)."""
     app = Application.objects.select_for_update().get(pk=application.pk)
-    if not _may_propose_account(actor, app):
+    if not _acts_for(actor, app, PROPOSE_ACCOUNT):
         raise ValidationError(
             "只有本乡镇（街道）窗口经办人或本县财务人员可以变更收款账户。", code="role"
         )
@@ -489,8 +490,7 @@ def account_change_decide(
         raise ValidationError(f"这项变更已{item.get_state_display()}。", code="decided")
     if item.proposed_by_id == actor.pk:
         raise ValidationError("账户变更须由提出人以外的另一人确认。", code="four_eyes")
-    clerk = role_of(actor) == Role.CLERK and actor.township_id == app.township_id
-    if not (clerk or _county_staff(actor, app)):
+    if not _acts_for(actor, app, CONFIRM_ACCOUNT):
         raise ValidationError(
             "只有本县财务、审批人员或本乡镇窗口经办人可以确认账户变更。", code="role"
         )
@@ -550,7 +550,7 @@ def recovery_propose(
         .select_related("settlement")
         .get(pk=application.pk)
     )
-    if role_of(actor) != Role.APPROVER or actor.county_id != app.county_id:
+    if not _acts_for(actor, app, frozenset({Role.APPROVER})):
         raise ValidationError("只有本县审批人员可以提出追回。", code="role")
     if app.status != Status.PAID:
         raise ValidationError("只有已发放的申请可以追回；尚未发放的请撤销批准。", code="state")
@@ -616,7 +616,7 @@ def recovery_decide(*, recovery: Recovery, actor: User, accept: bool, note: str 
         raise ValidationError(f"这项追回已{item.get_state_display()}。", code="decided")
     if item.proposed_by_id == actor.pk:
         raise ValidationError("追回须由提出人以外的另一人复核。", code="four_eyes")
-    if not _county_staff(actor, app):
+    if not _acts_for(actor, app, COUNTY_MONEY):
         raise ValidationError("只有本县审批或财务人员可以复核追回。", code="role")
     if accept and app.status != Status.PAID:
         raise ValidationError("本案尚未发放：请撤销批准，而不是追回。", code="state")
@@ -652,7 +652,7 @@ def recovery_refund(
         .get(pk=recovery.pk)
     )
     app = item.application
-    if role_of(actor) != Role.FINANCE or actor.county_id != app.county_id:
+    if not _acts_for(actor, app, frozenset({Role.FINANCE})):
         raise ValidationError("只有本县财务人员可以登记退回。", code="role")
     if item.state != Recovery.State.CONFIRMED:
         raise ValidationError(

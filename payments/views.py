@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, StaffRequest, capability_required, has_capability
 from accounts.selectors import counties_for
-from applications.selectors import promises_to_decide
+from applications.selectors import applications_for, promises_to_decide
 from audit.models import AuditEvent
 from audit.services import record
 from core.pdf import check_printable, render_pdf
@@ -160,15 +160,8 @@ def payment_record(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 def _case(request: StaffRequest, number: str) -> Any:
-    """A case of the user's own area (a clerk's township, a county role's county), or 404."""
-    from applications.models import Application
-
-    scope = (
-        {"township_id": request.user.township_id}
-        if request.user.acting_role == "clerk"
-        else {"county__in": counties_for(request.user)}
-    )
-    return get_object_or_404(Application.objects.filter(**scope), number=number)
+    """A case of the user's own area (``applications_for``), or 404."""
+    return get_object_or_404(applications_for(request.user), number=number)
 
 
 def _back(request: StaffRequest, app: Any) -> HttpResponse:
