@@ -70,28 +70,28 @@ def bills_refused(expenses: Sequence[MedicalExpense], application: Application |
     hospital's one-stop assistance), claimed by another open case, or typed twice, naming where."""
     from settlements.services import holder_text, holders_of
 
-    problems: list[str] = []
+    problems: dict[str, None] = {}  # in order, each said once
     seen: dict[str, int] = {}
     for n, e in enumerate(expenses, start=1):
         for key in e.keys:
-            if key in seen:
-                problems.append(f"第 {n} 笔与第 {seen[key]} 笔是同一张票据")
-            seen.setdefault(key, n)
+            first = seen.setdefault(key, n)
+            if first != n:
+                problems[f"第 {n} 笔与第 {first} 笔是同一张票据"] = None
     keys = list(seen)
-    problems += [holder_text(entry) for entry in holders_of(keys)]
+    problems.update((holder_text(entry), None) for entry in holders_of(keys))
+    # open cases only: a decided case's bills are on the ledger (above), a released one's are free
     others = (
         MedicalExpense.objects.filter(Q(invoice_key__in=keys) | Q(settlement_key__in=keys))
-        .exclude(application__status__in=RELEASED)
+        .exclude(application__status__in=(*RELEASED, Status.APPROVED, Status.PAID))
         .select_related("application")
     )
     if application is not None:
         others = others.exclude(application=application)
-    held = {p for p in problems}
     for other in others.order_by("application_id"):
-        text = f"已在申请 {other.application.number}（{other.application.get_status_display()}）中申请（{other.bill_label}）"
-        if other.application.status not in (Status.APPROVED, Status.PAID) and text not in held:
-            problems.append(text)
-            held.add(text)
+        case = other.application
+        problems[
+            f"已在申请 {case.number}（{case.get_status_display()}）中申请（{other.bill_label}）"
+        ] = None
     if problems:
         raise ValidationError(
             "同一费用不得重复救助：" + "；".join(problems) + "。请核对票据，删去重复的笔数。",
