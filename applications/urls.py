@@ -22,6 +22,7 @@ urlpatterns = [
     path("<str:number>/approve/", views.approve, name="approve"),
     path("<str:number>/expenses/<int:pk>/correct/", views.expense_correct, name="expense_correct"),
     path("<str:number>/reject/", views.reject, name="reject"),
+    path("<str:number>/revoke/", views.revoke, name="revoke"),
     path("<str:number>/promise/extend/", views.promise_extend, name="promise_extend"),
     path("<str:number>/materials/<slug:code>/receive/", views.receive, name="receive"),
     path("<str:number>/materials/<slug:code>/upload/", views.upload, name="upload"),

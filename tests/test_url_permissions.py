@@ -87,6 +87,9 @@ EXPECTED: dict[str, Row] = {
     "payments:payment_record": Row(frozenset({"finance"}), method="post"),
     # the window or finance proposes an account; the service then checks the case's state
     "applications:new_for_person": Row(frozenset({"clerk"})),
+    "applications:revoke": Row(
+        frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
+    ),
     "applications:promise_extend": Row(
         frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
     ),

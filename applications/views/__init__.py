@@ -3,7 +3,15 @@ inbox), ``intake`` (the window), ``case`` (the case page, materials, letters), `
 county). Thin: permission, form, one service, message, redirect."""
 
 from .case import attachment, detail, letter, letters_for_page, receive, told, transition, upload
-from .decisions import approve, expense_correct, notices, promise_extend, recommend, reject
+from .decisions import (
+    approve,
+    expense_correct,
+    notices,
+    promise_extend,
+    recommend,
+    reject,
+    revoke,
+)
 from .desk import inbox, inbox_read, index
 from .intake import IntakeStart, accept, edit, intake, new, new_for_person
 
@@ -28,6 +36,7 @@ __all__ = [
     "receive",
     "recommend",
     "reject",
+    "revoke",
     "told",
     "transition",
     "upload",

@@ -118,12 +118,9 @@ def transition(request: StaffRequest, number: str, action: str) -> HttpResponse:
     form = ReasonForm(request.POST)
     reason = form.data.get("reason", "")
     try:
-        if action == "revoke":
-            app = services.application_revoke(application=app, actor=request.user, reason=reason)
-        else:
-            app = services.application_transition(
-                application=app, action=action, actor=request.user, reason=reason
-            )
+        app = services.application_transition(
+            application=app, action=action, actor=request.user, reason=reason
+        )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:

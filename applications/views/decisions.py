@@ -24,13 +24,15 @@ from ..settling import case_preview
 from .base import _own_application
 
 
-def _decision_done(request: StaffRequest, app: Application, fn: Any, **kwargs: Any) -> HttpResponse:
+def _decision_done(
+    request: StaffRequest, app: Application, fn: Any, done: str = "", **kwargs: Any
+) -> HttpResponse:
     try:
         app = fn(application=app, actor=request.user, **kwargs)
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
-        messages.success(request, f"已办理：{app.get_status_display()}。")
+        messages.success(request, done or f"已办理：{app.get_status_display()}。")
     return redirect(app)
 
 
@@ -72,18 +74,27 @@ def reject(request: StaffRequest, number: str) -> HttpResponse:
 
 @require_POST
 @capability_required(Capability.APPLICATIONS)
+def revoke(request: StaffRequest, number: str) -> HttpResponse:
+    """撤销批准 before payment, with the reason (the ledger, budget and bills are released)."""
+    return _decision_done(
+        request,
+        _own_application(request, number),
+        services.application_revoke,
+        reason=request.POST.get("reason", ""),
+    )
+
+
+@require_POST
+@capability_required(Capability.APPLICATIONS)
 def promise_extend(request: StaffRequest, number: str) -> HttpResponse:
     """The county extends an approved case's overdue promise once."""
-    app = _own_application(request, number)
-    try:
-        services.promise_extend(
-            application=app, actor=request.user, reason=request.POST.get("reason", "")
-        )
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    else:
-        messages.success(request, "承诺已延期一次，已通知申请人。")
-    return redirect(app)
+    return _decision_done(
+        request,
+        _own_application(request, number),
+        services.promise_extend,
+        done="承诺已延期一次，已通知申请人。",
+        reason=request.POST.get("reason", ""),
+    )
 
 
 @capability_required(Capability.COUNTY_WORKBENCH)

@@ -551,3 +551,26 @@ def test_the_backfill_puts_earlier_settlements_and_one_stop_records_into_the_led
     call_command("ledger_backfill", stdout=out)  # a second run finds nothing
     assert "旧窗口结算票据 0 张，一站式结算记录 0 条，追回建议 0 件" in out.getvalue()
     assert LedgerEntry.objects.count() == 2
+
+
+def test_the_case_page_revokes_through_its_own_form(client, world, applicant):
+    from django.urls import reverse
+
+    app = application_approve(
+        application=recommended(world, applicant), actor=world.users["approver"]
+    )
+    client.force_login(world.users["approver"])
+    page = client.get(app.get_absolute_url()).content.decode()
+    url = reverse("applications:revoke", args=[app.number])
+    assert f'action="{url}"' in page
+    response = client.post(url, {"reason": "材料系伪造"}, follow=True)
+    assert "已办理：已撤销批准。" in response.content.decode()
+    app.refresh_from_db()
+    assert app.status == Status.REVOKED
+    # the generic transition does not make this move (its side effects live in the service)
+    again = client.post(
+        reverse("applications:transition", args=[app.number, "revoke"]),
+        {"reason": "x"},
+        follow=True,
+    )
+    assert "不能“撤销批准”" in again.content.decode()
