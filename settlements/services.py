@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Sum
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -188,23 +188,33 @@ def ledger_opening(person: Person, years: set[int]) -> dict[int, YearState]:
     return {y: _state(rows.get(y), household.get(y) or Decimal("0.00")) for y in years}
 
 
+def _ledger_rows_locked(
+    person_ids: Sequence[int], years: Sequence[int], also: Sequence[int] = ()
+) -> dict[tuple[int, int], YearLedger]:
+    """The yearly ledger rows of these people (made where missing) and of ``also`` (the rest of a
+    household), locked until the transaction ends, always in the same order (no deadlock), by
+    (person, year). Every move of the ledger starts here."""
+    YearLedger.objects.bulk_create(
+        [YearLedger(person_id=p, year=y) for p in person_ids for y in years], ignore_conflicts=True
+    )
+    return {
+        (r.person_id, r.year): r
+        for r in YearLedger.objects.select_for_update()
+        .filter(person_id__in={*person_ids, *also}, year__in=years)
+        .order_by("person_id", "year")
+    }
+
+
 def _ledger_locked(
     person: Person, years: list[int]
 ) -> tuple[dict[int, YearState], dict[int, YearLedger]]:
     """The ledger at the start, with the person's rows (and the household's, for the special fund)
     locked until the transaction ends: (opening by year, the person's rows to write back)."""
-    YearLedger.objects.bulk_create(
-        [YearLedger(person=person, year=y) for y in years], ignore_conflicts=True
-    )
-    locked = list(
-        YearLedger.objects.select_for_update()
-        .filter(person_id__in=_household_ids(person), year__in=years)
-        .order_by("person_id", "year")
-    )
-    own = {r.year: r for r in locked if r.person_id == person.pk}
+    locked = _ledger_rows_locked([person.pk], years, also=_household_ids(person))
+    own = {year: row for (pk, year), row in locked.items() if pk == person.pk}
     household: dict[int, Decimal] = {}
-    for row in locked:
-        household[row.year] = household.get(row.year, Decimal("0.00")) + row.personal_borne
+    for (_pk, year), row in locked.items():
+        household[year] = household.get(year, Decimal("0.00")) + row.personal_borne
     return {y: _state(own[y], household[y]) for y in years}, own
 
 
@@ -255,9 +265,7 @@ def holders_of(keys: Sequence[str]) -> list[LedgerEntry]:
     )
 
 
-def _keys_q(keys: Sequence[str]) -> Any:
-    from django.db.models import Q
-
+def _keys_q(keys: Sequence[str]) -> Q:
     return Q(invoice_key__in=keys) | Q(settlement_key__in=keys)
 
 
@@ -455,20 +463,6 @@ def settlement_recompute(settlement: Settlement) -> Result:
 
 
 # --- revoking, recovering, and the hospitals' one-stop assistance -----------------------------
-
-
-def _ledger_rows_locked(
-    person_ids: Sequence[int], years: Sequence[int]
-) -> dict[tuple[int, int], YearLedger]:
-    YearLedger.objects.bulk_create(
-        [YearLedger(person_id=p, year=y) for p in person_ids for y in years], ignore_conflicts=True
-    )
-    return {
-        (r.person_id, r.year): r
-        for r in YearLedger.objects.select_for_update()
-        .filter(person_id__in=person_ids, year__in=years)
-        .order_by("person_id", "year")
-    }
 
 
 @transaction.atomic
