@@ -46,6 +46,7 @@ from applications.models import HospitalLevel, Kind
 from beneficiaries.importing import PERSON_COLUMNS, Outcome, TownshipIndex, start_outcome
 from beneficiaries.models import IdentityImport, Person
 from core.rows import Layout, cell_date, cell_text, in_batches, insert_rows
+from payments.services import recoveries_propose
 from settlements.bills import bill_label, invoice_key, settlement_key
 from settlements.engine import Expense, categories
 from settlements.engine.money import parse_amount
@@ -301,8 +302,6 @@ def apply(
             [onestop(people[r.id_number], r) for r in new_records if r.amounts["assistance_paid"]]
         )
         if overpaid:
-            from payments.services import recoveries_propose
-
             recoveries_propose(overpaid)
 
 

@@ -537,7 +537,7 @@ def _recoverable(app: Application) -> Decimal:
     open_sum = app.recoveries.filter(
         state__in=[Recovery.State.PROPOSED, Recovery.State.CONFIRMED]
     ).aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
-    return settlement.paid_by_assistance - settlement.recovered - open_sum
+    return settlement.unrecovered - open_sum
 
 
 @transaction.atomic

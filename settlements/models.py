@@ -159,6 +159,11 @@ class Settlement(models.Model):
         return self.revoked_at is None
 
     @property
+    def unrecovered(self) -> Decimal:
+        """What assistance paid and has not come back (追回)."""
+        return self.paid_by_assistance - self.recovered
+
+    @property
     def paid_by_assistance(self) -> Decimal:
         """What assistance pays (the engine's one sum, ``PAID_PARTS``)."""
         return paid_by_assistance(self)

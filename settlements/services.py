@@ -510,7 +510,7 @@ def settlement_recover(
     """Money of a paid settlement came back (追回到账): the ledger gives the amount back to the
     year's cap (assistance first, then tilted assistance, then the fund), under the row lock."""
     item = Settlement.objects.select_for_update().get(pk=settlement.pk)
-    left = item.paid_by_assistance - item.recovered
+    left = item.unrecovered
     if amount <= 0 or amount > left:
         raise ValidationError(f"追回金额须大于 0 且不超过尚未追回的 {left} 元。", code="amount")
     row = _ledger_rows_locked([item.person_id], [item.year])[(item.person_id, item.year)]
@@ -614,7 +614,9 @@ def onestop_enter(records: Sequence[OneStop]) -> list[Overpaid]:
     for person_id, mine in sorted(by_person.items()):
         person = people[person_id]
         code = person.township.county.city.policy_code
-        policy = policies.get(code) or policies.setdefault(code, load(code))
+        if code not in policies:
+            policies[code] = load(code)
+        policy = policies[code]
         opening = {y: _state(rows[(person_id, y)], Decimal("0.00")) for y in years}
         try:
             result = settle(
@@ -636,7 +638,7 @@ def onestop_enter(records: Sequence[OneStop]) -> list[Overpaid]:
                         twin.settlement,
                         min(
                             twin.assistance,
-                            twin.settlement.paid_by_assistance - twin.settlement.recovered,
+                            twin.settlement.unrecovered,
                         ),
                         True,
                         f"医院一站式结算已对同一票据支付医疗救助 {r.expense.assistance_paid} 元（{r.bill.label}）",
@@ -719,7 +721,7 @@ def _late_overpaid(
     found = []
     for s in window:
         over = paid_without.get(s.pk, Decimal("0.00")) - paid_with.get(s.pk, Decimal("0.00"))
-        over = min(over, s.paid_by_assistance - s.recovered)
+        over = min(over, s.unrecovered)
         if over > 0:
             found.append(
                 Overpaid(
