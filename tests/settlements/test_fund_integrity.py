@@ -567,6 +567,8 @@ def test_the_case_page_revokes_through_its_own_form(client, world, applicant):
     assert "已办理：已撤销批准。" in response.content.decode()
     app.refresh_from_db()
     assert app.status == Status.REVOKED
+    assert f"批准救助 <strong>{app.approved_amount}</strong> 元" in response.content.decode()
+    assert '<span class="text-danger">已撤销</span>' in response.content.decode()
     # the generic transition does not make this move (its side effects live in the service)
     again = client.post(
         reverse("applications:transition", args=[app.number, "revoke"]),
