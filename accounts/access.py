@@ -56,6 +56,9 @@ class Capability(StrEnum):
     FOLLOW_UP = "follow_up"  # contact, close, or start an application from a warning
     OVERVIEW = "overview"  # 一屏观救助: the county's or city's figures, charts and downloads
     SYSTEM_JOBS = "system_jobs"  # 后台任务: queued tasks waiting for the broker, stuck imports
+    CONFIRM_CHANGES = (
+        "confirm_changes"  # confirm or refuse a department's change to a person (scoped)
+    )
 
 
 GRANTS: dict[Capability, frozenset[Role]] = {
@@ -75,6 +78,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.FOLLOW_UP: frozenset({Role.CLERK}),
     Capability.OVERVIEW: frozenset({*COUNTY_ROLES, Role.ADMIN}),
     Capability.SYSTEM_JOBS: frozenset({Role.ADMIN}),
+    Capability.CONFIRM_CHANGES: frozenset({Role.CLERK, Role.ADMIN}),
 }
 
 

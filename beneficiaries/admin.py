@@ -9,7 +9,15 @@ from audit.services import record, record_view, save_audited
 from core.admin import ReadOnlyAdmin, YuanAdminMixin
 
 from . import services
-from .models import DepartmentToken, HardshipIdentity, Household, IdentityImport, ImportRow, Person
+from .models import (
+    DepartmentToken,
+    HardshipIdentity,
+    Household,
+    IdentityImport,
+    ImportRow,
+    Person,
+    PersonChange,
+)
 
 
 class IdentityInline(admin.TabularInline):
@@ -112,3 +120,12 @@ class DepartmentTokenAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(PersonChange)
+class PersonChangeAdmin(ReadOnlyAdmin):
+    """Read-only: change requests are confirmed or refused on the portal's 信息变更申请 page."""
+
+    list_display = ["created_at", "person", "department", "township", "new_township", "status"]
+    list_filter = ["status", "department"]
+    raw_id_fields = ["person", "source_import"]

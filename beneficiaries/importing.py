@@ -42,7 +42,15 @@ from core.rows import (
 from settlements.engine import categories
 
 from .idnumber import mask, parse
-from .models import Department, HardshipIdentity, IdentityImport, ImportRow, Person
+from .models import (
+    CERTIFIERS,
+    Department,
+    HardshipIdentity,
+    IdentityImport,
+    ImportRow,
+    Person,
+    PersonChange,
+)
 
 HEADERS: dict[str, str] = {
     "公民身份号码": "id_number", "身份证号码": "id_number", "身份证号": "id_number", "id_number": "id_number",
@@ -164,8 +172,12 @@ def validate_record(
     townships: TownshipIndex,
     default_department: str,
     today: date,
+    only_department: str | None = None,
 ) -> tuple[Record | None, Outcome]:
-    """Check one record; return it cleaned, or None with every reason in the outcome."""
+    """Check one record; return it cleaned, or None with every reason in the outcome.
+
+    ``only_department``: a department's key pushes its own department's identities and no other's.
+    Whatever the way in, a department brings only the categories it certifies (``CERTIFIERS``)."""
     out, info = start_outcome(raw, row_number=row_number, layout=IDENTITY_LAYOUT, today=today)
     errors = out.errors
     category = None
@@ -192,6 +204,15 @@ def validate_record(
     department = DEPARTMENTS.get(dept_text) if dept_text else default_department
     if department is None:
         errors.append(f"认定部门“{dept_text}”无法识别（可填 民政、乡村振兴、残联、医保、其他）。")
+    elif only_department and department != only_department:
+        errors.append(
+            f"本推送密钥属于{only_department}部门，只能推送{only_department}认定的身份（本条认定部门为“{department}”）。"
+        )
+    elif category and department not in CERTIFIERS[category]:
+        errors.append(
+            f"{categories.CATEGORIES[category][0]}由{'、'.join(sorted(CERTIFIERS[category]))}部门认定，"
+            f"{department}部门不能导入、修改或终止此类身份。"
+        )
     name = cell_text(raw.get("name"))
     if len(name) > 50:
         errors.append("姓名超过 50 个字。")
@@ -228,10 +249,10 @@ def validate_record(
 
 # --- applying -----------------------------------------------------------------------------
 
-PERSON_FIELDS = ("name", "township_id", "phone", "address")
-IDENTITY_FIELDS = ("ended_on", "department", "certificate_number")
+PERSON_FIELDS = PersonChange.FIELDS
+IDENTITY_FIELDS = ("ended_on", "certificate_number")
 FIELD_LABELS = {"name": "姓名", "township_id": "居住乡镇", "phone": "联系电话", "address": "住址",
-                "ended_on": "终止日期", "department": "认定部门", "certificate_number": "证件编号"}  # fmt: skip
+                "ended_on": "终止日期", "certificate_number": "证件编号"}  # fmt: skip
 
 
 def _show(value: Any) -> str:
@@ -243,6 +264,8 @@ PERSON_COLUMNS = ["id_number", "name", "sex", "birth_date", "phone", "address", 
                   "bank_account_number", "id_warning", "created_at", "updated_at"]  # fmt: skip
 IDENTITY_COLUMNS = ["person_id", "category", "department", "certificate_number", "certified_on", "ended_on",
                     "source", "source_import_id", "source_user_id", "created_at", "updated_at"]  # fmt: skip
+# (person pk, department) -> {field: [held, proposed]}
+Proposals = dict[tuple[int, str], dict[str, list[Any]]]
 
 
 def apply_records(
@@ -252,11 +275,15 @@ def apply_records(
     source: str,
     dry_run: bool = False,
 ) -> None:
-    """Create or update people and identities for one batch of valid records, in one transaction.
+    """Create people and create or update identities for one batch of valid records, in one
+    transaction.
 
     A person is found by ID number (never duplicated); an identity by (person, category,
-    certified_on). Empty fields in a record never blank out what the registry holds. Sets each
-    outcome's person/identity result and changes. With ``dry_run`` nothing is written (the check).
+    certified_on), and only the department that certified it may change or end it. A registered
+    person's name, township, phone and address are never overwritten: a difference becomes a change
+    request (``PersonChange``) for the township to confirm. Empty fields in a record never blank out
+    what the registry holds. Sets each outcome's person/identity result, changes and warnings. With
+    ``dry_run`` nothing is written (the check).
     """
     if not pairs:
         return
@@ -269,22 +296,26 @@ def apply_records(
             for held in HardshipIdentity.objects.filter(person__in=people.values()):
                 existing[(by_pk[held.person_id], held.category, held.certified_on)] = held
         new_people: dict[str, dict[str, Any]] = {}  # id_number -> column values
-        changed_people: dict[str, Person] = {}
+        proposals: Proposals = {}
         new_identities: dict[tuple[str, str, date], dict[str, Any]] = {}
         changed_identities: dict[int, HardshipIdentity] = {}
         for record, out in pairs:
-            _apply_person(record, out, people, new_people, changed_people)
+            key = (record.id_number, record.category, record.certified_on)
+            owner = existing[key].department if key in existing else None
+            owner = owner or new_identities.get(key, {}).get("department")
+            if owner and owner != record.department:
+                out.errors.append(
+                    f"该{categories.CATEGORIES[record.category][0]}身份（认定日期 {record.certified_on}）由{owner}部门认定，"
+                    f"{record.department}部门不能修改或终止。"
+                )
+                continue
+            _apply_person(record, out, people, new_people, proposals)
             _apply_identity(record, out, existing, new_identities, changed_identities)
         if not dry_run:
             now = timezone.now()
             insert_rows(Person, PERSON_COLUMNS, [[v.get(c, "") for c in PERSON_COLUMNS[:-2]] + [now, now]
                                              for v in new_people.values()])  # fmt: skip
-            if changed_people:
-                for p in changed_people.values():
-                    p.updated_at = now  # bulk_update skips auto_now; monitoring reads it
-                Person.objects.bulk_update(
-                    list(changed_people.values()), [*PERSON_FIELDS, "updated_at"], batch_size=BATCH
-                )
+            _propose_changes(proposals, people, batch)
             pks = {p.id_number: p.pk for p in people.values()}
             if new_people:
                 pks.update(
@@ -298,7 +329,7 @@ def apply_records(
             )  # fmt: skip
             if changed_identities:
                 for i in changed_identities.values():
-                    i.updated_at = now
+                    i.updated_at = now  # bulk_update skips auto_now; monitoring reads it
                 HardshipIdentity.objects.bulk_update(
                     list(changed_identities.values()),
                     [*IDENTITY_FIELDS, "updated_at"],
@@ -312,7 +343,7 @@ def _apply_person(
     out: Outcome,
     people: dict[str, Person],
     new_people: dict[str, dict[str, Any]],
-    changed_people: dict[str, Person],
+    proposals: Proposals,
 ) -> None:
     person = people.get(record.id_number)
     pending = new_people.get(record.id_number)
@@ -325,22 +356,63 @@ def _apply_person(
         out.person = "created"
         return
     out.person = "unchanged"
+    differences = []
     for name in PERSON_FIELDS:
         value = getattr(record, name)
         held = getattr(person, name) if person is not None else pending[name]  # type: ignore[index]
         if value in ("", None) or held == value:
             continue
-        out.person = "updated"
-        out.changes.append(
-            "居住乡镇已变更"
+        if person is None:  # a person this same batch brings: the later row wins
+            pending[name] = value  # type: ignore[index]
+            continue
+        proposal = proposals.setdefault((person.pk, record.department), {})
+        proposal[name] = [held, value]
+        differences.append(
+            "居住乡镇（街道）"
             if name == "township_id"
             else f"{FIELD_LABELS[name]}：{_show(held)} → {_show(value)}"
         )
-        if person is not None:
-            setattr(person, name, value)
-            changed_people[person.id_number] = person
-        else:
-            pending[name] = value  # type: ignore[index]
+    if differences:
+        out.warnings.append(
+            "与登记的人员信息不一致，已生成变更申请，待乡镇（街道）确认后更新："
+            + "；".join(differences)
+        )
+
+
+def _propose_changes(
+    proposals: Proposals, people: dict[str, Person], batch: IdentityImport | None
+) -> None:
+    """Write the batch's change requests: one pending request per person and department; the same
+    proposal again changes nothing, a different one supersedes the earlier."""
+    if not proposals:
+        return
+    held = {
+        (c.person_id, c.department): c
+        for c in PersonChange.objects.filter(
+            person_id__in={pk for pk, _ in proposals}, status=PersonChange.Status.PENDING
+        )
+    }
+    towns = {p.pk: p.township_id for p in people.values()}
+    stale, fresh = [], []
+    for (pk, department), changes in proposals.items():
+        earlier = held.get((pk, department))
+        if earlier is not None and earlier.changes == changes:
+            continue
+        if earlier is not None:
+            stale.append(earlier.pk)
+        moved = changes.get("township_id")
+        fresh.append(
+            PersonChange(
+                person_id=pk,
+                department=department,
+                source_import=batch,
+                township_id=towns[pk],
+                new_township_id=moved[1] if moved else None,
+                changes=changes,
+            )
+        )
+    PersonChange.objects.filter(pk__in=stale).update(status=PersonChange.Status.SUPERSEDED)
+    PersonChange.objects.bulk_create(fresh, batch_size=BATCH)
 
 
 def _apply_identity(
@@ -368,7 +440,7 @@ def _apply_identity(
     for name in IDENTITY_FIELDS:
         value = getattr(record, name)
         if name != "ended_on" and value in ("", None):
-            continue  # an empty certificate number or department keeps what is held
+            continue  # an empty certificate number keeps what is held
         before = getattr(held, name) if held is not None else pending[name]  # type: ignore[index]
         if before != value:
             differences.append(f"{FIELD_LABELS[name]}：{_show(before)} → {_show(value)}")
@@ -409,13 +481,19 @@ def process(
     today: date,
     dry_run: bool,
     on_batch: Any = None,
+    only_department: str | None = None,
 ) -> Iterator[Outcome]:
     """Validate and apply identity records BATCH at a time; yield every outcome in input order."""
     townships = TownshipIndex()
     return in_batches(
         rows,
         validate=lambda n, raw: validate_record(
-            raw, row_number=n, townships=townships, default_department=department, today=today
+            raw,
+            row_number=n,
+            townships=townships,
+            default_department=department,
+            today=today,
+            only_department=only_department,
         ),
         apply=lambda pairs: apply_records(pairs, batch=batch, source=source, dry_run=dry_run),
         on_batch=on_batch,

@@ -167,6 +167,20 @@ class Department(models.TextChoices):
     OTHER = "其他", "其他部门"
 
 
+# Which departments certify which category (domain.md, the category table; seed 001 §二): a
+# department's file or key may create, update or end only identities of these categories.
+CERTIFIERS: dict[str, frozenset[str]] = {
+    Category.TEKUN: frozenset({Department.CIVIL_AFFAIRS}),
+    Category.ORPHAN: frozenset({Department.CIVIL_AFFAIRS}),
+    Category.DIBAO: frozenset({Department.CIVIL_AFFAIRS}),
+    Category.DIBAO_EDGE: frozenset({Department.CIVIL_AFFAIRS}),
+    Category.RETURNED_POOR: frozenset({Department.RURAL_REVITALISATION}),
+    Category.RURAL_AT_RISK: frozenset({Department.RURAL_REVITALISATION}),
+    Category.ILLNESS_POOR: frozenset({Department.CIVIL_AFFAIRS, Department.RURAL_REVITALISATION}),
+    Category.OTHER: frozenset(Department.values),
+}
+
+
 class IdentitySource(models.TextChoices):
     IMPORT = "import", "文件导入"
     API = "api", "部门系统推送"
@@ -367,3 +381,106 @@ class ImportRow(models.Model):
 
     def __str__(self) -> str:
         return f"第 {self.row_number} 行：{self.message}"
+
+
+class PersonChange(models.Model):
+    """A change to a person's master data that a department's file or push proposed (变更申请).
+
+    Departments certify identities; the registry's name, township, phone and address stay as they
+    are until the person's township (or the administrator) confirms the change. Old and new are
+    kept side by side in ``changes`` ({field: [old, new]}); a move to another township is seen by
+    both townships (``township`` and ``new_township``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待确认"
+        ACCEPTED = "accepted", "已确认并更新"
+        REFUSED = "refused", "已退回"
+        SUPERSEDED = "superseded", "已被同一部门的新申请取代"
+
+    FIELDS = ("name", "township_id", "phone", "address")
+    LABELS = {
+        "name": "姓名",
+        "township_id": "居住乡镇（街道）",
+        "phone": "联系电话",
+        "address": "住址",
+    }
+
+    person = models.ForeignKey(
+        Person, verbose_name="救助对象", on_delete=models.CASCADE, related_name="changes"
+    )
+    department = models.CharField("提出部门", max_length=20, choices=Department.choices)
+    source_import = models.ForeignKey(
+        IdentityImport,
+        verbose_name="来源批次",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    township = models.ForeignKey(
+        "areas.Township",
+        verbose_name="现居住乡镇（街道）",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    new_township = models.ForeignKey(
+        "areas.Township",
+        verbose_name="迁入乡镇（街道）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    changes = models.JSONField("变更内容（原值、新值）")
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField("提出时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    reason = models.CharField("退回理由", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "信息变更申请"
+        verbose_name_plural = "信息变更申请"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "department"],
+                condition=Q(status="pending"),
+                name="person_change_one_pending_per_department",
+            ),
+            models.CheckConstraint(
+                name="person_change_decided_by_someone",
+                condition=Q(status__in=["pending", "superseded"])
+                | Q(decided_by__isnull=False, decided_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="person_change_refused_with_reason",
+                condition=~Q(status="refused") | ~Q(reason=""),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["township", "status"], name="person_change_town_idx"),
+            models.Index(fields=["new_township", "status"], name="person_change_newtown_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name} 的信息变更申请（{self.get_status_display()}）"
+
+    def lines(self) -> list[tuple[str, str, str]]:
+        """(label, old, new) for each changed field; a move by the townships' names."""
+        out = []
+        for name in self.FIELDS:
+            if name not in self.changes:
+                continue
+            old, new = self.changes[name]
+            if name == "township_id":
+                old, new = self.township.name, self.new_township.name if self.new_township else new
+            out.append((self.LABELS[name], "无" if old in (None, "") else str(old), str(new)))
+        return out

@@ -7,7 +7,7 @@ from django.db.models import Prefetch, QuerySet
 from accounts.access import scope_by_area
 from settlements.engine import categories
 
-from .models import HardshipIdentity, Person
+from .models import HardshipIdentity, Person, PersonChange
 
 ID_NUMBER = re.compile(r"\d{17}[\dXx]")
 PHONE = re.compile(r"[\d-]{7,20}")
@@ -52,3 +52,13 @@ def same_phone_count(person: Person) -> int:
     if not person.phone:
         return 0
     return Person.objects.filter(phone=person.phone).exclude(pk=person.pk).count()
+
+
+def person_changes_for(user: Any) -> QuerySet[PersonChange]:
+    """Change requests a staff member may see: of people in their area, or moving into it."""
+    base = PersonChange.objects.select_related(
+        "person", "township", "new_township", "decided_by", "source_import"
+    )
+    return scope_by_area(user, base) | scope_by_area(
+        user, base, township_id="new_township_id", county_id="new_township__county_id"
+    )

@@ -6,6 +6,8 @@ app_name = "beneficiaries"
 
 urlpatterns = [
     path("", views.person_list, name="person_list"),
+    path("changes/", views.change_list, name="change_list"),
+    path("changes/<int:pk>/decide/", views.change_decide, name="change_decide"),
     path("imports/", views.import_list, name="import_list"),
     path("imports/sample.<str:fmt>", views.import_sample, name="import_sample"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),

@@ -9,16 +9,20 @@ from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.access import Capability, StaffRequest, capability_required
+from accounts.access import Capability, StaffRequest, capability_required, has_capability
+from audit.models import AuditEvent
+from audit.services import record
 
 from . import services
 from .forms import ImportUploadForm
 from .idnumber import mask
-from .models import IdentityImport, ImportRow
-from .selectors import search_people
+from .models import IdentityImport, ImportRow, PersonChange
+from .selectors import person_changes_for, search_people
 
 
 @capability_required(Capability.VIEW_PEOPLE)
@@ -27,9 +31,73 @@ def person_list(request: StaffRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     page = Paginator(search_people(request.user, q), 50).get_page(request.GET.get("page"))
     params = urlencode({"q": q}) if q else ""
+    pending = person_changes_for(request.user).filter(status=PersonChange.Status.PENDING).count()
     return render(
-        request, "beneficiaries/person_list.html", {"page": page, "q": q, "params": params}
+        request,
+        "beneficiaries/person_list.html",
+        {"page": page, "q": q, "params": params, "pending_changes": pending},
     )
+
+
+# --- change requests (变更申请) ---------------------------------------------------------------
+
+CHANGE_FILTERS = {"pending": "待确认", "decided": "已处理", "all": "全部"}
+
+
+@capability_required(Capability.VIEW_PEOPLE)
+def change_list(request: StaffRequest) -> HttpResponse:
+    """Changes the departments proposed to people of the user's area (both sides of a move): old
+    and new side by side, confirmed or refused by the township. Shows names and phones: logged."""
+    shown = request.GET.get("status", "pending")
+    if shown not in CHANGE_FILTERS:
+        shown = "pending"
+    changes = person_changes_for(request.user)
+    if shown == "pending":
+        changes = changes.filter(status=PersonChange.Status.PENDING)
+    elif shown == "decided":
+        changes = changes.exclude(status=PersonChange.Status.PENDING)
+    page = Paginator(changes.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
+    record(
+        actor=request.user,
+        action=AuditEvent.Action.VIEW,
+        summary=f"查看信息变更申请（{CHANGE_FILTERS[shown]}，第 {page.number} 页，{len(page)} 件）",
+    )
+    return render(
+        request,
+        "beneficiaries/change_list.html",
+        {
+            "page": page,
+            "shown": shown,
+            "filters": CHANGE_FILTERS,
+            "params": urlencode({"status": shown}),
+            "can_decide": has_capability(request.user, Capability.CONFIRM_CHANGES),
+            "decide_town": request.user.township_id,  # None for the administrator: any township
+        },
+    )
+
+
+@capability_required(Capability.CONFIRM_CHANGES)
+@require_POST
+def change_decide(request: StaffRequest, pk: int) -> HttpResponse:
+    change = get_object_or_404(person_changes_for(request.user), pk=pk)
+    accept = request.POST.get("decision") == "accept"
+    try:
+        services.person_change_decide(
+            change=change, actor=request.user, accept=accept, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"已确认 {change.person.name} 的信息变更，登记信息已更新。"
+            if accept
+            else f"已退回 {change.person.name} 的信息变更申请。",
+        )
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("beneficiaries:change_list")
+    return redirect(back)
 
 
 # --- imports --------------------------------------------------------------------------------

@@ -49,6 +49,9 @@ EXPECTED: dict[str, Row] = {
     "areas:county": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "beneficiaries:person_list": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
     "beneficiaries:person_detail": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
+    "beneficiaries:change_list": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
+    # the person's township confirms or refuses (county roles read the list only)
+    "beneficiaries:change_decide": Row(frozenset({"clerk", "admin"}), method="post"),
     "applications:index": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
     "applications:detail": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
     "applications:attachment": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
@@ -145,6 +148,8 @@ EXPECTED.update(
         # `manage.py create_department_token` (shown once) and are switched off, never deleted.
         "admin:beneficiaries_identityimport_add": NOBODY,
         "admin:beneficiaries_identityimport_delete": NOBODY,
+        "admin:beneficiaries_personchange_add": NOBODY,
+        "admin:beneficiaries_personchange_delete": NOBODY,
         "admin:beneficiaries_departmenttoken_add": NOBODY,
         "admin:beneficiaries_departmenttoken_delete": NOBODY,
         # Monitoring records come from imports, the recompute and the follow-up services only.
@@ -236,6 +241,7 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "monitoring:warning_apply": case and case["warning"].pk,
                 "monitoring:warning_contact": case and case["warning"].pk,
                 "monitoring:warning_close": case and case["warning"].pk,
+                "beneficiaries:change_decide": case and case["change"].pk,
             }[name]
         elif p == "key":
             values[p] = "rates"
@@ -308,6 +314,11 @@ def _case(world, person) -> dict:
         proposed_by=world.users["clerk"],
     )  # fmt: skip
     recovery = Recovery.objects.create(application=app, amount=1, reason="other", note="n")
+    from beneficiaries.models import PersonChange
+
+    change = PersonChange.objects.create(
+        person=person, department="民政", township=person.township, changes={"phone": ["", "13900000000"]}
+    )
     from monitoring.models import BurdenYear, FollowUp, MonitoringRun
     from monitoring.recompute import monitoring_recompute
     from settlements.services import policy_version_create
@@ -331,6 +342,7 @@ def _case(world, person) -> dict:
         "payment": payment,
         "account_change": account_change,
         "recovery": recovery,
+        "change": change,
     }
 
 

@@ -58,7 +58,7 @@ def test_records_are_answered_one_by_one(world, client, key):
             {
                 "id_number": "150121195803120021",
                 "name": "甲",
-                "category": "dibao",
+                "category": "returned_poor",
                 "certified_on": "2023-01-01",
                 "township": "150121100",
             },
