@@ -9,6 +9,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from areas.models import Township
+from beneficiaries.models import Person
+from core.crypto import blind_index
 from core.widgets import DateInput, bootstrap
 from settlements.engine.categories import CATEGORIES
 
@@ -91,7 +93,7 @@ class ApplicationFilter(django_filters.FilterSet):
         if not value:
             return queryset
         if len(value) == 18 and value[:17].isdigit():
-            return queryset.filter(person__id_number=value)
+            return queryset.filter(person__id_index=blind_index(Person, value))
         if value[:1].isdigit():
             return queryset.filter(number__startswith=value)
         return queryset.filter(person__name__startswith=value)

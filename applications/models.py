@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from beneficiaries.idnumber import mask
 from beneficiaries.models import HardshipIdentity, Person, mask_account
+from core.crypto import EncryptedCharField
 from settlements.bills import bill_keys, bill_label, invoice_key, settlement_key
 from settlements.engine.categories import CATEGORIES
 from settlements.engine.model import KINDS
@@ -137,14 +138,16 @@ class Application(models.Model):
     )
     contact_phone = models.CharField("联系电话（接收短信）", max_length=30, blank=True)
     agent_name = models.CharField("代办人姓名", max_length=50, blank=True)
-    agent_id_number = models.CharField("代办人身份证号", max_length=18, blank=True)
+    agent_id_number = EncryptedCharField("代办人身份证号", max_length=18, blank=True, mask=mask)
     agent_phone = models.CharField("代办人电话", max_length=30, blank=True)
     agent_kind = models.CharField(
         "代办人类别", max_length=10, choices=AgentKind.choices, blank=True
     )
     bank_name = models.CharField("开户银行", max_length=100, blank=True)
     bank_account_holder = models.CharField("账户户名", max_length=50, blank=True)
-    bank_account_number = models.CharField("银行账号", max_length=40, blank=True)
+    bank_account_number = EncryptedCharField(
+        "银行账号", max_length=40, blank=True, mask=mask_account
+    )
     claimed_total = models.DecimalField(
         "医疗费用合计", max_digits=14, decimal_places=2, default=ZERO
     )

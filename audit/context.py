@@ -6,11 +6,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass
 class RequestContext:
     ip: str | None
     user_agent: str
     path: str
+    viewed: bool = False  # an access row was written during this request
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("audit_request_context", default=None)

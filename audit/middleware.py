@@ -26,6 +26,28 @@ class RequestContextMiddleware:
             )
         )
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
+            _log_admin_page(request, response)
+            return response
         finally:
             context.reset(token)
+
+
+def _log_admin_page(request: HttpRequest, response: HttpResponse) -> None:
+    """系统管理 (Django's admin) lists and shows people, payments, warnings and the audit trail
+    itself: every page of it that the administrator opens is in the access log, unless the view
+    already wrote its own row."""
+    match = request.resolver_match
+    ctx = context.current()
+    if (
+        request.method == "GET"
+        and response.status_code == 200
+        and match is not None
+        and match.namespace == "admin"
+        and request.user.is_authenticated
+        and ctx is not None
+        and not ctx.viewed
+    ):
+        from .services import record
+
+        record(actor=request.user, action="view", summary=f"系统管理：查看 {request.path}"[:500])

@@ -8,6 +8,8 @@ from typing import Any, Protocol
 from django.db import models
 from django.utils import timezone
 
+from core.crypto import BlindIndexField, EncryptedCharField
+
 from . import context
 from .models import AuditEvent
 
@@ -66,6 +68,8 @@ def record(
         county_id = county.pk
     staff = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     role = getattr(staff, "acting_role", None)
+    if ctx is not None and action == AuditEvent.Action.VIEW:
+        ctx.viewed = True
     return AuditEvent.objects.create(
         actor_id=staff.pk if staff is not None else None,
         actor_username=(staff.get_username() if staff is not None else username)[:150],
@@ -119,6 +123,21 @@ def record_view(*, actor: Actor, target: models.Model, summary: str = "") -> Aud
     )
 
 
+def record_list_view(
+    *, actor: Actor, what: str, shown: int, township: models.Model | None = None
+) -> AuditEvent | None:
+    """The access log for a page that lists people (names, masked ID numbers): one row per page
+    shown, saying how many were on it. An empty page shows nobody and writes nothing."""
+    if not shown:
+        return None
+    return record(
+        actor=actor,
+        action=AuditEvent.Action.VIEW,
+        summary=f"查看{what}（本页 {shown} 条）",
+        township=township,
+    )
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """Field -> [old, new] for the fields that changed (values made JSON-friendly with str)."""
     out: dict[str, list[Any]] = {}
@@ -130,12 +149,24 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def snapshot(instance: models.Model) -> dict[str, Any]:
-    """The concrete field values of a model instance (FKs as ids), for diffs."""
+    """The concrete field values of a model instance (FKs as ids), for diffs (blind indexes left
+    out: they only repeat an encrypted field)."""
     return {
         f.attname: getattr(instance, f.attname)
         for f in instance._meta.concrete_fields
-        if f.attname not in {"password", "last_login"}
+        if f.attname not in {"password", "last_login"} and not isinstance(f, BlindIndexField)
     }
+
+
+def _masked(instance: models.Model, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """Encrypted identifiers appear masked in a diff: the audit trail must not hold in clear what
+    the database encrypts (the change itself is still seen, compared in clear before masking)."""
+    for f in instance._meta.concrete_fields:
+        if isinstance(f, EncryptedCharField) and f.attname in changes:
+            changes[f.attname] = [
+                (f.mask(v) if f.mask else "（已加密）") if v else v for v in changes[f.attname]
+            ]
+    return changes
 
 
 def save_audited(
@@ -152,7 +183,7 @@ def save_audited(
         before = snapshot(old) if old is not None else {}
     instance.full_clean()
     instance.save()
-    changes = diff(before, snapshot(instance))
+    changes = _masked(instance, diff(before, snapshot(instance)))
     if not adding and not changes:
         return None
     return record(

@@ -32,10 +32,17 @@ class IdentityInline(admin.TabularInline):
 class PersonAdmin(SimpleHistoryAdmin):
     list_display = ["name", "masked_id_number", "sex", "township", "phone"]
     list_filter = ["township__county", "township"]
-    search_fields = ["name", "=id_number", "=phone"]
+    search_fields = ["name", "=phone"]  # and a full ID number, through its blind index
     readonly_fields = ["sex", "birth_date", "id_warning"]
     inlines = [IdentityInline]
     raw_id_fields = ["household"]
+
+    def get_search_results(self, request: Any, queryset: Any, search_term: str) -> Any:
+        term = search_term.strip().upper()
+        if len(term) == 18 and term[:17].isdigit():
+            return queryset.with_id_number(term), False
+        return super().get_search_results(request, queryset, search_term)
+
     fieldsets = (
         (None, {"fields": ("id_number", "name", "sex", "birth_date", "id_warning")}),
         ("联系与住址", {"fields": ("phone", "address", "township", "hukou_place", "hukou_local")}),

@@ -289,7 +289,7 @@ def apply_records(
         return
     with transaction.atomic():
         ids = {r.id_number for r, _ in pairs}
-        people = {p.id_number: p for p in Person.objects.filter(id_number__in=ids)}
+        people = {p.id_number: p for p in Person.objects.with_id_numbers(ids)}
         existing: dict[tuple[str, str, date], HardshipIdentity] = {}
         if people:
             by_pk = {p.pk: p.id_number for p in people.values()}
@@ -319,7 +319,7 @@ def apply_records(
             pks = {p.id_number: p.pk for p in people.values()}
             if new_people:
                 pks.update(
-                    Person.objects.filter(id_number__in=new_people).values_list("id_number", "pk")
+                    (n, pk) for n, (pk,) in Person.objects.keyed_by_id_number(new_people).items()
                 )
             insert_rows(
                 HardshipIdentity,

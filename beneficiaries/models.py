@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from core.crypto import BlindIndexField, EncryptedCharField, blind_index
 from settlements.engine import categories
 
 from .idnumber import mask, parse, validate_id_number
@@ -82,10 +86,30 @@ def mask_account(number: str) -> str:
     return f"{n[:4]} **** **** {n[-4:]}" if len(n) > 8 else ("*" * len(n))
 
 
+class PersonQuerySet(models.QuerySet["Person"]):
+    """Look people up by ID number through the blind index (the column itself is encrypted)."""
+
+    def with_id_number(self, id_number: str) -> PersonQuerySet:
+        return self.filter(id_index=blind_index(Person, id_number))
+
+    def with_id_numbers(self, id_numbers: Iterable[str]) -> PersonQuerySet:
+        return self.filter(id_index__in=[blind_index(Person, n) for n in id_numbers])
+
+    def keyed_by_id_number(
+        self, id_numbers: Iterable[str], *fields: str
+    ) -> dict[str, tuple[Any, ...]]:
+        """{ID number: (pk, *fields)} for those of ``id_numbers`` registered, without decrypting."""
+        by_index = {blind_index(Person, n): n for n in id_numbers}
+        rows = self.filter(id_index__in=list(by_index)).values_list("id_index", "pk", *fields)
+        return {by_index[row[0]]: tuple(row[1:]) for row in rows}
+
+
 class Person(models.Model):
-    id_number = models.CharField(
-        "公民身份号码", max_length=18, unique=True, validators=[validate_id_number]
+    # Encrypted at rest (core/crypto.py); found and kept unique through its blind index.
+    id_number = EncryptedCharField(
+        "公民身份号码", max_length=18, validators=[validate_id_number], mask=mask
     )
+    id_index = BlindIndexField("身份证号码索引", source="id_number", unique=True, null=True)
     name = models.CharField("姓名", max_length=50)
     sex = models.CharField("性别", max_length=1, choices=Sex.choices, blank=True)
     birth_date = models.DateField("出生日期", null=True, blank=True)
@@ -112,11 +136,15 @@ class Person(models.Model):
     )
     bank_name = models.CharField("开户银行", max_length=100, blank=True)
     bank_account_holder = models.CharField("账户户名", max_length=50, blank=True)
-    bank_account_number = models.CharField("银行账号", max_length=40, blank=True)
+    bank_account_number = EncryptedCharField(
+        "银行账号", max_length=40, blank=True, mask=mask_account
+    )
     id_warning = models.CharField("身份证号码提示", max_length=300, blank=True)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    objects = PersonQuerySet.as_manager()
 
     class Meta:
         verbose_name = "救助对象"
@@ -133,6 +161,17 @@ class Person(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("beneficiaries:person_detail", args=[self.pk])
+
+    def validate_unique(self, exclude: Any = None) -> None:
+        """The ID number is unique through its blind index: say so in words before the database
+        refuses it."""
+        super().validate_unique(exclude)
+        if self.id_number and not (exclude and "id_number" in exclude):
+            same = Person.objects.with_id_number(self.id_number).exclude(pk=self.pk)
+            if same.exists():
+                raise ValidationError(
+                    {"id_number": "该公民身份号码已登记，请在救助对象中查找此人。"}
+                )
 
     def clean(self) -> None:
         """Derive birth date and sex from the ID number; keep the county-code warning."""

@@ -7,13 +7,13 @@ from django.db.models import Prefetch, QuerySet
 from accounts.access import scope_by_area
 from settlements.engine import categories
 
-from .models import HardshipIdentity, Person, PersonChange
+from .models import HardshipIdentity, Person, PersonChange, PersonQuerySet
 
 ID_NUMBER = re.compile(r"\d{17}[\dXx]")
 PHONE = re.compile(r"[\d-]{7,20}")
 
 
-def people_for(user: Any) -> QuerySet[Person]:
+def people_for(user: Any) -> PersonQuerySet:
     """The people a staff member may see: their township (clerks) or county (county roles)."""
     return scope_by_area(user, Person.objects.select_related("township", "township__county"))
 
@@ -25,7 +25,7 @@ def search_people(user: Any, q: str) -> QuerySet[Person]:
     if not q:
         return qs
     if ID_NUMBER.fullmatch(q):
-        return qs.filter(id_number=q.upper())
+        return qs.with_id_number(q.upper())
     if PHONE.fullmatch(q):
         return qs.filter(phone=q)
     return qs.filter(name__startswith=q).order_by("name", "id")

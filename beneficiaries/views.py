@@ -15,8 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, StaffRequest, capability_required, has_capability
-from audit.models import AuditEvent
-from audit.services import record
+from audit.services import record_list_view
 
 from . import services
 from .forms import ImportUploadForm
@@ -32,6 +31,7 @@ def person_list(request: StaffRequest) -> HttpResponse:
     page = Paginator(search_people(request.user, q), 50).get_page(request.GET.get("page"))
     params = urlencode({"q": q}) if q else ""
     pending = person_changes_for(request.user).filter(status=PersonChange.Status.PENDING).count()
+    record_list_view(actor=request.user, what="救助对象列表", shown=len(page))
     return render(
         request,
         "beneficiaries/person_list.html",
@@ -57,10 +57,8 @@ def change_list(request: StaffRequest) -> HttpResponse:
     elif shown == "decided":
         changes = changes.exclude(status=PersonChange.Status.PENDING)
     page = Paginator(changes.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
-    record(
-        actor=request.user,
-        action=AuditEvent.Action.VIEW,
-        summary=f"查看信息变更申请（{CHANGE_FILTERS[shown]}，第 {page.number} 页，{len(page)} 件）",
+    record_list_view(
+        actor=request.user, what=f"信息变更申请（{CHANGE_FILTERS[shown]}）", shown=len(page)
     )
     return render(
         request,

@@ -1,7 +1,27 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.core import checks
 
 
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "系统基础"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        checks.register(keys_check, checks.Tags.security)
+
+
+def keys_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The keys of the encrypted identifiers load (well-formed, of the right length) at start-up,
+    not at the first lookup."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .crypto import keyring
+
+    try:
+        keyring()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id="core.E001")]
+    return []

@@ -16,6 +16,8 @@ from typing import IO, Any
 
 from django.db import connection, transaction
 
+from .crypto import EncryptedCharField, prepare_rows
+
 BATCH = 1000
 
 
@@ -150,6 +152,7 @@ def insert_rows(model: type[Any], columns: list[str], rows: list[list[Any]]) -> 
     """
     if not rows:
         return
+    columns, rows = prepare_rows(model, columns, rows)  # encrypted columns sealed, indexes added
     ops = connection.ops
     table = ops.quote_name(model._meta.db_table)
     cols = ", ".join(ops.quote_name(c) for c in columns)
@@ -213,7 +216,10 @@ def in_batches[O](  # O: a row's outcome, whatever the importer records
 
 def update_rows(model: Any, objects: list[Any], names: list[str]) -> None:
     """Write ``names`` of each object (see ``execute_update``)."""
-    attnames = [model._meta.get_field(name).attname for name in names]
+    fields = [model._meta.get_field(name) for name in names]
+    if any(isinstance(f, EncryptedCharField) for f in fields):
+        raise ValueError("update_rows writes raw values: save encrypted fields through the ORM")
+    attnames = [f.attname for f in fields]
     execute_update(
         model, attnames, [[getattr(obj, a) for a in attnames] + [obj.pk] for obj in objects]
     )

@@ -7,6 +7,8 @@ from django import forms
 from django.utils import timezone
 
 from areas.models import Township
+from beneficiaries.models import Person
+from core.crypto import blind_index
 from core.widgets import DateInput, bootstrap
 from settlements.engine.categories import CATEGORIES
 
@@ -51,7 +53,7 @@ class WarningFilter(django_filters.FilterSet):
     def search(self, queryset: Any, name: str, value: str) -> Any:
         value = value.strip().upper()
         if len(value) == 18:
-            return queryset.filter(person__id_number=value)
+            return queryset.filter(person__id_index=blind_index(Person, value))
         return queryset.filter(person__name__startswith=value)
 
     def with_status(self, queryset: Any, name: str, value: str) -> Any:

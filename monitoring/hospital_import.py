@@ -243,9 +243,9 @@ def apply(
         return
     with transaction.atomic():
         ids = {r.id_number for r, _ in pairs}
-        known = Person.objects.filter(id_number__in=ids).values_list("id_number", "pk", "name")
-        people = {number: pk for number, pk, _ in known}
-        names = {number: name for number, _, name in known}
+        known = Person.objects.keyed_by_id_number(ids, "name")
+        people = {number: pk for number, (pk, _) in known.items()}
+        names = {number: name for number, (_, name) in known.items()}
         held = set(
             HospitalSettlement.objects.filter(
                 record_key__in=[r.record_key for r, _ in pairs]
@@ -287,7 +287,7 @@ def apply(
         insert_rows(Person, PERSON_COLUMNS, list(new_people.values()))
         if new_people:
             people.update(
-                Person.objects.filter(id_number__in=new_people).values_list("id_number", "pk")
+                (n, pk) for n, (pk,) in Person.objects.keyed_by_id_number(new_people).items()
             )
         insert_rows(
             HospitalSettlement,

@@ -18,7 +18,7 @@ from accounts.selectors import counties_for, townships_for
 from applications.models import Kind
 from applications.views import IntakeStart, intake
 from audit.models import AuditEvent
-from audit.services import record, record_view
+from audit.services import record, record_list_view, record_view
 from core.spreadsheet import table
 
 from . import overview as ov
@@ -48,6 +48,7 @@ def warning_list(request: StaffRequest) -> HttpResponse:
     )
     params = data.copy()
     params.pop("page", None)
+    record_list_view(actor=request.user, what="防贫预警列表", shown=len(rows))
     return render(
         request,
         "monitoring/warning_list.html",

@@ -10,6 +10,7 @@ from django.db import models
 
 from applications.models import RecoveryReason
 from beneficiaries.models import mask_account
+from core.crypto import EncryptedCharField
 
 
 class PaymentBatch(models.Model):
@@ -63,7 +64,7 @@ class Payment(models.Model):
     amount = models.DecimalField("金额", max_digits=14, decimal_places=2)
     payee_name = models.CharField("收款人", max_length=50)
     bank_name = models.CharField("开户银行", max_length=100)
-    account_number = models.CharField("银行账号", max_length=40)
+    account_number = EncryptedCharField("银行账号", max_length=40, mask=mask_account)
     state = models.CharField("状态", max_length=8, choices=State.choices, default=State.PENDING)
     paid_on = models.DateField("发放日期", null=True, blank=True)
     failure_reason = models.CharField("失败原因", max_length=200, blank=True)
@@ -120,8 +121,10 @@ class AccountChange(models.Model):
     unchanged = models.BooleanField("账户不变（经核实无误）", default=False)
     bank_name = models.CharField("开户银行", max_length=100)
     holder = models.CharField("账户户名", max_length=50)
-    account_number = models.CharField("银行账号", max_length=40)
-    old_account_number = models.CharField("原银行账号", max_length=40, blank=True)
+    account_number = EncryptedCharField("银行账号", max_length=40, mask=mask_account)
+    old_account_number = EncryptedCharField(
+        "原银行账号", max_length=40, blank=True, mask=mask_account
+    )
     reason = models.CharField("理由", max_length=300)
     document = models.ForeignKey(
         "applications.Attachment",

@@ -14,6 +14,8 @@ from applications.selectors import (
     township_dashboard,
     unread_inbox,
 )
+from audit.models import AuditEvent
+from audit.services import record
 from beneficiaries.selectors import people_for
 from monitoring.models import BurdenWarning
 from monitoring.selectors import warning_counts
@@ -35,6 +37,13 @@ def township(request: HttpRequest, pk: int) -> HttpResponse:
         "calendar_warning": calendar_warning(today),
         "warnings": warning_counts(BurdenWarning.objects.filter(township=town)),
     }
+    # the work waiting there names applicants
+    record(
+        actor=request.user,
+        action=AuditEvent.Action.VIEW,
+        township=town,
+        summary=f"查看{town.name}工作台",
+    )
     return render(request, "areas/township.html", context)
 
 

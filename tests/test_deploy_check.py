@@ -16,7 +16,10 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://medassist:secret@127.0.0.1:5432/medassist",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "CACHE_URL": "redis://127.0.0.1:6379/1",
+    "FIELD_ENCRYPTION_KEYS": "p1:aes256gcm:cHJvZC1jaGVjay1maWVsZC1rZXktMDEyMzQ1Njc4OWE=",
+    "BLIND_INDEX_KEY": "cHJvZC1jaGVjay1pbmRleC1rZXktMDEyMzQ1Njc4OWE=",
 }
+KEY_VARIABLES = {"FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY", "PORTAL_KEY_FILE"}
 
 
 def _manage(*args, env):
@@ -30,6 +33,7 @@ def _manage(*args, env):
             "CACHE_URL",
             "SECRET_KEY",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
+            *KEY_VARIABLES,
         }
     }
     return subprocess.run(
@@ -69,6 +73,35 @@ def test_production_refuses_to_start_without_a_setting_it_needs(missing):
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert f"Set the {missing} environment variable" in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY"])
+def test_production_refuses_to_start_without_the_keys_of_the_encrypted_identifiers(missing):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "Set FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY, or PORTAL_KEY_FILE" in result.stderr
+
+
+def test_a_malformed_key_stops_the_check():
+    env = {**PRODUCTION_ENV, "FIELD_ENCRYPTION_KEYS": "p1:aes256gcm:c2hvcnQ="}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "core.E001" in result.stderr
+
+
+def test_a_key_file_made_without_settings_is_enough(tmp_path):
+    """`python -m core.crypto > keys.json` needs neither settings nor a database."""
+    made = subprocess.run(
+        [sys.executable, "-m", "core.crypto"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    keys = tmp_path / "keys.json"
+    keys.write_text(made.stdout)
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k not in KEY_VARIABLES}
+    result = _manage("check", env={**env, "PORTAL_KEY_FILE": str(keys)})
+    assert result.returncode == 0, result.stderr
 
 
 def test_production_refuses_a_cache_that_gunicorn_workers_do_not_share():

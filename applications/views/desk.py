@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, StaffRequest, capability_required, has_capability
 from accounts.selectors import townships_for
+from audit.services import record_list_view
 
 from .. import services, worklist
 from ..filters import ApplicationFilter
@@ -37,6 +38,7 @@ def index(request: StaffRequest) -> HttpResponse:
     params.pop("after", None)
     today = timezone.localdate()
     rows = [(app, calendar.late_by(app.step_due_on, today)) for app in page.rows]
+    record_list_view(actor=request.user, what="申请列表", shown=len(rows))
     return render(
         request,
         "applications/index.html",

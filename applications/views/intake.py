@@ -19,9 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access import Capability, StaffRequest, capability_required
+from audit.services import record_view
 from beneficiaries.models import Person
 from beneficiaries.selectors import favourable_identity, people_for
 from beneficiaries.services import person_save
+from core.crypto import DecryptionError, keyring
 
 from .. import services
 from ..forms import (
@@ -111,22 +113,28 @@ def new(request: StaffRequest) -> HttpResponse:
 
 
 LOOKUP_KEY = "intake-lookup"  # session: {token: ID number}; the URL carries only the token
+LOOKUP_AAD = b"applications.intake.lookup"
 LOOKUPS_KEPT = 20
 
 
 def lookup_token(request: StaffRequest, id_number: str) -> str:
     """Keep the ID number the window typed in the clerk's session under a random token: the URL
-    (and so the server log and the browser history) carries the token, never the number."""
+    (and so the server log and the browser history) carries the token, never the number; the session
+    (a database row) holds it encrypted like the registry does."""
     token = secrets.token_urlsafe(9)
     kept = dict(request.session.get(LOOKUP_KEY, {}))
-    kept[token] = id_number
+    kept[token] = keyring().encrypt(id_number, LOOKUP_AAD)
     request.session[LOOKUP_KEY] = dict(list(kept.items())[-LOOKUPS_KEPT:])
     return token
 
 
 def _looked_up(request: StaffRequest) -> str | None:
     token = request.GET.get("t", "")
-    return request.session.get(LOOKUP_KEY, {}).get(token) if token else None
+    sealed = request.session.get(LOOKUP_KEY, {}).get(token) if token else None
+    try:
+        return keyring().decrypt(sealed, LOOKUP_AAD) if sealed else None
+    except DecryptionError:  # a session from before a key rotation: look the person up again
+        return None
 
 
 def intake(request: StaffRequest, start: IntakeStart | None = None) -> HttpResponse:
@@ -148,8 +156,8 @@ def intake(request: StaffRequest, start: IntakeStart | None = None) -> HttpRespo
                 request, "applications/lookup.html", {"lookup": IdLookupForm(), "problem": problem}
             )
         id_number = found
-    person = people_for(request.user).filter(id_number=id_number).first()
-    if person is None and Person.objects.filter(id_number=id_number).exists():
+    person = people_for(request.user).with_id_number(id_number).first()
+    if person is None and Person.objects.with_id_number(id_number).exists():
         problem = "此人登记在其他乡镇（街道），请到其居住地的社会救助窗口申请，或先办理居住地变更。"
         return render(
             request, "applications/lookup.html", {"lookup": IdLookupForm(), "problem": problem}
@@ -199,6 +207,8 @@ def _render_intake(
     app: Application | None = None,
     start: IntakeStart | None = None,
 ) -> HttpResponse:
+    if person is not None and person.pk:
+        record_view(actor=request.user, target=person, summary="窗口受理页查看")
     return render(
         request,
         "applications/intake.html",
@@ -280,6 +290,7 @@ def accept(request: StaffRequest, number: str) -> HttpResponse:
             else:
                 messages.success(request, f"已受理，编号 {app.number}，材料齐全。")
             return redirect(app)
+    record_view(actor=request.user, target=app, summary=f"受理材料页查看申请 {app.number}")
     return render(
         request,
         "applications/accept.html",

@@ -185,6 +185,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# --- keys of the identifiers encrypted at rest (core/crypto.py) -------------------------------
+# From the environment or a key file, never the database. FIELD_ENCRYPTION_KEYS: "<id>:<algorithm>:
+# <base64>" separated by commas, the first one seals, every one opens (rotation); BLIND_INDEX_KEY:
+# base64 of 32 bytes, the HMAC key of the exact-lookup index. `manage.py rotate_keys --generate`.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+BLIND_INDEX_KEY = env("BLIND_INDEX_KEY", default="")
+PORTAL_KEY_FILE = env(
+    "PORTAL_KEY_FILE", default=""
+)  # JSON {"encryption": [...], "blind_index": ...}
+PORTAL_KEY_FILE_CREATE = False  # development makes its own file the first time
+
 # Identity data files from the departments (CSV/XLSX).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # JSON pushes

@@ -1,18 +1,34 @@
 """Production: PostgreSQL, Redis, gunicorn behind a TLS-terminating proxy.
 
-Required: SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL, CACHE_URL, ALLOWED_HOSTS. Start-up stops
-when one is missing (django-environ raises ImproperlyConfigured). CACHE_URL is required because the
+Required: SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL, CACHE_URL, ALLOWED_HOSTS, and the keys of the
+encrypted identifiers (FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY, or PORTAL_KEY_FILE). Start-up
+stops when one is missing (django-environ raises ImproperlyConfigured). CACHE_URL is required because the
 status page's rate limits must be shared by every gunicorn worker (a per-process cache lets most
 tries through).
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import DATABASES, MIDDLEWARE, cache_config, env
+from .base import (
+    BLIND_INDEX_KEY,
+    DATABASES,
+    FIELD_ENCRYPTION_KEYS,
+    MIDDLEWARE,
+    PORTAL_KEY_FILE,
+    cache_config,
+    env,
+)
 
 DEBUG = False
 DEMO_DATA_ALLOWED = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+if not PORTAL_KEY_FILE and not (FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY):
+    raise ImproperlyConfigured(
+        "Set FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY, or PORTAL_KEY_FILE: the keys of the encrypted "
+        "ID and account numbers (README, Security; `manage.py rotate_keys --generate`)."
+    )
 DATABASES["default"] = env.db("DATABASE_URL")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -8,6 +8,10 @@ from .base import CELERY_BROKER_URL, DATABASES, VAR_DIR, broker_transport_option
 
 DEBUG = False
 SECRET_KEY = "test-only-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+# Fixed test-only keys, shared by the worker, beat and gunicorn processes a test starts.
+FIELD_ENCRYPTION_KEYS = ["t1:aes256gcm:dGVzdC1vbmx5LWZpZWxkLWtleS0wMTIzNDU2Nzg5YWI="]
+BLIND_INDEX_KEY = "dGVzdC1vbmx5LWJsaW5kLWluZGV4LWtleS0wMTIzNDU="
+PORTAL_KEY_FILE = ""
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; tests only
 ALLOWED_HOSTS = ["*"]
 

@@ -16,6 +16,7 @@ from applications.models import Application, Attachment, Status
 from applications.services import application_accept, material_receive
 from audit.models import AuditEvent
 from beneficiaries.models import Person
+from core.bank import account_number
 from tests.applications.test_intake import pdf
 from tests.factories import PersonFactory, id_number
 
@@ -109,7 +110,7 @@ def test_registering_on_the_spot_and_taking_the_application(clerk_client, world)
     assert response.status_code == 302 and response["Location"] == reverse(
         "applications:accept", args=[app.number]
     )
-    person = Person.objects.get(id_number=number)
+    person = Person.objects.with_id_number(number).get()
     assert (person.name, person.township, app.person, app.category, app.identity) == (
         "巴特尔",
         world.town_a1,
@@ -355,10 +356,19 @@ def test_an_account_that_is_not_digits_is_refused_at_intake_and_nothing_is_saved
         response = clerk_client.post(url, data)
         assert response.status_code == 200
         assert "银行账号应为 12 到 30 位数字（可带空格）。" in response.content.decode()
-    assert not Application.objects.exists()
+    # a UnionPay card (62…, 16 to 19 digits) with one digit mistyped fails its check digit
     data = {**intake_post(f"id:{identity.pk}"), "bank_account_number": "6222 0200 1234 5678"}
+    response = clerk_client.post(url, data)
+    assert (
+        "银行卡号校验位不正确（62 开头的银联卡号），请对照银行卡逐位核对。"
+        in response.content.decode()
+    )
+    assert not Application.objects.exists()
+    data = {**intake_post(f"id:{identity.pk}"), "bank_account_number": "6222 0200 1234 5671"}
     assert clerk_client.post(url, data).status_code == 302
-    assert Application.objects.get().bank_account_number == "6222020012345678"
+    assert Application.objects.get().bank_account_number == "6222020012345671"
+    # a passbook account of 20 digits has no check digit and is taken as typed
+    assert account_number("62220200123456789012") == "62220200123456789012"
 
 
 def test_the_id_number_stays_out_of_every_url(clerk_client, world, applicant):

@@ -25,7 +25,7 @@ def test_clerk_takes_an_application_with_two_materials_missing(live_server, page
         township=town,
         bank_name="内蒙古农村信用社",
         bank_account_holder="其其格",
-        bank_account_number="6228480000000000123",
+        bank_account_number="6228480000000000125",
     )
     HardshipIdentity.objects.create(
         person=person,

@@ -32,7 +32,7 @@ person, _ = Person.objects.get_or_create(
         "township": town,
         "bank_name": "内蒙古农村信用社",
         "bank_account_holder": "其其格",
-        "bank_account_number": "6228480000000000123",
+        "bank_account_number": "6228480000000000125",
     },
 )
 HardshipIdentity.objects.get_or_create(

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from stdnum import luhn
 
 from accounts import services as account_services
 from accounts.models import Role, User
@@ -64,6 +65,11 @@ DEMO_HOSPITAL_CODES = {
     "土默特左旗医院": "H15012100021",
     "托克托县医院": "H15012200031",
 }
+
+
+def _card(body: str) -> str:
+    """A demo UnionPay card number with a right check digit (the window checks it)."""
+    return body + luhn.calc_check_digit(body)
 
 
 class Command(BaseCommand):
@@ -168,7 +174,7 @@ class Command(BaseCommand):
         created = 0
         for n, (name, birth, category, phone) in enumerate(people):
             body = f"150121{birth}{101 + n:03d}"
-            person = Person.objects.filter(id_number=body + check_digit(body)).first()
+            person = Person.objects.with_id_number(body + check_digit(body)).first()
             if person is None:
                 person = Person(
                     id_number=body + check_digit(body),
@@ -177,7 +183,7 @@ class Command(BaseCommand):
                     phone=phone,
                     bank_name="内蒙古农村信用社",
                     bank_account_holder=name,
-                    bank_account_number=f"62284800000{n:08d}",
+                    bank_account_number=_card(f"6228480000{n:08d}"),
                 )
                 person.full_clean()
                 person.save()
