@@ -1,6 +1,6 @@
 import re
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Prefetch, QuerySet
 
@@ -15,7 +15,8 @@ PHONE = re.compile(r"[\d-]{7,20}")
 
 def people_for(user: Any) -> PersonQuerySet:
     """The people a staff member may see: their township (clerks) or county (county roles)."""
-    return scope_by_area(user, Person.objects.select_related("township", "township__county"))
+    people = scope_by_area(user, Person.objects.select_related("township", "township__county"))
+    return cast(PersonQuerySet, people)
 
 
 def search_people(user: Any, q: str) -> QuerySet[Person]:
