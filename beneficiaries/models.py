@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from core.crypto import BlindIndexField, EncryptedCharField, blind_index
@@ -373,7 +374,7 @@ class IdentityImport(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.get_department_display()} {self.original_name or self.get_kind_display()}（{self.created_at:%Y-%m-%d %H:%M}）"
+        return f"{self.get_department_display()} {self.original_name or self.get_kind_display()}（{timezone.localtime(self.created_at):%Y-%m-%d %H:%M}）"
 
     @property
     def progress_percent(self) -> int:

@@ -106,7 +106,7 @@ def make_application(person, clerk, *, category="dibao", expenses=None, **intake
     identity = person.identities.filter(category=category).first()
     intake.setdefault("bank_name", "内蒙古银行")
     intake.setdefault("bank_account_holder", person.name)
-    intake.setdefault("bank_account_number", "6222000000001234")
+    intake.setdefault("bank_account_number", "6222000000051234")
     return application_save_draft(
         person=person,
         intake=Intake(

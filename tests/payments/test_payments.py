@@ -72,7 +72,7 @@ def test_the_bank_file_has_the_documented_layout(world, approve_case):
             app.number,
             "乌兰",
             "内蒙古银行",
-            "6222000000001234",
+            "6222000000051234",
             "10500.00",
             f"医疗救助金 {app.number}",
         ],
@@ -174,7 +174,7 @@ def test_a_failed_line_is_paid_again_after_the_account_is_corrected_and_never_tw
         application=app,
         bank_name="内蒙古农商银行",
         holder="乌兰",
-        account="6228 1111 2222 3333",
+        account="6228 1111 2229 3333",
         reason="申请人提供新卡",
         document=png("card.png"),
         actor=finance,
@@ -188,7 +188,7 @@ def test_a_failed_line_is_paid_again_after_the_account_is_corrected_and_never_tw
     account_change_decide(change=change, actor=world.users["approver"], accept=True)
     assert app in payable(world.county_a)
     second = payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
-    assert second.payments.get().account_number == "6228111122223333"
+    assert second.payments.get().account_number == "6228111122293333"
     payment_record(payment=second.payments.get(), paid=True, actor=finance)
     app.refresh_from_db()
     assert app.status == Status.PAID

@@ -24,17 +24,18 @@ clerk, _ = User.objects.get_or_create(
 )
 clerk.set_password(os.environ["PRODUCTION_PASSWORD"])
 clerk.save()
-person, _ = Person.objects.get_or_create(
-    id_number=os.environ["PRODUCTION_PERSON_ID"],
-    defaults={
-        "name": "其其格",
-        "phone": "13904711234",
-        "township": town,
-        "bank_name": "内蒙古农村信用社",
-        "bank_account_holder": "其其格",
-        "bank_account_number": "6228480000000000125",
-    },
-)
+# the ID number is stored encrypted: found through its blind index
+person = Person.objects.with_id_number(os.environ["PRODUCTION_PERSON_ID"]).first()
+if person is None:
+    person = Person.objects.create(
+        id_number=os.environ["PRODUCTION_PERSON_ID"],
+        name="其其格",
+        phone="13904711234",
+        township=town,
+        bank_name="内蒙古农村信用社",
+        bank_account_holder="其其格",
+        bank_account_number="6228480000000000125",
+    )
 HardshipIdentity.objects.get_or_create(
     person=person,
     category="dibao",

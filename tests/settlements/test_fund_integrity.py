@@ -417,7 +417,7 @@ def test_an_approved_case_without_an_account_gets_one_with_a_second_person_and_i
     with pytest.raises(ValidationError, match="请上传银行卡"):
         account_change_propose(
             application=app, actor=clerk, reason="申请时未带银行卡", bank_name="内蒙古银行",
-            holder="乌兰", account="6222 0000 1111 2222",
+            holder="乌兰", account="6222 0000 1112 2222",
         )  # fmt: skip
     with pytest.raises(ValidationError, match="银行账号应为 12 到 30 位数字"):
         account_change_propose(
@@ -426,7 +426,7 @@ def test_an_approved_case_without_an_account_gets_one_with_a_second_person_and_i
         )  # fmt: skip
     change = account_change_propose(
         application=app, actor=clerk, reason="申请时未带银行卡", bank_name="内蒙古银行",
-        holder="乌兰", account="6222 0000 1111 2222", document=png("card.png"),
+        holder="乌兰", account="6222 0000 1112 2222", document=png("card.png"),
     )  # fmt: skip
     assert change.document.material == "bank_account"
     app.refresh_from_db()
@@ -438,7 +438,7 @@ def test_an_approved_case_without_an_account_gets_one_with_a_second_person_and_i
         account_change_decide(change=change, actor=clerk, accept=True)
     account_change_decide(change=change, actor=finance, accept=True)
     app.refresh_from_db()
-    assert app.bank_account_number == "6222000011112222"
+    assert app.bank_account_number == "6222000011122222"
     assert list(payable(world.county_a)) == [app]
     batch = payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
     payment_record(payment=batch.payments.get(), paid=True, actor=finance)
