@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from areas.models import Township
+from core.crypto import blind_index
 from core.rows import (
     BATCH,
     Layout,
@@ -264,6 +265,23 @@ PERSON_COLUMNS = ["id_number", "name", "sex", "birth_date", "phone", "address", 
                   "bank_account_number", "id_warning", "created_at", "updated_at"]  # fmt: skip
 IDENTITY_COLUMNS = ["person_id", "category", "department", "certificate_number", "certified_on", "ended_on",
                     "source", "source_import_id", "source_user_id", "created_at", "updated_at"]  # fmt: skip
+
+
+def _registered(ids: set[str]) -> dict[str, Person]:
+    """The registered people among ``ids``, by ID number, found through the blind index and loaded
+    without decrypting anything (only what an import compares)."""
+    by_index = {blind_index(Person, n): n for n in ids}
+    found = Person.objects.filter(id_index__in=list(by_index)).only(
+        "pk", "id_index", *PERSON_FIELDS
+    )
+    people = {}
+    for person in found:
+        number = by_index[person.id_index]
+        person.__dict__["id_number"] = number  # what the index says it is: no decryption needed
+        people[number] = person
+    return people
+
+
 # (person pk, department) -> {field: [held, proposed]}
 Proposals = dict[tuple[int, str], dict[str, list[Any]]]
 
@@ -288,8 +306,7 @@ def apply_records(
     if not pairs:
         return
     with transaction.atomic():
-        ids = {r.id_number for r, _ in pairs}
-        people = {p.id_number: p for p in Person.objects.with_id_numbers(ids)}
+        people = _registered({r.id_number for r, _ in pairs})
         existing: dict[tuple[str, str, date], HardshipIdentity] = {}
         if people:
             by_pk = {p.pk: p.id_number for p in people.values()}
@@ -459,16 +476,31 @@ def _phone_warnings(pairs: Iterable[tuple[Record, Outcome]]) -> None:
     phones = {r.phone for r, _ in pairs if r.phone}
     if not phones:
         return
-    holders: dict[str, set[str]] = {}
-    for phone, id_number in Person.objects.filter(phone__in=phones).values_list(
-        "phone", "id_number"
+    holders: dict[str, list[tuple[int, str]]] = {}  # phone -> (pk, blind index), by pk
+    for phone, pk, index in (
+        Person.objects.filter(phone__in=phones)
+        .order_by("pk")
+        .values_list("phone", "pk", "id_index")
     ):
-        holders.setdefault(phone, set()).add(id_number)
+        holders.setdefault(phone, []).append((pk, index))
+    shown: dict[str, list[int]] = {}
+    for record, _out in pairs:
+        own = blind_index(Person, record.id_number)
+        others = [pk for pk, index in holders.get(record.phone, []) if index != own]
+        if others:
+            shown[record.id_number] = others
+    if not shown:
+        return
+    # decrypt only the (at most three) numbers each warning names
+    wanted = {pk for others in shown.values() for pk in others[:3]}
+    masked = {
+        pk: mask(n) for pk, n in Person.objects.filter(pk__in=wanted).values_list("pk", "id_number")
+    }
     for record, out in pairs:
-        others = holders.get(record.phone, set()) - {record.id_number}
-        if record.phone and others:
+        others = shown.get(record.id_number)
+        if others:
             out.warnings.append(
-                f"联系电话 {record.phone} 也登记在 {len(others)} 位其他人员名下（{'、'.join(mask(o) for o in sorted(others)[:3])}）。"
+                f"联系电话 {record.phone} 也登记在 {len(others)} 位其他人员名下（{'、'.join(masked[pk] for pk in others[:3])}）。"
             )
 
 
