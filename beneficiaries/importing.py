@@ -276,7 +276,7 @@ def _registered(ids: set[str]) -> dict[str, Person]:
     )
     people = {}
     for person in found:
-        number = by_index[person.id_index]
+        number = by_index[str(person.id_index)]
         person.__dict__["id_number"] = number  # what the index says it is: no decryption needed
         people[number] = person
     return people
@@ -476,7 +476,7 @@ def _phone_warnings(pairs: Iterable[tuple[Record, Outcome]]) -> None:
     phones = {r.phone for r, _ in pairs if r.phone}
     if not phones:
         return
-    holders: dict[str, list[tuple[int, str]]] = {}  # phone -> (pk, blind index), by pk
+    holders: dict[str, list[tuple[int, str | None]]] = {}  # phone -> (pk, blind index), by pk
     for phone, pk, index in (
         Person.objects.filter(phone__in=phones)
         .order_by("pk")
@@ -497,10 +497,10 @@ def _phone_warnings(pairs: Iterable[tuple[Record, Outcome]]) -> None:
         pk: mask(n) for pk, n in Person.objects.filter(pk__in=wanted).values_list("pk", "id_number")
     }
     for record, out in pairs:
-        others = shown.get(record.id_number)
-        if others:
+        named = shown.get(record.id_number)
+        if named:
             out.warnings.append(
-                f"联系电话 {record.phone} 也登记在 {len(others)} 位其他人员名下（{'、'.join(masked[pk] for pk in others[:3])}）。"
+                f"联系电话 {record.phone} 也登记在 {len(named)} 位其他人员名下（{'、'.join(masked[pk] for pk in named[:3])}）。"
             )
 
 
