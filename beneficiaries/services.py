@@ -65,7 +65,7 @@ def person_change_decide(
     ):
         raise PermissionDenied("只有该人员所在乡镇（街道）的经办人或系统管理员可以处理变更申请。")
     change = (
-        PersonChange.objects.select_for_update()
+        PersonChange.objects.select_for_update(of=("self",))  # not the nullable new township
         .select_related("township", "new_township")
         .get(pk=change.pk)
     )
