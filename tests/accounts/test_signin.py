@@ -65,6 +65,7 @@ def test_lockout_after_five_failures_even_with_the_right_password(world, client,
     fifth = _post_login(client, "t_clerk", "wrong-password")
     assert fifth.status_code == 429
     assert "账号已临时锁定" in fifth.content.decode()
+    assert "请 30 分钟后再试" in fifth.content.decode() and "PT30M" not in fifth.content.decode()
     locked = _post_login(client, "t_clerk", PASSWORD)
     assert locked.status_code == 429
     assert "_auth_user_id" not in client.session
