@@ -18,6 +18,7 @@ from .models import (
     Person,
     PersonChange,
 )
+from .selectors import ID_NUMBER
 
 
 class IdentityInline(admin.TabularInline):
@@ -39,7 +40,7 @@ class PersonAdmin(SimpleHistoryAdmin):
 
     def get_search_results(self, request: Any, queryset: Any, search_term: str) -> Any:
         term = search_term.strip().upper()
-        if len(term) == 18 and term[:17].isdigit():
+        if ID_NUMBER.fullmatch(term):  # the people list's own test of a full ID number
             return queryset.with_id_number(term), False
         return super().get_search_results(request, queryset, search_term)
 
