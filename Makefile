@@ -25,7 +25,7 @@ run: $(STAMP)
 	@echo "  演示账号 clerk_a / reviewer_a / approver_a / finance_a / admin，密码 demo12345"
 	@echo "  按 Ctrl-C 同时停止网站、Celery worker 和 beat。"
 	@echo ""
-	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
+	HOST=$(HOST) PORT=$(PORT) PORTAL_PUBLIC_URL=$${PORTAL_PUBLIC_URL:-http://$(HOST):$(PORT)} $(VENV)/bin/honcho -f Procfile.dev start
 
 ## Install everything the tests need, then run the suite on SQLite + filesystem broker,
 ## and again on PostgreSQL + Redis started on loopback.

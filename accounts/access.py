@@ -45,6 +45,9 @@ class Capability(StrEnum):
     AREA_OVERVIEW = "area_overview"  # all counties and townships of the city
     VIEW_PEOPLE = "view_people"  # beneficiary lists and person records (scoped)
     APPLICATIONS = "applications"  # the application desk / review queue (scoped)
+    READ_CASES = (
+        "read_cases"  # read a case, its scans and letters (scoped); finance reads what it pays
+    )
     INTAKE = "intake"  # take an application at the window, collect materials, tell the result
     SETTLEMENTS = "settlements"  # decisions, settlements and payments (scoped)
     VIEW_AUDIT = "view_audit"  # search the audit trail (scoped)
@@ -67,6 +70,9 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.AREA_OVERVIEW: frozenset({Role.ADMIN}),
     Capability.VIEW_PEOPLE: frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.ADMIN}),
     Capability.APPLICATIONS: frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.ADMIN}),
+    Capability.READ_CASES: frozenset(
+        {Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN}
+    ),
     Capability.INTAKE: frozenset({Role.CLERK}),
     Capability.SETTLEMENTS: frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN}),
     Capability.VIEW_AUDIT: frozenset({Role.APPROVER, Role.ADMIN}),

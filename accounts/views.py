@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
@@ -14,6 +15,17 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        """Say “登录已超时” only to someone whose session really ended: their browser still holds
+        the session cookie that the server no longer knows. A first visitor is just asked to sign in."""
+        context = super().get_context_data(**kwargs)
+        request = self.request
+        context["timed_out"] = bool(
+            request.GET.get("next") and settings.SESSION_COOKIE_NAME in request.COOKIES
+        )
+        context["idle_minutes"] = settings.SESSION_IDLE_MINUTES
+        return context
 
 
 class LogoutView(auth_views.LogoutView):

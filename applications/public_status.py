@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
+from areas.models import County
 from audit.models import AuditEvent
 from audit.services import record
 
@@ -86,7 +87,7 @@ def timeline(app: Application, today: date) -> list[Step]:
                 "公示",
                 "done" if noticed else "current",
                 app.notice_ends_on,
-                f"公示期 {app.notice_starts_on:%-m月%-d日} 至 {app.notice_ends_on:%-m月%-d日}。",
+                f"公示期 {app.notice_starts_on:%Y-%m-%d} 至 {app.notice_ends_on:%Y-%m-%d}。",
             )
         )
     return steps + _decision_steps(app)
@@ -107,7 +108,7 @@ def _materials_step(app: Application, today: date) -> Step:
             "补交材料",
             "current",
             due,
-            f"还缺：{missing}。请于 {due:%Y年%-m月%-d日}前交到{town.name}社会救助服务窗口（{when_text}）。材料收齐后才能发放救助金。",
+            f"还缺：{missing}。请于 {due:%Y-%m-%d}前交到{town.name}社会救助服务窗口（{when_text}）。材料收齐后才能发放救助金。",
         )
     if app.promise_status == PromiseStatus.FULFILLED:
         return Step(
@@ -225,11 +226,21 @@ def _wrong_answer_limited(request: HttpRequest, number: str) -> bool:
     )
 
 
-TOO_MANY = "查询次数太多，请 10 分钟后再试。如需帮助，请拨打受理窗口电话。"
+TOO_MANY = "查询次数太多，请 10 分钟后再试。"
 TOO_MANY_WRONG = (
     "这个申请编号的查询次数太多（身份证号后 6 位多次不符），请 10 分钟后再试；"
-    "本人输入正确时不受影响。如需帮助，请拨打受理窗口电话。"
+    "本人输入正确时不受影响。"
 )
+
+
+def help_line(number: str) -> str:
+    """Whom to call, from the county code the application number starts with (``150121-…``):
+    the same answer whether or not such an application exists, so it tells a stranger nothing."""
+    code = normalise_number(number).split("-", 1)[0] if number else ""
+    county = County.objects.filter(code=code).first() if code.isdigit() else None
+    if county is not None and county.agency_phone:
+        return f"如需帮助，请拨打{county.agency_name or county.name}电话 {county.agency_phone}。"
+    return "如需帮助，请到受理申请的乡镇（街道）社会救助服务窗口，或拨打当地医疗保障经办机构电话。"
 
 
 @require_http_methods(["GET", "POST"])
@@ -239,12 +250,12 @@ def status(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"number": number, "large": large}
     if request.method == "POST":
         if _address_limited(request):
-            context["error"] = TOO_MANY
+            context["error"] = f"{TOO_MANY}{help_line(number)}"
             return render(request, "status/status.html", context, status=429)
         app = lookup(number, request.POST.get("id_tail", ""))
         if app is None:
             if _wrong_answer_limited(request, number):
-                context["error"] = TOO_MANY_WRONG
+                context["error"] = f"{TOO_MANY_WRONG}{help_line(number)}"
                 return render(request, "status/status.html", context, status=429)
             context["error"] = NOT_FOUND
             return render(request, "status/status.html", context)

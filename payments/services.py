@@ -46,6 +46,33 @@ from .models import AccountChange, Payment, PaymentBatch, Recovery
 
 HEADER = ["序号", "批次号", "申请编号", "收款人", "开户银行", "银行账号", "金额（元）", "用途"]
 RETURN_COLUMNS = {"申请编号", "金额（元）", "结果"}
+RETURN_TEMPLATE_HEADER = [
+    "申请编号",
+    "收款人",
+    "金额（元）",
+    "结果（成功/失败）",
+    "失败原因",
+    "日期",
+]
+
+
+def return_column(name: str) -> str:
+    """A return file's header as the bank or a person writes it → the column we read:
+    ``结果（成功/失败）`` or ``结果(成功/失败)`` → ``结果``; ``金额(元)`` or ``金额`` → ``金额（元）``."""
+    text = name.strip().replace("(", "（").replace(")", "）").replace(" ", "")
+    base = text.split("（", 1)[0]
+    return "金额（元）" if base == "金额" else base
+
+
+def return_template(batch: PaymentBatch) -> tuple[bytes, str, str]:
+    """The return file to fill in: one row per line of the batch, 结果 left for the bank's answer
+    (the layout the batch page lists; the same file, filled in, is read back as it is)."""
+    rows = [
+        [p.application.number, p.payee_name, f"{p.amount:.2f}", "", "", ""]
+        for p in batch.payments.select_related("application").order_by("id")
+    ]
+    content, ctype = table(RETURN_TEMPLATE_HEADER, rows, fmt="csv", sheet=batch.number)
+    return content, ctype, f"{batch.number}-回盘模板.csv"
 
 
 def _live_payment() -> Exists:
@@ -308,7 +335,7 @@ def _read_return(data: bytes, name: str) -> list[dict[str, str]]:
         rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
     if not rows:
         raise ValidationError("文件是空的。", code="empty")
-    header = rows[0]
+    header = [return_column(h) for h in rows[0]]
     missing = RETURN_COLUMNS - set(header)
     if missing:
         raise ValidationError(f"回盘文件缺少列：{'、'.join(sorted(missing))}", code="columns")

@@ -10,6 +10,11 @@ urlpatterns = [
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/export/", views.batch_export, name="batch_export"),
     path("batches/<int:pk>/return/", views.batch_return, name="batch_return"),
+    path(
+        "batches/<int:pk>/return-template/",
+        views.batch_return_template,
+        name="batch_return_template",
+    ),
     path("batches/<int:pk>/list.pdf", views.batch_pdf, name="batch_pdf"),
     path("payments/<int:pk>/record/", views.payment_record, name="payment_record"),
     path("payee/<str:number>/", views.account_change_propose, name="payee_correct"),

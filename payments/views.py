@@ -4,6 +4,7 @@ the bank file and its return, the printed list, and correcting a payee's account
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -47,7 +48,7 @@ def index(request: StaffRequest) -> HttpResponse:
         "account_changes": list(services.account_changes_open(county)[:100]),
         "recoveries": list(services.recoveries_open(county)[:100]),
         "today": timezone.localdate(),
-        "can_read_cases": has_capability(request.user, Capability.APPLICATIONS),
+        "can_read_cases": has_capability(request.user, Capability.READ_CASES),
         "batches": PaymentBatch.objects.filter(county=county)[:30],
         "can_pay": has_capability(request.user, Capability.PAY),
     }
@@ -109,6 +110,23 @@ def batch_detail(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 @capability_required(Capability.PAY)
+def batch_return_template(request: StaffRequest, pk: int) -> HttpResponse:
+    """回盘模板: the batch's lines with an empty 结果 column, to fill in or to show the bank."""
+    batch = _batch_or_404(request, pk)
+    content, ctype, name = services.return_template(batch)
+    record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        target=batch,
+        county=batch.county,
+        summary=f"下载回盘模板 {batch.number}",
+    )
+    response = HttpResponse(content, content_type=ctype)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+@capability_required(Capability.PAY)
 def batch_export(request: StaffRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(request, pk)
     fmt = "xlsx" if request.GET.get("fmt") == "xlsx" else "csv"
@@ -166,7 +184,7 @@ def _case(request: StaffRequest, number: str) -> Any:
 
 def _back(request: StaffRequest, app: Any) -> HttpResponse:
     """Back to where the form was: the case page for those who read cases, else the desk."""
-    if request.POST.get("next") == "case" and has_capability(request.user, Capability.APPLICATIONS):
+    if request.POST.get("next") == "case" and has_capability(request.user, Capability.READ_CASES):
         return redirect(app)
     return redirect("payments:index")
 
@@ -307,7 +325,7 @@ def batch_pdf(request: StaffRequest, pk: int) -> HttpResponse:
             "total": sum((line.amount for line in lines), Decimal("0.00")),
             "agency": batch.county.agency_name or f"{batch.county.name}医疗保障经办机构",
             "today": timezone.localdate(),
-            "can_read_cases": has_capability(request.user, Capability.APPLICATIONS),
+            "can_read_cases": has_capability(request.user, Capability.READ_CASES),
         },
     )
     record(

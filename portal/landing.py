@@ -2,11 +2,14 @@
 the administrator's view of the city. They show work from every app, so they live in the shell
 (``portal``), above all of them; their URLs keep the ``areas:`` names (``portal/landing_urls.py``)."""
 
+from datetime import date
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from accounts.access import Capability, capability_required, has_capability
+from accounts.access import Capability, capability_required, has_capability, role_of
+from accounts.models import Role
 from accounts.selectors import counties_for, townships_for
 from applications.selectors import (
     calendar_warning,
@@ -63,7 +66,7 @@ def county(request: HttpRequest, pk: int) -> HttpResponse:
             "townships": towns,
             "stages": stages,
             "today": today,
-            "calendar_warning": calendar_warning(today),
+            "calendar_warning": _calendar_warning(request, today),
         },
     )
 
@@ -72,4 +75,19 @@ def county(request: HttpRequest, pk: int) -> HttpResponse:
 def overview(request: HttpRequest) -> HttpResponse:
     """The administrator's view of the city: every county and township, with links to edit."""
     counties = counties_for(request.user).prefetch_related("townships")
-    return render(request, "areas/overview.html", {"counties": counties})
+    return render(
+        request,
+        "areas/overview.html",
+        {
+            "counties": counties,
+            "calendar_warning": calendar_warning(timezone.localdate()),
+        },
+    )
+
+
+def _calendar_warning(request: HttpRequest, today: date) -> str:
+    """Only the administrator can enter a year's holidays: only they are told it is missing (a
+    clerk cannot act on it, and a banner on every page teaches people to ignore banners)."""
+    if role_of(request.user) != Role.ADMIN:
+        return ""
+    return calendar_warning(today)

@@ -29,12 +29,15 @@ TASK_LABELS = {
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role lands on its own work: a clerk on their township, county roles on their county."""
+    """Each role lands on its own work: a clerk on their township, finance on 结算与发放, the other
+    county roles on their county."""
     role = role_of(request.user)
     if role == Role.CLERK:
         return redirect("areas:township", pk=request.user.township_id)  # type: ignore[union-attr]
     if role == Role.ADMIN:
         return redirect("areas:overview")
+    if role == Role.FINANCE:
+        return redirect("payments:index")
     return redirect("areas:county", pk=request.user.county_id)  # type: ignore[union-attr]
 
 

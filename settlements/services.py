@@ -108,7 +108,7 @@ def policy_version_create(
     policy = load(policy_code)
     if effective_from < policy.starts_on:
         raise ValidationError(
-            f"生效日期不能早于政策施行日期 {policy.starts_on:%Y年%-m月%-d日}。",
+            f"生效日期不能早于政策施行日期 {policy.starts_on:%Y-%m-%d}。",
             code="before_policy",
         )
     if not values:

@@ -86,7 +86,7 @@ def policy_version_new(request: StaffRequest, code: str) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"已保存第 {version.number} 版，{version.effective_from:%Y年%-m月%-d日}起生效，"
+                    f"已保存第 {version.number} 版，{version.effective_from:%Y-%m-%d}起生效，"
                     f"改动 {len(changed)} 个参数。",
                 )
                 return redirect("settlements:policy_detail", code=code)

@@ -13,6 +13,7 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "SECRET_KEY": "k3#v9!qz$2m@x7&w8^p5*r1(t6)y4_u0+i-o=a[s]d{f}g|h;j:l,z.x/c?v<b>n",
     "ALLOWED_HOSTS": "portal.example.gov.cn",
+    "PORTAL_PUBLIC_URL": "https://portal.example.gov.cn",
     "DATABASE_URL": "postgres://medassist:secret@127.0.0.1:5432/medassist",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "CACHE_URL": "redis://127.0.0.1:6379/1",
@@ -66,7 +67,9 @@ def test_production_refuses_to_start_without_database_url():
     assert "DATABASE_URL" in result.stderr
 
 
-@pytest.mark.parametrize("missing", ["CACHE_URL", "CELERY_BROKER_URL", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize(
+    "missing", ["CACHE_URL", "CELERY_BROKER_URL", "ALLOWED_HOSTS", "PORTAL_PUBLIC_URL"]
+)
 def test_production_refuses_to_start_without_a_setting_it_needs(missing):
     """Without CACHE_URL the status page's limits leaked across gunicorn workers (19 of 24 tries)."""
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}

@@ -52,9 +52,11 @@ EXPECTED: dict[str, Row] = {
     "beneficiaries:change_list": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
     # the person's township confirms or refuses (county roles read the list only)
     "beneficiaries:change_decide": Row(frozenset({"clerk", "admin"}), method="post"),
-    "applications:index": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
-    "applications:detail": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
-    "applications:attachment": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
+    "applications:index": Row(frozenset({"clerk", "reviewer", "approver", "finance", "admin"})),
+    "applications:detail": Row(frozenset({"clerk", "reviewer", "approver", "finance", "admin"})),
+    "applications:attachment": Row(
+        frozenset({"clerk", "reviewer", "approver", "finance", "admin"})
+    ),
     # The view lets case workers in; the workflow then refuses with a message (and a redirect).
     "applications:transition": Row(
         frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
@@ -71,7 +73,7 @@ EXPECTED: dict[str, Row] = {
     "applications:expense_correct": Row(
         frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
     ),
-    "applications:letter": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
+    "applications:letter": Row(frozenset({"clerk", "reviewer", "approver", "finance", "admin"})),
     "applications:new": Row(frozenset({"clerk"})),
     "applications:edit": Row(frozenset({"clerk"})),
     "applications:accept": Row(frozenset({"clerk"})),
@@ -86,6 +88,7 @@ EXPECTED: dict[str, Row] = {
     "payments:batch_create": Row(frozenset({"finance"}), method="post"),
     "payments:batch_export": Row(frozenset({"finance"})),
     "payments:batch_pdf": Row(frozenset({"finance"})),
+    "payments:batch_return_template": Row(frozenset({"finance"})),
     "payments:batch_return": Row(frozenset({"finance"}), method="post"),
     "payments:payment_record": Row(frozenset({"finance"}), method="post"),
     # the window or finance proposes an account; the service then checks the case's state
@@ -232,6 +235,7 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "applications:expense_correct": case and case["application"].expenses.first().pk,
                 "payments:batch_export": case and case["batch"].pk,
                 "payments:batch_pdf": case and case["batch"].pk,
+                "payments:batch_return_template": case and case["batch"].pk,
                 "payments:batch_return": case and case["batch"].pk,
                 "payments:payment_record": case and case["payment"].pk,
                 "payments:account_change_decide": case and case["account_change"].pk,

@@ -214,7 +214,7 @@ def promise_extend(*, application: Application, actor: User, reason: str) -> App
     _notify(
         app,
         "promise_extended",
-        f"您的医疗救助申请 {app.number} 承诺补交材料的期限延至 {due:%Y年%-m月%-d日}，"
+        f"您的医疗救助申请 {app.number} 承诺补交材料的期限延至 {due:%Y-%m-%d}，"
         f"请在此前交到{app.township.name}社会救助服务窗口，逾期将撤销批准。",
         f"promise_extended:{app.pk}",
     )

@@ -234,7 +234,7 @@ def application_accept(
     if missing:
         text = (
             f"您的医疗救助申请（编号{app.number}）已受理。尚缺：{_missing_text(app)}，"
-            f"请于{app.promise_due_on:%-m月%-d日}前交到{town.name}社会救助窗口。电话{town.window_phone}"
+            f"请于{app.promise_due_on:%Y-%m-%d}前交到{town.name}社会救助窗口。电话{town.window_phone}"
         )
     else:
         text = f"您的医疗救助申请（编号{app.number}）已受理，材料齐全。可凭编号和身份证号查询进度。"

@@ -81,16 +81,16 @@ def _wording(r: Mapping[str, Any], due: date, today: date, items: str) -> tuple[
     if due < today:
         return (
             "overdue",
-            f"{r['number']} 承诺补交材料已逾期 {(today - due).days} 天（期限 {due:%-m月%-d日}）：{items}",
-            f"您的医疗救助申请（编号{r['number']}）承诺补交的材料已过期限（{due:%-m月%-d日}）：{items}。"
+            f"{r['number']} {r['person__name']}：承诺补交材料已逾期 {(today - due).days} 天（期限 {due:%Y-%m-%d}）：{items}",
+            f"您的医疗救助申请（编号{r['number']}）承诺补交的材料已过期限（{due:%Y-%m-%d}）：{items}。"
             f"请尽快交到{window}",
         )
     left = (due - today).days
-    when = "今天" if left == 0 else f"{left} 天后"
+    when = "今天到期" if left == 0 else f" {left} 天后到期"
     return (
         "due_soon",
-        f"{r['number']} 承诺补交材料{when}到期（{due:%-m月%-d日}）：{items}",
-        f"提醒：您的医疗救助申请（编号{r['number']}）尚缺{items}，请于{due:%-m月%-d日}前交到{window}",
+        f"{r['number']} {r['person__name']}：承诺补交材料{when}（{due:%Y-%m-%d}）：{items}",
+        f"提醒：您的医疗救助申请（编号{r['number']}）尚缺{items}，请于{due:%Y-%m-%d}前交到{window}",
     )
 
 
@@ -123,6 +123,7 @@ def reminders_sweep(*, today: date | None = None, deliver: bool = True) -> Sweep
             ).values(
                 "pk",
                 "number",
+                "person__name",
                 "promise_due_on",
                 "created_by_id",
                 "contact_phone",

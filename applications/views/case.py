@@ -44,7 +44,7 @@ from ..settling import case_preview
 from .base import _own_application
 
 
-@capability_required(Capability.APPLICATIONS)
+@capability_required(Capability.READ_CASES)
 def detail(request: StaffRequest, number: str) -> HttpResponse:
     """The case: person, expenses, materials and scans, the promise, the history, the actions."""
     app = _own_application(request, number)
@@ -171,7 +171,7 @@ def upload(request: StaffRequest, number: str, code: str) -> HttpResponse:
     return redirect(app)
 
 
-@capability_required(Capability.APPLICATIONS)
+@capability_required(Capability.READ_CASES)
 def attachment(request: StaffRequest, pk: int) -> FileResponse:
     """A scan, only for staff who may see the case; every download is logged."""
     item = get_object_or_404(Attachment.objects.select_related("application"), pk=pk)
@@ -222,7 +222,7 @@ def letters_for_page(app: Application) -> dict[str, Any]:
     }
 
 
-@capability_required(Capability.APPLICATIONS)
+@capability_required(Capability.READ_CASES)
 def letter(request: StaffRequest, number: str, kind: str) -> HttpResponse | FileResponse:
     """A document of the case as PDF: the stored one, or rendered now if there is none yet.
     Only staff who may see the case; every download is logged."""

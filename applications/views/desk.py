@@ -21,7 +21,7 @@ from ..models import (
 from ..selectors import applications_for, unread_inbox
 
 
-@capability_required(Capability.APPLICATIONS)
+@capability_required(Capability.READ_CASES)
 def index(request: StaffRequest) -> HttpResponse:
     """The application list of a township window, and the county's review queue: filters in the
     URL, sorting, keyset pagination (no COUNT, no OFFSET), due dates and lateness on every row."""

@@ -285,7 +285,7 @@ def accept(request: StaffRequest, number: str) -> HttpResponse:
             if app.promise_due_on:
                 messages.success(
                     request,
-                    f"已受理，编号 {app.number}。缺少的材料须在 {app.promise_due_on:%Y年%-m月%-d日}前补齐。",
+                    f"已受理，编号 {app.number}。缺少的材料须在 {app.promise_due_on:%Y-%m-%d}前补齐。",
                 )
             else:
                 messages.success(request, f"已受理，编号 {app.number}，材料齐全。")

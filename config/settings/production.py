@@ -24,6 +24,8 @@ DEBUG = False
 DEMO_DATA_ALLOWED = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# the address printed on receipts and letters (status link and QR code): never the request's host
+PORTAL_PUBLIC_URL = env("PORTAL_PUBLIC_URL")
 if not PORTAL_KEY_FILE and not (FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY):
     raise ImproperlyConfigured(
         "Set FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY, or PORTAL_KEY_FILE: the keys of the encrypted "

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -37,7 +38,7 @@ def test_clerk_lands_on_their_township_page(world, client):
     [
         ("reviewer", "areas:county"),
         ("approver", "areas:county"),
-        ("finance", "areas:county"),
+        ("finance", "payments:index"),
         ("admin", "areas:overview"),
     ],
 )
@@ -48,6 +49,19 @@ def test_each_role_lands_on_its_own_page(world, client, role, target):
         reverse(target, args=[world.county_a.pk]) if target == "areas:county" else reverse(target)
     )
     assert response["Location"] == expected
+
+
+def test_a_first_visitor_is_asked_to_sign_in_and_only_a_lapsed_session_is_told_it_timed_out(
+    world, client
+):
+    first = client.get("/", follow=True).content.decode()
+    assert "工作人员登录" in first and "超时" not in first and "未操作" not in first
+    assert 'href="/status/"' in first  # the applicant's way out: a link, not a name
+    client.force_login(world.users["clerk"])
+    client.session.flush()  # the server forgets the session; the browser still sends its cookie
+    client.cookies[settings.SESSION_COOKIE_NAME] = "expired-on-the-server"
+    lapsed = client.get("/applications/", follow=True).content.decode()
+    assert "已超过 30 分钟未操作，为保护个人信息已自动退出，请重新登录。" in lapsed
 
 
 def test_wrong_password_gives_chinese_message_and_audit_row(world, client):

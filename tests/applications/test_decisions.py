@@ -354,7 +354,9 @@ def test_the_approver_sees_the_budget_left_and_the_reviewer_does_not(client, wor
     )
     app = recommend(world, in_review)
     client.force_login(world.users["approver"])
-    assert "已批准 0.00 元，尚余 50000.00 元" in client.get(app.get_absolute_url()).content.decode()
+    assert (
+        "已批准 0.00 元，尚余 50,000.00 元" in client.get(app.get_absolute_url()).content.decode()
+    )
     client.force_login(world.users["reviewer"])
     assert "尚余 50000.00 元" not in client.get(app.get_absolute_url()).content.decode()
 

@@ -141,7 +141,8 @@ def test_the_promise_is_due_seven_calendar_days_after_acceptance(
     assert (app.promise_status, str(app.promise_due_on)) == (PromiseStatus.PENDING, "2026-10-06")
     note = Notification.objects.get(application=app, kind="accepted")
     assert (
-        "尚缺：医疗费用发票（原件）、诊断证明，请于10月6日前交到察素齐镇社会救助窗口" in note.text
+        "尚缺：医疗费用发票（原件）、诊断证明，请于2026-10-06前交到察素齐镇社会救助窗口"
+        in note.text
     )
     assert [e.action for e in ApplicationEvent.objects.filter(application=app)] == [
         "create",

@@ -62,7 +62,7 @@ def test_receipt_and_promise_name_the_missing_materials_and_the_due_date(world, 
         "医疗救助申请受理回执",
         promised.number,
         "乌兰",
-        "2026年11月30日",
+        "2026-11-30",
         "医疗费用发票（原件）",
         "诊断证明",
         "一次性告知",
@@ -73,9 +73,7 @@ def test_receipt_and_promise_name_the_missing_materials_and_the_due_date(world, 
     promise = letter_render(application=promised, kind="promise")
     text = text_of(promise, tmp_path)
     assert (
-        "医疗救助申请材料补交承诺书" in text
-        and "2026年11月30日" in text
-        and "受理之日起7日内" in text
+        "医疗救助申请材料补交承诺书" in text and "2026-11-30" in text and "受理之日起7日内" in text
     )
 
 
@@ -107,7 +105,7 @@ def test_the_approval_letter_has_the_settlement_by_layer_and_the_masked_account(
     for expected in [
         "医疗救助审批通知书",
         app.number,
-        "给予医疗救助10500.00元",
+        "给予医疗救助10,500.00元",
         letter.code,
         "医疗救助：低保对象政策范围内自付15,000.00元×70%=10,500.00元",
         "内蒙古农村信用社乌兰6228****",
@@ -217,7 +215,7 @@ def test_the_notice_list_and_the_payment_list_print_masked(
         "医疗救助金发放清单" in text
         and batch.number in text
         and "乌兰" in text
-        and "10500.00" in text
+        and "10,500.00" in text
     )
     assert "6222****" in text and "6222000000051234" not in text
     assert PaymentBatch.objects.count() == 1

@@ -132,7 +132,7 @@ def test_registering_on_the_spot_and_taking_the_application(clerk_client, world)
         ("total", "１２", "“１２”不是有效金额：请用半角数字"),
         ("total", "1,200", "“1,200”不是有效金额：金额中不能有逗号"),
         ("total", "9999999999", "“9999999999”过大，不能超过 999,999,999.99 元"),
-        ("discharged_on", "2026-02-30", "有效的日期"),
+        ("discharged_on", "2026-02-30", "核对这一天确实存在"),
         ("admitted_on", "1800-01-01", "入院日期1800-01-01 早于救助政策施行日期 2023-01-01"),
         ("discharged_on", "2099-01-01", "出院日期2099-01-01 晚于今天"),
         ("discharged_on", "2026-10-01", "出院日期不能早于入院日期"),
@@ -260,7 +260,7 @@ def test_the_dashboard_counts_the_days_work_and_the_clerk_tells_the_result(
     time_machine.move_to("2026-11-25 10:00 +0800")  # the promise is due on the 27th
     clerk_client.force_login(clerk)  # five days later: a new session
     page = clerk_client.get(reverse("areas:township", args=[world.town_a1.pk])).content.decode()
-    assert 'data-testid="count-due_soon">1<' in page and "补齐期限 11月27日" in page
+    assert 'data-testid="count-due_soon">1<' in page and "补齐期限 2026-11-27" in page
     assert 'data-testid="count-to_tell">1<' in page
     response = clerk_client.post(
         reverse("applications:told", args=[decided.number]), {"next": "https://evil.example/"}

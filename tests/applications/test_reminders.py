@@ -62,14 +62,14 @@ def test_two_days_before_the_due_date_the_clerk_and_the_applicant_are_reminded_o
     assert message.recipient == world.users["clerk"]
     assert (
         message.text
-        == f"{promised.number} 承诺补交材料2 天后到期（11月23日）：医疗费用发票（原件）、诊断证明"
+        == f"{promised.number} 乌兰：承诺补交材料 2 天后到期（2026-11-23）：医疗费用发票（原件）、诊断证明"
     )
     assert sorted(phone for phone, _ in recording) == [
         "13700000000",
         "13800138000",
     ]  # applicant and agent
     assert recording[0][1].startswith(
-        f"提醒：您的医疗救助申请（编号{promised.number}）尚缺医疗费用发票（原件）、诊断证明，请于11月23日前交到察素齐镇社会救助窗口"
+        f"提醒：您的医疗救助申请（编号{promised.number}）尚缺医疗费用发票（原件）、诊断证明，请于2026-11-23前交到察素齐镇社会救助窗口"
     )
     assert Notification.objects.filter(kind="due_soon", state="sent").count() == 2
 
@@ -90,7 +90,7 @@ def test_one_reminder_a_day_while_due_and_then_overdue(promised):
     promised.refresh_from_db()
     assert promised.promise_status == PromiseStatus.OVERDUE
     overdue = InboxMessage.objects.filter(kind="overdue").order_by("for_day").first()
-    assert "已逾期 1 天（期限 11月23日）" in overdue.text
+    assert "已逾期 1 天（期限 2026-11-23）" in overdue.text
     # the state change has its case event and its audit row, once (not again on the 25th)
     events = promised.events.filter(action="promise_overdue")
     assert list(events.values_list("label", "actor")) == [

@@ -45,7 +45,7 @@ def test_each_stage_in_plain_words(client, world, case, time_machine):
     assert "申请人：乌*" in page  # 乌兰, masked
     assert "乌兰" not in page and case.person.id_number not in page
     assert (
-        "还缺：医疗费用发票（原件）。请于 2026年11月30日前交到察素齐镇社会救助服务窗口（还有 7 天）"
+        "还缺：医疗费用发票（原件）。请于 2026-11-30前交到察素齐镇社会救助服务窗口（还有 7 天）"
         in page
     )
     assert "土默特左旗医疗保障经办机构正在审核" in page
@@ -67,7 +67,7 @@ def test_each_stage_in_plain_words(client, world, case, time_machine):
     page = ask(client, app)
     assert (
         "已发放" in page
-        and "2026年11月27日" in page
+        and "2026-11-27" in page
         and "10500.00 元已转入 内蒙古银行 6222 **** **** 1234" in page
     )
     assert "救助金已发放，本申请办结" in page

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from openpyxl import load_workbook
 
 from applications.models import Application, Status
@@ -260,3 +261,34 @@ def test_the_desk_and_a_batch_page_write_an_access_row(client, world, approve_ca
         f"查看发放批次 {batch.number}（1 笔收款人与账户）",
     ]
     assert all(v.county == world.county_a for v in views)
+
+
+def test_the_return_template_filled_in_as_the_page_describes_it_is_read_back(
+    client, world, approve_case
+):
+    """The batch page names the column “结果（成功/失败）”: a file with that header (or half-width
+    parentheses) is read, and the template the page offers is exactly such a file."""
+    good, bad = approve_case(), approve_case()
+    finance = world.users["finance"]
+    batch = payment_batch_create(
+        county=world.county_a, application_ids=[good.pk, bad.pk], actor=finance
+    )
+    client.force_login(finance)
+    page = client.get(reverse("payments:batch_detail", args=[batch.pk])).content.decode()
+    assert "结果（成功/失败）" in page and "下载本批次的回盘模板（CSV）" in page
+    response = client.get(reverse("payments:batch_return_template", args=[batch.pk]))
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["申请编号", "收款人", "金额（元）", "结果（成功/失败）", "失败原因", "日期"]
+    assert [r[0] for r in rows[1:]] == [good.number, bad.number]
+    assert all(r[3] == "" for r in rows[1:])  # the bank's answer is left to the bank
+    rows[1][3], rows[1][5] = "成功", "2026-11-25"
+    rows[2][3], rows[2][4] = "失败", "户名不符"
+    rows[0][2] = "金额(元)"  # the bank's software writes half-width parentheses
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    result = payment_return_import(
+        batch=batch, data=out.getvalue().encode(), name="回盘.csv", actor=finance
+    )
+    assert (result.paid, result.failed, result.problems) == (1, 1, [])
+    assert Payment.objects.get(application=bad).failure_reason == "户名不符"

@@ -1,0 +1,44 @@
+"""One way to write an amount and a date on every page, letter and export (issue 18).
+
+- amounts: ``3,250.00`` (yuan to the fen, thousands grouped, never ``-0.00``); files a machine
+  reads (bank files, CSV) keep the same digits without the grouping: ``3250.00``;
+- dates: ``2026-11-15`` (GB/T 7408); a moment: ``2026-11-15 14:03`` in Asia/Shanghai.
+
+Django's own date formats for zh-hans are set to the same in ``config/formats/zh_Hans``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
+
+FEN = Decimal("0.01")
+DAY = "%Y-%m-%d"
+MOMENT = "%Y-%m-%d %H:%M"
+
+
+def yuan(value: object) -> str:
+    """``3,250.00``; an empty value stays empty, something that is not a number is shown as is."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value)).quantize(FEN)
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return f"{abs(amount) if amount.is_zero() else amount:,.2f}"
+
+
+def day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return value.strftime(DAY)
+
+
+def moment(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return (timezone.localtime(value) if timezone.is_aware(value) else value).strftime(MOMENT)

@@ -1,0 +1,123 @@
+"""The printed pages keep their layout (issue 18): the receipt, the promise, the approval and
+rejection letters and the payment list fit where they should, their closing (signature and seal)
+never stands alone on a page, and no text prints over another (checked on the PDF's own word boxes
+with ``pdftotext -bbox``). Real WeasyPrint output, real cases through the services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from applications.documents import letter_render
+from applications.models import Status
+from payments.services import payment_batch_create
+from tests.factories import PersonFactory, case_at, make_application, make_expense, walk
+from tests.pdf_layout import overlaps, pages
+
+pytestmark = pytest.mark.django_db
+
+HOSPITALS = ["内蒙古医科大学附属医院", "土默特左旗医院", "呼和浩特市第一医院"]
+
+
+def three_bills():
+    return [
+        make_expense(
+            hospital=name,
+            total=Decimal("20000.00") + n,
+            policy_scope=Decimal("18000.00"),
+            basic_paid=Decimal("9000.00"),
+            critical_paid=Decimal("1000.00"),
+        )
+        for n, name in enumerate(HOSPITALS)
+    ]
+
+
+def read(letter) -> bytes:
+    with letter.file.open("rb") as handle:
+        return handle.read()
+
+
+def test_the_receipt_and_the_promise_are_one_page_with_nothing_printed_over(
+    world, applicant, accept, tmp_path
+):
+    app = accept(
+        make_application(
+            applicant,
+            world.users["clerk"],
+            expenses=three_bills(),
+        ),
+        missing=["invoice", "diagnosis", "discharge"],
+    )
+    for kind in ("receipt", "promise"):
+        pdf = read(letter_render(application=app, kind=kind, actor=world.users["clerk"]))
+        text = pages(pdf, tmp_path)
+        assert len(text) == 1, f"{kind}: {len(text)} pages"
+        assert overlaps(pdf, tmp_path) == [], kind
+    assert (
+        "盖章"
+        in pages(read(letter_render(application=app, kind="receipt", actor=None)), tmp_path)[0]
+    )
+
+
+def test_the_approval_letter_of_three_bills_keeps_its_closing_with_the_amount(
+    world, applicant, tmp_path
+):
+    app = case_at(world, applicant, Status.APPROVED, expenses=three_bills())
+    pdf = read(letter_render(application=app, kind="approval", actor=None))
+    text = pages(pdf, tmp_path)
+    assert overlaps(pdf, tmp_path) == []
+    sealed = [page for page in text if "（经办机构盖章）" in page]
+    assert len(sealed) == 1
+    # the page with the seal also says what is paid and to which account, never the seal alone
+    assert "救助金" in sealed[0] and "将转入您的账户" in sealed[0]
+
+
+def test_the_approval_letter_of_one_bill_is_one_page(world, applicant, tmp_path):
+    app = case_at(world, applicant, Status.APPROVED)
+    pdf = read(letter_render(application=app, kind="approval", actor=None))
+    assert len(pages(pdf, tmp_path)) == 1
+    assert overlaps(pdf, tmp_path) == []
+
+
+def test_a_rejection_is_one_page(world, applicant, tmp_path):
+    app = walk(
+        world,
+        make_application(applicant, world.users["clerk"]),
+        Status.REJECTED,
+        reject="out_of_region",
+        recommendation="approve",
+        reject_note="未办理转诊备案",
+    )
+    pdf = read(letter_render(application=app, kind="rejection", actor=None))
+    assert len(pages(pdf, tmp_path)) == 1
+    assert overlaps(pdf, tmp_path) == []
+
+
+def test_the_payment_list_keeps_long_numbers_and_names_in_their_columns(
+    client, world, applicant, tmp_path
+):
+    people = [
+        applicant,
+        PersonFactory(township=world.town_a1, name="阿拉腾其其格·巴图孟和"),
+        PersonFactory(township=world.town_a1, name="欧阳娜仁高娃"),
+    ]
+    for person in people[1:]:
+        person.identities.create(
+            category="dibao", department="民政", certified_on="2023-01-01", source="user"
+        )
+    cases = [
+        case_at(world, person, Status.APPROVED, bank_name="中国农业银行股份有限公司土默特左旗支行")
+        for person in people
+    ]
+    batch = payment_batch_create(
+        county=world.county_a, application_ids=[c.pk for c in cases], actor=world.users["finance"]
+    )
+    client.force_login(world.users["finance"])
+    response = client.get(reverse("payments:batch_pdf", args=[batch.pk]))
+    assert response.status_code == 200
+    pdf = response.content
+    assert len(pages(pdf, tmp_path)) == 1
+    assert overlaps(pdf, tmp_path) == []
+    assert cases[0].number in pages(pdf, tmp_path)[0]
