@@ -5,7 +5,7 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from areas.models import Township
@@ -15,13 +15,18 @@ from core.widgets import DateInput, bootstrap
 from settlements.engine.categories import CATEGORIES
 
 from .models import Application, Kind, MedicalExpense, PromiseStatus, Status
+from .workflow import FINAL
 from .worklist import ORDERS
 
 
 class ApplicationFilter(django_filters.FilterSet):
     """The filters of the application list and the county's review queue; all stay in the URL."""
 
-    q = django_filters.CharFilter(label="编号 / 姓名 / 身份证号", method="search")
+    q = django_filters.CharFilter(
+        label="编号 / 姓名 / 身份证号",
+        method="search",
+        help_text="可输入完整编号（有无“-”均可）、编号末 4 位（如 0005）、姓名开头、完整身份证号或其末 4 位",
+    )
     township = django_filters.ModelChoiceFilter(
         label="乡镇（街道）", queryset=Township.objects.none(), empty_label="全部"
     )
@@ -30,6 +35,12 @@ class ApplicationFilter(django_filters.FilterSet):
     )
     kind = django_filters.ChoiceFilter(
         label="费用类别", choices=Kind.choices, empty_label="全部", method="with_kind"
+    )
+    state = django_filters.ChoiceFilter(
+        label="范围",
+        choices=[("open", "未办结"), ("done", "已办结"), ("all", "全部")],
+        empty_label=None,
+        method="in_state",
     )
     status = django_filters.ChoiceFilter(
         label="办理状态", choices=Status.choices, empty_label="全部"
@@ -89,14 +100,41 @@ class ApplicationFilter(django_filters.FilterSet):
     def search(
         self, queryset: QuerySet[Application], name: str, value: str
     ) -> QuerySet[Application]:
-        value = value.strip().upper()
+        """What a reviewer types: a whole number with or without its dashes
+        (``150121-20261128-0005`` or ``150121202611280005``), the end of one (``0005``, as a
+        clerk reads it out), an ID number or the four digits the masked one shows (``1034``), or
+        the start of a name."""
+        value = "".join(value.split()).upper()
         if not value:
             return queryset
+        digits = value.replace("-", "")
         if len(value) == 18 and value[:17].isdigit():
-            return queryset.filter(person__id_index=blind_index(Person, value))
+            # an ID number, or an application number typed without its dashes
+            number = f"{value[:6]}-{value[6:14]}-{value[14:]}"
+            return queryset.filter(
+                Q(person__id_index=blind_index(Person, value)) | Q(number=number)
+            )
+        if digits.isdigit() and len(digits) <= 4:
+            return queryset.filter(
+                Q(number__endswith=f"-{digits.zfill(4)}") | Q(person__id_tail=value)
+            )
+        if len(value) == 4 and value[:3].isdigit() and value[3] == "X":
+            return queryset.filter(person__id_tail=value)
         if value[:1].isdigit():
+            if "-" not in value and len(digits) > 6:
+                value = "-".join(filter(None, [digits[:6], digits[6:14], digits[14:]]))
             return queryset.filter(number__startswith=value)
         return queryset.filter(person__name__startswith=value)
+
+    def in_state(
+        self, queryset: QuerySet[Application], name: str, value: str
+    ) -> QuerySet[Application]:
+        """未办结 by default (a queue is what is still to do); a chosen 办理状态 wins."""
+        if self.form.cleaned_data.get("status") or value == "all":
+            return queryset
+        if value == "done":
+            return queryset.filter(status__in=FINAL)
+        return queryset.exclude(status__in=FINAL)
 
     def with_kind(
         self, queryset: QuerySet[Application], name: str, value: str

@@ -216,6 +216,11 @@ class Application(models.Model):
     approved_amount = models.DecimalField(
         "批准救助金额", max_digits=14, decimal_places=2, null=True, blank=True
     )
+    # what approving would pay, as last computed (each step of the case): the queue's column; the
+    # case page always shows the live preview (settling.case_preview)
+    estimated_amount = models.DecimalField(
+        "测算救助金额", max_digits=14, decimal_places=2, null=True, blank=True
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="受理人", on_delete=models.PROTECT, related_name="+"
     )

@@ -134,3 +134,32 @@ def case_preview(app: Application) -> Preview:
             )
         )
     return preview
+
+
+ESTIMATED_STATES = (
+    "accepted",
+    "forwarded",
+    "in_review",
+    "returned",
+    "recommended",
+    "notice",
+    "second",
+)
+
+
+def estimate_refresh(app: Application) -> None:
+    """Store what approving the case now would pay (the review queue's “拟救助” column). A bill the
+    engine cannot settle leaves it empty; the case page says why."""
+    if app.settlement_id is not None or app.status not in ESTIMATED_STATES:
+        return
+    try:
+        result = settlement_preview(
+            person=app.person, expenses=[engine_expense(e) for e in app.expenses.all()]
+        )
+    except SettlementInputError:
+        amount = None
+    else:
+        amount = result.to_pay
+    if amount != app.estimated_amount:
+        app.estimated_amount = amount
+        Application.objects.filter(pk=app.pk).update(estimated_amount=amount)

@@ -17,6 +17,7 @@ from ..models import (
     ApplicationEvent,
     CalendarDay,
 )
+from ..settling import estimate_refresh
 from ..workdays import WorkCalendar
 
 
@@ -33,6 +34,15 @@ def _event(app: Application, action: str, label: str, actor: User, **extra: Any)
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         **extra,
     )
+    if action in ESTIMATE_AFTER:
+        estimate_refresh(app)
+
+
+# the steps after which the review queue's “拟救助” figure is computed again: the bills or the
+# ledger they meet may have changed (a decision stores its own amount instead)
+ESTIMATE_AFTER = frozenset(
+    {"accept", "forward", "start_review", "return", "resubmit", "correct_expense"}
+)
 
 
 def _require_clerk_of(actor: User, township_id: int) -> None:

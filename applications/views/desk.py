@@ -4,7 +4,7 @@ clerk's inbox of reminders."""
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -26,18 +26,29 @@ def index(request: StaffRequest) -> HttpResponse:
     """The application list of a township window, and the county's review queue: filters in the
     URL, sorting, keyset pagination (no COUNT, no OFFSET), due dates and lateness on every row."""
     calendar = services.work_calendar()
+    data = request.GET.copy()
+    data.setdefault("state", "open")  # a queue shows what is still to do unless asked otherwise
+    # decided cases have no step due: outside the default scope they come newest first
+    if not data.get("order"):
+        data["order"] = "due" if data["state"] == "open" and not data.get("status") else "newest"
     filtered = ApplicationFilter(
-        request.GET or None,
+        data,
         queryset=applications_for(request.user),
         townships=townships_for(request.user),
         calendar=calendar,
     )
-    order = request.GET.get("order") or "due"
+    order = data["order"]
     page = worklist.page_of(filtered.qs, order, request.GET.get("after"))
     params = request.GET.copy()
     params.pop("after", None)
     today = timezone.localdate()
     rows = [(app, calendar.late_by(app.step_due_on, today)) for app in page.rows]
+    # a bad value is said, not silently dropped (the list is shown without that condition)
+    refused = [
+        f"{filtered.form.fields[name].label}：{'；'.join(errors)}"
+        for name, errors in filtered.form.errors.items()
+        if name in filtered.form.fields
+    ]
     record_list_view(actor=request.user, what="申请列表", shown=len(rows))
     return render(
         request,
@@ -46,11 +57,26 @@ def index(request: StaffRequest) -> HttpResponse:
             "filter": filtered,
             "page": page,
             "rows": rows,
+            # counted up to COUNT_CAP: a bounded subquery, not a scan of the whole table
+            "count": filtered.qs[: COUNT_CAP + 1].count(),
+            "count_cap": COUNT_CAP,
+            "refused": refused,
             "params": params.urlencode(),
+            "params_all": _with(params, state="all"),
             "today": today,
             "can_intake": has_capability(request.user, Capability.INTAKE),
         },
     )
+
+
+COUNT_CAP = 1000
+
+
+def _with(params: QueryDict, **values: str) -> str:
+    changed = params.copy()
+    for key, value in values.items():
+        changed[key] = value
+    return changed.urlencode()
 
 
 @capability_required(Capability.INTAKE)
