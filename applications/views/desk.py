@@ -37,7 +37,7 @@ def index(request: StaffRequest) -> HttpResponse:
         townships=townships_for(request.user),
         calendar=calendar,
     )
-    order = data["order"]
+    order = str(data.get("order"))
     page = worklist.page_of(filtered.qs, order, request.GET.get("after"))
     params = request.GET.copy()
     params.pop("after", None)
