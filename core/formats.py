@@ -42,3 +42,12 @@ def moment(value: datetime | None) -> str:
     if value is None:
         return ""
     return (timezone.localtime(value) if timezone.is_aware(value) else value).strftime(MOMENT)
+
+
+def cell(value: object) -> str:
+    """A table cell: amounts as ``yuan``, nothing as ``—``, anything else as it prints."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, Decimal):
+        return yuan(value)
+    return str(value)

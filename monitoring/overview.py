@@ -53,6 +53,11 @@ class Chart:
     note: str = ""
     totals: list[Any] = field(default_factory=list)
     flagged: int = 0  # rows over their limit, all of them (the page may show only the first)
+    # horizontal rules across the whole chart (a target that is the same for every bar)
+    targets: list[tuple[str, Any]] = field(default_factory=list)
+    # where the figures come from: "recompute" (the burdens and warnings of the last recompute) or
+    # "live" (the cases and payments as they are now)
+    source: str = "live"
 
     def __post_init__(self) -> None:
         """Money to the fen, whatever the database's SUM gave back (SQLite drops the zeros)."""
@@ -81,6 +86,11 @@ class Chart:
             "unit": self.unit,
             "stacked": self.stacked,
             "horizontal": self.horizontal,
+            "targets": [
+                {"label": label, "value": _num(value)}
+                for label, value in self.targets
+                if value is not None
+            ],
         }
 
 
@@ -200,6 +210,7 @@ def monitored(scope: Scope) -> Chart:
         plot=[1, 2, 3, 4],
         unit="人",
         stacked=True,
+        source="recompute",
         note="本年度未办结的预警；同一人因病致贫返贫预警和封顶线预警各计一次。",
         totals=["合计", *(sum(r[i] for r in table) for i in range(1, 6))],
     )
@@ -315,8 +326,16 @@ def rates(scope: Scope) -> Chart:
         ],
         rows=table,
         plot=[5, 6],
-        line=7,
         unit="%",
+        source="recompute",
+        targets=[
+            (f"综合保障率目标 ≥ {Percent(coverage_target)}", Percent(coverage_target))
+            if coverage_target is not None
+            else ("", None),
+            (f"个人负担率目标 ≤ {Percent(burden_target)}", Percent(burden_target))
+            if burden_target is not None
+            else ("", None),
+        ],
         note="困难群众：年内有有效困难身份的人员；费用含医院一站式结算和窗口申请的票据。",
         totals=[
             scope.label,

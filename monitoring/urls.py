@@ -11,5 +11,6 @@ urlpatterns = [
     path("warnings/<int:pk>/contact/", views.warning_contact, name="warning_contact"),
     path("warnings/<int:pk>/close/", views.warning_close, name="warning_close"),
     path("overview/", views.overview, name="overview"),
+    path("overview/recompute/", views.overview_recompute, name="overview_recompute"),
     path("overview/<slug:key>.<str:fmt>", views.overview_download, name="overview_download"),
 ]

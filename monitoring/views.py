@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -19,12 +20,14 @@ from applications.models import Kind
 from applications.views import IntakeStart, intake
 from audit.models import AuditEvent
 from audit.services import record, record_list_view, record_view
+from core import queueing
 from core.spreadsheet import table
 
 from . import overview as ov
 from . import selectors, services
 from .forms import CloseForm, ContactForm, WarningFilter
 from .models import OPEN_STATUSES, BurdenWarning, MonitoringRun
+from .tasks import recompute_monitoring
 
 
 def _warning(request: StaffRequest, pk: int) -> BurdenWarning:
@@ -215,8 +218,40 @@ def overview(request: StaffRequest) -> HttpResponse:
             "counties": counties_for(request.user)
             if has_capability(request.user, Capability.AREA_OVERVIEW)
             else None,
+            "last_run": MonitoringRun.objects.filter(finished_at__isnull=False).first(),
+            "running": _recompute_running(),
+            "can_recompute": has_capability(request.user, Capability.SYSTEM_JOBS),
+            "now": timezone.now(),
         },
     )
+
+
+def _recompute_running() -> MonitoringRun | None:
+    """A recompute started within the hour and not finished (one at a time is enough)."""
+    return MonitoringRun.objects.filter(
+        finished_at__isnull=True, started_at__gte=timezone.now() - timedelta(hours=1)
+    ).first()
+
+
+@require_POST
+@capability_required(Capability.SYSTEM_JOBS)
+def overview_recompute(request: StaffRequest) -> HttpResponse:
+    """“立即重算”: the administrator brings burdens, rates and warnings up to date now instead of
+    at the nightly run (queued like every task; the page says when its figures were computed)."""
+    back = reverse("monitoring:overview") + (
+        f"?{request.POST['query']}" if request.POST.get("query", "").startswith("year=") else ""
+    )
+    if _recompute_running() or queueing.pending().filter(task=recompute_monitoring.name).exists():
+        messages.info(request, "重算已在进行中，完成后刷新本页即可看到新数据。")
+        return redirect(back)
+    queueing.enqueue(recompute_monitoring, False)
+    record(
+        actor=request.user,
+        action=AuditEvent.Action.UPDATE,
+        summary="一屏观救助：立即重算医疗负担、保障率与防贫预警",
+    )
+    messages.success(request, "已开始重算（通常几分钟内完成），完成后刷新本页即可看到新数据。")
+    return redirect(back)
 
 
 def _cell(value: Any, *, xlsx: bool) -> Any:

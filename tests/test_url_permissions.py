@@ -128,6 +128,7 @@ EXPECTED: dict[str, Row] = {
     "monitoring:warning_close": Row(frozenset({"clerk"}), method="post"),
     "monitoring:overview": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "monitoring:overview_download": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "monitoring:overview_recompute": Row(frozenset({"admin"}), method="post"),
     # Department systems push with a token, never with a session: every role is refused (401).
     "api_identity_push": Row(frozenset(), method="post"),
 }

@@ -14,6 +14,31 @@
     return value.toLocaleString("zh-CN") + " " + unit;
   }
 
+  // A target that is the same for every bar (综合保障率 ≥ 85%, 个人负担率 ≤ 15%): a dashed rule across
+  // the whole chart with its label, drawn even when the chart has a single bar.
+  var targetLines = {
+    id: "targetLines",
+    afterDatasetsDraw: function (chart) {
+      var targets = chart.options.plugins.targetLines && chart.options.plugins.targetLines.targets;
+      if (!targets || !targets.length) return;
+      var ctx = chart.ctx, area = chart.chartArea, scale = chart.scales.y;
+      ctx.save();
+      targets.forEach(function (t, i) {
+        var y = scale.getPixelForValue(t.value);
+        ctx.strokeStyle = i === 0 ? "#198754" : "#dc3545";
+        ctx.fillStyle = ctx.strokeStyle;
+        ctx.setLineDash([6, 4]);
+        ctx.lineWidth = 1.5;
+        ctx.beginPath(); ctx.moveTo(area.left, y); ctx.lineTo(area.right, y); ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.font = "12px " + Chart.defaults.font.family;
+        ctx.textAlign = "right";
+        ctx.fillText(t.label, area.right - 4, y - 4);
+      });
+      ctx.restore();
+    },
+  };
+
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
     var spec = specs[canvas.dataset.chart];
     if (!spec) return;
@@ -31,6 +56,11 @@
     var valueAxis = spec.horizontal ? "x" : "y";
     var scales = { x: { stacked: spec.stacked }, y: { stacked: spec.stacked } };
     scales[valueAxis].beginAtZero = true;
+    if (spec.unit === "%" && spec.targets && spec.targets.length) {
+      // leave room above the highest target for its label
+      var top = Math.max.apply(null, spec.targets.map(function (t) { return t.value; }));
+      scales[valueAxis].suggestedMax = Math.min(100, Math.ceil((top + 10) / 10) * 10);
+    }
     scales[valueAxis].ticks = {
       precision: spec.unit === "人" || spec.unit === "件" ? 0 : undefined,
       callback: function (v) { return spec.unit === "%" ? v + "%" : v.toLocaleString("zh-CN"); },
@@ -38,12 +68,14 @@
     new Chart(canvas, {
       type: "bar",
       data: { labels: spec.labels, datasets: datasets },
+      plugins: [targetLines],
       options: {
         indexAxis: spec.horizontal ? "y" : "x",
         responsive: true, maintainAspectRatio: false,
         scales: scales,
         plugins: {
           legend: { position: "bottom", labels: { usePointStyle: true } },
+          targetLines: { targets: spec.targets || [] },
           tooltip: { callbacks: { label: function (ctx) { return ctx.dataset.label + "：" + format(spec.unit, ctx.raw); } } },
         },
       },

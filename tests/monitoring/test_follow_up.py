@@ -123,7 +123,7 @@ def test_contact_form_errors_come_back_in_chinese_and_change_nothing(client, wor
     response = client.post(url, {"method": "phone", "contacted_on": "2026-02-30", "note": ""})
     assert response.status_code == 400
     page = response.content.decode()
-    assert "输入一个有效的日期" in page and "这个字段是必填项" in page
+    assert "核对这一天确实存在" in page and "此项必填。" in page
     warning.refresh_from_db()
     assert warning.status == WarningStatus.OPEN
     response = client.post(url, {"method": "visit", "contacted_on": str(timezone.localdate()),

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from audit.models import AuditEvent
@@ -144,3 +145,38 @@ def test_a_hospital_name_that_would_run_is_text_in_the_downloads(client, world, 
     text = client.get(reverse("monitoring:overview_download", args=["out_of_list", "csv"]))
     rows = list(csv.reader(io.StringIO(text.content.decode("utf-8-sig"))))
     assert "'=1+1" in [r[0] for r in rows]
+
+
+def test_the_page_says_when_its_figures_were_computed_and_the_admin_recomputes_once(
+    client, world, overview_data
+):
+    from core.models import QueuedTask
+    from monitoring.models import MonitoringRun
+
+    last = MonitoringRun.objects.filter(finished_at__isnull=False).first()
+    client.force_login(world.users["admin"])
+    page = client.get(reverse("monitoring:overview")).content.decode()
+    stamp = timezone.localtime(last.finished_at).strftime("%Y-%m-%d %H:%M")
+    assert f"负担、保障率与监测对象：<strong>{stamp}</strong> 重算的数据" in page
+    assert 'data-testid="source-rates">' + f"{stamp} 重算" in page
+    assert 'data-testid="source-assistance">实时' in page
+    # the targets are rules across the chart, not a one-point line
+    spec = ov.chart(scope(world.users["admin"]), "rates").spec()
+    assert spec["targets"] == [
+        {"label": "综合保障率目标 ≥ 85.0%", "value": 85.0},
+        {"label": "个人负担率目标 ≤ 15.0%", "value": 15.0},
+    ]
+    assert all(d["type"] == "bar" for d in spec["datasets"])
+    url = reverse("monitoring:overview_recompute")
+    client.post(url, {"query": f"year={YEAR}"})
+    again = client.post(url, {"query": f"year={YEAR}"}, follow=True).content.decode()
+    assert "重算已在进行中" in again
+    queued = QueuedTask.objects.filter(task="monitoring.tasks.recompute_monitoring")
+    assert queued.count() == 1 and queued.get().args == [False]
+    assert AuditEvent.objects.filter(summary__contains="立即重算").count() == 1
+    # a county reviewer reads the same page without the button, and may not post it
+    client.force_login(world.users["reviewer"])
+    assert (
+        'data-testid="recompute"' not in client.get(reverse("monitoring:overview")).content.decode()
+    )
+    assert client.post(url).status_code == 403
