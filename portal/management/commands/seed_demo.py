@@ -3,12 +3,16 @@
 Idempotent: running it again changes nothing. Demo data only; production never runs it.
 """
 
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
 from typing import Any
+from unittest import mock
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from stdnum import luhn
 
 from accounts import services as account_services
@@ -65,6 +69,19 @@ DEMO_HOSPITAL_CODES = {
     "土默特左旗医院": "H15012100021",
     "托克托县医院": "H15012200031",
 }
+
+
+@contextmanager
+def _on_day(days_ago: int) -> Iterator[None]:
+    """Take a demo case ``days_ago`` days back, at 10:00 that day: every service reads the clock
+    through ``django.utils.timezone.now``, so its number, dates, letters and SMS agree."""
+    if not days_ago:
+        yield
+        return
+    real = timezone.now
+    moment = timezone.localtime(real()).replace(hour=10, minute=0, second=0, microsecond=0)
+    with mock.patch.object(timezone, "now", lambda: moment - timedelta(days=days_ago)):
+        yield
 
 
 def _card(body: str) -> str:
@@ -143,20 +160,7 @@ class Command(BaseCommand):
         """A few people of 察素齐镇 and their applications, so the window's dashboard has a day's
         work: one accepted today with a promise, one due tomorrow, one overdue, one approved and
         waiting to be told. Created once (when the township has no application yet)."""
-        from datetime import timedelta
-        from decimal import Decimal
-
-        from django.utils import timezone
-
-        from applications.models import Application, MedicalExpense
-        from applications.services import (
-            Intake,
-            application_accept,
-            application_approve,
-            application_recommend,
-            application_save_draft,
-            application_transition,
-        )
+        from applications.models import Application
         from beneficiaries.idnumber import check_digit
         from beneficiaries.models import HardshipIdentity, Person
 
@@ -164,16 +168,19 @@ class Command(BaseCommand):
         if Application.objects.filter(township=town).exists():
             return 0
         clerk = User.objects.get(username="clerk_a")
-        today = timezone.localdate()
+        # the 17th digit of an ID number is odd for a man, even for a woman
         people = [
-            ("其其格", "19520817", "dibao", "13904711001"),
-            ("王秀兰", "19580302", "tekun", "13904711002"),
-            ("巴特尔", "19661125", "dibao_edge", "13904711003"),
-            ("刘桂英", "19490611", "returned_poor", "13904711004"),
+            ("其其格", "19520817", "108", "dibao", "13904711001"),
+            ("王秀兰", "19580302", "102", "tekun", "13904711002"),
+            ("巴特尔", "19661125", "103", "dibao_edge", "13904711003"),
+            ("刘桂英", "19490611", "104", "returned_poor", "13904711004"),
         ]
+        # each case is taken on its own day (its number, receipt, promise and SMS all say that day):
+        # today with a promise, six days ago (due tomorrow), ten days ago (overdue), eight days ago
+        taken_days_ago = [0, 6, 10, 8]
         created = 0
-        for n, (name, birth, category, phone) in enumerate(people):
-            body = f"150121{birth}{101 + n:03d}"
+        for n, (name, birth, seq, category, phone) in enumerate(people):
+            body = f"150121{birth}{seq}"
             person = Person.objects.with_id_number(body + check_digit(body)).first()
             if person is None:
                 person = Person(
@@ -196,63 +203,78 @@ class Command(BaseCommand):
                     source_user=clerk,
                 )
                 created += 2
-            stay_end = today - timedelta(days=5 + n)
-            app = application_save_draft(
-                person=person,
-                intake=Intake(
-                    category=category,
-                    identity=person.identities.first(),
-                    contact_phone=phone,
-                    bank_name=person.bank_name,
-                    bank_account_holder=name,
-                    bank_account_number=person.bank_account_number,
-                ),
-                expenses=[
-                    MedicalExpense(
-                        hospital="土默特左旗医院",
-                        hospital_code=DEMO_HOSPITAL_CODES["土默特左旗医院"],
-                        invoice_number=f"15012126{stay_end:%y%m%d}{n:04d}",
-                        settlement_number=f"JS{stay_end:%Y%m%d}{n:05d}",
-                        hospital_level="tier2",
-                        kind="inpatient",
-                        in_region=True,
-                        referred=True,
-                        admitted_on=stay_end - timedelta(days=8),
-                        discharged_on=stay_end,
-                        total=Decimal("38000.00") + n * 7000,
-                        policy_scope=Decimal("32000.00") + n * 6000,
-                        basic_paid=Decimal("19000.00") + n * 3000,
-                        critical_paid=Decimal("2000.00"),
-                    )
-                ],
-                actor=clerk,
-            )
-            codes = set(app.materials.values_list("code", flat=True))
-            missing = {"invoice", "diagnosis"} if n < 3 else set()
-            app = application_accept(
-                application=app,
-                actor=clerk,
-                received=codes - missing,
-                promise_signed=bool(missing),
-                forward=True,
-            )
-            if n == 1:  # accepted six days ago: the promise is due tomorrow
-                Application.objects.filter(pk=app.pk).update(
-                    accepted_on=today - timedelta(days=6), promise_due_on=today + timedelta(days=1)
-                )
-            elif n == 2:  # accepted ten days ago: the promise is overdue
-                Application.objects.filter(pk=app.pk).update(
-                    accepted_on=today - timedelta(days=10), promise_due_on=today - timedelta(days=3)
-                )
-            elif n == 3:  # reviewed and approved by the county: to pay, and to tell the applicant
-                reviewer = User.objects.get(username="reviewer_a")
-                app = application_transition(application=app, action="start_review", actor=reviewer)
-                app = application_recommend(
-                    application=app, actor=reviewer, recommendation="approve"
-                )
-                application_approve(application=app, actor=User.objects.get(username="approver_a"))
-            created += 1
+            with _on_day(taken_days_ago[n]):
+                created += self._take_case(n, person, category, phone, clerk)
+        # the reminders of the promises due tomorrow and overdue, now rather than at beat's first
+        # sweep: the clerk's inbox is not empty for the first quarter of an hour (the SMS wait in
+        # the outbox for the worker, as always)
+        from applications.services.reminders import reminders_sweep
+
+        reminders_sweep(deliver=False)
         return created
+
+    def _take_case(self, n: int, person: Any, category: str, phone: str, clerk: User) -> int:
+        """One case of the demo, taken at the window and (the fourth) approved by the county."""
+        from decimal import Decimal
+
+        from applications.models import MedicalExpense
+        from applications.services import (
+            Intake,
+            application_accept,
+            application_approve,
+            application_recommend,
+            application_save_draft,
+            application_transition,
+        )
+
+        name = person.name
+        taken = timezone.localdate()  # the day of _on_day
+        stay_end = taken - timedelta(days=5)
+        app = application_save_draft(
+            person=person,
+            intake=Intake(
+                category=category,
+                identity=person.identities.first(),
+                contact_phone=phone,
+                bank_name=person.bank_name,
+                bank_account_holder=name,
+                bank_account_number=person.bank_account_number,
+            ),
+            expenses=[
+                MedicalExpense(
+                    hospital="土默特左旗医院",
+                    hospital_code=DEMO_HOSPITAL_CODES["土默特左旗医院"],
+                    invoice_number=f"15012126{stay_end:%y%m%d}{n:04d}",
+                    settlement_number=f"JS{stay_end:%Y%m%d}{n:05d}",
+                    hospital_level="tier2",
+                    kind="inpatient",
+                    in_region=True,
+                    referred=True,
+                    admitted_on=stay_end - timedelta(days=8),
+                    discharged_on=stay_end,
+                    total=Decimal("38000.00") + n * 7000,
+                    policy_scope=Decimal("32000.00") + n * 6000,
+                    basic_paid=Decimal("19000.00") + n * 3000,
+                    critical_paid=Decimal("2000.00"),
+                )
+            ],
+            actor=clerk,
+        )
+        codes = set(app.materials.values_list("code", flat=True))
+        missing = {"invoice", "diagnosis"} if n < 3 else set()
+        app = application_accept(
+            application=app,
+            actor=clerk,
+            received=codes - missing,
+            promise_signed=bool(missing),
+            forward=True,
+        )
+        if n == 3:  # reviewed and approved by the county: to pay, and to tell the applicant
+            reviewer = User.objects.get(username="reviewer_a")
+            app = application_transition(application=app, action="start_review", actor=reviewer)
+            app = application_recommend(application=app, actor=reviewer, recommendation="approve")
+            application_approve(application=app, actor=User.objects.get(username="approver_a"))
+        return 1
 
     def _seed_hospital_records(self) -> int:
         """One-stop hospital settlements of this year, through the import's own checks, then the
@@ -267,14 +289,14 @@ class Command(BaseCommand):
         if HospitalSettlement.objects.exists():
             return 0
         year = timezone.localdate().year
-        qiqige = "150121195208171010"  # 其其格 of _seed_cases (check digit added below)
+        qiqige = "150121195208171080"  # 其其格 of _seed_cases (check digit added below)
         people = {
             # key: (id body, name, township code)
             "gao": ("15012119700515002", "高娜仁", "150121100"),
             "meng": ("15012119620303003", "孟和", "150121100"),
             "bai": ("15012119550909004", "白玉", "150121101"),
-            "han": ("15012219681111005", "韩淑珍", "150122100"),
-            "zhao": ("15012219801230006", "赵永", "150122101"),
+            "han": ("15012219681111006", "韩淑珍", "150122100"),
+            "zhao": ("15012219801230007", "赵永", "150122101"),
         }
         ids = {k: body + check_digit(body) for k, (body, _, _) in people.items()}
         ids["qiqige"] = qiqige[:17] + check_digit(qiqige[:17])
