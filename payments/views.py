@@ -41,7 +41,8 @@ def index(request: StaffRequest) -> HttpResponse:
         raise Http404("没有可查看的旗县区。")
     context = {
         "county": county,
-        "payable": list(services.payable(county)[:500]),
+        "payable": (payable := list(services.payable(county)[:500])),
+        "payable_total": sum((a.approved_amount for a in payable), Decimal("0.00")),
         "held": list(services.held(county)[:200]),
         "account_waiting": services.account_waiting(county),
         "promises_to_decide": promises_to_decide(county),
@@ -51,6 +52,7 @@ def index(request: StaffRequest) -> HttpResponse:
         "can_read_cases": has_capability(request.user, Capability.READ_CASES),
         "batches": PaymentBatch.objects.filter(county=county)[:30],
         "can_pay": has_capability(request.user, Capability.PAY),
+        "counties": counties if len(counties := list(counties_for(request.user))) > 1 else [],
     }
     # the desk shows names and (masked) accounts of the county's payees: an access row
     record(

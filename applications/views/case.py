@@ -60,12 +60,14 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
     if any(t.action == "approve" and not blocked for t, blocked in actions):
         # only an approver about to decide needs the budget (an aggregate over the county's year)
         budget_total, budget_used = services.county_budget_left(app.county, today.year)
-        if budget_total is not None:
-            budget = {
-                "total": budget_total,
-                "used": budget_used,
-                "left": budget_total - budget_used,
-            }
+        left = budget_total - budget_used if budget_total is not None else None
+        to_pay = preview.to_pay if preview is not None and preview.result else None
+        budget = {
+            "total": budget_total,
+            "used": budget_used,
+            "left": left,
+            "after": left - to_pay if left is not None and to_pay is not None else None,
+        }
     can_intake = has_capability(request.user, Capability.INTAKE) and workflow.in_area(
         app, request.user
     )

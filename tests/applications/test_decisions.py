@@ -348,17 +348,19 @@ def test_the_reviewer_corrects_an_expense_with_a_reason_kept_in_the_history(
 
 
 def test_the_approver_sees_the_budget_left_and_the_reviewer_does_not(client, world, in_review):
-
+    app = recommend(world, in_review)
+    client.force_login(world.users["approver"])
+    # no budget entered yet: the form says so instead of saying nothing
+    assert "年预算尚未录入" in client.get(app.get_absolute_url()).content.decode()
     CountyBudget.objects.create(
         county=world.county_a, year=date.today().year, amount=Decimal("50000.00")
     )
-    app = recommend(world, in_review)
-    client.force_login(world.users["approver"])
-    assert (
-        "已批准 0.00 元，尚余 50,000.00 元" in client.get(app.get_absolute_url()).content.decode()
-    )
+    page = client.get(app.get_absolute_url()).content.decode()
+    assert "已批准 0.00 元，尚余 50,000.00 元；批准本案后尚余 <strong" in page
+    assert ">39,500.00</strong> 元" in page  # 50,000 − the 10,500 to pay
     client.force_login(world.users["reviewer"])
-    assert "尚余 50000.00 元" not in client.get(app.get_absolute_url()).content.decode()
+    page = client.get(app.get_absolute_url()).content.decode()
+    assert "尚余 50,000.00 元" not in page and 'data-testid="budget"' not in page
 
 
 def test_each_approval_runs_the_engine_once_on_the_locked_ledger(world, in_review, monkeypatch):

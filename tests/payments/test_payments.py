@@ -292,3 +292,20 @@ def test_the_return_template_filled_in_as_the_page_describes_it_is_read_back(
     )
     assert (result.paid, result.failed, result.problems) == (1, 1, [])
     assert Payment.objects.get(application=bad).failure_reason == "户名不符"
+
+
+def test_the_desk_shows_the_total_to_pay_and_the_administrator_chooses_the_county(
+    client, world, approve_case
+):
+    first, second = approve_case(), approve_case()
+    client.force_login(world.users["finance"])
+    page = client.get(reverse("payments:index")).content.decode()
+    total = first.approved_amount + second.approved_amount
+    assert f"已选 2 件，合计 {total:,.2f} 元" in page
+    assert f'data-amount="{first.approved_amount}"' in page
+    assert 'data-testid="county-choice"' not in page  # finance has one county
+    client.force_login(world.users["admin"])
+    page = client.get(reverse("payments:index")).content.decode()
+    assert 'data-testid="county-choice"' in page and world.county_b.name in page
+    other = client.get(reverse("payments:index"), {"county": world.county_b.pk}).content.decode()
+    assert f"结算与发放 · {world.county_b.name}" in other and first.number not in other
