@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
-from unittest import mock
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -73,14 +72,16 @@ DEMO_HOSPITAL_CODES = {
 
 @contextmanager
 def _on_day(days_ago: int) -> Iterator[None]:
-    """Take a demo case ``days_ago`` days back, at 10:00 that day: every service reads the clock
-    through ``django.utils.timezone.now``, so its number, dates, letters and SMS agree."""
+    """Take a demo case ``days_ago`` days back, at 10:00 that day, with the clock itself moved
+    (time-machine, a development dependency like the demo itself): its number, dates, history,
+    letters and SMS all agree."""
     if not days_ago:
         yield
         return
-    real = timezone.now
-    moment = timezone.localtime(real()).replace(hour=10, minute=0, second=0, microsecond=0)
-    with mock.patch.object(timezone, "now", lambda: moment - timedelta(days=days_ago)):
+    import time_machine
+
+    moment = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
+    with time_machine.travel(moment - timedelta(days=days_ago), tick=False):
         yield
 
 
