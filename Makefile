@@ -20,6 +20,7 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py build_guide
 	@echo ""
 	@echo "  医疗救助经办门户已启动： http://$(HOST):$(PORT)/"
 	@echo "  演示账号 clerk_a / reviewer_a / approver_a / finance_a / admin，密码 demo12345"

@@ -42,7 +42,9 @@ def index(request: StaffRequest) -> HttpResponse:
     context = {
         "county": county,
         "payable": (payable := list(services.payable(county)[:500])),
-        "payable_total": sum((a.approved_amount for a in payable), Decimal("0.00")),
+        "payable_total": sum(
+            (a.approved_amount or Decimal("0.00") for a in payable), Decimal("0.00")
+        ),
         "held": list(services.held(county)[:200]),
         "account_waiting": services.account_waiting(county),
         "promises_to_decide": promises_to_decide(county),

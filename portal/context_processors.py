@@ -9,6 +9,8 @@ from django.urls import reverse
 from accounts.access import Capability, has_capability, role_of
 from accounts.models import Role, User
 
+from . import help
+
 
 def _nav(request: HttpRequest) -> list[tuple[str, str]]:
     user = request.user
@@ -67,5 +69,6 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "portal_version": settings.PORTAL_VERSION,
         "nav_items": _nav(request),
         "nav_tools": _tools(request),
+        "help_url": help.url_for(request),
         "user_role_label": role.label if role else "",
     }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import help, views
 
 app_name = "portal"
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("jobs/", views.jobs, name="jobs"),
     path("jobs/relay/", views.jobs_relay, name="jobs_relay"),
+    path("help/", help.serve, name="help_index"),
+    path("help/<path:path>", help.serve, name="help"),
 ]

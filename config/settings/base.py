@@ -183,6 +183,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # Uploaded scans live outside the web root and are served only through permission-checked views.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# the built user guide (帮助, portal/help.py): `manage.py build_guide`, or built on first request
+HELP_DIR = Path(env("HELP_DIR", default=str(VAR_DIR / "help")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -56,6 +56,13 @@ def test_a_clerk_accepts_an_application_and_the_applicant_finds_it(site):
     page.get_by_label("密码").fill(env("PRODUCTION_PASSWORD"))
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(re.compile(r"/areas/townships/\d+/$"))
+    # 帮助 opens the clerk's chapter of the guide, served by the portal itself
+    guide = page.get_by_test_id("help-link").get_attribute("href")
+    assert guide == "/help/clerk.html#clerk-dashboard"
+    page.goto(f"{base}{guide}")
+    assert "窗口经办人" in page.locator("h1").first.inner_text()
+    assert page.locator("#clerk-dashboard").count() == 1
+    page.go_back()
     page.get_by_role("link", name="受理新申请").click()
     page.get_by_label("申请人公民身份号码").fill(person_id)
     page.keyboard.press("Enter")
