@@ -37,7 +37,7 @@ def township(request: HttpRequest, pk: int) -> HttpResponse:
         "dashboard": township_dashboard(town.pk, today),
         "unread": unread_inbox(request.user).count(),
         "can_intake": has_capability(request.user, Capability.INTAKE),
-        "calendar_warning": calendar_warning(today),
+        "calendar_warning": _calendar_warning(request, today),
         "warnings": warning_counts(BurdenWarning.objects.filter(township=town)),
     }
     # the work waiting there names applicants

@@ -20,9 +20,11 @@
       all.indeterminate = ticked > 0 && ticked < list.length;
     }
     all.addEventListener("change", function () {
+      var want = all.checked;
       boxes(prefix, form).forEach(function (b) {
-        if (b.checked !== all.checked) { b.checked = all.checked; b.dispatchEvent(new Event("change", { bubbles: true })); }
+        if (b.checked !== want) { b.checked = want; b.dispatchEvent(new Event("change", { bubbles: true })); }
       });
+      sync();
     });
     boxes(prefix, form).forEach(function (b) { b.addEventListener("change", sync); });
     sync();

@@ -272,23 +272,33 @@ def test_the_dashboard_counts_the_days_work_and_the_clerk_tells_the_result(
     assert 'data-testid="count-to_tell">0<' in page
 
 
-def test_the_dashboard_warns_when_next_years_holidays_are_missing(
-    clerk_client, world, time_machine
+def test_only_the_administrator_is_warned_when_next_years_holidays_are_missing(
+    client, world, time_machine
 ):
+    """Only the administrator can enter a year's holidays: the banner is on their overview, not on
+    every clerk's and county page (issue 18)."""
     from applications.models import CalendarDay
 
-    url = reverse("areas:township", args=[world.town_a1.pk])
+    overview = reverse("areas:overview")
     time_machine.move_to(
         "2026-11-25 10:00 +0800"
     )  # 60 days ahead reach 2027, which the package lacks
-    clerk_client.force_login(world.users["clerk"])
-    assert "2027 年的法定节假日安排尚未录入" in clerk_client.get(url).content.decode()
+    client.force_login(world.users["admin"])
+    page = client.get(overview).content.decode()
+    assert "2027 年的法定节假日安排尚未录入" in page and "录入节假日调整" in page
+    for user, url in (
+        ("clerk", reverse("areas:township", args=[world.town_a1.pk])),
+        ("reviewer", reverse("areas:county", args=[world.county_a.pk])),
+    ):
+        client.force_login(world.users[user])
+        assert "尚未录入" not in client.get(url).content.decode(), user
+    client.force_login(world.users["admin"])
     CalendarDay.objects.create(day=date(2027, 1, 1), working=False, note="元旦")
-    assert "尚未录入" not in clerk_client.get(url).content.decode()
+    assert "尚未录入" not in client.get(overview).content.decode()
     time_machine.move_to("2026-06-01 10:00 +0800")
-    clerk_client.force_login(world.users["clerk"])
+    client.force_login(world.users["admin"])
     CalendarDay.objects.all().delete()
-    assert "尚未录入" not in clerk_client.get(url).content.decode()
+    assert "尚未录入" not in client.get(overview).content.decode()
 
 
 def test_the_clerk_sees_unread_reminders_in_the_navigation(clerk_client, world, draft):

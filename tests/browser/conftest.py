@@ -57,9 +57,16 @@ def page(browser):
     context.close()
 
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
 def screenshot(page, name: str) -> None:
+    """Into test-artifacts/, and into docs/screenshots/ where README and the user guide (帮助) show
+    it: the pictures of the pages are regenerated whenever the journeys run (commit them)."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    if (SCREENSHOTS / f"{name}.png").exists() or name.endswith("-360"):
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def fill_inpatient_stay(page) -> None:

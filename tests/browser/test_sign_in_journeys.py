@@ -33,6 +33,7 @@ def test_clerk_signs_in_and_lands_on_their_township(live_server, page):
     assert "版本 0.1.0" in page.locator("footer").inner_text()
     screenshot(page, "clerk-township")
     assert page.console_errors == []  # no CSP violation, no missing asset
+    page.get_by_test_id("whoami").click()  # the account menu
     page.get_by_role("button", name="退出").click()
     page.wait_for_url(re.compile(r"/accounts/login/$"))
     assert AuditEvent.objects.filter(actor_username="clerk_a", action="logout").exists()
