@@ -281,6 +281,10 @@ def payment_record(
         )
     if not paid and not reason.strip():
         raise ValidationError("发放失败须写明原因（如账号错误、户名不符）。", code="reason")
+    if len(reason.strip()) > 200:
+        raise ValidationError(
+            f"失败原因最多 200 字（现在 {len(reason.strip())} 字），请精简。", code="reason_long"
+        )
     now = timezone.now()
     line.recorded_by = actor
     line.recorded_at = now

@@ -167,10 +167,14 @@ def payment_record(request: StaffRequest, pk: int) -> HttpResponse:
     line = get_object_or_404(
         Payment.objects.filter(batch__county__in=counties_for(request.user)), pk=pk
     )
+    result = request.POST.get("result", "")
+    if result not in ("paid", "failed"):  # never read a stray value as a failure
+        messages.error(request, "请选择银行结果：成功或失败。未登记任何结果。")
+        return redirect("payments:batch_detail", pk=line.batch_id)
     try:
         services.payment_record(
             payment=line,
-            paid=request.POST.get("result") == "paid",
+            paid=result == "paid",
             reason=request.POST.get("reason", ""),
             actor=request.user,
         )

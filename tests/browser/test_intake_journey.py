@@ -91,7 +91,9 @@ def test_clerk_takes_an_application_with_two_materials_missing(live_server, page
     due = app.promise_due_on
     assert due == timezone.localdate() + timedelta(days=7)
     promise = page.get_by_test_id("promise-box").inner_text()
-    assert f"{due:%Y-%m-%d}" in promise and "尚缺：医疗费用发票（原件）、出院小结（出院证）" in promise
+    assert (
+        f"{due:%Y-%m-%d}" in promise and "尚缺：医疗费用发票（原件）、出院小结（出院证）" in promise
+    )
     fits(page)
     screenshot(page, f"case-page{suffix}")
     nav(page, "本乡镇工作台")

@@ -309,3 +309,18 @@ def test_the_desk_shows_the_total_to_pay_and_the_administrator_chooses_the_count
     assert 'data-testid="county-choice"' in page and world.county_b.name in page
     other = client.get(reverse("payments:index"), {"county": world.county_b.pk}).content.decode()
     assert f"结算与发放 · {world.county_b.name}" in other and first.number not in other
+
+
+def test_a_result_that_is_neither_paid_nor_failed_records_nothing(client, world, approve_case):
+    app = approve_case()
+    finance = world.users["finance"]
+    batch = payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
+    line = batch.payments.get()
+    client.force_login(finance)
+    url = reverse("payments:payment_record", args=[line.pk])
+    page = client.post(url, {"result": "9999", "reason": "账号错误"}, follow=True)
+    assert "请选择银行结果：成功或失败。未登记任何结果。" in page.content.decode()
+    page = client.post(url, {"result": "failed", "reason": "户" * 201}, follow=True)
+    assert "失败原因最多 200 字（现在 201 字），请精简。" in page.content.decode()
+    line.refresh_from_db()
+    assert line.state == "pending" and line.failure_reason == ""
