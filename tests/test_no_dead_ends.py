@@ -81,9 +81,11 @@ def _crawl(client, start: str, *, limit: int) -> dict[str, int]:
             response = client.get(path, follow=True)
             seen[path] = response.status_code
             kind = response.get("Content-Type", "")
+            own_guide = response.request["PATH_INFO"].startswith("/help/")  # the guide's own links
             if depth == 1 and response.status_code == 200 and kind.startswith("text/html"):
-                if not response.request["PATH_INFO"].startswith("/help/"):  # the guide's own
-                    following += links(body(response), response.request["PATH_INFO"])
+                following += (
+                    [] if own_guide else links(body(response), response.request["PATH_INFO"])
+                )
         frontier = list(dict.fromkeys(following))
     return seen
 
