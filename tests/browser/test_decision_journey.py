@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from applications.models import Application
+from core.formats import yuan
 from settlements.models import Settlement, YearLedger
 from tests.browser.conftest import screenshot
 from tests.browser.test_sign_in_journeys import _sign_in
@@ -21,6 +22,12 @@ def test_reviewer_recommends_and_approver_approves_with_the_settlement_lines(liv
     ).new_page()
     _sign_in(reviewer, live_server.url, "reviewer_a")
     reviewer.get_by_role("link", name="审核队列").click()
+    # the queue says how many cases are still to do and what each would pay
+    assert "未办结的申请" in reviewer.get_by_test_id("result-count").inner_text()
+    assert reviewer.get_by_test_id("to-pay").first.inner_text().endswith("测算")
+    screenshot(reviewer, "review-queue")
+    reviewer.get_by_label("编号 / 姓名 / 身份证号").fill(number.rsplit("-", 1)[1])  # "0001"
+    reviewer.get_by_role("button", name="筛选").click()
     reviewer.get_by_role("link", name=number).click()
     reviewer.get_by_role("button", name="开始审核").click()
     assert reviewer.get_by_test_id("status").inner_text() == "县级审核中"
@@ -63,9 +70,12 @@ def test_reviewer_recommends_and_approver_approves_with_the_settlement_lines(liv
     finance.get_by_role("link", name="结算与发放").click()
     payable = finance.get_by_test_id("payable")
     assert number in payable.inner_text()
-    for box in payable.locator("input[type=checkbox]").all():  # only this case in the batch
-        if box.get_attribute("aria-label") != f"选中 {number}":
-            box.uncheck()
+    payable.get_by_label("全选").uncheck()
+    assert finance.get_by_test_id("selected-total").inner_text() == "已选 0 件，合计 0.00 元"
+    assert finance.get_by_role("button", name="将选中的申请生成发放批次").is_disabled()
+    payable.get_by_label(f"选中 {number}").check()  # only this case in the batch
+    assert finance.get_by_test_id("selected-total").inner_text() == f"已选 1 件，合计 {to_pay} 元"
+    screenshot(finance, "payment-desk")
     finance.get_by_role("button", name="将选中的申请生成发放批次").click()
     with finance.expect_download() as download:
         finance.get_by_role("link", name="导出银行文件（CSV）").click()
@@ -79,8 +89,8 @@ def test_reviewer_recommends_and_approver_approves_with_the_settlement_lines(liv
     app.refresh_from_db()
     assert app.status == "paid" and app.paid_at is not None
     settlement = Settlement.objects.get(key=f"application:{number}")
-    assert str(app.approved_amount) == to_pay
-    assert str(settlement.assistance + settlement.tilted + settlement.fund) == to_pay
+    assert yuan(app.approved_amount) == to_pay
+    assert yuan(settlement.assistance + settlement.tilted + settlement.fund) == to_pay
     # one ledger: the hospital's one-stop assistance of the demo (9,100.00) and this approval
     onestop = sum(e.assistance for e in app.person.ledger_entries.filter(source="onestop"))
     assert onestop == Decimal("9100.00")
