@@ -24,6 +24,7 @@ from django_ratelimit.core import is_ratelimited
 from areas.models import County
 from audit.models import AuditEvent
 from audit.services import record
+from core.formats import yuan
 
 from . import workflow
 from .documents import kinds_for, latest, letter_render
@@ -150,7 +151,7 @@ def _decision_steps(app: Application) -> list[Step]:
     if app.status == Status.REVOKED:
         reason = app.settlement.revoke_reason if app.settlement else ""
         return [
-            Step("已批准", "done", decided_on, f"批准医疗救助 {app.approved_amount} 元。"),
+            Step("已批准", "done", decided_on, f"批准医疗救助 {yuan(app.approved_amount)} 元。"),
             Step(
                 "撤销批准",
                 "stopped",
@@ -163,7 +164,7 @@ def _decision_steps(app: Application) -> list[Step]:
         return [Step(app.get_status_display(), "stopped", None, "本申请已结束办理。")]
     if app.status not in (Status.APPROVED, Status.PAID):
         return [Step("审批", "waiting", None, "审核后由县医保经办机构审批。")]
-    steps = [Step("已批准", "done", decided_on, f"批准医疗救助 {app.approved_amount} 元。")]
+    steps = [Step("已批准", "done", decided_on, f"批准医疗救助 {yuan(app.approved_amount)} 元。")]
     payment = app.payments.filter(state="paid").first()
     if payment:
         steps.append(
@@ -171,7 +172,7 @@ def _decision_steps(app: Application) -> list[Step]:
                 "已发放",
                 "done",
                 payment.paid_on,
-                f"{payment.amount} 元已转入 {payment.bank_name} {payment.masked_account}。",
+                f"{yuan(payment.amount)} 元已转入 {payment.bank_name} {payment.masked_account}。",
             )
         )
     else:

@@ -11,6 +11,7 @@ from django.db import models
 from applications.models import RecoveryReason
 from beneficiaries.models import mask_account
 from core.crypto import EncryptedCharField
+from core.formats import yuan
 
 
 class PaymentBatch(models.Model):
@@ -259,4 +260,4 @@ class Recovery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.application_id} 追回 {self.amount} 元"
+        return f"{self.application_id} 追回 {yuan(self.amount)} 元"

@@ -38,6 +38,7 @@ from audit.models import AuditEvent
 from audit.services import record
 from beneficiaries.models import mask_account
 from core.bank import account_number
+from core.formats import yuan
 from core.numbering import next_in
 from core.spreadsheet import table
 from settlements.engine.money import AmountError, parse_yuan
@@ -223,7 +224,7 @@ def payment_batch_create(
         action=AuditEvent.Action.CREATE,
         target=batch,
         county=county,
-        summary=f"发放批次 {batch.number}：{len(apps)} 笔，合计 {total} 元",
+        summary=f"发放批次 {batch.number}：{len(apps)} 笔，合计 {yuan(total)} 元",
     )
     return batch
 
@@ -302,7 +303,7 @@ def payment_record(
         action=AuditEvent.Action.UPDATE,
         target=line.application,
         summary=(
-            f"{line.application.number} 已发放 {line.amount} 元（{line.paid_on}，批次 {line.batch.number}）"
+            f"{line.application.number} 已发放 {yuan(line.amount)} 元（{line.paid_on}，批次 {line.batch.number}）"
             if paid
             else f"{line.application.number} 发放失败：{line.failure_reason}（批次 {line.batch.number}）"
         ),
@@ -355,8 +356,8 @@ def _check_totals(batch: PaymentBatch, rows: list[dict[str, str]], lines: dict[s
             got += parse_yuan(row.get("金额（元）", ""), "金额")
     if len(rows) != len(lines) or got != total:
         raise ValidationError(
-            f"回盘文件与批次 {batch.number} 不符：批次 {len(lines)} 笔、合计 {total} 元，"
-            f"回盘 {len(rows)} 行、合计 {got} 元。请向银行索取完整的回盘文件；未登记任何结果。",
+            f"回盘文件与批次 {batch.number} 不符：批次 {len(lines)} 笔、合计 {yuan(total)} 元，"
+            f"回盘 {len(rows)} 行、合计 {yuan(got)} 元。请向银行索取完整的回盘文件；未登记任何结果。",
             code="totals",
         )
 
@@ -591,7 +592,7 @@ def recovery_propose(
         raise ValidationError("请写明追回的事实与依据。", code="note")
     left = _recoverable(app)
     if amount <= 0 or amount > left:
-        raise ValidationError(f"追回金额须大于 0 且不超过可追回的 {left} 元。", code="amount")
+        raise ValidationError(f"追回金额须大于 0 且不超过可追回的 {yuan(left)} 元。", code="amount")
     try:
         with transaction.atomic():
             item = Recovery.objects.create(
@@ -603,7 +604,7 @@ def recovery_propose(
         actor=actor,
         action=AuditEvent.Action.CREATE,
         target=app,
-        summary=f"{app.number} 提出追回 {amount} 元（{item.get_reason_display()}）：{note.strip()}",
+        summary=f"{app.number} 提出追回 {yuan(amount)} 元（{item.get_reason_display()}）：{note.strip()}",
     )
     return item
 
@@ -630,7 +631,7 @@ def recoveries_propose(found: Iterable[Any]) -> int:
             actor=None,
             action=AuditEvent.Action.CREATE,
             target=app,
-            summary=f"{app.number} 台账核对提出追回 {over.amount} 元：{over.note}",
+            summary=f"{app.number} 台账核对提出追回 {yuan(over.amount)} 元：{over.note}",
         )
         made += 1
     return made
@@ -663,7 +664,7 @@ def recovery_decide(*, recovery: Recovery, actor: User, accept: bool, note: str 
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         target=app,
-        summary=f"{app.number} 追回 {item.amount} 元"
+        summary=f"{app.number} 追回 {yuan(item.amount)} 元"
         + ("已复核，发出追回通知书" if accept else f"不予追回：{note.strip()}"),
     )
     return item
@@ -691,7 +692,7 @@ def recovery_refund(
         )
     if amount <= 0 or amount > item.amount:
         raise ValidationError(
-            f"退回金额须大于 0 且不超过追回金额 {item.amount} 元。", code="amount"
+            f"退回金额须大于 0 且不超过追回金额 {yuan(item.amount)} 元。", code="amount"
         )
     if day > timezone.localdate():
         raise ValidationError("退回日期不能晚于今天。", code="day")
@@ -706,7 +707,7 @@ def recovery_refund(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         target=app,
-        summary=f"{app.number} 追回款已退回 {amount} 元（{day}）",
+        summary=f"{app.number} 追回款已退回 {yuan(amount)} 元（{day}）",
     )
     return item
 

@@ -19,6 +19,7 @@ from accounts.selectors import counties_for
 from applications.selectors import applications_for, promises_to_decide
 from audit.models import AuditEvent
 from audit.services import record
+from core.formats import yuan
 from core.pdf import check_printable, render_pdf
 from settlements.engine.money import AmountError, parse_yuan
 
@@ -311,7 +312,7 @@ def recovery_refund(request: StaffRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
-        messages.success(request, f"已登记退回 {amount} 元，本年度救助限额和预算已相应退回。")
+        messages.success(request, f"已登记退回 {yuan(amount)} 元，本年度救助限额和预算已相应退回。")
     return redirect("payments:index")
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from beneficiaries.models import Person
+from core.formats import yuan
 
 from .engine.model import paid_by_assistance
 
@@ -286,4 +287,4 @@ class CountyBudget(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.county} {self.year} 年预算 {self.amount} 元"
+        return f"{self.county} {self.year} 年预算 {yuan(self.amount)} 元"

@@ -22,6 +22,7 @@ from areas.models import City
 from audit.models import AuditEvent
 from audit.services import record, save_audited
 from beneficiaries.models import HardshipIdentity, Person
+from core.formats import yuan
 from core.rows import update_rows
 
 from .engine import (
@@ -274,7 +275,7 @@ def holder_text(entry: LedgerEntry) -> str:
     if entry.source == LedgerEntry.Source.WINDOW and entry.settlement is not None:
         number = entry.settlement.key.removeprefix("application:")
         return f"已在申请 {number} 中获救助（{entry.label}）"
-    return f"已在医院一站式结算中获救助（{entry.label}，救助 {entry.assistance} 元）"
+    return f"已在医院一站式结算中获救助（{entry.label}，救助 {yuan(entry.assistance)} 元）"
 
 
 def _refuse_held(bills: Sequence[Bill]) -> None:
@@ -496,7 +497,7 @@ def settlement_revoke(*, settlement: Settlement, actor: User, reason: str) -> Se
         actor=actor,
         action=AuditEvent.Action.SETTLE,
         target=item,
-        summary=f"撤销结算 {item.key}：台账退回医疗救助 {item.paid_by_assistance} 元，"
+        summary=f"撤销结算 {item.key}：台账退回医疗救助 {yuan(item.paid_by_assistance)} 元，"
         f"释放票据 {released} 张；理由：{reason.strip()}",
         changes=changes,
     )
@@ -512,7 +513,9 @@ def settlement_recover(
     item = Settlement.objects.select_for_update().get(pk=settlement.pk)
     left = item.unrecovered
     if amount <= 0 or amount > left:
-        raise ValidationError(f"追回金额须大于 0 且不超过尚未追回的 {left} 元。", code="amount")
+        raise ValidationError(
+            f"追回金额须大于 0 且不超过尚未追回的 {yuan(left)} 元。", code="amount"
+        )
     row = _ledger_rows_locked([item.person_id], [item.year])[(item.person_id, item.year)]
     rest = amount
     changes: dict[str, list[str]] = {}
@@ -532,7 +535,7 @@ def settlement_recover(
         actor=actor,
         action=AuditEvent.Action.SETTLE,
         target=item,
-        summary=f"追回到账 {item.key}：{amount} 元，台账退回本年限额；{note}",
+        summary=f"追回到账 {item.key}：{yuan(amount)} 元，台账退回本年限额；{note}",
         changes=changes,
     )
     return item
@@ -641,7 +644,7 @@ def onestop_enter(records: Sequence[OneStop]) -> list[Overpaid]:
                             twin.settlement.unrecovered,
                         ),
                         True,
-                        f"医院一站式结算已对同一票据支付医疗救助 {r.expense.assistance_paid} 元（{r.bill.label}）",
+                        f"医院一站式结算已对同一票据支付医疗救助 {yuan(r.expense.assistance_paid)} 元（{r.bill.label}）",
                     )
                 )
             entries.append(
@@ -729,7 +732,7 @@ def _late_overpaid(
                     over,
                     False,
                     "医院一站式结算记录晚于本案审批到达，按日期顺序计入本年限额后，本案多付 "
-                    f"{over} 元",
+                    f"{yuan(over)} 元",
                 )
             )
     return found

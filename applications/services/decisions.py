@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import record
+from core.formats import yuan
 from settlements.engine.money import fen
 
 from .. import workflow
@@ -125,7 +126,7 @@ def application_approve(
             app,
             "approve",
             Status.SECOND,
-            f"第一审批人同意（拟发放 {amount} 元，超过 {app.county.second_approval_above} 元），"
+            f"第一审批人同意（拟发放 {yuan(amount)} 元，超过 {yuan(app.county.second_approval_above)} 元），"
             "待第二审批人审批",
             actor,
             event="approve_first",
@@ -137,22 +138,22 @@ def application_approve(
     if budget is not None and used + amount > budget:
         if not confirm_overrun:
             raise BudgetOverrun(
-                f"本县 {today.year} 年救助预算 {budget} 元，已批准 {used} 元，尚余 {budget - used} 元；"
-                f"本案拟发放 {amount} 元，将超出预算 {used + amount - budget} 元。确需批准请勾选确认。",
+                f"本县 {today.year} 年救助预算 {yuan(budget)} 元，已批准 {yuan(used)} 元，尚余 {yuan(budget - used)} 元；"
+                f"本案拟发放 {yuan(amount)} 元，将超出预算 {yuan(used + amount - budget)} 元。确需批准请勾选确认。",
                 code="budget",
             )
         record(
             actor=actor,
             action=AuditEvent.Action.TRANSITION,
             target=app,
-            summary=f"{app.number} 超预算审批确认：预算 {budget} 元，已批准 {used} 元，本案 {amount} 元",
+            summary=f"{app.number} 超预算审批确认：预算 {yuan(budget)} 元，已批准 {yuan(used)} 元，本案 {yuan(amount)} 元",
         )
     app.settlement = settlement
     app.approved_amount = amount
     app.decided_at = timezone.now()
     app.decided_by = actor
     app.step_due_on = work_calendar().add(today, settings.TIME_LIMIT_PAYMENT_DAYS)
-    _move(app, "approve", Status.APPROVED, f"批准救助 {amount} 元", actor)
+    _move(app, "approve", Status.APPROVED, f"批准救助 {yuan(amount)} 元", actor)
     _queue_letters(app)
     return app
 
@@ -172,11 +173,11 @@ def application_revoke(*, application: Application, actor: User, reason: str) ->
     amount = app.approved_amount
     app.step_due_on = None
     app.told_at = None  # the window tells the applicant again (待告知审批结果)
-    _move(app, "revoke", Status.REVOKED, f"撤销批准（原批准 {amount} 元）", actor, reason)
+    _move(app, "revoke", Status.REVOKED, f"撤销批准（原批准 {yuan(amount)} 元）", actor, reason)
     _notify(
         app,
         "revoked",
-        f"您的医疗救助申请 {app.number} 原批准的 {amount} 元已撤销：{reason}。"
+        f"您的医疗救助申请 {app.number} 原批准的 {yuan(amount)} 元已撤销：{reason}。"
         f"详情请联系{app.township.name}社会救助服务窗口。",
         f"revoked:{app.pk}",
     )

@@ -196,7 +196,7 @@ def test_an_approval_that_would_overrun_the_budget_needs_a_logged_confirmation(
     second = ready()
     with pytest.raises(
         BudgetOverrun,
-        match=r"已批准 10500\.00 元，尚余 4500\.00 元；本案拟发放 12100\.00 元，将超出预算 7600\.00 元",
+        match=r"已批准 10,500\.00 元，尚余 4,500\.00 元；本案拟发放 12,100\.00 元，将超出预算 7,600\.00 元",
     ):
         application_approve(application=second, actor=approver)
     second.refresh_from_db()

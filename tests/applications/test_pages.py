@@ -328,9 +328,9 @@ def test_the_case_page_previews_the_settlement_from_the_ledger(client, world, dr
         "医疗救助：低保对象 政策范围内自付 15,000.00 元 × 70% = 10,500.00 元（呼和浩特实施方案 四(三)）"
         in page
     )
-    assert 'data-testid="to-pay">7400.00<' in page
+    assert 'data-testid="to-pay">7,400.00<' in page
     assert (
-        '<td>已获医疗救助</td><td class="text-end">95000.00</td><td class="text-end">100000.00</td>'
+        '<td>已获医疗救助</td><td class="text-end">95,000.00</td><td class="text-end">100,000.00</td>'
         in page
     )
     assert (

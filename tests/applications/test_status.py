@@ -53,7 +53,7 @@ def test_each_stage_in_plain_words(client, world, case, time_machine):
     material_receive(application=case, code="invoice", actor=world.users["clerk"])
     app = walk(world, case, Status.APPROVED)
     page = ask(client, app)
-    assert "您承诺补交的材料已全部收到" in page and "批准医疗救助 10500.00 元" in page
+    assert "您承诺补交的材料已全部收到" in page and "批准医疗救助 10,500.00 元" in page
     assert "正在办理发放，请留意银行到账" in page and "下载审批通知书（PDF）" in page
     batch = payment_batch_create(
         county=world.county_a, application_ids=[app.pk], actor=world.users["finance"]
@@ -68,7 +68,7 @@ def test_each_stage_in_plain_words(client, world, case, time_machine):
     assert (
         "已发放" in page
         and "2026-11-27" in page
-        and "10500.00 元已转入 内蒙古银行 6222 **** **** 1234" in page
+        and "10,500.00 元已转入 内蒙古银行 6222 **** **** 1234" in page
     )
     assert "救助金已发放，本申请办结" in page
 

@@ -22,6 +22,7 @@ def test_admin_imports_the_sample_file(live_server, page, tmp_path):
     page.get_by_label("用户名").fill("admin")
     page.get_by_label("密码").fill("demo12345")
     page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="管理", exact=True).click()  # the administrator's tools menu
     page.get_by_role("link", name="数据导入").click()
     page.get_by_label("数据来源部门").select_option("民政")
     page.get_by_label("困难身份数据").check()

@@ -47,6 +47,7 @@ def test_the_administrator_sends_waiting_tasks_and_retries_a_failed_import(
     page.get_by_label("用户名").fill(admin.username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="管理", exact=True).click()  # the administrator's tools menu
     page.get_by_role("link", name="后台任务").click()
     assert page.get_by_test_id("waiting-count").inner_text() == "1"
     waiting = page.get_by_test_id("waiting").inner_text()

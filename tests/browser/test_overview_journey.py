@@ -26,7 +26,9 @@ def _chart(page, key):
     return page.evaluate(
         """key => { const c = Chart.getChart(document.querySelector(`canvas[data-chart="${key}"]`));
                     return c ? {labels: c.data.labels,
-                                sets: c.data.datasets.map(d => [d.label, d.data])} : null; }""",
+                                sets: c.data.datasets.map(d => [d.label, d.data]),
+                                targets: (c.options.plugins.targetLines.targets || [])
+                                           .map(t => [t.label, t.value])} : null; }""",
         key,
     )
 
@@ -44,11 +46,10 @@ def test_the_city_overview_draws_every_chart_from_its_table(
 
     rates = _chart(page, "rates")
     assert rates["labels"] == ["土默特左旗", "托克托县"]
-    assert rates["sets"] == [
-        ["综合保障率", [90, 50]],
-        ["个人负担率", [10, 50]],
-        ["综合保障率目标（不低于）", [85, 85]],
-    ]
+    assert rates["sets"] == [["综合保障率", [90, 50]], ["个人负担率", [10, 50]]]
+    # both targets are rules across the whole chart (drawn even with a single bar)
+    assert rates["targets"] == [["综合保障率目标 ≥ 85.0%", 85], ["个人负担率目标 ≤ 15.0%", 15]]
+    assert "重算" in page.get_by_test_id("as-of").inner_text()
     shares = _chart(page, "out_of_list")
     assert shares["labels"] == ["市第一医院", "托县医院", "土左旗医院"]
     assert shares["sets"][0][1] == [11.67, 6, 4]

@@ -28,7 +28,7 @@ def test_admin_reads_a_policy_and_raises_the_tilted_cap_from_a_date(live_server,
     page.get_by_label(re.compile(r"倾斜救助年度最高限额")).fill("35000.00")
     page.get_by_role("button", name="保存新版本").click()
     page.wait_for_url(re.compile(r"/settlements/policies/hohhot-2023/$"))
-    assert "已保存第 3 版，2027年1月1日起生效，改动 1 个参数" in page.locator("body").inner_text()
+    assert "已保存第 3 版，2027-01-01起生效，改动 1 个参数" in page.locator("body").inner_text()
     history = page.locator("tr", has_text="tilted.cap").inner_text()
     assert "2027-01-01 起：35,000.00 元" in history and "第 3 版" in history
     version = PolicyVersion.objects.get(number=3)

@@ -113,7 +113,7 @@ def test_the_banks_return_file_pays_fails_and_reports_unknown_lines(world, appro
     )
     # a file that does not answer the whole batch (count and sum) is refused, nothing recorded
     with pytest.raises(
-        ValidationError, match=r"批次 2 笔、合计 22600\.00 元，回盘 6 行、合计 33200\.00 元"
+        ValidationError, match=r"批次 2 笔、合计 22,600\.00 元，回盘 6 行、合计 33,200\.00 元"
     ):
         payment_return_import(batch=batch, data=data, name="return.csv", actor=finance)
     assert set(batch.payments.values_list("state", flat=True)) == {"pending"}

@@ -234,13 +234,13 @@ def test_the_case_page_shows_one_stop_lines_before_and_the_stored_decision_after
     page = client.get(app.get_absolute_url()).content.decode()
     assert 'data-testid="earlier-lines"' in page and "医院一站式结算" in page
     assert (
-        "JS20260310001" in page and '拟发放：<strong data-testid="to-pay">5000.00</strong>' in page
+        "JS20260310001" in page and '拟发放：<strong data-testid="to-pay">5,000.00</strong>' in page
     )
     app = application_approve(application=app, actor=world.users["approver"])
     # another approval moves the ledger on: the page still shows this decision
     onestop(tekun, day=date(YEAR, 11, 1), assistance="100.00", number="JS20261101001")
     page = client.get(app.get_absolute_url()).content.decode()
-    assert '批准金额：<strong data-testid="to-pay">5000.00</strong>' in page
+    assert '批准金额：<strong data-testid="to-pay">5,000.00</strong>' in page
     assert "拟发放" not in page.split('data-testid="settlement-preview"')[1]
 
 
@@ -257,7 +257,7 @@ def test_a_hospital_record_arriving_after_an_approval_becomes_a_recovery_proposa
     assert (proposal.amount, proposal.reason, proposal.state, proposal.proposed_by) == (
         Decimal("10000.00"), "over_cap", "proposed", None,
     )  # fmt: skip
-    assert "多付 10000.00 元" in proposal.note
+    assert "多付 10,000.00 元" in proposal.note
     assert YearLedger.objects.get(person=tekun).assistance_used == Decimal("110000.00")
     # importing the same file again adds nothing
     onestop(tekun, day=date(YEAR, 3, 10), assistance="95000.00", number="JS20260310001")
@@ -364,7 +364,7 @@ def test_money_paid_is_recovered_with_four_eyes_a_notice_and_the_refund(world, a
         )
     batch = payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
     payment_record(payment=batch.payments.get(), paid=True, actor=finance)
-    with pytest.raises(ValidationError, match=f"不超过可追回的 {paid} 元"):
+    with pytest.raises(ValidationError, match=f"不超过可追回的 {paid:,.2f} 元"):
         recovery_propose(application=app, amount=paid + 1, reason="false", note="x", actor=approver)
     item = recovery_propose(
         application=app,
@@ -398,7 +398,7 @@ def test_money_paid_is_recovered_with_four_eyes_a_notice_and_the_refund(world, a
         "4000.00"
     )
     assert county_budget_left(world.county_a, YEAR)[1] == paid - Decimal("4000.00")
-    assert AuditEvent.objects.filter(summary__contains="追回款已退回 4000.00 元").count() == 1
+    assert AuditEvent.objects.filter(summary__contains="追回款已退回 4,000.00 元").count() == 1
 
 
 # --- 4. no dead ends in payment ----------------------------------------------------------------
@@ -567,7 +567,7 @@ def test_the_case_page_revokes_through_its_own_form(client, world, applicant):
     assert "已办理：已撤销批准。" in response.content.decode()
     app.refresh_from_db()
     assert app.status == Status.REVOKED
-    assert f"批准救助 <strong>{app.approved_amount}</strong> 元" in response.content.decode()
+    assert f"批准救助 <strong>{app.approved_amount:,.2f}</strong> 元" in response.content.decode()
     assert '<span class="text-danger">已撤销</span>' in response.content.decode()
     # the generic transition does not make this move (its side effects live in the service)
     again = client.post(

@@ -264,7 +264,7 @@ def test_the_person_page_shows_this_years_ledger(client, world, dibao_person):
     page = client.get(
         reverse("beneficiaries:person_detail", args=[dibao_person.pk])
     ).content.decode()
-    assert '已获医疗救助</dt><dd class="col-5 text-end">12345.67 元' in page
+    assert '已获医疗救助</dt><dd class="col-5 text-end">12,345.67 元' in page
     assert "99.00 元" not in page
 
 

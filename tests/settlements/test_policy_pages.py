@@ -73,7 +73,7 @@ def test_admin_adds_a_version_and_only_the_changed_values_are_stored(client, wor
         ({"p__tilted.cap": "-1"}, "不能为负数"),
         ({"p__tilted.cap": "9" * 40}, "过大，不能超过 999,999,999.99 元"),
         ({"p__assistance.ratio.dibao": "9" * 40 + "%"}, "不是比例"),
-        ({"effective_from": "2026-02-30"}, "有效的日期"),
+        ({"effective_from": "2026-02-30"}, "核对这一天确实存在"),
         ({}, "没有改动任何参数"),
         ({"effective_from": "2020-01-01", "p__tilted.cap": "1.00"}, "不能早于政策施行日期"),
     ],
