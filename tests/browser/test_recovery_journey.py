@@ -56,7 +56,7 @@ def test_an_approver_recovers_a_paid_case_and_finance_records_the_refund(live_se
     assert "已发追回通知，待退回" in row.inner_text()
     row.get_by_label("退回金额").fill("1000.00")
     row.get_by_role("button", name="登记退回到账").click()
-    assert "已登记退回 1000.00 元" in desk.content()
+    assert "已登记退回 1,000.00 元" in desk.content()
     assert app.number not in desk.get_by_test_id("recoveries").inner_text()
     screenshot(desk, "recovery-refunded")
     desk.context.close()
