@@ -31,9 +31,15 @@
         ctx.lineWidth = 1.5;
         ctx.beginPath(); ctx.moveTo(area.left, y); ctx.lineTo(area.right, y); ctx.stroke();
         ctx.setLineDash([]);
+        // the label on a white box above its rule, so a bar behind it never hides it
         ctx.font = "12px " + Chart.defaults.font.family;
         ctx.textAlign = "right";
-        ctx.fillText(t.label, area.right - 4, y - 4);
+        ctx.textBaseline = "bottom";
+        var w = ctx.measureText(t.label).width, x = area.right - 4, top = y - 18;
+        ctx.fillStyle = "rgba(255,255,255,0.9)";
+        ctx.fillRect(x - w - 4, top, w + 8, 16);
+        ctx.fillStyle = ctx.strokeStyle;
+        ctx.fillText(t.label, x, y - 3);
       });
       ctx.restore();
     },
