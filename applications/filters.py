@@ -14,8 +14,7 @@ from core.crypto import blind_index
 from core.widgets import DateInput, bootstrap
 from settlements.engine.categories import CATEGORIES
 
-from .models import Application, Kind, MedicalExpense, PromiseStatus, Status
-from .workflow import FINAL
+from .models import FINAL_STATES, Application, Kind, MedicalExpense, PromiseStatus, Status
 from .worklist import ORDERS
 
 
@@ -133,8 +132,8 @@ class ApplicationFilter(django_filters.FilterSet):
         if self.form.cleaned_data.get("status") or value == "all":
             return queryset
         if value == "done":
-            return queryset.filter(status__in=FINAL)
-        return queryset.exclude(status__in=FINAL)
+            return queryset.filter(status__in=FINAL_STATES)
+        return queryset.exclude(status__in=FINAL_STATES)  # the partial indexes' own condition
 
     def with_kind(
         self, queryset: QuerySet[Application], name: str, value: str

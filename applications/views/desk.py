@@ -58,7 +58,7 @@ def index(request: StaffRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             # counted up to COUNT_CAP: a bounded subquery, not a scan of the whole table
-            "count": filtered.qs[: COUNT_CAP + 1].count(),
+            "count": filtered.qs.order_by()[: COUNT_CAP + 1].count(),
             "count_cap": COUNT_CAP,
             "refused": refused,
             "params": params.urlencode(),

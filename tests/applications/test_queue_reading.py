@@ -87,3 +87,11 @@ def test_a_bad_filter_value_is_said_and_the_list_is_shown_without_it(client, wor
     assert "金额不低于：请填写数字（如 1200 或 1200.50）。" in page
     assert "办理状态：“no-such-state”不在可选范围内，请从列表中选择。" in page
     assert len(listed(page)) == 2  # the default scope still applies; nothing else was filtered
+
+
+def test_the_queues_final_states_are_the_workflows():
+    """The queue filters with the partial indexes' own list; it must be the workflow's end states."""
+    from applications import workflow
+    from applications.models import FINAL_STATES
+
+    assert FINAL_STATES == tuple(sorted(workflow.FINAL))

@@ -121,14 +121,22 @@ def test_wrong_answers_are_limited_but_never_lock_the_owner_out(client, case, se
     assert other.status_code == 200  # another number from the same address still has tries left
 
 
-def test_one_address_is_limited_across_numbers(client, case, settings):
+def test_one_address_is_limited_across_numbers(client, world, case, settings):
     settings.STATUS_RATE_PER_ADDRESS = "3/10m"
+    world.county_a.agency_name = "土默特左旗医疗保障事务中心"
+    world.county_a.agency_phone = "0471-8111000"
+    world.county_a.save()
     for n in range(3):
         client.post(URL, {"number": f"150121-20990101-000{n}", "id_tail": "123456"})
-    assert (
-        client.post(URL, {"number": case.number, "id_tail": case.person.id_number[-6:]}).status_code
-        == 429
-    )
+    limited = client.post(URL, {"number": case.number, "id_tail": case.person.id_number[-6:]})
+    assert limited.status_code == 429
+    # whom to call comes from the number's county code, whether or not such a case exists
+    said = "如需帮助，请拨打土默特左旗医疗保障事务中心电话 0471-8111000。"
+    assert said in limited.content.decode()
+    invented = client.post(URL, {"number": "150121-20990101-0999", "id_tail": "123456"})
+    assert said in invented.content.decode()
+    unknown = client.post(URL, {"number": "999999-20990101-0001", "id_tail": "123456"})
+    assert "请到受理申请的乡镇（街道）社会救助服务窗口" in unknown.content.decode()
 
 
 def test_the_letter_downloads_only_after_the_check_and_only_the_applicants_own(
