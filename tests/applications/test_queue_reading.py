@@ -94,4 +94,4 @@ def test_the_queues_final_states_are_the_workflows():
     from applications import workflow
     from applications.models import FINAL_STATES
 
-    assert FINAL_STATES == tuple(sorted(workflow.FINAL))
+    assert tuple(sorted(workflow.FINAL)) == FINAL_STATES
