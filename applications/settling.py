@@ -136,21 +136,10 @@ def case_preview(app: Application) -> Preview:
     return preview
 
 
-ESTIMATED_STATES = (
-    "accepted",
-    "forwarded",
-    "in_review",
-    "returned",
-    "recommended",
-    "notice",
-    "second",
-)
-
-
 def estimate_refresh(app: Application) -> None:
     """Store what approving the case now would pay (the review queue's “拟救助” column). A bill the
     engine cannot settle leaves it empty; the case page says why."""
-    if app.settlement_id is not None or app.status not in ESTIMATED_STATES:
+    if app.settlement_id is not None:  # decided: the approved amount is the figure
         return
     try:
         result = settlement_preview(

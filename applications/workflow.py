@@ -19,7 +19,7 @@ from typing import Any
 from accounts.access import role_of
 from accounts.models import Role, User
 
-from .models import Application, PromiseStatus, Status
+from .models import FINAL_STATES, Application, PromiseStatus, Status
 
 Condition = Callable[[Application, Any], str | None]
 
@@ -113,7 +113,7 @@ AWAITING_DECISION = frozenset({Status.RECOMMENDED, Status.NOTICE, Status.SECOND}
 DECIDED = frozenset({Status.APPROVED, Status.REJECTED, Status.PAID, Status.REVOKED})
 REVIEWED = AWAITING_DECISION | DECIDED  # the county's review is over
 ENDED_EARLY = frozenset({Status.WITHDRAWN, Status.TERMINATED})
-FINAL = frozenset({Status.PAID, Status.REJECTED, Status.REVOKED}) | ENDED_EARLY
+FINAL = frozenset(Status(s) for s in FINAL_STATES)  # paid, rejected, revoked and ENDED_EARLY
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t

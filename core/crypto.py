@@ -261,24 +261,41 @@ class EncryptedCharField(models.CharField):  # type: ignore[type-arg]
         return super().formfield(**kwargs)
 
 
-class BlindIndexField(models.CharField):  # type: ignore[type-arg]
-    """HMAC-SHA256 of another field's value: what exact lookups and uniqueness use.
+class DerivedField(models.CharField):  # type: ignore[type-arg]
+    """A column computed from another field of the row (``source``) by ``of``: kept current on every
+    save (``pre_save``), bulk_create included; raw inserts (``core.rows.insert_rows``) fill it
+    through ``prepare_rows``. An empty source gives the field's default."""
 
-    Kept current on every save (``pre_save``), bulk_create included; raw inserts
-    (``core.rows.insert_rows``) fill it through ``prepare_rows``."""
+    fixed_kwargs: tuple[str, ...] = ("max_length", "editable")
 
     def __init__(self, *args: Any, source: str = "", **kwargs: Any) -> None:
         self.source = source
-        kwargs["max_length"] = 22
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
 
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         kwargs["source"] = self.source
-        kwargs.pop("max_length", None)
-        kwargs.pop("editable", None)
+        for key in self.fixed_kwargs:
+            kwargs.pop(key, None)
         return name, path, args, kwargs
+
+    def of(self, value: str) -> str:  # pragma: no cover - each kind says how
+        raise NotImplementedError
+
+    def pre_save(self, model_instance: Any, add: bool) -> Any:
+        source = getattr(model_instance, self.source)
+        value = self.of(source) if source else self.get_default()
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+class BlindIndexField(DerivedField):
+    """HMAC-SHA256 of another field's value: what exact lookups and uniqueness use."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["max_length"] = 22
+        super().__init__(*args, **kwargs)
 
     def contribute_to_class(self, cls: Any, name: str, *args: Any, **kwargs: Any) -> None:
         super().contribute_to_class(cls, name, *args, **kwargs)
@@ -288,41 +305,27 @@ class BlindIndexField(models.CharField):  # type: ignore[type-arg]
     def of(self, value: str) -> str:
         return keyring().blind(value, self.purpose)
 
-    def pre_save(self, model_instance: Any, add: bool) -> Any:
-        source = getattr(model_instance, self.source)
-        value = self.of(source) if source else None
-        setattr(model_instance, self.attname, value)
-        return value
 
-
-class TailField(models.CharField):  # type: ignore[type-arg]
+class TailField(DerivedField):
     """The last ``length`` characters of an encrypted field, in clear: exactly what the masked
-    form already shows on every list (``1501**********1034``), so that a reviewer can search by it.
-    Kept current like a blind index (``pre_save``; raw inserts through ``prepare_rows``)."""
+    form already shows on every list (``1501**********1034``), so that a reviewer can search by it."""
 
-    def __init__(self, *args: Any, source: str = "", length: int = 4, **kwargs: Any) -> None:
-        self.source = source
+    fixed_kwargs = ("max_length", "editable", "blank", "default")
+
+    def __init__(self, *args: Any, length: int = 4, **kwargs: Any) -> None:
         self.length = length
         kwargs["max_length"] = length
-        kwargs.setdefault("editable", False)
         kwargs.setdefault("blank", True)
         kwargs.setdefault("default", "")
         super().__init__(*args, **kwargs)
 
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
-        kwargs.update(source=self.source, length=self.length)
-        for key in ("max_length", "editable", "blank", "default"):
-            kwargs.pop(key, None)
+        kwargs["length"] = self.length
         return name, path, args, kwargs
 
     def of(self, value: str) -> str:
-        return (value or "")[-self.length :].upper()
-
-    def pre_save(self, model_instance: Any, add: bool) -> Any:
-        value = self.of(getattr(model_instance, self.source))
-        setattr(model_instance, self.attname, value)
-        return value
+        return value[-self.length :].upper()
 
 
 def blind_index(model: Any, value: str, field: str = "id_index") -> str:
@@ -340,9 +343,7 @@ def prepare_rows(
     indexes = [
         (f.attname, columns.index(f.source))
         for f in fields.values()
-        if isinstance(f, BlindIndexField | TailField)
-        and f.source in columns
-        and f.attname not in columns
+        if isinstance(f, DerivedField) and f.source in columns and f.attname not in columns
     ]
     if not sealed and not indexes:
         return columns, rows

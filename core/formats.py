@@ -14,7 +14,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 
-FEN = Decimal("0.01")
+from settlements.engine import money
+
 DAY = "%Y-%m-%d"
 MOMENT = "%Y-%m-%d %H:%M"
 
@@ -24,10 +25,10 @@ def yuan(value: object) -> str:
     if value is None or value == "":
         return ""
     try:
-        amount = Decimal(str(value)).quantize(FEN)
-    except (InvalidOperation, ValueError):
+        amount = Decimal(str(value))
+    except InvalidOperation:
         return str(value)
-    return f"{abs(amount) if amount.is_zero() else amount:,.2f}"
+    return money.yuan(money.fen(amount))  # the engine's own reading, rounded to the fen
 
 
 def day(value: date | datetime | None) -> str:

@@ -86,11 +86,7 @@ class Chart:
             "unit": self.unit,
             "stacked": self.stacked,
             "horizontal": self.horizontal,
-            "targets": [
-                {"label": label, "value": _num(value)}
-                for label, value in self.targets
-                if value is not None
-            ],
+            "targets": [{"label": label, "value": _num(value)} for label, value in self.targets],
         }
 
 
@@ -329,12 +325,12 @@ def rates(scope: Scope) -> Chart:
         unit="%",
         source="recompute",
         targets=[
-            (f"综合保障率目标 ≥ {Percent(coverage_target)}", Percent(coverage_target))
-            if coverage_target is not None
-            else ("", None),
-            (f"个人负担率目标 ≤ {Percent(burden_target)}", Percent(burden_target))
-            if burden_target is not None
-            else ("", None),
+            (f"{label} {Percent(value)}", Percent(value))
+            for label, value in (
+                ("综合保障率目标 ≥", coverage_target),
+                ("个人负担率目标 ≤", burden_target),
+            )
+            if value is not None
         ],
         note="困难群众：年内有有效困难身份的人员；费用含医院一站式结算和窗口申请的票据。",
         totals=[

@@ -38,11 +38,10 @@ def _event(app: Application, action: str, label: str, actor: User, **extra: Any)
         estimate_refresh(app)
 
 
-# the steps after which the review queue's “拟救助” figure is computed again: the bills or the
-# ledger they meet may have changed (a decision stores its own amount instead)
-ESTIMATE_AFTER = frozenset(
-    {"accept", "forward", "start_review", "return", "resubmit", "correct_expense"}
-)
+# the steps after which the review queue's “拟救助” figure is computed again: the bills changed
+# (accept, resubmit, correct_expense) or the reviewer takes the case up against today's ledger
+# (start_review); forwarding and returning change neither (a decision stores its own amount)
+ESTIMATE_AFTER = frozenset({"accept", "start_review", "resubmit", "correct_expense"})
 
 
 def _require_clerk_of(actor: User, township_id: int) -> None:
