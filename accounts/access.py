@@ -62,6 +62,7 @@ class Capability(StrEnum):
     CONFIRM_CHANGES = (
         "confirm_changes"  # confirm or refuse a department's change to a person (scoped)
     )
+    VERIFY_IDENTITIES = "verify_identities"  # verify a certificate recorded at the window; the 因病致贫 list (scoped)
 
 
 GRANTS: dict[Capability, frozenset[Role]] = {
@@ -80,6 +81,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.PAY: frozenset({Role.FINANCE}),
     Capability.VIEW_POLICIES: frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN}),
     Capability.EDIT_POLICIES: frozenset({Role.ADMIN}),
+    Capability.VERIFY_IDENTITIES: frozenset({Role.REVIEWER}),
     Capability.WARNINGS: frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.ADMIN}),
     Capability.FOLLOW_UP: frozenset({Role.CLERK}),
     Capability.OVERVIEW: frozenset({*COUNTY_ROLES, Role.ADMIN}),

@@ -50,6 +50,9 @@ class ApplicationFilter(django_filters.FilterSet):
     late = django_filters.BooleanFilter(
         label="只看超期", method="only_late", widget=forms.CheckboxInput
     )
+    claim = django_filters.BooleanFilter(
+        label="身份证明待核验", method="claim_waiting", widget=forms.CheckboxInput
+    )
     waited = django_filters.NumberFilter(
         label="已等待至少（工作日）", method="waited_at_least", min_value=0
     )
@@ -141,6 +144,12 @@ class ApplicationFilter(django_filters.FilterSet):
         return queryset.filter(
             Exists(MedicalExpense.objects.filter(application=OuterRef("pk"), kind=value))
         )
+
+    def claim_waiting(
+        self, qs: QuerySet[Application], name: str, value: Any
+    ) -> QuerySet[Application]:
+        """Cases whose certificate recorded at the window waits for the county (issue 19)."""
+        return qs.filter(identity_claim__status="pending") if value else qs
 
     def only_late(
         self, queryset: QuerySet[Application], name: str, value: bool

@@ -9,16 +9,17 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from beneficiaries.claims import Certificate, certificate_problems
 from beneficiaries.idnumber import parse
-from beneficiaries.models import HardshipIdentity, Person
+from beneficiaries.models import Department, HardshipIdentity, Person
 from core.bank import account_number
 from core.forms import YuanField, check_real_date
 from core.widgets import DateInput
 from settlements.engine.categories import CATEGORIES
 
 from .materials import MATERIALS
-from .models import AgentKind, HospitalLevel, Kind, MedicalExpense
-from .services import Intake
+from .models import AgentKind, HospitalLevel, Kind, MedicalExpense, OnestopReason
+from .services import Household, Intake
 
 
 class IdLookupForm(forms.Form):
@@ -103,20 +104,46 @@ class IntakeForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
+    # the certificate of an identity the registry lacks (recorded, then verified by the county)
+    cert_department = forms.ChoiceField(
+        label="认定部门（证件上的）", choices=[("", "请选择"), *Department.choices], required=False
+    )
+    cert_number = forms.CharField(label="证件编号", max_length=60, required=False)
+    cert_certified_on = forms.DateField(label="认定日期", required=False, widget=DateInput())
+    cert_ended_on = forms.DateField(
+        label="有效期至（证件未写可不填）", required=False, widget=DateInput()
+    )
+    onestop_reason = forms.ChoiceField(
+        label="未在医院直接结算的原因",
+        choices=[("", "请选择"), *OnestopReason.choices],
+        required=False,
+    )
+    onestop_note = forms.CharField(label="原因说明", max_length=200, required=False)
+    second_case_ack = forms.BooleanField(
+        label="已向申请人核实另有在办申请，本次费用不同，仍予受理", required=False
+    )
+
     def __init__(
         self,
         *args: Any,
         identities: list[HardshipIdentity],
         today: date,
         favourite: Any,
+        onestop: frozenset[str] = frozenset(),
+        open_cases: list[Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.today = today
+        self.onestop = onestop
+        self.open_cases = open_cases or []
+        if not self.open_cases:
+            del self.fields["second_case_ack"]
         valid = [i for i in identities if i.is_valid_on(today)]
         choices = [(f"id:{i.pk}", identity_label(i)) for i in valid]
         held = {i.category for i in valid}
         choices += [
-            (f"cat:{code}", f"{label}（身份库无记录，须交身份证明）")
+            (f"cat:{code}", f"{label}（身份库无记录：登记证件，县级核验）")
             for code, (label, _short, _rank) in CATEGORIES.items()
             if code not in held
         ]
@@ -137,14 +164,82 @@ class IntakeForm(forms.Form):
         data = super().clean() or {}
         if data.get("agent_name") and not data.get("agent_id_number"):
             self.add_error("agent_id_number", "有代办人时须填写代办人身份证号。")
+        kind, _, value = str(data.get("identity_choice", "")).partition(":")
+        self._clean_certificate(data, value if kind == "cat" else "")
+        held = self.identities.get(value) if kind == "id" else None
+        category = held.category if held is not None else value
+        if category in self.onestop:
+            if not data.get("onestop_reason"):
+                self.add_error(
+                    "onestop_reason",
+                    "此身份的费用在定点医疗机构“一站式”结算；在窗口申请的，请选择未直接结算的原因。",
+                )
+            elif data["onestop_reason"] == OnestopReason.OTHER and not data.get("onestop_note"):
+                self.add_error("onestop_note", "原因选“其他”时，请写明原因。")
+        if self.open_cases and not data.get("second_case_ack"):
+            self.add_error(
+                "second_case_ack",
+                "此人另有在办申请：请向申请人核实（同一费用不得重复申请），确需另行受理的请勾选。",
+            )
         return data
+
+    CERT_FIELDS = ("cert_department", "cert_number", "cert_certified_on", "cert_ended_on")
+
+    def _clean_certificate(self, data: dict[str, Any], category: str) -> None:
+        """A certificate is recorded only for an identity the registry lacks, and then whole."""
+        if not category or not any(data.get(name) for name in self.CERT_FIELDS):
+            return
+        for name, label in (
+            ("cert_department", "认定部门"),
+            ("cert_number", "证件编号"),
+            ("cert_certified_on", "认定日期"),
+        ):
+            if not data.get(name):
+                self.add_error(name, f"登记身份证明须填写{label}。")
+        try:
+            check_real_date(data.get("cert_certified_on"), label="认定日期", earliest=None)
+        except ValidationError as exc:
+            self.add_error("cert_certified_on", exc)
+        if any(name in self.errors for name in self.CERT_FIELDS):
+            return
+        problems = certificate_problems(self._certificate(data, category), today=self.today)
+        for field, message in problems.items():
+            self.add_error(
+                {"department": "cert_department", "certificate_number": "cert_number"}.get(
+                    field, f"cert_{field}" if field != "category" else "identity_choice"
+                ),
+                message,
+            )
+
+    @staticmethod
+    def _certificate(data: dict[str, Any], category: str) -> Certificate:
+        return Certificate(
+            category=category,
+            department=data["cert_department"],
+            certificate_number=data["cert_number"].strip(),
+            certified_on=data["cert_certified_on"],
+            ended_on=data.get("cert_ended_on"),
+        )
 
     def intake(self) -> Intake:
         data = self.cleaned_data
         kind, _, value = data["identity_choice"].partition(":")
         identity = self.identities.get(value) if kind == "id" else None
         category = identity.category if identity else value
-        return Intake(category=category, identity=identity, **{k: data[k] for k in INTAKE_FIELDS})
+        certificate = (
+            self._certificate(data, category)
+            if identity is None and data.get("cert_number")
+            else None
+        )
+        return Intake(
+            category=category,
+            identity=identity,
+            onestop_reason=data.get("onestop_reason", ""),
+            onestop_note=data.get("onestop_note", "").strip(),
+            certificate=certificate,
+            second_case_ack=bool(data.get("second_case_ack")),
+            **{k: data[k] for k in INTAKE_FIELDS},
+        )
 
 
 def amount_field(label: str, **kwargs: Any) -> YuanField:
@@ -290,3 +385,46 @@ class ExpenseCorrectionForm(forms.Form):
     in_region = forms.BooleanField(label="自治区内就医", required=False)
     referred = forms.BooleanField(label="规范转诊", required=False)
     reason = forms.CharField(label="更正理由", max_length=300)
+
+
+class IllnessCheckForm(forms.Form):
+    """The window's 因病致贫 pre-check: the household as declared (prefilled from the registry)."""
+
+    household_size = forms.IntegerField(label="家庭人口数（人）", min_value=1, max_value=30)
+    household_income = amount_field(
+        "家庭上年度总收入（元，全体成员合计）",
+        help_text="按家庭收入和财产申报表填写；按人均计算在下方给出。",
+    )
+    extra_members = forms.CharField(
+        label="身份库中没有的家庭成员（姓名、关系，每行一人，可不填）",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    hukou_local = forms.BooleanField(label="申请人具有本市户籍（核对户口簿）", required=False)
+    rural = forms.BooleanField(
+        label="农村户籍（按农村低保标准比较；不勾选按城市低保标准）", required=False
+    )
+    assets_ok = forms.BooleanField(
+        label="已签署家庭经济状况声明和核查委托授权书，申报的家庭财产符合规定", required=False
+    )
+
+    def household(self) -> Household:
+        d = self.cleaned_data
+        return Household(
+            household_size=d["household_size"],
+            household_income=d["household_income"],
+            hukou_local=d["hukou_local"],
+            rural=d["rural"],
+            assets_ok=d["assets_ok"],
+            extra_members=d.get("extra_members", ""),
+        )
+
+
+class IdentityDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="核验结果", choices=[("accept", "核验通过，登记入身份库"), ("refuse", "核验未通过")]
+    )
+    reason = forms.CharField(
+        label="说明（未通过的须写明理由，窗口据此告知申请人）", max_length=300, required=False
+    )

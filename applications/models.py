@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from beneficiaries.idnumber import mask
-from beneficiaries.models import HardshipIdentity, Person, mask_account
+from beneficiaries.models import HardshipIdentity, IdentityClaim, Person, mask_account
 from core.crypto import EncryptedCharField
 from settlements.bills import bill_keys, bill_label, invoice_key, settlement_key
 from settlements.engine.categories import CATEGORIES
@@ -101,6 +101,16 @@ class RecoveryReason(models.TextChoices):
     OTHER = "other", "其他"
 
 
+class OnestopReason(models.TextChoices):
+    """Why a bill of a one-stop identity (policy ``intake.onestop_categories``) was not settled at
+    the hospital and comes to the window (零星报销)."""
+
+    ELSEWHERE = "elsewhere", "异地就医未直接结算"
+    EMERGENCY = "emergency", "急诊（未能在定点医疗机构直接结算）"
+    LATE_IDENTITY = "late_identity", "身份认定晚于出院（结算时尚无困难身份）"
+    OTHER = "other", "其他"
+
+
 class AgentKind(models.TextChoices):
     VILLAGE = "village", "村（社区）干部"
     CLINIC = "clinic", "基层医疗机构"
@@ -141,6 +151,18 @@ class Application(models.Model):
         related_name="+",
         help_text="空表示身份库中尚无此身份，需提交身份证明",
     )
+    identity_claim = models.ForeignKey(
+        IdentityClaim,
+        verbose_name="窗口登记的身份证明（待县级核验）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    onestop_reason = models.CharField(
+        "未在医院直接结算的原因", max_length=16, choices=OnestopReason.choices, blank=True
+    )
+    onestop_note = models.CharField("原因说明", max_length=200, blank=True)
     contact_phone = models.CharField("联系电话（接收短信）", max_length=30, blank=True)
     agent_name = models.CharField("代办人姓名", max_length=50, blank=True)
     agent_id_number = EncryptedCharField("代办人身份证号", max_length=18, blank=True, mask=mask)
@@ -632,3 +654,52 @@ class Letter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.get_kind_display()}"
+
+
+class IllnessCheck(models.Model):
+    """The window's pre-check of an applicant asking as 因病致贫重病患者 (呼和浩特实施方案 二(四)):
+    the household's figures as declared, the four tests computed with the policy's dated
+    parameters (``eligibility.illness_tests``), kept with the figures and clauses they used. The
+    portal pre-screens; 民政 certifies, and its certification comes back through the identity import."""
+
+    application = models.OneToOneField(
+        Application, verbose_name="申请", on_delete=models.CASCADE, related_name="illness_check"
+    )
+    household_size = models.PositiveSmallIntegerField("家庭人口数")
+    household_income = models.DecimalField(
+        "家庭上年度总收入（元）", max_digits=12, decimal_places=2
+    )
+    extra_members = models.TextField(
+        "身份库外的家庭成员（姓名、关系，每行一人）", blank=True, max_length=1000
+    )
+    hukou_local = models.BooleanField("具有本市户籍")
+    rural = models.BooleanField("农村户籍（按农村低保标准）", default=False)
+    assets_ok = models.BooleanField("家庭财产状况符合规定（已签署声明和核查授权书）")
+    medical_burden = models.DecimalField(
+        "本年度家庭个人负担医疗费用（经基本医保、大病保险后，元）", max_digits=12, decimal_places=2
+    )
+    tests = models.JSONField("四项条件的结果、数字与依据")
+    passed = models.BooleanField("四项条件均符合")
+    policy_version = models.PositiveIntegerField("政策版本")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="预审人", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("预审时间", auto_now=True)
+    sent_at = models.DateTimeField("报送民政时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "因病致贫预审"
+        verbose_name_plural = "因病致贫预审"
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="illness_check_size_positive", condition=Q(household_size__gte=1)
+            ),
+            models.CheckConstraint(
+                name="illness_check_amounts_not_negative",
+                condition=Q(household_income__gte=0, medical_burden__gte=0),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} 因病致贫预审（{'符合' if self.passed else '不符合'}）"

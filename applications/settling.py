@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from beneficiaries.models import Person
-from settlements.engine import Expense, Result, SettlementInputError
+from beneficiaries.models import IdentityClaim, Person
+from settlements.engine import Expense, IdentityPeriod, Result, SettlementInputError
 from settlements.engine.categories import CATEGORIES
 from settlements.engine.model import LEDGER_FIELDS
 from settlements.engine.money import ZERO
@@ -82,19 +82,53 @@ class Preview:
     stored: Settlement | None = None
     # the bills already in the person's ledger for these years, both channels, in date order
     earlier: list[LedgerEntry] = field(default_factory=list)
+    # computed with an identity recorded at the window and not verified yet (试算)
+    provisional: bool = False
 
     @property
     def to_pay(self) -> Decimal:
         return ZERO if self.result is None else self.result.to_pay
 
 
+def pending_claim(app: Application) -> IdentityClaim | None:
+    """The certificate recorded at the window for this case, while it waits for the county."""
+    claim = app.identity_claim if app.identity_claim_id else None
+    return claim if claim is not None and claim.pending else None
+
+
+def provisional(app: Application) -> tuple[IdentityPeriod, ...]:
+    """The waiting certificate as an identity, for a preview marked as provisional (试算)."""
+    claim = pending_claim(app)
+    if claim is None:
+        return ()
+    return (IdentityPeriod(claim.category, claim.certified_on, claim.ended_on),)
+
+
 def case_preview(app: Application) -> Preview:
     """What approving this case now would pay, explained line by line, from the ledger as it is."""
     preview = Preview()
-    if app.identity_id is None and app.settlement_id is None:
+    claim = app.identity_claim if app.identity_claim_id else None
+    label = CATEGORIES[app.category][0]
+    if app.settlement_id is None and claim is not None and claim.pending:
+        preview.provisional = True
         preview.warnings.append(
-            f"申请身份“{CATEGORIES[app.category][0]}”不在身份库中：核实身份证明后，须先在身份库登记"
-            f"（含认定日期），否则按无有效身份计算，不予救助。"
+            f"按窗口登记、待县级核验的身份“{label}”（{claim.get_department_display()}证件 "
+            f"{claim.certificate_number}，{claim.period_text()}）试算：核验通过后才能审批；"
+            f"核验未通过则按无此身份计算。"
+        )
+    elif app.settlement_id is None and claim is not None and claim.status == claim.Status.REFUSED:
+        preview.warnings.append(
+            f"窗口登记的身份证明“{label}”核验未通过（{claim.reason}）：按无此身份计算。"
+        )
+    elif (
+        app.identity_id is None
+        and app.settlement_id is None
+        and claim is None
+        and not app.person.identities.filter(category=app.category).exists()
+    ):
+        preview.warnings.append(
+            f"申请身份“{label}”不在身份库中，窗口也未登记身份证明：须由窗口登记证件（县级核验）"
+            f"或待部门数据导入，否则按无有效身份计算，不予救助。"
         )
     expenses = list(app.expenses.all())
     stored = app.settlement
@@ -104,7 +138,9 @@ def case_preview(app: Application) -> Preview:
             result = settlement_recompute(stored)
         else:
             result = settlement_preview(
-                person=app.person, expenses=[engine_expense(e) for e in expenses]
+                person=app.person,
+                expenses=[engine_expense(e) for e in expenses],
+                extra=provisional(app),
             )
     except SettlementInputError as exc:
         preview.error = str(exc)
@@ -143,7 +179,9 @@ def estimate_refresh(app: Application) -> None:
         return
     try:
         result = settlement_preview(
-            person=app.person, expenses=[engine_expense(e) for e in app.expenses.all()]
+            person=app.person,
+            expenses=[engine_expense(e) for e in app.expenses.all()],
+            extra=provisional(app),
         )
     except SettlementInputError:
         amount = None

@@ -59,8 +59,43 @@ def _second_approver(app: Application, actor: User) -> str | None:
     return None
 
 
+def _identity_verified(app: Application, actor: User) -> str | None:
+    """A certificate recorded at the window waits for the county's verification (issue 19)."""
+    claim = app.identity_claim if app.identity_claim_id else None
+    if claim is not None and claim.pending:
+        return (
+            f"窗口登记的身份证明（{claim.get_category_display()}，证件 {claim.certificate_number}）"
+            f"尚待县级审核人员核验，核验后才能审批。"
+        )
+    return None
+
+
 def _decision(app: Application, actor: User) -> str | None:
     return _not_the_reviewer(app, actor) or _notice_over(app, actor) or _second_approver(app, actor)
+
+
+def _approvable(app: Application, actor: User) -> str | None:
+    """Approval also waits for the certificate's verification; a rejection does not."""
+    return _decision(app, actor) or _identity_verified(app, actor)
+
+
+def _illness_checked(app: Application, actor: User) -> str | None:
+    """因病致贫重病患者 not certified yet: the window's pre-check goes to the county with the case."""
+    if (
+        app.category != "illness_poor"
+        or app.person.identities.filter(category="illness_poor").exists()
+    ):
+        return None
+    claim = app.identity_claim if app.identity_claim_id else None
+    if claim is not None and claim.status != claim.Status.REFUSED:
+        return None
+    if not hasattr(app, "illness_check"):
+        return "申请身份为因病致贫重病患者且尚未认定：须先完成“因病致贫预审”（家庭收入、医疗负担、户籍、财产），再转县级。"
+    return None
+
+
+def _forwardable(app: Application, actor: User) -> str | None:
+    return _has_expenses(app, actor) or _illness_checked(app, actor)
 
 
 # The promise is open while materials are still owed: payment waits for them.
@@ -132,7 +167,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.ACCEPTED}),
             Status.FORWARDED,
             frozenset({Role.CLERK}),
-            condition=_has_expenses,
+            condition=_forwardable,
         ),
         Transition(
             "start_review",
@@ -156,7 +191,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.RETURNED}),
             Status.FORWARDED,
             frozenset({Role.CLERK}),
-            condition=_has_expenses,
+            condition=_forwardable,
         ),
         # The reviewer's recommendation: to 待审批, or to 公示中 first where the policy requires a
         # public notice for the identity (the service decides which, from the policy).
@@ -176,7 +211,7 @@ TRANSITIONS: dict[str, Transition] = {
             AWAITING_DECISION,
             Status.APPROVED,
             frozenset({Role.APPROVER}),
-            condition=_decision,
+            condition=_approvable,
             style="success",
             also=frozenset({Status.SECOND}),
         ),
@@ -332,6 +367,25 @@ def _promise_to_decide(app: Application, actor: User) -> str | None:
     return None
 
 
+def _claim_waiting(app: Application, actor: User) -> str | None:
+    claim = app.identity_claim if app.identity_claim_id else None
+    if claim is None:
+        return "本案没有窗口登记的身份证明。"
+    if not claim.pending:
+        return f"这份身份证明已{claim.get_status_display()}。"
+    if app.status in FINAL or app.status == Status.DRAFT:
+        return f"申请为“{app.get_status_display()}”，不需要核验。"
+    return None
+
+
+def _illness_checkable(app: Application, actor: User) -> str | None:
+    if app.category != "illness_poor":
+        return "只有申请身份为因病致贫重病患者的申请需要预审。"
+    if app.decided_at is not None or app.status in FINAL:
+        return f"申请已“{app.get_status_display()}”，不能再修改预审。"
+    return None
+
+
 @dataclass(frozen=True)
 class CaseAction:
     """An action on a case that leaves its state where it is: who may do it (in their own area:
@@ -367,6 +421,20 @@ CASE_ACTIONS: dict[str, CaseAction] = {
             frozenset({Role.APPROVER}),
             "只有本县审批人员可以决定延期。",
             _promise_to_decide,
+        ),
+        CaseAction(
+            "verify_identity",
+            "核验身份证明",
+            frozenset({Role.REVIEWER}),
+            "只有本县审核人员可以核验身份证明。",
+            _claim_waiting,
+        ),
+        CaseAction(
+            "illness_check",
+            "因病致贫预审",
+            frozenset({Role.CLERK}),
+            "只有申请人所在乡镇（街道）的窗口经办人可以办理预审。",
+            _illness_checkable,
         ),
         CaseAction(
             "mark_told",

@@ -42,6 +42,7 @@ from core.rows import (
 )
 from settlements.engine import categories
 
+from .claims import claims_verified_by_registry
 from .idnumber import mask, parse
 from .models import (
     CERTIFIERS,
@@ -352,6 +353,10 @@ def apply_records(
                     [*IDENTITY_FIELDS, "updated_at"],
                     batch_size=BATCH,
                 )
+            # a certificate recorded at the window and waiting for the county: the department's
+            # data now holds the same identity, which verifies it (issue 19)
+            if people:  # only people registered before this batch can have a claim waiting
+                claims_verified_by_registry([p.pk for p in people.values()], batch=batch)
         _phone_warnings(pairs)
 
 

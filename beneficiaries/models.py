@@ -227,6 +227,7 @@ class IdentitySource(models.TextChoices):
     IMPORT = "import", "文件导入"
     API = "api", "部门系统推送"
     USER = "user", "工作人员录入"
+    WINDOW = "window", "窗口登记，县级核验"
 
 
 class HardshipIdentity(models.Model):
@@ -526,3 +527,101 @@ class PersonChange(models.Model):
                 old, new = self.township.name, self.new_township.name if self.new_township else new
             out.append((self.LABELS[name], "无" if old in (None, "") else str(old), str(new)))
         return out
+
+
+class IdentityClaim(models.Model):
+    """A hardship identity as the applicant's certificate shows it, recorded at the window (待核验).
+
+    It is not an identity yet: the registry (``HardshipIdentity``) holds only what a department
+    certified or a county reviewer verified. A county reviewer verifies the claim against the
+    certificate or the department's data (it then becomes an identity, ``identity``) or refuses it
+    with a reason the window sees; a department's import of the same identity verifies it by itself
+    (``verified_by_import``). At most one claim per person and category waits at a time."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待县级核验"
+        VERIFIED = "verified", "已核验，已登记入身份库"
+        REFUSED = "refused", "核验未通过"
+
+    person = models.ForeignKey(
+        Person, verbose_name="救助对象", on_delete=models.CASCADE, related_name="identity_claims"
+    )
+    category = models.CharField("困难身份类别", max_length=16, choices=Category.choices)
+    department = models.CharField("认定部门", max_length=20, choices=Department.choices)
+    certificate_number = models.CharField("证件编号", max_length=60)
+    certified_on = models.DateField("认定日期")
+    ended_on = models.DateField("有效期至", null=True, blank=True, help_text="空表示证件未写期限")
+    status = models.CharField(
+        "核验状态", max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="核验人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("核验时间", null=True, blank=True)
+    reason = models.CharField("核验说明（未通过的理由）", max_length=300, blank=True)
+    identity = models.ForeignKey(
+        HardshipIdentity,
+        verbose_name="登记入库的身份",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
+    )
+    verified_by_import = models.ForeignKey(
+        IdentityImport,
+        verbose_name="由部门数据核验",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "待核验困难身份"
+        verbose_name_plural = "待核验困难身份"
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "category"],
+                condition=Q(status="pending"),
+                name="identity_claim_one_pending",
+                violation_error_message="此人已有同类身份证明在等待县级核验。",
+            ),
+            models.CheckConstraint(
+                name="identity_claim_ends_after_start",
+                violation_error_message="有效期至不能早于认定日期。",
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("certified_on")),
+            ),
+            models.CheckConstraint(
+                name="identity_claim_verified_has_identity",
+                condition=~Q(status="verified") | Q(identity__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="identity_claim_refused_with_reason",
+                condition=~Q(status="refused") | (~Q(reason="") & Q(decided_by__isnull=False)),
+            ),
+        ]
+        indexes = [models.Index(fields=["person", "status"], name="identity_claim_person")]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}（证件 {self.certificate_number}，{self.get_status_display()}）"
+
+    @property
+    def pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    def is_valid_on(self, on: date) -> bool:
+        return categories.is_valid_on(self, on)
+
+    def period_text(self) -> str:
+        end = f"{self.ended_on:%Y-%m-%d}" if self.ended_on else "证件未写期限"
+        return f"{self.certified_on:%Y-%m-%d} — {end}"

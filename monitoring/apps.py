@@ -1,4 +1,12 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from applications.eligibility import BurdenLine
 
 
 class MonitoringConfig(AppConfig):
@@ -25,6 +33,10 @@ class MonitoringConfig(AppConfig):
             ),
         )
         registry.on_import_applied(_recompute_after_import)
+        # the window's 因病致贫 pre-check counts the household's bills settled at the hospital
+        from applications.eligibility import register_burden_source
+
+        register_burden_source(_hospital_burdens)
 
 
 def _recompute_after_import(batch: object) -> None:
@@ -32,3 +44,23 @@ def _recompute_after_import(batch: object) -> None:
     from core.queueing import enqueue
 
     enqueue("monitoring.tasks.recompute_monitoring")
+
+
+def _hospital_burdens(person_ids: Sequence[int], year: int) -> Iterable[BurdenLine]:
+    """The household's bills settled at the hospital in ``year``: the burden after insurance."""
+    from applications.eligibility import BurdenLine
+
+    from .models import HospitalSettlement
+
+    rows = HospitalSettlement.objects.filter(person_id__in=person_ids, day__year=year).order_by(
+        "day", "id"
+    )
+    for r in rows:
+        yield BurdenLine(
+            r.person_id,
+            f"{r.hospital} {r.day:%Y-%m-%d}（医院结算记录）",
+            r.day,
+            r.personal_burden,
+            tuple(k for k in (r.invoice_key, r.settlement_key) if k),
+            "医院结算记录",
+        )

@@ -27,8 +27,12 @@ def _initial(definition: ParameterDef, value: Any) -> Any:
         return "\n".join(f"{b.start:.2f} {percent(b.rate)}" for b in value)
     if definition.kind is Kind.CATEGORIES:
         return [c for c in CATEGORIES if c in value]
-    if definition.kind is Kind.COUNT:
+    if definition.kind in (Kind.COUNT, Kind.MONTHS):
         return str(value)
+    if definition.kind is Kind.FACTOR:
+        return f"{value.normalize():f}"
+    if definition.kind is Kind.COUNTY_AMOUNTS:
+        return "\n".join(f"{code} {amount:.2f}" for code, amount in value.items())
     return value  # pragma: no cover
 
 
@@ -53,10 +57,20 @@ def _field(definition: ParameterDef, initial: Any) -> forms.Field:
             widget=forms.Textarea(attrs={"rows": 4}),
             help_text="每行一档：起点金额 比例，如“16000.00 60%”",
         )
+    if definition.kind is Kind.COUNTY_AMOUNTS:
+        return forms.CharField(
+            label=label,
+            initial=initial,
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 4}),
+            help_text="每行一个旗县区：6 位旗县区代码 金额（元/人·年），如“150102 10800.00”",
+        )
     help_text = {
         Kind.AMOUNT: "元，最多两位小数" + ("；留空表示不设上限" if definition.nullable else ""),
         Kind.RATE: "如 70% 或 0.70",
         Kind.COUNT: "整数",
+        Kind.MONTHS: "整数（月）" + ("；留空表示不限" if definition.nullable else ""),
+        Kind.FACTOR: "倍数，如 1.5",
     }[definition.kind]
     return forms.CharField(label=label, initial=initial, required=False, help_text=help_text)
 
@@ -96,6 +110,9 @@ class PolicyVersionForm(forms.Form):
         if definition.kind is Kind.BRACKETS:
             rows = [line.split() for line in str(value).splitlines() if line.strip()]
             return [row if len(row) == 2 else [" ".join(row), ""] for row in rows]
+        if definition.kind is Kind.COUNTY_AMOUNTS:
+            rows = [line.split() for line in str(value).splitlines() if line.strip()]
+            return {row[0]: " ".join(row[1:]) for row in rows} if rows else None
         text = str(value).strip()
         return None if text == "" else text
 

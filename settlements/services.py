@@ -219,22 +219,30 @@ def _ledger_locked(
     return {y: _state(own[y], household[y]) for y in years}, own
 
 
-def load_inputs(person: Person, expenses: Sequence[Expense]) -> Inputs:
-    """The one loader of the engine's input about a person: identities, the expenses, and the
-    ledger as it stands (read only: for previews; approval locks it, ``settlement_calculate``)."""
+def load_inputs(
+    person: Person, expenses: Sequence[Expense], extra: Sequence[IdentityPeriod] = ()
+) -> Inputs:
+    """The one loader of the engine's input about a person: identities (with ``extra``, identities
+    not in the registry yet, for a provisional preview), the expenses, and the ledger as it stands
+    (read only: for previews; approval locks it, ``settlement_calculate``)."""
     return Inputs(
-        tuple(identities_of(person)),
+        (*identities_of(person), *extra),
         tuple(expenses),
         ledger_opening(person, {e.day.year for e in expenses}),
     )
 
 
 def settlement_preview(
-    *, person: Person, expenses: Sequence[Expense], policy: Policy | None = None
+    *,
+    person: Person,
+    expenses: Sequence[Expense],
+    policy: Policy | None = None,
+    extra: Sequence[IdentityPeriod] = (),
 ) -> Result:
-    """What approving these expenses now would give, from the ledger as it stands. Writes nothing."""
+    """What approving these expenses now would give, from the ledger as it stands (``extra``: an
+    identity waiting for verification, counted as if verified). Writes nothing."""
     policy = policy or policy_for(person)
-    inputs = load_inputs(person, expenses)
+    inputs = load_inputs(person, expenses, extra)
     return settle(policy, inputs.identities, inputs.expenses, inputs.opening)
 
 

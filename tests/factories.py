@@ -107,6 +107,10 @@ def make_application(person, clerk, *, category="dibao", expenses=None, **intake
     intake.setdefault("bank_name", "内蒙古银行")
     intake.setdefault("bank_account_holder", person.name)
     intake.setdefault("bank_account_number", "6222000000051234")
+    # a one-stop identity at the window says why the hospital did not settle the bill, and a second
+    # case of the same person is acknowledged (issue 19; tests of those rules pass their own)
+    intake.setdefault("onestop_reason", "elsewhere")
+    intake.setdefault("second_case_ack", True)
     return application_save_draft(
         person=person,
         intake=Intake(

@@ -85,6 +85,14 @@ EXPECTED: dict[str, Row] = {
     "applications:inbox": Row(frozenset({"clerk"})),
     "applications:notices": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "applications:inbox_read": Row(frozenset({"clerk"}), method="post"),
+    # issue 19: the county reviewer verifies a certificate and sends the 因病致贫 list; the window
+    # records the pre-check, which every role reading the case may read
+    "applications:identity_decide": Row(frozenset({"reviewer"}), method="post"),
+    "applications:illness_check": Row(
+        frozenset({"clerk", "reviewer", "approver", "finance", "admin"})
+    ),
+    "applications:illness_list": Row(frozenset({"reviewer"})),
+    "applications:illness_list_pdf": Row(frozenset({"reviewer"}), method="post"),
     "payments:index": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "payments:batch_detail": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "payments:batch_create": Row(frozenset({"finance"}), method="post"),

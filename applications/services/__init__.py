@@ -18,6 +18,14 @@ from .decisions import (
     expense_correct,
     promise_extend,
 )
+from .eligibility import (
+    Household,
+    application_identity_decide,
+    household_problems,
+    illness_check_figures,
+    illness_check_save,
+    illness_list_sent,
+)
 from .intake import Intake, application_accept, application_save_draft, bills_refused
 from .moves import DEDICATED, STEP_LIMITS, _move, application_transition
 from .notifications import (
@@ -39,6 +47,7 @@ __all__ = [
     "STALE_CLAIM",
     "STEP_LIMITS",
     "BudgetOverrun",
+    "Household",
     "Intake",
     "NothingToPay",
     "SweepResult",
@@ -46,6 +55,7 @@ __all__ = [
     "account_document_attach",
     "application_accept",
     "application_approve",
+    "application_identity_decide",
     "application_mark_told",
     "application_recommend",
     "application_reject",
@@ -57,6 +67,10 @@ __all__ = [
     "check_upload",
     "county_budget_left",
     "expense_correct",
+    "household_problems",
+    "illness_check_figures",
+    "illness_check_save",
+    "illness_list_sent",
     "inbox_mark_read",
     "material_receive",
     "notifications_deliver",

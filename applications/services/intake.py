@@ -18,15 +18,25 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import record
+from beneficiaries.claims import Certificate, identity_claim_record
 from beneficiaries.models import HardshipIdentity, Person
 from settlements.engine.categories import CATEGORIES
+from settlements.services import policy_for
 
 from .. import workflow
+from ..eligibility import (
+    filing_problems,
+    onestop_categories,
+    onestop_source,
+    open_cases_of,
+    second_case_text,
+)
 from ..materials import ExpenseFacts, required_materials
 from ..models import (
     Application,
     Material,
     MedicalExpense,
+    OnestopReason,
     PromiseStatus,
     Status,
 )
@@ -50,6 +60,28 @@ class Intake:
     bank_name: str = ""
     bank_account_holder: str = ""
     bank_account_number: str = ""
+    onestop_reason: str = ""
+    onestop_note: str = ""
+    # the certificate the applicant brought for an identity the registry lacks (待县级核验)
+    certificate: Certificate | None = None
+    # the clerk has seen the person's other open cases and opens this one anyway
+    second_case_ack: bool = False
+
+    # fields of the application itself (the rest is handled by the service)
+    APPLICATION_FIELDS = (
+        "category",
+        "identity",
+        "contact_phone",
+        "agent_name",
+        "agent_id_number",
+        "agent_phone",
+        "agent_kind",
+        "bank_name",
+        "bank_account_holder",
+        "bank_account_number",
+        "onestop_reason",
+        "onestop_note",
+    )
 
 
 def _checklist(app: Application, expenses: Sequence[MedicalExpense]) -> list[str]:
@@ -99,6 +131,38 @@ def bills_refused(expenses: Sequence[MedicalExpense], application: Application |
         )
 
 
+def _eligibility_refused(
+    person: Person,
+    intake: Intake,
+    expenses: Sequence[MedicalExpense],
+    application: Application | None,
+) -> None:
+    """The window's eligibility rules (issue 19), each refusal naming its limit and clause: bills
+    older than the filing limit or before the policy; a one-stop identity without the reason the
+    hospital did not settle the bill; another open case not acknowledged."""
+    today = timezone.localdate()
+    policy = policy_for(person)
+    problems = filing_problems(expenses, policy=policy, today=today)
+    if problems:
+        raise ValidationError("；".join(problems) + "。", code="filing_limit")
+    if intake.category in onestop_categories(policy, today):
+        if not intake.onestop_reason:
+            raise ValidationError(
+                f"{CATEGORIES[intake.category][0]}的医疗费用在定点医疗机构“一站式”结算"
+                f"（{onestop_source(policy, today)}）；在窗口申请的，须选择未在医院直接结算的原因。",
+                code="onestop_reason",
+            )
+        if intake.onestop_reason == OnestopReason.OTHER and not intake.onestop_note.strip():
+            raise ValidationError("未直接结算的原因选“其他”时，请写明原因。", code="onestop_note")
+    others = open_cases_of(person, exclude=application)
+    if others and not intake.second_case_ack:
+        raise ValidationError(
+            second_case_text(others, today)
+            + "。请向申请人核实：同一费用不得重复申请；确需另行受理的，勾选“已核实，仍予受理”。",
+            code="second_case",
+        )
+
+
 @transaction.atomic
 def application_save_draft(
     *,
@@ -120,6 +184,7 @@ def application_save_draft(
         raise ValidationError("至少录入一笔医疗费用。", code="no_expenses")
     if intake.agent_name and not intake.agent_id_number:
         raise ValidationError("有代办人时须填写代办人身份证号。", code="agent_id")
+    _eligibility_refused(person, intake, expenses, application)
     creating = application is None
     if application is None:
         today = timezone.localdate()
@@ -135,8 +200,14 @@ def application_save_draft(
         application = Application.objects.select_for_update().get(pk=application.pk)
         if application.status != Status.DRAFT:
             raise ValidationError("已受理的申请不能再修改受理信息。", code="not_draft")
-    for name, value in vars(intake).items():
-        setattr(application, name, value)
+    for name in Intake.APPLICATION_FIELDS:
+        setattr(application, name, getattr(intake, name))
+    if intake.identity is None and intake.certificate is not None:
+        application.identity_claim = identity_claim_record(
+            person=person, cert=intake.certificate, actor=actor
+        )
+    elif intake.identity is not None:
+        application.identity_claim = None
     application.claimed_total = sum((e.total for e in expenses), Decimal("0.00"))
     application.full_clean(exclude=["identity", "person", "township", "county", "created_by"])
     for expense in expenses:
@@ -157,6 +228,15 @@ def application_save_draft(
     _event(
         application, "create" if creating else "edit", "登记申请" if creating else "修改申请", actor
     )
+    others = open_cases_of(person, exclude=application) if creating else []
+    if others:
+        _event(
+            application,
+            "second_case",
+            "另有在办申请，经办人已确认仍予受理",
+            actor,
+            reason=second_case_text(others, timezone.localdate()),
+        )
     record(
         actor=actor,
         action=AuditEvent.Action.CREATE if creating else AuditEvent.Action.UPDATE,
@@ -183,6 +263,11 @@ def application_accept(
     blocked = workflow.refusal(app, "accept", actor)
     if blocked:
         raise ValidationError(blocked, code="refused")
+    late = filing_problems(
+        list(app.expenses.all()), policy=policy_for(app.person), today=timezone.localdate()
+    )
+    if late:  # the draft was saved on an earlier day
+        raise ValidationError("；".join(late) + "。", code="filing_limit")
     files = files or {}
     _validate_uploads(files)
     now = timezone.now()

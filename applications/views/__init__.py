@@ -13,6 +13,7 @@ from .decisions import (
     revoke,
 )
 from .desk import inbox, inbox_read, index
+from .eligibility import identity_decide, illness_check, illness_list, illness_list_pdf
 from .intake import IntakeStart, accept, edit, intake, new, new_for_person
 
 __all__ = [
@@ -23,6 +24,10 @@ __all__ = [
     "detail",
     "edit",
     "expense_correct",
+    "identity_decide",
+    "illness_check",
+    "illness_list",
+    "illness_list_pdf",
     "inbox",
     "inbox_read",
     "index",

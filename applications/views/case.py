@@ -26,13 +26,16 @@ from audit.models import AuditEvent
 from audit.services import record, record_view
 
 from .. import services, workflow
+from ..eligibility import picture
 from ..forms import (
+    IdentityDecisionForm,
     ReasonForm,
     ReceiveForm,
 )
 from ..models import (
     Application,
     Attachment,
+    IllnessCheck,
     Letter,
     Recommendation,
     RecoveryReason,
@@ -109,6 +112,16 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
             else [],
             "role": role_of(request.user),
             "recovery_reasons": [c for c in RecoveryReason.choices if c[0] != "over_cap"],
+            "picture": picture(app, today=today),
+            "illness": IllnessCheck.objects.filter(application=app).first()
+            if app.category == "illness_poor"
+            else None,
+            "can_illness_check": workflow.case_action_refusal(app, "illness_check", request.user)
+            is None,
+            "can_verify": has_capability(request.user, Capability.VERIFY_IDENTITIES)
+            and workflow.case_action_refusal(app, "verify_identity", request.user) is None,
+            "verify_choices": IdentityDecisionForm.base_fields["decision"].choices,  # type: ignore[attr-defined]
+            "claim_scans": [a for a in attachments if a.material == "identity_certificate"],
         },
     )
 

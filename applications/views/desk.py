@@ -18,6 +18,7 @@ from audit.services import record_list_view
 from .. import services, worklist
 from ..filters import ApplicationFilter
 from ..models import (
+    FINAL_STATES,
     InboxMessage,
 )
 from ..selectors import applications_for, unread_inbox
@@ -53,6 +54,7 @@ def index(request: StaffRequest) -> HttpResponse:
         if name in filtered.form.fields
     ]
     record_list_view(actor=request.user, what="申请列表", shown=len(rows))
+    can_verify = has_capability(request.user, Capability.VERIFY_IDENTITIES)
     return render(
         request,
         "applications/index.html",
@@ -66,6 +68,14 @@ def index(request: StaffRequest) -> HttpResponse:
             "refused": refused,
             "params": params.urlencode(),
             "params_all": urlencode({**params.dict(), "state": "all"}),
+            "can_verify": can_verify,
+            "claims_waiting": applications_for(request.user)
+            .filter(identity_claim__status="pending")
+            .exclude(status__in=FINAL_STATES)
+            .order_by()[:100]
+            .count()
+            if can_verify
+            else 0,
             "today": today,
             "can_intake": has_capability(request.user, Capability.INTAKE),
         },

@@ -24,8 +24,11 @@ from beneficiaries.models import Person
 from beneficiaries.selectors import favourable_identity, people_for
 from beneficiaries.services import person_save
 from core.crypto import DecryptionError, keyring
+from settlements.engine.categories import CATEGORIES
+from settlements.services import policy_for
 
 from .. import services
+from ..eligibility import assisted_in_year, onestop_categories, onestop_source, open_cases_of
 from ..forms import (
     INTAKE_FIELDS,
     MAX_EXPENSES,
@@ -56,12 +59,23 @@ def _intake_forms(
     favourite = favourable_identity(person, today) if person else None
     initial: dict[str, Any] = {}
     if app is not None:
+        claim = app.identity_claim
         initial = {
             "identity_choice": f"id:{app.identity_id}"
             if app.identity_id
             else f"cat:{app.category}",
             **{k: getattr(app, k) for k in INTAKE_FIELDS},
+            "onestop_reason": app.onestop_reason,
+            "onestop_note": app.onestop_note,
+            "second_case_ack": True,  # acknowledged when the draft was saved
         }
+        if claim is not None:
+            initial |= {
+                "cert_department": claim.department,
+                "cert_number": claim.certificate_number,
+                "cert_certified_on": claim.certified_on,
+                "cert_ended_on": claim.ended_on,
+            }
     elif person is not None:
         initial = {
             "contact_phone": person.phone,
@@ -69,8 +83,16 @@ def _intake_forms(
             "bank_account_holder": person.bank_account_holder or person.name,
             "bank_account_number": person.bank_account_number,
         }
+    # a newcomer is registered in the clerk's township: that city's policy
+    policy = policy_for(person or Person(township=request.user.township))  # type: ignore[misc]
     form = IntakeForm(
-        data, identities=identities, today=today, favourite=favourite, initial=initial
+        data,
+        identities=identities,
+        today=today,
+        favourite=favourite,
+        initial=initial,
+        onestop=onestop_categories(policy, today),
+        open_cases=open_cases_of(person, exclude=app) if person is not None and person.pk else [],
     )
     expense_initial = (
         [{f: getattr(e, f) for f in ExpenseForm.Meta.fields} for e in app.expenses.all()]
@@ -207,8 +229,17 @@ def _render_intake(
     app: Application | None = None,
     start: IntakeStart | None = None,
 ) -> HttpResponse:
+    today = timezone.localdate()
+    policy = policy_for(person or Person(township=request.user.township))  # type: ignore[misc]
+    context: dict[str, Any] = {
+        "onestop_labels": "、".join(
+            label for code, (label, _s, _r) in CATEGORIES.items() if code in form.onestop
+        ),
+        "onestop_source": onestop_source(policy, today),
+    }
     if person is not None and person.pk:
         record_view(actor=request.user, target=person, summary="窗口受理页查看")
+        context |= {"assisted_year": today.year, "assisted": assisted_in_year(person, today.year)}
     return render(
         request,
         "applications/intake.html",
@@ -220,6 +251,7 @@ def _render_intake(
             "formset": formset,
             "app": app,
             "start": start,
+            **context,
         },
     )
 

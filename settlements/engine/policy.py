@@ -1,7 +1,7 @@
 """Policies as data with effective dates (the pattern of OpenFisca's parameters).
 
 A policy is a set of named parameters. Each parameter has a kind (amount, rate, switch, brackets,
-categories) and a history of values, each valid *from* a date and carrying its source clause.
+categories, counts of days or months, a factor, amounts per county) and a history of values, each valid *from* a date and carrying its source clause.
 ``Policy.at(day)`` gives the values in force on a day. New versions (the administrator's
 amendments) add values from a date; they never rewrite the past.
 """
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from .categories import CATEGORIES
@@ -29,6 +30,9 @@ class Kind(StrEnum):
     BRACKETS = "brackets"  # ((start, rate), ...) ascending
     CATEGORIES = "categories"  # a set of category codes
     COUNT = "count"  # a whole number (of working days)
+    MONTHS = "months"  # a whole number of calendar months; may be null ("不限") where nullable
+    FACTOR = "factor"  # a positive multiple, such as 1.5 (倍)
+    COUNTY_AMOUNTS = "county_amounts"  # yuan per county: {6-digit county code: amount}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +91,24 @@ class ParameterDef:
             if starts != sorted(starts) or len(set(starts)) != len(starts):
                 raise ValueError(f"{what}各档起点必须从小到大且不重复")
             return tuple(brackets)
-        if self.kind is Kind.COUNT:
+        if self.kind in (Kind.COUNT, Kind.MONTHS):
             if isinstance(raw, bool) or not re.fullmatch(r"[0-9]{1,4}", str(raw).strip(), re.ASCII):
                 raise ValueError(f"{what}应为不小于 0 的整数，收到 {raw!r}")
             return int(str(raw).strip())
+        if self.kind is Kind.FACTOR:
+            value = parse_amount(raw, what)
+            if value <= 0 or value > 100:
+                raise ValueError(f"{what}应为大于 0 的倍数（如 1.5），收到 {raw!r}")
+            return value
+        if self.kind is Kind.COUNTY_AMOUNTS:
+            if not isinstance(raw, Mapping):
+                raise ValueError(f'{what}应为 {{旗县区代码: 金额}}，如 {{"150102": "10800.00"}}')
+            amounts = {}
+            for code, amount in raw.items():
+                if not re.fullmatch(r"[0-9]{6}", str(code), re.ASCII):
+                    raise ValueError(f"{what}的旗县区代码应为 6 位数字，收到 {code!r}")
+                amounts[str(code)] = parse_amount(amount, f"{what}（{code}）")
+            return MappingProxyType(dict(sorted(amounts.items())))
         if self.kind is Kind.CATEGORIES:
             if not isinstance(raw, list | tuple):
                 raise ValueError(f"{what}应为身份类别代码的列表")
@@ -103,7 +121,9 @@ class ParameterDef:
     def display(self, value: Any) -> str:
         """The value as the policy page shows it."""
         if value is None:
-            return "不设上限" if self.nullable else "未设置"
+            if self.nullable:
+                return "不限" if self.kind is Kind.MONTHS else "不设上限"
+            return "未设置"
         if self.kind is Kind.AMOUNT:
             return f"{yuan(value)} 元"
         if self.kind is Kind.RATE:
@@ -116,14 +136,22 @@ class ParameterDef:
             return "、".join(CATEGORIES[c][1] for c in CATEGORIES if c in value) or "无"
         if self.kind is Kind.COUNT:
             return f"{value} 个工作日"
+        if self.kind is Kind.MONTHS:
+            return f"{value} 个月"
+        if self.kind is Kind.FACTOR:
+            return f"{value.normalize():f} 倍"
+        if self.kind is Kind.COUNTY_AMOUNTS:
+            return "；".join(f"{code}：{yuan(v)} 元" for code, v in value.items()) or "未设置"
         return str(value)  # pragma: no cover
 
     def to_json(self, value: Any) -> Any:
         """The value as it is stored in JSON (the inverse of ``parse``)."""
-        if value is None or self.kind in (Kind.SWITCH, Kind.COUNT):
+        if value is None or self.kind in (Kind.SWITCH, Kind.COUNT, Kind.MONTHS):
             return value
-        if self.kind in (Kind.AMOUNT, Kind.RATE):
+        if self.kind in (Kind.AMOUNT, Kind.RATE, Kind.FACTOR):
             return str(value)
+        if self.kind is Kind.COUNTY_AMOUNTS:
+            return {code: str(v) for code, v in value.items()}
         if self.kind is Kind.BRACKETS:
             return [[str(b.start), str(b.rate)] for b in value]
         if self.kind is Kind.CATEGORIES:

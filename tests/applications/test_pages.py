@@ -53,6 +53,7 @@ def intake_post(identity_choice: str, **extra) -> dict:
         "bank_name": "内蒙古农村信用社",
         "bank_account_holder": "乌兰",
         "bank_account_number": "6228480000000000018",
+        "onestop_reason": "elsewhere",  # the registry's identities here are one-stop ones
         "e-TOTAL_FORMS": "1",
         "e-INITIAL_FORMS": "0",
         "e-MIN_NUM_FORMS": "1",

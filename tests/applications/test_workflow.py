@@ -239,4 +239,6 @@ def test_case_actions_are_declared_and_the_page_and_the_service_give_the_same_an
         "receive_material",
         "mark_told",
         "extend_promise",
+        "verify_identity",
+        "illness_check",
     }

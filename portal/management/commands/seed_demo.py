@@ -240,6 +240,8 @@ class Command(BaseCommand):
                 bank_name=person.bank_name,
                 bank_account_holder=name,
                 bank_account_number=person.bank_account_number,
+                # the demo's one-stop identities come to the window from a hospital elsewhere
+                onestop_reason="elsewhere",
             ),
             expenses=[
                 MedicalExpense(
