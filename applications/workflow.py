@@ -19,7 +19,7 @@ from typing import Any
 from accounts.access import role_of
 from accounts.models import Role, User
 
-from .models import FINAL_STATES, Application, PromiseStatus, Status
+from .models import FINAL_STATES, Application, IllnessCheck, PromiseStatus, Status
 
 Condition = Callable[[Application, Any], str | None]
 
@@ -89,7 +89,7 @@ def _illness_checked(app: Application, actor: User) -> str | None:
     claim = app.identity_claim if app.identity_claim_id else None
     if claim is not None and claim.status != claim.Status.REFUSED:
         return None
-    if not hasattr(app, "illness_check"):
+    if not IllnessCheck.objects.filter(application_id=app.pk).exists():
         return "申请身份为因病致贫重病患者且尚未认定：须先完成“因病致贫预审”（家庭收入、医疗负担、户籍、财产），再转县级。"
     return None
 
@@ -372,7 +372,7 @@ def _claim_waiting(app: Application, actor: User) -> str | None:
     if claim is None:
         return "本案没有窗口登记的身份证明。"
     if not claim.pending:
-        return f"这份身份证明已{claim.get_status_display()}。"
+        return f"这份身份证明已处理（{claim.get_status_display()}）。"
     if app.status in FINAL or app.status == Status.DRAFT:
         return f"申请为“{app.get_status_display()}”，不需要核验。"
     return None

@@ -113,7 +113,7 @@ def _locked_pending(claim: IdentityClaim) -> IdentityClaim:
     )
     if locked.status != IdentityClaim.Status.PENDING:
         raise ValidationError(
-            f"这份身份证明已{locked.get_status_display()}，不再重复核验。", code="decided"
+            f"这份身份证明已处理（{locked.get_status_display()}），不再重复核验。", code="decided"
         )
     return locked
 

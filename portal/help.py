@@ -47,6 +47,8 @@ SECTIONS: dict[str, str] = {
     "applications:detail": "case",
     "applications:inbox": "reminders",
     "applications:notices": "notices",
+    "applications:illness_check": "eligibility",
+    "applications:illness_list": "eligibility",
     "beneficiaries:person_list": "people",
     "beneficiaries:person_detail": "people",
     "beneficiaries:change_list": "changes",
@@ -68,20 +70,20 @@ SECTIONS: dict[str, str] = {
 # the sections each chapter has (checked against the built guide by the test)
 CHAPTER_SECTIONS: dict[str, frozenset[str]] = {
     "clerk": frozenset(
-        {"dashboard", "queue", "intake", "accept", "case", "reminders", "people", "changes",
-         "warnings", "password"}
+        {"dashboard", "queue", "intake", "eligibility", "accept", "case", "reminders", "people",
+         "changes", "warnings", "password"}
     ),
     "county": frozenset(
-        {"dashboard", "queue", "case", "notices", "people", "changes", "warnings", "overview",
-         "payments", "batch", "policies", "audit", "password"}
+        {"dashboard", "queue", "case", "eligibility", "notices", "people", "changes", "warnings",
+         "overview", "payments", "batch", "policies", "audit", "password"}
     ),
     "finance": frozenset(
-        {"dashboard", "queue", "case", "payments", "batch", "overview", "policies", "notices",
-         "password"}
+        {"dashboard", "queue", "case", "eligibility", "payments", "batch", "overview", "policies",
+         "notices", "password"}
     ),
     "admin": frozenset(
-        {"dashboard", "queue", "case", "people", "changes", "imports", "warnings", "overview",
-         "payments", "batch", "policies", "audit", "jobs", "password", "notices"}
+        {"dashboard", "queue", "case", "eligibility", "people", "changes", "imports", "warnings",
+         "overview", "payments", "batch", "policies", "audit", "jobs", "password", "notices"}
     ),
     "applicant": frozenset({"status"}),
 }  # fmt: skip

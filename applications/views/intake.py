@@ -233,7 +233,7 @@ def _render_intake(
     policy = policy_for(person or Person(township=request.user.township))  # type: ignore[misc]
     context: dict[str, Any] = {
         "onestop_labels": "、".join(
-            label for code, (label, _s, _r) in CATEGORIES.items() if code in form.onestop
+            short for code, (_label, short, _r) in CATEGORIES.items() if code in form.onestop
         ),
         "onestop_source": onestop_source(policy, today),
     }

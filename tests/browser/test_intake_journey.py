@@ -64,6 +64,8 @@ def test_clerk_takes_an_application_with_two_materials_missing(live_server, page
     ).is_checked()  # most favourable, prefilled
     fill_inpatient_stay(page)
     page.get_by_label("规范转诊").check()
+    # 低保 is settled one-stop at the hospital: at the window the clerk says why it was not
+    page.get_by_label("未在医院直接结算的原因").select_option("emergency")
     fits(page)
     screenshot(page, f"intake-form{suffix}")
     page.get_by_role("button", name="保存，下一步核对材料").click()

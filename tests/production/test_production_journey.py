@@ -67,6 +67,8 @@ def test_a_clerk_accepts_an_application_and_the_applicant_finds_it(site):
     page.get_by_label("申请人公民身份号码").fill(person_id)
     page.keyboard.press("Enter")
     fill_inpatient_stay(page)
+    # 低保 is settled one-stop at the hospital: at the window the clerk says why it was not
+    page.get_by_label("未在医院直接结算的原因").select_option("elsewhere")
     page.get_by_role("button", name="保存，下一步核对材料").click()
     page.wait_for_url(re.compile(r"/accept/$"))
     for label in page.locator("table label").all_inner_texts():

@@ -348,9 +348,15 @@ class Command(BaseCommand):
         policy_version_create(
             policy_code="hohhot-2023",
             effective_from=date(2023, 1, 1),
-            values={"city_income": "50000.00", "rural_income": "20000.00"},
+            values={
+                "city_income": "50000.00",
+                "rural_income": "20000.00",
+                # the 因病致贫 pre-check compares with each county's minimum living standard
+                "illness_poor.dibao_standard.urban": {"150121": "9600.00", "150122": "9600.00"},
+                "illness_poor.dibao_standard.rural": {"150121": "7800.00", "150122": "7800.00"},
+            },
             source="演示数据（正式使用前请按统计公报设置）",
-            reason="演示用的上年人均可支配收入",
+            reason="演示用的上年人均可支配收入和各旗县区低保标准",
             actor=User.objects.get(username="admin"),
         )
         return 1

@@ -1,0 +1,111 @@
+"""Issue 19 in a real browser: a clerk takes an application for a 低保边缘 person the registry does
+not know, with the certificate the applicant brought; the county reviewer verifies it; after the
+public notice the approver approves a non-zero amount."""
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from PIL import Image
+
+from applications.models import Application
+from beneficiaries.models import HardshipIdentity, IdentityClaim
+from tests.browser.conftest import fill_inpatient_stay, screenshot
+from tests.browser.test_sign_in_journeys import _sign_in
+from tests.factories import id_number
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def scan() -> bytes:
+    """A photo of the certificate, as a phone takes it (a real PNG: uploads are checked)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 80), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def context(browser):
+    return browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
+
+
+def test_a_certificate_taken_at_the_window_is_verified_and_the_case_approved(
+    live_server, browser, time_machine
+):
+    call_command("seed_demo")
+    number = id_number(77, birth="19580312")
+    certified = timezone.localdate() - timedelta(days=200)
+
+    clerk = context(browser)
+    _sign_in(clerk, live_server.url, "clerk_a")
+    clerk.get_by_role("link", name="受理新申请").click()
+    clerk.get_by_label("申请人公民身份号码").fill(number)
+    clerk.keyboard.press("Enter")
+    assert "请当场登记" in clerk.locator(".alert-info").inner_text()
+    clerk.locator("[name=p-name]").fill("李桂芝")
+    clerk.locator("[name=p-phone]").fill("13904715678")
+    clerk.get_by_label(re.compile("低保边缘家庭成员（身份库无记录")).check()
+    certificate = clerk.get_by_test_id("certificate")
+    certificate.get_by_label("认定部门（证件上的）").select_option("民政")
+    certificate.get_by_label("证件编号").fill("BY-2026-0107")
+    certificate.get_by_label("认定日期").fill(f"{certified:%Y-%m-%d}")
+    clerk.get_by_label("开户银行").fill("内蒙古农村信用社")
+    clerk.get_by_label("账户户名").fill("李桂芝")
+    clerk.get_by_label("银行账号").fill("6228480000000000133")
+    fill_inpatient_stay(clerk)
+    clerk.get_by_label("规范转诊").check()
+    screenshot(clerk, "intake-certificate")
+    clerk.get_by_role("button", name="保存，下一步核对材料").click()
+    clerk.wait_for_url(re.compile(r"/accept/$"))
+    clerk.get_by_label("全部已收（全选）").check()
+    clerk.locator("[name=file_identity_certificate]").set_input_files(
+        {"name": "低保边缘证明.png", "mimeType": "image/png", "buffer": scan()}
+    )
+    clerk.get_by_role("button", name="受理并转县级审核").click()
+    app = Application.objects.get(person__name="李桂芝")
+    clerk.wait_for_url(re.compile(rf"/applications/{app.number}/$"))
+    assert clerk.get_by_test_id("status").inner_text() == "已转县级"
+    assert clerk.get_by_test_id("claim-status").inner_text() == "待县级核验"
+    assert clerk.get_by_test_id("provisional").is_visible()
+    assert clerk.get_by_test_id("to-pay").inner_text() == "7,700.00"
+    clerk.context.close()
+
+    reviewer = context(browser)
+    _sign_in(reviewer, live_server.url, "reviewer_a")
+    reviewer.get_by_role("link", name="审核队列").click()
+    reviewer.get_by_role("link", name="身份证明待核验（1）").click()
+    reviewer.get_by_role("link", name=app.number).click()
+    reviewer.get_by_role("button", name="开始审核").click()
+    assert "低保边缘证明.png" in reviewer.get_by_test_id("identity-claim").inner_text()
+    screenshot(reviewer, "identity-verify")
+    form = reviewer.get_by_test_id("verify-form")
+    form.get_by_label("核验通过，登记入身份库").check()
+    form.get_by_label(re.compile("说明")).fill("与民政低保边缘家庭名册核对一致")
+    form.get_by_role("button", name="提交核验结果").click()
+    assert "已登记入身份库" in reviewer.locator(".alert-success").first.inner_text()
+    assert reviewer.get_by_test_id("claim-status").inner_text() == "已核验，已登记入身份库"
+    reviewer.get_by_text("提出审核意见…").click()
+    reviewer.get_by_label("建议批准").check()
+    reviewer.get_by_role("button", name="提交审核意见").click()
+    assert reviewer.get_by_test_id("status").inner_text() == "公示中"
+    reviewer.context.close()
+
+    identity = HardshipIdentity.objects.get(person__name="李桂芝")
+    assert (identity.category, identity.source, identity.certified_on) == (
+        "dibao_edge",
+        "window",
+        certified,
+    )
+    assert IdentityClaim.objects.get().status == "verified"
+
+    time_machine.move_to(timezone.now() + timedelta(days=14))  # the public notice is over
+    approver = context(browser)
+    _sign_in(approver, live_server.url, "approver_a")
+    approver.goto(f"{live_server.url}/applications/{app.number}/")
+    approver.get_by_text("批准救助…").click()
+    approver.get_by_role("button", name="确认批准").click()
+    assert approver.get_by_test_id("status").inner_text() == "已批准"
+    assert "批准救助 7,700.00 元" in approver.get_by_test_id("decision-box").inner_text()
+    approver.context.close()
