@@ -24,6 +24,7 @@ from core.crypto import EncryptedCharField
 from settlements.bills import bill_keys, bill_label, invoice_key, settlement_key
 from settlements.engine.categories import CATEGORIES
 from settlements.engine.model import KINDS
+from settlements.engine.money import fen
 
 from .materials import MATERIALS
 
@@ -703,3 +704,11 @@ class IllnessCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} 因病致贫预审（{'符合' if self.passed else '不符合'}）"
+
+    @property
+    def income_per_head(self) -> Decimal:
+        return fen(self.household_income / self.household_size)
+
+    @property
+    def after_burden_per_head(self) -> Decimal:
+        return fen(max(self.household_income - self.medical_burden, ZERO) / self.household_size)

@@ -121,3 +121,42 @@ def test_the_payment_list_keeps_long_numbers_and_names_in_their_columns(
     assert len(pages(pdf, tmp_path)) == 1
     assert overlaps(pdf, tmp_path) == []
     assert cases[0].number in pages(pdf, tmp_path)[0]
+
+
+def test_the_list_for_civil_affairs_keeps_its_figures_in_their_cells(
+    client, world, accept, tmp_path
+):
+    """The 因病致贫 pre-check list the county sends to 民政 (issue 19): full ID numbers, the
+    figures of each test, nothing printed over another, the seal on the page of the last rows."""
+    from applications.models import IllnessCheck
+    from applications.services import Household, illness_check_save
+    from settlements.services import policy_version_create
+
+    policy_version_create(
+        policy_code="hohhot-2023",
+        effective_from=__import__("datetime").date(2023, 1, 1),
+        values={
+            "city_income": "50000.00",
+            "illness_poor.dibao_standard.urban": {"150121": "9600.00"},
+        },
+        source="测试",
+        actor=world.users["admin"],
+    )
+    clerk = world.users["clerk"]
+    for n in range(3):
+        person = PersonFactory(township=world.town_a1, name=["欧阳娜仁高娃", "巴特尔", "高娜仁"][n])
+        app = accept(make_application(person, clerk, category="illness_poor"))
+        illness_check_save(
+            application=app,
+            household=Household(4, Decimal("36000.00") + n, True, False, True),
+            actor=clerk,
+        )
+    client.force_login(world.users["reviewer"])
+    pdf = client.post(reverse("applications:illness_list_pdf")).content
+    text = "".join(pages(pdf, tmp_path))
+    assert len(pages(pdf, tmp_path)) == 1
+    first = IllnessCheck.objects.order_by("pk").first().application.person
+    flat = text.replace(" ", "")
+    assert "巴特尔" in flat and first.id_number in flat and "盖章" in flat
+    assert "9,000.00" in flat  # 36,000.00 ÷ 4 a head
+    assert overlaps(pdf, tmp_path) == []
