@@ -20,6 +20,7 @@ from settlements.engine.categories import CATEGORIES
 from .materials import MATERIALS
 from .models import AgentKind, HospitalLevel, Kind, MedicalExpense, OnestopReason
 from .services import Household, Intake
+from .services.intake import INTAKE_FIELDS
 
 
 class IdLookupForm(forms.Form):
@@ -66,19 +67,6 @@ def identity_label(identity: HardshipIdentity) -> str:
         f"{identity.get_category_display()}（{identity.certified_on:%Y-%m-%d} — {end}，"
         f"{identity.get_department_display()}，身份库已有）"
     )
-
-
-# The intake fields copied as typed onto the application (and back into the form to edit a draft).
-INTAKE_FIELDS = (
-    "contact_phone",
-    "agent_name",
-    "agent_id_number",
-    "agent_phone",
-    "agent_kind",
-    "bank_name",
-    "bank_account_holder",
-    "bank_account_number",
-)
 
 
 class IntakeForm(forms.Form):

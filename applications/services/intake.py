@@ -45,6 +45,21 @@ from .moves import _move, application_transition
 from .notifications import _missing_text, _notify, _queue_letters
 from .uploads import _attach, _validate_uploads
 
+# The intake fields copied as typed onto the application (and back into the form to edit a draft).
+INTAKE_FIELDS = (
+    "contact_phone",
+    "agent_name",
+    "agent_id_number",
+    "agent_phone",
+    "agent_kind",
+    "bank_name",
+    "bank_account_holder",
+    "bank_account_number",
+)
+# every field of the application the intake writes as it is (the certificate becomes a claim, the
+# acknowledgement an event)
+APPLICATION_FIELDS = ("category", "identity", *INTAKE_FIELDS, "onestop_reason", "onestop_note")
+
 
 @dataclass
 class Intake:
@@ -66,22 +81,6 @@ class Intake:
     certificate: Certificate | None = None
     # the clerk has seen the person's other open cases and opens this one anyway
     second_case_ack: bool = False
-
-    # fields of the application itself (the rest is handled by the service)
-    APPLICATION_FIELDS = (
-        "category",
-        "identity",
-        "contact_phone",
-        "agent_name",
-        "agent_id_number",
-        "agent_phone",
-        "agent_kind",
-        "bank_name",
-        "bank_account_holder",
-        "bank_account_number",
-        "onestop_reason",
-        "onestop_note",
-    )
 
 
 def _checklist(app: Application, expenses: Sequence[MedicalExpense]) -> list[str]:
@@ -200,7 +199,7 @@ def application_save_draft(
         application = Application.objects.select_for_update().get(pk=application.pk)
         if application.status != Status.DRAFT:
             raise ValidationError("已受理的申请不能再修改受理信息。", code="not_draft")
-    for name in Intake.APPLICATION_FIELDS:
+    for name in APPLICATION_FIELDS:
         setattr(application, name, getattr(intake, name))
     if intake.identity is None and intake.certificate is not None:
         application.identity_claim = identity_claim_record(
