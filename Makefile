@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 	$(PY) bench/settle_engine.py
 	$(PY) bench/approval.py
+	$(PY) bench/intake.py
 	$(PY) bench/onestop.py
 
 clean:

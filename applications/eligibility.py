@@ -325,7 +325,10 @@ def open_cases_of(person: Person, *, exclude: Application | None = None) -> list
     cases = Application.objects.filter(person=person).exclude(status__in=FINAL_STATES)
     if exclude is not None and exclude.pk:
         cases = cases.exclude(pk=exclude.pk)
-    return list(cases.select_related("township").order_by("-id")[:20])
+    # only what the warning shows: the whole row would decrypt the payee's and the agent's numbers
+    return list(
+        cases.only("number", "status", "promise_status", "promise_due_on").order_by("-id")[:20]
+    )
 
 
 def second_case_text(cases: Sequence[Application], today: date) -> str:
@@ -354,7 +357,8 @@ def assisted_in_year(person: Person, year: int) -> list[tuple[str, Decimal]]:
 def picture(app: Application, *, today: date) -> Picture:
     person = app.person
     expenses = list(app.expenses.all())
-    year = burden_year(app) if expenses else today.year
+    days = [e.day for e in expenses if e.day is not None]
+    year = max(days).year if days else today.year
     identities = list(HardshipIdentity.objects.filter(person=person))
     claims = list(
         IdentityClaim.objects.filter(person=person)
