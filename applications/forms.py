@@ -69,7 +69,75 @@ def identity_label(identity: HardshipIdentity) -> str:
     )
 
 
-class IntakeForm(forms.Form):
+class CertificateForm(forms.Form):
+    """The certificate of an identity the registry lacks, as the applicant brought it (recorded,
+    then verified by the county): on the intake form, and on the case page after a refusal."""
+
+    cert_department = forms.ChoiceField(
+        label="认定部门（证件上的）", choices=[("", "请选择"), *Department.choices], required=False
+    )
+    cert_number = forms.CharField(label="证件编号", max_length=60, required=False)
+    cert_certified_on = forms.DateField(label="认定日期", required=False, widget=DateInput())
+    cert_ended_on = forms.DateField(
+        label="有效期至（证件未写可不填）", required=False, widget=DateInput()
+    )
+
+    def __init__(self, *args: Any, today: date, category: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.category = category  # the case's category (the intake form takes the chosen one)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.category:  # on its own: the certificate is what the form is for
+            if not any(data.get(name) for name in self.CERT_FIELDS):
+                raise ValidationError("请照证件填写认定部门、证件编号和认定日期。")
+            self._clean_certificate(data, self.category)
+        return data
+
+    def certificate(self) -> Certificate:
+        return self._certificate(self.cleaned_data, self.category)
+
+    CERT_FIELDS = ("cert_department", "cert_number", "cert_certified_on", "cert_ended_on")
+
+    def _clean_certificate(self, data: dict[str, Any], category: str) -> None:
+        """A certificate is recorded only for an identity the registry lacks, and then whole."""
+        if not category or not any(data.get(name) for name in self.CERT_FIELDS):
+            return
+        for name, label in (
+            ("cert_department", "认定部门"),
+            ("cert_number", "证件编号"),
+            ("cert_certified_on", "认定日期"),
+        ):
+            if not data.get(name):
+                self.add_error(name, f"登记身份证明须填写{label}。")
+        try:
+            check_real_date(data.get("cert_certified_on"), label="认定日期", earliest=None)
+        except ValidationError as exc:
+            self.add_error("cert_certified_on", exc)
+        if any(name in self.errors for name in self.CERT_FIELDS):
+            return
+        problems = certificate_problems(self._certificate(data, category), today=self.today)
+        for field, message in problems.items():
+            self.add_error(
+                {"department": "cert_department", "certificate_number": "cert_number"}.get(
+                    field, f"cert_{field}" if field != "category" else "identity_choice"
+                ),
+                message,
+            )
+
+    @staticmethod
+    def _certificate(data: dict[str, Any], category: str) -> Certificate:
+        return Certificate(
+            category=category,
+            department=data["cert_department"],
+            certificate_number=data["cert_number"].strip(),
+            certified_on=data["cert_certified_on"],
+            ended_on=data.get("cert_ended_on"),
+        )
+
+
+class IntakeForm(CertificateForm):
     identity_choice = forms.ChoiceField(label="救助身份", widget=forms.RadioSelect)
     contact_phone = forms.CharField(
         label="联系电话（接收短信提醒）",
@@ -92,15 +160,6 @@ class IntakeForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
-    # the certificate of an identity the registry lacks (recorded, then verified by the county)
-    cert_department = forms.ChoiceField(
-        label="认定部门（证件上的）", choices=[("", "请选择"), *Department.choices], required=False
-    )
-    cert_number = forms.CharField(label="证件编号", max_length=60, required=False)
-    cert_certified_on = forms.DateField(label="认定日期", required=False, widget=DateInput())
-    cert_ended_on = forms.DateField(
-        label="有效期至（证件未写可不填）", required=False, widget=DateInput()
-    )
     onestop_reason = forms.ChoiceField(
         label="未在医院直接结算的原因",
         choices=[("", "请选择"), *OnestopReason.choices],
@@ -121,8 +180,7 @@ class IntakeForm(forms.Form):
         open_cases: list[Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)
-        self.today = today
+        super().__init__(*args, today=today, **kwargs)
         self.onestop = onestop
         self.open_cases = open_cases or []
         if not self.open_cases:
@@ -170,44 +228,6 @@ class IntakeForm(forms.Form):
                 "此人另有在办申请：请向申请人核实（同一费用不得重复申请），确需另行受理的请勾选。",
             )
         return data
-
-    CERT_FIELDS = ("cert_department", "cert_number", "cert_certified_on", "cert_ended_on")
-
-    def _clean_certificate(self, data: dict[str, Any], category: str) -> None:
-        """A certificate is recorded only for an identity the registry lacks, and then whole."""
-        if not category or not any(data.get(name) for name in self.CERT_FIELDS):
-            return
-        for name, label in (
-            ("cert_department", "认定部门"),
-            ("cert_number", "证件编号"),
-            ("cert_certified_on", "认定日期"),
-        ):
-            if not data.get(name):
-                self.add_error(name, f"登记身份证明须填写{label}。")
-        try:
-            check_real_date(data.get("cert_certified_on"), label="认定日期", earliest=None)
-        except ValidationError as exc:
-            self.add_error("cert_certified_on", exc)
-        if any(name in self.errors for name in self.CERT_FIELDS):
-            return
-        problems = certificate_problems(self._certificate(data, category), today=self.today)
-        for field, message in problems.items():
-            self.add_error(
-                {"department": "cert_department", "certificate_number": "cert_number"}.get(
-                    field, f"cert_{field}" if field != "category" else "identity_choice"
-                ),
-                message,
-            )
-
-    @staticmethod
-    def _certificate(data: dict[str, Any], category: str) -> Certificate:
-        return Certificate(
-            category=category,
-            department=data["cert_department"],
-            certificate_number=data["cert_number"].strip(),
-            certified_on=data["cert_certified_on"],
-            ended_on=data.get("cert_ended_on"),
-        )
 
     def intake(self) -> Intake:
         data = self.cleaned_data

@@ -19,6 +19,7 @@ urlpatterns = [
     path("<str:number>/accept/", views.accept, name="accept"),
     path("<str:number>/told/", views.told, name="told"),
     path("<str:number>/identity/", views.identity_decide, name="identity_decide"),
+    path("<str:number>/certificate/", views.certificate_record, name="certificate_record"),
     path("<str:number>/illness-check/", views.illness_check, name="illness_check"),
     path("<str:number>/letters/<slug:kind>/", views.letter, name="letter"),
     path("<str:number>/actions/<slug:action>/", views.transition, name="transition"),

@@ -378,6 +378,21 @@ def _claim_waiting(app: Application, actor: User) -> str | None:
     return None
 
 
+def _certificate_recordable(app: Application, actor: User) -> str | None:
+    """After a refusal (or when none was recorded), the window records the certificate the
+    applicant brings, until the county decides."""
+    if app.status == Status.DRAFT:
+        return "暂存的申请请在“修改受理信息”中登记身份证明。"
+    if app.status in FINAL or app.decided_at is not None:
+        return f"申请已“{app.get_status_display()}”，不能再登记身份证明。"
+    claim = app.identity_claim if app.identity_claim_id else None
+    if claim is not None and claim.status != claim.Status.REFUSED:
+        return f"已登记的身份证明{claim.get_status_display()}。"
+    if app.person.identities.filter(category=app.category).exists():
+        return "身份库已有此身份，不需要登记身份证明。"
+    return None
+
+
 def _illness_checkable(app: Application, actor: User) -> str | None:
     if app.category != "illness_poor":
         return "只有申请身份为因病致贫重病患者的申请需要预审。"
@@ -428,6 +443,13 @@ CASE_ACTIONS: dict[str, CaseAction] = {
             frozenset({Role.REVIEWER}),
             "只有本县审核人员可以核验身份证明。",
             _claim_waiting,
+        ),
+        CaseAction(
+            "record_certificate",
+            "登记身份证明",
+            frozenset({Role.CLERK}),
+            "只有申请人所在乡镇（街道）的窗口经办人可以登记身份证明。",
+            _certificate_recordable,
         ),
         CaseAction(
             "illness_check",

@@ -88,6 +88,7 @@ EXPECTED: dict[str, Row] = {
     # issue 19: the county reviewer verifies a certificate and sends the 因病致贫 list; the window
     # records the pre-check, which every role reading the case may read
     "applications:identity_decide": Row(frozenset({"reviewer"}), method="post"),
+    "applications:certificate_record": Row(frozenset({"clerk"}), method="post"),
     "applications:illness_check": Row(
         frozenset({"clerk", "reviewer", "approver", "finance", "admin"})
     ),

@@ -20,6 +20,7 @@ from .decisions import (
 )
 from .eligibility import (
     Household,
+    application_certificate_record,
     application_identity_decide,
     household_problems,
     illness_check_figures,
@@ -55,6 +56,7 @@ __all__ = [
     "account_document_attach",
     "application_accept",
     "application_approve",
+    "application_certificate_record",
     "application_identity_decide",
     "application_mark_told",
     "application_recommend",

@@ -15,7 +15,12 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import record
-from beneficiaries.claims import identity_claim_refuse, identity_claim_verify
+from beneficiaries.claims import (
+    Certificate,
+    identity_claim_record,
+    identity_claim_refuse,
+    identity_claim_verify,
+)
 from beneficiaries.models import IdentityClaim
 from settlements.services import policy_for
 
@@ -72,6 +77,29 @@ def application_identity_decide(
                 "for_day": timezone.localdate(),
             },
         )
+    estimate_refresh(app)
+    return claim
+
+
+@transaction.atomic
+def application_certificate_record(
+    *, application: Application, cert: Certificate, actor: User
+) -> IdentityClaim:
+    """The window records the certificate the applicant brought after the case was accepted (the
+    first was refused, or none was brought): a new claim for the county to verify."""
+    app = _locked(application, "record_certificate", actor)
+    if cert.category != app.category:
+        raise ValidationError("证件的身份须与申请身份一致。", code="category")
+    claim = identity_claim_record(person=app.person, cert=cert, actor=actor)
+    app.identity_claim = claim
+    app.save(update_fields=["identity_claim", "updated_at"])
+    _event(
+        app,
+        "record_certificate",
+        "登记身份证明（待县级核验）",
+        actor,
+        reason=f"{claim.get_department_display()}证件 {claim.certificate_number}，{claim.period_text()}",
+    )
     estimate_refresh(app)
     return claim
 

@@ -13,7 +13,13 @@ from .decisions import (
     revoke,
 )
 from .desk import inbox, inbox_read, index
-from .eligibility import identity_decide, illness_check, illness_list, illness_list_pdf
+from .eligibility import (
+    certificate_record,
+    identity_decide,
+    illness_check,
+    illness_list,
+    illness_list_pdf,
+)
 from .intake import IntakeStart, accept, edit, intake, new, new_for_person
 
 __all__ = [
@@ -21,6 +27,7 @@ __all__ = [
     "accept",
     "approve",
     "attachment",
+    "certificate_record",
     "detail",
     "edit",
     "expense_correct",

@@ -28,6 +28,7 @@ from audit.services import record, record_view
 from .. import services, workflow
 from ..eligibility import picture
 from ..forms import (
+    CertificateForm,
     IdentityDecisionForm,
     ReasonForm,
     ReceiveForm,
@@ -122,6 +123,9 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
             and workflow.case_action_refusal(app, "verify_identity", request.user) is None,
             "verify_choices": IdentityDecisionForm.base_fields["decision"].choices,  # type: ignore[attr-defined]
             "claim_scans": [a for a in attachments if a.material == "identity_certificate"],
+            "certificate_form": CertificateForm(today=today, category=app.category)
+            if workflow.case_action_refusal(app, "record_certificate", request.user) is None
+            else None,
         },
     )
 

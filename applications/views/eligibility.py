@@ -17,7 +17,7 @@ from core.pdf import render_pdf
 
 from .. import services, workflow
 from ..eligibility import household_burden
-from ..forms import IdentityDecisionForm, IllnessCheckForm
+from ..forms import CertificateForm, IdentityDecisionForm, IllnessCheckForm
 from ..models import IllnessCheck
 from ..selectors import applications_for
 from .base import _errors, _own_application
@@ -46,6 +46,31 @@ def identity_decide(request: StaffRequest, number: str) -> HttpResponse:
             )
         else:
             messages.warning(request, "已记录核验未通过，窗口经办人会在站内提醒中看到理由。")
+    return redirect(app)
+
+
+@require_POST
+@capability_required(Capability.INTAKE)
+def certificate_record(request: StaffRequest, number: str) -> HttpResponse:
+    """登记身份证明 on the case page: the certificate the applicant brought after a refusal."""
+    app = _own_application(request, number)
+    form = CertificateForm(request.POST, today=timezone.localdate(), category=app.category)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "身份证明未登记：" + "；".join(str(e) for errs in form.errors.values() for e in errs),
+        )
+        return redirect(app)
+    try:
+        services.application_certificate_record(
+            application=app, cert=form.certificate(), actor=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(
+            request, "已登记身份证明，等待县级审核人员核验。扫描件请在“申请材料”中补传。"
+        )
     return redirect(app)
 
 

@@ -163,6 +163,45 @@ def test_a_refused_certificate_tells_the_window_why_and_pays_nothing(
         application_approve(application=app, actor=world.users["approver"])
 
 
+def test_after_a_refusal_the_window_records_the_right_certificate_on_the_case_page(
+    client, world, incomes, newcomer, accept, time_machine
+):
+    clerk, reviewer = world.users["clerk"], world.users["reviewer"]
+    app = make_application(newcomer, clerk, category="dibao_edge", certificate=CERT)
+    app = recommended(world, app, time_machine)
+    application_identity_decide(
+        application=app, actor=reviewer, accept=False, reason="证件编号不符"
+    )
+    client.force_login(clerk)
+    page = client.get(app.get_absolute_url()).content.decode()
+    assert 'data-testid="record-certificate"' in page and "上次登记的证件核验未通过" in page
+    url = reverse("applications:certificate_record", args=[app.number])
+    response = client.post(url, {"cert_department": "民政"}, follow=True)
+    assert "身份证明未登记：登记身份证明须填写证件编号。" in response.content.decode()
+    assert IdentityClaim.objects.count() == 1
+    good = {
+        "cert_department": "民政",
+        "cert_number": "BY-2026-0108",
+        "cert_certified_on": "2026-01-05",
+    }
+    response = client.post(url, good, follow=True)
+    assert "已登记身份证明，等待县级审核人员核验" in response.content.decode()
+    app = Application.objects.get(pk=app.pk)
+    assert (app.identity_claim.certificate_number, app.identity_claim.status) == (
+        "BY-2026-0108",
+        "pending",
+    )
+    assert ApplicationEvent.objects.get(application=app, action="record_certificate").reason == (
+        "民政部门证件 BY-2026-0108，2026-01-05 — 证件未写期限"
+    )
+    # pending again: a second one cannot be recorded over it, and approval waits for it
+    response = client.post(url, good, follow=True)
+    assert "已登记的身份证明待县级核验。" in response.content.decode()
+    application_identity_decide(application=app, actor=reviewer, accept=True)
+    app = application_approve(application=app, actor=world.users["approver"])
+    assert app.approved_amount == Decimal("7700.00")
+
+
 def test_a_department_import_of_the_same_identity_verifies_the_waiting_certificate(
     world, incomes, newcomer
 ):

@@ -240,5 +240,6 @@ def test_case_actions_are_declared_and_the_page_and_the_service_give_the_same_an
         "mark_told",
         "extend_promise",
         "verify_identity",
+        "record_certificate",
         "illness_check",
     }
