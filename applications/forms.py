@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from beneficiaries.claims import Certificate, certificate_problems
 from beneficiaries.idnumber import parse
-from beneficiaries.models import Department, HardshipIdentity, Person
+from beneficiaries.models import Department, HardshipIdentity, Person, Relationship
 from core.bank import account_number
 from core.forms import YuanField, check_real_date
 from core.widgets import DateInput
@@ -404,7 +404,7 @@ class IllnessCheckForm(forms.Form):
         help_text="按家庭收入和财产申报表填写；按人均计算在下方给出。",
     )
     extra_members = forms.CharField(
-        label="身份库中没有的家庭成员（姓名、关系，每行一人，可不填）",
+        label="身份证号不详的家庭成员（姓名、关系，每行一人，可不填）",
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -427,6 +427,17 @@ class IllnessCheckForm(forms.Form):
             assets_ok=d["assets_ok"],
             extra_members=d.get("extra_members", ""),
         )
+
+
+class MemberForm(forms.Form):
+    """A household member added on the spot for the 因病致贫 pre-check."""
+
+    member_name = forms.CharField(label="姓名", max_length=50)
+    member_id_number = forms.CharField(label="公民身份号码", max_length=30)
+    member_relationship = forms.ChoiceField(
+        label="与户主关系",
+        choices=[("", "请选择"), *[c for c in Relationship.choices if c[0] != Relationship.HEAD]],
+    )
 
 
 class IdentityDecisionForm(forms.Form):

@@ -28,11 +28,13 @@ from .idnumber import normalise
 from .models import (
     IMPORT_MOVES,
     DepartmentToken,
+    Household,
     IdentityImport,
     IdentitySource,
     ImportRow,
     Person,
     PersonChange,
+    Relationship,
 )
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -47,6 +49,54 @@ def person_save(*, person: Person, actor: User) -> Person:
     person.id_number = normalise(person.id_number)
     save_audited(instance=person, actor=actor)
     return person
+
+
+@transaction.atomic
+def household_member_add(
+    *, person: Person, name: str, id_number: str, relationship: str, actor: User
+) -> Person:
+    """A member of ``person``'s household added at the window (the 因病致贫 pre-check counts the
+    household): registered on the spot in the person's township, or, if the registry knows them
+    and they belong to no household yet, linked. The household is made when the person has none
+    (the person its head), and its size is at least its members."""
+    if not can_access_area(actor, township=person.township) or not has_capability(
+        actor, Capability.INTAKE
+    ):
+        raise PermissionDenied("只有申请人所在乡镇（街道）的窗口经办人可以登记家庭成员。")
+    if relationship not in Relationship.values or relationship == Relationship.HEAD:
+        raise ValidationError({"relationship": "请选择与户主的关系（户主以外）。"})
+    number = normalise(id_number)
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    household = person.household
+    if household is None:
+        household = Household.objects.create(township=person.township, size=1)
+        person.household = household
+        person.relationship = person.relationship or Relationship.HEAD
+        save_audited(instance=person, actor=actor, summary="窗口预审：建立家庭，本人为户主")
+    known = Person.objects.with_id_number(number).first() if number else None
+    if known is not None:
+        if known.household_id == household.pk:
+            raise ValidationError({"id_number": f"{known.name}已是这个家庭的成员。"})
+        if known.household_id is not None:
+            raise ValidationError(
+                {
+                    "id_number": "此人已登记在另一个家庭，请核实；确需调整的请联系其所在乡镇（街道）。"
+                }
+            )
+        if not can_access_area(actor, township=known.township):
+            raise ValidationError(
+                {"id_number": "此人登记在其他乡镇（街道），请由其所在乡镇（街道）办理。"}
+            )
+        member = known
+    else:
+        member = Person(id_number=number, name=name.strip(), township=person.township)
+    member.household = household
+    member.relationship = relationship
+    save_audited(instance=member, actor=actor, summary=f"窗口预审：登记为{person.name}的家庭成员")
+    members = Person.objects.filter(household=household).count()
+    if household.size < members:
+        Household.objects.filter(pk=household.pk).update(size=members)
+    return member
 
 
 # --- change requests (变更申请) ---------------------------------------------------------------

@@ -13,11 +13,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, StaffRequest, capability_required
 from audit.services import record_list_view, record_view
+from beneficiaries.services import household_member_add
 from core.pdf import render_pdf
 
 from .. import services, workflow
 from ..eligibility import household_burden
-from ..forms import CertificateForm, IdentityDecisionForm, IllnessCheckForm
+from ..forms import CertificateForm, IdentityDecisionForm, IllnessCheckForm, MemberForm
 from ..models import IllnessCheck
 from ..selectors import applications_for
 from .base import _errors, _own_application
@@ -105,8 +106,37 @@ def illness_check(request: StaffRequest, number: str) -> HttpResponse:
                 "assets_ok",
             )
         }
-    form = IllnessCheckForm(request.POST or None, initial=initial)
-    if request.method == "POST":
+    member_form = MemberForm(request.POST if "add_member" in request.POST else None)
+    if "add_member" in request.POST:
+        if refused is not None:
+            messages.error(request, refused)
+            return redirect(app)
+        if member_form.is_valid():
+            d = member_form.cleaned_data
+            try:
+                member = household_member_add(
+                    person=person,
+                    name=d["member_name"],
+                    id_number=d["member_id_number"],
+                    relationship=d["member_relationship"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                fields = {
+                    "id_number": "member_id_number",
+                    "name": "member_name",
+                    "relationship": "member_relationship",
+                }
+                errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+                for field, messages_ in errors.items():
+                    for error in messages_:
+                        member_form.add_error(fields.get(str(field)), error)
+            else:
+                messages.success(request, f"已登记家庭成员 {member.name}。")
+                return redirect("applications:illness_check", number=app.number)
+    checking = request.method == "POST" and "add_member" not in request.POST
+    form = IllnessCheckForm(request.POST if checking else None, initial=initial)
+    if checking:
         if refused is not None:
             messages.error(request, refused)
             return redirect(app)
@@ -136,6 +166,7 @@ def illness_check(request: StaffRequest, number: str) -> HttpResponse:
             "form": form,
             "can_edit": can_edit,
             "members": members,
+            "member_form": member_form,
             "burden_year": year,
             "burden_lines": lines,
             "burden_total": sum((line.burden for line in lines), 0),

@@ -2,6 +2,7 @@
 refused) by the county, or verified by a department's import; the 因病致贫 pre-check; the filing
 limit; the second-case warning; the channel of one-stop identities."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -415,6 +416,49 @@ def test_the_window_pre_checks_with_the_households_bills_counted_once(world, inc
         application=app, household=Household(3, Decimal("60000.00"), True, False, True), actor=clerk
     )
     assert check.passed and IllnessCheck.objects.count() == 1  # recorded again, not doubled
+
+
+def test_the_window_adds_household_members_on_the_spot(client, world, accept):
+    from beneficiaries.models import Household, Person
+    from tests.factories import id_number
+
+    clerk = world.users["clerk"]
+    person = PersonFactory(township=world.town_a1, name="高娜仁")
+    app = accept(make_application(person, clerk, category="illness_poor"))
+    url = reverse("applications:illness_check", args=[app.number])
+    client.force_login(clerk)
+    member = {"add_member": "1", "member_name": "高娃", "member_relationship": "child"}
+    page = client.post(url, {**member, "member_id_number": "150121201001010011"}).content.decode()
+    assert "校验码" in page or "校验位" in page  # a bad ID number is explained, nothing saved
+    assert not Household.objects.exists() and Person.objects.count() == 1
+    wife = id_number(321, birth="19650302")
+    response = client.post(
+        url, {**member, "member_id_number": wife, "member_relationship": "spouse"}
+    )
+    assert response.status_code == 302
+    person.refresh_from_db()
+    household = person.household
+    added = Person.objects.with_id_number(wife).get()
+    assert (person.relationship, added.household, added.relationship, added.township) == (
+        "head",
+        household,
+        "spouse",
+        world.town_a1,
+    )
+    assert Household.objects.get().size == 2
+    assert AuditEvent.objects.filter(
+        actor=clerk, summary__contains="登记为高娜仁的家庭成员"
+    ).exists()
+    again = client.post(url, {**member, "member_id_number": wife}).content.decode()
+    assert "已是这个家庭的成员" in again
+    other = PersonFactory(
+        township=world.town_a1, household=Household.objects.create(township=world.town_a1)
+    )
+    elsewhere = client.post(url, {**member, "member_id_number": other.id_number}).content.decode()
+    assert "此人已登记在另一个家庭" in elsewhere
+    page = client.get(url).content.decode()
+    field = re.search(r'<input[^>]*name="household_size"[^>]*>', page).group(0)
+    assert 'value="2"' in field, field  # the form starts from the household
 
 
 def test_the_county_sends_the_passing_pre_checks_to_civil_affairs_as_a_pdf(
