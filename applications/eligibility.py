@@ -109,6 +109,13 @@ class Test:
         }
 
 
+def _clause(*sources: str) -> str:
+    """The clause of the four conditions, with where the parameters' values come from (each once,
+    the clause itself not repeated)."""
+    extra = [s for s in dict.fromkeys(sources) if s and s != ILLNESS_CLAUSE]
+    return ILLNESS_CLAUSE + (f"；取值依据：{'；'.join(extra)}" if extra else "")
+
+
 def _per_head(amount: Decimal, size: int) -> Decimal:
     return (amount / size).quantize(FEN, rounding=ROUND_HALF_UP)
 
@@ -165,7 +172,7 @@ def illness_tests(
                 below,
                 f"{income_words}，{'低于' if below else '不低于'}上年全体居民人均可支配收入 "
                 f"{yuan(city_income)} 元",
-                f"{ILLNESS_CLAUSE}；取值依据：{params.source('city_income')}",
+                _clause(params.source("city_income")),
             )
         )
     kind = "农村" if rural else "城市"
@@ -201,7 +208,7 @@ def illness_tests(
                 below,
                 f"{after_words}，{'低于' if below else '不低于'}{kind}低保标准 {yuan(standard)} 元/年 × "
                 f"{factor.normalize():f} = {yuan(line)} 元",
-                f"{ILLNESS_CLAUSE}；取值依据：{params.source(name)}；{params.source('illness_poor.burden_factor')}",
+                _clause(params.source(name), params.source("illness_poor.burden_factor")),
             )
         )
     tests.append(

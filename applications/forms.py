@@ -401,7 +401,7 @@ class IllnessCheckForm(forms.Form):
     household_size = forms.IntegerField(label="家庭人口数（人）", min_value=1, max_value=30)
     household_income = amount_field(
         "家庭上年度总收入（元，全体成员合计）",
-        help_text="按家庭收入和财产申报表填写；按人均计算在下方给出。",
+        help_text="按家庭收入和财产申报表填写；人均数在预审结果中给出。",
     )
     extra_members = forms.CharField(
         label="身份证号不详的家庭成员（姓名、关系，每行一人，可不填）",

@@ -109,3 +109,53 @@ def test_a_certificate_taken_at_the_window_is_verified_and_the_case_approved(
     assert approver.get_by_test_id("status").inner_text() == "已批准"
     assert "批准救助 7,700.00 元" in approver.get_by_test_id("decision-box").inner_text()
     approver.context.close()
+
+
+def test_the_window_pre_checks_an_illness_poverty_applicant(live_server, browser):
+    """因病致贫预审 at the window: a member added on the spot, the four tests with their figures."""
+    from applications.services import application_accept
+    from areas.models import Township
+    from beneficiaries.models import Person
+    from tests.factories import make_application
+
+    call_command("seed_demo")
+    clerk_user = __import__("accounts.models", fromlist=["User"]).User.objects.get(
+        username="clerk_a"
+    )
+    person = Person.objects.create(
+        id_number=id_number(88, birth="19630704"),
+        name="高娜仁",
+        township=Township.objects.get(name="察素齐镇"),
+    )
+    app = make_application(person, clerk_user, category="illness_poor")
+    app = application_accept(
+        application=app,
+        actor=clerk_user,
+        received=set(app.materials.values_list("code", flat=True)),
+        promise_signed=False,
+    )
+    clerk = context(browser)
+    _sign_in(clerk, live_server.url, "clerk_a")
+    clerk.goto(f"{live_server.url}/applications/{app.number}/")
+    assert "须先完成“因病致贫预审”" in clerk.locator("body").inner_text()
+    clerk.get_by_role("link", name="开始预审").click()
+    clerk.get_by_text("添加家庭成员…").click()
+    member = clerk.get_by_test_id("add-member")
+    member.get_by_label("姓名").fill("乌日娜")
+    member.get_by_label("公民身份号码").fill(id_number(89, birth="19650302"))
+    member.get_by_label("与户主关系").select_option("spouse")
+    member.get_by_role("button", name="登记为家庭成员").click()
+    assert "已登记家庭成员 乌日娜" in clerk.locator(".alert-success").inner_text()
+    assert clerk.get_by_label("家庭人口数（人）").input_value() == "2"
+    clerk.get_by_label("家庭上年度总收入（元，全体成员合计）").fill("42000")
+    clerk.get_by_label("申请人具有本市户籍（核对户口簿）").check()
+    clerk.get_by_label(re.compile("已签署家庭经济状况声明")).check()
+    clerk.get_by_role("button", name="计算并保存预审").click()
+    result = clerk.get_by_test_id("illness-result").inner_text()
+    # 21,000.00 a head < 50,000.00; (42,000 − 25,000) ÷ 2 = 8,500.00 < 9,600 × 1.5 = 14,400.00
+    assert "四项条件均符合" in result and "14,400.00" in result and "8,500.00" in result
+    screenshot(clerk, "illness-check")
+    clerk.goto(f"{live_server.url}/applications/{app.number}/")
+    clerk.get_by_role("button", name="转县级审核").click()
+    assert clerk.get_by_test_id("status").inner_text() == "已转县级"
+    clerk.context.close()
