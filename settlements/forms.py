@@ -33,6 +33,14 @@ def _initial(definition: ParameterDef, value: Any) -> Any:
         return f"{value.normalize():f}"
     if definition.kind is Kind.COUNTY_AMOUNTS:
         return "\n".join(f"{code} {amount:.2f}" for code, amount in value.items())
+    if definition.kind is Kind.SUBSIDY:
+        words = {"full": "全额", "none": "不资助"}
+        if value.kind in words:
+            return words[value.kind]
+        if value.kind == "fixed":
+            return f"定额 {value.amount:.2f}" if value.amount is not None else "定额"
+        floor = f" 至少 {value.floor:.2f}" if value.floor is not None else ""
+        return f"比例 {percent(value.rate)}{floor}"
     return value  # pragma: no cover
 
 
@@ -71,6 +79,7 @@ def _field(definition: ParameterDef, initial: Any) -> forms.Field:
         Kind.COUNT: "整数",
         Kind.MONTHS: "整数（月）" + ("；留空表示不限" if definition.nullable else ""),
         Kind.FACTOR: "倍数，如 1.5",
+        Kind.SUBSIDY: "全额 / 定额 140.00 / 定额（按下限）/ 比例 50%（可加“至少 100.00”）/ 不资助",
     }[definition.kind]
     return forms.CharField(label=label, initial=initial, required=False, help_text=help_text)
 

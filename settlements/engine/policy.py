@@ -33,12 +33,76 @@ class Kind(StrEnum):
     MONTHS = "months"  # a whole number of calendar months; may be null ("不限") where nullable
     FACTOR = "factor"  # a positive multiple, such as 1.5 (倍)
     COUNTY_AMOUNTS = "county_amounts"  # yuan per county: {6-digit county code: amount}
+    SUBSIDY = "subsidy"  # a participation-subsidy rule: full, fixed (amount), share (rate, floor)
 
 
 @dataclass(frozen=True, slots=True)
 class Bracket:
     start: Decimal
     rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SubsidyRule:
+    """How a hardship category's residents' insurance contribution is subsidised (分类资助参保):
+    ``full`` (全额), ``fixed`` (定额 ``amount``; None: the policy's floor share of the contribution),
+    ``share`` (``rate`` of the contribution, at least ``floor`` yuan) or ``none``."""
+
+    kind: str
+    amount: Decimal | None = None
+    rate: Decimal | None = None
+    floor: Decimal | None = None
+
+    KINDS = {"full": "全额", "fixed": "定额", "share": "比例", "none": "不资助"}
+
+    @classmethod
+    def parse(cls, raw: Any, what: str) -> SubsidyRule:
+        """From JSON ({"kind": "fixed", "amount": "140.00"}) or as the administrator types it:
+        “全额”, “定额 140.00”, “定额”（按下限）, “比例 50% 至少 100.00”, “不资助”."""
+        hint = f"{what}应为“全额”“定额 140.00”“定额”“比例 50%（可加“至少 100.00”）”或“不资助”"
+        if isinstance(raw, Mapping):
+            kind = str(raw.get("kind", ""))
+            amount, rate, floor = raw.get("amount"), raw.get("rate"), raw.get("floor")
+        else:
+            words = str(raw).replace("至少", " 至少 ").split()
+            names = {v: k for k, v in cls.KINDS.items()}
+            if not words or words[0] not in names:
+                raise ValueError(f"{hint}，收到 {raw!r}")
+            kind = names[words[0]]
+            amount = words[1] if kind == "fixed" and len(words) > 1 else None
+            rate = words[1] if kind == "share" and len(words) > 1 else None
+            floor = words[3] if kind == "share" and len(words) > 3 and words[2] == "至少" else None
+            expected = {"full": 1, "none": 1, "fixed": (1, 2), "share": (2, 4)}[kind]
+            if len(words) not in (expected if isinstance(expected, tuple) else (expected,)):
+                raise ValueError(f"{hint}，收到 {raw!r}")
+        if kind not in cls.KINDS:
+            raise ValueError(f"{hint}，收到 {raw!r}")
+        if kind == "share" and rate is None:
+            raise ValueError(f"{what}按比例资助须写明比例，如“比例 50%”")
+        return cls(
+            kind,
+            parse_amount(amount, what) if amount is not None else None,
+            parse_rate(rate, what) if rate is not None else None,
+            parse_amount(floor, what) if floor is not None else None,
+        )
+
+    def display(self) -> str:
+        if self.kind == "full":
+            return "全额资助"
+        if self.kind == "fixed":
+            return f"定额 {yuan(self.amount)} 元" if self.amount is not None else "定额（按下限）"
+        if self.kind == "share":
+            floor = f"，至少 {yuan(self.floor)} 元" if self.floor is not None else ""
+            return f"个人缴费的 {percent(self.rate)}{floor}"  # type: ignore[arg-type]
+        return "不资助"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind}
+        for name in ("amount", "rate", "floor"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = str(value)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +164,8 @@ class ParameterDef:
             if value <= 0 or value > 100:
                 raise ValueError(f"{what}应为大于 0 的倍数（如 1.5），收到 {raw!r}")
             return value
+        if self.kind is Kind.SUBSIDY:
+            return SubsidyRule.parse(raw, what)
         if self.kind is Kind.COUNTY_AMOUNTS:
             if not isinstance(raw, Mapping):
                 raise ValueError(f'{what}应为 {{旗县区代码: 金额}}，如 {{"150102": "10800.00"}}')
@@ -142,6 +208,8 @@ class ParameterDef:
             return f"{value.normalize():f} 倍"
         if self.kind is Kind.COUNTY_AMOUNTS:
             return "；".join(f"{code}：{yuan(v)} 元" for code, v in value.items()) or "未设置"
+        if self.kind is Kind.SUBSIDY:
+            return value.display()
         return str(value)  # pragma: no cover
 
     def to_json(self, value: Any) -> Any:
@@ -152,6 +220,8 @@ class ParameterDef:
             return str(value)
         if self.kind is Kind.COUNTY_AMOUNTS:
             return {code: str(v) for code, v in value.items()}
+        if self.kind is Kind.SUBSIDY:
+            return value.to_json()
         if self.kind is Kind.BRACKETS:
             return [[str(b.start), str(b.rate)] for b in value]
         if self.kind is Kind.CATEGORIES:
