@@ -58,6 +58,7 @@ SECTIONS: dict[str, str] = {
     "monitoring:warning_detail": "warnings",
     "monitoring:overview": "overview",
     "payments:index": "payments",
+    "settlements:roster": "payments",
     "payments:batch_detail": "batch",
     "settlements:policy_list": "policies",
     "settlements:policy_detail": "policies",

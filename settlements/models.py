@@ -10,6 +10,7 @@ from django.db import models
 from beneficiaries.models import Person
 from core.formats import yuan
 
+from .engine.categories import CATEGORIES
 from .engine.model import paid_by_assistance
 
 ZERO = Decimal("0.00")
@@ -288,3 +289,75 @@ class CountyBudget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.county} {self.year} 年预算 {yuan(self.amount)} 元"
+
+
+class SubsidyRoster(models.Model):
+    """A county's participation-subsidy roster for an enrolment year (分类资助参保名单), built from
+    the registry (``settlements.subsidies.roster_build``) and kept current by building it again."""
+
+    county = models.ForeignKey(
+        "areas.County", verbose_name="旗县区", on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField("参保年度")
+    policy_code = models.CharField("政策", max_length=40)
+    policy_version = models.PositiveIntegerField("政策版本")
+    built_at = models.DateTimeField("最近生成时间")
+    built_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="生成人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "资助参保名单"
+        verbose_name_plural = "资助参保名单"
+        ordering = ["county_id", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "year"], name="roster_one_per_county_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county} {self.year} 年资助参保名单"
+
+
+class SubsidyEntry(models.Model):
+    """One person on a roster: subsidised once (a unique key), under the category that gives most,
+    from the day the identity counts in the year (people certified during the year join at once)
+    to the day it ends (``ended_on``; the entry is kept, marked)."""
+
+    roster = models.ForeignKey(
+        SubsidyRoster, verbose_name="名单", on_delete=models.CASCADE, related_name="entries"
+    )
+    person = models.ForeignKey(
+        Person, verbose_name="救助对象", on_delete=models.PROTECT, related_name="subsidies"
+    )
+    category = models.CharField("资助身份", max_length=16)
+    contribution = _money("个人缴费标准")
+    amount = _money("资助金额")
+    joined_on = models.DateField("纳入日期")
+    ended_on = models.DateField("身份终止日期", null=True, blank=True)
+    lines = models.JSONField("计算说明", default=list)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "资助参保人员"
+        verbose_name_plural = "资助参保人员"
+        ordering = ["roster_id", "person_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["roster", "person"], name="subsidy_once_per_person"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0, contribution__gte=0)
+                & models.Q(amount__lte=models.F("contribution")),
+                name="subsidy_within_contribution",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.amount}"
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORIES[self.category][0]

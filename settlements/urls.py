@@ -6,6 +6,9 @@ app_name = "settlements"
 
 urlpatterns = [
     path("policies/", views.policy_list, name="policy_list"),
+    path("subsidy/", views.roster, name="roster"),
+    path("subsidy/build/", views.roster_build, name="roster_build"),
+    path("subsidy/export/", views.roster_export, name="roster_export"),
     path("policies/<slug:code>/", views.policy_detail, name="policy_detail"),
     path("policies/<slug:code>/versions/new/", views.policy_version_new, name="policy_version_new"),
 ]

@@ -1,17 +1,36 @@
+import csv
+import io
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from accounts.access import Capability, StaffRequest, capability_required, has_capability
+from accounts.access import (
+    Capability,
+    StaffRequest,
+    capability_required,
+    has_capability,
+    role_of,
+)
+from accounts.selectors import counties_for
+from audit.models import AuditEvent
+from audit.services import record, record_list_view
 
-from . import services
+from . import services, subsidies
 from .engine import UnknownPolicy, sections
+from .engine.categories import CATEGORIES
+from .engine.money import amount_text
 from .forms import PolicyVersionForm
-from .models import PolicyVersion
+from .models import PolicyVersion, SubsidyEntry, SubsidyRoster
 from .policies import load, shipped_codes
 
 
@@ -91,3 +110,96 @@ def policy_version_new(request: StaffRequest, code: str) -> HttpResponse:
                 )
                 return redirect("settlements:policy_detail", code=code)
     return render(request, "settlements/policy_version_form.html", {"policy": policy, "form": form})
+
+
+# --- the participation-subsidy roster (issue 20) --------------------------------------------
+
+ROSTER_HEADER = [
+    "序号", "公民身份号码", "姓名", "乡镇（街道）", "资助身份", "个人缴费标准（元）",
+    "资助金额（元）", "纳入日期", "身份终止日期",
+]  # fmt: skip
+
+
+def _county_and_year(request: StaffRequest) -> tuple[Any, int]:
+    counties = counties_for(request.user)
+    chosen = request.GET.get("county") or request.POST.get("county") or ""
+    county = counties.filter(pk=chosen).first() if chosen.isdigit() else None
+    county = county or counties.first()
+    if county is None:
+        raise Http404("没有可查看的旗县区。")
+    raw = request.GET.get("year") or request.POST.get("year") or ""
+    today = timezone.localdate()
+    year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= today.year + 1 else today.year
+    return county, year
+
+
+@capability_required(Capability.SETTLEMENTS)
+def roster(request: StaffRequest) -> HttpResponse:
+    """资助参保名单: a county's roster for a year, its totals by category, the people (masked)."""
+    county, year = _county_and_year(request)
+    found = SubsidyRoster.objects.filter(county=county, year=year).first()
+    entries = (
+        SubsidyEntry.objects.filter(roster=found).select_related("person", "person__township")
+        if found
+        else SubsidyEntry.objects.none()
+    )
+    totals = list(entries.order_by().values("category").annotate(n=Count("id"), s=Sum("amount")))
+    page = Paginator(entries.order_by("person__township_id", "person_id"), 100).get_page(
+        request.GET.get("page")
+    )
+    record_list_view(actor=request.user, what="资助参保名单", shown=len(page.object_list))
+    return render(
+        request,
+        "settlements/roster.html",
+        {
+            "county": county,
+            "counties": counties_for(request.user) if role_of(request.user) == "admin" else [],
+            "year": year,
+            "roster": found,
+            "page": page,
+            "totals": [(CATEGORIES[t["category"]][0], t["n"], t["s"]) for t in totals],
+            "total_people": sum(t["n"] for t in totals),
+            "total_amount": sum((t["s"] for t in totals), Decimal("0.00")),
+            "can_build": has_capability(request.user, Capability.PAY),
+        },
+    )
+
+
+@require_POST
+@capability_required(Capability.PAY)
+def roster_build(request: StaffRequest) -> HttpResponse:
+    county, year = _county_and_year(request)
+    subsidies.roster_build(county=county, year=year, actor=request.user)
+    messages.success(request, f"已生成 {county.name} {year} 年资助参保名单。")
+    return redirect(f"{reverse('settlements:roster')}?county={county.pk}&year={year}")
+
+
+@capability_required(Capability.PAY)
+def roster_export(request: StaffRequest) -> HttpResponse:
+    """The roster as CSV for the tax office or the insurance agency (full ID numbers: audited)."""
+    county, year = _county_and_year(request)
+    found = SubsidyRoster.objects.filter(county=county, year=year).first()
+    if found is None:
+        messages.error(request, "还没有生成这一年的名单。")
+        return redirect(f"{reverse('settlements:roster')}?county={county.pk}&year={year}")
+    rows = SubsidyEntry.objects.filter(roster=found).select_related("person", "person__township")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(ROSTER_HEADER)
+    n = 0
+    for n, e in enumerate(rows.order_by("person__township_id", "person_id"), start=1):
+        writer.writerow(
+            [n, e.person.id_number, e.person.name, e.person.township.name,
+             CATEGORIES[e.category][0], amount_text(e.contribution), amount_text(e.amount),
+             f"{e.joined_on:%Y-%m-%d}", f"{e.ended_on:%Y-%m-%d}" if e.ended_on else ""]
+        )  # fmt: skip
+    record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        target=found,
+        county=county,
+        summary=f"导出{county.name} {year} 年资助参保名单 {n} 人",
+    )
+    response = HttpResponse(buffer.getvalue().encode("utf-8-sig"), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="subsidy-{county.code}-{year}.csv"'
+    return response

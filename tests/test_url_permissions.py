@@ -125,6 +125,10 @@ EXPECTED: dict[str, Row] = {
     "settlements:policy_list": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "settlements:policy_detail": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "settlements:policy_version_new": Row(frozenset({"admin"})),
+    # issue 20: the county reads its participation-subsidy roster; finance builds and exports it
+    "settlements:roster": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "settlements:roster_build": Row(frozenset({"finance"}), method="post"),
+    "settlements:roster_export": Row(frozenset({"finance"})),
     "beneficiaries:import_list": Row(frozenset({"admin"})),
     "beneficiaries:import_detail": Row(frozenset({"admin"})),
     "beneficiaries:import_progress": Row(frozenset({"admin"})),
