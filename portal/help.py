@@ -59,6 +59,7 @@ SECTIONS: dict[str, str] = {
     "monitoring:overview": "overview",
     "payments:index": "payments",
     "settlements:roster": "payments",
+    "settlements:roster_followup": "people",
     "payments:batch_detail": "batch",
     "settlements:policy_list": "policies",
     "settlements:policy_detail": "policies",

@@ -323,6 +323,13 @@ class SubsidyRoster(models.Model):
         return f"{self.county} {self.year} 年资助参保名单"
 
 
+class Enrolment(models.TextChoices):
+    """The tax office's (or the insurance agency's) answer for one person on a roster."""
+
+    ENROLLED = "enrolled", "已参保"
+    NOT_ENROLLED = "not_enrolled", "未参保"
+
+
 class SubsidyEntry(models.Model):
     """One person on a roster: subsidised once (a unique key), under the category that gives most,
     from the day the identity counts in the year (people certified during the year join at once)
@@ -340,6 +347,11 @@ class SubsidyEntry(models.Model):
     joined_on = models.DateField("纳入日期")
     ended_on = models.DateField("身份终止日期", null=True, blank=True)
     lines = models.JSONField("计算说明", default=list)
+    enrolment = models.CharField(
+        "参保结果", max_length=12, choices=Enrolment.choices, blank=True, default=""
+    )
+    enrolment_reason = models.CharField("未参保原因", max_length=200, blank=True)
+    enrolment_at = models.DateTimeField("结果登记时间", null=True, blank=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
@@ -353,7 +365,12 @@ class SubsidyEntry(models.Model):
                 & models.Q(amount__lte=models.F("contribution")),
                 name="subsidy_within_contribution",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(enrolment="not_enrolled") | ~models.Q(enrolment_reason=""),
+                name="subsidy_not_enrolled_has_reason",
+            ),
         ]
+        indexes = [models.Index(fields=["enrolment", "roster"], name="subsidy_enrolment")]
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.amount}"

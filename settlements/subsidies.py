@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import IO, Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -19,10 +21,12 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import record
-from beneficiaries.models import HardshipIdentity
+from beneficiaries.idnumber import mask
+from beneficiaries.models import HardshipIdentity, Person
+from core.rows import ImportFileError, Layout, cell_text, read_rows
 
 from .engine.subsidy import subsidy_for
-from .models import SubsidyEntry, SubsidyRoster
+from .models import Enrolment, SubsidyEntry, SubsidyRoster
 from .policies import load
 
 BATCH = 2000
@@ -95,3 +99,89 @@ def roster_build(*, county, year: int, actor: User | None) -> SubsidyRoster:  # 
         summary=f"生成{county.name} {year} 年资助参保名单：新增 {len(new)} 人，变化 {len(changed)} 人",
     )
     return roster
+
+
+# --- the result file: enrolled, or not enrolled with the reason ----------------------------------
+
+RESULT_LAYOUT = Layout(
+    headers={
+        "公民身份号码": "id_number", "身份证号码": "id_number", "身份证号": "id_number",
+        "参保结果": "result", "结果": "result", "未参保原因": "reason", "原因": "reason",
+    },
+    required=("id_number", "result"),
+    labels={"id_number": "公民身份号码", "result": "参保结果", "reason": "未参保原因"},
+)  # fmt: skip
+RESULT_WORDS = {
+    "已参保": Enrolment.ENROLLED, "参保": Enrolment.ENROLLED, "是": Enrolment.ENROLLED,
+    "成功": Enrolment.ENROLLED, "未参保": Enrolment.NOT_ENROLLED, "否": Enrolment.NOT_ENROLLED,
+    "失败": Enrolment.NOT_ENROLLED,
+}  # fmt: skip
+MAX_PROBLEMS = 20
+
+
+@transaction.atomic
+def roster_result_import(
+    *, roster: SubsidyRoster, raw: IO[bytes], filename: str, actor: User
+) -> int:
+    """Read the tax office's answer (the exported roster with 参保结果 and 未参保原因 filled in):
+    checked whole first; any bad row refuses the file and changes nothing, naming the rows.
+    Returns how many people's result was recorded (an empty result is left as it was)."""
+    try:
+        rows = list(read_rows(raw, filename, RESULT_LAYOUT))
+    except ImportFileError as exc:
+        raise ValidationError(str(exc), code="file") from None
+    numbers = {cell_text(r.get("id_number")).upper() for _n, r in rows}
+    people = Person.objects.keyed_by_id_number(numbers)
+    entries = {
+        e.person_id: e for e in SubsidyEntry.objects.select_for_update().filter(roster=roster)
+    }
+    problems: list[str] = []
+    answers: list[tuple[SubsidyEntry, str, str]] = []
+    for n, row in rows:
+        number = cell_text(row.get("id_number")).upper()
+        words = cell_text(row.get("result"))
+        reason = cell_text(row.get("reason"))[:200]
+        if not words:
+            continue
+        found = people.get(number)
+        entry = entries.get(found[0]) if found else None
+        if entry is None:
+            problems.append(f"第 {n} 行：{mask(number) if number else '（空）'} 不在本名单中")
+        elif words not in RESULT_WORDS:
+            problems.append(f"第 {n} 行：参保结果应为“已参保”或“未参保”，收到“{words}”")
+        elif RESULT_WORDS[words] == Enrolment.NOT_ENROLLED and not reason:
+            problems.append(f"第 {n} 行：未参保的须写明原因")
+        else:
+            answers.append((entry, RESULT_WORDS[words], reason))
+    if problems:
+        more = f"等 {len(problems)} 处" if len(problems) > MAX_PROBLEMS else ""
+        raise ValidationError(
+            "结果文件未导入，任何人的结果都没有改变：" + "；".join(problems[:MAX_PROBLEMS]) + more
+        )
+    now = timezone.now()
+    for entry, result, reason in answers:
+        entry.enrolment = result
+        entry.enrolment_reason = reason if result == Enrolment.NOT_ENROLLED else ""
+        entry.enrolment_at = now
+    SubsidyEntry.objects.bulk_update(
+        [a[0] for a in answers], ["enrolment", "enrolment_reason", "enrolment_at"], BATCH
+    )
+    not_enrolled = sum(1 for a in answers if a[1] == Enrolment.NOT_ENROLLED)
+    record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=roster,
+        county=roster.county,
+        summary=f"导入{roster} 参保结果 {len(answers)} 人，其中未参保 {not_enrolled} 人",
+    )
+    return len(answers)
+
+
+def not_enrolled_for(people: Any) -> Any:
+    """The people of ``people`` (a scoped queryset) a roster reports not enrolled: the township's
+    follow-up list until the next result file says they are."""
+    return (
+        SubsidyEntry.objects.filter(enrolment=Enrolment.NOT_ENROLLED, person__in=people)
+        .select_related("person", "person__township", "roster")
+        .order_by("-roster__year", "person__township_id", "person_id")
+    )

@@ -9,6 +9,8 @@ urlpatterns = [
     path("subsidy/", views.roster, name="roster"),
     path("subsidy/build/", views.roster_build, name="roster_build"),
     path("subsidy/export/", views.roster_export, name="roster_export"),
+    path("subsidy/result/", views.roster_result, name="roster_result"),
+    path("subsidy/not-enrolled/", views.roster_followup, name="roster_followup"),
     path("policies/<slug:code>/", views.policy_detail, name="policy_detail"),
     path("policies/<slug:code>/versions/new/", views.policy_version_new, name="policy_version_new"),
 ]

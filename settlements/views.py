@@ -24,13 +24,14 @@ from accounts.access import (
 from accounts.selectors import counties_for
 from audit.models import AuditEvent
 from audit.services import record, record_list_view
+from beneficiaries.selectors import people_for
 
 from . import services, subsidies
 from .engine import UnknownPolicy, sections
 from .engine.categories import CATEGORIES
 from .engine.money import amount_text
 from .forms import PolicyVersionForm
-from .models import PolicyVersion, SubsidyEntry, SubsidyRoster
+from .models import Enrolment, PolicyVersion, SubsidyEntry, SubsidyRoster
 from .policies import load, shipped_codes
 
 
@@ -114,10 +115,15 @@ def policy_version_new(request: StaffRequest, code: str) -> HttpResponse:
 
 # --- the participation-subsidy roster (issue 20) --------------------------------------------
 
+# the documented layout of the export; the same file with 参保结果 (已参保 / 未参保) and 未参保原因
+# filled in is the result file read back (subsidies.RESULT_LAYOUT)
 ROSTER_HEADER = [
     "序号", "公民身份号码", "姓名", "乡镇（街道）", "资助身份", "个人缴费标准（元）",
-    "资助金额（元）", "纳入日期", "身份终止日期",
+    "资助金额（元）", "纳入日期", "身份终止日期", "参保结果", "未参保原因",
 ]  # fmt: skip
+
+
+RESULT_MAX_BYTES = 20 * 1024 * 1024
 
 
 def _county_and_year(request: StaffRequest) -> tuple[Any, int]:
@@ -161,6 +167,8 @@ def roster(request: StaffRequest) -> HttpResponse:
             "total_people": sum(t["n"] for t in totals),
             "total_amount": sum((t["s"] for t in totals), Decimal("0.00")),
             "can_build": has_capability(request.user, Capability.PAY),
+            "not_enrolled": entries.filter(enrolment=Enrolment.NOT_ENROLLED).count(),
+            "answered": entries.exclude(enrolment="").count(),
         },
     )
 
@@ -191,7 +199,8 @@ def roster_export(request: StaffRequest) -> HttpResponse:
         writer.writerow(
             [n, e.person.id_number, e.person.name, e.person.township.name,
              CATEGORIES[e.category][0], amount_text(e.contribution), amount_text(e.amount),
-             f"{e.joined_on:%Y-%m-%d}", f"{e.ended_on:%Y-%m-%d}" if e.ended_on else ""]
+             f"{e.joined_on:%Y-%m-%d}", f"{e.ended_on:%Y-%m-%d}" if e.ended_on else "",
+             e.get_enrolment_display() if e.enrolment else "", e.enrolment_reason]
         )  # fmt: skip
     record(
         actor=request.user,
@@ -203,3 +212,39 @@ def roster_export(request: StaffRequest) -> HttpResponse:
     response = HttpResponse(buffer.getvalue().encode("utf-8-sig"), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="subsidy-{county.code}-{year}.csv"'
     return response
+
+
+@require_POST
+@capability_required(Capability.PAY)
+def roster_result(request: StaffRequest) -> HttpResponse:
+    """The tax office's result file: enrolled, or not enrolled with the reason."""
+    county, year = _county_and_year(request)
+    back = f"{reverse('settlements:roster')}?county={county.pk}&year={year}"
+    found = SubsidyRoster.objects.filter(county=county, year=year).first()
+    upload = request.FILES.get("file")
+    if found is None or upload is None:
+        messages.error(request, "请先生成名单，再选择结果文件（CSV 或 XLSX）。")
+        return redirect(back)
+    if (upload.size or 0) > RESULT_MAX_BYTES:
+        messages.error(request, "结果文件超过 20 MB，请分开上传。")
+        return redirect(back)
+    try:
+        n = subsidies.roster_result_import(
+            roster=found,
+            raw=io.BytesIO(upload.read()),
+            filename=upload.name or "",
+            actor=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已登记 {n} 人的参保结果。")
+    return redirect(back)
+
+
+@capability_required(Capability.VIEW_PEOPLE)
+def roster_followup(request: StaffRequest) -> HttpResponse:
+    """未参保人员: the people of the user's area a roster reports not enrolled, to follow up."""
+    rows = list(subsidies.not_enrolled_for(people_for(request.user))[:500])
+    record_list_view(actor=request.user, what="资助参保未参保人员", shown=len(rows))
+    return render(request, "settlements/roster_followup.html", {"rows": rows})

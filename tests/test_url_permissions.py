@@ -129,6 +129,8 @@ EXPECTED: dict[str, Row] = {
     "settlements:roster": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "settlements:roster_build": Row(frozenset({"finance"}), method="post"),
     "settlements:roster_export": Row(frozenset({"finance"})),
+    "settlements:roster_result": Row(frozenset({"finance"}), method="post"),
+    "settlements:roster_followup": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
     "beneficiaries:import_list": Row(frozenset({"admin"})),
     "beneficiaries:import_detail": Row(frozenset({"admin"})),
     "beneficiaries:import_progress": Row(frozenset({"admin"})),

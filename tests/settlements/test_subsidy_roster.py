@@ -109,7 +109,7 @@ def test_finance_builds_and_exports_the_roster_and_the_county_reads_it(client, w
     export = client.get(reverse("settlements:roster_export") + "?year=2026")
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert rows[1] == ["1", "150121196001010014", "巴特尔", "察素齐镇", "低保对象", "400.00",
-                       "180.00", "2026-04-02", ""]  # fmt: skip
+                       "180.00", "2026-04-02", "", "", ""]  # fmt: skip
     assert AuditEvent.objects.filter(
         actor=world.users["finance"],
         action="export",
@@ -118,3 +118,59 @@ def test_finance_builds_and_exports_the_roster_and_the_county_reads_it(client, w
     client.force_login(world.users["reviewer"])
     page = client.get(f"{url}?year=2026").content.decode()
     assert "巴特尔" in page and "按身份库重新生成" not in page  # read only
+
+
+def test_the_result_file_round_trip_and_the_townships_follow_up(client, world, contribution):
+    import csv
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from settlements.models import SubsidyRoster
+
+    first = PersonFactory(township=world.town_a1, name="巴特尔", id_number="150121196001010014")
+    identity(first, "dibao", date(2026, 4, 2))
+    second = PersonFactory(township=world.town_a2, name="其其格", phone="13904711234")
+    identity(second, "tekun", date(2025, 1, 1))
+    client.force_login(world.users["finance"])
+    client.post(reverse("settlements:roster_build"), {"year": "2026"})
+    exported = client.get(reverse("settlements:roster_export") + "?year=2026")
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert rows[0][-2:] == ["参保结果", "未参保原因"]
+
+    def upload(table):
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(table)
+        data = SimpleUploadedFile("结果.csv", buffer.getvalue().encode("utf-8-sig"))
+        return client.post(
+            reverse("settlements:roster_result"), {"year": "2026", "file": data}, follow=True
+        ).content.decode()
+
+    by_name = {r[2]: r for r in rows[1:]}
+    bad = [rows[0], [*by_name["巴特尔"][:9], "已参保", ""], [*by_name["其其格"][:9], "未参保", ""]]
+    page = upload(bad)
+    assert "结果文件未导入，任何人的结果都没有改变：第 3 行：未参保的须写明原因" in page
+    roster = SubsidyRoster.objects.get()
+    assert not SubsidyEntry.objects.filter(roster=roster).exclude(enrolment="").exists()
+    stranger = ["9", "150121196001010022", "外人", "", "", "", "", "", "", "已参保", ""]
+    assert "第 2 行：1501**********0022 不在本名单中" in upload([rows[0], stranger])
+    good = [rows[0], [*by_name["巴特尔"][:9], "已参保", ""],
+            [*by_name["其其格"][:9], "未参保", "外出务工，联系不上"]]  # fmt: skip
+    assert "已登记 2 人的参保结果。" in upload(good)
+    assert SubsidyEntry.objects.get(person=second).enrolment_reason == "外出务工，联系不上"
+    assert (
+        "未参保 <strong>1</strong> 人"
+        in client.get(reverse("settlements:roster") + "?year=2026").content.decode()
+    )
+    # the township of the person not enrolled follows up; the other township does not see them
+    client.force_login(world.clerk_a2)
+    page = client.get(reverse("settlements:roster_followup")).content.decode()
+    assert "其其格" in page and "外出务工，联系不上" in page and "13904711234" in page
+    client.force_login(world.users["clerk"])
+    assert "其其格" not in client.get(reverse("settlements:roster_followup")).content.decode()
+    # the next result says enrolled: off the list
+    client.force_login(world.users["finance"])
+    upload([rows[0], [*by_name["其其格"][:9], "已参保", ""]])
+    client.force_login(world.clerk_a2)
+    assert "没有未参保的人员" in client.get(reverse("settlements:roster_followup")).content.decode()
