@@ -25,6 +25,7 @@ from beneficiaries.idnumber import mask
 from beneficiaries.models import HardshipIdentity, Person
 from core.rows import ImportFileError, Layout, cell_text, read_rows
 
+from .engine.errors import SettlementInputError
 from .engine.subsidy import subsidy_for
 from .models import Enrolment, SubsidyEntry, SubsidyRoster
 from .policies import load
@@ -39,6 +40,14 @@ def roster_build(*, county, year: int, actor: User | None) -> SubsidyRoster:  # 
     first, last = date(year, 1, 1), date(year, 12, 31)
     policy = load(county.city.policy_code)
     params = policy.at(first)
+    for name in ("subsidy.contribution", "subsidy.fixed_floor_share"):
+        if name in policy.parameters and not params.has(name):
+            definition = policy.parameters[name]
+            raise ValidationError(
+                f"名单未生成：{year} 年的{definition.label}（{name}）尚未设置，"
+                "请管理员在“救助政策”中按当地通知设置。",
+                code="parameter",
+            )
     roster, _created = SubsidyRoster.objects.select_for_update().get_or_create(
         county=county,
         year=year,
@@ -60,7 +69,10 @@ def roster_build(*, county, year: int, actor: User | None) -> SubsidyRoster:  # 
     held = {e.person_id: e for e in SubsidyEntry.objects.filter(roster=roster)}
     new, changed = [], []
     for person_id, items in periods.items():
-        result = subsidy_for({c for c, _s, _e in items}, params, sources=params.sources)
+        try:
+            result = subsidy_for({c for c, _s, _e in items}, params, sources=params.sources)
+        except SettlementInputError as exc:  # a category's rule not set: say which, build nothing
+            raise ValidationError(f"名单未生成：{exc}", code="parameter") from None
         if result.category is None:
             continue
         mine = [(s, e) for c, s, e in items if c == result.category]

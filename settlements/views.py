@@ -177,8 +177,12 @@ def roster(request: StaffRequest) -> HttpResponse:
 @capability_required(Capability.PAY)
 def roster_build(request: StaffRequest) -> HttpResponse:
     county, year = _county_and_year(request)
-    subsidies.roster_build(county=county, year=year, actor=request.user)
-    messages.success(request, f"已生成 {county.name} {year} 年资助参保名单。")
+    try:
+        subsidies.roster_build(county=county, year=year, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已生成 {county.name} {year} 年资助参保名单。")
     return redirect(f"{reverse('settlements:roster')}?county={county.pk}&year={year}")
 
 

@@ -174,3 +174,19 @@ def test_the_result_file_round_trip_and_the_townships_follow_up(client, world, c
     upload([rows[0], [*by_name["其其格"][:9], "已参保", ""]])
     client.force_login(world.clerk_a2)
     assert "没有未参保的人员" in client.get(reverse("settlements:roster_followup")).content.decode()
+
+
+def test_without_the_contribution_the_roster_is_not_built_and_says_what_to_set(client, world):
+    from django.urls import reverse
+
+    from settlements.models import SubsidyRoster
+
+    person = PersonFactory(township=world.town_a1)
+    identity(person, "tekun", date(2025, 1, 1))
+    client.force_login(world.users["finance"])
+    page = client.post(reverse("settlements:roster_build"), {"year": "2026"}, follow=True)
+    assert (
+        "名单未生成：2026 年的居民医保个人缴费标准（居民，元/人·年）（subsidy.contribution）尚未设置"
+        in page.content.decode()
+    )
+    assert not SubsidyRoster.objects.exists()
