@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(PY) bench/settle_engine.py
 	$(PY) bench/approval.py
 	$(PY) bench/intake.py
+	$(PY) bench/subsidy_roster.py
 	$(PY) bench/onestop.py
 
 clean:

@@ -171,13 +171,15 @@ def roster_result_import(
             "结果文件未导入，任何人的结果都没有改变：" + "；".join(problems[:MAX_PROBLEMS]) + more
         )
     now = timezone.now()
+    # one UPDATE per answer and reason (most answers are the same “已参保”), not a CASE per row
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for entry, result, reason in answers:
-        entry.enrolment = result
-        entry.enrolment_reason = reason if result == Enrolment.NOT_ENROLLED else ""
-        entry.enrolment_at = now
-    SubsidyEntry.objects.bulk_update(
-        [a[0] for a in answers], ["enrolment", "enrolment_reason", "enrolment_at"], BATCH
-    )
+        groups[(result, reason if result == Enrolment.NOT_ENROLLED else "")].append(entry.pk)
+    for (result, reason), pks in groups.items():
+        for start in range(0, len(pks), BATCH):
+            SubsidyEntry.objects.filter(pk__in=pks[start : start + BATCH]).update(
+                enrolment=result, enrolment_reason=reason, enrolment_at=now
+            )
     not_enrolled = sum(1 for a in answers if a[1] == Enrolment.NOT_ENROLLED)
     record(
         actor=actor,
