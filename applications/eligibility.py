@@ -22,6 +22,7 @@ from core.formats import yuan
 from settlements.engine import Policy
 from settlements.engine.categories import CATEGORIES, is_valid_on
 from settlements.models import LedgerEntry
+from settlements.services import household_ids
 
 from .models import FINAL_STATES, Application, Kind, MedicalExpense, Status
 
@@ -247,14 +248,6 @@ BURDEN_SOURCES: list[BurdenSource] = []
 def register_burden_source(source: BurdenSource) -> None:
     if source not in BURDEN_SOURCES:
         BURDEN_SOURCES.append(source)
-
-
-def household_ids(person: Person) -> list[int]:
-    if person.household_id is None:
-        return [person.pk]
-    return list(
-        Person.objects.filter(household_id=person.household_id).values_list("pk", flat=True)
-    )
 
 
 def _expense_line(e: MedicalExpense, source: str) -> BurdenLine:

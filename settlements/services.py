@@ -163,7 +163,8 @@ def identities_of(person: Person) -> list[IdentityPeriod]:
     return [IdentityPeriod(i.category, i.certified_on, i.ended_on) for i in person.identities.all()]
 
 
-def _household_ids(person: Person) -> list[int]:
+def household_ids(person: Person) -> list[int]:
+    """The person and the members of their household (the ledger's household cap, the pre-check)."""
     if person.household_id is None:
         return [person.pk]
     return list(
@@ -182,7 +183,7 @@ def ledger_opening(person: Person, years: set[int]) -> dict[int, YearState]:
     """The ledger at the start of a calculation, by year: read only, nothing locked."""
     rows = {r.year: r for r in YearLedger.objects.filter(person=person, year__in=years)}
     household = dict(
-        YearLedger.objects.filter(person_id__in=_household_ids(person), year__in=years)
+        YearLedger.objects.filter(person_id__in=household_ids(person), year__in=years)
         .values_list("year")
         .annotate(s=Sum("personal_borne"))
     )
@@ -211,7 +212,7 @@ def _ledger_locked(
 ) -> tuple[dict[int, YearState], dict[int, YearLedger]]:
     """The ledger at the start, with the person's rows (and the household's, for the special fund)
     locked until the transaction ends: (opening by year, the person's rows to write back)."""
-    locked = _ledger_rows_locked([person.pk], years, also=_household_ids(person))
+    locked = _ledger_rows_locked([person.pk], years, also=household_ids(person))
     own = {year: row for (pk, year), row in locked.items() if pk == person.pk}
     household: dict[int, Decimal] = {}
     for (_pk, year), row in locked.items():
