@@ -28,3 +28,22 @@ class ImportUploadForm(forms.Form):
         if data.get("content") == IdentityImport.Content.HOSPITAL:
             data["department"] = Department.MEDICAL_INSURANCE
         return data
+
+
+class DeathForm(forms.Form):
+    """死亡减员 on a person's record."""
+
+    died_on = forms.DateField(
+        label="死亡日期",
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        error_messages={
+            "required": "请填写死亡日期。",
+            "invalid": "死亡日期无效：请按 2026-03-01 的格式填写，并核对这一天确实存在。",
+        },
+    )
+    note = forms.CharField(
+        label="信息来源",
+        max_length=200,
+        help_text="例如：死亡医学证明编号、家属告知、民政部门通报。",
+        error_messages={"required": "请写明信息来源。"},
+    )

@@ -143,6 +143,10 @@ class Person(models.Model):
         "银行账号", max_length=40, blank=True, mask=mask_account
     )
     id_warning = models.CharField("身份证号码提示", max_length=300, blank=True)
+    # 死亡减员 (seed 003 三(一)): recorded at the window with its evidence; the identities end that
+    # day and the subsidy roster marks the person (beneficiaries.services.person_death_record)
+    died_on = models.DateField("死亡日期", null=True, blank=True)
+    death_note = models.CharField("死亡信息来源", max_length=200, blank=True, db_default="")
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
@@ -157,6 +161,13 @@ class Person(models.Model):
             models.Index(fields=["township", "name", "id"], name="person_township_name_idx"),
             models.Index(fields=["name", "id"], name="person_name_idx"),
             models.Index(fields=["phone"], name="person_phone_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(died_on__isnull=True) | ~models.Q(death_note=""),
+                name="person_death_has_source",
+                violation_error_message="登记死亡须写明信息来源。",
+            )
         ]
 
     def __str__(self) -> str:

@@ -99,6 +99,61 @@ def household_member_add(
     return member
 
 
+@transaction.atomic
+def person_death_record(*, person: Person, died_on: Any, note: str, actor: User) -> Person:
+    """死亡减员: the day a person died, with where the portal learned it (a death certificate, the
+    family, the civil-affairs file). Every identity still valid that day ends that day, and the
+    subsidy roster built next marks the person (and lists a subsidy paid after death for recovery).
+    Recorded once; a correction goes through the administrator (the record is in the audit trail)."""
+    if not can_access_area(actor, township=person.township) or not has_capability(
+        actor, Capability.CONFIRM_CHANGES
+    ):
+        raise PermissionDenied("只有救助对象所在乡镇（街道）的经办人可以登记死亡。")
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    today = timezone.localdate()
+    note = (note or "").strip()
+    errors: dict[str, str] = {}
+    if person.died_on is not None:
+        raise ValidationError(
+            f"{person.name}已登记死亡（{person.died_on:%Y-%m-%d}），不能重复登记。"
+        )
+    if died_on is None:
+        errors["died_on"] = "请填写死亡日期。"
+    elif died_on > today:
+        errors["died_on"] = f"死亡日期 {died_on:%Y-%m-%d} 晚于今天，请核对。"
+    elif person.birth_date and died_on < person.birth_date:
+        errors["died_on"] = (
+            f"死亡日期 {died_on:%Y-%m-%d} 早于出生日期 {person.birth_date:%Y-%m-%d}，请核对。"
+        )
+    if not note:
+        errors["note"] = "请写明信息来源，例如：死亡医学证明编号、家属告知、民政部门通报。"
+    if not errors:
+        later = person.identities.filter(certified_on__gt=died_on).first()
+        if later is not None:
+            errors["died_on"] = (
+                f"死亡日期 {died_on:%Y-%m-%d} 早于{later.get_category_display()}身份的认定日期 "
+                f"{later.certified_on:%Y-%m-%d}，请核实后再登记。"
+            )
+    if errors:
+        raise ValidationError(errors)
+    person.died_on = died_on
+    person.death_note = note[:200]
+    save_audited(
+        instance=person, actor=actor, summary=f"登记死亡：{died_on:%Y-%m-%d}（{note[:60]}）"
+    )
+    ended = person.identities.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=died_on))
+    labels = [i.get_category_display() for i in ended]
+    n = ended.update(ended_on=died_on, updated_at=timezone.now())
+    if n:
+        record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            target=person,
+            summary=f"因死亡终止困难身份 {n} 项（{'、'.join(labels)}），终止日期 {died_on:%Y-%m-%d}",
+        )
+    return person
+
+
 # --- change requests (变更申请) ---------------------------------------------------------------
 
 

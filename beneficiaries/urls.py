@@ -6,6 +6,7 @@ app_name = "beneficiaries"
 
 urlpatterns = [
     path("", views.person_list, name="person_list"),
+    path("<int:pk>/death/", views.person_death, name="person_death"),
     path("changes/", views.change_list, name="change_list"),
     path("changes/<int:pk>/decide/", views.change_decide, name="change_decide"),
     path("imports/", views.import_list, name="import_list"),

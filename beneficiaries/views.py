@@ -18,10 +18,10 @@ from accounts.access import Capability, StaffRequest, capability_required, has_c
 from audit.services import record_list_view
 
 from . import services
-from .forms import ImportUploadForm
+from .forms import DeathForm, ImportUploadForm
 from .idnumber import mask
 from .models import IdentityImport, ImportRow, PersonChange
-from .selectors import person_changes_for, search_people
+from .selectors import people_for, person_changes_for, search_people
 
 
 @capability_required(Capability.VIEW_PEOPLE)
@@ -96,6 +96,34 @@ def change_decide(request: StaffRequest, pk: int) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("beneficiaries:change_list")
     return redirect(back)
+
+
+@capability_required(Capability.CONFIRM_CHANGES)
+@require_POST
+def person_death(request: StaffRequest, pk: int) -> HttpResponse:
+    """死亡减员: the date and its source; the person's identities end that day."""
+    person = get_object_or_404(people_for(request.user), pk=pk)
+    form = DeathForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, "死亡未登记：" + "；".join(str(e) for es in form.errors.values() for e in es)
+        )
+    else:
+        try:
+            services.person_death_record(
+                person=person,
+                died_on=form.cleaned_data["died_on"],
+                note=form.cleaned_data["note"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            messages.error(request, "死亡未登记：" + "；".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                f"已登记{person.name}死亡，困难身份于当日终止；下次生成资助参保名单时标明。",
+            )
+    return redirect(person.get_absolute_url())
 
 
 # --- imports --------------------------------------------------------------------------------

@@ -261,3 +261,100 @@ class Recovery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} 追回 {yuan(self.amount)} 元"
+
+
+class SubsidyTransfer(models.Model):
+    """The participation subsidy of a roster (or a monthly addition to it) transferred to the
+    residents' insurance fund (资助资金划转): its people and total, prepared by one person and
+    confirmed by another before it counts as transferred (four eyes, as for any payment)."""
+
+    class State(models.TextChoices):
+        PREPARED = "prepared", "待复核"
+        CONFIRMED = "confirmed", "已复核划转"
+        CANCELLED = "cancelled", "已撤回"
+
+    number = models.CharField("划转单号", max_length=40, unique=True)
+    roster = models.ForeignKey(
+        "settlements.SubsidyRoster",
+        verbose_name="资助参保名单",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    county = models.ForeignKey(
+        "areas.County", verbose_name="旗县区", on_delete=models.PROTECT, related_name="+"
+    )
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.PREPARED)
+    people = models.PositiveIntegerField("人数")
+    total = models.DecimalField("划转金额（元）", max_digits=14, decimal_places=2)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="制单人", on_delete=models.PROTECT, related_name="+"
+    )
+    prepared_at = models.DateTimeField("制单时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="复核人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("复核时间", null=True, blank=True)
+    transferred_on = models.DateField("划转日期", null=True, blank=True)
+    note = models.CharField("说明", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "资助资金划转"
+        verbose_name_plural = "资助资金划转"
+        ordering = ["-prepared_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(total__gt=0, people__gt=0), name="transfer_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(decided_by=models.F("prepared_by")),
+                name="transfer_four_eyes",
+                violation_error_message="资助资金划转须由制单人以外的另一人复核。",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state="confirmed")
+                | models.Q(decided_by__isnull=False, transferred_on__isnull=False),
+                name="transfer_confirmed_has_checker",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {yuan(self.total)} 元"
+
+
+class TransferLine(models.Model):
+    """One person's subsidy in a transfer. A roster entry is in at most one live transfer (a
+    unique key): one person, one payment (人费对应), whatever the timing."""
+
+    transfer = models.ForeignKey(
+        SubsidyTransfer, verbose_name="划转单", on_delete=models.CASCADE, related_name="lines"
+    )
+    entry = models.ForeignKey(
+        "settlements.SubsidyEntry",
+        verbose_name="名单人员",
+        on_delete=models.PROTECT,
+        related_name="transfer_lines",
+    )
+    amount = models.DecimalField("资助金额", max_digits=10, decimal_places=2)
+    live = models.BooleanField("有效", default=True, help_text="划转单撤回后为否")
+
+    class Meta:
+        verbose_name = "划转明细"
+        verbose_name_plural = "划转明细"
+        ordering = ["transfer_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry"],
+                condition=models.Q(live=True),
+                name="transfer_person_once",
+                violation_error_message="此人的资助已在另一张划转单中，不能重复划转。",
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="transfer_line_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id} {self.entry_id} {self.amount}"

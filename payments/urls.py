@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import transfer_views, views
 
 app_name = "payments"
 
@@ -22,4 +22,8 @@ urlpatterns = [
     path("recoveries/new/<str:number>/", views.recovery_propose, name="recovery_propose"),
     path("recoveries/<int:pk>/decide/", views.recovery_decide, name="recovery_decide"),
     path("recoveries/<int:pk>/refund/", views.recovery_refund, name="recovery_refund"),
+    path("transfers/", transfer_views.transfer_list, name="transfers"),
+    path("transfers/new/", transfer_views.transfer_prepare, name="transfer_prepare"),
+    path("transfers/<int:pk>/decide/", transfer_views.transfer_decide, name="transfer_decide"),
+    path("transfers/<int:pk>/list.pdf", transfer_views.transfer_pdf, name="transfer_pdf"),
 ]

@@ -60,6 +60,7 @@ SECTIONS: dict[str, str] = {
     "payments:index": "payments",
     "settlements:roster": "payments",
     "settlements:roster_followup": "people",
+    "payments:transfers": "payments",
     "payments:batch_detail": "batch",
     "settlements:policy_list": "policies",
     "settlements:policy_detail": "policies",

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.access import Capability, capability_required, has_capability
 from applications.selectors import applications_for
 from audit.services import record_view
+from beneficiaries.forms import DeathForm
 from beneficiaries.models import Person, PersonChange
 from beneficiaries.selectors import favourable_identity, person_page, same_phone_count
 from monitoring.selectors import burden_of, warnings_for
@@ -39,6 +40,9 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "burden": burden_of(person, today.year),
         "warnings": warnings_for(request.user).filter(person=person).order_by("-year", "list"),
         "can_intake": has_capability(request.user, Capability.INTAKE),
+        "can_record_death": has_capability(request.user, Capability.CONFIRM_CHANGES)
+        and person.died_on is None,
+        "death_form": DeathForm(),
         "pending_changes": person.changes.filter(status=PersonChange.Status.PENDING).count(),
     }
     return render(request, "beneficiaries/person_detail.html", context)

@@ -346,6 +346,7 @@ class SubsidyEntry(models.Model):
     amount = _money("资助金额")
     joined_on = models.DateField("纳入日期")
     ended_on = models.DateField("身份终止日期", null=True, blank=True)
+    ended_by_death = models.BooleanField("因死亡终止", default=False)
     lines = models.JSONField("计算说明", default=list)
     enrolment = models.CharField(
         "参保结果", max_length=12, choices=Enrolment.choices, blank=True, default=""
@@ -369,6 +370,10 @@ class SubsidyEntry(models.Model):
                 condition=~models.Q(enrolment="not_enrolled") | ~models.Q(enrolment_reason=""),
                 name="subsidy_not_enrolled_has_reason",
             ),
+            models.CheckConstraint(
+                condition=models.Q(ended_by_death=False) | models.Q(ended_on__isnull=False),
+                name="subsidy_death_has_date",
+            ),
         ]
         indexes = [models.Index(fields=["enrolment", "roster"], name="subsidy_enrolment")]
 
@@ -378,3 +383,8 @@ class SubsidyEntry(models.Model):
     @property
     def category_label(self) -> str:
         return CATEGORIES[self.category][0]
+
+    @property
+    def dead_before_year(self) -> bool:
+        """Died before the enrolment year began: nothing is owed, anything paid comes back."""
+        return self.ended_by_death and self.ended_on is not None and self.ended_on < self.joined_on

@@ -66,6 +66,12 @@ def roster_build(*, county, year: int, actor: User | None) -> SubsidyRoster:  # 
     )
     for person_id, category, start, end in rows.iterator(chunk_size=BATCH):
         periods[person_id].append((category, start, end))
+    # 死亡减员: the dead of the county (few) by the day they died
+    deaths = dict(
+        Person.objects.filter(township__county=county, died_on__isnull=False).values_list(
+            "pk", "died_on"
+        )
+    )
     held = {e.person_id: e for e in SubsidyEntry.objects.filter(roster=roster)}
     new, changed = [], []
     for person_id, items in periods.items():
@@ -80,12 +86,19 @@ def roster_build(*, county, year: int, actor: User | None) -> SubsidyRoster:  # 
         ends = [e for _s, e in mine]
         ended = None if None in ends else max(e for e in ends if e is not None)
         ended = ended if ended is not None and ended <= last else None
+        died = deaths.get(person_id)
+        if died is not None and died < first and person_id not in held:
+            continue  # died before the year: never on this roster
+        by_death = died is not None and died <= last and (ended is None or died <= ended)
+        if by_death:
+            ended = died
         values = {
             "category": result.category,
             "contribution": result.contribution,
             "amount": result.amount,
             "joined_on": joined,
             "ended_on": ended,
+            "ended_by_death": by_death,
             "lines": list(result.lines),
         }
         entry = held.get(person_id)
@@ -95,9 +108,16 @@ def roster_build(*, county, year: int, actor: User | None) -> SubsidyRoster:  # 
             for k, v in values.items():
                 setattr(entry, k, v)
             changed.append(entry)
+    for person_id, died in deaths.items():  # on the roster, dead before the year: marked
+        entry = held.get(person_id)
+        if person_id not in periods and entry is not None and not entry.ended_by_death:
+            entry.ended_on, entry.ended_by_death = died, True
+            changed.append(entry)
     SubsidyEntry.objects.bulk_create(new, batch_size=BATCH)
     SubsidyEntry.objects.bulk_update(
-        changed, ["category", "contribution", "amount", "joined_on", "ended_on", "lines"], BATCH
+        changed,
+        ["category", "contribution", "amount", "joined_on", "ended_on", "ended_by_death", "lines"],
+        BATCH,
     )
     roster.policy_version = policy.version
     roster.built_at = timezone.now()

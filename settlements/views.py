@@ -1,4 +1,3 @@
-import csv
 import io
 from datetime import date
 from decimal import Decimal
@@ -25,6 +24,7 @@ from accounts.selectors import counties_for
 from audit.models import AuditEvent
 from audit.services import record, record_list_view
 from beneficiaries.selectors import people_for
+from core.spreadsheet import table
 
 from . import services, subsidies
 from .engine import UnknownPolicy, sections
@@ -119,7 +119,7 @@ def policy_version_new(request: StaffRequest, code: str) -> HttpResponse:
 # filled in is the result file read back (subsidies.RESULT_LAYOUT)
 ROSTER_HEADER = [
     "序号", "公民身份号码", "姓名", "乡镇（街道）", "资助身份", "个人缴费标准（元）",
-    "资助金额（元）", "纳入日期", "身份终止日期", "参保结果", "未参保原因",
+    "资助金额（元）", "纳入日期", "身份终止日期", "终止原因", "参保结果", "未参保原因",
 ]  # fmt: skip
 
 
@@ -188,14 +188,16 @@ def roster_build(request: StaffRequest) -> HttpResponse:
 
 @capability_required(Capability.PAY)
 def roster_export(request: StaffRequest) -> HttpResponse:
-    """The roster as CSV for the tax office or the insurance agency (full ID numbers: audited)."""
+    """The roster as XLSX or CSV for the tax office or the insurance agency (full ID numbers:
+    audited). Text cells never run as formulas (core.spreadsheet)."""
     county, year = _county_and_year(request)
+    fmt = "xlsx" if request.GET.get("fmt") == "xlsx" else "csv"
     found = SubsidyRoster.objects.filter(county=county, year=year).first()
     if found is None:
         messages.error(request, "还没有生成这一年的名单。")
         return redirect(f"{reverse('settlements:roster')}?county={county.pk}&year={year}")
     # only the columns the file has (a whole person row would decrypt the bank account too), read
-    # in chunks: memory stays flat whatever the county's size
+    # in chunks
     rows = (
         SubsidyEntry.objects.filter(roster=found)
         .select_related("person", "person__township")
@@ -205,6 +207,7 @@ def roster_export(request: StaffRequest) -> HttpResponse:
             "amount",
             "joined_on",
             "ended_on",
+            "ended_by_death",
             "enrolment",
             "enrolment_reason",
             "person__id_number",
@@ -213,26 +216,30 @@ def roster_export(request: StaffRequest) -> HttpResponse:
         )
         .order_by("person__township_id", "person_id")
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(ROSTER_HEADER)
-    n = 0
-    for n, e in enumerate(rows.iterator(chunk_size=2000), start=1):
-        writer.writerow(
-            [n, e.person.id_number, e.person.name, e.person.township.name,
-             CATEGORIES[e.category][0], amount_text(e.contribution), amount_text(e.amount),
-             f"{e.joined_on:%Y-%m-%d}", f"{e.ended_on:%Y-%m-%d}" if e.ended_on else "",
-             e.get_enrolment_display() if e.enrolment else "", e.enrolment_reason]
-        )  # fmt: skip
+    count = 0
+
+    def lines():  # type: ignore[no-untyped-def]
+        nonlocal count
+        for n, e in enumerate(rows.iterator(chunk_size=2000), start=1):
+            count = n
+            yield [
+                n, e.person.id_number, e.person.name, e.person.township.name,
+                CATEGORIES[e.category][0], amount_text(e.contribution), amount_text(e.amount),
+                f"{e.joined_on:%Y-%m-%d}", f"{e.ended_on:%Y-%m-%d}" if e.ended_on else "",
+                ("死亡" if e.ended_by_death else "身份终止") if e.ended_on else "",
+                e.get_enrolment_display() if e.enrolment else "", e.enrolment_reason,
+            ]  # fmt: skip
+
+    content, content_type = table(ROSTER_HEADER, lines(), fmt=fmt, sheet="资助参保名单")
     record(
         actor=request.user,
         action=AuditEvent.Action.EXPORT,
         target=found,
         county=county,
-        summary=f"导出{county.name} {year} 年资助参保名单 {n} 人",
+        summary=f"导出{county.name} {year} 年资助参保名单 {count} 人（{fmt.upper()}）",
     )
-    response = HttpResponse(buffer.getvalue().encode("utf-8-sig"), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="subsidy-{county.code}-{year}.csv"'
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="subsidy-{county.code}-{year}.{fmt}"'
     return response
 
 

@@ -15,6 +15,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from beneficiaries.models import Household, IdentityImport
 from tests.conftest import ROLES
@@ -131,6 +132,13 @@ EXPECTED: dict[str, Row] = {
     "settlements:roster_export": Row(frozenset({"finance"})),
     "settlements:roster_result": Row(frozenset({"finance"}), method="post"),
     "settlements:roster_followup": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
+    # issue 20: the subsidy transfers (four eyes among finance), read by the county
+    "payments:transfers": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "payments:transfer_prepare": Row(frozenset({"finance"}), method="post"),
+    "payments:transfer_decide": Row(frozenset({"finance"}), method="post"),
+    "payments:transfer_pdf": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    # 死亡减员 on a person's record: the township (and the administrator)
+    "beneficiaries:person_death": Row(frozenset({"clerk", "admin"}), method="post"),
     "beneficiaries:import_list": Row(frozenset({"admin"})),
     "beneficiaries:import_detail": Row(frozenset({"admin"})),
     "beneficiaries:import_progress": Row(frozenset({"admin"})),
@@ -264,6 +272,9 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "monitoring:warning_contact": case and case["warning"].pk,
                 "monitoring:warning_close": case and case["warning"].pk,
                 "beneficiaries:change_decide": case and case["change"].pk,
+                "beneficiaries:person_death": person.pk,
+                "payments:transfer_decide": case and case["transfer"].pk,
+                "payments:transfer_pdf": case and case["transfer"].pk,
             }[name]
         elif p == "key":
             values[p] = "rates"
@@ -360,7 +371,19 @@ def _case(world, person) -> dict:
     warning = person.warnings.get()
     FollowUp.objects.create(warning=warning, action="contact", note="t")
     assert BurdenYear.objects.exists() and MonitoringRun.objects.exists()
+    from payments.models import SubsidyTransfer
+    from settlements.models import SubsidyRoster
+
+    roster = SubsidyRoster.objects.create(
+        county=world.county_a, year=2026, policy_code="hohhot-2023", policy_version=1,
+        built_at=timezone.now(),
+    )  # fmt: skip
+    transfer = SubsidyTransfer.objects.create(
+        number="ZZ1", roster=roster, county=world.county_a, people=1, total=1,
+        prepared_by=world.users["finance"],
+    )  # fmt: skip
     return {
+        "transfer": transfer,
         "warning": warning,
         "application": app,
         "attachment": attachment,

@@ -109,11 +109,11 @@ def test_finance_builds_and_exports_the_roster_and_the_county_reads_it(client, w
     export = client.get(reverse("settlements:roster_export") + "?year=2026")
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert rows[1] == ["1", "150121196001010014", "巴特尔", "察素齐镇", "低保对象", "400.00",
-                       "180.00", "2026-04-02", "", "", ""]  # fmt: skip
+                       "180.00", "2026-04-02", "", "", "", ""]  # fmt: skip
     assert AuditEvent.objects.filter(
         actor=world.users["finance"],
         action="export",
-        summary="导出土默特左旗 2026 年资助参保名单 1 人",
+        summary="导出土默特左旗 2026 年资助参保名单 1 人（CSV）",
     ).exists()
     client.force_login(world.users["reviewer"])
     page = client.get(f"{url}?year=2026").content.decode()
@@ -148,15 +148,19 @@ def test_the_result_file_round_trip_and_the_townships_follow_up(client, world, c
         ).content.decode()
 
     by_name = {r[2]: r for r in rows[1:]}
-    bad = [rows[0], [*by_name["巴特尔"][:9], "已参保", ""], [*by_name["其其格"][:9], "未参保", ""]]
+    bad = [
+        rows[0],
+        [*by_name["巴特尔"][:10], "已参保", ""],
+        [*by_name["其其格"][:10], "未参保", ""],
+    ]
     page = upload(bad)
     assert "结果文件未导入，任何人的结果都没有改变：第 3 行：未参保的须写明原因" in page
     roster = SubsidyRoster.objects.get()
     assert not SubsidyEntry.objects.filter(roster=roster).exclude(enrolment="").exists()
-    stranger = ["9", "150121196001010022", "外人", "", "", "", "", "", "", "已参保", ""]
+    stranger = ["9", "150121196001010022", "外人", "", "", "", "", "", "", "", "已参保", ""]
     assert "第 2 行：1501**********0022 不在本名单中" in upload([rows[0], stranger])
-    good = [rows[0], [*by_name["巴特尔"][:9], "已参保", ""],
-            [*by_name["其其格"][:9], "未参保", "外出务工，联系不上"]]  # fmt: skip
+    good = [rows[0], [*by_name["巴特尔"][:10], "已参保", ""],
+            [*by_name["其其格"][:10], "未参保", "外出务工，联系不上"]]  # fmt: skip
     assert "已登记 2 人的参保结果。" in upload(good)
     assert SubsidyEntry.objects.get(person=second).enrolment_reason == "外出务工，联系不上"
     assert (
@@ -171,7 +175,7 @@ def test_the_result_file_round_trip_and_the_townships_follow_up(client, world, c
     assert "其其格" not in client.get(reverse("settlements:roster_followup")).content.decode()
     # the next result says enrolled: off the list
     client.force_login(world.users["finance"])
-    upload([rows[0], [*by_name["其其格"][:9], "已参保", ""]])
+    upload([rows[0], [*by_name["其其格"][:10], "已参保", ""]])
     client.force_login(world.clerk_a2)
     assert "没有未参保的人员" in client.get(reverse("settlements:roster_followup")).content.decode()
 
