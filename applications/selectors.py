@@ -187,3 +187,20 @@ def promises_to_decide(county: Any) -> list[Application]:
     return [
         a for a in rows if (due := workflow.promise_decision_due(a)) is not None and due <= today
     ]
+
+
+def window_outlays(county_ids: Any, first: date, last: date) -> dict[int, Any]:
+    """The fund's books (settlements.funds): window assistance approved between ``first`` and
+    ``last`` (decision date, Asia/Shanghai) by county; a revoked approval is not counted."""
+    from django.db.models import Sum
+
+    rows = (
+        Application.objects.filter(
+            county_id__in=county_ids,
+            status__in=[Status.APPROVED, Status.PAID],
+            decided_at__date__range=(first, last),
+        )
+        .values("county_id")
+        .annotate(s=Sum("approved_amount"))
+    )
+    return {r["county_id"]: r["s"] for r in rows if r["s"] is not None}

@@ -37,6 +37,12 @@ class MonitoringConfig(AppConfig):
         from applications.eligibility import register_burden_source
 
         register_burden_source(_hospital_burdens)
+        # the fund's books count the assistance paid at the hospital (一站式)
+        from settlements.funds import register_outlay
+
+        from .selectors import onestop_outlays
+
+        register_outlay("onestop", "一站式结算救助（医院结算数据）", onestop_outlays, position=20)
 
 
 def _recompute_after_import(batch: object) -> None:

@@ -89,3 +89,18 @@ def unassisted_hospital_bills(person: Person, year: int) -> list[HospitalSettlem
             person=person, day__year=year, assistance_paid=0
         ).order_by("day", "id")
     )
+
+
+def onestop_outlays(county_ids: Any, first: Any, last: Any) -> dict[int, Any]:
+    """The fund's books (settlements.funds): assistance paid at the hospital (一站式), from the
+    hospitals' files, by settlement date and the person's county."""
+    from django.db.models import Sum
+
+    rows = (
+        HospitalSettlement.objects.filter(
+            person__township__county_id__in=county_ids, day__range=(first, last)
+        )
+        .values("person__township__county_id")
+        .annotate(s=Sum("assistance_paid"))
+    )
+    return {r["person__township__county_id"]: r["s"] for r in rows if r["s"] is not None}

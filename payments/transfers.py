@@ -170,7 +170,7 @@ def paid_after_death(county: Any) -> QuerySet[TransferLine]:
 
 
 def transferred_in(county_ids: Any, first: date, last: date) -> dict[int, Decimal]:
-    """The subsidies confirmed as transferred between ``first`` and ``last`` by county."""
+    """The fund's books: subsidies confirmed as transferred between ``first`` and ``last``."""
     rows = (
         SubsidyTransfer.objects.filter(
             county_id__in=county_ids,
@@ -181,3 +181,19 @@ def transferred_in(county_ids: Any, first: date, last: date) -> dict[int, Decima
         .annotate(s=Sum("total"))
     )
     return {r["county_id"]: r["s"] for r in rows}
+
+
+def refunded_in(county_ids: Any, first: date, last: date) -> dict[int, Decimal]:
+    """The fund's books: recoveries refunded between ``first`` and ``last``, negative."""
+    from .models import Recovery
+
+    rows = (
+        Recovery.objects.filter(
+            application__county_id__in=county_ids,
+            state=Recovery.State.REFUNDED,
+            refunded_on__range=(first, last),
+        )
+        .values("application__county_id")
+        .annotate(s=Sum("refunded_amount"))
+    )
+    return {r["application__county_id"]: -r["s"] for r in rows if r["s"] is not None}

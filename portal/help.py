@@ -61,6 +61,7 @@ SECTIONS: dict[str, str] = {
     "settlements:roster": "payments",
     "settlements:roster_followup": "people",
     "payments:transfers": "payments",
+    "settlements:books": "payments",
     "payments:batch_detail": "batch",
     "settlements:policy_list": "policies",
     "settlements:policy_detail": "policies",

@@ -7,7 +7,7 @@ from areas.models import City
 from core.admin import YuanAdminMixin
 
 from . import services
-from .models import CountyBudget
+from .models import FundAllocation, FundSource
 
 
 class CityForm(forms.ModelForm):
@@ -34,9 +34,22 @@ class CityAdmin(admin.ModelAdmin):
         services.city_save(city=obj, actor=request.user)
 
 
-@admin.register(CountyBudget)
-class CountyBudgetAdmin(YuanAdminMixin, admin.ModelAdmin):
-    """Each county's yearly medical-assistance budget; approvers see what is left."""
+@admin.register(FundSource)
+class FundSourceAdmin(admin.ModelAdmin):
+    """The list of fund sources (data): the books' rows and the order outlays draw on them."""
 
-    list_display = ["county", "year", "amount"]
-    list_filter = ["year", "county"]
+    list_display = ["position", "name", "code", "active"]
+    list_editable = ["active"]
+    list_display_links = ["name"]
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(FundAllocation)
+class FundAllocationAdmin(YuanAdminMixin, admin.ModelAdmin):
+    """Each county's yearly medical-assistance money by source; the budget is their sum, and
+    approvers see what is left (年度清算 under 一屏观救助 · 资金)."""
+
+    list_display = ["county", "year", "source", "amount", "note"]
+    list_filter = ["year", "county", "source"]

@@ -269,26 +269,59 @@ class LedgerEntry(models.Model):
         return self.released_at is None
 
 
-class CountyBudget(models.Model):
-    """A county's medical-assistance budget for a year (年度医疗救助预算)."""
+class FundSource(models.Model):
+    """Where medical-assistance money comes from (资金来源): central, region, city and county funds,
+    福彩公益金, donations. The list is data (the administrator adds one); ``position`` is the order
+    in which the year's outlays draw on them in the statement (higher-level funds first)."""
 
-    county = models.ForeignKey(
-        "areas.County", verbose_name="旗县区", on_delete=models.PROTECT, related_name="budgets"
-    )
-    year = models.PositiveSmallIntegerField("年度")
-    amount = models.DecimalField("预算（元）", max_digits=14, decimal_places=2)
+    code = models.SlugField("代码", max_length=20, unique=True)
+    name = models.CharField("名称", max_length=40, unique=True)
+    position = models.PositiveSmallIntegerField("列支顺序", default=0)
+    active = models.BooleanField("启用", default=True)
 
     class Meta:
-        verbose_name = "年度救助预算"
-        verbose_name_plural = "年度救助预算"
-        ordering = ["county_id", "-year"]
+        verbose_name = "救助资金来源"
+        verbose_name_plural = "救助资金来源"
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FundAllocation(models.Model):
+    """A county's medical-assistance budget for a year from one source (年度救助资金，分来源): the
+    books' receipts. The county's budget is their sum (``settlements.funds``)."""
+
+    county = models.ForeignKey(
+        "areas.County",
+        verbose_name="旗县区",
+        on_delete=models.PROTECT,
+        related_name="fund_allocations",
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    source = models.ForeignKey(
+        FundSource, verbose_name="资金来源", on_delete=models.PROTECT, related_name="allocations"
+    )
+    amount = models.DecimalField("金额（元）", max_digits=14, decimal_places=2)
+    note = models.CharField("文号或说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "年度救助资金"
+        verbose_name_plural = "年度救助资金"
+        ordering = ["county_id", "-year", "source__position"]
         constraints = [
-            models.UniqueConstraint(fields=["county", "year"], name="budget_one_per_county_year"),
-            models.CheckConstraint(condition=models.Q(amount__gte=0), name="budget_not_negative"),
+            models.UniqueConstraint(
+                fields=["county", "year", "source"],
+                name="fund_one_per_county_year_source",
+                violation_error_message="这一来源在本年度已有一笔，请修改那一笔。",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="fund_allocation_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.county} {self.year} 年预算 {yuan(self.amount)} 元"
+        return f"{self.county} {self.year} 年{self.source} {yuan(self.amount)} 元"
 
 
 class SubsidyRoster(models.Model):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("subsidy/export/", views.roster_export, name="roster_export"),
     path("subsidy/result/", views.roster_result, name="roster_result"),
     path("subsidy/not-enrolled/", views.roster_followup, name="roster_followup"),
+    path("books/", views.books, name="books"),
     path("policies/<slug:code>/", views.policy_detail, name="policy_detail"),
     path("policies/<slug:code>/versions/new/", views.policy_version_new, name="policy_version_new"),
 ]

@@ -26,7 +26,7 @@ from audit.services import record, record_list_view
 from beneficiaries.selectors import people_for
 from core.spreadsheet import table
 
-from . import services, subsidies
+from . import funds, services, subsidies
 from .engine import UnknownPolicy, sections
 from .engine.categories import CATEGORIES
 from .engine.money import amount_text
@@ -277,3 +277,25 @@ def roster_followup(request: StaffRequest) -> HttpResponse:
     rows = list(subsidies.not_enrolled_for(people_for(request.user))[:500])
     record_list_view(actor=request.user, what="资助参保未参保人员", shown=len(rows))
     return render(request, "settlements/roster_followup.html", {"rows": rows})
+
+
+# --- the fund's books (issue 20) ------------------------------------------------------------
+
+
+@capability_required(Capability.SETTLEMENTS)
+def books(request: StaffRequest) -> HttpResponse:
+    """救助资金台账与年度清算: the county's money for a year by source, the outlays booked against
+    it by kind, and the balance of each source, to the fen."""
+    county, year = _county_and_year(request)
+    found = funds.statement(county, year)
+    return render(
+        request,
+        "settlements/books.html",
+        {
+            "county": county,
+            "counties": counties_for(request.user) if role_of(request.user) == "admin" else [],
+            "year": year,
+            "statement": found,
+            "drawn_total": sum((line.outlays for line in found.lines), Decimal("0.00")),
+        },
+    )

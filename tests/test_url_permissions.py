@@ -133,6 +133,7 @@ EXPECTED: dict[str, Row] = {
     "settlements:roster_result": Row(frozenset({"finance"}), method="post"),
     "settlements:roster_followup": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
     # issue 20: the subsidy transfers (four eyes among finance), read by the county
+    "settlements:books": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "payments:transfers": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "payments:transfer_prepare": Row(frozenset({"finance"}), method="post"),
     "payments:transfer_decide": Row(frozenset({"finance"}), method="post"),

@@ -10,14 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import record
 from core.formats import yuan
-from settlements.engine.money import fen
 
 from .. import workflow
 from ..models import (
@@ -82,15 +80,12 @@ def application_recommend(
 
 
 def county_budget_left(county: Any, year: int) -> tuple[Decimal | None, Decimal]:
-    """(the county's budget for the year or None when none is set, what approvals have used)."""
-    from settlements.models import CountyBudget
+    """(the county's money for the year from every source, or None when none is set; what the
+    year's outlays have used: window and one-stop assistance, subsidies, less recoveries). The
+    fund's books (settlements.funds) are the one place both come from."""
+    from settlements.funds import budget_and_used
 
-    budget = CountyBudget.objects.filter(county=county, year=year).first()
-    sums = Application.objects.filter(
-        county=county, decided_at__year=year, status__in=[Status.APPROVED, Status.PAID]
-    ).aggregate(s=Sum("approved_amount"), back=Sum("settlement__recovered"))
-    used = (sums["s"] or Decimal("0")) - (sums["back"] or Decimal("0"))  # money recovered is back
-    return (budget.amount if budget else None), fen(used)
+    return budget_and_used(county, year)
 
 
 @transaction.atomic
@@ -138,7 +133,7 @@ def application_approve(
     if budget is not None and used + amount > budget:
         if not confirm_overrun:
             raise BudgetOverrun(
-                f"本县 {today.year} 年救助预算 {yuan(budget)} 元，已批准 {yuan(used)} 元，尚余 {yuan(budget - used)} 元；"
+                f"本县 {today.year} 年救助资金 {yuan(budget)} 元，已列支 {yuan(used)} 元，尚余 {yuan(budget - used)} 元；"
                 f"本案拟发放 {yuan(amount)} 元，将超出预算 {yuan(used + amount - budget)} 元。确需批准请勾选确认。",
                 code="budget",
             )
@@ -146,7 +141,7 @@ def application_approve(
             actor=actor,
             action=AuditEvent.Action.TRANSITION,
             target=app,
-            summary=f"{app.number} 超预算审批确认：预算 {yuan(budget)} 元，已批准 {yuan(used)} 元，本案 {yuan(amount)} 元",
+            summary=f"{app.number} 超预算审批确认：救助资金 {yuan(budget)} 元，已列支 {yuan(used)} 元，本案 {yuan(amount)} 元",
         )
     app.settlement = settlement
     app.approved_amount = amount

@@ -21,7 +21,7 @@ from applications.services import (
 )
 from audit.models import AuditEvent
 from beneficiaries.models import HardshipIdentity
-from settlements.models import CountyBudget, Settlement, YearLedger
+from settlements.models import FundAllocation, FundSource, Settlement, YearLedger
 from tests.factories import PersonFactory, UserFactory, approve_at_once, make_application
 
 
@@ -180,9 +180,15 @@ def test_rejection_needs_a_listed_reason_and_words_for_other(world, in_review):
 def test_an_approval_that_would_overrun_the_budget_needs_a_logged_confirmation(
     world, applicant, accept
 ):
-    CountyBudget.objects.create(
-        county=world.county_a, year=date.today().year, amount=Decimal("15000.00")
-    )
+    # the county's money split by source: the check uses their sum
+    FundAllocation.objects.create(
+        county=world.county_a, year=date.today().year, amount=Decimal("10000.00"),
+        source=FundSource.objects.get(code="central"),
+    )  # fmt: skip
+    FundAllocation.objects.create(
+        county=world.county_a, year=date.today().year, amount=Decimal("5000.00"),
+        source=FundSource.objects.get(code="county"),
+    )  # fmt: skip
     reviewer, approver = world.users["reviewer"], world.users["approver"]
 
     def ready():
@@ -196,7 +202,7 @@ def test_an_approval_that_would_overrun_the_budget_needs_a_logged_confirmation(
     second = ready()
     with pytest.raises(
         BudgetOverrun,
-        match=r"已批准 10,500\.00 元，尚余 4,500\.00 元；本案拟发放 12,100\.00 元，将超出预算 7,600\.00 元",
+        match=r"救助资金 15,000\.00 元，已列支 10,500\.00 元，尚余 4,500\.00 元；本案拟发放 12,100\.00 元，将超出预算 7,600\.00 元",
     ):
         application_approve(application=second, actor=approver)
     second.refresh_from_db()
@@ -351,12 +357,13 @@ def test_the_approver_sees_the_budget_left_and_the_reviewer_does_not(client, wor
     app = recommend(world, in_review)
     client.force_login(world.users["approver"])
     # no budget entered yet: the form says so instead of saying nothing
-    assert "年预算尚未录入" in client.get(app.get_absolute_url()).content.decode()
-    CountyBudget.objects.create(
-        county=world.county_a, year=date.today().year, amount=Decimal("50000.00")
-    )
+    assert "年救助资金尚未录入" in client.get(app.get_absolute_url()).content.decode()
+    FundAllocation.objects.create(
+        county=world.county_a, year=date.today().year, amount=Decimal("50000.00"),
+        source=FundSource.objects.get(code="region"),
+    )  # fmt: skip
     page = client.get(app.get_absolute_url()).content.decode()
-    assert "已批准 0.00 元，尚余 50,000.00 元；批准本案后尚余 <strong" in page
+    assert "已列支 0.00 元，尚余 50,000.00 元；批准本案后尚余 <strong" in page
     assert ">39,500.00</strong> 元" in page  # 50,000 − the 10,500 to pay
     client.force_login(world.users["reviewer"])
     page = client.get(app.get_absolute_url()).content.decode()

@@ -98,18 +98,19 @@ def test_clerk_cannot_reach_the_admin(world, client):
 
 @pytest.mark.parametrize("value", ["1e5", "１２", "1,000", "-5"])
 def test_an_amount_on_an_admin_page_goes_through_the_amount_parser(client, world, value):
-    from settlements.models import CountyBudget
+    from settlements.models import FundAllocation, FundSource
 
+    source = FundSource.objects.get(code="city")
     client.force_login(world.users["admin"])
     response = client.post(
-        "/admin/settlements/countybudget/add/",
-        {"county": world.county_a.pk, "year": 2026, "amount": value},
+        "/admin/settlements/fundallocation/add/",
+        {"county": world.county_a.pk, "year": 2026, "amount": value, "source": source.pk},
     )
     assert response.status_code == 200
     assert "不是有效金额" in response.content.decode()
-    assert not CountyBudget.objects.exists()
+    assert not FundAllocation.objects.exists()
     client.post(
-        "/admin/settlements/countybudget/add/",
-        {"county": world.county_a.pk, "year": 2026, "amount": "1500000"},
+        "/admin/settlements/fundallocation/add/",
+        {"county": world.county_a.pk, "year": 2026, "amount": "1500000", "source": source.pk},
     )
-    assert CountyBudget.objects.get().amount == Decimal("1500000.00")
+    assert FundAllocation.objects.get().amount == Decimal("1500000.00")
