@@ -317,3 +317,57 @@ class MonitoringRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_scope_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class MonthlyReport(models.Model):
+    """医疗救助统计月报: a county's (or, without a county, the city's) figures for a month, kept as
+    they were generated (``monitoring.monthly``); generated again only on request."""
+
+    city = models.ForeignKey(
+        "areas.City", verbose_name="盟市", on_delete=models.PROTECT, related_name="+"
+    )
+    county = models.ForeignKey(
+        "areas.County",
+        verbose_name="旗县区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="空：全市汇总",
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    month = models.PositiveSmallIntegerField("月份")
+    figures = models.JSONField("报表数字")
+    generated_at = models.DateTimeField("生成时间")
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="生成人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="空：每月第一个工作日自动生成",
+    )
+
+    class Meta:
+        verbose_name = "医疗救助统计月报"
+        verbose_name_plural = "医疗救助统计月报"
+        ordering = ["-year", "-month", "city_id", "county_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "year", "month"],
+                condition=Q(county__isnull=False),
+                name="monthly_report_once_per_county",
+            ),
+            models.UniqueConstraint(
+                fields=["city", "year", "month"],
+                condition=Q(county__isnull=True),
+                name="monthly_report_once_per_city",
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="monthly_report_month"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county or self.city} {self.year} 年 {self.month} 月医疗救助统计月报"

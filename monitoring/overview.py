@@ -502,4 +502,24 @@ def headline(scope: Scope, charts: dict[str, Chart]) -> dict[str, Any]:
         "burden_ok": r[6] is not None and r[8] is not None and r[6].value <= r[8].value,
         "late": charts["stages"].totals[2] if charts["stages"].totals else 0,
         "over_limit": charts["out_of_list"].flagged,
+        **enrolment_rate(scope),
+    }
+
+
+def enrolment_rate(scope: Scope) -> dict[str, Any]:
+    """资助参保率 (seed 004): of the people the year's subsidy rosters entitle (a subsidy owed, not
+    dead before the year), how many the tax office's result file reports enrolled."""
+    from settlements.models import Enrolment, SubsidyEntry
+
+    where = Q(roster__county_id=scope.county.pk) if scope.county else Q()
+    entitled = SubsidyEntry.objects.filter(where, roster__year=scope.year, amount__gt=0).exclude(
+        ended_by_death=True, ended_on__lt=F("joined_on")
+    )
+    counts = entitled.aggregate(
+        n=Count("id"), enrolled=Count("id", filter=Q(enrolment=Enrolment.ENROLLED))
+    )
+    return {
+        "entitled": counts["n"],
+        "enrolled": counts["enrolled"],
+        "enrolment_rate": rate(Decimal(counts["enrolled"]), Decimal(counts["n"])),
     }

@@ -13,4 +13,8 @@ urlpatterns = [
     path("overview/", views.overview, name="overview"),
     path("overview/recompute/", views.overview_recompute, name="overview_recompute"),
     path("overview/<slug:key>.<str:fmt>", views.overview_download, name="overview_download"),
+    path("monthly/", views.monthly_list, name="monthly_list"),
+    path("monthly/new/", views.monthly_generate, name="monthly_generate"),
+    path("monthly/<int:pk>/", views.monthly_detail, name="monthly_detail"),
+    path("monthly/<int:pk>.<str:fmt>", views.monthly_download, name="monthly_download"),
 ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -21,12 +22,13 @@ from applications.views import IntakeStart, intake
 from audit.models import AuditEvent
 from audit.services import record, record_list_view, record_view
 from core import queueing
+from core.pdf import render_pdf
 from core.spreadsheet import table
 
+from . import monthly, selectors, services
 from . import overview as ov
-from . import selectors, services
 from .forms import CloseForm, ContactForm, WarningFilter
-from .models import OPEN_STATUSES, BurdenWarning, MonitoringRun
+from .models import OPEN_STATUSES, BurdenWarning, MonitoringRun, MonthlyReport
 from .tasks import recompute_monitoring
 
 
@@ -289,3 +291,124 @@ def overview_download(request: StaffRequest, key: str, fmt: str) -> HttpResponse
         summary=f"下载一屏观救助：{chart.title}（{scope.label} {scope.year} 年，{fmt.upper()}）",
     )
     return response
+
+
+# --- 医疗救助统计月报 (issue 20) ----------------------------------------------------------------
+
+
+def _reports_for(request: StaffRequest) -> Any:
+    """The reports the user may read: their county's; the administrator's also the city's."""
+    counties = counties_for(request.user)
+    reports = MonthlyReport.objects.select_related("city", "county", "generated_by")
+    if has_capability(request.user, Capability.AREA_OVERVIEW):
+        return reports
+    return reports.filter(county__in=counties)
+
+
+def _month(request: StaffRequest) -> tuple[int, int]:
+    today = timezone.localdate()
+    before = today.replace(day=1) - timedelta(days=1)
+    y, m = request.POST.get("year", ""), request.POST.get("month", "")
+    year = int(y) if y.isdigit() and 2000 <= int(y) <= today.year else before.year
+    month = int(m) if m.isdigit() and 1 <= int(m) <= 12 else before.month
+    return year, month
+
+
+@capability_required(Capability.OVERVIEW)
+def monthly_list(request: StaffRequest) -> HttpResponse:
+    """The monthly reports kept, newest first; a month not made yet can be made now."""
+    today = timezone.localdate()
+    before = today.replace(day=1) - timedelta(days=1)
+    return render(
+        request,
+        "monitoring/monthly_list.html",
+        {
+            "reports": _reports_for(request)[:60],
+            "counties": counties_for(request.user),
+            "city_wide": has_capability(request.user, Capability.AREA_OVERVIEW),
+            "before": before,
+            "years": list(range(today.year, today.year - 5, -1)),
+            "months": list(range(1, 13)),
+        },
+    )
+
+
+@require_POST
+@capability_required(Capability.OVERVIEW)
+def monthly_generate(request: StaffRequest) -> HttpResponse:
+    """Make (or make again) a month's report for a county of the user's, or the city (admin)."""
+    year, month = _month(request)
+    today = timezone.localdate()
+    if (year, month) >= (today.year, today.month):
+        messages.error(request, "只能生成已结束月份的月报。")
+        return redirect("monitoring:monthly_list")
+    chosen = request.POST.get("county", "")
+    county = counties_for(request.user).filter(pk=chosen).first() if chosen.isdigit() else None
+    if county is None and not has_capability(request.user, Capability.AREA_OVERVIEW):
+        county = counties_for(request.user).first()
+    city = county.city if county else counties_for(request.user).first().city  # type: ignore[union-attr]
+    report = monthly.report_generate(
+        city=city, county=county, year=year, month=month, actor=request.user
+    )
+    messages.success(request, f"已生成{report}。")
+    return redirect("monitoring:monthly_detail", pk=report.pk)
+
+
+@capability_required(Capability.OVERVIEW)
+def monthly_detail(request: StaffRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(_reports_for(request), pk=pk)
+    return render(
+        request,
+        "monitoring/monthly_detail.html",
+        {"report": report, "rows": monthly.rows(report)},
+    )
+
+
+@capability_required(Capability.OVERVIEW)
+def monthly_download(request: StaffRequest, pk: int, fmt: str) -> HttpResponse:
+    """The report as PDF (to sign and send upward) or XLSX; the download is audited."""
+    if fmt not in {"pdf", "xlsx"}:
+        raise Http404
+    report = get_object_or_404(_reports_for(request), pk=pk)
+    rows = monthly.rows(report)
+    name = f"医疗救助统计月报-{report.county or report.city}-{report.year}-{report.month:02d}.{fmt}"
+    if fmt == "pdf":
+        area = report.county or report.city
+        content = render_pdf(
+            "documents/monthly_report.html",
+            {
+                "report": report,
+                "rows": rows,
+                "agency": getattr(area, "agency_name", "") or f"{area.name}医疗保障局",
+                "today": timezone.localdate(),
+            },
+        )
+        ctype = "application/pdf"
+    else:
+        header = ["项目", "单位", "本月", "本年累计", "上年同月", "同比"]
+        content, ctype = table(
+            header,
+            [
+                [label, unit, _number(now), _number(ytd), _number(before), pct]
+                for _section, label, unit, now, ytd, before, pct in rows
+            ],
+            fmt="xlsx",
+            sheet=f"{report.year}年{report.month}月",
+        )
+    from urllib.parse import quote
+
+    response = HttpResponse(content, content_type=ctype)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        target=report,
+        county=report.county,
+        summary=f"下载{report}（{fmt.upper()}）",
+    )
+    return response
+
+
+def _number(value: Any) -> Any:
+    """A report figure as a spreadsheet number (money stays exact as a Decimal)."""
+    return Decimal(value) if isinstance(value, str) else value

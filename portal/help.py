@@ -57,6 +57,8 @@ SECTIONS: dict[str, str] = {
     "monitoring:warning_list": "warnings",
     "monitoring:warning_detail": "warnings",
     "monitoring:overview": "overview",
+    "monitoring:monthly_list": "overview",
+    "monitoring:monthly_detail": "overview",
     "payments:index": "payments",
     "settlements:roster": "payments",
     "settlements:roster_followup": "people",

@@ -132,7 +132,14 @@ EXPECTED: dict[str, Row] = {
     "settlements:roster_export": Row(frozenset({"finance"})),
     "settlements:roster_result": Row(frozenset({"finance"}), method="post"),
     "settlements:roster_followup": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
-    # issue 20: the subsidy transfers (four eyes among finance), read by the county
+    # 医疗救助统计月报: read, made and downloaded by those who read the overview
+    "monitoring:monthly_list": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "monitoring:monthly_generate": Row(
+        frozenset({"reviewer", "approver", "finance", "admin"}), method="post"
+    ),
+    "monitoring:monthly_detail": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "monitoring:monthly_download": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    # the fund's books; the subsidy transfers (four eyes among finance), read by the county
     "settlements:books": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "payments:transfers": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "payments:transfer_prepare": Row(frozenset({"finance"}), method="post"),
@@ -171,6 +178,7 @@ EXPECTED.update(
         "admin:areas_county_delete": NOBODY,
         "admin:areas_township_delete": NOBODY,
         "admin:beneficiaries_person_delete": NOBODY,
+        "admin:settlements_fundsource_delete": NOBODY,
         # The audit trail is append-only: nobody adds or deletes rows by hand.
         "admin:audit_auditevent_add": NOBODY,
         "admin:audit_auditevent_delete": NOBODY,
@@ -276,6 +284,8 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "beneficiaries:person_death": person.pk,
                 "payments:transfer_decide": case and case["transfer"].pk,
                 "payments:transfer_pdf": case and case["transfer"].pk,
+                "monitoring:monthly_detail": case and case["report"].pk,
+                "monitoring:monthly_download": case and case["report"].pk,
             }[name]
         elif p == "key":
             values[p] = "rates"
@@ -288,7 +298,7 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
         elif p == "kind":
             values[p] = "receipt"
         elif p == "fmt":
-            values[p] = "csv"
+            values[p] = "xlsx" if name == "monitoring:monthly_download" else "csv"
         elif p == "code" and name.startswith("settlements:"):
             values[p] = "hohhot-2023"
         elif p == "code":
@@ -383,7 +393,15 @@ def _case(world, person) -> dict:
         number="ZZ1", roster=roster, county=world.county_a, people=1, total=1,
         prepared_by=world.users["finance"],
     )  # fmt: skip
+    from monitoring.models import MonthlyReport
+
+    report = MonthlyReport.objects.create(
+        city=world.county_a.city, county=world.county_a, year=2026, month=1,
+        figures={"month": {}, "ytd": {}, "last_month": {}, "last_ytd": {}},
+        generated_at=timezone.now(),
+    )  # fmt: skip
     return {
+        "report": report,
         "transfer": transfer,
         "warning": warning,
         "application": app,

@@ -291,6 +291,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": REMINDER_SWEEP_SECONDS,
     },
     # Burdens and illness-poverty warnings: incremental (only people whose data changed), nightly.
+    # 医疗救助统计月报: every morning; only the month's first working day makes last month's reports.
+    "monthly-reports": {
+        "task": "monitoring.tasks.monthly_reports",
+        "schedule": crontab(hour=6, minute=30),
+    },
     "monitoring-recompute": {
         "task": "monitoring.tasks.recompute_monitoring",
         "schedule": MONITORING_EVERY_SECONDS
