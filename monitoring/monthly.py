@@ -237,15 +237,17 @@ def monthly_reports_due(today: date | None = None) -> int:
 
 
 def rows(report: MonthlyReport) -> list[tuple[str, str, str, Any, Any, Any, str]]:
-    """(section, label, unit, this month, year so far, same month last year, change) for print."""
+    """(section, label, unit, this month, year so far, same month last year, change) for print:
+    money as ``Decimal``, counts as ``int``."""
     f = report.figures
+
+    def value(period: str, m: Measure) -> Any:
+        raw = f[period].get(m.code, 0)
+        return Decimal(str(raw)) if m.unit == "元" else int(raw)
+
     out = []
     for m in measures():
-        now, ytd, before = (
-            f["month"].get(m.code, 0),
-            f["ytd"].get(m.code, 0),
-            f["last_month"].get(m.code, 0),
-        )
+        now, ytd, before = value("month", m), value("ytd", m), value("last_month", m)
         out.append((m.section, m.label, m.unit, now, ytd, before, change(now, before)))
     return out
 

@@ -411,4 +411,4 @@ def monthly_download(request: StaffRequest, pk: int, fmt: str) -> HttpResponse:
 
 def _number(value: Any) -> Any:
     """A report figure as a spreadsheet number (money stays exact as a Decimal)."""
-    return Decimal(value) if isinstance(value, str) else value
+    return Decimal(value) if isinstance(value, str) else value  # rows() gives Decimal and int

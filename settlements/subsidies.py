@@ -59,7 +59,11 @@ def roster_build(*, county, year: int, actor: User | None) -> SubsidyRoster:  # 
     )
     periods: dict[int, list[tuple[str, date, date | None]]] = defaultdict(list)
     rows = (
-        HardshipIdentity.objects.filter(person__township__county=county, certified_on__lte=last)
+        # enrolled where the household is registered (三(一)): people registered elsewhere
+        # (非本地户籍) enrol, and are subsidised, there
+        HardshipIdentity.objects.filter(
+            person__township__county=county, person__hukou_local=True, certified_on__lte=last
+        )
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=first))
         .values_list("person_id", "category", "certified_on", "ended_on")
         .order_by("person_id")
@@ -164,11 +168,14 @@ def roster_result_import(
         raise ValidationError(str(exc), code="file") from None
     numbers = {cell_text(r.get("id_number")).upper() for _n, r in rows}
     people = Person.objects.keyed_by_id_number(numbers)
-    entries = {
-        e.person_id: e for e in SubsidyEntry.objects.select_for_update().filter(roster=roster)
-    }
+    # only the two numbers each entry needs (memory stays small whatever the county's size)
+    entries = dict(
+        SubsidyEntry.objects.select_for_update()
+        .filter(roster=roster)
+        .values_list("person_id", "pk")
+    )
     problems: list[str] = []
-    answers: list[tuple[SubsidyEntry, str, str]] = []
+    answers: list[tuple[int, str, str]] = []
     for n, row in rows:
         number = cell_text(row.get("id_number")).upper()
         words = cell_text(row.get("result"))
@@ -176,7 +183,7 @@ def roster_result_import(
         if not words:
             continue
         found = people.get(number)
-        entry = entries.get(found[0]) if found else None
+        entry = entries.get(found[0]) if found else None  # the entry's pk
         if entry is None:
             problems.append(f"第 {n} 行：{mask(number) if number else '（空）'} 不在本名单中")
         elif words not in RESULT_WORDS:
@@ -193,8 +200,8 @@ def roster_result_import(
     now = timezone.now()
     # one UPDATE per answer and reason (most answers are the same “已参保”), not a CASE per row
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for entry, result, reason in answers:
-        groups[(result, reason if result == Enrolment.NOT_ENROLLED else "")].append(entry.pk)
+    for entry_pk, result, reason in answers:
+        groups[(result, reason if result == Enrolment.NOT_ENROLLED else "")].append(entry_pk)
     for (result, reason), pks in groups.items():
         for start in range(0, len(pks), BATCH):
             SubsidyEntry.objects.filter(pk__in=pks[start : start + BATCH]).update(

@@ -160,3 +160,43 @@ def test_the_list_for_civil_affairs_keeps_its_figures_in_their_cells(
     assert "巴特尔" in flat and first.id_number in flat and "盖章" in flat
     assert "9,000.00" in flat  # 36,000.00 ÷ 4 a head
     assert overlaps(pdf, tmp_path) == []
+
+
+def test_the_transfer_list_and_the_monthly_report_keep_their_figures_in_their_cells(
+    client, world, tmp_path
+):
+    """Issue 20's papers: the subsidy transfer list (long names, full ID numbers) and the monthly
+    statistical report (two pages of rows, the signatures with the last ones)."""
+    from datetime import date
+
+    from beneficiaries.models import HardshipIdentity
+    from monitoring.monthly import report_generate
+    from payments.transfers import transfer_prepare
+    from settlements.services import policy_version_create
+    from settlements.subsidies import roster_build
+
+    policy_version_create(
+        policy_code="hohhot-2023", effective_from=date(2023, 1, 1),
+        values={"subsidy.contribution": "400.00"}, source="测试", actor=world.users["admin"],
+    )  # fmt: skip
+    for name in ("阿拉腾其其格·巴图孟和", "欧阳娜仁高娃", "巴特尔"):
+        person = PersonFactory(township=world.town_a1, name=name)
+        HardshipIdentity.objects.create(
+            person=person, category="tekun", department="民政", certified_on=date(2024, 1, 1),
+            source="import",
+        )  # fmt: skip
+    roster = roster_build(county=world.county_a, year=2026, actor=None)
+    transfer = transfer_prepare(roster=roster, actor=world.users["finance"])
+    client.force_login(world.users["finance"])
+    pdf = client.get(reverse("payments:transfer_pdf", args=[transfer.pk])).content
+    flat = "".join(pages(pdf, tmp_path)).replace(" ", "")
+    assert len(pages(pdf, tmp_path)) == 1
+    assert "1,200.00" in flat and "盖章" in flat and "阿拉腾其其格" in flat
+    assert overlaps(pdf, tmp_path) == []
+
+    report = report_generate(city=world.county_a.city, county=world.county_a, year=2026, month=10)
+    pdf = client.get(reverse("monitoring:monthly_download", args=[report.pk, "pdf"])).content
+    texts = pages(pdf, tmp_path)
+    assert "填报人" in texts[-1] and "追回退回" in texts[-1]  # the closing is with the last rows
+    assert "一、总体" in texts[0]
+    assert overlaps(pdf, tmp_path) == []

@@ -142,8 +142,14 @@ def test_the_year_so_far_and_last_year_and_the_city(world, october):
         label: (now, ytd, before, pct)
         for _s, label, _u, now, ytd, before, pct in monthly.rows(report)
     }
-    assert rows["窗口申请 金额"] == ("8000.00", "9000.00", "4000.00", "+100.0%")
-    assert rows["一站式结算 金额"] == ("2100.49", "2100.49", "0.00", "—")
+    assert rows["窗口申请 金额"] == (
+        Decimal("8000.00"),
+        Decimal("9000.00"),
+        Decimal("4000.00"),
+        "+100.0%",
+    )
+    assert rows["一站式结算 金额"] == (Decimal("2100.49"), Decimal("2100.49"), Decimal("0.00"), "—")
+    assert rows["救助人数"] == (3, 3, 1, "+200.0%")
     city = monthly.report_generate(city=world.county_a.city, county=None, year=2026, month=10)
     # the other county's 777.00 counts city-wide only (both counties are in the test city)
     assert city.figures["month"]["window_amount"] == "8777.00"
@@ -191,7 +197,7 @@ def test_the_report_downloads_and_each_county_sees_its_own(client, world, octobe
     from pypdf import PdfReader
 
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
-    assert "医疗救助统计月报" in text and "10100.49" in text.replace(",", "")
+    assert "医疗救助统计月报" in text and "10,100.49" in text
     assert (
         AuditEvent.objects.filter(
             summary__startswith="下载土默特左旗 2026 年 10 月", action="export"

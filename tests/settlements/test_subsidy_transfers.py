@@ -229,3 +229,13 @@ def test_a_subsidy_transferred_for_someone_dead_before_the_year_is_listed_for_re
     assert [(x.entry.person.name, x.amount) for x in listed] == [("特困甲", Decimal("400.00"))]
     # a dead person is never due in a later transfer
     assert not transfers.due(next_roster).filter(person=a).exists()
+
+
+def test_people_registered_elsewhere_enrol_there_not_on_this_roster(world, contribution):
+    here = PersonFactory(township=world.town_a1, name="本地户籍")
+    identity(here, "tekun", date(2025, 1, 1))
+    away = PersonFactory(township=world.town_a1, name="外地户籍", hukou_local=False,
+                         hukou_place="山西省大同市")  # fmt: skip
+    identity(away, "tekun", date(2025, 1, 1))
+    roster = roster_build(county=world.county_a, year=2026, actor=None)
+    assert list(roster.entries.values_list("person__name", flat=True)) == ["本地户籍"]

@@ -153,6 +153,7 @@ class Command(BaseCommand):
             )
             created += 1
         created += self._seed_incomes()
+        created += self._seed_funds(counties)
         created += self._seed_cases()
         created += self._seed_hospital_records()
         return created
@@ -338,6 +339,27 @@ class Command(BaseCommand):
         monitoring_recompute(full=True, reason="演示数据")
         return len(outcomes)
 
+    def _seed_funds(self, counties: list[County]) -> int:
+        """This year's demo money by source for each county (救助资金台账; marked as demo)."""
+        from django.utils import timezone
+
+        from settlements.models import FundAllocation, FundSource
+
+        year = timezone.localdate().year
+        made = 0
+        for county in counties:
+            for code, amount in (("central", "1200000.00"), ("region", "600000.00"),
+                                 ("city", "300000.00"), ("county", "400000.00"),
+                                 ("lottery", "50000.00")):  # fmt: skip
+                _row, new = FundAllocation.objects.get_or_create(
+                    county=county,
+                    year=year,
+                    source=FundSource.objects.get(code=code),
+                    defaults={"amount": amount, "note": "演示数据"},
+                )
+                made += int(new)
+        return made
+
     def _seed_incomes(self) -> int:
         """Demo statistics so that deductibles can be computed (marked as demo on the policy page)."""
         from settlements.models import PolicyVersion
@@ -354,9 +376,11 @@ class Command(BaseCommand):
                 # the 因病致贫 pre-check compares with each county's minimum living standard
                 "illness_poor.dibao_standard.urban": {"150121": "9600.00", "150122": "9600.00"},
                 "illness_poor.dibao_standard.rural": {"150121": "7800.00", "150122": "7800.00"},
+                # the participation subsidy's base (资助参保名单)
+                "subsidy.contribution": "400.00",
             },
             source="演示数据（正式使用前请按统计公报设置）",
-            reason="演示用的上年人均可支配收入和各旗县区低保标准",
+            reason="演示用的上年人均可支配收入、各旗县区低保标准和居民医保个人缴费标准",
             actor=User.objects.get(username="admin"),
         )
         return 1
