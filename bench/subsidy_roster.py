@@ -12,7 +12,9 @@ does not subsidise (低保边缘). Then, in the same run:
 - **build**: ``roster_build`` for the year (read the identities, the rule per person, the entries);
 - **again**: the same build with nothing changed (what a nightly rebuild costs);
 - **export**: the CSV the finance officer downloads (full ID numbers decrypted), through the view;
+- **xlsx**: the same roster as XLSX (openpyxl's write-only workbook);
 - **result**: the same file back with every 参保结果 filled in (``roster_result_import``);
+- **transfer**: the subsidy transfer of every person due (``payments.transfers.transfer_prepare``);
 - **floor**: reading the same identity rows and writing as many plain entries (no rule, no check).
 
 Prints the time of each, the process's peak memory after each (ru_maxrss), and build / floor.
@@ -192,9 +194,14 @@ def main() -> None:
     _s, response = timed(
         "export", lambda: client.get(reverse("settlements:roster_export") + f"?year={YEAR}")
     )
+    timed(
+        "xlsx",
+        lambda: client.get(reverse("settlements:roster_export") + f"?year={YEAR}&fmt=xlsx"),
+    )
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    result_column = rows[0].index("参保结果")
     for row in rows[1:]:
-        row[9] = "已参保"
+        row[result_column] = "已参保"
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
     data = buffer.getvalue().encode("utf-8-sig")
@@ -205,6 +212,10 @@ def main() -> None:
             roster=roster, raw=io.BytesIO(data), filename="result.csv", actor=finance
         ),
     )
+    from payments.transfers import transfer_prepare
+
+    _s, transfer = timed("transfer", lambda: transfer_prepare(roster=roster, actor=finance))
+    print(f"          {transfer.people} people, {transfer.total:,.2f} yuan")
     print(f"build / floor: {build_s / floor_s:.1f}x")
 
 
