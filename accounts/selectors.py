@@ -17,3 +17,11 @@ def townships_for(user: Any) -> QuerySet[Township]:
 def counties_for(user: Any) -> QuerySet[County]:
     qs = County.objects.select_related("city")
     return scope_by_area(user, qs, township_id="townships", county_id="pk").distinct()
+
+
+def county_chosen(user: Any, chosen: str | None) -> County | None:
+    """The county a page was asked for (``?county=`` or the form's), if the user may see it; else
+    the user's first. None when the user sees no county."""
+    counties = counties_for(user)
+    county = counties.filter(pk=chosen).first() if chosen and chosen.isdigit() else None
+    return county or counties.first()

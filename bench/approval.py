@@ -46,9 +46,10 @@ def fresh_database() -> None:
     if connection.vendor == "sqlite":
         connection.close()
         Path(connection.settings_dict["NAME"]).unlink(missing_ok=True)
-    else:
+        call_command("migrate", verbosity=0)
+    else:  # migrate first: the flush empties the tables the current models know
+        call_command("migrate", verbosity=0)
         call_command("flush", interactive=False, verbosity=0)
-    call_command("migrate", verbosity=0)
 
 
 def seed() -> tuple[list, object]:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, StaffRequest, capability_required, has_capability
-from accounts.selectors import counties_for
+from accounts.selectors import counties_for, county_chosen
 from audit.models import AuditEvent
 from audit.services import record, record_list_view
 from core.pdf import render_pdf
@@ -24,10 +24,7 @@ from .models import SubsidyTransfer
 
 
 def _county(request: StaffRequest) -> Any:
-    counties = counties_for(request.user)
-    chosen = request.GET.get("county") or request.POST.get("county") or ""
-    county = counties.filter(pk=chosen).first() if chosen.isdigit() else None
-    county = county or counties.first()
+    county = county_chosen(request.user, request.GET.get("county") or request.POST.get("county"))
     if county is None:
         raise Http404("没有可查看的旗县区。")
     return county

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, StaffRequest, capability_required, has_capability
-from accounts.selectors import counties_for
+from accounts.selectors import counties_for, county_chosen
 from applications.selectors import applications_for, promises_to_decide
 from audit.models import AuditEvent
 from audit.services import record
@@ -28,10 +28,7 @@ from .models import AccountChange, Payment, PaymentBatch, Recovery
 
 
 def _county_of(request: StaffRequest) -> Any:
-    counties = counties_for(request.user)
-    chosen = request.GET.get("county") or request.POST.get("county")
-    county = counties.filter(pk=chosen).first() if chosen and chosen.isdigit() else None
-    return county or counties.first()
+    return county_chosen(request.user, request.GET.get("county") or request.POST.get("county"))
 
 
 @capability_required(Capability.SETTLEMENTS)

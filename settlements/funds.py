@@ -30,6 +30,23 @@ from .models import FundAllocation, FundSource
 
 ZERO = Decimal("0.00")
 
+# the sources migration 0011 creates (财政部 国家医保局《医疗救助资金管理办法》), in drawing order
+DEFAULT_SOURCES = (
+    ("central", "中央财政补助资金", 10),
+    ("region", "自治区财政补助资金", 20),
+    ("city", "市级财政资金", 30),
+    ("county", "旗县区财政资金", 40),
+    ("lottery", "福彩公益金", 50),
+    ("donation", "社会捐赠资金", 60),
+)
+
+
+def default_sources() -> None:
+    """The default sources again where missing (a database emptied by a flush, the demo)."""
+    for code, name, position in DEFAULT_SOURCES:
+        FundSource.objects.get_or_create(code=code, defaults={"name": name, "position": position})
+
+
 # (county ids, first day, last day) -> {county id: amount}; a recovery's amount is negative
 Outlay = Callable[[Iterable[int], date, date], dict[int, Decimal]]
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("subsidy/result/", views.roster_result, name="roster_result"),
     path("subsidy/not-enrolled/", views.roster_followup, name="roster_followup"),
     path("books/", views.books, name="books"),
+    path("books/statement.pdf", views.books_pdf, name="books_pdf"),
     path("policies/<slug:code>/", views.policy_detail, name="policy_detail"),
     path("policies/<slug:code>/versions/new/", views.policy_version_new, name="policy_version_new"),
 ]

@@ -20,10 +20,11 @@ from accounts.access import (
     has_capability,
     role_of,
 )
-from accounts.selectors import counties_for
+from accounts.selectors import counties_for, county_chosen
 from audit.models import AuditEvent
 from audit.services import record, record_list_view
 from beneficiaries.selectors import people_for
+from core.pdf import render_pdf
 from core.spreadsheet import table
 
 from . import funds, services, subsidies
@@ -127,10 +128,7 @@ RESULT_MAX_BYTES = 20 * 1024 * 1024
 
 
 def _county_and_year(request: StaffRequest) -> tuple[Any, int]:
-    counties = counties_for(request.user)
-    chosen = request.GET.get("county") or request.POST.get("county") or ""
-    county = counties.filter(pk=chosen).first() if chosen.isdigit() else None
-    county = county or counties.first()
+    county = county_chosen(request.user, request.GET.get("county") or request.POST.get("county"))
     if county is None:
         raise Http404("没有可查看的旗县区。")
     raw = request.GET.get("year") or request.POST.get("year") or ""
@@ -299,3 +297,27 @@ def books(request: StaffRequest) -> HttpResponse:
             "drawn_total": sum((line.outlays for line in found.lines), Decimal("0.00")),
         },
     )
+
+
+@capability_required(Capability.SETTLEMENTS)
+def books_pdf(request: StaffRequest) -> HttpResponse:
+    """年度清算表 (PDF) to sign and file: the same statement as the page."""
+    county, year = _county_and_year(request)
+    found = funds.statement(county, year)
+    pdf = render_pdf(
+        "documents/fund_statement.html",
+        {
+            "statement": found,
+            "agency": county.agency_name or f"{county.name}医疗保障经办机构",
+            "today": timezone.localdate(),
+        },
+    )
+    record(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        county=county,
+        summary=f"打印{county.name} {year} 年救助资金年度清算表",
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="fund-{county.code}-{year}.pdf"'
+    return response

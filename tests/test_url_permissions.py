@@ -141,6 +141,7 @@ EXPECTED: dict[str, Row] = {
     "monitoring:monthly_download": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     # the fund's books; the subsidy transfers (four eyes among finance), read by the county
     "settlements:books": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "settlements:books_pdf": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "payments:transfers": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "payments:transfer_prepare": Row(frozenset({"finance"}), method="post"),
     "payments:transfer_decide": Row(frozenset({"finance"}), method="post"),

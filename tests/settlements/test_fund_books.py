@@ -30,6 +30,7 @@ def books(world):
     """2026 in 土默特左旗: 3 sources; window 10,500.00 + 2,000.01, one-stop 3,000.33, subsidies
     580.00, a refund of 1,000.00; and outlays of other years and counties that must not count."""
     a = world.county_a
+    funds.default_sources()  # (a transactional test before this one may have emptied the table)
     for code, amount in (("central", "8000.00"), ("region", "5000.00"), ("county", "4000.17")):
         FundAllocation.objects.create(
             county=a, year=2026, source=FundSource.objects.get(code=code), amount=Decimal(amount)
@@ -106,3 +107,20 @@ def test_the_books_page_shows_the_statement_to_the_county(client, world, books):
     assert "旗县区财政资金" in page and "1,919.83" in page and "15,080.34" in page
     client.force_login(world.clerk_a2)
     assert client.get("/settlements/books/?year=2026").status_code == 403
+
+
+def test_the_year_end_statement_prints_the_same_figures(client, world, books, tmp_path):
+    import io
+
+    from pypdf import PdfReader
+
+    from audit.models import AuditEvent
+    from tests.pdf_layout import overlaps
+
+    client.force_login(world.users["finance"])
+    pdf = client.get("/settlements/books/statement.pdf?year=2026").content
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    for words in ("医疗救助资金年度清算表", "17,000.17", "15,080.34", "1,919.83", "-1,000.00"):
+        assert words in text.replace("−", "-")
+    assert overlaps(pdf, tmp_path) == []
+    assert AuditEvent.objects.filter(summary="打印土默特左旗 2026 年救助资金年度清算表").exists()

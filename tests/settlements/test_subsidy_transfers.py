@@ -9,37 +9,20 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction  # (connection: the skipif)
 from openpyxl import load_workbook
 
 from accounts.models import Role
 from audit.models import AuditEvent
-from beneficiaries.models import HardshipIdentity
 from beneficiaries.services import person_death_record
 from payments import transfers
 from payments.models import SubsidyTransfer, TransferLine
 from settlements.models import SubsidyEntry
-from settlements.services import policy_version_create
 from settlements.subsidies import roster_build
 from tests.factories import PersonFactory, UserFactory
+from tests.settlements.test_subsidy_roster import contribution, identity
 
-
-def identity(person, category, start, end=None):
-    return HardshipIdentity.objects.create(
-        person=person, category=category, department="民政", certified_on=start, ended_on=end,
-        source="import",
-    )  # fmt: skip
-
-
-@pytest.fixture
-def contribution(world):
-    policy_version_create(
-        policy_code="hohhot-2023",
-        effective_from=date(2023, 1, 1),
-        values={"subsidy.contribution": "400.00"},
-        source="测试：居民医保个人缴费标准",
-        actor=world.users["admin"],
-    )
+__all__ = ["contribution"]  # the fixture, shared with the roster's tests
 
 
 @pytest.fixture
@@ -239,3 +222,38 @@ def test_people_registered_elsewhere_enrol_there_not_on_this_roster(world, contr
     identity(away, "tekun", date(2025, 1, 1))
     roster = roster_build(county=world.county_a, year=2026, actor=None)
     assert list(roster.entries.values_list("person__name", flat=True)) == ["本地户籍"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="concurrent writers need PostgreSQL"
+)
+def test_two_officers_preparing_at_once_transfer_each_person_once(world, contribution, finance2):
+    """Two finance officers click 制单划转 at the same moment: the roster's row lock makes the
+    second wait and then find nobody due; each person is in one transfer."""
+    import threading
+
+    roster, _a, _b = _roster(world)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def prepare(actor):
+        try:
+            barrier.wait()
+            made = transfers.transfer_prepare(roster=roster, actor=actor)
+            outcomes.append(f"{made.people}")
+        except ValidationError as exc:
+            outcomes.append(exc.messages[0])
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=prepare, args=(u,)) for u in (world.users["finance"], finance2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["2", "名单中没有待划转资助资金的人员。"]
+    assert TransferLine.objects.filter(live=True).count() == 2
+    assert SubsidyTransfer.objects.count() == 1

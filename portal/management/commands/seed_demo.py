@@ -343,8 +343,10 @@ class Command(BaseCommand):
         """This year's demo money by source for each county (救助资金台账; marked as demo)."""
         from django.utils import timezone
 
+        from settlements.funds import default_sources
         from settlements.models import FundAllocation, FundSource
 
+        default_sources()
         year = timezone.localdate().year
         made = 0
         for county in counties:
