@@ -304,6 +304,11 @@ class Application(models.Model):
         return reverse("applications:detail", args=[self.number])
 
     @property
+    def audit_area(self) -> tuple[int | None, int | None]:
+        """Where the case's audit rows belong: its own township and county (no query)."""
+        return self.township_id, self.county_id
+
+    @property
     def has_agent(self) -> bool:
         return bool(self.agent_name)
 

@@ -32,7 +32,11 @@ from .models import Application, Letter, PromiseStatus, Status
 from .selectors import mask_name
 
 NOT_FOUND = "申请编号或身份证号后 6 位不正确，请核对后再试。"
-SESSION_KEY = "status_number"
+# After a right answer the page lets the applicant download their decision letter: the number they
+# proved goes into a signed cookie for half an hour (no session row to write and read per lookup).
+PROVEN_COOKIE = "status_number"
+PROVEN_SALT = "applications.public_status"
+PROVEN_SECONDS = 30 * 60
 
 
 def normalise_number(text: str) -> str:
@@ -165,7 +169,8 @@ def _decision_steps(app: Application) -> list[Step]:
     if app.status not in (Status.APPROVED, Status.PAID):
         return [Step("审批", "waiting", None, "审核后由县医保经办机构审批。")]
     steps = [Step("已批准", "done", decided_on, f"批准医疗救助 {yuan(app.approved_amount)} 元。")]
-    payment = app.payments.filter(state="paid").first()
+    # the paid line is read only when the case says it was paid
+    payment = app.payments.filter(state="paid").first() if app.status == Status.PAID else None
     if payment:
         steps.append(
             Step(
@@ -260,7 +265,6 @@ def status(request: HttpRequest) -> HttpResponse:
                 return render(request, "status/status.html", context, status=429)
             context["error"] = NOT_FOUND
             return render(request, "status/status.html", context)
-        request.session[SESSION_KEY] = app.number
         record(
             actor=None,
             action=AuditEvent.Action.VIEW,
@@ -277,12 +281,25 @@ def status(request: HttpRequest) -> HttpResponse:
             next_step=next_step(app),
             letters=[(k, Letter.Kind(k).label) for k in letters],
         )
+        response = render(request, "status/status.html", context)
+        response.set_signed_cookie(
+            PROVEN_COOKIE,
+            app.number,
+            salt=PROVEN_SALT,
+            max_age=PROVEN_SECONDS,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+        return response
     return render(request, "status/status.html", context)
 
 
 def status_letter(request: HttpRequest, kind: str) -> FileResponse:
     """The applicant's own approval or rejection letter, after the same check as the status page."""
-    number = request.session.get(SESSION_KEY)
+    number = request.get_signed_cookie(
+        PROVEN_COOKIE, default=None, salt=PROVEN_SALT, max_age=PROVEN_SECONDS
+    )
     if not number or kind not in APPLICANT_LETTERS:
         raise Http404("请先在查询页输入申请编号和身份证号后 6 位。")
     app = Application.objects.select_related("person").filter(number=number).first()

@@ -7,7 +7,9 @@
 
 Seeds 100,000 people and BENCH_APPLICATIONS applications across the demo townships (most of them
 settled long ago), BENCH_OPEN of them with a pending promise due from 5 days ago to 7 days ahead and
-two materials missing. Then times ``reminders_sweep`` (the beat task's body: find what is due, write
+two materials missing, and BENCH_IN_REVIEW more (30,000) in the county's hands (accepted to
+approved). Every open case has the due date of its step (10 days late to 15 ahead): the review
+queue's benchmark pages through them in every order. Then times ``reminders_sweep`` (the beat task's body: find what is due, write
 the clerks' inbox rows and the outbox, mark overdue, send through the gateway) and counts its
 queries; then runs it again the same day (nothing new: the idempotent case) and once more with
 twice the open promises, to show the query count does not grow with the volume.
@@ -49,6 +51,9 @@ from beneficiaries.models import Person  # noqa: E402
 
 APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "1000000"))
 OPEN = int(os.environ.get("BENCH_OPEN", "20000"))
+# cases still in the county's hands (the review queue's rows), each with the due date of its step
+IN_REVIEW = int(os.environ.get("BENCH_IN_REVIEW", "30000"))
+QUEUE_STATES = ["accepted", "forwarded", "in_review", "recommended", "notice", "approved"]
 PEOPLE = 100_000
 BATCH = 5000
 logging.getLogger("applications.sms").setLevel(logging.WARNING)  # 20,000 log lines otherwise
@@ -88,6 +93,12 @@ def seed() -> None:
         person_id, town_id = people[n % len(people)]
         town = town_by_id[town_id]
         open_promise = n < OPEN
+        in_review = OPEN <= n < OPEN + IN_REVIEW
+        status = (
+            "forwarded"
+            if open_promise
+            else (QUEUE_STATES[n % len(QUEUE_STATES)] if in_review else "paid")
+        )
         apps.append(
             Application(
                 number=f"{town.county.code}-BENCH-{n:07d}",
@@ -96,7 +107,10 @@ def seed() -> None:
                 county_id=town.county_id,
                 category="dibao",
                 contact_phone=f"139{n % 100000000:08d}",
-                status="forwarded" if open_promise else "paid",
+                status=status,
+                # every open case has the due date of its step, from 10 days late to 15 ahead,
+                # so the queue's default order (by due date) pages through all of them
+                step_due_on=today + timedelta(days=(n % 26) - 10) if status != "paid" else None,
                 promise_status="pending" if open_promise else "none",
                 promise_due_on=today + timedelta(days=(n % 13) - 5) if open_promise else None,
                 accepted_on=today - timedelta(days=7),

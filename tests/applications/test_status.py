@@ -170,3 +170,35 @@ def test_large_text_is_kept_through_the_lookup(client, case):
     assert '<body class="large">' in page and 'name="large" value="1"' in page
     assert '<body class="large">' in ask(client, case, large="1")
     assert Application.objects.count() == 1
+
+
+def test_a_lookup_runs_only_the_queries_it_needs(client, world, case, django_assert_num_queries):
+    """Issue 21: the case with its person and areas in one SELECT, the audit row (its area from
+    the case itself), and the paid line only for a paid case; no session row written or read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as waiting:
+        assert "正在审核" in ask(client, case)
+    shown = [q["sql"].split()[0] for q in waiting.captured_queries]
+    # the case, the audit row, and (a promise is open) the materials still missing
+    assert shown == ["SELECT", "INSERT", "SELECT"], waiting.captured_queries
+    assert '"applications_material"' in waiting.captured_queries[2]["sql"]
+    assert "django_session" not in " ".join(q["sql"] for q in waiting.captured_queries)
+    row = AuditEvent.objects.filter(summary="申请人查询办理进度").latest("pk")
+    assert (row.township_id, row.county_id) == (case.township_id, case.county_id)
+
+    material_receive(application=case, code="invoice", actor=world.users["clerk"])
+    app = walk(world, case, Status.APPROVED)
+    batch = payment_batch_create(
+        county=world.county_a, application_ids=[app.pk], actor=world.users["finance"]
+    )
+    payment_record(
+        payment=batch.payments.get(), paid=True, paid_on=date(2026, 11, 27),
+        actor=world.users["finance"],
+    )  # fmt: skip
+    with django_assert_num_queries(3):  # the case, the audit row, the paid line
+        assert "已发放" in ask(client, app)
+    # the letter still downloads after the check (a signed cookie, not a session)
+    response = client.get(reverse("status_letter", args=["approval"]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
