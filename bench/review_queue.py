@@ -3,8 +3,11 @@
 
     DATABASE_URL=postgres://…/bench_reminders .venv/bin/python bench/review_queue.py
 
-Uses the data set of bench/reminders.py (run it first on the same database: 1,000,000 applications
-across six townships of two counties). Starts gunicorn on loopback (4 workers, like production),
+Uses the data set of bench/reminders.py (seeded when the database holds fewer than
+BENCH_APPLICATIONS, default 1,000,000): applications across six townships of two counties, every
+open case with the due date of its step, so that every order pages. Then the same users walk the
+floor (``bench/queue_floor.py``: a keyset SELECT of 50 rows in a minimal template, same server,
+same middleware) for as long, and the ratio is printed. Persistent connections, as in production. Starts gunicorn on loopback (4 workers, like production),
 signs a county reviewer in, and has BENCH_USERS threads (20) walk the queue for BENCH_SECONDS (30):
 the first page in each order, with filters, and the following pages through the keyset links, as a
 reviewer does, reading each page for about BENCH_THINK seconds (1; 0 for a stress test). Prints the median and 95th percentile page time, pages per second, and the queries
@@ -29,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,testserver")
+os.environ.setdefault("CONN_MAX_AGE", "600")  # production keeps connections
 
 import django  # noqa: E402
 
@@ -63,7 +67,13 @@ QUERIES = [
 
 def main() -> None:
     call_command("migrate", verbosity=0)
+    if Application.objects.count() < int(os.environ.get("BENCH_APPLICATIONS", "1000000")):
+        import reminders  # the same data set, seeded when short
+
+        reminders.seed()
     total = Application.objects.count()
+    dated = Application.objects.exclude(status="paid").filter(step_due_on__isnull=False).count()
+    print(f"open cases with their step's due date: {dated:,}")
     reviewer = User.objects.get(username="reviewer_a")
     client = Client()
     client.force_login(reviewer)
@@ -78,7 +88,7 @@ def main() -> None:
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
-            "config.wsgi",
+            "bench.queue_floor:application",  # the portal, plus the floor at /floor/queue/
             "--bind",
             f"127.0.0.1:{PORT}",
             "--workers",
@@ -91,6 +101,7 @@ def main() -> None:
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{PORT}/applications/"
+    floor_base = f"http://127.0.0.1:{PORT}/floor/queue/"
     try:
         for _ in range(100):
             try:
@@ -98,47 +109,58 @@ def main() -> None:
                 break
             except Exception:
                 time.sleep(0.2)
-        samples: list[float] = []
-        errors: list[str] = []
-        stop = time.monotonic() + SECONDS
 
-        def user(seed: int) -> None:
-            rng = random.Random(seed)
-            opener = urllib.request.build_opener()
-            opener.addheaders = [("Cookie", f"sessionid={session}")]
-            while time.monotonic() < stop:
-                params = dict(rng.choice(QUERIES))
-                for _ in range(rng.randint(1, 4)):  # a first page, then a few next pages
-                    t0 = time.perf_counter()
-                    try:
-                        body = (
-                            opener.open(f"{base}?{urlencode(params)}", timeout=30).read().decode()
-                        )
-                    except Exception as exc:
-                        errors.append(str(exc))
-                        break
-                    samples.append((time.perf_counter() - t0) * 1000)
-                    if THINK:
-                        time.sleep(rng.uniform(0.5, 1.5) * THINK)
-                    found = re.search(r'after=([^"&]+)" data-testid="next-page"', body)
-                    if not found:
-                        break
-                    params["after"] = unquote(found.group(1))
+        def walk(url: str, queries: list) -> tuple[list[float], list[str], float]:  # type: ignore[type-arg]
+            samples: list[float] = []
+            errors: list[str] = []
+            stop = time.monotonic() + SECONDS
 
-        threads = [threading.Thread(target=user, args=(n,)) for n in range(USERS)]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - t0
-        samples.sort()
-        p95 = samples[int(len(samples) * 0.95) - 1]
-        print(
-            f"{USERS} users (think {THINK:g} s) for {elapsed:.0f} s: {len(samples):,} pages, {len(samples) / elapsed:.0f} pages/s, "
-            f"p50 {statistics.median(samples):.0f} ms, p95 {p95:.0f} ms, max {samples[-1]:.0f} ms, "
-            f"errors {len(errors)}"
-        )
+            def user(seed: int) -> None:
+                rng = random.Random(seed)
+                opener = urllib.request.build_opener()
+                opener.addheaders = [("Cookie", f"sessionid={session}")]
+                while time.monotonic() < stop:
+                    params = dict(rng.choice(queries))
+                    for _ in range(rng.randint(1, 4)):  # a first page, then a few next pages
+                        t0 = time.perf_counter()
+                        try:
+                            body = opener.open(f"{url}?{urlencode(params)}", timeout=30).read()
+                        except Exception as exc:
+                            errors.append(str(exc))
+                            break
+                        samples.append((time.perf_counter() - t0) * 1000)
+                        if THINK:
+                            time.sleep(rng.uniform(0.5, 1.5) * THINK)
+                        found = re.search(r'after=([^"&]+)" data-testid="next-page"', body.decode())
+                        if not found:
+                            break
+                        params["after"] = unquote(found.group(1))
+                        pages_followed.append(1)
+
+            threads = [threading.Thread(target=user, args=(n,)) for n in range(USERS)]
+            t0 = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            samples.sort()
+            return samples, errors, time.perf_counter() - t0
+
+        def report(label: str, samples: list[float], errors: list[str], elapsed: float) -> float:
+            p95 = samples[int(len(samples) * 0.95) - 1]
+            print(
+                f"{label}: {USERS} users (think {THINK:g} s) for {elapsed:.0f} s: {len(samples):,} pages, "
+                f"{len(samples) / elapsed:.0f} pages/s, p50 {statistics.median(samples):.0f} ms, "
+                f"p95 {p95:.0f} ms, max {samples[-1]:.0f} ms, errors {len(errors)}, "
+                f"next pages followed {len(pages_followed):,}"
+            )
+            return p95
+
+        pages_followed: list[int] = []
+        portal = report("portal", *walk(base, QUERIES))
+        pages_followed = []
+        floor = report("floor ", *walk(floor_base, [{}]))
+        print(f"portal ÷ floor (p95): {portal / floor:.1f}x")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
