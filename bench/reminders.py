@@ -92,8 +92,10 @@ def seed() -> None:
     for n in range(have, APPLICATIONS):
         person_id, town_id = people[n % len(people)]
         town = town_by_id[town_id]
-        open_promise = n < OPEN
-        in_review = OPEN <= n < OPEN + IN_REVIEW
+        # the open cases are the newest (the settled years lie behind them, as in a real county)
+        recent = APPLICATIONS - 1 - n
+        open_promise = recent < OPEN
+        in_review = OPEN <= recent < OPEN + IN_REVIEW
         status = (
             "forwarded"
             if open_promise
