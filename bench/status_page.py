@@ -74,26 +74,22 @@ def main() -> None:
     with CaptureQueriesContext(connection) as seen:
         client.post("/status/", {"number": number, "id_tail": id_number[-6:]})
     portal_queries = len(seen.captured_queries)
-    portal, floor = [], []
-    t_portal = t_floor = 0.0
-    for number, id_number in cases:
-        data = {"number": number, "id_tail": id_number[-6:]}
-        s0 = time.perf_counter()
-        response = client.post("/status/", data)
-        spent = time.perf_counter() - s0
-        portal.append(spent * 1000)
-        t_portal += spent
-        assert response.status_code == 200
+
+    def lookups() -> tuple[list[float], float]:
+        samples, spent_total = [], 0.0
+        for number, id_number in cases:
+            s0 = time.perf_counter()
+            response = client.post("/status/", {"number": number, "id_tail": id_number[-6:]})
+            spent = time.perf_counter() - s0
+            samples.append(spent * 1000)
+            spent_total += spent
+            assert response.status_code == 200
+        return samples, spent_total
+
+    portal, t_portal = lookups()
     # the floor: the same lookups, the same middleware, one SELECT (the URLconf switched once)
     with override_settings(ROOT_URLCONF="bench.status_floor_urls"):
-        for number, id_number in cases:
-            data = {"number": number, "id_tail": id_number[-6:]}
-            s0 = time.perf_counter()
-            response = client.post("/status/", data)
-            spent = time.perf_counter() - s0
-            floor.append(spent * 1000)
-            t_floor += spent
-            assert response.status_code == 200
+        floor, t_floor = lookups()
     print(
         f"database: {connection.vendor}, applications: {total:,}, "
         f"CONN_MAX_AGE {settings.DATABASES['default'].get('CONN_MAX_AGE')}\n"
