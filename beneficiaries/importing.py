@@ -272,7 +272,7 @@ def _registered(ids: set[str]) -> dict[str, Person]:
     """The registered people among ``ids``, by ID number, found through the blind index and loaded
     without decrypting anything (only what an import compares)."""
     by_index = {blind_index(Person, n): n for n in ids}
-    found = Person.objects.filter(id_index__in=list(by_index)).only(
+    found = Person.objects.filter(id_index__any_of=list(by_index)).only(
         "pk", "id_index", *PERSON_FIELDS
     )
     people = {}
@@ -483,7 +483,7 @@ def _phone_warnings(pairs: Iterable[tuple[Record, Outcome]]) -> None:
         return
     holders: dict[str, list[tuple[int, str | None]]] = {}  # phone -> (pk, blind index), by pk
     for phone, pk, index in (
-        Person.objects.filter(phone__in=phones)
+        Person.objects.filter(phone__any_of=list(phones))
         .order_by("pk")
         .values_list("phone", "pk", "id_index")
     ):

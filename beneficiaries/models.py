@@ -94,14 +94,14 @@ class PersonQuerySet(models.QuerySet["Person"]):
         return self.filter(id_index=blind_index(Person, id_number))
 
     def with_id_numbers(self, id_numbers: Iterable[str]) -> PersonQuerySet:
-        return self.filter(id_index__in=[blind_index(Person, n) for n in id_numbers])
+        return self.filter(id_index__any_of=[blind_index(Person, n) for n in id_numbers])
 
     def keyed_by_id_number(
         self, id_numbers: Iterable[str], *fields: str
     ) -> dict[str, tuple[Any, ...]]:
         """{ID number: (pk, *fields)} for those of ``id_numbers`` registered, without decrypting."""
         by_index = {blind_index(Person, n): n for n in id_numbers}
-        rows = self.filter(id_index__in=list(by_index)).values_list("id_index", "pk", *fields)
+        rows = self.filter(id_index__any_of=list(by_index)).values_list("id_index", "pk", *fields)
         return {by_index[row[0]]: tuple(row[1:]) for row in rows}
 
 

@@ -248,7 +248,7 @@ def apply(
         names = {number: name for number, (_, name) in known.items()}
         held = set(
             HospitalSettlement.objects.filter(
-                record_key__in=[r.record_key for r, _ in pairs]
+                record_key__any_of=[r.record_key for r, _ in pairs]
             ).values_list("record_key", flat=True)
         )
         new_people: dict[str, list[Any]] = {}

@@ -1,0 +1,27 @@
+"""``field__any_of``: the same rows as ``__in``; on PostgreSQL one array parameter (issue 21)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from beneficiaries.models import Person
+from tests.factories import PersonFactory
+
+
+@pytest.mark.django_db
+def test_any_of_finds_what_in_finds_with_one_parameter_on_postgresql(world):
+    people = [PersonFactory(township=world.town_a1) for _ in range(3)]
+    wanted = [people[0].pk, people[2].pk, 999_999]
+    with CaptureQueriesContext(connection) as seen:
+        got = sorted(Person.objects.filter(pk__any_of=wanted).values_list("pk", flat=True))
+    assert got == sorted([people[0].pk, people[2].pk])
+    assert got == sorted(Person.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    sql = seen.captured_queries[0]["sql"]
+    if connection.vendor == "postgresql":
+        assert "= ANY(" in sql and " IN (" not in sql
+    else:
+        assert " IN (" in sql
+    assert list(Person.objects.filter(pk__any_of=[])) == []
+    # the blind index: the registry's way in, found by number without decrypting
+    numbers = [people[1].id_number, "150121196001019999"]
+    assert Person.objects.keyed_by_id_number(numbers) == {people[1].id_number: (people[1].pk,)}
