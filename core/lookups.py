@@ -18,7 +18,7 @@ from django.db.models.lookups import In
 class AnyOf(In):
     lookup_name = "any_of"
 
-    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
         if not isinstance(self.rhs, list | tuple | set | frozenset):  # a subquery: as IN does
             return super().as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
