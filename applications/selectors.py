@@ -189,17 +189,22 @@ def promises_to_decide(county: Any) -> list[Application]:
     ]
 
 
+def approved_between(county_ids: Any, first: date, last: date) -> QuerySet[Application]:
+    """Window assistance approved between ``first`` and ``last`` (decision date, Asia/Shanghai);
+    a revoked approval is not counted. What the fund's books and the monthly report both count."""
+    return Application.objects.filter(
+        county_id__in=county_ids,
+        status__in=[Status.APPROVED, Status.PAID],
+        decided_at__date__range=(first, last),
+    )
+
+
 def window_outlays(county_ids: Any, first: date, last: date) -> dict[int, Any]:
-    """The fund's books (settlements.funds): window assistance approved between ``first`` and
-    ``last`` (decision date, Asia/Shanghai) by county; a revoked approval is not counted."""
+    """The fund's books (settlements.funds): ``approved_between``'s amounts by county."""
     from django.db.models import Sum
 
     rows = (
-        Application.objects.filter(
-            county_id__in=county_ids,
-            status__in=[Status.APPROVED, Status.PAID],
-            decided_at__date__range=(first, last),
-        )
+        approved_between(county_ids, first, last)
         .values("county_id")
         .annotate(s=Sum("approved_amount"))
     )

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, StaffRequest, capability_required, has_capability
 from audit.services import record_list_view
+from core.forms import errors_text
 
 from . import services
 from .forms import DeathForm, ImportUploadForm
@@ -105,9 +106,7 @@ def person_death(request: StaffRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(people_for(request.user), pk=pk)
     form = DeathForm(request.POST)
     if not form.is_valid():
-        messages.error(
-            request, "死亡未登记：" + "；".join(str(e) for es in form.errors.values() for e in es)
-        )
+        messages.error(request, "死亡未登记：" + errors_text(form))
     else:
         try:
             services.person_death_record(

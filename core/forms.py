@@ -45,6 +45,11 @@ class YuanField(forms.CharField):
             return True
 
 
+def errors_text(form: forms.Form) -> str:
+    """Every error of a bound form, in one line for a message (the field errors are in Chinese)."""
+    return "；".join(str(e) for errs in form.errors.values() for e in errs)
+
+
 def check_real_date(value: date | None, *, label: str, earliest: date | None) -> None:
     """A date a bill or an event can really have: not in the future, not before ``earliest``."""
     if value is None:

@@ -14,6 +14,7 @@ month before (``monthly_reports_due``), kept, and given as PDF and XLSX.
 
 from __future__ import annotations
 
+import calendar
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -24,15 +25,17 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from applications.models import Application, Status
+from applications.selectors import approved_between
 from areas.models import City, County
 from audit.models import AuditEvent
 from audit.services import record
-from payments.models import Recovery, SubsidyTransfer, TransferLine
+from payments.models import TransferLine
+from payments.transfers import confirmed_between, refunds_between
 from settlements.engine.categories import CATEGORIES
 from settlements.engine.model import KINDS
 
-from .models import HospitalSettlement, MonthlyReport
+from .models import MonthlyReport
+from .selectors import onestop_between
 
 ZERO = Decimal("0.00")
 KIND_CODES = ("inpatient", "outpatient", "chronic_outpatient")
@@ -92,11 +95,7 @@ def figures(county_ids: list[int], first: date, last: date) -> dict[str, Decimal
     def add(key: str, value: Any) -> None:
         out[key] += value
 
-    window = Application.objects.filter(
-        county_id__in=county_ids,
-        status__in=[Status.APPROVED, Status.PAID],
-        decided_at__date__range=(first, last),
-    ).values_list(
+    window = approved_between(county_ids, first, last).values_list(
         "person_id", "category", "approved_amount", "settlement__inputs", "settlement__result"
     )
     for person_id, category, amount, inputs, result in window.iterator(chunk_size=500):
@@ -122,9 +121,9 @@ def figures(county_ids: list[int], first: date, last: date) -> dict[str, Decimal
             tilted_people.add(person_id)
             add("tilted_amount", tilted)
 
-    onestop = HospitalSettlement.objects.filter(
-        person__township__county_id__in=county_ids, day__range=(first, last), assistance_paid__gt=0
-    ).values_list("person_id", "category", "kind", "assistance_paid")
+    onestop = onestop_between(county_ids, first, last).values_list(
+        "person_id", "category", "kind", "assistance_paid"
+    )
     for person_id, category, kind, paid in onestop.iterator(chunk_size=2000):
         people.add(person_id)
         code = category or "none"
@@ -142,28 +141,22 @@ def figures(county_ids: list[int], first: date, last: date) -> dict[str, Decimal
         out[f"cat_{code}_people"] = len(who)
     out["tilted_people"] = len(tilted_people)
 
-    confirmed = SubsidyTransfer.objects.filter(
-        county_id__in=county_ids,
-        state=SubsidyTransfer.State.CONFIRMED,
-        transferred_on__range=(first, last),
-    )
+    confirmed = confirmed_between(county_ids, first, last)
     lines = TransferLine.objects.filter(transfer__in=confirmed, live=True).aggregate(
         n=Count("entry__person_id", distinct=True), s=Sum("amount")
     )
     out["subsidy_people"] = lines["n"] or 0
     out["subsidy_amount"] = lines["s"] or ZERO
-    refunds = Recovery.objects.filter(
-        application__county_id__in=county_ids,
-        state=Recovery.State.REFUNDED,
-        refunded_on__range=(first, last),
-    ).aggregate(n=Count("id"), s=Sum("refunded_amount"))
+    refunds = refunds_between(county_ids, first, last).aggregate(
+        n=Count("id"), s=Sum("refunded_amount")
+    )
     out["recovery_count"] = refunds["n"] or 0
     out["recovery_amount"] = refunds["s"] or ZERO
     return dict(out)
 
 
 def _month_end(year: int, month: int) -> date:
-    return (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
+    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _json(values: dict[str, Any]) -> dict[str, str | int]:
@@ -171,7 +164,7 @@ def _json(values: dict[str, Any]) -> dict[str, str | int]:
 
 
 def report_figures(county_ids: list[int], year: int, month: int) -> dict[str, Any]:
-    """本月, 本年累计, 上年同月 and 上年同期累计 for every measure (JSON-ready: money as text)."""
+    """本月, 本年累计 and 上年同月 for every measure (JSON-ready: money as text)."""
     first, last = date(year, month, 1), _month_end(year, month)
     return {
         "month": _json(figures(county_ids, first, last)),
@@ -179,7 +172,6 @@ def report_figures(county_ids: list[int], year: int, month: int) -> dict[str, An
         "last_month": _json(
             figures(county_ids, date(year - 1, month, 1), _month_end(year - 1, month))
         ),
-        "last_ytd": _json(figures(county_ids, date(year - 1, 1, 1), _month_end(year - 1, month))),
     }
 
 

@@ -509,11 +509,11 @@ def headline(scope: Scope, charts: dict[str, Chart]) -> dict[str, Any]:
 def enrolment_rate(scope: Scope) -> dict[str, Any]:
     """资助参保率 (seed 004): of the people the year's subsidy rosters entitle (a subsidy owed, not
     dead before the year), how many the tax office's result file reports enrolled."""
-    from settlements.models import Enrolment, SubsidyEntry
+    from settlements.models import Enrolment, SubsidyEntry, dead_before_year
 
     where = Q(roster__county_id=scope.county.pk) if scope.county else Q()
     entitled = SubsidyEntry.objects.filter(where, roster__year=scope.year, amount__gt=0).exclude(
-        ended_by_death=True, ended_on__lt=F("joined_on")
+        dead_before_year()
     )
     counts = entitled.aggregate(
         n=Count("id"), enrolled=Count("id", filter=Q(enrolment=Enrolment.ENROLLED))

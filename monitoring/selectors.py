@@ -91,15 +91,20 @@ def unassisted_hospital_bills(person: Person, year: int) -> list[HospitalSettlem
     )
 
 
+def onestop_between(county_ids: Any, first: Any, last: Any) -> QuerySet[HospitalSettlement]:
+    """Assistance paid at the hospital (一站式), from the hospitals' files, by settlement date and
+    the person's county: what the fund's books and the monthly report both count."""
+    return HospitalSettlement.objects.filter(
+        person__township__county_id__in=county_ids, day__range=(first, last), assistance_paid__gt=0
+    )
+
+
 def onestop_outlays(county_ids: Any, first: Any, last: Any) -> dict[int, Any]:
-    """The fund's books (settlements.funds): assistance paid at the hospital (一站式), from the
-    hospitals' files, by settlement date and the person's county."""
+    """The fund's books (settlements.funds): ``onestop_between``'s amounts by county."""
     from django.db.models import Sum
 
     rows = (
-        HospitalSettlement.objects.filter(
-            person__township__county_id__in=county_ids, day__range=(first, last)
-        )
+        onestop_between(county_ids, first, last)
         .values("person__township__county_id")
         .annotate(s=Sum("assistance_paid"))
     )

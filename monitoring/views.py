@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -389,7 +388,7 @@ def monthly_download(request: StaffRequest, pk: int, fmt: str) -> HttpResponse:
         content, ctype = table(
             header,
             [
-                [label, unit, _number(now), _number(ytd), _number(before), pct]
+                [label, unit, now, ytd, before, pct]
                 for _section, label, unit, now, ytd, before, pct in rows
             ],
             fmt="xlsx",
@@ -407,8 +406,3 @@ def monthly_download(request: StaffRequest, pk: int, fmt: str) -> HttpResponse:
         summary=f"下载{report}（{fmt.upper()}）",
     )
     return response
-
-
-def _number(value: Any) -> Any:
-    """A report figure as a spreadsheet number (money stays exact as a Decimal)."""
-    return Decimal(value) if isinstance(value, str) else value  # rows() gives Decimal and int

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.access import Capability, can_access_area, has_capability
@@ -24,9 +24,9 @@ from audit.models import AuditEvent
 from audit.services import record
 from core.formats import yuan
 from core.numbering import next_in
-from settlements.models import Enrolment, SubsidyEntry, SubsidyRoster
+from settlements.models import Enrolment, SubsidyEntry, SubsidyRoster, dead_before_year
 
-from .models import SubsidyTransfer, TransferLine
+from .models import Recovery, SubsidyTransfer, TransferLine
 
 
 def _may_pay(actor: User, county: Any) -> None:
@@ -45,7 +45,7 @@ def due(roster: SubsidyRoster) -> QuerySet[SubsidyEntry]:
         SubsidyEntry.objects.filter(roster=roster, amount__gt=0)
         .exclude(_transferred())
         .exclude(enrolment=Enrolment.NOT_ENROLLED)
-        .exclude(ended_by_death=True, ended_on__lt=date(roster.year, 1, 1))
+        .exclude(dead_before_year())
     )
 
 
@@ -161,38 +161,42 @@ def paid_after_death(county: Any) -> QuerySet[TransferLine]:
             live=True,
             transfer__state=SubsidyTransfer.State.CONFIRMED,
             transfer__county=county,
-            entry__ended_by_death=True,
-            entry__ended_on__lt=F("entry__joined_on"),
         )
+        .filter(dead_before_year("entry__"))
         .select_related("transfer", "entry", "entry__person", "entry__roster")
         .order_by("entry__roster__year", "entry__person_id")
     )
 
 
-def transferred_in(county_ids: Any, first: date, last: date) -> dict[int, Decimal]:
-    """The fund's books: subsidies confirmed as transferred between ``first`` and ``last``."""
-    rows = (
-        SubsidyTransfer.objects.filter(
-            county_id__in=county_ids,
-            state=SubsidyTransfer.State.CONFIRMED,
-            transferred_on__range=(first, last),
-        )
-        .values("county_id")
-        .annotate(s=Sum("total"))
+def confirmed_between(county_ids: Any, first: date, last: date) -> QuerySet[SubsidyTransfer]:
+    """Transfers confirmed between ``first`` and ``last`` (transfer date): what the fund's books
+    and the monthly report both count as subsidies."""
+    return SubsidyTransfer.objects.filter(
+        county_id__in=county_ids,
+        state=SubsidyTransfer.State.CONFIRMED,
+        transferred_on__range=(first, last),
     )
+
+
+def refunds_between(county_ids: Any, first: date, last: date) -> QuerySet[Recovery]:
+    """Recoveries refunded between ``first`` and ``last`` (refund date)."""
+    return Recovery.objects.filter(
+        application__county_id__in=county_ids,
+        state=Recovery.State.REFUNDED,
+        refunded_on__range=(first, last),
+    )
+
+
+def transferred_in(county_ids: Any, first: date, last: date) -> dict[int, Decimal]:
+    """The fund's books: ``confirmed_between``'s totals by county."""
+    rows = confirmed_between(county_ids, first, last).values("county_id").annotate(s=Sum("total"))
     return {r["county_id"]: r["s"] for r in rows}
 
 
 def refunded_in(county_ids: Any, first: date, last: date) -> dict[int, Decimal]:
-    """The fund's books: recoveries refunded between ``first`` and ``last``, negative."""
-    from .models import Recovery
-
+    """The fund's books: ``refunds_between``'s refunds by county, negative."""
     rows = (
-        Recovery.objects.filter(
-            application__county_id__in=county_ids,
-            state=Recovery.State.REFUNDED,
-            refunded_on__range=(first, last),
-        )
+        refunds_between(county_ids, first, last)
         .values("application__county_id")
         .annotate(s=Sum("refunded_amount"))
     )

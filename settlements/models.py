@@ -363,6 +363,15 @@ class Enrolment(models.TextChoices):
     NOT_ENROLLED = "not_enrolled", "未参保"
 
 
+def dead_before_year(prefix: str = "") -> models.Q:
+    """Roster entries of people who died before the enrolment year began (the entry ends, by death,
+    before the day it starts): nothing is owed, anything paid comes back. ``prefix`` reaches an
+    entry from another model (``"entry__"``)."""
+    return models.Q(
+        **{f"{prefix}ended_by_death": True, f"{prefix}ended_on__lt": models.F(f"{prefix}joined_on")}
+    )
+
+
 class SubsidyEntry(models.Model):
     """One person on a roster: subsidised once (a unique key), under the category that gives most,
     from the day the identity counts in the year (people certified during the year join at once)

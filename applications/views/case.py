@@ -24,6 +24,7 @@ from accounts.access import (
 from accounts.models import Role
 from audit.models import AuditEvent
 from audit.services import record, record_view
+from core.forms import errors_text
 
 from .. import services, workflow
 from ..eligibility import picture
@@ -154,7 +155,7 @@ def receive(request: StaffRequest, number: str, code: str) -> HttpResponse:
     app = _own_application(request, number)
     form = ReceiveForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
+        messages.error(request, errors_text(form))
         return redirect(app)
     try:
         app = services.material_receive(

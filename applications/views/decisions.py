@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import Capability, StaffRequest, capability_required
 from audit.models import AuditEvent
 from audit.services import record
+from core.forms import errors_text
 
 from .. import services
 from ..models import (
@@ -145,7 +146,7 @@ def expense_correct(request: StaffRequest, number: str, pk: int) -> HttpResponse
     expense = get_object_or_404(app.expenses.all(), pk=pk)
     form = ExpenseCorrectionForm(request.POST, prefix=f"x{pk}")
     if not form.is_valid():
-        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
+        messages.error(request, errors_text(form))
         return redirect(app)
     values = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
     try:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import Capability, StaffRequest, capability_required
 from audit.services import record_list_view, record_view
 from beneficiaries.services import household_member_add
+from core.forms import errors_text
 from core.pdf import render_pdf
 
 from .. import services, workflow
@@ -59,7 +60,7 @@ def certificate_record(request: StaffRequest, number: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(
             request,
-            "身份证明未登记：" + "；".join(str(e) for errs in form.errors.values() for e in errs),
+            "身份证明未登记：" + errors_text(form),
         )
         return redirect(app)
     try:
