@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -147,7 +147,17 @@ def roster(request: StaffRequest) -> HttpResponse:
         if found
         else SubsidyEntry.objects.none()
     )
-    totals = list(entries.order_by().values("category").annotate(n=Count("id"), s=Sum("amount")))
+    # one pass over the roster: each category's people and money, and the answers so far
+    totals = list(
+        entries.order_by()
+        .values("category")
+        .annotate(
+            n=Count("id"),
+            s=Sum("amount"),
+            not_enrolled=Count("id", filter=Q(enrolment=Enrolment.NOT_ENROLLED)),
+            answered=Count("id", filter=~Q(enrolment="")),
+        )
+    )
     page = Paginator(entries.order_by("person__township_id", "person_id"), 100).get_page(
         request.GET.get("page")
     )
@@ -165,8 +175,8 @@ def roster(request: StaffRequest) -> HttpResponse:
             "total_people": sum(t["n"] for t in totals),
             "total_amount": sum((t["s"] for t in totals), Decimal("0.00")),
             "can_build": has_capability(request.user, Capability.PAY),
-            "not_enrolled": entries.filter(enrolment=Enrolment.NOT_ENROLLED).count(),
-            "answered": entries.exclude(enrolment="").count(),
+            "not_enrolled": sum(t["not_enrolled"] for t in totals),
+            "answered": sum(t["answered"] for t in totals),
         },
     )
 
