@@ -196,7 +196,7 @@ def claims_verified_by_registry(
         return 0
     waiting = list(
         IdentityClaim.objects.select_for_update(of=("self",))
-        .filter(person_id__in=ids, status=IdentityClaim.Status.PENDING)
+        .filter(person_id__any_of=ids, status=IdentityClaim.Status.PENDING)
         .select_related("person")
     )
     done = 0

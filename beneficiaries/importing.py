@@ -31,14 +31,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from areas.models import Township
-from core.crypto import blind_index
+from core.crypto import Sealed
 from core.rows import (
     BATCH,
     Layout,
     cell_date,
     cell_text,
+    execute_update,
     in_batches,
     insert_rows,
+    staged,
 )
 from settlements.engine import categories
 
@@ -81,7 +83,8 @@ DEPARTMENTS = {d.value: d.value for d in Department} | {d.label: d.value for d i
 
 @dataclass(frozen=True)
 class Record:
-    id_number: str
+    id_index: str  # the ID number's blind index: how the registry is searched and keyed
+    id_number: str  # in clear while the file is checked; "" when the import reads the staged row
     name: str
     category: str
     certified_on: date
@@ -95,6 +98,65 @@ class Record:
     sex: str
     place: str
     id_warning: str
+    id_sealed: str = ""  # the ID number sealed for Person.id_number (staged by the check)
+    id_tail: str = ""  # its last four characters (``Person.id_tail``), which lists show anyway
+
+    def staged(self) -> dict[str, Any]:
+        """What the check keeps of the record (``StagedRow``): no clear ID number."""
+        return {"i": self.id_index, "s": self.id_sealed or seal_id(self.id_number),
+                "n": self.name, "c": self.category, "cf": self.certified_on.isoformat(),
+                "e": self.ended_on.isoformat() if self.ended_on else None, "t": self.township_id,
+                "d": self.department, "cn": self.certificate_number, "p": self.phone,
+                "a": self.address, "b": self.birth_date.isoformat(), "x": self.sex,
+                "pl": self.place, "w": self.id_warning, "tl": self.id_tail}  # fmt: skip
+
+    @classmethod
+    def from_staged(cls, d: dict[str, Any]) -> Record:
+        return cls(id_index=d["i"], id_number="", name=d["n"], category=d["c"],
+                   certified_on=date.fromisoformat(d["cf"]),
+                   ended_on=date.fromisoformat(d["e"]) if d["e"] else None, township_id=d["t"],
+                   department=d["d"], certificate_number=d["cn"], phone=d["p"], address=d["a"],
+                   birth_date=date.fromisoformat(d["b"]), sex=d["x"], place=d["pl"],
+                   id_warning=d["w"], id_sealed=Sealed(d["s"]), id_tail=d["tl"])  # fmt: skip
+
+
+_ID_NUMBER = Person._meta.get_field("id_number")
+_ID_INDEX = Person._meta.get_field("id_index")
+
+
+def index_of(id_number: str) -> str:
+    """The blind index of an ID number (``Person.id_index``)."""
+    return _ID_INDEX.of(id_number)  # type: ignore[attr-defined, no-any-return]
+
+
+def seal_id(id_number: str) -> Sealed:
+    """An ID number sealed for ``Person.id_number``, to be written later as it is."""
+    return _ID_NUMBER.seal(id_number)  # type: ignore[attr-defined, no-any-return]
+
+
+def new_person(record: Any, **values: Any) -> dict[str, Any]:
+    """The columns of a person a file brings (``record``: either kind's record; ``values``: what
+    the file gives beyond the ID number's own facts). The ID number is sealed when written."""
+    return {"id_number": record.id_sealed or record.id_number, "id_index": record.id_index,
+            "id_tail": record.id_tail, "name": record.name, "sex": record.sex,
+            "birth_date": record.birth_date, "hukou_place": record.place, "hukou_local": True,
+            "township_id": record.township_id, "household_id": None,
+            "id_warning": record.id_warning, **values}  # fmt: skip
+
+
+def insert_people(new_people: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Write the people a batch brings ({blind index: ``new_person``}); their pks by index."""
+    if not new_people:
+        return {}
+    now = timezone.now()
+    rows = []
+    for v in new_people.values():
+        number = v["id_number"]
+        v["id_number"] = number if isinstance(number, Sealed) else seal_id(number)
+        rows.append([v.get(c, "") for c in NEW_PERSON_COLUMNS[:-2]] + [now, now])
+    insert_rows(Person, NEW_PERSON_COLUMNS, rows)
+    found = Person.objects.filter(id_index__any_of=list(new_people)).values_list("id_index", "pk")
+    return {str(index): pk for index, pk in found}
 
 
 @dataclass
@@ -231,6 +293,8 @@ def validate_record(
     ):
         return None, out
     record = Record(
+        id_index=index_of(info.number),
+        id_tail=info.number[-4:],
         id_number=info.number,
         name=name,
         category=category,
@@ -264,27 +328,44 @@ def _show(value: Any) -> str:
 PERSON_COLUMNS = ["id_number", "name", "sex", "birth_date", "phone", "address", "hukou_place", "hukou_local",
                   "township_id", "household_id", "relationship", "bank_name", "bank_account_holder",
                   "bank_account_number", "id_warning", "created_at", "updated_at"]  # fmt: skip
+# a new person's columns as the imports write them: the ID number already sealed, its indexes given
+NEW_PERSON_COLUMNS = ["id_number", "id_index", "id_tail", *PERSON_COLUMNS[1:]]
 IDENTITY_COLUMNS = ["person_id", "category", "department", "certificate_number", "certified_on", "ended_on",
                     "source", "source_import_id", "source_user_id", "created_at", "updated_at"]  # fmt: skip
 
 
-def _registered(ids: set[str]) -> dict[str, Person]:
-    """The registered people among ``ids``, by ID number, found through the blind index and loaded
-    without decrypting anything (only what an import compares)."""
-    by_index = {blind_index(Person, n): n for n in ids}
-    found = Person.objects.filter(id_index__any_of=list(by_index)).only(
-        "pk", "id_index", *PERSON_FIELDS
-    )
-    people = {}
-    for person in found:
-        number = by_index[str(person.id_index)]
-        person.__dict__["id_number"] = number  # what the index says it is: no decryption needed
-        people[number] = person
-    return people
+@dataclass(slots=True)
+class Held:
+    """What an import compares of a registered person (read as plain values: nothing decrypted)."""
+
+    pk: int
+    name: str
+    township_id: int
+    phone: str
+    address: str
+
+
+@dataclass(slots=True)
+class HeldIdentity:
+    pk: int
+    department: str
+    ended_on: date | None
+    certificate_number: str
+
+
+def _registered(indexes: Iterable[str]) -> dict[str, Held]:
+    """The registered people among these blind indexes, by index."""
+    return {
+        index: Held(pk, *rest)
+        for index, pk, *rest in Person.objects.filter(id_index__any_of=list(indexes)).values_list(
+            "id_index", "pk", *PERSON_FIELDS
+        )
+    }
 
 
 # (person pk, department) -> {field: [held, proposed]}
 Proposals = dict[tuple[int, str], dict[str, list[Any]]]
+IdentityKey = tuple[str, str, date]  # (blind index, category, certified on)
 
 
 def apply_records(
@@ -307,18 +388,22 @@ def apply_records(
     if not pairs:
         return
     with transaction.atomic():
-        people = _registered({r.id_number for r, _ in pairs})
-        existing: dict[tuple[str, str, date], HardshipIdentity] = {}
+        people = _registered({r.id_index for r, _ in pairs})
+        existing: dict[IdentityKey, HeldIdentity] = {}
         if people:
-            by_pk = {p.pk: p.id_number for p in people.values()}
-            for held in HardshipIdentity.objects.filter(person__in=people.values()):
-                existing[(by_pk[held.person_id], held.category, held.certified_on)] = held
-        new_people: dict[str, dict[str, Any]] = {}  # id_number -> column values
+            by_pk = {p.pk: index for index, p in people.items()}
+            for pk, person_id, category, certified_on, *rest in HardshipIdentity.objects.filter(
+                person_id__any_of=list(by_pk)
+            ).values_list(
+                "pk", "person_id", "category", "certified_on", "department", *IDENTITY_FIELDS
+            ):
+                existing[(by_pk[person_id], category, certified_on)] = HeldIdentity(pk, *rest)
+        new_people: dict[str, dict[str, Any]] = {}  # blind index -> column values
         proposals: Proposals = {}
-        new_identities: dict[tuple[str, str, date], dict[str, Any]] = {}
-        changed_identities: dict[int, HardshipIdentity] = {}
+        new_identities: dict[IdentityKey, dict[str, Any]] = {}
+        changed_identities: dict[int, HeldIdentity] = {}
         for record, out in pairs:
-            key = (record.id_number, record.category, record.certified_on)
+            key = (record.id_index, record.category, record.certified_on)
             owner = existing[key].department if key in existing else None
             owner = owner or new_identities.get(key, {}).get("department")
             if owner and owner != record.department:
@@ -331,28 +416,23 @@ def apply_records(
             _apply_identity(record, out, existing, new_identities, changed_identities)
         if not dry_run:
             now = timezone.now()
-            insert_rows(Person, PERSON_COLUMNS, [[v.get(c, "") for c in PERSON_COLUMNS[:-2]] + [now, now]
-                                             for v in new_people.values()])  # fmt: skip
             _propose_changes(proposals, people, batch)
-            pks = {p.id_number: p.pk for p in people.values()}
-            if new_people:
-                pks.update(
-                    (n, pk) for n, (pk,) in Person.objects.keyed_by_id_number(new_people).items()
-                )
+            pks = {index: p.pk for index, p in people.items()} | insert_people(new_people)
             insert_rows(
                 HardshipIdentity,
                 IDENTITY_COLUMNS,
                 [[pks[key[0]], *(v[c] for c in IDENTITY_COLUMNS[1:5]), v["ended_on"], source,
                   batch.pk if batch else None, None, now, now] for key, v in new_identities.items()],
             )  # fmt: skip
-            if changed_identities:
-                for i in changed_identities.values():
-                    i.updated_at = now  # bulk_update skips auto_now; monitoring reads it
-                HardshipIdentity.objects.bulk_update(
-                    list(changed_identities.values()),
-                    [*IDENTITY_FIELDS, "updated_at"],
-                    batch_size=BATCH,
-                )
+            # updated_at too: monitoring reads it
+            execute_update(
+                HardshipIdentity,
+                [*IDENTITY_FIELDS, "updated_at"],
+                [
+                    [i.ended_on, i.certificate_number, now, i.pk]
+                    for i in changed_identities.values()
+                ],
+            )
             # a certificate recorded at the window and waiting for the county: the department's
             # data now holds the same identity, which verifies it (issue 19)
             if people:  # only people registered before this batch can have a claim waiting
@@ -363,18 +443,14 @@ def apply_records(
 def _apply_person(
     record: Record,
     out: Outcome,
-    people: dict[str, Person],
+    people: dict[str, Held],
     new_people: dict[str, dict[str, Any]],
     proposals: Proposals,
 ) -> None:
-    person = people.get(record.id_number)
-    pending = new_people.get(record.id_number)
+    person = people.get(record.id_index)
+    pending = new_people.get(record.id_index)
     if person is None and pending is None:
-        new_people[record.id_number] = {
-            "id_number": record.id_number, "name": record.name, "sex": record.sex, "birth_date": record.birth_date,
-            "phone": record.phone, "address": record.address, "hukou_place": record.place, "hukou_local": True,
-            "township_id": record.township_id, "household_id": None, "id_warning": record.id_warning,
-        }  # fmt: skip
+        new_people[record.id_index] = new_person(record, phone=record.phone, address=record.address)
         out.person = "created"
         return
     out.person = "unchanged"
@@ -402,7 +478,7 @@ def _apply_person(
 
 
 def _propose_changes(
-    proposals: Proposals, people: dict[str, Person], batch: IdentityImport | None
+    proposals: Proposals, people: dict[str, Held], batch: IdentityImport | None
 ) -> None:
     """Write the batch's change requests: one pending request per person and department; the same
     proposal again changes nothing, a different one supersedes the earlier."""
@@ -440,11 +516,11 @@ def _propose_changes(
 def _apply_identity(
     record: Record,
     out: Outcome,
-    existing: dict[tuple[str, str, date], HardshipIdentity],
-    new_identities: dict[tuple[str, str, date], dict[str, Any]],
-    changed_identities: dict[int, HardshipIdentity],
+    existing: dict[IdentityKey, HeldIdentity],
+    new_identities: dict[IdentityKey, dict[str, Any]],
+    changed_identities: dict[int, HeldIdentity],
 ) -> None:
-    key = (record.id_number, record.category, record.certified_on)
+    key = (record.id_index, record.category, record.certified_on)
     held = existing.get(key)
     pending = new_identities.get(key)
     label = categories.CATEGORIES[record.category][0]
@@ -490,10 +566,9 @@ def _phone_warnings(pairs: Iterable[tuple[Record, Outcome]]) -> None:
         holders.setdefault(phone, []).append((pk, index))
     shown: dict[str, list[int]] = {}
     for record, _out in pairs:
-        own = blind_index(Person, record.id_number)
-        others = [pk for pk, index in holders.get(record.phone, []) if index != own]
+        others = [pk for pk, index in holders.get(record.phone, []) if index != record.id_index]
         if others:
-            shown[record.id_number] = others
+            shown[record.id_index] = others
     if not shown:
         return
     # decrypt only the (at most three) numbers each warning names
@@ -502,7 +577,7 @@ def _phone_warnings(pairs: Iterable[tuple[Record, Outcome]]) -> None:
         pk: mask(n) for pk, n in Person.objects.filter(pk__in=wanted).values_list("pk", "id_number")
     }
     for record, out in pairs:
-        named = shown.get(record.id_number)
+        named = shown.get(record.id_index)
         if named:
             out.warnings.append(
                 f"联系电话 {record.phone} 也登记在 {len(named)} 位其他人员名下（{'、'.join(masked[pk] for pk in named[:3])}）。"
@@ -519,12 +594,18 @@ def process(
     dry_run: bool,
     on_batch: Any = None,
     only_department: str | None = None,
+    stage: Any = None,
+    validated: bool = False,
 ) -> Iterator[Outcome]:
-    """Validate and apply identity records BATCH at a time; yield every outcome in input order."""
+    """Validate and apply identity records BATCH at a time; yield every outcome in input order.
+    ``stage``: keep each row as validated (the check of a file); ``validated``: the rows come from
+    there, as (record, outcome) pairs (its import)."""
     townships = TownshipIndex()
     return in_batches(
         rows,
-        validate=lambda n, raw: validate_record(
+        validate=staged
+        if validated
+        else lambda n, raw: validate_record(
             raw,
             row_number=n,
             townships=townships,
@@ -534,6 +615,7 @@ def process(
         ),
         apply=lambda pairs: apply_records(pairs, batch=batch, source=source, dry_run=dry_run),
         on_batch=on_batch,
+        stage=stage,
     )
 
 

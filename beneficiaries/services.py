@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -21,10 +22,10 @@ from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import record, save_audited
 from core.queueing import enqueue
-from core.rows import ImportFileError, Layout, count_rows, read_rows
+from core.rows import BATCH, ImportFileError, Layout, count_rows, insert_rows, read_rows
 
 from . import importing
-from .idnumber import normalise
+from .idnumber import mask, normalise
 from .models import (
     IMPORT_MOVES,
     DepartmentToken,
@@ -35,6 +36,7 @@ from .models import (
     Person,
     PersonChange,
     Relationship,
+    StagedRow,
 )
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -335,14 +337,16 @@ def _checkpoint(batch: IdentityImport, *, keep_changes: bool) -> Any:
 @dataclass(frozen=True)
 class FileKind:
     """A kind of file the import runner takes: its columns, how its rows are checked and written
-    (``process(rows, *, batch, today, dry_run, on_batch)`` yields one outcome a row), what a row's
-    outcome adds to the batch's own counts (``count``), and how the finished import reads in the
-    audit trail (``done``)."""
+    (``process(rows, *, batch, today, dry_run, on_batch, stage, validated)`` yields one outcome a
+    row), what a row's outcome adds to the batch's own counts (``count``), how the finished import
+    reads in the audit trail (``done``), and its record type, which the check stages and the
+    import reads back (``record.staged()``, ``record.from_staged``)."""
 
     layout: Layout
     process: Callable[..., Iterator[importing.Outcome]]
     count: Callable[[IdentityImport, importing.Outcome], None]
     done: Callable[[IdentityImport], str]
+    record: Any
 
 
 def _identity_rows(
@@ -370,7 +374,11 @@ def _identities_done(batch: IdentityImport) -> str:
 # hospital's settlement files in its AppConfig.ready), so the runner never imports them.
 FILE_KINDS: dict[str, FileKind] = {
     IdentityImport.Content.IDENTITIES: FileKind(
-        importing.IDENTITY_LAYOUT, _identity_rows, _count_identity, _identities_done
+        importing.IDENTITY_LAYOUT,
+        _identity_rows,
+        _count_identity,
+        _identities_done,
+        importing.Record,
     )
 }
 # Called with each import once it is applied, inside its transaction (``monitoring`` queues the
@@ -405,28 +413,81 @@ def _after_checkpoint(
 
 
 def _process_file(batch: IdentityImport, *, dry_run: bool) -> None:
-    """Stream the batch's file, from its checkpoint on, through validation (and, unless dry_run,
-    the writes), committing counts and position every thousand rows."""
+    """The check (``dry_run``) streams the batch's file, from its checkpoint on, through
+    validation, judges each row against the registry and stages it as validated; the import
+    reads the staged rows back and writes them, validating and encrypting nothing again. Counts
+    and position are committed every thousand rows. A file checked before rows were staged is read
+    again."""
     on_batch = _checkpoint(batch, keep_changes=not dry_run)
     kind = _kind(batch)
+    today = timezone.localdate()
+    if not dry_run and batch.staged.exists():
+        rows = _staged_rows(batch, kind.record)
+        for _ in kind.process(
+            rows, batch=batch, today=today, dry_run=False, on_batch=on_batch, validated=True
+        ):
+            pass  # the work and the counting happen in on_batch
+        return
     with batch.file.open("rb") as fh:
-        rows = read_rows(fh, batch.original_name, kind.layout)
+        file_rows = _after_checkpoint(
+            read_rows(fh, batch.original_name, kind.layout), batch.resume_after_row
+        )
         outcomes = kind.process(
-            _after_checkpoint(rows, batch.resume_after_row),
+            file_rows,
             batch=batch,
-            today=timezone.localdate(),
+            today=today,
             dry_run=dry_run,
             on_batch=on_batch,
+            stage=_stager(batch) if dry_run else None,
         )
-        for _ in outcomes:  # the work and the counting happen in on_batch
+        for _ in outcomes:
             pass
 
 
-def _start_over(batch: IdentityImport) -> None:
+def _stager(batch: IdentityImport) -> Callable[[list[tuple[Any, importing.Outcome]]], None]:
+    """Keep each row of the check as validation left it (``StagedRow``): the cleaned record with
+    its ID number sealed, or the reasons it was refused."""
+
+    def stage(pairs: list[tuple[Any, importing.Outcome]]) -> None:
+        insert_rows(
+            StagedRow,
+            ["batch_id", "row_number", "data"],
+            [[batch.pk, o.row_number, json.dumps(
+                {"r": r.staged() if r is not None else None, "m": mask(o.id_number) if o.id_number else "",
+                 "e": o.errors, "w": o.warnings}, ensure_ascii=False)] for r, o in pairs],
+        )  # fmt: skip
+
+    return stage
+
+
+def _staged_rows(
+    batch: IdentityImport, record: Any
+) -> Iterator[tuple[int, tuple[Any, importing.Outcome]]]:
+    """The staged rows after the checkpoint, in file order, as (record or None, outcome)."""
+    last = batch.resume_after_row
+    while True:
+        chunk = list(
+            StagedRow.objects.filter(batch=batch, row_number__gt=last)
+            .order_by("row_number")
+            .values_list("row_number", "data")[: 5 * BATCH]
+        )
+        if not chunk:
+            return
+        for n, data in chunk:
+            d = json.loads(data)
+            out = importing.Outcome(row_number=n, id_number=d["m"], errors=d["e"], warnings=d["w"])
+            yield n, (record.from_staged(d["r"]) if d["r"] is not None else None, out)
+        last = chunk[-1][0]
+
+
+def _start_over(batch: IdentityImport, *, staged: bool = False) -> None:
+    """Counts and kept rows back to nothing (``staged``: the check's staged rows too)."""
     for name in COUNTS:
         setattr(batch, name, 0)
     batch.resume_after_row = 0
     batch.rows.all().delete()
+    if staged:
+        batch.staged.all().delete()
 
 
 def _move(batch: IdentityImport, to: str, *, where: Q | None = None, **fields: Any) -> bool:
@@ -481,7 +542,7 @@ def identity_import_preview(*, batch: IdentityImport) -> IdentityImport:
         return batch
     try:
         if batch.resume_after_row == 0:
-            _start_over(batch)
+            _start_over(batch, staged=True)
             with batch.file.open("rb") as fh:
                 batch.total_rows = count_rows(fh, batch.original_name, _layout(batch))
             IdentityImport.objects.filter(pk=batch.pk).update(
@@ -546,13 +607,15 @@ def identity_import_run(*, batch: IdentityImport) -> IdentityImport:
     except ImportFileError as exc:
         _fail(batch, str(exc))
     else:
-        _move(
-            batch,
-            IdentityImport.Status.APPLIED,
-            processed_rows=batch.total_rows,
-            applied_at=timezone.now(),
-            heartbeat_at=None,
-        )
+        with transaction.atomic():
+            _move(
+                batch,
+                IdentityImport.Status.APPLIED,
+                processed_rows=batch.total_rows,
+                applied_at=timezone.now(),
+                heartbeat_at=None,
+            )
+            batch.staged.all().delete()  # written: the sealed numbers need not stay
     record(
         actor=None,
         action=AuditEvent.Action.UPDATE,

@@ -10,12 +10,13 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.db.models import Field
+        from django.db.models import Field, ForeignObject
 
         from .lookups import AnyOf
 
         checks.register(keys_check, checks.Tags.security)
         Field.register_lookup(AnyOf)  # field__any_of=[…]: one array parameter on PostgreSQL
+        ForeignObject.register_lookup(AnyOf)  # (relations keep lookups of their own)
 
 
 def keys_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:

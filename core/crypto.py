@@ -46,6 +46,12 @@ TAG = 16
 ALGORITHMS = {"aes256gcm": 32, "sm4gcm": 16}  # name -> key length in bytes
 
 
+class Sealed(str):
+    """A value an ``EncryptedCharField`` has already sealed for its own column (``field.seal``):
+    written as it is, never sealed twice. A staged import carries its ID numbers this way, so the
+    file's numbers are encrypted once, in the check, and the import copies the ciphertext."""
+
+
 class DecryptionError(Exception):
     """A stored value that no configured key opens (wrong key, tampered, or not encrypted)."""
 
@@ -244,9 +250,13 @@ class EncryptedCharField(models.CharField):  # type: ignore[type-arg]
         return None
 
     def encrypt(self, value: str | None) -> str | None:
-        if value in (None, ""):
+        if value in (None, "") or isinstance(value, Sealed):
             return value
         return keyring().encrypt(str(value), self.aad)
+
+    def seal(self, value: str) -> Sealed:
+        """``value`` sealed for this column, to be written later as it is."""
+        return Sealed(keyring().encrypt(value, self.aad))
 
     def get_prep_value(self, value: Any) -> Any:
         return self.encrypt(super().get_prep_value(value))
@@ -350,6 +360,8 @@ def prepare_rows(
     out = []
     for row in rows:
         row = list(row)
+        if any(isinstance(row[at], Sealed) for _, at in indexes):
+            raise ValueError("a sealed value brings its own indexes: give their columns too")
         extra = [
             fields[name].of(row[at]) if row[at] else fields[name].get_default()  # type: ignore[attr-defined]
             for name, at in indexes

@@ -2,9 +2,12 @@
 
 On PostgreSQL ``id_index IN (%s, %s, … a thousand times)`` makes psycopg split and bind a query
 text with a thousand placeholders every time (no statement is cached that long: issue 21 measured
-1.3 s of 11.6 s of an identity import in ``_split_query``). ``= ANY(%s)`` with the list as one
-array is the same condition, one placeholder, one plan. Elsewhere (SQLite) it is the ordinary
-``IN`` list. Registered on every field by ``core.apps``.
+1.3 s of 11.6 s of an identity import in ``_split_query``). ``IN (SELECT unnest(%s))`` with the
+list as one array is the same condition, one placeholder, one plan. It is written with ``unnest``
+rather than ``= ANY(%s)``: for a thousand values the planner prices ``= ANY`` as a thousand
+index probes and scans the whole table instead (40 ms on 100,000 people, growing with the
+registry), while the unnested list joins through the index (7 ms). Elsewhere (SQLite) it is the
+ordinary ``IN`` list. Registered on every field by ``core.apps``.
 """
 
 from __future__ import annotations
@@ -28,4 +31,5 @@ class AnyOf(In):
         ]
         if not values:
             raise EmptyResultSet
-        return f"{lhs} = ANY(%s)", [*lhs_params, values]
+        array = f"{field.cast_db_type(connection)}[]"  # typed: the literal alone is ambiguous
+        return f"{lhs} IN (SELECT unnest(%s::{array}))", [*lhs_params, values]

@@ -186,20 +186,26 @@ def _adapt(value: Any) -> Any:
 
 
 def in_batches[O](  # O: a row's outcome, whatever the importer records
-    rows: Iterable[tuple[int, dict[str, Any]]],
+    rows: Iterable[tuple[int, Any]],
     *,
-    validate: Callable[[int, dict[str, Any]], tuple[Any, O]],
+    validate: Callable[[int, Any], tuple[Any, O]],
     apply: Callable[[list[tuple[Any, O]]], None],
     on_batch: Any = None,
+    stage: Callable[[list[tuple[Any, O]]], None] | None = None,
 ) -> Iterator[O]:
     """Validate each row, apply the valid ones BATCH at a time, and yield every outcome in input
     order. ``on_batch`` hears of each batch inside the batch's own transaction, so what it records
-    (counts, position: the import's checkpoint) commits with the rows or not at all."""
+    (counts, position: the import's checkpoint) commits with the rows or not at all. ``stage``
+    (the check of a file) keeps every row as validation left it, before ``apply`` judges it
+    against the registry, in the same transaction; the import then passes those rows in already
+    validated (``validate=staged``)."""
     chunk: list[tuple[Any, O]] = []
 
     def flush() -> list[O]:
         outs = [o for _, o in chunk]
         with transaction.atomic():  # the rows' writes and the caller's checkpoint, together
+            if stage is not None:
+                stage(chunk)
             apply([(r, o) for r, o in chunk if r is not None])
             if on_batch:
                 on_batch(outs)
@@ -212,6 +218,11 @@ def in_batches[O](  # O: a row's outcome, whatever the importer records
             yield from flush()
     if chunk:
         yield from flush()
+
+
+def staged(row_number: int, pair: Any) -> Any:
+    """``validate`` for rows a check already validated and staged: they come in as (record, outcome)."""
+    return pair
 
 
 def update_rows(model: Any, objects: list[Any], names: list[str]) -> None:

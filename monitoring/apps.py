@@ -30,6 +30,7 @@ class MonitoringConfig(AppConfig):
                 hospital_import.process,
                 hospital_import.count,
                 hospital_import.done,
+                hospital_import.HospitalRecord,
             ),
         )
         registry.on_import_applied(_recompute_after_import)

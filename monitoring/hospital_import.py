@@ -43,9 +43,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from applications.models import HospitalLevel, Kind
-from beneficiaries.importing import PERSON_COLUMNS, Outcome, TownshipIndex, start_outcome
+from beneficiaries.importing import (
+    Outcome,
+    TownshipIndex,
+    index_of,
+    insert_people,
+    new_person,
+    seal_id,
+    start_outcome,
+)
 from beneficiaries.models import IdentityImport, Person
-from core.rows import Layout, cell_date, cell_text, in_batches, insert_rows
+from core.crypto import Sealed
+from core.rows import Layout, cell_date, cell_text, in_batches, insert_rows, staged
 from payments.services import recoveries_propose
 from settlements.bills import bill_label, invoice_key, settlement_key
 from settlements.engine import Expense, categories
@@ -106,7 +115,8 @@ AMOUNTS = ("total", "policy_scope", "basic_paid", "critical_paid", "out_of_list"
 
 @dataclass(frozen=True)
 class HospitalRecord:
-    id_number: str
+    id_index: str  # the ID number's blind index
+    id_number: str  # in clear while the file is checked; "" when the import reads the staged row
     name: str
     township_id: int | None
     birth_date: date
@@ -124,6 +134,36 @@ class HospitalRecord:
     admitted_on: date | None
     day: date
     amounts: dict[str, Decimal]
+    id_sealed: str = ""  # the ID number sealed for Person.id_number (staged by the check)
+    id_tail: str = ""
+
+    def staged(self) -> dict[str, Any]:
+        """What the check keeps of the record (``StagedRow``): no clear ID number."""
+        data = {f: getattr(self, f) for f in _PLAIN}
+        return data | {
+            "id_sealed": self.id_sealed or seal_id(self.id_number),
+            "birth_date": self.birth_date.isoformat(),
+            "admitted_on": self.admitted_on.isoformat() if self.admitted_on else None,
+            "day": self.day.isoformat(),
+            "amounts": {k: str(v) for k, v in self.amounts.items()},
+        }
+
+    @classmethod
+    def from_staged(cls, d: dict[str, Any]) -> HospitalRecord:
+        return cls(
+            id_number="",
+            **{f: d[f] for f in _PLAIN},
+            id_sealed=Sealed(d["id_sealed"]),
+            birth_date=date.fromisoformat(d["birth_date"]),
+            admitted_on=date.fromisoformat(d["admitted_on"]) if d["admitted_on"] else None,
+            day=date.fromisoformat(d["day"]),
+            amounts={k: Decimal(v) for k, v in d["amounts"].items()},
+        )
+
+
+_PLAIN = ("id_index", "id_tail", "name", "township_id", "sex", "place", "id_warning", "record_key",
+          "settlement_number", "hospital", "hospital_code", "invoice_number", "hospital_level",
+          "kind", "category")  # fmt: skip
 
 
 def record_key(id_number: str, hospital: str, number: str, day: date, kind: str, total: Any) -> str:
@@ -216,7 +256,7 @@ def validate(
     if errors or info is None or level is None or kind is None or day is None:
         return None, out
     return HospitalRecord(
-        id_number=info.number, name=name, township_id=township_id, birth_date=info.birth_date,
+        id_index=index_of(info.number), id_tail=info.number[-4:], id_number=info.number, name=name, township_id=township_id, birth_date=info.birth_date,
         sex=info.sex, place=info.place, id_warning=info.warnings[0] if info.warnings else "",
         record_key=record_key(info.number, hospital, number, day, kind, amounts["total"]),
         settlement_number=number, hospital=hospital, hospital_code=hospital_code,
@@ -242,26 +282,27 @@ def apply(
     if not pairs:
         return
     with transaction.atomic():
-        ids = {r.id_number for r, _ in pairs}
-        known = Person.objects.keyed_by_id_number(ids, "name")
-        people = {number: pk for number, (pk, _) in known.items()}
-        names = {number: name for number, (_, name) in known.items()}
+        known = Person.objects.filter(
+            id_index__any_of=list({r.id_index for r, _ in pairs})
+        ).values_list("id_index", "pk", "name")
+        people = {index: pk for index, pk, _ in known}
+        names = {index: name for index, _, name in known}
         held = set(
             HospitalSettlement.objects.filter(
                 record_key__any_of=[r.record_key for r, _ in pairs]
             ).values_list("record_key", flat=True)
         )
-        new_people: dict[str, list[Any]] = {}
+        new_people: dict[str, dict[str, Any]] = {}  # blind index -> columns
         new_records: list[HospitalRecord] = []
         now = timezone.now()
         for record, out in pairs:
-            if record.id_number in people:
+            if record.id_index in people:
                 out.person = "unchanged"
-                if names[record.id_number] != record.name:
+                if names[record.id_index] != record.name:
                     out.warnings.append(
-                        f"姓名“{record.name}”与登记的“{names[record.id_number]}”不一致，已按身份证号计入。"
+                        f"姓名“{record.name}”与登记的“{names[record.id_index]}”不一致，已按身份证号计入。"
                     )
-            elif record.id_number in new_people:
+            elif record.id_index in new_people:
                 out.person = "unchanged"
             elif record.township_id is None:
                 out.errors.append(
@@ -269,11 +310,7 @@ def apply(
                 )
                 continue
             else:
-                new_people[record.id_number] = [
-                    record.id_number, record.name, record.sex, record.birth_date, "", "",
-                    record.place, True, record.township_id, None, "", "", "", "", record.id_warning,
-                    now, now,
-                ]  # fmt: skip
+                new_people[record.id_index] = new_person(record)
                 out.person = "created"
             if record.record_key in held:
                 out.identity = "unchanged"
@@ -284,22 +321,18 @@ def apply(
             new_records.append(record)
         if dry_run:
             return
-        insert_rows(Person, PERSON_COLUMNS, list(new_people.values()))
-        if new_people:
-            people.update(
-                (n, pk) for n, (pk,) in Person.objects.keyed_by_id_number(new_people).items()
-            )
+        people.update(insert_people(new_people))
         insert_rows(
             HospitalSettlement,
             COLUMNS,
-            [[people[r.id_number], r.record_key, r.settlement_number, r.hospital, r.hospital_code,
+            [[people[r.id_index], r.record_key, r.settlement_number, r.hospital, r.hospital_code,
               r.invoice_number, invoice_key(r.hospital_code, r.invoice_number),
               settlement_key(r.settlement_number), r.hospital_level,
               r.kind, r.category, r.admitted_on, r.day, *(r.amounts[k] for k in AMOUNTS),
               batch.pk if batch else None, now] for r in new_records],
         )  # fmt: skip
         overpaid = onestop_enter(
-            [onestop(people[r.id_number], r) for r in new_records if r.amounts["assistance_paid"]]
+            [onestop(people[r.id_index], r) for r in new_records if r.amounts["assistance_paid"]]
         )
         if overpaid:
             recoveries_propose(overpaid)
@@ -354,14 +387,19 @@ def process(
     today: date,
     dry_run: bool,
     on_batch: Any = None,
+    stage: Any = None,
+    validated: bool = False,
 ) -> Iterator[Outcome]:
     """Validate and apply records BATCH at a time; yield every outcome in input order."""
     townships = TownshipIndex()
     return in_batches(
         rows,
-        validate=lambda n, raw: validate(raw, row_number=n, townships=townships, today=today),
+        validate=staged
+        if validated
+        else lambda n, raw: validate(raw, row_number=n, townships=townships, today=today),
         apply=lambda pairs: apply(pairs, batch=batch, dry_run=dry_run),
         on_batch=on_batch,
+        stage=stage,
     )
 
 

@@ -1,4 +1,5 @@
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -8,11 +9,12 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from beneficiaries import services
-from beneficiaries.models import HardshipIdentity, IdentityImport, ImportRow, Person
+from beneficiaries.models import HardshipIdentity, IdentityImport, ImportRow, Person, StagedRow
 from tests.beneficiaries.conftest import SAMPLES, csv_bytes, idn
 
 A = idn("15012119580312002")
 B = idn("15012119420708001")
+C = idn("15012119500101003")
 
 
 def rows_of(batch, kind):
@@ -427,3 +429,60 @@ def test_apply_writes_in_batches_not_per_row(world, run_import, django_capture_o
     batch.refresh_from_db()
     assert (batch.people_created, batch.identities_created) == (300, 300)
     assert len(ctx.captured_queries) < 40, len(ctx.captured_queries)
+
+
+def test_the_import_writes_what_the_check_staged_with_no_clear_id_number_kept(
+    world, run_import, django_capture_on_commit_callbacks
+):
+    """The check validates and seals each row once (StagedRow); the import reads those rows, not
+    the file again: a file changed on disk after the check changes nothing, the staged rows hold no
+    ID number in clear, and they are gone once the import is done."""
+    bad = "15012119580312001X"
+    batch = run_import(
+        csv_bytes(
+            [
+                [
+                    A,
+                    "乌兰其其格",
+                    "低保对象",
+                    "2023-01-01",
+                    "",
+                    "150121100",
+                    "",
+                    "",
+                    "13904710001",
+                    "",
+                ],
+                [bad, "错号", "低保对象", "2023-01-01", "", "150121100", "", "", "", ""],
+                [B, "张福来", "tekun", "2022-07-01", "", "察素齐镇", "", "", "", ""],
+            ]
+        ),
+        apply=False,
+    )
+    staged = list(StagedRow.objects.filter(batch=batch).order_by("row_number"))
+    assert [s.row_number for s in staged] == [2, 3, 4]
+    for row in staged:
+        assert A not in row.data and B not in row.data and bad not in row.data
+    assert (
+        '"r": null' in staged[1].data and "校验位不正确" in staged[1].data
+    )  # refused, with its reason
+    Path(batch.file.path).write_bytes(
+        csv_bytes([[C, "别人", "低保对象", "2023-01-01", "", "150121100"]])
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        services.identity_import_apply(batch=batch, actor=world.users["admin"])
+    services.identity_import_run(batch=batch)
+    batch.refresh_from_db()
+    assert (batch.status, batch.people_created, batch.identities_created, batch.bad_rows) == (
+        "applied", 2, 2, 1,
+    )  # fmt: skip
+    person = Person.objects.with_id_number(A).get()
+    assert (person.id_number, person.id_tail, person.name, person.phone) == (
+        A, A[-4:], "乌兰其其格", "13904710001",
+    )  # fmt: skip
+    assert Person.objects.with_id_number(B).get().id_number == B
+    assert not Person.objects.with_id_number(C).exists()
+    refused = batch.rows.get(kind="error")
+    assert (refused.row_number, refused.id_number) == (3, "1501**********001X")
+    assert "校验位不正确" in refused.message
+    assert not StagedRow.objects.filter(batch=batch).exists()

@@ -2,7 +2,6 @@
 stopped; refused while a live worker holds it."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -10,7 +9,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from beneficiaries import services, tasks
-from beneficiaries.models import IdentityImport, Person
+from beneficiaries.models import IdentityImport, Person, StagedRow
 from core.models import QueuedTask
 from tests.beneficiaries.conftest import csv_bytes, idn
 
@@ -32,13 +31,15 @@ def confirmed(world, run_import, django_capture_on_commit_callbacks):
 def test_an_unexpected_error_fails_the_import_with_a_reason_and_retry_finishes_it(
     world, confirmed, client, django_capture_on_commit_callbacks
 ):
-    stored = Path(confirmed.file.path)
-    kept = stored.read_bytes()
-    stored.unlink()  # the storage lost the file for a moment
+    # the import reads the rows the check staged, not the file: one of them is unreadable
+    staged = StagedRow.objects.filter(batch=confirmed).order_by("row_number")
+    assert staged.count() == 3
+    kept = staged[1].data
+    StagedRow.objects.filter(pk=staged[1].pk).update(data="{")
     tasks.apply_identity_import(confirmed.pk)
     confirmed.refresh_from_db()
     assert confirmed.status == "failed"
-    assert confirmed.message == "处理出错（FileNotFoundError），已记录。可点“重试”从中断处继续。"
+    assert confirmed.message == "处理出错（JSONDecodeError），已记录。可点“重试”从中断处继续。"
     assert Person.objects.count() == 0
 
     client.force_login(world.users["admin"])
@@ -47,7 +48,7 @@ def test_an_unexpected_error_fails_the_import_with_a_reason_and_retry_finishes_i
     jobs = client.get("/jobs/").content.decode()
     assert confirmed.original_name in jobs
 
-    stored.write_bytes(kept)
+    StagedRow.objects.filter(pk=staged[1].pk).update(data=kept)
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post(f"/people/imports/{confirmed.pk}/retry/")
     assert response.status_code == 302
@@ -60,6 +61,7 @@ def test_an_unexpected_error_fails_the_import_with_a_reason_and_retry_finishes_i
     tasks.apply_identity_import(confirmed.pk)  # what the worker does with it
     confirmed.refresh_from_db()
     assert (confirmed.status, confirmed.people_created, confirmed.attempts) == ("applied", 3, 1)
+    assert not StagedRow.objects.filter(batch=confirmed).exists()  # the sealed numbers are gone
 
 
 def test_a_stalled_import_is_found_shown_and_queued_again(world, confirmed, client, settings):
