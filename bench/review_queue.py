@@ -161,6 +161,10 @@ def main() -> None:
         pages_followed = []
         floor = report("floor ", *walk(floor_base, [{}]))
         print(f"portal ÷ floor (p95): {portal / floor:.1f}x")
+        print(
+            f"ROW|review queue, gunicorn, {USERS} users reading, p95|{portal:.0f} ms|{floor:.0f} ms|"
+            f"{portal / floor:.1f}"
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)

@@ -141,6 +141,10 @@ def bench_engine() -> None:
         f"expenses/s, {floor_cpu / count * 1e6:.1f} µs per expense; engine ÷ floor: "
         f"{cpu / floor_cpu:.1f}x"
     )
+    print(
+        f"ROW|settlement engine, {count:,} expenses|{count / cpu:,.0f} a second|"
+        f"{count / floor_cpu:,.0f} a second|{cpu / floor_cpu:.1f}"
+    )
 
 
 def bench_command() -> None:

@@ -100,6 +100,10 @@ def main() -> None:
         f"ratio (p95): {p95(portal) / p95(floor):.1f}x, (p50): "
         f"{statistics.median(portal) / statistics.median(floor):.1f}x"
     )
+    print(
+        f"ROW|status lookup, {total:,} applications, in-process, p95|{p95(portal):.1f} ms, "
+        f"{portal_queries} queries|{p95(floor):.1f} ms, 1 query|{p95(portal) / p95(floor):.1f}"
+    )
 
 
 if __name__ == "__main__":
