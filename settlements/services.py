@@ -244,7 +244,7 @@ def settlement_preview(
     identity waiting for verification, counted as if verified). Writes nothing."""
     policy = policy or policy_for(person)
     inputs = load_inputs(person, expenses, extra)
-    return settle(policy, inputs.identities, inputs.expenses, inputs.opening)
+    return settle(policy, inputs.identities, inputs.expenses, inputs.opening, explain=True)
 
 
 @dataclass(frozen=True)
@@ -316,7 +316,7 @@ def settlement_calculate(
     _refuse_held(bills)
     inputs = Inputs(tuple(identities_of(person)), tuple(expenses), opening)
     try:
-        result = settle(policy, inputs.identities, inputs.expenses, inputs.opening)
+        result = settle(policy, inputs.identities, inputs.expenses, inputs.opening, explain=True)
     except SettlementInputError as exc:
         raise ValidationError(str(exc), code="engine") from None
     return Calculated(key, person, policy, inputs, result, rows, tuple(bills))
@@ -469,7 +469,7 @@ def settlement_recompute(settlement: Settlement) -> Result:
     decision later (the result equals the one stored)."""
     inputs = Inputs.from_json(settlement.inputs, ledger=settlement.ledger_before)
     policy = load(settlement.policy_code, version=settlement.policy_version)
-    return settle(policy, inputs.identities, inputs.expenses, inputs.opening)
+    return settle(policy, inputs.identities, inputs.expenses, inputs.opening, explain=True)
 
 
 # --- revoking, recovering, and the hospitals' one-stop assistance -----------------------------

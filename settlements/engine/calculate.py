@@ -29,7 +29,47 @@ class _Assisted(NamedTuple):
     assistance: Decimal
     threshold: Decimal
     tilted: Decimal
-    lines: list[Line]
+    lines: list[Line] | None
+
+
+class Trace:
+    """An expense's explanation, kept as the inputs that give it (the policy, the identities, the
+    expense and the year's ledger before it) until it is first read: ``lines()`` settles the expense
+    again with the lines written down, through the same code, so the lines are exactly those of the
+    amounts. Settling a million expenses builds no line at all (issue 21). Two traces are equal
+    when their inputs are."""
+
+    __slots__ = ("_lines", "expense", "identities", "policy", "state")
+
+    def __init__(
+        self,
+        policy: Policy,
+        identities: Sequence[IdentityPeriod],
+        expense: Expense,
+        state: YearState,
+    ) -> None:
+        self.policy = policy
+        self.identities = identities
+        self.expense = expense
+        self.state = state
+        self._lines: tuple[Line, ...] | None = None
+
+    def lines(self) -> tuple[Line, ...]:
+        if self._lines is None:
+            result, _ = _settle_one(
+                self.policy, self.identities, self.expense, self.state, explain=True
+            )
+            self._lines = result.explained
+        return self._lines
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.policy, tuple(self.identities), self.expense, self.state)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Trace) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((self.expense.id, self.state))
 
 
 def settle(
@@ -37,12 +77,17 @@ def settle(
     identities: Sequence[IdentityPeriod],
     expenses: Sequence[Expense],
     opening: Mapping[int, YearState] | None = None,
+    *,
+    explain: bool = False,
 ) -> Result:
     """Settle ``expenses`` (any order) of one person holding ``identities``.
 
     ``opening`` is the ledger at the start, by year (what earlier, approved settlements used);
     the result's ``closing`` is the ledger after these expenses. Nothing is changed in place.
+    Each expense's explanation is built when first read (``Trace``), or at once with ``explain``
+    (for a caller that will read every line: a stored decision, a case page).
     """
+    identities = tuple(identities)  # kept by each result's Trace: nothing may change them later
     for identity in identities:
         if identity.category not in CATEGORIES:
             raise SettlementInputError(f"未知身份类别：{identity.category}")
@@ -59,7 +104,9 @@ def settle(
         if state is None:
             state = opened[year] = YearState()
         try:
-            results[index], states[year] = _settle_one(policy, identities, expense, state)
+            results[index], states[year] = _settle_one(
+                policy, identities, expense, state, explain=explain
+            )
         except MissingParameter as exc:
             raise MissingParameter(f"费用 {expense.id}（{expense.day}）：{exc}") from None
     fund_on = (
@@ -80,8 +127,15 @@ def settle(
 
 
 def _settle_one(
-    policy: Policy, identities: Sequence[IdentityPeriod], e: Expense, state: YearState
+    policy: Policy,
+    identities: Sequence[IdentityPeriod],
+    e: Expense,
+    state: YearState,
+    *,
+    explain: bool = False,
 ) -> tuple[ExpenseResult, YearState]:
+    """One expense. Without ``explain`` no line is built: the result carries a ``Trace`` that
+    builds them, by calling this again with ``explain``, when they are first read."""
     if e.kind not in KINDS:
         raise SettlementInputError(
             f"费用 {e.id}：未知费用类别 {e.kind}（可用：{', '.join(KINDS)}）"
@@ -104,7 +158,7 @@ def _settle_one(
     ]  # is_valid_on, inline: this runs a million times
     if len(valid) > 1:
         valid = sorted(set(valid), key=rank)  # most favourable first
-    lines: list[Line] = []
+    lines: list[Line] | None = [] if explain else None
 
     basic = _basic(policy, params, e, kind, lines)
     burden = e.policy_scope - basic
@@ -119,55 +173,62 @@ def _settle_one(
     self_pay = e.policy_scope - basic - critical
     if self_pay < 0:
         self_pay = ZERO
-    lines.append(
-        (
-            "政策范围内个人自付：{:,.2f} − {:,.2f} − {:,.2f} = {:,.2f} 元",
-            (e.policy_scope, basic, critical, self_pay),
+    if lines is not None:
+        lines.append(
+            (
+                "政策范围内个人自付：{:,.2f} − {:,.2f} − {:,.2f} = {:,.2f} 元",
+                (e.policy_scope, basic, critical, self_pay),
+            )
         )
-    )
 
     identity: str | None = valid[0] if valid else None
     chosen: _Assisted | None = None
     if not policy.layers.assistance:
-        lines.append(("医疗救助：政策 {} 不含医疗救助", (policy.code,)))
+        if lines is not None:
+            lines.append(("医疗救助：政策 {} 不含医疗救助", (policy.code,)))
     elif e.assistance_paid is not None:
-        lines.append(
-            (
-                "医疗救助：医院一站式结算已支付 {:,.2f} 元，计入本年救助限额（不再另行计算）",
-                (e.assistance_paid,),
+        if lines is not None:
+            lines.append(
+                (
+                    "医疗救助：医院一站式结算已支付 {:,.2f} 元，计入本年救助限额（不再另行计算）",
+                    (e.assistance_paid,),
+                )
             )
-        )
     elif not valid:
-        lines.append(
-            (
-                "医疗救助：{} 无有效困难身份，不予救助（{} 四(三)：待遇自困难身份认定之日起享受）",
-                (e.day, policy.document),
+        if lines is not None:
+            lines.append(
+                (
+                    "医疗救助：{} 无有效困难身份，不予救助（{} 四(三)：待遇自困难身份认定之日起享受）",
+                    (e.day, policy.document),
+                )
             )
-        )
     elif not e.in_region and not e.referred:
-        lines.append(
-            (
-                "医疗救助：自治区外就医且未规范转诊，原则上不纳入医疗救助（{} 七(三)）",
-                (policy.document,),
+        if lines is not None:
+            lines.append(
+                (
+                    "医疗救助：自治区外就医且未规范转诊，原则上不纳入医疗救助（{} 七(三)）",
+                    (policy.document,),
+                )
             )
-        )
     elif len(valid) == 1:
-        chosen = _assist(policy, params, e, valid[0], self_pay, state)
+        chosen = _assist(policy, params, e, valid[0], self_pay, state, explain)
     else:
         chosen = max(
-            (_assist(policy, params, e, c, self_pay, state) for c in valid),
+            (_assist(policy, params, e, c, self_pay, state, explain) for c in valid),
             key=lambda a: a.assistance + a.tilted,
         )  # max() keeps the first of equals: the better-ranked identity
-        others = "、".join(CATEGORIES[c][1] for c in valid if c != chosen.category)
-        lines.append(
-            (
-                "救助身份：{}（同时具有{}身份，按就高不就低取救助最多者，不重复救助；{} 四(三)）",
-                (CATEGORIES[chosen.category][0], others, policy.document),
+        if lines is not None:
+            others = "、".join(CATEGORIES[c][1] for c in valid if c != chosen.category)
+            lines.append(
+                (
+                    "救助身份：{}（同时具有{}身份，按就高不就低取救助最多者，不重复救助；{} 四(三)）",
+                    (CATEGORIES[chosen.category][0], others, policy.document),
+                )
             )
-        )
     if chosen is not None:
         identity = chosen.category
-        lines.extend(chosen.lines)
+        if lines is not None:
+            lines.extend(chosen.lines or ())
         assistance, tilted = chosen.assistance, chosen.tilted
         deductible, threshold = chosen.deductible, chosen.threshold
     else:
@@ -181,19 +242,21 @@ def _settle_one(
         fund = _fund(params, before_fund, state, lines)
     personal = before_fund - fund
     if fund:
-        lines.append(
-            (
-                "个人负担：{:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} = {:,.2f} 元",
-                (e.total, basic, critical, assistance, tilted, fund, personal),
+        if lines is not None:
+            lines.append(
+                (
+                    "个人负担：{:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} = {:,.2f} 元",
+                    (e.total, basic, critical, assistance, tilted, fund, personal),
+                )
             )
-        )
     else:
-        lines.append(
-            (
-                "个人负担：{:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} = {:,.2f} 元",
-                (e.total, basic, critical, assistance, tilted, personal),
+        if lines is not None:
+            lines.append(
+                (
+                    "个人负担：{:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} = {:,.2f} 元",
+                    (e.total, basic, critical, assistance, tilted, personal),
+                )
             )
-        )
 
     # positional: the field order of ExpenseResult and YearState
     result = ExpenseResult(
@@ -207,7 +270,7 @@ def _settle_one(
         tilted,
         fund,
         personal,
-        tuple(lines),
+        tuple(lines) if lines is not None else Trace(policy, identities, e, state),
     )
     new_state = YearState(
         state.deductible_used + deductible,
@@ -223,9 +286,12 @@ def _settle_one(
     return result, new_state
 
 
-def _basic(policy: Policy, params: Params, e: Expense, kind: str, lines: list[Line]) -> Decimal:
+def _basic(
+    policy: Policy, params: Params, e: Expense, kind: str, lines: list[Line] | None
+) -> Decimal:
     if e.basic_paid is not None:
-        lines.append(("基本医保：按结算单支付 {:,.2f} 元", (e.basic_paid,)))
+        if lines is not None:
+            lines.append(("基本医保：按结算单支付 {:,.2f} 元", (e.basic_paid,)))
         return e.basic_paid
     name = f"basic.ratio.{e.kind}"
     if policy.layers.basic != "computed" or not params.has(name):
@@ -234,12 +300,13 @@ def _basic(policy: Policy, params: Params, e: Expense, kind: str, lines: list[Li
         )
     ratio = params[name]
     basic = fen(e.policy_scope * ratio)
-    lines.append(
-        (
-            "基本医保：{}政策范围内费用 {:,.2f} 元 × {:%} = {:,.2f} 元（{}）",
-            (kind, e.policy_scope, ratio, basic, params.source(name)),
+    if lines is not None:
+        lines.append(
+            (
+                "基本医保：{}政策范围内费用 {:,.2f} 元 × {:%} = {:,.2f} 元（{}）",
+                (kind, e.policy_scope, ratio, basic, params.source(name)),
+            )
         )
-    )
     return basic
 
 
@@ -250,11 +317,12 @@ def _critical(
     valid: list[str],
     burden: Decimal,
     state: YearState,
-    lines: list[Line],
+    lines: list[Line] | None,
 ) -> tuple[Decimal, Decimal]:
     """Critical-illness insurance for the expense: (amount, amount counted against the cap)."""
     if e.critical_paid is not None:
-        lines.append(("大病保险：按结算单支付 {:,.2f} 元", (e.critical_paid,)))
+        if lines is not None:
+            lines.append(("大病保险：按结算单支付 {:,.2f} 元", (e.critical_paid,)))
         return e.critical_paid, e.critical_paid
     if policy.layers.critical != "computed":
         raise MissingAmount(
@@ -269,12 +337,13 @@ def _critical(
     before = state.critical_burden
     after = before + burden
     who = "困难人员（贫困人口）" if poor else "普通参保人"
-    lines.append(
-        (
-            "大病保险：{}，本年累计合规个人负担 {:,.2f} → {:,.2f} 元，起付 {:,.2f} 元（{}）",
-            (who, before, after, brackets[0].start, params.source(brackets_name)),
+    if lines is not None:
+        lines.append(
+            (
+                "大病保险：{}，本年累计合规个人负担 {:,.2f} → {:,.2f} 元，起付 {:,.2f} 元（{}）",
+                (who, before, after, brackets[0].start, params.source(brackets_name)),
+            )
         )
-    )
     raw = ZERO
     for k, bracket in enumerate(brackets):
         upper = brackets[k + 1].start if k + 1 < len(brackets) else None
@@ -284,32 +353,36 @@ def _critical(
             part = fen((high - low) * bracket.rate)
             raw += part
             if upper is None:
-                lines.append(
-                    (
-                        "大病保险：{:,.2f} 元以上 {:,.2f} 元 × {:%} = {:,.2f} 元",
-                        (bracket.start, high - low, bracket.rate, part),
+                if lines is not None:
+                    lines.append(
+                        (
+                            "大病保险：{:,.2f} 元以上 {:,.2f} 元 × {:%} = {:,.2f} 元",
+                            (bracket.start, high - low, bracket.rate, part),
+                        )
                     )
-                )
             else:
-                lines.append(
-                    (
-                        "大病保险：{:,.2f}–{:,.2f} 元段 {:,.2f} 元 × {:%} = {:,.2f} 元",
-                        (bracket.start, upper, high - low, bracket.rate, part),
+                if lines is not None:
+                    lines.append(
+                        (
+                            "大病保险：{:,.2f}–{:,.2f} 元段 {:,.2f} 元 × {:%} = {:,.2f} 元",
+                            (bracket.start, upper, high - low, bracket.rate, part),
+                        )
                     )
-                )
-    if raw == 0:
+    if raw == 0 and lines is not None:
         lines.append(("大病保险：累计负担未超过起付标准，不予支付", ()))
     if cap is None:
-        lines.append(("大病保险：不设年度最高支付限额（{}）", (params.source(cap_name),)))
+        if lines is not None:
+            lines.append(("大病保险：不设年度最高支付限额（{}）", (params.source(cap_name),)))
         return raw, raw
     left = max(ZERO, cap - state.critical_used)
     critical = min(raw, left)
-    lines.append(
-        (
-            "大病保险：年度最高 {:,.2f} 元，本年已付 {:,.2f} 元，本次支付 {:,.2f} 元（{}）",
-            (cap, state.critical_used, critical, params.source(cap_name)),
+    if lines is not None:
+        lines.append(
+            (
+                "大病保险：年度最高 {:,.2f} 元，本年已付 {:,.2f} 元，本次支付 {:,.2f} 元（{}）",
+                (cap, state.critical_used, critical, params.source(cap_name)),
+            )
         )
-    )
     return critical, critical
 
 
@@ -332,9 +405,10 @@ def _assist(
     category: str,
     self_pay: Decimal,
     state: YearState,
+    explain: bool,
 ) -> _Assisted:
     share_name, ratio_name, cap_name, label = _NAMES[category]
-    lines: list[Line] = []
+    lines: list[Line] | None = [] if explain else None
     sources = params.sources
     share = params[share_name]
     if share:
@@ -342,54 +416,62 @@ def _assist(
         yearly = fen(income * share)
         left = max(ZERO, yearly - state.deductible_used)
         deductible = min(self_pay, left)
-        lines.append(
-            (
-                "起付标准：{} 年度 {:,.2f} 元（上年全体居民人均可支配收入）× {:%} = {:,.2f} 元，"
-                "本年已负担 {:,.2f} 元，本次负担 {:,.2f} 元（{}）",
+        if lines is not None:
+            lines.append(
                 (
-                    label,
-                    income,
-                    share,
-                    yearly,
-                    state.deductible_used,
-                    deductible,
-                    sources.get(share_name, ""),
-                ),
+                    "起付标准：{} 年度 {:,.2f} 元（上年全体居民人均可支配收入）× {:%} = {:,.2f} 元，"
+                    "本年已负担 {:,.2f} 元，本次负担 {:,.2f} 元（{}）",
+                    (
+                        label,
+                        income,
+                        share,
+                        yearly,
+                        state.deductible_used,
+                        deductible,
+                        sources.get(share_name, ""),
+                    ),
+                )
             )
-        )
     else:
         deductible = ZERO
-        lines.append(("起付标准：{} 不设起付线（{}）", (label, sources.get(share_name, ""))))
+        if lines is not None:
+            lines.append(("起付标准：{} 不设起付线（{}）", (label, sources.get(share_name, ""))))
     eligible = self_pay - deductible
     ratio = params[ratio_name]
     raw = fen(eligible * ratio)
     cap = params[cap_name]
-    lines.append(
-        (
-            "医疗救助：{} 政策范围内自付 {:,.2f} 元 × {:%} = {:,.2f} 元（{}）",
-            (label, eligible, ratio, raw, sources.get(ratio_name, "")),
+    if lines is not None:
+        lines.append(
+            (
+                "医疗救助：{} 政策范围内自付 {:,.2f} 元 × {:%} = {:,.2f} 元（{}）",
+                (label, eligible, ratio, raw, sources.get(ratio_name, "")),
+            )
         )
-    )
     if cap is None:
         assistance = raw
     else:
         cap_left = max(ZERO, cap - state.assistance_used)
         assistance = min(raw, cap_left)
-        lines.append(
-            (
-                "年度限额：{} {:,.2f} 元（门诊住院共用），本年已救助 {:,.2f} 元，尚余 {:,.2f} 元，"
-                + ("本次救助 {:,.2f} 元" if raw <= cap_left else "本次按剩余限额救助 {:,.2f} 元")
-                + "（{}）",
+        if lines is not None:
+            lines.append(
                 (
-                    label,
-                    cap,
-                    state.assistance_used,
-                    cap_left,
-                    assistance,
-                    sources.get(cap_name, ""),
-                ),
+                    "年度限额：{} {:,.2f} 元（门诊住院共用），本年已救助 {:,.2f} 元，尚余 {:,.2f} 元，"
+                    + (
+                        "本次救助 {:,.2f} 元"
+                        if raw <= cap_left
+                        else "本次按剩余限额救助 {:,.2f} 元"
+                    )
+                    + "（{}）",
+                    (
+                        label,
+                        cap,
+                        state.assistance_used,
+                        cap_left,
+                        assistance,
+                        sources.get(cap_name, ""),
+                    ),
+                )
             )
-        )
     threshold = tilted = ZERO
     if policy.layers.tilted:
         source = sources.get("tilted.ratio", "")
@@ -403,56 +485,66 @@ def _assist(
             tilted_cap = params["tilted.cap"]
             tilted_left = max(ZERO, tilted_cap - state.tilted_used)
             tilted = min(raw_tilted, tilted_left)
-            lines.append(
-                (
-                    "倾斜救助：三重制度保障后政策范围内自付 {:,.2f} 元，年度起付 {:,.2f} 元"
-                    "（本年已计入 {:,.2f} 元，本次计入 {:,.2f} 元）",
-                    (remaining, yearly_threshold, state.tilted_threshold_used, threshold),
-                )
-            )
-            if over > 0:
+            if lines is not None:
                 lines.append(
                     (
-                        "倾斜救助：超出部分 {:,.2f} 元 × {:%} = {:,.2f} 元；年度最高 {:,.2f} 元，"
-                        "本年已救助 {:,.2f} 元，本次 {:,.2f} 元（{}）",
-                        (
-                            over,
-                            tilted_ratio,
-                            raw_tilted,
-                            tilted_cap,
-                            state.tilted_used,
-                            tilted,
-                            source,
-                        ),
+                        "倾斜救助：三重制度保障后政策范围内自付 {:,.2f} 元，年度起付 {:,.2f} 元"
+                        "（本年已计入 {:,.2f} 元，本次计入 {:,.2f} 元）",
+                        (remaining, yearly_threshold, state.tilted_threshold_used, threshold),
                     )
                 )
+            if over > 0:
+                if lines is not None:
+                    lines.append(
+                        (
+                            "倾斜救助：超出部分 {:,.2f} 元 × {:%} = {:,.2f} 元；年度最高 {:,.2f} 元，"
+                            "本年已救助 {:,.2f} 元，本次 {:,.2f} 元（{}）",
+                            (
+                                over,
+                                tilted_ratio,
+                                raw_tilted,
+                                tilted_cap,
+                                state.tilted_used,
+                                tilted,
+                                source,
+                            ),
+                        )
+                    )
             else:
-                lines.append(("倾斜救助：未超过起付，不予倾斜救助（{}）", (source,)))
+                if lines is not None:
+                    lines.append(("倾斜救助：未超过起付，不予倾斜救助（{}）", (source,)))
         else:
-            lines.append(
-                ("倾斜救助：仅限规范转诊且在自治区内就医的住院费用，本笔不适用（{}）", (source,))
-            )
+            if lines is not None:
+                lines.append(
+                    (
+                        "倾斜救助：仅限规范转诊且在自治区内就医的住院费用，本笔不适用（{}）",
+                        (source,),
+                    )
+                )
     return _Assisted(category, deductible, assistance, threshold, tilted, lines)
 
 
-def _fund(params: Params, before_fund: Decimal, state: YearState, lines: list[Line]) -> Decimal:
+def _fund(
+    params: Params, before_fund: Decimal, state: YearState, lines: list[Line] | None
+) -> Decimal:
     person_cap = params["fund.person_cap"]
     household_cap = params["fund.household_cap"]
     over_person = max(ZERO, state.personal_borne + before_fund - person_cap)
     over_household = max(ZERO, state.household_borne + before_fund - household_cap)
     fund = min(before_fund, max(over_person, over_household))
-    lines.append(
-        (
-            "暖心基金：个人年度负担封顶 {:,.2f} 元（本年已负担 {:,.2f} 元），"
-            "家庭封顶 {:,.2f} 元（家庭本年已负担 {:,.2f} 元），本次兜底 {:,.2f} 元（{}）",
+    if lines is not None:
+        lines.append(
             (
-                person_cap,
-                state.personal_borne,
-                household_cap,
-                state.household_borne,
-                fund,
-                params.source("fund.person_cap"),
-            ),
+                "暖心基金：个人年度负担封顶 {:,.2f} 元（本年已负担 {:,.2f} 元），"
+                "家庭封顶 {:,.2f} 元（家庭本年已负担 {:,.2f} 元），本次兜底 {:,.2f} 元（{}）",
+                (
+                    person_cap,
+                    state.personal_borne,
+                    household_cap,
+                    state.household_borne,
+                    fund,
+                    params.source("fund.person_cap"),
+                ),
+            )
         )
-    )
     return fund

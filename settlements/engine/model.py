@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from .categories import IdentityPeriod
 from .money import ZERO
@@ -190,12 +190,25 @@ class ExpenseResult(NamedTuple):
     tilted: Decimal
     fund: Decimal
     personal: Decimal
-    explained: tuple[Line, ...]
+    # the explanation: its lines, or (from ``settle``) what gives them when first read
+    explanation: tuple[Line, ...] | Explanation
+
+    @property
+    def explained(self) -> tuple[Line, ...]:
+        """The explanation's lines before they are written out (format string and arguments)."""
+        found = self.explanation
+        return found if isinstance(found, tuple) else found.lines()
 
     @property
     def lines(self) -> tuple[str, ...]:
         """One line per step in Chinese, naming the rule and its clause."""
         return tuple(template.format(*args) for template, args in self.explained)
+
+
+class Explanation(Protocol):
+    """What gives an expense's explanation lines when they are first read (``calculate.Trace``)."""
+
+    def lines(self) -> tuple[Line, ...]: ...
 
 
 @dataclass(frozen=True)

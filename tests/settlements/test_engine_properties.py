@@ -118,3 +118,20 @@ def test_tekun_bears_no_in_scope_self_pay_while_under_the_cap(items):
         else:
             assert row.assistance == CAPS["tekun"] - before
         used[row.day.year] = before + row.assistance
+
+
+@settings(max_examples=200, deadline=None)
+@given(cases(), st.booleans())
+def test_an_explanation_read_later_is_the_one_built_at_once(case, fund):
+    """Settled without ``explain``, no line is built until read (issue 21); what is read then is,
+    line for line, what settling with ``explain`` gives, and the amounts are the same."""
+    people, items = case
+    policy = HOHHOT_FUND if fund else HOHHOT
+    lazy = settle(policy, people, items)
+    built = settle(policy, people, items, explain=True)
+    assert [type(r.explanation).__name__ for r in lazy.expenses] == ["Trace"] * len(items)
+    assert all(isinstance(r.explanation, tuple) for r in built.expenses)
+    for later, now in zip(lazy.expenses, built.expenses, strict=True):
+        assert later[:-1] == now[:-1]  # every amount, the identity, the day
+        assert later.lines == now.lines and later.lines
+    assert lazy.closing == built.closing

@@ -68,7 +68,8 @@ class Command(BaseCommand):
         case = parse_case(data)
         policy = load(case.policy).with_overrides(case.parameters)
         inputs = case.inputs
-        return result_json(settle(policy, inputs.identities, inputs.expenses, inputs.opening))
+        result = settle(policy, inputs.identities, inputs.expenses, inputs.opening, explain=True)
+        return result_json(result)
 
     def fail(self, message: str) -> None:
         sys.stderr.write(" ".join(message.split()) + "\n")
