@@ -653,6 +653,27 @@ def _task_for(batch: IdentityImport) -> str:
     return "beneficiaries.tasks.preview_identity_import"
 
 
+def staged_rows_expire() -> int:
+    """Checked files nobody confirmed within IMPORT_STAGED_DAYS: their staged rows go (they hold
+    sealed ID numbers, and nothing needs them). Each batch is locked and found still waiting, so a
+    confirmation at the same moment either comes first (its rows are kept) or finds none and
+    reads the file. Returns the batches cleared."""
+    cutoff = timezone.now() - timedelta(days=settings.IMPORT_STAGED_DAYS)
+    waiting = IdentityImport.objects.filter(
+        status=IdentityImport.Status.PREVIEWED, previewed_at__lt=cutoff, staged__isnull=False
+    ).distinct()
+    cleared = 0
+    for pk in list(waiting.values_list("pk", flat=True)):
+        with transaction.atomic():
+            still = IdentityImport.objects.select_for_update().filter(
+                pk=pk, status=IdentityImport.Status.PREVIEWED
+            )
+            if still.first() is not None:
+                StagedRow.objects.filter(batch_id=pk).delete()
+                cleared += 1
+    return cleared
+
+
 def stalled_imports_resume() -> int:
     """Beat, every JOB_SWEEP_SECONDS: queue again every import whose worker died."""
     batches = list(stalled_imports())

@@ -39,5 +39,7 @@ def apply_identity_import(import_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def resume_stalled_imports() -> int:
-    """Beat, every JOB_SWEEP_SECONDS: imports whose worker died are queued again."""
+    """Beat, every JOB_SWEEP_SECONDS: imports whose worker died are queued again; the staged rows
+    of checked files nobody confirmed in IMPORT_STAGED_DAYS are cleared."""
+    services.staged_rows_expire()
     return services.stalled_imports_resume()

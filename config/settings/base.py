@@ -203,6 +203,9 @@ PORTAL_KEY_FILE_CREATE = False  # development makes its own file the first time
 
 # Identity data files from the departments (CSV/XLSX).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# A checked file's staged rows (sealed ID numbers) are kept this long for its confirmation; after
+# that they go, and a later confirmation reads the file again (beneficiaries.StagedRow)
+IMPORT_STAGED_DAYS = env.int("IMPORT_STAGED_DAYS", default=7)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # JSON pushes
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

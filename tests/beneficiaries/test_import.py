@@ -486,3 +486,32 @@ def test_the_import_writes_what_the_check_staged_with_no_clear_id_number_kept(
     assert (refused.row_number, refused.id_number) == (3, "1501**********001X")
     assert "校验位不正确" in refused.message
     assert not StagedRow.objects.filter(batch=batch).exists()
+
+
+def test_staged_rows_of_a_file_nobody_confirms_go_after_a_week_and_it_still_imports(
+    world, run_import, settings, django_capture_on_commit_callbacks
+):
+    """The sweep clears the sealed rows of a file checked more than IMPORT_STAGED_DAYS ago and not
+    confirmed; a newer one keeps them; confirmed later, the old file is read again, same result."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from beneficiaries import tasks
+
+    rows = [[A, "乌兰其其格", "低保对象", "2023-01-01", "", "150121100"]]
+    old = run_import(csv_bytes(rows), apply=False)
+    new = run_import(csv_bytes([[B, "张福来", "tekun", "2022-07-01", "", "察素齐镇"]]), apply=False)
+    IdentityImport.objects.filter(pk=old.pk).update(
+        previewed_at=timezone.now() - timedelta(days=settings.IMPORT_STAGED_DAYS, hours=1)
+    )
+    assert services.staged_rows_expire() == 1
+    tasks.resume_stalled_imports()  # the beat task runs the same sweep: nothing more to clear
+    assert not StagedRow.objects.filter(batch=old).exists()
+    assert StagedRow.objects.filter(batch=new).count() == 1
+    with django_capture_on_commit_callbacks(execute=False):
+        services.identity_import_apply(batch=old, actor=world.users["admin"])
+    services.identity_import_run(batch=old)
+    old.refresh_from_db()
+    assert (old.status, old.people_created, old.identities_created) == ("applied", 1, 1)
+    assert Person.objects.with_id_number(A).get().name == "乌兰其其格"
