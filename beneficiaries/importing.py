@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from areas.models import Township
-from core.crypto import Sealed
+from core.crypto import Sealed, blind_index
 from core.rows import (
     BATCH,
     Layout,
@@ -40,6 +40,8 @@ from core.rows import (
     execute_update,
     in_batches,
     insert_rows,
+    record_from_json,
+    record_json,
     staged,
 )
 from settlements.engine import categories
@@ -81,8 +83,25 @@ IDENTITY_LAYOUT = Layout(HEADERS, REQUIRED, LABELS)
 DEPARTMENTS = {d.value: d.value for d in Department} | {d.label: d.value for d in Department}
 
 
+class Staged:
+    """What the check of a file keeps of a validated record of either kind (``StagedRow``), and
+    the record read back by the import: every field, the ID number only sealed (never in clear)."""
+
+    id_number: str
+    id_sealed: str
+
+    def staged(self) -> dict[str, Any]:
+        return record_json(self, omit=("id_number",)) | {
+            "id_sealed": self.id_sealed or seal_id(self.id_number)
+        }
+
+    @classmethod
+    def from_staged(cls, data: dict[str, Any]) -> Any:
+        return record_from_json(cls, data, id_number="", id_sealed=Sealed(data["id_sealed"]))
+
+
 @dataclass(frozen=True)
-class Record:
+class Record(Staged):
     id_index: str  # the ID number's blind index: how the registry is searched and keyed
     id_number: str  # in clear while the file is checked; "" when the import reads the staged row
     name: str
@@ -101,32 +120,8 @@ class Record:
     id_sealed: str = ""  # the ID number sealed for Person.id_number (staged by the check)
     id_tail: str = ""  # its last four characters (``Person.id_tail``), which lists show anyway
 
-    def staged(self) -> dict[str, Any]:
-        """What the check keeps of the record (``StagedRow``): no clear ID number."""
-        return {"i": self.id_index, "s": self.id_sealed or seal_id(self.id_number),
-                "n": self.name, "c": self.category, "cf": self.certified_on.isoformat(),
-                "e": self.ended_on.isoformat() if self.ended_on else None, "t": self.township_id,
-                "d": self.department, "cn": self.certificate_number, "p": self.phone,
-                "a": self.address, "b": self.birth_date.isoformat(), "x": self.sex,
-                "pl": self.place, "w": self.id_warning, "tl": self.id_tail}  # fmt: skip
-
-    @classmethod
-    def from_staged(cls, d: dict[str, Any]) -> Record:
-        return cls(id_index=d["i"], id_number="", name=d["n"], category=d["c"],
-                   certified_on=date.fromisoformat(d["cf"]),
-                   ended_on=date.fromisoformat(d["e"]) if d["e"] else None, township_id=d["t"],
-                   department=d["d"], certificate_number=d["cn"], phone=d["p"], address=d["a"],
-                   birth_date=date.fromisoformat(d["b"]), sex=d["x"], place=d["pl"],
-                   id_warning=d["w"], id_sealed=Sealed(d["s"]), id_tail=d["tl"])  # fmt: skip
-
 
 _ID_NUMBER = Person._meta.get_field("id_number")
-_ID_INDEX = Person._meta.get_field("id_index")
-
-
-def index_of(id_number: str) -> str:
-    """The blind index of an ID number (``Person.id_index``)."""
-    return _ID_INDEX.of(id_number)  # type: ignore[attr-defined, no-any-return]
 
 
 def seal_id(id_number: str) -> Sealed:
@@ -293,7 +288,7 @@ def validate_record(
     ):
         return None, out
     record = Record(
-        id_index=index_of(info.number),
+        id_index=blind_index(Person, info.number),
         id_tail=info.number[-4:],
         id_number=info.number,
         name=name,

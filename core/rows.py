@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
+from decimal import Decimal
 from typing import IO, Any
 
 from django.db import connection, transaction
@@ -218,6 +219,44 @@ def in_batches[O](  # O: a row's outcome, whatever the importer records
             yield from flush()
     if chunk:
         yield from flush()
+
+
+def record_json(record: Any, *, omit: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A validated record (a dataclass) as JSON values, to be staged: dates as ISO text, amounts
+    as text (exact), the rest as it is; ``omit`` what must not be kept."""
+    return {f.name: _to_json(getattr(record, f.name)) for f in fields(record) if f.name not in omit}
+
+
+def record_from_json(cls: Any, data: dict[str, Any], **given: Any) -> Any:
+    """The record ``record_json`` kept, typed again by its fields' annotations; ``given`` values
+    as they are."""
+    values = dict(given)
+    for f in fields(cls):
+        if f.name not in values and f.name in data:
+            values[f.name] = _from_json(str(f.type), data[f.name])
+    return cls(**values)
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _to_json(v) for k, v in value.items()}
+    return value
+
+
+def _from_json(annotation: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if "Decimal" in annotation:
+        return (
+            {k: Decimal(v) for k, v in value.items()} if isinstance(value, dict) else Decimal(value)
+        )
+    if "date" in annotation:  # "date", "date | None"
+        return date.fromisoformat(value)
+    return value
 
 
 def staged(row_number: int, pair: Any) -> Any:

@@ -45,15 +45,14 @@ from django.utils import timezone
 from applications.models import HospitalLevel, Kind
 from beneficiaries.importing import (
     Outcome,
+    Staged,
     TownshipIndex,
-    index_of,
     insert_people,
     new_person,
-    seal_id,
     start_outcome,
 )
 from beneficiaries.models import IdentityImport, Person
-from core.crypto import Sealed
+from core.crypto import blind_index
 from core.rows import Layout, cell_date, cell_text, in_batches, insert_rows, staged
 from payments.services import recoveries_propose
 from settlements.bills import bill_label, invoice_key, settlement_key
@@ -114,7 +113,7 @@ AMOUNTS = ("total", "policy_scope", "basic_paid", "critical_paid", "out_of_list"
 
 
 @dataclass(frozen=True)
-class HospitalRecord:
+class HospitalRecord(Staged):
     id_index: str  # the ID number's blind index
     id_number: str  # in clear while the file is checked; "" when the import reads the staged row
     name: str
@@ -136,34 +135,6 @@ class HospitalRecord:
     amounts: dict[str, Decimal]
     id_sealed: str = ""  # the ID number sealed for Person.id_number (staged by the check)
     id_tail: str = ""
-
-    def staged(self) -> dict[str, Any]:
-        """What the check keeps of the record (``StagedRow``): no clear ID number."""
-        data = {f: getattr(self, f) for f in _PLAIN}
-        return data | {
-            "id_sealed": self.id_sealed or seal_id(self.id_number),
-            "birth_date": self.birth_date.isoformat(),
-            "admitted_on": self.admitted_on.isoformat() if self.admitted_on else None,
-            "day": self.day.isoformat(),
-            "amounts": {k: str(v) for k, v in self.amounts.items()},
-        }
-
-    @classmethod
-    def from_staged(cls, d: dict[str, Any]) -> HospitalRecord:
-        return cls(
-            id_number="",
-            **{f: d[f] for f in _PLAIN},
-            id_sealed=Sealed(d["id_sealed"]),
-            birth_date=date.fromisoformat(d["birth_date"]),
-            admitted_on=date.fromisoformat(d["admitted_on"]) if d["admitted_on"] else None,
-            day=date.fromisoformat(d["day"]),
-            amounts={k: Decimal(v) for k, v in d["amounts"].items()},
-        )
-
-
-_PLAIN = ("id_index", "id_tail", "name", "township_id", "sex", "place", "id_warning", "record_key",
-          "settlement_number", "hospital", "hospital_code", "invoice_number", "hospital_level",
-          "kind", "category")  # fmt: skip
 
 
 def record_key(id_number: str, hospital: str, number: str, day: date, kind: str, total: Any) -> str:
@@ -256,7 +227,7 @@ def validate(
     if errors or info is None or level is None or kind is None or day is None:
         return None, out
     return HospitalRecord(
-        id_index=index_of(info.number), id_tail=info.number[-4:], id_number=info.number, name=name, township_id=township_id, birth_date=info.birth_date,
+        id_index=blind_index(Person, info.number), id_tail=info.number[-4:], id_number=info.number, name=name, township_id=township_id, birth_date=info.birth_date,
         sex=info.sex, place=info.place, id_warning=info.warnings[0] if info.warnings else "",
         record_key=record_key(info.number, hospital, number, day, kind, amounts["total"]),
         settlement_number=number, hospital=hospital, hospital_code=hospital_code,
