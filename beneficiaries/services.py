@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.access import Capability, can_access_area, has_capability
@@ -660,8 +660,10 @@ def staged_rows_expire() -> int:
     reads the file. Returns the batches cleared."""
     cutoff = timezone.now() - timedelta(days=settings.IMPORT_STAGED_DAYS)
     waiting = IdentityImport.objects.filter(
-        status=IdentityImport.Status.PREVIEWED, previewed_at__lt=cutoff, staged__isnull=False
-    ).distinct()
+        Exists(StagedRow.objects.filter(batch=OuterRef("pk"))),
+        status=IdentityImport.Status.PREVIEWED,
+        previewed_at__lt=cutoff,
+    )  # (a join would read every staged row of every old batch, each minute)
     cleared = 0
     for pk in list(waiting.values_list("pk", flat=True)):
         with transaction.atomic():
