@@ -10,7 +10,9 @@ half up, where it is computed.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -21,6 +23,7 @@ from .money import ZERO, fen, yuan
 from .policy import Params, Policy
 
 INPATIENT = "inpatient"
+_new = tuple.__new__
 
 
 class _Assisted(NamedTuple):
@@ -33,43 +36,42 @@ class _Assisted(NamedTuple):
 
 
 class Trace:
-    """An expense's explanation, kept as the inputs that give it (the policy, the identities, the
-    expense and the year's ledger before it) until it is first read: ``lines()`` settles the expense
-    again with the lines written down, through the same code, so the lines are exactly those of the
-    amounts. Settling a million expenses builds no line at all (issue 21). Two traces are equal
-    when their inputs are."""
+    """The explanations of one ``settle`` call's expenses, kept as the inputs that give them (the
+    policy, the identities, the expenses and the opening ledger) until one is first read: then
+    ``lines()`` settles them all again with the lines written down, through the same code, so the
+    lines are exactly those of the amounts, and keeps them. Settling a million expenses builds no
+    line at all, and no object per expense for it: every result of the call shares this one
+    (issue 21). Two traces are equal when their inputs are."""
 
-    __slots__ = ("_lines", "expense", "identities", "policy", "state")
+    __slots__ = ("_built", "expenses", "identities", "opening", "policy")
 
     def __init__(
         self,
         policy: Policy,
-        identities: Sequence[IdentityPeriod],
-        expense: Expense,
-        state: YearState,
+        identities: tuple[IdentityPeriod, ...],
+        expenses: tuple[Expense, ...],
+        opening: Mapping[int, YearState],
     ) -> None:
         self.policy = policy
         self.identities = identities
-        self.expense = expense
-        self.state = state
-        self._lines: tuple[Line, ...] | None = None
+        self.expenses = expenses
+        self.opening = opening
+        self._built: dict[str, tuple[Line, ...]] | None = None
 
-    def lines(self) -> tuple[Line, ...]:
-        if self._lines is None:
-            result, _ = _settle_one(
-                self.policy, self.identities, self.expense, self.state, explain=True
-            )
-            self._lines = result.explained
-        return self._lines
+    def lines(self, expense_id: str) -> tuple[Line, ...]:
+        if self._built is None:
+            result = settle(self.policy, self.identities, self.expenses, self.opening, explain=True)
+            self._built = {r.expense_id: r.explained for r in result.expenses}
+        return self._built[expense_id]
 
     def _key(self) -> tuple[object, ...]:
-        return (self.policy, tuple(self.identities), self.expense, self.state)
+        return (self.policy, self.identities, self.expenses, dict(self.opening))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Trace) and self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self.expense.id, self.state))
+        return hash(tuple(e.id for e in self.expenses))
 
 
 def settle(
@@ -93,49 +95,89 @@ def settle(
             raise SettlementInputError(f"未知身份类别：{identity.category}")
     states: dict[int, YearState] = dict(opening or {})
     opened = dict(states)
+    trace = None if explain else Trace(policy, identities, tuple(expenses), dict(opening or {}))
     ids = [e.id for e in expenses]
     if len(set(ids)) != len(ids):
         raise SettlementInputError("费用编号（id）有重复")
     results: list[ExpenseResult | None] = [None] * len(expenses)
-    for index in sorted(range(len(expenses)), key=lambda i: (expenses[i].day, i)):
+    # The days on which the parameters in force or the identities valid change: between two of
+    # them, every expense sees the same parameters and the same identities (one ``_span`` each).
+    edges = sorted(
+        {
+            *policy.periods,
+            *(i.certified_on for i in identities),
+            *(
+                i.ended_on + _DAY
+                for i in identities
+                if i.ended_on is not None and i.ended_on < _LAST
+            ),
+        }
+    )
+    spans: dict[int, _Span] = {}
+    days = [e.day for e in expenses]
+    for index in sorted(range(len(expenses)), key=days.__getitem__):  # stable: ties keep order
         expense = expenses[index]
-        year = expense.day.year
+        day = days[index]
+        at = bisect_right(edges, day)
+        span = spans.get(at)
+        if span is None:
+            span = spans[at] = _span(policy, identities, day)
+        year = day.year
         state = states.get(year)
         if state is None:
             state = opened[year] = YearState()
         try:
             results[index], states[year] = _settle_one(
-                policy, identities, expense, state, explain=explain
+                policy, identities, expense, state, span, trace
             )
         except MissingParameter as exc:
             raise MissingParameter(f"费用 {expense.id}（{expense.day}）：{exc}") from None
     fund_on = (
         bool(expenses)
         and policy.layers.fund
-        and policy.ever_on(
-            "fund.enabled", min(e.day for e in expenses), max(e.day for e in expenses)
-        )
+        and policy.ever_on("fund.enabled", min(days), max(days))
     )
     return Result(
         policy_code=policy.code,
         policy_version=policy.version,
         fund_layer=fund_on,
-        expenses=tuple(r for r in results if r is not None),
+        expenses=tuple(results),  # type: ignore[arg-type]  # every one is set above
         opening=opened,
         closing=states,
     )
 
 
+_DAY = timedelta(days=1)
+_LAST = date.max - _DAY
+
+
+class _Span(NamedTuple):
+    """What every expense on a day between two ``edges`` sees: the parameters in force and the
+    categories valid, most favourable first (就高不就低), each once."""
+
+    params: Params
+    valid: tuple[str, ...]
+
+
+def _span(policy: Policy, identities: Sequence[IdentityPeriod], day: date) -> _Span:
+    valid = {
+        i.category
+        for i in identities
+        if i.certified_on <= day and (i.ended_on is None or day <= i.ended_on)
+    }
+    return _Span(policy.at(day), tuple(sorted(valid, key=rank)))
+
+
 def _settle_one(
     policy: Policy,
-    identities: Sequence[IdentityPeriod],
+    identities: tuple[IdentityPeriod, ...],
     e: Expense,
     state: YearState,
-    *,
-    explain: bool = False,
+    span: _Span | None,
+    trace: Trace | None,
 ) -> tuple[ExpenseResult, YearState]:
-    """One expense. Without ``explain`` no line is built: the result carries a ``Trace`` that
-    builds them, by calling this again with ``explain``, when they are first read."""
+    """One expense. With a ``trace`` no line is built: the result carries the trace, which
+    builds them (settling again with no trace) when they are first read."""
     if e.kind not in KINDS:
         raise SettlementInputError(
             f"费用 {e.id}：未知费用类别 {e.kind}（可用：{', '.join(KINDS)}）"
@@ -148,23 +190,22 @@ def _settle_one(
         raise SettlementInputError(
             f"费用 {e.id}：政策范围内费用 {yuan(e.policy_scope)} 元大于总费用 {yuan(e.total)} 元"
         )
-    params = policy.at(e.day)
+    params, valid = span or _span(policy, identities, e.day)
     kind = KINDS[e.kind]
     day = e.day
-    valid = [
-        i.category
-        for i in identities
-        if i.certified_on <= day and (i.ended_on is None or day <= i.ended_on)
-    ]  # is_valid_on, inline: this runs a million times
-    if len(valid) > 1:
-        valid = sorted(set(valid), key=rank)  # most favourable first
+    explain = trace is None
     lines: list[Line] | None = [] if explain else None
 
-    basic = _basic(policy, params, e, kind, lines)
+    basic = e.basic_paid
+    if basic is None or lines is not None:
+        basic = _basic(policy, params, e, kind, lines)
     burden = e.policy_scope - basic
     if burden < 0:
         burden = ZERO  # 合规个人负担, what critical-illness insurance sees
-    critical, critical_paid = _critical(policy, params, e, valid, burden, state, lines)
+    if e.critical_paid is None or lines is not None:
+        critical, critical_paid = _critical(policy, params, e, valid, burden, state, lines)
+    else:
+        critical = critical_paid = e.critical_paid
     if basic + critical > e.total:
         raise SettlementInputError(
             f"费用 {e.id}：基本医保 {yuan(basic)} 元与大病保险 {yuan(critical)} 元之和"
@@ -210,14 +251,13 @@ def _settle_one(
                     (policy.document,),
                 )
             )
-    elif len(valid) == 1:
-        chosen = _assist(policy, params, e, valid[0], self_pay, state, explain)
     else:
-        chosen = max(
-            (_assist(policy, params, e, c, self_pay, state, explain) for c in valid),
-            key=lambda a: a.assistance + a.tilted,
-        )  # max() keeps the first of equals: the better-ranked identity
-        if lines is not None:
+        chosen = _assist(policy, params, e, valid[0], self_pay, state, explain)
+        for category in valid[1:]:  # most favourable first; of equal amounts the first is kept
+            this = _assist(policy, params, e, category, self_pay, state, explain)
+            if this.assistance + this.tilted > chosen.assistance + chosen.tilted:
+                chosen = this
+        if len(valid) > 1 and lines is not None:
             others = "、".join(CATEGORIES[c][1] for c in valid if c != chosen.category)
             lines.append(
                 (
@@ -258,30 +298,37 @@ def _settle_one(
                 )
             )
 
-    # positional: the field order of ExpenseResult and YearState
-    result = ExpenseResult(
-        e.id,
-        day,
-        identity,
-        e.total,
-        basic,
-        critical,
-        assistance,
-        tilted,
-        fund,
-        personal,
-        tuple(lines) if lines is not None else Trace(policy, identities, e, state),
+    # tuple.__new__ with the fields in order: a named tuple's own __new__ is Python, and costs
+    # twice as much; this runs a million times
+    result = _new(
+        ExpenseResult,
+        (
+            e.id,
+            day,
+            identity,
+            e.total,
+            basic,
+            critical,
+            assistance,
+            tilted,
+            fund,
+            personal,
+            tuple(lines) if lines is not None else trace,
+        ),
     )
-    new_state = YearState(
-        state.deductible_used + deductible,
-        state.assistance_used + assistance,
-        state.tilted_threshold_used + threshold,
-        state.tilted_used + tilted,
-        state.critical_burden + burden,
-        state.critical_used + critical_paid,
-        state.personal_borne + personal,
-        state.fund_used + fund,
-        state.household_borne + personal,
+    new_state = _new(
+        YearState,
+        (
+            state.deductible_used + deductible,
+            state.assistance_used + assistance,
+            state.tilted_threshold_used + threshold,
+            state.tilted_used + tilted,
+            state.critical_burden + burden,
+            state.critical_used + critical_paid,
+            state.personal_borne + personal,
+            state.fund_used + fund,
+            state.household_borne + personal,
+        ),
     )
     return result, new_state
 
@@ -314,7 +361,7 @@ def _critical(
     policy: Policy,
     params: Params,
     e: Expense,
-    valid: list[str],
+    valid: Sequence[str],
     burden: Decimal,
     state: YearState,
     lines: list[Line] | None,
@@ -398,6 +445,34 @@ _NAMES = {
 }
 
 
+class _Rule(NamedTuple):
+    """A category's assistance terms in one period, read once per period (``Params.derived``)."""
+
+    label: str
+    share_name: str
+    ratio_name: str
+    cap_name: str
+    share: Decimal | None
+    income: Decimal | None  # read only when there is a deductible share, as before
+    yearly: Decimal  # the yearly deductible, income × share to the fen
+    ratio: Decimal
+    cap: Decimal | None
+
+
+def _rule(params: Params, category: str) -> _Rule:
+    rule: _Rule | None = params.derived.get(category)
+    if rule is None:
+        share_name, ratio_name, cap_name, label = _NAMES[category]
+        share = params[share_name]  # a missing value is refused in this order, as it always was
+        income = params["city_income"] if share else None
+        yearly = fen(income * share) if share and income is not None else ZERO
+        ratio = params[ratio_name]
+        cap = params[cap_name]
+        rule = _Rule(label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap)
+        params.derived[category] = rule
+    return rule
+
+
 def _assist(
     policy: Policy,
     params: Params,
@@ -407,15 +482,16 @@ def _assist(
     state: YearState,
     explain: bool,
 ) -> _Assisted:
-    share_name, ratio_name, cap_name, label = _NAMES[category]
+    label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap = _rule(
+        params, category
+    )
     lines: list[Line] | None = [] if explain else None
     sources = params.sources
-    share = params[share_name]
     if share:
-        income = params["city_income"]
-        yearly = fen(income * share)
-        left = max(ZERO, yearly - state.deductible_used)
-        deductible = min(self_pay, left)
+        left = yearly - state.deductible_used
+        if left <= ZERO:  # as max(ZERO, …): a zero of any exponent is ZERO
+            left = ZERO
+        deductible = left if left < self_pay else self_pay
         if lines is not None:
             lines.append(
                 (
@@ -437,9 +513,7 @@ def _assist(
         if lines is not None:
             lines.append(("起付标准：{} 不设起付线（{}）", (label, sources.get(share_name, ""))))
     eligible = self_pay - deductible
-    ratio = params[ratio_name]
     raw = fen(eligible * ratio)
-    cap = params[cap_name]
     if lines is not None:
         lines.append(
             (
@@ -450,8 +524,10 @@ def _assist(
     if cap is None:
         assistance = raw
     else:
-        cap_left = max(ZERO, cap - state.assistance_used)
-        assistance = min(raw, cap_left)
+        cap_left = cap - state.assistance_used
+        if cap_left <= ZERO:
+            cap_left = ZERO
+        assistance = cap_left if cap_left < raw else raw
         if lines is not None:
             lines.append(
                 (
@@ -478,13 +554,18 @@ def _assist(
         if e.kind == INPATIENT and e.in_region and e.referred:
             remaining = self_pay - assistance
             yearly_threshold = params["tilted.threshold"]
-            threshold = min(remaining, max(ZERO, yearly_threshold - state.tilted_threshold_used))
+            threshold_left = yearly_threshold - state.tilted_threshold_used
+            if threshold_left <= ZERO:
+                threshold_left = ZERO
+            threshold = threshold_left if threshold_left < remaining else remaining
             over = remaining - threshold
             tilted_ratio = params["tilted.ratio"]
             raw_tilted = fen(over * tilted_ratio)
             tilted_cap = params["tilted.cap"]
-            tilted_left = max(ZERO, tilted_cap - state.tilted_used)
-            tilted = min(raw_tilted, tilted_left)
+            tilted_left = tilted_cap - state.tilted_used
+            if tilted_left <= ZERO:
+                tilted_left = ZERO
+            tilted = tilted_left if tilted_left < raw_tilted else raw_tilted
             if lines is not None:
                 lines.append(
                     (
@@ -521,7 +602,7 @@ def _assist(
                         (source,),
                     )
                 )
-    return _Assisted(category, deductible, assistance, threshold, tilted, lines)
+    return _new(_Assisted, (category, deductible, assistance, threshold, tilted, lines))
 
 
 def _fund(

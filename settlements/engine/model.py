@@ -197,7 +197,7 @@ class ExpenseResult(NamedTuple):
     def explained(self) -> tuple[Line, ...]:
         """The explanation's lines before they are written out (format string and arguments)."""
         found = self.explanation
-        return found if isinstance(found, tuple) else found.lines()
+        return found if type(found) is tuple else found.lines(self.expense_id)  # type: ignore[union-attr]
 
     @property
     def lines(self) -> tuple[str, ...]:
@@ -208,7 +208,7 @@ class ExpenseResult(NamedTuple):
 class Explanation(Protocol):
     """What gives an expense's explanation lines when they are first read (``calculate.Trace``)."""
 
-    def lines(self) -> tuple[Line, ...]: ...
+    def lines(self, expense_id: str) -> tuple[Line, ...]: ...
 
 
 @dataclass(frozen=True)

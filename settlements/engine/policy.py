@@ -250,7 +250,7 @@ class Params(dict[str, Any]):
     A name the policy does not define, or one without a value in the period, is refused with a
     message saying which."""
 
-    __slots__ = ("definitions", "policy_code", "sources")
+    __slots__ = ("definitions", "derived", "policy_code", "sources")
 
     def __init__(
         self,
@@ -263,6 +263,8 @@ class Params(dict[str, Any]):
         self.policy_code = policy_code
         self.definitions = definitions
         self.sources = sources
+        # what the engine works out from these values once per period, not once per expense
+        self.derived: dict[object, Any] = {}
 
     def __missing__(self, name: str) -> Any:
         definition = self.definitions.get(name)
@@ -299,6 +301,11 @@ class Policy:
     def __post_init__(self) -> None:
         starts = sorted({v.start for p in self.parameters.values() for v in p.values})
         object.__setattr__(self, "_periods", tuple(starts))
+
+    @property
+    def periods(self) -> tuple[date, ...]:
+        """The days on which some parameter takes a new value, ascending."""
+        return self._periods
 
     def at(self, day: date) -> Params:
         """The parameter values in force on ``day`` (cached per period between value changes)."""
