@@ -11,7 +11,7 @@ from django.utils import timezone
 from areas.models import Township
 from beneficiaries.models import Person
 from core.crypto import blind_index
-from core.widgets import DateInput, bootstrap
+from core.widgets import DateInput, FilterForm, bootstrap
 from settlements.engine.categories import CATEGORIES
 
 from .models import FINAL_STATES, Application, Kind, MedicalExpense, PromiseStatus, Status
@@ -84,6 +84,7 @@ class ApplicationFilter(django_filters.FilterSet):
     class Meta:
         model = Application
         fields: list[str] = []
+        form = FilterForm
 
     def __init__(
         self,

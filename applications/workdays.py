@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
 
+@lru_cache(maxsize=8192)  # the package checks the year against all its data on every call
 def _package_says(day: date) -> bool | None:
     try:
         return bool(chinese_calendar.is_workday(day))

@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from core.widgets import DateInput
+from core.widgets import DateInput, FilterForm
 
 from .models import AuditEvent
 
@@ -32,6 +32,7 @@ class AuditEventFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields: list[str] = []
+        form = FilterForm
 
     def search(self, queryset: QuerySet[AuditEvent], name: str, value: str) -> QuerySet[AuditEvent]:
         return queryset.filter(

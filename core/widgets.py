@@ -6,6 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.renderers import Jinja2
+
+
+class FilterForm(forms.Form):
+    """A filter form whose widgets are drawn by Django's own widget templates in Jinja2 rather
+    than the Django template language: the same HTML, several times faster. A queue page draws 15
+    widgets and their 50 options on every click (issue 21)."""
+
+    default_renderer = Jinja2()
 
 
 def bootstrap(fields: Any) -> None:

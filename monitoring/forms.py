@@ -9,7 +9,7 @@ from django.utils import timezone
 from areas.models import Township
 from beneficiaries.models import Person
 from core.crypto import blind_index
-from core.widgets import DateInput, bootstrap
+from core.widgets import DateInput, FilterForm, bootstrap
 from settlements.engine.categories import CATEGORIES
 
 from .models import BurdenWarning, CloseReason, FollowUp, WarningLevel, WarningStatus
@@ -42,6 +42,7 @@ class WarningFilter(django_filters.FilterSet):
     class Meta:
         model = BurdenWarning
         fields: list[str] = []
+        form = FilterForm
 
     def __init__(self, *args: Any, townships: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

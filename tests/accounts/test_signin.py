@@ -116,6 +116,43 @@ def test_session_expires_after_thirty_idle_minutes(world, client, settings):
     assert response["Location"].startswith(LOGIN)
 
 
+def test_the_session_is_saved_once_a_minute_not_on_every_page(world, client):
+    """The idle timeout moves on without an UPDATE of the session on every click (issue 21)."""
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert _post_login(client, "t_clerk", PASSWORD).status_code == 302
+    key = client.cookies["sessionid"].value
+    expiry = Session.objects.get(session_key=key).expire_date
+
+    def session_writes(at):
+        with time_machine.travel(at, tick=False), CaptureQueriesContext(connection) as seen:
+            assert client.get(reverse("applications:index")).status_code == 200
+        return [
+            q["sql"]
+            for q in seen.captured_queries
+            if q["sql"].startswith('UPDATE "django_session"')
+        ]
+
+    assert session_writes(start + timedelta(seconds=30)) == []
+    assert Session.objects.get(session_key=key).expire_date == expiry
+    assert len(session_writes(start + timedelta(seconds=61))) == 1
+    assert Session.objects.get(session_key=key).expire_date == expiry + timedelta(seconds=61)
+    assert session_writes(start + timedelta(seconds=90)) == []
+
+
+def test_a_visitor_without_a_session_gets_none(client, db):
+    from django.contrib.sessions.models import Session
+
+    assert client.get("/healthz").status_code == 200
+    assert client.get(LOGIN).status_code == 200
+    assert Session.objects.count() == 0
+    assert "sessionid" not in client.cookies
+
+
 def test_password_validators_refuse_weak_passwords(world):
     with pytest.raises(ValidationError) as exc:
         services.staff_create(

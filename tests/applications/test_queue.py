@@ -173,3 +173,20 @@ def test_the_filters_stay_in_the_next_page_link(client, world, many):
     page = client.get(URL, {"status": "forwarded", "order": "amount"}).content.decode()
     link = re.search(r'href="\?([^"]+)" data-testid="next-page"', page).group(1)
     assert "status=forwarded" in link and "order=amount" in link and "after=" in link
+
+
+def test_the_filter_widgets_keep_what_was_typed_escaped_and_selected(client, world):
+    """The filter form is drawn by the Jinja2 form renderer (issue 21): what was typed comes back
+    escaped, the chosen option stays selected, a bad value is still said in Chinese."""
+    client.force_login(world.users["reviewer"])
+    page = client.get(
+        reverse("applications:index"),
+        {"q": '"><script>alert(1)</script>', "category": "dibao", "amount_min": "abc"},
+    ).content.decode()
+    assert "<script>alert(1)" not in page
+    assert re.search(
+        r'name="q" value="(&#34;|&quot;)&gt;&lt;script&gt;alert\(1\)&lt;/script&gt;"', page
+    )
+    assert re.search(r'<option value="dibao" selected>\s*低保\s*</option>', page)
+    assert re.search(r'<option value="tekun">\s*特困\s*</option>', page)
+    assert "金额不低于：请填写数字（如 1200 或 1200.50）。" in page
