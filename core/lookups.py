@@ -6,8 +6,10 @@ text with a thousand placeholders every time (no statement is cached that long: 
 list as one array is the same condition, one placeholder, one plan. It is written with ``unnest``
 rather than ``= ANY(%s)``: for a thousand values the planner prices ``= ANY`` as a thousand
 index probes and scans the whole table instead (40 ms on 100,000 people, growing with the
-registry), while the unnested list joins through the index (7 ms). Elsewhere (SQLite) it is the
-ordinary ``IN`` list. Registered on every field by ``core.apps``.
+registry), while the unnested list joins through the index (7 ms). Texts and integers are sent as
+the array's literal text, made with one ``join``: psycopg's client-side binding otherwise quotes
+each element in Python (1.7 ms a thousand). Elsewhere (SQLite) it is the ordinary ``IN`` list.
+Registered on every field by ``core.apps``.
 """
 
 from __future__ import annotations
@@ -32,4 +34,15 @@ class AnyOf(In):
         if not values:
             raise EmptyResultSet
         array = f"{field.cast_db_type(connection)}[]"  # typed: the literal alone is ambiguous
-        return f"{lhs} IN (SELECT unnest(%s::{array}))", [*lhs_params, values]
+        return f"{lhs} IN (SELECT unnest(%s::{array}))", [*lhs_params, array_literal(values)]
+
+
+def array_literal(values: list[Any]) -> Any:
+    """PostgreSQL's text form of an array of texts or integers (``{"a","b\\"c"}``, ``{1,2}``),
+    or the list itself for other types, which psycopg adapts."""
+    if all(type(v) is str for v in values):
+        quoted = (v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+        return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
+    if all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return values

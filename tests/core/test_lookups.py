@@ -34,3 +34,18 @@ def test_any_of_finds_what_in_finds_with_one_parameter_on_postgresql(world):
     # the blind index: the registry's way in, found by number without decrypting
     numbers = [people[1].id_number, "150121196001019999"]
     assert Person.objects.keyed_by_id_number(numbers) == {people[1].id_number: (people[1].pk,)}
+
+
+@pytest.mark.django_db
+def test_any_of_texts_with_quotes_backslashes_commas_and_braces(world):
+    """On PostgreSQL the texts travel as one array literal: every character must survive."""
+    names = ['王"小"明', "李\\四", "张,三", "{赵}", "钱 孙", "NULL", ""]
+    people = {name: PersonFactory(township=world.town_a1, name=name) for name in names}
+    PersonFactory(township=world.town_a1, name="王小明")
+    for name, person in people.items():
+        found = Person.objects.filter(name__any_of=[name, "没有这个人"]).values_list(
+            "pk", flat=True
+        )
+        assert list(found) == [person.pk], name
+    everyone = Person.objects.filter(name__any_of=names).values_list("pk", flat=True)
+    assert sorted(everyone) == sorted(p.pk for p in people.values())
