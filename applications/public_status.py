@@ -50,12 +50,13 @@ def lookup(number: str, id_tail: str) -> Application | None:
     tail = (id_tail or "").strip().upper()
     if len(tail) != 6:
         return None
-    app = (
+    found = (
         Application.objects.select_related("person", "township", "county")
         .exclude(status=Status.DRAFT)
         .filter(number=normalise_number(number))
-        .first()
+        .order_by()[:1]  # the number is unique: no ORDER BY to compile and run, as first() adds
     )
+    app = next(iter(found), None)
     if app is None or not app.person.id_number.upper().endswith(tail):
         return None
     return app
