@@ -13,7 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
 from .models import Application
 
@@ -72,14 +73,15 @@ def page_of(qs: QuerySet[Application], order_key: str, after: str | None) -> Pag
         except (ValueError, InvalidOperation):
             after = None  # a damaged link starts again at the first page
         else:
-            op = "lt" if order.descending else "gt"
             if order.field == "id":
-                qs = qs.filter(**{f"id__{op}": last_id})
+                qs = qs.filter(**{f"id__{'lt' if order.descending else 'gt'}": last_id})
             else:
-                qs = qs.filter(
-                    Q(**{f"{order.field}__{op}": value})
-                    | Q(**{order.field: value, f"id__{op}": last_id})
-                )
+                # (value, id) > (last value, last id) as one row comparison: PostgreSQL walks the
+                # order's index from there and stops at the page's end. Written as "value > x OR
+                # (value = x AND id > y)" it gathered every later row of the county and sorted
+                # them (32 ms against 0.3 ms for a filtered page)
+                after_last = TupleLessThan if order.descending else TupleGreaterThan
+                qs = qs.filter(after_last(Tuple(F(order.field), F("id")), (value, last_id)))
     rows = list(qs[: PAGE_SIZE + 1])
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]

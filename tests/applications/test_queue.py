@@ -190,3 +190,32 @@ def test_the_filter_widgets_keep_what_was_typed_escaped_and_selected(client, wor
     assert re.search(r'<option value="dibao" selected>\s*低保\s*</option>', page)
     assert re.search(r'<option value="tekun">\s*特困\s*</option>', page)
     assert "金额不低于：请填写数字（如 1200 或 1200.50）。" in page
+
+
+@pytest.mark.parametrize(
+    ("order", "field", "sign"),
+    [
+        ("due", "step_due_on", ">"),
+        ("waited", "status_changed_at", ">"),
+        ("amount", "claimed_total", "<"),
+    ],
+)
+def test_a_next_page_asks_for_the_rows_after_the_last_as_one_row_comparison(
+    client, world, many, order, field, sign
+):
+    """(value, id) > (last value, last id): the order's index is walked from there and the page
+    stops at its end, instead of every later row gathered and sorted (issue 21)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.users["reviewer"])
+    first = client.get(reverse("applications:index"), {"order": order}).content.decode()
+    after = re.search(r'after=([^"&]+)" data-testid="next-page"', first).group(1)
+    from urllib.parse import unquote
+
+    with CaptureQueriesContext(connection) as seen:
+        page = client.get(reverse("applications:index"), {"order": order, "after": unquote(after)})
+    assert page.status_code == 200
+    table = '"applications_application"'
+    wanted = f'({table}."{field}", {table}."id") {sign} ('
+    assert any(wanted in q["sql"] for q in seen.captured_queries), wanted
