@@ -465,7 +465,7 @@ def _rule(params: Params, category: str) -> _Rule:
         share_name, ratio_name, cap_name, label = _NAMES[category]
         share = params[share_name]  # a missing value is refused in this order, as it always was
         income = params["city_income"] if share else None
-        yearly = fen(income * share) if share and income is not None else ZERO
+        yearly = fen(income * share) if share else ZERO
         ratio = params[ratio_name]
         cap = params[cap_name]
         rule = _Rule(label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap)
