@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from .categories import CATEGORIES, rank
+from .categories import CATEGORIES, is_valid_on, rank
 from .errors import MissingAmount, MissingParameter, SettlementInputError
 from .model import KINDS, Expense, ExpenseResult, IdentityPeriod, Line, Result, YearState
 from .money import ZERO, fen, yuan
@@ -93,9 +93,10 @@ def settle(
     for identity in identities:
         if identity.category not in CATEGORIES:
             raise SettlementInputError(f"未知身份类别：{identity.category}")
-    states: dict[int, YearState] = dict(opening or {})
-    opened = dict(states)
-    trace = None if explain else Trace(policy, identities, tuple(expenses), dict(opening or {}))
+    start = dict(opening or {})  # kept by the Trace as given: the two below change
+    states: dict[int, YearState] = dict(start)
+    opened = dict(start)
+    trace = None if explain else Trace(policy, identities, tuple(expenses), start)
     ids = [e.id for e in expenses]
     if len(set(ids)) != len(ids):
         raise SettlementInputError("费用编号（id）有重复")
@@ -127,9 +128,7 @@ def settle(
         if state is None:
             state = opened[year] = YearState()
         try:
-            results[index], states[year] = _settle_one(
-                policy, identities, expense, state, span, trace
-            )
+            results[index], states[year] = _settle_one(policy, expense, state, span, trace)
         except MissingParameter as exc:
             raise MissingParameter(f"费用 {expense.id}（{expense.day}）：{exc}") from None
     fund_on = (
@@ -160,20 +159,15 @@ class _Span(NamedTuple):
 
 
 def _span(policy: Policy, identities: Sequence[IdentityPeriod], day: date) -> _Span:
-    valid = {
-        i.category
-        for i in identities
-        if i.certified_on <= day and (i.ended_on is None or day <= i.ended_on)
-    }
+    valid = {i.category for i in identities if is_valid_on(i, day)}
     return _Span(policy.at(day), tuple(sorted(valid, key=rank)))
 
 
 def _settle_one(
     policy: Policy,
-    identities: tuple[IdentityPeriod, ...],
     e: Expense,
     state: YearState,
-    span: _Span | None,
+    span: _Span,
     trace: Trace | None,
 ) -> tuple[ExpenseResult, YearState]:
     """One expense. With a ``trace`` no line is built: the result carries the trace, which
@@ -190,7 +184,7 @@ def _settle_one(
         raise SettlementInputError(
             f"费用 {e.id}：政策范围内费用 {yuan(e.policy_scope)} 元大于总费用 {yuan(e.total)} 元"
         )
-    params, valid = span or _span(policy, identities, e.day)
+    params, valid = span
     kind = KINDS[e.kind]
     day = e.day
     explain = trace is None
