@@ -225,12 +225,12 @@ def in_batches[O](  # O: a row's outcome, whatever the importer records
 def record_json(record: Any, *, omit: tuple[str, ...] = ()) -> dict[str, Any]:
     """A validated record (a dataclass) as JSON values, to be staged: dates as ISO text, amounts
     as text (exact), the rest as it is; ``omit`` what must not be kept."""
-    return {
-        name: value if encode is None or value is None else encode(value)
-        for name, encode, _decode in _codec(record.__class__)
-        if name not in omit
-        for value in (getattr(record, name),)
-    }
+    data = {}
+    for name, encode, _decode in _codec(record.__class__):
+        if name not in omit:
+            value = getattr(record, name)
+            data[name] = value if encode is None or value is None else encode(value)
+    return data
 
 
 def record_from_json(cls: Any, data: dict[str, Any], **given: Any) -> Any:
