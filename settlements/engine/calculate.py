@@ -26,13 +26,10 @@ INPATIENT = "inpatient"
 _new = tuple.__new__
 
 
-class _Assisted(NamedTuple):
-    category: str
-    deductible: Decimal
-    assistance: Decimal
-    threshold: Decimal
-    tilted: Decimal
-    lines: list[Line] | None
+# What ``_assist`` gives for one category: (category, deductible, assistance, threshold, tilted,
+# lines). A plain tuple: it is made for nearly every expense, and a named one costs three times as
+# much to make.
+type _Assisted = tuple[str, Decimal, Decimal, Decimal, Decimal, list[Line] | None]
 
 
 class Trace:
@@ -93,61 +90,69 @@ def settle(
     for identity in identities:
         if identity.category not in CATEGORIES:
             raise SettlementInputError(f"未知身份类别：{identity.category}")
-    start = dict(opening or {})  # kept by the Trace as given: the two below change
-    states: dict[int, YearState] = dict(start)
+    start = dict(opening or {})  # kept by the Trace and the result as given
+    # The working ledger in fen at least, as every amount the engine adds to it: a part that is
+    # the constant ZERO is then left out of a sum rather than added (``_settle_one``).
+    states: dict[int, YearState] = {year: _in_fen(state) for year, state in start.items()}
     opened = dict(start)
     trace = None if explain else Trace(policy, identities, tuple(expenses), start)
-    ids = [e.id for e in expenses]
-    if len(set(ids)) != len(ids):
+    if len({e.id for e in expenses}) != len(expenses):
         raise SettlementInputError("费用编号（id）有重复")
     results: list[ExpenseResult | None] = [None] * len(expenses)
     # The days on which the parameters in force or the identities valid change: between two of
     # them, every expense sees the same parameters and the same identities (one ``_span`` each).
-    edges = sorted(
-        {
-            *policy.periods,
-            *(i.certified_on for i in identities),
-            *(
-                i.ended_on + _DAY
-                for i in identities
-                if i.ended_on is not None and i.ended_on < _LAST
-            ),
-        }
-    )
-    spans: dict[int, _Span] = {}
+    edges: Sequence[date] = policy.periods  # ascending already
+    if identities:
+        days_of_change = set(edges)
+        for i in identities:
+            days_of_change.add(i.certified_on)
+            if i.ended_on is not None and i.ended_on < _LAST:
+                days_of_change.add(i.ended_on + _DAY)
+        edges = sorted(days_of_change)
     days = [e.day for e in expenses]
-    for index in sorted(range(len(expenses)), key=days.__getitem__):  # stable: ties keep order
+    order = sorted(range(len(expenses)), key=days.__getitem__)  # stable: ties keep their order
+    # In date order, a span of days and a year, once left, never come back: the current ones are
+    # kept at hand, the span until the day of the next edge, the year's ledger until the year ends.
+    span = _NO_SPAN
+    span_ends = date.min
+    year = 0
+    state = _FRESH
+    for index in order:
         expense = expenses[index]
         day = days[index]
-        at = bisect_right(edges, day)
-        span = spans.get(at)
-        if span is None:
-            span = spans[at] = _span(policy, identities, day)
-        year = day.year
-        state = states.get(year)
-        if state is None:
-            state = opened[year] = YearState()
+        if day >= span_ends:
+            at = bisect_right(edges, day)
+            span = _span(policy, identities, day)
+            span_ends = edges[at] if at < len(edges) else date.max
+        if day.year != year:
+            if year:
+                states[year] = state
+            year = day.year
+            state = states.get(year) or _FRESH
+            opened.setdefault(year, state)
         try:
-            results[index], states[year] = _settle_one(policy, expense, state, span, trace)
+            results[index], state = _settle_one(policy, expense, state, span, trace)
         except MissingParameter as exc:
             raise MissingParameter(f"费用 {expense.id}（{expense.day}）：{exc}") from None
+    if year:
+        states[year] = state
     fund_on = (
         bool(expenses)
         and policy.layers.fund
-        and policy.ever_on("fund.enabled", min(days), max(days))
+        and policy.ever_on("fund.enabled", days[order[0]], days[order[-1]])
     )
-    return Result(
-        policy_code=policy.code,
-        policy_version=policy.version,
-        fund_layer=fund_on,
-        expenses=tuple(results),  # type: ignore[arg-type]  # every one is set above
-        opening=opened,
-        closing=states,
-    )
+    # positional: a frozen dataclass takes keywords a third slower
+    return Result(policy.code, policy.version, fund_on, tuple(results), opened, states)  # type: ignore[arg-type]  # every result is set above
 
 
 _DAY = timedelta(days=1)
 _LAST = date.max - _DAY
+
+
+def _in_fen(state: YearState) -> YearState:
+    """``state`` with every amount written to the fen at least (``5`` as ``5.00``; the value is
+    the same): what adding ``ZERO`` to it once would give."""
+    return _new(YearState, [amount + ZERO for amount in state])
 
 
 class _Span(NamedTuple):
@@ -158,9 +163,13 @@ class _Span(NamedTuple):
     valid: tuple[str, ...]
 
 
+_FRESH = YearState()  # a year's ledger before its first expense (immutable: one for all)
+_NO_SPAN = _Span(Params("", {}, {}, {}), ())  # before the first expense's
+
+
 def _span(policy: Policy, identities: Sequence[IdentityPeriod], day: date) -> _Span:
     valid = {i.category for i in identities if is_valid_on(i, day)}
-    return _Span(policy.at(day), tuple(sorted(valid, key=rank)))
+    return _Span(policy.at(day), tuple(sorted(valid, key=rank) if len(valid) > 1 else valid))
 
 
 def _settle_one(
@@ -172,7 +181,8 @@ def _settle_one(
 ) -> tuple[ExpenseResult, YearState]:
     """One expense. With a ``trace`` no line is built: the result carries the trace, which
     builds them (settling again with no trace) when they are first read."""
-    if e.kind not in KINDS:
+    kind = KINDS.get(e.kind)
+    if kind is None:
         raise SettlementInputError(
             f"费用 {e.id}：未知费用类别 {e.kind}（可用：{', '.join(KINDS)}）"
         )
@@ -185,7 +195,6 @@ def _settle_one(
             f"费用 {e.id}：政策范围内费用 {yuan(e.policy_scope)} 元大于总费用 {yuan(e.total)} 元"
         )
     params, valid = span
-    kind = KINDS[e.kind]
     day = e.day
     explain = trace is None
     lines: list[Line] | None = [] if explain else None
@@ -194,19 +203,22 @@ def _settle_one(
     if basic is None or lines is not None:
         basic = _basic(policy, params, e, kind, lines)
     burden = e.policy_scope - basic
-    if burden < 0:
+    if burden < ZERO:  # a Decimal against a Decimal: twice as fast as against the int 0
         burden = ZERO  # 合规个人负担, what critical-illness insurance sees
     if e.critical_paid is None or lines is not None:
         critical, critical_paid = _critical(policy, params, e, valid, burden, state, lines)
     else:
         critical = critical_paid = e.critical_paid
-    if basic + critical > e.total:
+    # What the two insurances paid, once: the amounts below subtract it as one (Decimal sums are
+    # exact, so scope − (basic + critical) is scope − basic − critical, to the digit).
+    insured = basic + critical
+    if insured > e.total:
         raise SettlementInputError(
             f"费用 {e.id}：基本医保 {yuan(basic)} 元与大病保险 {yuan(critical)} 元之和"
             f"超过总费用 {yuan(e.total)} 元"
         )
-    self_pay = e.policy_scope - basic - critical
-    if self_pay < 0:
+    self_pay = e.policy_scope - insured
+    if self_pay < ZERO:
         self_pay = ZERO
     if lines is not None:
         lines.append(
@@ -247,44 +259,47 @@ def _settle_one(
             )
     else:
         chosen = _assist(policy, params, e, valid[0], self_pay, state, explain)
-        for category in valid[1:]:  # most favourable first; of equal amounts the first is kept
-            this = _assist(policy, params, e, category, self_pay, state, explain)
-            if this.assistance + this.tilted > chosen.assistance + chosen.tilted:
-                chosen = this
+        if len(valid) > 1:  # most favourable first; of equal amounts the first is kept
+            for category in valid[1:]:
+                this = _assist(policy, params, e, category, self_pay, state, explain)
+                if this[2] + this[4] > chosen[2] + chosen[4]:  # assistance + tilted
+                    chosen = this
         if len(valid) > 1 and lines is not None:
-            others = "、".join(CATEGORIES[c][1] for c in valid if c != chosen.category)
+            others = "、".join(CATEGORIES[c][1] for c in valid if c != chosen[0])
             lines.append(
                 (
                     "救助身份：{}（同时具有{}身份，按就高不就低取救助最多者，不重复救助；{} 四(三)）",
-                    (CATEGORIES[chosen.category][0], others, policy.document),
+                    (CATEGORIES[chosen[0]][0], others, policy.document),
                 )
             )
     if chosen is not None:
-        identity = chosen.category
+        identity, deductible, assistance, threshold, tilted, assisted_lines = chosen
         if lines is not None:
-            lines.extend(chosen.lines or ())
-        assistance, tilted = chosen.assistance, chosen.tilted
-        deductible, threshold = chosen.deductible, chosen.threshold
+            lines.extend(assisted_lines or ())
+        # assistance is in fen here (a product to the fen, or a cap's remainder): a tilted ZERO
+        # would add nothing to it, not even a digit
+        paid = assistance if tilted is ZERO else assistance + tilted
     else:
         assistance = tilted = deductible = threshold = ZERO
         if e.assistance_paid is not None:
             assistance = e.assistance_paid
+        paid = assistance + tilted  # in fen, whatever the hospital's amount was written as
 
-    before_fund = e.total - basic - critical - assistance - tilted
+    before_fund = e.total - insured - paid  # total − basic − critical − assistance − tilted
     fund = ZERO
     if policy.layers.fund and params["fund.enabled"] and identity is not None:
         fund = _fund(params, before_fund, state, lines)
-    personal = before_fund - fund
-    if fund:
-        if lines is not None:
+    # before_fund is in fen at least (paid always is), so − ZERO would change nothing
+    personal = before_fund if fund is ZERO else before_fund - fund
+    if lines is not None:
+        if fund:
             lines.append(
                 (
                     "个人负担：{:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} = {:,.2f} 元",
                     (e.total, basic, critical, assistance, tilted, fund, personal),
                 )
             )
-    else:
-        if lines is not None:
+        else:
             lines.append(
                 (
                     "个人负担：{:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} − {:,.2f} = {:,.2f} 元",
@@ -310,17 +325,21 @@ def _settle_one(
             tuple(lines) if lines is not None else trace,
         ),
     )
+    # The ledger is in fen at least (``settle``), so adding the constant ZERO would give each
+    # amount back as it is: those parts, most of them for most expenses, are not added.
     new_state = _new(
         YearState,
         (
-            state.deductible_used + deductible,
-            state.assistance_used + assistance,
-            state.tilted_threshold_used + threshold,
-            state.tilted_used + tilted,
-            state.critical_burden + burden,
+            state.deductible_used if deductible is ZERO else state.deductible_used + deductible,
+            state.assistance_used if assistance is ZERO else state.assistance_used + assistance,
+            state.tilted_threshold_used
+            if threshold is ZERO
+            else state.tilted_threshold_used + threshold,
+            state.tilted_used if tilted is ZERO else state.tilted_used + tilted,
+            state.critical_burden if burden is ZERO else state.critical_burden + burden,
             state.critical_used + critical_paid,
             state.personal_borne + personal,
-            state.fund_used + fund,
+            state.fund_used if fund is ZERO else state.fund_used + fund,
             state.household_borne + personal,
         ),
     )
@@ -454,17 +473,30 @@ class _Rule(NamedTuple):
 
 
 def _rule(params: Params, category: str) -> _Rule:
-    rule: _Rule | None = params.derived.get(category)
-    if rule is None:
-        share_name, ratio_name, cap_name, label = _NAMES[category]
-        share = params[share_name]  # a missing value is refused in this order, as it always was
-        income = params["city_income"] if share else None
-        yearly = fen(income * share) if share else ZERO
-        ratio = params[ratio_name]
-        cap = params[cap_name]
-        rule = _Rule(label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap)
-        params.derived[category] = rule
+    """Read a category's terms and keep them in ``params.derived`` (where ``_assist`` looks first)."""
+    share_name, ratio_name, cap_name, label = _NAMES[category]
+    share = params[share_name]  # a missing value is refused in this order, as it always was
+    income = params["city_income"] if share else None
+    yearly = fen(income * share) if share else ZERO
+    ratio = params[ratio_name]
+    cap = params[cap_name]
+    rule = _Rule(label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap)
+    params.derived[category] = rule
     return rule
+
+
+class _Tilted(NamedTuple):
+    """The tilted assistance's terms in one period (``Params.derived``), read in this order."""
+
+    threshold: Decimal
+    ratio: Decimal
+    cap: Decimal
+
+
+def _tilted(params: Params) -> _Tilted:
+    terms = _Tilted(params["tilted.threshold"], params["tilted.ratio"], params["tilted.cap"])
+    params.derived[_Tilted] = terms
+    return terms
 
 
 def _assist(
@@ -476,9 +508,9 @@ def _assist(
     state: YearState,
     explain: bool,
 ) -> _Assisted:
-    label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap = _rule(
-        params, category
-    )
+    label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap = params.derived.get(
+        category
+    ) or _rule(params, category)
     lines: list[Line] | None = [] if explain else None
     sources = params.sources
     if share:
@@ -506,7 +538,8 @@ def _assist(
         deductible = ZERO
         if lines is not None:
             lines.append(("起付标准：{} 不设起付线（{}）", (label, sources.get(share_name, ""))))
-    eligible = self_pay - deductible
+    # − ZERO could only add digits, and the product is rounded to the fen anyway
+    eligible = self_pay if deductible is ZERO else self_pay - deductible
     raw = fen(eligible * ratio)
     if lines is not None:
         lines.append(
@@ -544,23 +577,23 @@ def _assist(
             )
     threshold = tilted = ZERO
     if policy.layers.tilted:
-        source = sources.get("tilted.ratio", "")
         if e.kind == INPATIENT and e.in_region and e.referred:
+            yearly_threshold, tilted_ratio, tilted_cap = params.derived.get(_Tilted) or _tilted(
+                params
+            )
             remaining = self_pay - assistance
-            yearly_threshold = params["tilted.threshold"]
             threshold_left = yearly_threshold - state.tilted_threshold_used
             if threshold_left <= ZERO:
                 threshold_left = ZERO
             threshold = threshold_left if threshold_left < remaining else remaining
             over = remaining - threshold
-            tilted_ratio = params["tilted.ratio"]
             raw_tilted = fen(over * tilted_ratio)
-            tilted_cap = params["tilted.cap"]
             tilted_left = tilted_cap - state.tilted_used
             if tilted_left <= ZERO:
                 tilted_left = ZERO
             tilted = tilted_left if tilted_left < raw_tilted else raw_tilted
             if lines is not None:
+                source = sources.get("tilted.ratio", "")
                 lines.append(
                     (
                         "倾斜救助：三重制度保障后政策范围内自付 {:,.2f} 元，年度起付 {:,.2f} 元"
@@ -568,8 +601,7 @@ def _assist(
                         (remaining, yearly_threshold, state.tilted_threshold_used, threshold),
                     )
                 )
-            if over > 0:
-                if lines is not None:
+                if over > ZERO:
                     lines.append(
                         (
                             "倾斜救助：超出部分 {:,.2f} 元 × {:%} = {:,.2f} 元；年度最高 {:,.2f} 元，"
@@ -585,18 +617,16 @@ def _assist(
                             ),
                         )
                     )
-            else:
-                if lines is not None:
+                else:
                     lines.append(("倾斜救助：未超过起付，不予倾斜救助（{}）", (source,)))
-        else:
-            if lines is not None:
-                lines.append(
-                    (
-                        "倾斜救助：仅限规范转诊且在自治区内就医的住院费用，本笔不适用（{}）",
-                        (source,),
-                    )
+        elif lines is not None:
+            lines.append(
+                (
+                    "倾斜救助：仅限规范转诊且在自治区内就医的住院费用，本笔不适用（{}）",
+                    (sources.get("tilted.ratio", ""),),
                 )
-    return _new(_Assisted, (category, deductible, assistance, threshold, tilted, lines))
+            )
+    return (category, deductible, assistance, threshold, tilted, lines)
 
 
 def _fund(

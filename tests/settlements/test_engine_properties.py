@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from settlements.engine import Expense, settle
 from settlements.engine.categories import CATEGORIES, IdentityPeriod
+from settlements.engine.model import YearState
 from settlements.policies import shipped
 
 HOHHOT = shipped("hohhot-2023").with_overrides({"city_income": "50000.00"})
@@ -135,3 +136,44 @@ def test_an_explanation_read_later_is_the_one_built_at_once(case, fund):
         assert later[:-1] == now[:-1]  # every amount, the identity, the day
         assert later.lines == now.lines and later.lines
     assert lazy.closing == built.closing
+
+
+ledgers = st.builds(
+    lambda values, whole: YearState(
+        *(Decimal(v // 100) if whole else Decimal(v) * FEN for v in values)
+    ),
+    st.lists(st.integers(min_value=0, max_value=20_000_000), min_size=9, max_size=9),
+    st.booleans(),  # written in whole yuan ("5"), as a caller may, or to the fen ("5.00")
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cases(), st.booleans(), st.none() | ledgers)
+def test_the_closing_ledger_is_the_opening_plus_every_amount_to_the_fen(case, fund, opening):
+    """The engine leaves the parts that are nothing out of the ledger's sums (issue 21): each year's
+    closing ledger is still its opening plus what every expense of the year used, exactly, and
+    every amount in it is written to the fen, whatever the opening was written as."""
+    people, items = case
+    policy = HOHHOT_FUND if fund else HOHHOT
+    opened = {2023: opening} if opening is not None else {}
+    result = settle(policy, people, items, opened)
+    for year, given in opened.items():  # the opening is reported as it was given
+        assert [str(a) for a in result.opening[year]] == [str(a) for a in given]
+    for year, closing in result.closing.items():
+        rows = [r for r in result.expenses if r.day.year == year]
+        start = opened.get(year, YearState())
+        assert closing.assistance_used == start.assistance_used + sum(
+            (r.assistance for r in rows), Decimal(0)
+        )
+        assert closing.tilted_used == start.tilted_used + sum((r.tilted for r in rows), Decimal(0))
+        assert closing.fund_used == start.fund_used + sum((r.fund for r in rows), Decimal(0))
+        assert closing.personal_borne == start.personal_borne + sum(
+            (r.personal for r in rows), Decimal(0)
+        )
+        assert closing.critical_used == start.critical_used + sum(
+            (r.critical for r in rows), Decimal(0)
+        )
+        if rows:  # a year the expenses moved is written to the fen, every amount of it
+            assert all(amount.as_tuple().exponent <= -2 for amount in closing), closing
+        for name in ("deductible_used", "tilted_threshold_used", "critical_burden"):
+            assert getattr(closing, name) >= getattr(start, name)
