@@ -22,7 +22,15 @@ from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import record, save_audited
 from core.queueing import enqueue
-from core.rows import BATCH, ImportFileError, Layout, count_rows, insert_rows, read_rows
+from core.rows import (
+    BATCH,
+    ImportFileError,
+    Layout,
+    count_rows,
+    insert_rows,
+    read_rows,
+    relaxed_commit,
+)
 
 from . import importing
 from .idnumber import mask, normalise
@@ -318,9 +326,13 @@ def _tally(
 def _checkpoint(batch: IdentityImport, *, keep_changes: bool) -> Any:
     """Called inside each thousand rows' transaction: the rows' writes, their counts, their kept
     messages and the position are committed together, so a run that dies resumes after the last
-    committed row and its counts stay exact."""
+    committed row and its counts stay exact. These commits do not wait for the disk
+    (``relaxed_commit``): what a crash could take back of them, the run does again from its
+    position, and the end of the run is committed durably, which makes every batch before it
+    durable too."""
 
     def on_batch(outcomes: list[importing.Outcome]) -> None:
+        relaxed_commit()
         ImportRow.objects.bulk_create(_tally(batch, outcomes, keep_changes=keep_changes))
         if outcomes:
             batch.resume_after_row = outcomes[-1].row_number

@@ -187,6 +187,21 @@ def _adapt(value: Any) -> Any:
     return value
 
 
+def relaxed_commit() -> None:
+    """Let the current transaction's commit return before its WAL reaches the disk (PostgreSQL's
+    ``synchronous_commit = off``, for this transaction only; nothing on SQLite).
+
+    Only for work that is done again when it is lost: a crash of the database server within
+    a fraction of a second of the commit may undo the transaction, never half of it, and any
+    later durable commit makes it durable too (the log is written in order). A file import's
+    batches qualify: each carries its own checkpoint, so a lost batch is redone from there. An
+    answer given to a person or a system (a push, a form) never does.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def in_batches[O](  # O: a row's outcome, whatever the importer records
     rows: Iterable[tuple[int, Any]],
     *,
