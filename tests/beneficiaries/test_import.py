@@ -431,6 +431,49 @@ def test_apply_writes_in_batches_not_per_row(world, run_import, django_capture_o
     assert len(ctx.captured_queries) < 40, len(ctx.captured_queries)
 
 
+def test_an_imports_batches_commit_without_waiting_for_the_disk_a_push_never(
+    world, run_import, client, django_capture_on_commit_callbacks
+):
+    """Each thousand rows of a file's check and import carry their own checkpoint, so their commit
+    need not wait for the disk (PostgreSQL, this transaction only); a push is answered, so its
+    writes are always durable before the answer."""
+    relaxed = "SET LOCAL synchronous_commit TO OFF"
+    expected = 1 if connection.vendor == "postgresql" else 0  # 300 rows: one batch
+    rows = [
+        [idn(f"1501211950{1 + n // 28 % 12:02d}{1 + n % 28:02d}{n:03d}"), f"人{n}", "低保对象",
+         "2023-01-01", "", "150121100", "", "", "", ""]
+        for n in range(300)
+    ]  # fmt: skip
+    admin = world.users["admin"]
+    with django_capture_on_commit_callbacks(execute=False):
+        batch = services.identity_import_create(
+            upload=SimpleUploadedFile("i.csv", csv_bytes(rows)), department="民政", actor=admin
+        )
+    with CaptureQueriesContext(connection) as check:
+        services.identity_import_preview(batch=batch)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.identity_import_apply(batch=batch, actor=admin)
+    with CaptureQueriesContext(connection) as run:
+        services.identity_import_run(batch=batch)
+    batch.refresh_from_db()
+    assert (batch.status, batch.people_created) == (IdentityImport.Status.APPLIED, 300)
+    assert [q["sql"] for q in check.captured_queries].count(relaxed) == expected
+    assert [q["sql"] for q in run.captured_queries].count(relaxed) == expected
+    _token, key = services.department_token_create(department="民政", label="民政系统", actor=None)
+    record = {"id_number": idn("15012119600101004"), "name": "推", "category": "低保对象",
+              "certified_on": "2023-01-01", "township": "150121100"}  # fmt: skip
+    with CaptureQueriesContext(connection) as pushed:
+        response = client.post(
+            "/api/v1/identities",
+            data={"records": [record]},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {key}",
+        )
+    assert response.status_code == 200, response.content
+    assert Person.objects.filter(name="推").exists()
+    assert all(relaxed not in q["sql"] for q in pushed.captured_queries)
+
+
 def test_the_import_writes_what_the_check_staged_with_no_clear_id_number_kept(
     world, run_import, django_capture_on_commit_callbacks
 ):
