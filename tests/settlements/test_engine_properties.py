@@ -157,8 +157,8 @@ def test_the_closing_ledger_is_the_opening_plus_every_amount_to_the_fen(case, fu
     policy = HOHHOT_FUND if fund else HOHHOT
     opened = {2023: opening} if opening is not None else {}
     result = settle(policy, people, items, opened)
-    for year, given in opened.items():  # the opening is reported as it was given
-        assert [str(a) for a in result.opening[year]] == [str(a) for a in given]
+    for year, as_given in opened.items():  # the opening is reported as it was given
+        assert [str(a) for a in result.opening[year]] == [str(a) for a in as_given]
     for year, closing in result.closing.items():
         rows = [r for r in result.expenses if r.day.year == year]
         start = opened.get(year, YearState())
