@@ -264,14 +264,14 @@ def _settle_one(
                 this = _assist(policy, params, e, category, self_pay, state, explain)
                 if this[2] + this[4] > chosen[2] + chosen[4]:  # assistance + tilted
                     chosen = this
-        if len(valid) > 1 and lines is not None:
-            others = "、".join(CATEGORIES[c][1] for c in valid if c != chosen[0])
-            lines.append(
-                (
-                    "救助身份：{}（同时具有{}身份，按就高不就低取救助最多者，不重复救助；{} 四(三)）",
-                    (CATEGORIES[chosen[0]][0], others, policy.document),
+            if lines is not None:
+                others = "、".join(CATEGORIES[c][1] for c in valid if c != chosen[0])
+                lines.append(
+                    (
+                        "救助身份：{}（同时具有{}身份，按就高不就低取救助最多者，不重复救助；{} 四(三)）",
+                        (CATEGORIES[chosen[0]][0], others, policy.document),
+                    )
                 )
-            )
     if chosen is not None:
         identity, deductible, assistance, threshold, tilted, assisted_lines = chosen
         if lines is not None:
