@@ -14,11 +14,21 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import NamedTuple
 
 from .categories import CATEGORIES, is_valid_on, rank
 from .errors import MissingAmount, MissingParameter, SettlementInputError
-from .model import KINDS, Expense, ExpenseResult, IdentityPeriod, Line, Result, YearState
+from .model import (
+    KINDS,
+    LEDGER_FIELDS,
+    Expense,
+    ExpenseResult,
+    IdentityPeriod,
+    Line,
+    Result,
+    YearState,
+)
 from .money import ZERO, fen, yuan
 from .policy import Params, Policy
 
@@ -90,13 +100,15 @@ def settle(
     for identity in identities:
         if identity.category not in CATEGORIES:
             raise SettlementInputError(f"未知身份类别：{identity.category}")
-    start = dict(opening or {})  # kept by the Trace and the result as given
+    start = dict(opening) if opening else {}  # kept by the Trace and the result as given
     # The working ledger in fen at least, as every amount the engine adds to it: a part that is
     # the constant ZERO is then left out of a sum rather than added (``_settle_one``).
-    states: dict[int, YearState] = {year: _in_fen(state) for year, state in start.items()}
-    opened = dict(start)
+    states: dict[int, YearState] = (
+        {year: _in_fen(state) for year, state in start.items()} if start else {}
+    )
+    opened = dict(start) if start else {}
     trace = None if explain else Trace(policy, identities, tuple(expenses), start)
-    if len({e.id for e in expenses}) != len(expenses):
+    if len(set(map(_ID, expenses))) != len(expenses):
         raise SettlementInputError("费用编号（id）有重复")
     results: list[ExpenseResult | None] = [None] * len(expenses)
     # The days on which the parameters in force or the identities valid change: between two of
@@ -109,44 +121,57 @@ def settle(
             if i.ended_on is not None and i.ended_on < _LAST:
                 days_of_change.add(i.ended_on + _DAY)
         edges = sorted(days_of_change)
-    days = [e.day for e in expenses]
+    days = list(map(_DAY_OF, expenses))
     order = sorted(range(len(expenses)), key=days.__getitem__)  # stable: ties keep their order
+    # the earliest expense, once: no later one can be before the policy's start if it is not
+    if expenses and days[order[0]] < policy.starts_on:
+        e = expenses[order[0]]
+        raise SettlementInputError(
+            f"费用 {e.id} 的日期 {e.day} 早于政策 {policy.code} 的施行日期 {policy.starts_on}"
+        )
     # In date order, a span of days and a year, once left, never come back: the current ones are
-    # kept at hand, the span until the day of the next edge, the year's ledger until the year ends.
-    span = _NO_SPAN
-    span_ends = date.min
+    # kept at hand, the span's until the day of the next edge or the year's end, whichever comes
+    # first (one test an expense), the year's ledger until the year ends.
+    params, valid = _NO_SPAN
+    span_ends = year_ends = date.min
     year = 0
-    state = _FRESH
+    ledger = _NO_LEDGER
     for index in order:
         expense = expenses[index]
         day = days[index]
         if day >= span_ends:
             at = bisect_right(edges, day)
-            span = _span(policy, identities, day)
+            params, valid = _span(policy, identities, day)
             span_ends = edges[at] if at < len(edges) else date.max
-        if day.year != year:
-            if year:
-                states[year] = state
-            year = day.year
-            state = states.get(year) or _FRESH
-            opened.setdefault(year, state)
+            if day >= year_ends:
+                if year:
+                    states[year] = ledger.closed()
+                year = day.year
+                year_ends = date(year + 1, 1, 1) if year < _LAST_YEAR else date.max
+                state = states.get(year) or _FRESH
+                opened.setdefault(year, state)
+                ledger = _Ledger(state)
+            if year_ends < span_ends:
+                span_ends = year_ends
         try:
-            results[index], state = _settle_one(policy, expense, state, span, trace)
+            results[index] = _settle_one(policy, expense, ledger, params, valid, trace)
         except MissingParameter as exc:
             raise MissingParameter(f"费用 {expense.id}（{expense.day}）：{exc}") from None
     if year:
-        states[year] = state
+        states[year] = ledger.closed()
     fund_on = (
         bool(expenses)
         and policy.layers.fund
         and policy.ever_on("fund.enabled", days[order[0]], days[order[-1]])
     )
-    # positional: a frozen dataclass takes keywords a third slower
-    return Result(policy.code, policy.version, fund_on, tuple(results), opened, states)  # type: ignore[arg-type]  # every result is set above
+    return _new(Result, (policy.code, policy.version, fund_on, tuple(results), opened, states))
 
 
 _DAY = timedelta(days=1)
+_ID = attrgetter("id")
+_DAY_OF = attrgetter("day")
 _LAST = date.max - _DAY
+_LAST_YEAR = date.max.year
 
 
 def _in_fen(state: YearState) -> YearState:
@@ -164,44 +189,84 @@ class _Span(NamedTuple):
 
 
 _FRESH = YearState()  # a year's ledger before its first expense (immutable: one for all)
+
+
+class _Ledger:
+    """A year's ledger while ``settle`` goes through its expenses: the amounts of a ``YearState``,
+    each added to in place by ``_settle_one`` (most expenses move three or four of the nine; a new
+    ``YearState`` per expense would copy all nine). Read like a ``YearState``; ``closed()`` gives
+    the one the result keeps."""
+
+    __slots__ = LEDGER_FIELDS
+
+    def __init__(self, state: YearState) -> None:
+        (
+            self.deductible_used,
+            self.assistance_used,
+            self.tilted_threshold_used,
+            self.tilted_used,
+            self.critical_burden,
+            self.critical_used,
+            self.personal_borne,
+            self.fund_used,
+            self.household_borne,
+        ) = state
+
+    def closed(self) -> YearState:
+        return _new(
+            YearState,
+            (
+                self.deductible_used,
+                self.assistance_used,
+                self.tilted_threshold_used,
+                self.tilted_used,
+                self.critical_burden,
+                self.critical_used,
+                self.personal_borne,
+                self.fund_used,
+                self.household_borne,
+            ),
+        )
+
+
+_NO_LEDGER = _Ledger(_FRESH)  # before the first expense's year (never added to)
+_RANK = {c: rank(c) for c in CATEGORIES}.__getitem__  # the key of ``rank``, without a call of it
 _NO_SPAN = _Span(Params("", {}, {}, {}), ())  # before the first expense's
 
 
 def _span(policy: Policy, identities: Sequence[IdentityPeriod], day: date) -> _Span:
     valid = {i.category for i in identities if is_valid_on(i, day)}
-    return _Span(policy.at(day), tuple(sorted(valid, key=rank) if len(valid) > 1 else valid))
+    return _new(
+        _Span, (policy.at(day), tuple(sorted(valid, key=_RANK) if len(valid) > 1 else valid))
+    )
 
 
 def _settle_one(
     policy: Policy,
     e: Expense,
-    state: YearState,
-    span: _Span,
+    state: _Ledger,
+    params: Params,
+    valid: tuple[str, ...],
     trace: Trace | None,
-) -> tuple[ExpenseResult, YearState]:
-    """One expense. With a ``trace`` no line is built: the result carries the trace, which
-    builds them (settling again with no trace) when they are first read."""
-    kind = KINDS.get(e.kind)
-    if kind is None:
+) -> ExpenseResult:
+    """One expense, added to the year's ledger ``state``; ``params`` and ``valid`` are its day's
+    (``_span``). With a ``trace`` no line is built: the result carries the trace, which builds
+    them (settling again with no trace) when they are first read."""
+    if e.kind not in KINDS:
         raise SettlementInputError(
             f"费用 {e.id}：未知费用类别 {e.kind}（可用：{', '.join(KINDS)}）"
-        )
-    if e.day < policy.starts_on:
-        raise SettlementInputError(
-            f"费用 {e.id} 的日期 {e.day} 早于政策 {policy.code} 的施行日期 {policy.starts_on}"
         )
     if e.policy_scope > e.total:
         raise SettlementInputError(
             f"费用 {e.id}：政策范围内费用 {yuan(e.policy_scope)} 元大于总费用 {yuan(e.total)} 元"
         )
-    params, valid = span
     day = e.day
     explain = trace is None
     lines: list[Line] | None = [] if explain else None
 
     basic = e.basic_paid
     if basic is None or lines is not None:
-        basic = _basic(policy, params, e, kind, lines)
+        basic = _basic(policy, params, e, lines)
     burden = e.policy_scope - basic
     if burden < ZERO:  # a Decimal against a Decimal: twice as fast as against the int 0
         burden = ZERO  # 合规个人负担, what critical-illness insurance sees
@@ -228,7 +293,7 @@ def _settle_one(
             )
         )
 
-    identity: str | None = valid[0] if valid else None
+    identity: str | None  # the identity assisted under, or else the most favourable one valid
     chosen: _Assisted | None = None
     if not policy.layers.assistance:
         if lines is not None:
@@ -280,6 +345,7 @@ def _settle_one(
         # would add nothing to it, not even a digit
         paid = assistance if tilted is ZERO else assistance + tilted
     else:
+        identity = valid[0] if valid else None
         assistance = tilted = deductible = threshold = ZERO
         if e.assistance_paid is not None:
             assistance = e.assistance_paid
@@ -309,7 +375,7 @@ def _settle_one(
 
     # tuple.__new__ with the fields in order: a named tuple's own __new__ is Python, and costs
     # twice as much; this runs a million times
-    result = _new(
+    result: ExpenseResult = _new(
         ExpenseResult,
         (
             e.id,
@@ -327,33 +393,31 @@ def _settle_one(
     )
     # The ledger is in fen at least (``settle``), so adding the constant ZERO would give each
     # amount back as it is: those parts, most of them for most expenses, are not added.
-    new_state = _new(
-        YearState,
-        (
-            state.deductible_used if deductible is ZERO else state.deductible_used + deductible,
-            state.assistance_used if assistance is ZERO else state.assistance_used + assistance,
-            state.tilted_threshold_used
-            if threshold is ZERO
-            else state.tilted_threshold_used + threshold,
-            state.tilted_used if tilted is ZERO else state.tilted_used + tilted,
-            state.critical_burden if burden is ZERO else state.critical_burden + burden,
-            state.critical_used + critical_paid,
-            state.personal_borne + personal,
-            state.fund_used if fund is ZERO else state.fund_used + fund,
-            state.household_borne + personal,
-        ),
-    )
-    return result, new_state
+    if deductible is not ZERO:
+        state.deductible_used += deductible
+    if assistance is not ZERO:
+        state.assistance_used += assistance
+    if threshold is not ZERO:
+        state.tilted_threshold_used += threshold
+    if tilted is not ZERO:
+        state.tilted_used += tilted
+    if burden is not ZERO:
+        state.critical_burden += burden
+    state.critical_used += critical_paid
+    state.personal_borne += personal
+    if fund is not ZERO:
+        state.fund_used += fund
+    state.household_borne += personal
+    return result
 
 
-def _basic(
-    policy: Policy, params: Params, e: Expense, kind: str, lines: list[Line] | None
-) -> Decimal:
+def _basic(policy: Policy, params: Params, e: Expense, lines: list[Line] | None) -> Decimal:
     if e.basic_paid is not None:
         if lines is not None:
             lines.append(("基本医保：按结算单支付 {:,.2f} 元", (e.basic_paid,)))
         return e.basic_paid
     name = f"basic.ratio.{e.kind}"
+    kind = KINDS[e.kind]
     if policy.layers.basic != "computed" or not params.has(name):
         raise MissingAmount(
             f"费用 {e.id}：缺少 basic_paid（基本医保支付额），政策 {policy.code} 不能计算{kind}的基本医保"
@@ -376,7 +440,7 @@ def _critical(
     e: Expense,
     valid: Sequence[str],
     burden: Decimal,
-    state: YearState,
+    state: _Ledger,
     lines: list[Line] | None,
 ) -> tuple[Decimal, Decimal]:
     """Critical-illness insurance for the expense: (amount, amount counted against the cap)."""
@@ -505,7 +569,7 @@ def _assist(
     e: Expense,
     category: str,
     self_pay: Decimal,
-    state: YearState,
+    state: _Ledger,
     explain: bool,
 ) -> _Assisted:
     label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap = params.derived.get(
@@ -630,7 +694,7 @@ def _assist(
 
 
 def _fund(
-    params: Params, before_fund: Decimal, state: YearState, lines: list[Line] | None
+    params: Params, before_fund: Decimal, state: _Ledger, lines: list[Line] | None
 ) -> Decimal:
     person_cap = params["fund.person_cap"]
     household_cap = params["fund.household_cap"]

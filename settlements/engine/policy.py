@@ -297,10 +297,15 @@ class Policy:
     summary: str = ""
     _periods: tuple[date, ...] = field(default=(), repr=False, compare=False)
     _cache: dict[int, Params] = field(default_factory=dict, repr=False, compare=False)
+    # the parameters with a value that is on (true, non-zero) on some day: ``ever_on`` answers a
+    # switch that never is at once, as it is asked on every ``settle`` call
+    _ever_on: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         starts = sorted({v.start for p in self.parameters.values() for v in p.values})
         object.__setattr__(self, "_periods", tuple(starts))
+        on = frozenset(n for n, p in self.parameters.items() if any(v.value for v in p.values))
+        object.__setattr__(self, "_ever_on", on)
 
     @property
     def periods(self) -> tuple[date, ...]:
@@ -328,6 +333,8 @@ class Policy:
 
     def ever_on(self, name: str, first: date, last: date) -> bool:
         """Whether the switch ``name`` is on on any day from ``first`` to ``last``."""
+        if name not in self._ever_on:  # never on (or no such parameter)
+            return False
         values = self.parameters[name].values
         for n, dated in enumerate(values):
             ends_after_first = n + 1 == len(values) or values[n + 1].start > first

@@ -6,6 +6,7 @@ No database: the engine is pure.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -396,6 +397,34 @@ def test_special_fund_is_off_in_hohhot_and_absent_from_the_output():
     out = run([ident("dibao")], [exp("e1", total="200000.00")])
     assert "fund" not in out["expenses"][0]
     assert "fund" not in out["totals"]
+
+
+def test_a_fund_switched_on_later_shows_only_for_expenses_that_reach_that_day():
+    hohhot = shipped("hohhot-2023").with_overrides(INCOME)
+    later = hohhot.amended(
+        start=date(2024, 1, 1), values={"fund.enabled": True}, source="test", version=2
+    )
+    case = parse_case({"policy": "hohhot-2023", "identities": [ident("dibao")], "expenses": []})
+    before = [*parse_case(_case_of(exp("e1"))).expenses]
+    after = [*parse_case(_case_of(exp("e2", "2024-02-01", total="200000.00"))).expenses]
+    assert settle(later, case.identities, before).fund_layer is False
+    both = settle(later, case.identities, [*before, *after])
+    assert both.fund_layer is True
+    # 2024: 200,000 − 30,000 − 5,000 − 10,500 (70% of 15,000) = 154,500 borne, the fund takes
+    # all above the person's 30,000
+    assert [row.fund for row in both.expenses] == [Decimal("0.00"), Decimal("124500.00")]
+    assert both.expenses[1].personal == Decimal("30000.00")
+    # the switch never on: no fund, whatever the days
+    assert settle(hohhot, case.identities, [*before, *after]).fund_layer is False
+
+
+def _case_of(expense: dict) -> dict:
+    return {"policy": "hohhot-2023", "identities": [], "expenses": [expense]}
+
+
+def test_an_expense_before_the_policy_is_refused_wherever_it_comes_in_the_list():
+    with pytest.raises(SettlementInputError, match="费用 e2 的日期 2022-12-31 早于政策 hohhot-2023"):
+        run([ident("dibao")], [exp("e1"), exp("e2", "2022-12-31"), exp("e3", "2023-01-01")])
 
 
 # --- Dongying 2020, seed 003 二(一)(二): basic 70% of in-scope inpatient cost; tiered critical ---
