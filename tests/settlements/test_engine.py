@@ -423,7 +423,9 @@ def _case_of(expense: dict) -> dict:
 
 
 def test_an_expense_before_the_policy_is_refused_wherever_it_comes_in_the_list():
-    with pytest.raises(SettlementInputError, match="费用 e2 的日期 2022-12-31 早于政策 hohhot-2023"):
+    with pytest.raises(
+        SettlementInputError, match="费用 e2 的日期 2022-12-31 早于政策 hohhot-2023"
+    ):
         run([ident("dibao")], [exp("e1"), exp("e2", "2022-12-31"), exp("e3", "2023-01-01")])
 
 
