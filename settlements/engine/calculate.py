@@ -325,7 +325,10 @@ def _settle_one(
     else:
         chosen = _assist(policy, params, e, valid[0], self_pay, state, explain)
         if len(valid) > 1:  # most favourable first; of equal amounts the first is kept
-            for category in valid[1:]:
+            rivals = params.derived.get(valid)
+            if rivals is None:
+                rivals = _rivals(params, valid)
+            for category in rivals:
                 this = _assist(policy, params, e, category, self_pay, state, explain)
                 if this[2] + this[4] > chosen[2] + chosen[4]:  # assistance + tilted
                     chosen = this
@@ -525,6 +528,7 @@ _NAMES = {
 class _Rule(NamedTuple):
     """A category's assistance terms in one period, read once per period (``Params.derived``)."""
 
+    category: str
     label: str
     share_name: str
     ratio_name: str
@@ -544,9 +548,42 @@ def _rule(params: Params, category: str) -> _Rule:
     yearly = fen(income * share) if share else ZERO
     ratio = params[ratio_name]
     cap = params[cap_name]
-    rule = _Rule(label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap)
+    rule = _Rule(
+        category, label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap
+    )
     params.derived[category] = rule
     return rule
+
+
+def _rivals(params: Params, valid: tuple[str, ...]) -> tuple[str, ...]:
+    """Of the categories ``valid`` together, after the first, those that may pay more than every
+    one before them, kept in ``params.derived``: a category is left out when one before it has
+    terms at least as good in every respect (a ratio as high, a cap as high or none, a yearly
+    deductible as low). Such a category can never pay more: from the same ledger its deductible
+    is no larger, its product no smaller and its cap's remainder no smaller, so its assistance is
+    no larger; and the tilted assistance, whose terms are the same for every category, gives back
+    at most a fen for each fen of assistance less (its ratio is at most 1, and the amounts are in
+    fen). Of equal amounts the one before is kept anyway. So the most favourable identity (就高不就低)
+    is found assessing only the others. In Hohhot's plan that is the first alone, but for 其他
+    held with 低保边缘 or 因病致贫, ranked before it, which it beats on the deductible."""
+    rules = [params.derived.get(c) or _rule(params, c) for c in valid]
+    kept = [rules[0]]
+    rivals = []
+    for rule in rules[1:]:
+        if not any(_at_least_as_good(before, rule) for before in kept):
+            kept.append(rule)
+            rivals.append(rule.category)
+    found = tuple(rivals)
+    params.derived[valid] = found
+    return found
+
+
+def _at_least_as_good(a: _Rule, b: _Rule) -> bool:
+    return (
+        a.ratio >= b.ratio
+        and (a.cap is None or (b.cap is not None and a.cap >= b.cap))
+        and a.yearly <= b.yearly
+    )
 
 
 class _Tilted(NamedTuple):
@@ -572,9 +609,9 @@ def _assist(
     state: _Ledger,
     explain: bool,
 ) -> _Assisted:
-    label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap = params.derived.get(
-        category
-    ) or _rule(params, category)
+    _, label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap = (
+        params.derived.get(category) or _rule(params, category)
+    )
     lines: list[Line] | None = [] if explain else None
     sources = params.sources
     if share:

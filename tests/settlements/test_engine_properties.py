@@ -4,14 +4,15 @@ to the total, assistance within the year's cap of the identity used, tilted with
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from settlements.engine import Expense, settle
-from settlements.engine.categories import CATEGORIES, IdentityPeriod
+from settlements.engine.categories import CATEGORIES, IdentityPeriod, is_valid_on, rank
 from settlements.engine.model import YearState
 from settlements.policies import shipped
 
@@ -177,3 +178,91 @@ def test_the_closing_ledger_is_the_opening_plus_every_amount_to_the_fen(case, fu
             assert all(amount.as_tuple().exponent <= -2 for amount in closing), closing
         for name in ("deductible_used", "tilted_threshold_used", "critical_burden"):
             assert getattr(closing, name) >= getattr(start, name)
+
+
+# A plan whose order of categories is not an order of terms (issue 21 prunes by terms): a later
+# category with no cap, one with a ratio above 低保's, one with a deductible above another's.
+MIXED = HOHHOT.with_overrides(
+    {
+        "assistance.cap.illness_poor": None,
+        "assistance.ratio.other": "0.95",
+        "assistance.deductible_share.rural_at_risk": "0.30",
+        "assistance.ratio.rural_at_risk": "0.80",
+    }
+)
+
+
+# categories of which, in one plan or the other, a later one may pay more than an earlier one
+RIVALS = ["tekun", "dibao", "rural_at_risk", "dibao_edge", "illness_poor", "other"]
+
+
+@st.composite
+def several_identities(draw):
+    """Two or three categories held together most of the time, and expenses they may assist."""
+    held = draw(st.lists(st.sampled_from(RIVALS), min_size=2, max_size=3, unique=True))
+    people = [
+        IdentityPeriod(c, date(2023, 1, 1), draw(st.none() | st.sampled_from([date(2024, 6, 30)])))
+        for c in held
+    ]
+    items = [draw(expenses(n)) for n in range(draw(st.integers(min_value=1, max_value=6)))]
+    return people, [replace(e, in_region=True) if n % 3 else e for n, e in enumerate(items)]
+
+
+def _held(*categories: str) -> list[IdentityPeriod]:
+    return [IdentityPeriod(c, date(2023, 1, 1)) for c in categories]
+
+
+OUTPATIENT = Expense(
+    id="e0",
+    day=date(2023, 3, 1),
+    kind="outpatient",
+    total=Decimal("10000.00"),
+    policy_scope=Decimal("10000.00"),
+    basic_paid=Decimal("0.00"),
+    critical_paid=Decimal("0.00"),
+)
+DEEP = YearState(Decimal("20000.00"), Decimal("150000.00"), *[Decimal("0.00")] * 7)
+
+
+@settings(max_examples=150, deadline=None)
+# a later category that wins by its ratio, by having no deductible, by having no cap
+@example((_held("dibao", "other"), [OUTPATIENT]), MIXED, None)
+@example((_held("dibao_edge", "other"), [OUTPATIENT]), HOHHOT, None)
+@example((_held("dibao", "illness_poor"), [OUTPATIENT]), MIXED, DEEP)
+@given(
+    cases() | several_identities(),
+    st.sampled_from([HOHHOT, MIXED, MIXED]),
+    st.none() | ledgers,
+)
+def test_the_identity_used_pays_the_most_of_those_valid_that_day(case, policy, opening):
+    """就高不就低, checked against each valid category settling the expense alone from the same
+    ledger: the amount is the largest any of them gives, and the identity is the best-ranked of
+    those giving it. The engine does not assess a category another valid one beats in every term;
+    this shows that changes no amount and no identity, with Hohhot's plan and with one whose
+    categories are not ranked by their terms, from a fresh year or one well into its caps."""
+    people, items = case
+    opened = {2023: opening} if opening is not None else {}
+    result = settle(policy, people, items, opened)
+    order = sorted(range(len(items)), key=lambda k: items[k].day)
+    for position, k in enumerate(order):
+        e, row = items[k], result.expenses[k]
+        valid = {i.category for i in people if is_valid_on(i, e.day)}
+        if len(valid) < 2:
+            continue
+        before = settle(policy, people, [items[j] for j in order[:position]], opened).closing
+        ledger = {e.day.year: before[e.day.year]} if e.day.year in before else None
+        alone = {
+            c: settle(policy, [IdentityPeriod(c, date(2023, 1, 1))], [e], ledger).expenses[0]
+            for c in valid
+        }
+        best = max(a.assistance + a.tilted for a in alone.values())
+        assert row.assistance + row.tilted == best
+        assert row.identity == min(
+            (c for c, a in alone.items() if a.assistance + a.tilted == best), key=rank
+        )
+        chosen = alone[row.identity]
+        assert (row.assistance, row.tilted, row.personal) == (
+            chosen.assistance,
+            chosen.tilted,
+            chosen.personal,
+        )
