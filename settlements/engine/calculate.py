@@ -132,7 +132,7 @@ def settle(
     # In date order, a span of days and a year, once left, never come back: the current ones are
     # kept at hand, the span's until the day of the next edge or the year's end, whichever comes
     # first (one test an expense), the year's ledger until the year ends.
-    params, valid = _NO_SPAN
+    params, valid, fund = _NO_SPAN
     span_ends = year_ends = date.min
     year = 0
     ledger = _NO_LEDGER
@@ -141,7 +141,7 @@ def settle(
         day = days[index]
         if day >= span_ends:
             at = bisect_right(edges, day)
-            params, valid = _span(policy, identities, day)
+            params, valid, fund = _span(policy, identities, day)
             span_ends = edges[at] if at < len(edges) else date.max
             if day >= year_ends:
                 if year:
@@ -154,7 +154,7 @@ def settle(
             if year_ends < span_ends:
                 span_ends = year_ends
         try:
-            results[index] = _settle_one(policy, expense, ledger, params, valid, trace)
+            results[index] = _settle_one(policy, expense, ledger, params, valid, fund, trace)
         except MissingParameter as exc:
             raise MissingParameter(f"费用 {expense.id}（{expense.day}）：{exc}") from None
     if year:
@@ -186,6 +186,7 @@ class _Span(NamedTuple):
 
     params: Params
     valid: tuple[str, ...]
+    fund: bool  # whether the special fund may apply (its layer, and its switch not off)
 
 
 _FRESH = YearState()  # a year's ledger before its first expense (immutable: one for all)
@@ -231,14 +232,15 @@ class _Ledger:
 
 _NO_LEDGER = _Ledger(_FRESH)  # before the first expense's year (never added to)
 _RANK = {c: rank(c) for c in CATEGORIES}.__getitem__  # the key of ``rank``, without a call of it
-_NO_SPAN = _Span(Params("", {}, {}, {}), ())  # before the first expense's
+_NO_SPAN = _Span(Params("", {}, {}, {}), (), False)  # before the first expense's
 
 
 def _span(policy: Policy, identities: Sequence[IdentityPeriod], day: date) -> _Span:
     valid = {i.category for i in identities if is_valid_on(i, day)}
-    return _new(
-        _Span, (policy.at(day), tuple(sorted(valid, key=_RANK) if len(valid) > 1 else valid))
-    )
+    params = policy.at(day)
+    # a switch without a value counts as maybe on: ``_settle_one`` reads it, and refuses it there
+    fund = policy.layers.fund and params.get("fund.enabled", True)
+    return _new(_Span, (params, tuple(sorted(valid, key=_RANK) if len(valid) > 1 else valid), fund))
 
 
 def _settle_one(
@@ -247,10 +249,11 @@ def _settle_one(
     state: _Ledger,
     params: Params,
     valid: tuple[str, ...],
+    fund_may: bool,
     trace: Trace | None,
 ) -> ExpenseResult:
-    """One expense, added to the year's ledger ``state``; ``params`` and ``valid`` are its day's
-    (``_span``). With a ``trace`` no line is built: the result carries the trace, which builds
+    """One expense, added to the year's ledger ``state``; ``params``, ``valid`` and ``fund_may``
+    are its day's (``_span``). With a ``trace`` no line is built: the result carries the trace, which builds
     them (settling again with no trace) when they are first read."""
     if e.kind not in KINDS:
         raise SettlementInputError(
@@ -356,7 +359,7 @@ def _settle_one(
 
     before_fund = e.total - insured - paid  # total − basic − critical − assistance − tilted
     fund = ZERO
-    if policy.layers.fund and params["fund.enabled"] and identity is not None:
+    if fund_may and params["fund.enabled"] and identity is not None:
         fund = _fund(params, before_fund, state, lines)
     # before_fund is in fen at least (paid always is), so − ZERO would change nothing
     personal = before_fund if fund is ZERO else before_fund - fund
@@ -613,7 +616,6 @@ def _assist(
         params.derived.get(category) or _rule(params, category)
     )
     lines: list[Line] | None = [] if explain else None
-    sources = params.sources
     if share:
         left = yearly - state.deductible_used
         if left <= ZERO:  # as max(ZERO, …): a zero of any exponent is ZERO
@@ -631,14 +633,14 @@ def _assist(
                         yearly,
                         state.deductible_used,
                         deductible,
-                        sources.get(share_name, ""),
+                        params.source(share_name),
                     ),
                 )
             )
     else:
         deductible = ZERO
         if lines is not None:
-            lines.append(("起付标准：{} 不设起付线（{}）", (label, sources.get(share_name, ""))))
+            lines.append(("起付标准：{} 不设起付线（{}）", (label, params.source(share_name))))
     # − ZERO could only add digits, and the product is rounded to the fen anyway
     eligible = self_pay if deductible is ZERO else self_pay - deductible
     raw = fen(eligible * ratio)
@@ -646,7 +648,7 @@ def _assist(
         lines.append(
             (
                 "医疗救助：{} 政策范围内自付 {:,.2f} 元 × {:%} = {:,.2f} 元（{}）",
-                (label, eligible, ratio, raw, sources.get(ratio_name, "")),
+                (label, eligible, ratio, raw, params.source(ratio_name)),
             )
         )
     if cap is None:
@@ -672,7 +674,7 @@ def _assist(
                         state.assistance_used,
                         cap_left,
                         assistance,
-                        sources.get(cap_name, ""),
+                        params.source(cap_name),
                     ),
                 )
             )
@@ -694,7 +696,7 @@ def _assist(
                 tilted_left = ZERO
             tilted = tilted_left if tilted_left < raw_tilted else raw_tilted
             if lines is not None:
-                source = sources.get("tilted.ratio", "")
+                source = params.source("tilted.ratio")
                 lines.append(
                     (
                         "倾斜救助：三重制度保障后政策范围内自付 {:,.2f} 元，年度起付 {:,.2f} 元"
@@ -724,7 +726,7 @@ def _assist(
             lines.append(
                 (
                     "倾斜救助：仅限规范转诊且在自治区内就医的住院费用，本笔不适用（{}）",
-                    (sources.get("tilted.ratio", ""),),
+                    (params.source("tilted.ratio"),),
                 )
             )
     return (category, deductible, assistance, threshold, tilted, lines)

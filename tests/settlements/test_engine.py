@@ -6,6 +6,7 @@ No database: the engine is pure.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -416,6 +417,19 @@ def test_a_fund_switched_on_later_shows_only_for_expenses_that_reach_that_day():
     assert both.expenses[1].personal == Decimal("30000.00")
     # the switch never on: no fund, whatever the days
     assert settle(hohhot, case.identities, [*before, *after]).fund_layer is False
+
+
+def test_a_fund_layer_whose_switch_has_no_value_is_refused_not_taken_as_off():
+    hohhot = shipped("hohhot-2023").with_overrides(INCOME)
+    switch = hohhot.parameters["fund.enabled"]
+    unset = replace(
+        hohhot, parameters={**hohhot.parameters, "fund.enabled": replace(switch, values=())}
+    )
+    expenses = [*parse_case(_case_of(exp("e1"))).expenses]
+    for held in ([], [ident("dibao")]):
+        identities = parse_case({**_case_of(exp("e1")), "identities": held}).identities
+        with pytest.raises(MissingParameter, match=r"费用 e1（2023-03-01）：.*fund\.enabled"):
+            settle(unset, identities, expenses)
 
 
 def _case_of(expense: dict) -> dict:
