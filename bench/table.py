@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FULL = os.environ.get("BENCH_TABLE_SCALE") == "full"
 SIZES = {} if FULL else {
     "BENCH_ROWS": "100000", "BENCH_APPLICATIONS": "200000", "BENCH_LOOKUPS": "1000",
-    "BENCH_PEOPLE": "20000", "BENCH_SECONDS": "20", "BENCH_LETTERS": "100",
+    "BENCH_PEOPLE": "20000", "BENCH_SECONDS": "40", "BENCH_LETTERS": "100",
 }  # fmt: skip
 RUNS = [
     ("import", "bench/import_identities.py"),
