@@ -214,20 +214,10 @@ class _Ledger:
         ) = state
 
     def closed(self) -> YearState:
-        return _new(
-            YearState,
-            (
-                self.deductible_used,
-                self.assistance_used,
-                self.tilted_threshold_used,
-                self.tilted_used,
-                self.critical_burden,
-                self.critical_used,
-                self.personal_borne,
-                self.fund_used,
-                self.household_borne,
-            ),
-        )
+        return _new(YearState, _AMOUNTS(self))
+
+
+_AMOUNTS = attrgetter(*LEDGER_FIELDS)  # a ledger's nine amounts, in the order of YearState's
 
 
 _NO_LEDGER = _Ledger(_FRESH)  # before the first expense's year (never added to)
