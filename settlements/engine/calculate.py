@@ -130,10 +130,9 @@ def settle(
             f"费用 {e.id} 的日期 {e.day} 早于政策 {policy.code} 的施行日期 {policy.starts_on}"
         )
     # In date order, a span of days and a year, once left, never come back: the current ones are
-    # kept at hand, the span's until the day of the next edge or the year's end, whichever comes
-    # first (one test an expense), the year's ledger until the year ends.
-    params, valid, fund = _NO_SPAN
-    span_ends = year_ends = date.min
+    # kept at hand, the span until the day of the next edge, the year's ledger until the year ends.
+    params, valid = _NO_SPAN
+    span_ends = date.min
     year = 0
     ledger = _NO_LEDGER
     for index in order:
@@ -141,20 +140,17 @@ def settle(
         day = days[index]
         if day >= span_ends:
             at = bisect_right(edges, day)
-            params, valid, fund = _span(policy, identities, day)
+            params, valid = _span(policy, identities, day)
             span_ends = edges[at] if at < len(edges) else date.max
-            if day >= year_ends:
-                if year:
-                    states[year] = ledger.closed()
-                year = day.year
-                year_ends = date(year + 1, 1, 1) if year < _LAST_YEAR else date.max
-                state = states.get(year) or _FRESH
-                opened.setdefault(year, state)
-                ledger = _Ledger(state)
-            if year_ends < span_ends:
-                span_ends = year_ends
+        if day.year != year:
+            if year:
+                states[year] = ledger.closed()
+            year = day.year
+            state = states.get(year) or _FRESH
+            opened.setdefault(year, state)
+            ledger = _Ledger(state)
         try:
-            results[index] = _settle_one(policy, expense, ledger, params, valid, fund, trace)
+            results[index] = _settle_one(policy, expense, ledger, params, valid, trace)
         except MissingParameter as exc:
             raise MissingParameter(f"费用 {expense.id}（{expense.day}）：{exc}") from None
     if year:
@@ -171,7 +167,6 @@ _DAY = timedelta(days=1)
 _ID = attrgetter("id")
 _DAY_OF = attrgetter("day")
 _LAST = date.max - _DAY
-_LAST_YEAR = date.max.year
 
 
 def _in_fen(state: YearState) -> YearState:
@@ -186,7 +181,6 @@ class _Span(NamedTuple):
 
     params: Params
     valid: tuple[str, ...]
-    fund: bool  # whether the special fund may apply (its layer, and its switch not off)
 
 
 _FRESH = YearState()  # a year's ledger before its first expense (immutable: one for all)
@@ -221,16 +215,14 @@ _AMOUNTS = attrgetter(*LEDGER_FIELDS)  # a ledger's nine amounts, in the order o
 
 
 _NO_LEDGER = _Ledger(_FRESH)  # before the first expense's year (never added to)
-_RANK = {c: rank(c) for c in CATEGORIES}.__getitem__  # the key of ``rank``, without a call of it
-_NO_SPAN = _Span(Params("", {}, {}, {}), (), False)  # before the first expense's
+_NO_SPAN = _Span(Params("", {}, {}, {}), ())  # before the first expense's
 
 
 def _span(policy: Policy, identities: Sequence[IdentityPeriod], day: date) -> _Span:
     valid = {i.category for i in identities if is_valid_on(i, day)}
-    params = policy.at(day)
-    # a switch without a value counts as maybe on: ``_settle_one`` reads it, and refuses it there
-    fund = policy.layers.fund and params.get("fund.enabled", True)
-    return _new(_Span, (params, tuple(sorted(valid, key=_RANK) if len(valid) > 1 else valid), fund))
+    return _new(
+        _Span, (policy.at(day), tuple(sorted(valid, key=rank) if len(valid) > 1 else valid))
+    )
 
 
 def _settle_one(
@@ -239,11 +231,10 @@ def _settle_one(
     state: _Ledger,
     params: Params,
     valid: tuple[str, ...],
-    fund_may: bool,
     trace: Trace | None,
 ) -> ExpenseResult:
-    """One expense, added to the year's ledger ``state``; ``params``, ``valid`` and ``fund_may``
-    are its day's (``_span``). With a ``trace`` no line is built: the result carries the trace, which builds
+    """One expense, added to the year's ledger ``state``; ``params`` and ``valid`` are its day's
+    (``_span``). With a ``trace`` no line is built: the result carries the trace, which builds
     them (settling again with no trace) when they are first read."""
     if e.kind not in KINDS:
         raise SettlementInputError(
@@ -349,7 +340,7 @@ def _settle_one(
 
     before_fund = e.total - insured - paid  # total − basic − critical − assistance − tilted
     fund = ZERO
-    if fund_may and params["fund.enabled"] and identity is not None:
+    if policy.layers.fund and params["fund.enabled"] and identity is not None:
         fund = _fund(params, before_fund, state, lines)
     # before_fund is in fen at least (paid always is), so − ZERO would change nothing
     personal = before_fund if fund is ZERO else before_fund - fund
