@@ -1,12 +1,14 @@
 #!/usr/bin/env python
 """Django's command-line utility for administrative tasks."""
 
-import os
 import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    # the settings module: the environment, then .env, then development (config/environment.py)
+    from config.environment import settings_module
+
+    settings_module()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

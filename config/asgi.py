@@ -1,6 +1,8 @@
-import os
+"""ASGI entry point: the settings module as for WSGI (config/environment.py)."""
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+from .environment import settings_module
+
+settings_module()
 application = get_asgi_application()

@@ -1,10 +1,9 @@
-"""The Celery application: `celery -A config worker` / `celery -A config beat`."""
+"""The Celery application: `celery -A config worker` / `celery -A config beat`.
 
-import os
+The settings module was decided when the ``config`` package was imported (config/environment.py).
+"""
 
 from celery import Celery
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 app = Celery("medassist")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -1,6 +1,9 @@
-import os
+"""WSGI entry point (gunicorn): the settings module comes from the environment, then ``.env``
+(config/environment.py, run when the ``config`` package was imported)."""
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+from .environment import settings_module
+
+settings_module()
 application = get_wsgi_application()

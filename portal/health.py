@@ -17,7 +17,7 @@ from celery import current_app as celery_app
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import caches
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from core.cache import ResilientRedisCache, redis_state
@@ -108,7 +108,13 @@ def report() -> dict[str, Any]:
     static = static_state()
     broker = broker_state()
     cache_ = cache_state()
-    queued = outbox() if db else None
+    queued = None
+    database = "ok" if db else "unreachable"
+    if db:
+        try:
+            queued = outbox()
+        except DatabaseError:  # reached, but without the portal's tables
+            db, database = False, "not migrated: run manage.py migrate"
     if not db or static != "ok":
         status = "error"
     elif broker != "ok" or not cache_.startswith("ok") or _outbox_late(queued):
@@ -117,7 +123,7 @@ def report() -> dict[str, Any]:
         status = "ok"
     return {
         "status": status,
-        "database": "ok" if db else "unreachable",
+        "database": database,
         "static": static,
         "broker": broker,
         "cache": cache_,

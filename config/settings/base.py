@@ -17,8 +17,8 @@ from django.utils.csp import CSP
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
+# .env was read into the environment before these settings were chosen (config/environment.py)
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 with (BASE_DIR / "pyproject.toml").open("rb") as fh:
     PORTAL_VERSION = tomllib.load(fh)["project"]["version"]
