@@ -2,6 +2,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from core.logmask import mask_text
+
 from . import context
 
 
@@ -22,7 +24,9 @@ class RequestContextMiddleware:
             context.RequestContext(
                 ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
-                path=request.get_full_path()[:300],
+                # the query with any identifier masked (searches carry tokens, core.sealed_query;
+                # this is the second wall: a row keeps no ID number, whatever the address)
+                path=mask_text(request.get_full_path())[:300],
             )
         )
         try:

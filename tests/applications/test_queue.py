@@ -3,6 +3,7 @@ and a constant number of queries per page."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from applications.models import Application, MedicalExpense
 from tests.factories import PersonFactory
+from tests.searching import search
 
 URL = reverse("applications:index")
 
@@ -76,16 +78,15 @@ def numbers(page: str) -> list[str]:
 
 
 def walk(client, params: dict) -> list[list[str]]:
-    pages, query = [], dict(params)
+    """Every page of a search, as a reviewer clicks: the filters submitted, then 下一页."""
+    pages = []
+    page = search(client, URL, params).content.decode()
     for _ in range(10):
-        page = client.get(URL, query).content.decode()
         pages.append(numbers(page))
-        found = re.search(r'after=([^"&]+)" data-testid="next-page"', page)
+        found = re.search(r'href="(\?[^"]+)" data-testid="next-page"', page)
         if not found:
             return pages
-        from urllib.parse import unquote
-
-        query = {**params, "after": unquote(found.group(1))}
+        page = client.get(URL + html.unescape(found.group(1))).content.decode()
     raise AssertionError("too many pages")
 
 

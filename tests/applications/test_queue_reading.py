@@ -13,6 +13,7 @@ from applications.models import Status
 from applications.settling import case_preview
 from core.formats import yuan
 from tests.factories import PersonFactory, case_at, make_application, walk
+from tests.searching import search
 
 URL = reverse("applications:index")
 
@@ -70,14 +71,16 @@ def test_a_number_is_found_by_its_end_without_dashes_and_a_person_by_the_masked_
     client.force_login(world.users["reviewer"])
     waiting = queue["waiting"].number
     tail = waiting.rsplit("-", 1)[1]  # "0001", as a clerk reads it out on the phone
-    assert listed(client.get(URL, {"q": tail, "state": "all"}).content.decode()) == [waiting]
-    assert listed(client.get(URL, {"q": tail.lstrip("0")}).content.decode()) == [waiting]
-    assert listed(client.get(URL, {"q": waiting.replace("-", "")}).content.decode()) == [waiting]
-    assert listed(client.get(URL, {"q": f" {waiting} "}).content.decode()) == [waiting]
+    assert listed(search(client, URL, {"q": tail, "state": "all"}).content.decode()) == [waiting]
+    assert listed(search(client, URL, {"q": tail.lstrip("0")}).content.decode()) == [waiting]
+    assert listed(search(client, URL, {"q": waiting.replace("-", "")}).content.decode()) == [
+        waiting
+    ]
+    assert listed(search(client, URL, {"q": f" {waiting} "}).content.decode()) == [waiting]
     # the four digits the masked ID number shows on the list
     shown = applicant.masked_id_number[-4:]
-    assert listed(client.get(URL, {"q": shown}).content.decode()) == [waiting]
-    assert listed(client.get(URL, {"q": "9999"}).content.decode()) == []
+    assert listed(search(client, URL, {"q": shown}).content.decode()) == [waiting]
+    assert listed(search(client, URL, {"q": "9999"}).content.decode()) == []
 
 
 def test_a_bad_filter_value_is_said_and_the_list_is_shown_without_it(client, world, queue):
