@@ -15,6 +15,7 @@ from beneficiaries.models import Department, HardshipIdentity, Person, Relations
 from core.bank import account_number
 from core.forms import YuanField, check_real_date
 from core.widgets import DateInput
+from settlements.bills import number_checked
 from settlements.engine.categories import CATEGORIES
 
 from .materials import MATERIALS
@@ -299,6 +300,19 @@ class ExpenseForm(forms.ModelForm):
             *HospitalLevel.choices,
         ]
 
+    def _bill_number(self, name: str) -> str:
+        """One grammar for the bill's numbers at every door (``settlements.bills``)."""
+        return number_checked(self.cleaned_data.get(name) or "", str(self.fields[name].label))
+
+    def clean_hospital_code(self) -> str:
+        return self._bill_number("hospital_code")
+
+    def clean_invoice_number(self) -> str:
+        return self._bill_number("invoice_number")
+
+    def clean_settlement_number(self) -> str:
+        return self._bill_number("settlement_number")
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         for name in ("admitted_on", "discharged_on", "visit_on"):
@@ -384,8 +398,15 @@ class ReasonForm(forms.Form):
 
 
 class ExpenseCorrectionForm(forms.Form):
-    """The reviewer's correction of an expense's amounts and flags, with the reason."""
+    """The reviewer's correction of an expense's numbers, amounts and flags, with the reason.
+    The numbers go through the grammar of every door (``settlements.bills``); a number the form
+    does not send is left as it is."""
 
+    NUMBERS = ("hospital_code", "invoice_number", "settlement_number")
+
+    hospital_code = forms.CharField(label="医疗机构编码", max_length=30, required=False)
+    invoice_number = forms.CharField(label="发票号（电子票据号）", max_length=40, required=False)
+    settlement_number = forms.CharField(label="医保结算单号", max_length=60, required=False)
     total = amount_field("医疗总费用（元）")
     policy_scope = amount_field("政策范围内费用（元）")
     basic_paid = amount_field("基本医保支付（元）")
@@ -393,6 +414,25 @@ class ExpenseCorrectionForm(forms.Form):
     in_region = forms.BooleanField(label="自治区内就医", required=False)
     referred = forms.BooleanField(label="规范转诊", required=False)
     reason = forms.CharField(label="更正理由", max_length=300)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in self.NUMBERS:
+            if name in data:
+                try:
+                    data[name] = number_checked(data[name], str(self.fields[name].label))
+                except ValidationError as exc:
+                    self.add_error(name, exc)
+        return data
+
+    def values(self) -> dict[str, Any]:
+        """The corrected values: every amount and flag, and the numbers the form sent."""
+        sent = {name for name in self.NUMBERS if self.add_prefix(name) in self.data}
+        return {
+            k: v
+            for k, v in self.cleaned_data.items()
+            if k != "reason" and (k not in self.NUMBERS or k in sent)
+        }
 
 
 class IllnessCheckForm(forms.Form):

@@ -121,8 +121,9 @@ def on_notice(county_id: int) -> QuerySet[Application]:
 
 def likely_duplicates(app: Application) -> list[tuple[MedicalExpense, str, str]]:
     """Bills of the same person that look like this case's bills under other numbers: the same
-    hospital, overlapping dates and the same total (for the reviewer; the numbers themselves are
-    refused outright at intake and at approval). (this case's bill, where the other is, its URL)."""
+    hospital, overlapping dates and the same total (shown to the reviewer; the approver confirms
+    确认不是同一笔费用 before approving). A bill with one of the same numbers is not listed: it is
+    refused outright at intake and at approval. (this case's bill, where the other is, its URL)."""
     from settlements.models import LedgerEntry
 
     found: list[tuple[MedicalExpense, str, str]] = []
@@ -149,7 +150,8 @@ def likely_duplicates(app: Application) -> list[tuple[MedicalExpense, str, str]]
         for o in others:
             o_start, o_end = (o.admitted_on or o.day), o.day
             if (
-                o.total == e.total
+                not set(o.keys) & set(e.keys)
+                and o.total == e.total
                 and o.hospital.strip() == e.hospital.strip()
                 and o_start is not None and o_end is not None
                 and o_start <= end and start <= o_end
@@ -163,7 +165,8 @@ def likely_duplicates(app: Application) -> list[tuple[MedicalExpense, str, str]]
                 )
         for x in onestop:
             if (
-                x.total == e.total
+                not {x.invoice_key, x.settlement_key} & set(e.keys)
+                and x.total == e.total
                 and x.hospital.strip() == e.hospital.strip()
                 and start <= x.day <= end
             ):

@@ -39,6 +39,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -55,7 +56,7 @@ from beneficiaries.models import IdentityImport, Person
 from core.crypto import blind_index
 from core.rows import Layout, cell_date, cell_text, in_batches, insert_rows, staged
 from payments.services import recoveries_propose
-from settlements.bills import bill_label, invoice_key, settlement_key
+from settlements.bills import bill_label, invoice_key, number_checked, settlement_key
 from settlements.engine import Expense, categories
 from settlements.engine.money import parse_amount
 from settlements.services import Bill, OneStop, onestop_enter
@@ -221,9 +222,19 @@ def validate(
         errors.append("姓名超过 50 个字。")
     if len(hospital) > 100:
         errors.append("医疗机构名称超过 100 个字。")
-    number = cell_text(raw.get("settlement_number"))[:60]
-    hospital_code = cell_text(raw.get("hospital_code"))[:30]
-    invoice_number = cell_text(raw.get("invoice_number"))[:40]
+    # the bill's numbers by the one grammar of every door (settlements.bills)
+    numbers: dict[str, str] = {}
+    for key, longest in (("settlement_number", 60), ("hospital_code", 30), ("invoice_number", 40)):
+        try:
+            numbers[key] = number_checked(cell_text(raw.get(key)), LABELS[key])
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+            continue
+        if len(numbers[key]) > longest:
+            errors.append(f"{LABELS[key]}超过 {longest} 个字符。")
+    number = numbers.get("settlement_number", "")
+    hospital_code = numbers.get("hospital_code", "")
+    invoice_number = numbers.get("invoice_number", "")
     if errors or info is None or level is None or kind is None or day is None:
         return None, out
     return HospitalRecord(

@@ -1,4 +1,5 @@
 import itertools
+from datetime import date
 
 import factory
 from factory.django import DjangoModelFactory
@@ -99,6 +100,21 @@ def make_expense(**overrides):
     return MedicalExpense(**values)
 
 
+def default_stay(person) -> dict:
+    """The default bill of a person's next application: the first stay of make_expense, and for
+    each later case of the same person a stay 20 days earlier (another bill: not a likely
+    duplicate, which the approver would have to confirm)."""
+    from datetime import timedelta
+
+    from applications.models import Application
+
+    n = Application.objects.filter(person=person).count()
+    if not n:
+        return {}
+    shift = timedelta(days=20 * n)
+    return {"admitted_on": date(2026, 10, 8) - shift, "discharged_on": date(2026, 10, 20) - shift}
+
+
 def make_application(person, clerk, *, category="dibao", expenses=None, **intake):
     """A draft application through the intake service (identity taken from the registry if held)."""
     from applications.services import Intake, application_save_draft
@@ -119,7 +135,7 @@ def make_application(person, clerk, *, category="dibao", expenses=None, **intake
             contact_phone=intake.pop("contact_phone", "13800138000"),
             **intake,
         ),
-        expenses=expenses or [make_expense()],
+        expenses=expenses or [make_expense(**default_stay(person))],
         actor=clerk,
     )
 

@@ -8,6 +8,7 @@ from .base import work_calendar
 from .decisions import (
     CORRECTABLE,
     BudgetOverrun,
+    LikelyDuplicate,
     NothingToPay,
     application_approve,
     application_mark_told,
@@ -50,6 +51,7 @@ __all__ = [
     "BudgetOverrun",
     "Household",
     "Intake",
+    "LikelyDuplicate",
     "NothingToPay",
     "SweepResult",
     "_move",

@@ -20,6 +20,7 @@ from core.formats import yuan
 from .. import workflow
 from ..models import (
     Application,
+    ApplicationEvent,
     MedicalExpense,
     PromiseStatus,
     Status,
@@ -35,6 +36,39 @@ class BudgetOverrun(ValidationError):
 
 class NothingToPay(ValidationError):
     """The settlement comes to 0.00: a case is rejected (无可救助金额), never approved at nothing."""
+
+
+class LikelyDuplicate(ValidationError):
+    """A bill of the case looks like another bill of the same person under another number (the same
+    hospital, dates and total): approval waits for the approver's 确认不是同一笔费用 with a reason."""
+
+
+NOT_DUPLICATE = "确认不是同一笔费用"
+
+
+def _duplicates_confirmed(app: Application, actor: User, reason: str) -> None:
+    """Refuse the approval while a likely duplicate is not confirmed; a confirmation is kept in the
+    case history and the audit trail with the bills it covers."""
+    from ..selectors import likely_duplicates
+
+    doubtful = likely_duplicates(app)
+    if not doubtful:
+        return
+    pairs = "；".join(f"{e.bill_label} ↔ {where}" for e, where, _ in doubtful)
+    reason = reason.strip()
+    if not reason:
+        raise LikelyDuplicate(
+            f"疑似重复费用（票据号不同，医院、日期和金额相同）：{pairs}。"
+            f"请核对票据；核实不是同一笔费用的，勾选“{NOT_DUPLICATE}”并写明理由后再批准。",
+            code="likely_duplicate",
+        )
+    _event(app, "not_duplicate", NOT_DUPLICATE, actor, reason=f"{reason}（{pairs}）")
+    record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        target=app,
+        summary=f"{app.number} {NOT_DUPLICATE}：{reason}（{pairs}）",
+    )
 
 
 @transaction.atomic
@@ -90,16 +124,22 @@ def county_budget_left(county: Any, year: int) -> tuple[Decimal | None, Decimal]
 
 @transaction.atomic
 def application_approve(
-    *, application: Application, actor: User, confirm_overrun: bool = False
+    *,
+    application: Application,
+    actor: User,
+    confirm_overrun: bool = False,
+    not_duplicate_reason: str = "",
 ) -> Application:
     """Approve: above the county's amount, the first approval waits for a second approver; then, in
     this one transaction, the settlement is stored with its snapshot and policy version, the yearly
-    ledger moves (under its row lock), the budget is checked, and the audit row is written."""
+    ledger moves (under its row lock), the budget is checked, and the audit row is written. A likely
+    duplicate bill needs ``not_duplicate_reason`` (确认不是同一笔费用), from each approver."""
     from settlements.services import settlement_calculate, settlement_store
 
     from ..settling import engine_bills, engine_expenses, why_nothing
 
     app = _locked_for(application, "approve", actor)
+    _duplicates_confirmed(app, actor, not_duplicate_reason)
     # The engine runs once, on the ledger locked for this transaction; the same figure decides
     # whether a second approver is needed and is what gets stored.
     calculated = settlement_calculate(
@@ -241,7 +281,18 @@ def application_reject(
     return app
 
 
-CORRECTABLE = ("total", "policy_scope", "basic_paid", "critical_paid", "in_region", "referred")
+CORRECTABLE = (
+    "hospital_code",
+    "invoice_number",
+    "settlement_number",
+    "total",
+    "policy_scope",
+    "basic_paid",
+    "critical_paid",
+    "in_region",
+    "referred",
+)
+REQUIRED_NUMBERS = {"hospital_code": "医疗机构编码", "invoice_number": "发票号"}
 
 
 @transaction.atomic
@@ -258,17 +309,25 @@ def expense_correct(
         raise ValidationError("更正费用须写明理由。", code="reason")
     item = MedicalExpense.objects.get(pk=expense.pk, application=app)
     before = {name: getattr(item, name) for name in CORRECTABLE}
+    keys_before = item.keys
     for name in CORRECTABLE:
         if name in values:
             setattr(item, name, values[name])
+    for name, label in REQUIRED_NUMBERS.items():
+        if name in values and before[name] and not getattr(item, name):
+            raise ValidationError(f"{label}不能删去：按票据更正为正确的号码。", code="number")
     item.full_clean()
+    if item.keys != keys_before:  # a corrected number must not be a bill assisted or claimed
+        from .intake import bills_refused
+
+        bills_refused([e if e.pk != item.pk else item for e in app.expenses.all()], app)
     changes = {
         name: [str(before[name]), str(getattr(item, name))]
         for name in CORRECTABLE
         if before[name] != getattr(item, name)
     }
     if not changes:
-        raise ValidationError("没有改动任何数额。", code="unchanged")
+        raise ValidationError("没有改动任何号码、数额或选项。", code="unchanged")
     item.save()
     app.claimed_total = sum((e.total for e in app.expenses.all()), Decimal("0.00"))
     app.save(update_fields=["claimed_total", "updated_at"])
@@ -277,13 +336,11 @@ def expense_correct(
         for name in changes
     }
     described = "；".join(f"{labels[n]} {old} → {new}" for n, (old, new) in changes.items())
-    _event(
-        app,
-        "correct_expense",
-        f"更正费用：{item.hospital}（{described}）",
-        actor,
-        reason=reason.strip(),
-    )
+    label = f"更正费用：{item.hospital}（{described}）"
+    why = reason.strip()
+    if len(label) > ApplicationEvent._meta.get_field("label").max_length:  # type: ignore[operator]
+        label, why = f"更正费用：{item.hospital}"[:60], f"{why}。更正内容：{described}"
+    _event(app, "correct_expense", label, actor, reason=why)
     record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,

@@ -58,6 +58,9 @@ def approve(request: StaffRequest, number: str) -> HttpResponse:
         _own_application(request, number),
         services.application_approve,
         confirm_overrun=request.POST.get("confirm_overrun") == "on",
+        not_duplicate_reason=request.POST.get("not_duplicate_reason", "")
+        if request.POST.get("not_duplicate") == "on"
+        else "",
     )
 
 
@@ -148,10 +151,12 @@ def expense_correct(request: StaffRequest, number: str, pk: int) -> HttpResponse
     if not form.is_valid():
         messages.error(request, errors_text(form))
         return redirect(app)
-    values = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
     try:
         services.expense_correct(
-            expense=expense, values=values, reason=form.cleaned_data["reason"], actor=request.user
+            expense=expense,
+            values=form.values(),
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
         )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))

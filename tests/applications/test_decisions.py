@@ -225,10 +225,17 @@ def test_approvers_at_once_never_approve_twice_and_the_cap_holds(world, applican
         for n in range(5)
     ]
     apps = []
-    for _ in range(6):  # each case: 30,000 in-scope self-pay × 70% = 21,000; 6 × 21,000 > 100,000
+    for n in range(6):  # each case: 30,000 in-scope self-pay × 70% = 21,000; 6 × 21,000 > 100,000
+        from datetime import timedelta
+
         from tests.factories import make_expense
 
-        stay = make_expense(total=Decimal("75000.00"), policy_scope=Decimal("65000.00"))
+        stay = make_expense(  # six stays of their own (not one bill typed six times)
+            total=Decimal("75000.00"),
+            policy_scope=Decimal("65000.00"),
+            admitted_on=date(2026, 10, 8) - timedelta(days=20 * n),
+            discharged_on=date(2026, 10, 20) - timedelta(days=20 * n),
+        )
         app = accept(
             make_application(applicant, world.users["clerk"], expenses=[stay]), forward=True
         )

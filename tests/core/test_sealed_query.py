@@ -27,8 +27,8 @@ PEOPLE = reverse("beneficiaries:person_list")
         ("150121520817108", True),  # a 15-digit number of the first generation
         ("6228480012345678901", True),  # a bank account
         ("乌兰 150121195208171080", True),
-        # an application number in full has the shape of an ID number written with dashes
-        ("150121-20261128-0005", True),
+        ("150121-20261128-0005", False),  # an application number as the portal prints it
+        ("150121202611280005", True),  # typed without its dashes: the shape of an ID number
         ("0005", False),
         ("1080", False),
         ("乌兰其其格", False),

@@ -195,7 +195,8 @@ def test_two_approvals_of_the_same_bill_at_once_pay_it_once(world, applicant):
 
 def test_a_likely_duplicate_under_other_numbers_is_shown_to_the_reviewer(client, world, applicant):
     first = recommended(world, applicant)
-    second = recommended(world, applicant)  # same hospital, dates and total, another invoice
+    # same hospital, dates and total, another invoice
+    second = recommended(world, applicant, make_expense())
     client.force_login(world.users["reviewer"])
     page = client.get(second.get_absolute_url()).content.decode()
     assert 'data-testid="likely-duplicates"' in page
