@@ -2,15 +2,15 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from core import clientaddr
 from core.logmask import mask_text
 
 from . import context
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # Behind the production proxy, REMOTE_ADDR is set from X-Forwarded-For by the proxy config
-    # (see README); we do not trust a client-sent header here.
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address (behind a trusted proxy, from its X-Forwarded-For: core.clientaddr)."""
+    return clientaddr.client_ip(request) or None
 
 
 class RequestContextMiddleware:

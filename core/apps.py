@@ -15,6 +15,7 @@ class CoreConfig(AppConfig):
         from .lookups import AnyOf
 
         checks.register(keys_check, checks.Tags.security)
+        checks.register(proxies_check, checks.Tags.security)
         Field.register_lookup(AnyOf)  # field__any_of=[…]: one array parameter on PostgreSQL
         ForeignObject.register_lookup(AnyOf)  # (relations keep lookups of their own)
 
@@ -30,4 +31,21 @@ def keys_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessa
         keyring()
     except ImproperlyConfigured as exc:
         return [checks.Error(str(exc), id="core.E001")]
+    return []
+
+
+def proxies_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``TRUSTED_PROXIES`` are addresses or networks (a typo would trust nobody, or everybody)."""
+    from django.conf import settings
+
+    from .clientaddr import networks
+
+    try:
+        networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
+    except ValueError as exc:
+        return [
+            checks.Error(
+                f"TRUSTED_PROXIES: {exc}（应为地址或网段，如 127.0.0.1,10.0.0.0/8）", id="core.E002"
+            )
+        ]
     return []

@@ -1,22 +1,29 @@
-"""A Redis cache that degrades instead of failing: when Redis is down or hangs, each process
-falls back to its own memory for ``CACHE_RETRY_AFTER`` seconds, logs it, and tries Redis again.
+"""A Redis cache that degrades instead of failing: when Redis is down or hangs, every process
+falls back to the database for ``CACHE_RETRY_AFTER`` seconds, logs it, and tries Redis again.
 
 The status page's rate limits live in this cache (django-ratelimit): with Redis gone they still
-hold, per gunicorn worker rather than across them, instead of answering 500 to every applicant.
-``/healthz`` reports the cache as unreachable meanwhile (``cache_ok``).
+hold, and across every gunicorn worker, because the fallback is the table ``core_cache`` that all of
+them share (``SharedFallbackCache``: Django's database cache with an increment under the row's
+lock). Before, each process fell back to its own memory and 12 wrong tries drew no 429. Only if the
+database refuses too does a process use its own memory. ``/healthz`` reports the cache as
+unreachable meanwhile (``cache_ok``).
 """
 
 from __future__ import annotations
 
+import base64
 import logging
+import pickle
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
+from django.db import DatabaseError, connections, router, transaction
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
@@ -25,25 +32,68 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 logger = logging.getLogger(__name__)
 
 
+FALLBACK_TABLE = "core_cache"  # core.models.CacheEntry
+
+
+class SharedFallbackCache(DatabaseCache):
+    """Django's database cache, with ``incr`` done under the row's lock (``SELECT … FOR UPDATE`` on
+    PostgreSQL; SQLite's write transactions are serial): a rate-limit counter shared by every
+    process counts every try, and keeps the expiry ``add`` gave it."""
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> Any:
+        made = self.make_and_validate_key(key, version=version)
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        q = connection.ops.quote_name
+        table = q(self._table)  # type: ignore[attr-defined]
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        with transaction.atomic(using=db):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {q('cache_key')} FROM {table} WHERE {q('cache_key')} = %s{lock}",  # noqa: S608
+                    [made],
+                )
+                held = cursor.fetchone() is not None
+            value = self.get(key, version=version) if held else None
+            if value is None:
+                raise ValueError(f"Key '{key}' not found")
+            value += delta
+            encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET {q('value')} = %s WHERE {q('cache_key')} = %s",  # noqa: S608
+                    [encoded, made],
+                )
+        return value
+
+
 class ResilientRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
-        self._fallback = LocMemCache(
-            f"fallback-{id(self)}", {"TIMEOUT": params.get("TIMEOUT", 300)}
-        )
+        timeout = params.get("TIMEOUT", 300)
+        self._fallback = SharedFallbackCache(FALLBACK_TABLE, {"TIMEOUT": timeout})
+        self._last_resort = LocMemCache(f"fallback-{id(self)}", {"TIMEOUT": timeout})
         self._down_until = 0.0
         self._lock = threading.Lock()
 
+    def _fall_back(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """The shared table; this process's memory only if the database refuses too."""
+        try:
+            return getattr(self._fallback, name)(*args, **kwargs)
+        except DatabaseError as exc:
+            logger.warning("cache fallback table unusable, this process uses its memory: %s", exc)
+            return getattr(self._last_resort, name)(*args, **kwargs)
+
     def _guard(self, name: str, *args: Any, **kwargs: Any) -> Any:
         if time.monotonic() < self._down_until:
-            return getattr(self._fallback, name)(*args, **kwargs)
+            return self._fall_back(name, *args, **kwargs)
         try:
             return getattr(super(), name)(*args, **kwargs)
         except RedisError as exc:
             with self._lock:
                 self._down_until = time.monotonic() + getattr(settings, "CACHE_RETRY_AFTER", 30)
-            logger.warning("cache unreachable, this process uses its own memory for now: %s", exc)
-            return getattr(self._fallback, name)(*args, **kwargs)
+            logger.warning("cache unreachable, every process uses the database for now: %s", exc)
+            return self._fall_back(name, *args, **kwargs)
 
     def ping(self, timeout: float = 0.5) -> bool:
         """Reach Redis itself, whatever the fallback state (``/healthz``), within ``timeout``."""

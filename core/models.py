@@ -40,3 +40,21 @@ class QueuedTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}{tuple(self.args)}"
+
+
+class CacheEntry(models.Model):
+    """Django's database cache table (``DatabaseCache``'s own three columns), made by a migration
+    rather than ``createcachetable``: where every gunicorn process keeps the status page's rate
+    limits while Redis is away (``core.cache.SharedFallbackCache``)."""
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "core_cache"
+        verbose_name = "共享缓存（Redis 不可用时）"
+        verbose_name_plural = "共享缓存（Redis 不可用时）"
+
+    def __str__(self) -> str:
+        return self.cache_key

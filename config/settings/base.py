@@ -143,7 +143,11 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The client's address behind the proxy, the same for lockout, the status page's limits and the
+# audit trail: X-Forwarded-For is read only from the proxies listed here (core/clientaddr.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "core.clientaddr.client_ip"
+RATELIMIT_IP_META_KEY = "core.clientaddr.client_ip"
 
 # Session ends after SESSION_IDLE_MINUTES without a request: the expiry moves on when the session is
 # saved, at most once a minute (accounts.middleware.IdleSessionMiddleware), not on every request.

@@ -144,7 +144,10 @@ def test_a_fault_costs_no_request_and_loses_no_work(case, tmp_path, world, appli
                 public.hits.extend(guesser.hits)
                 assert status in (200, 429)
                 refused += status == 429 and "查询次数太多" in page
-            assert refused >= 1  # the limits hold, per process at worst
+            if FILESYSTEM:  # the embedded default's cache is each process's memory
+                assert refused >= 1
+            else:  # Redis or not, the 5 wrong tries allowed are counted across both workers
+                assert refused == 12 - 5, refused
             status, _, location = office.post(
                 "/people/imports/", {"department": "民政", "content": "identities"},
                 files={"file": ("fault.csv", identity_file())},
