@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from areas.models import County, Township
+from core.params import row_id
 
 from .access import scope_by_area
 
@@ -23,5 +24,6 @@ def county_chosen(user: Any, chosen: str | None) -> County | None:
     """The county a page was asked for (``?county=`` or the form's), if the user may see it; else
     the user's first. None when the user sees no county."""
     counties = counties_for(user)
-    county = counties.filter(pk=chosen).first() if chosen and chosen.isdigit() else None
+    pk = row_id(chosen)
+    county = counties.filter(pk=pk).first() if pk else None
     return county or counties.first()

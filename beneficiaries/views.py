@@ -10,13 +10,13 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, StaffRequest, capability_required, has_capability
 from audit.services import record_list_view
 from core.forms import errors_text
+from core.http import back_to
 
 from . import services
 from .forms import DeathForm, ImportUploadForm
@@ -93,10 +93,7 @@ def change_decide(request: StaffRequest, pk: int) -> HttpResponse:
             if accept
             else f"已退回 {change.person.name} 的信息变更申请。",
         )
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = reverse("beneficiaries:change_list")
-    return redirect(back)
+    return back_to(request, request.POST.get("next"), reverse("beneficiaries:change_list"))
 
 
 @capability_required(Capability.CONFIRM_CHANGES)

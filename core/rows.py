@@ -33,7 +33,8 @@ class Layout:
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read (wrong type, no header, missing columns)."""
+    """The file as a whole cannot be read (wrong type, no header, missing columns, a line the CSV
+    reader refuses, a damaged XLSX): refused as a file, with the reason, wherever it is found."""
 
 
 def _text_stream(raw: IO[bytes]) -> IO[str]:
@@ -70,6 +71,20 @@ def read_rows(
         raise ImportFileError("只支持 CSV 和 XLSX 文件。")
 
 
+def csv_refusal(exc: Exception, line: int | None = None) -> str:
+    """Why a CSV file cannot be read, in words (a field over the reader's limit, a line break
+    inside an unquoted field, bytes of no known encoding)."""
+    where = f"第 {line} 行" if line else "文件"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{where}含有无法识别的字符（请另存为 UTF-8 或 GB18030 编码的 CSV）。"
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"{where}有一格内容超过 {csv.field_size_limit() // 1024} KB，不像是正常的表格，请检查文件。"
+    if "new-line character" in text or "line contains NUL" in text:
+        return f"{where}含有不成对的换行符或空字符，请用 Excel 或 WPS 重新另存为 CSV。"
+    return f"{where}无法按 CSV 读取（{text}），请用 Excel 或 WPS 重新另存为 CSV。"
+
+
 def _read_csv(raw: IO[bytes], layout: Layout) -> Iterator[tuple[int, dict[str, Any]]]:
     reader = csv.reader(_text_stream(raw))
     try:
@@ -77,33 +92,50 @@ def _read_csv(raw: IO[bytes], layout: Layout) -> Iterator[tuple[int, dict[str, A
     except StopIteration:
         raise ImportFileError("文件是空的。") from None
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise ImportFileError(f"文件无法按 CSV 读取：{exc}") from None
+        raise ImportFileError(csv_refusal(exc)) from None
     keys = _header_map(header, layout)
-    for n, row in enumerate(reader, start=2):
+    n = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise ImportFileError(csv_refusal(exc, reader.line_num or n + 1)) from None
+        n += 1
         if not any(cell.strip() for cell in row):
             continue
         yield n, {k: v for k, v in zip(keys, row, strict=False) if k}
 
 
 def _read_xlsx(raw: IO[bytes], layout: Layout) -> Iterator[tuple[int, dict[str, Any]]]:
-    from zipfile import BadZipFile
 
     from openpyxl import load_workbook
 
+    damaged = "文件不是有效的 XLSX 表格（可能已损坏，或是改了扩展名的其他文件）。"
     try:
         wb = load_workbook(raw, read_only=True, data_only=True)
-    except (BadZipFile, OSError, KeyError, ValueError):
-        raise ImportFileError("文件不是有效的 XLSX 表格（可能是改了扩展名的其他文件）。") from None
+    except Exception:  # openpyxl on a file from outside: any failure means it cannot be read
+        raise ImportFileError(damaged) from None
     try:
+        if not wb.worksheets:
+            raise ImportFileError("表格中没有工作表。")
         rows = wb.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise ImportFileError("表格是空的。")
-        keys = _header_map(list(header), layout)
-        for n, row in enumerate(rows, start=2):
-            if not any(c not in (None, "") for c in row):
-                continue
-            yield n, {k: v for k, v in zip(keys, row, strict=False) if k}
+        n = 1
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                if n == 1:
+                    raise ImportFileError("表格是空的。") from None
+                return
+            except Exception:  # a damaged sheet found while streaming it
+                raise ImportFileError(f"表格第 {n + 1} 行附近已损坏，无法读取。") from None
+            if n == 1:
+                keys = _header_map(list(row), layout)
+            elif any(c not in (None, "") for c in row):
+                yield n, {k: v for k, v in zip(keys, row, strict=False) if k}
+            n += 1
     finally:
         wb.close()
 

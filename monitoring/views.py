@@ -21,6 +21,7 @@ from applications.views import IntakeStart, intake
 from audit.models import AuditEvent
 from audit.services import record, record_list_view, record_view
 from core import queueing
+from core.params import number_in, row_id
 from core.pdf import render_pdf
 from core.spreadsheet import table
 
@@ -194,8 +195,8 @@ def warning_close(request: StaffRequest, pk: int) -> HttpResponse:
 def _scope(request: StaffRequest) -> ov.Scope:
     year_text = request.GET.get("year") or ""
     today = timezone.localdate()
-    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= today.year else None
-    county = request.GET.get("county") or None
+    year = number_in(year_text, 2000, today.year)
+    county = row_id(request.GET.get("county"))
     return ov.scope_for(request.user, year=year, county_id=county)
 
 
@@ -308,8 +309,8 @@ def _month(request: StaffRequest) -> tuple[int, int]:
     today = timezone.localdate()
     before = today.replace(day=1) - timedelta(days=1)
     y, m = request.POST.get("year", ""), request.POST.get("month", "")
-    year = int(y) if y.isdigit() and 2000 <= int(y) <= today.year else before.year
-    month = int(m) if m.isdigit() and 1 <= int(m) <= 12 else before.month
+    year = number_in(y, 2000, today.year) or before.year
+    month = number_in(m, 1, 12) or before.month
     return year, month
 
 
@@ -342,7 +343,8 @@ def monthly_generate(request: StaffRequest) -> HttpResponse:
         messages.error(request, "只能生成已结束月份的月报。")
         return redirect("monitoring:monthly_list")
     chosen = request.POST.get("county", "")
-    county = counties_for(request.user).filter(pk=chosen).first() if chosen.isdigit() else None
+    pk = row_id(chosen)
+    county = counties_for(request.user).filter(pk=pk).first() if pk else None
     if county is None and not has_capability(request.user, Capability.AREA_OVERVIEW):
         county = counties_for(request.user).first()
     city = county.city if county else counties_for(request.user).first().city  # type: ignore[union-attr]

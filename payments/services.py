@@ -40,6 +40,7 @@ from beneficiaries.models import mask_account
 from core.bank import account_number
 from core.formats import yuan
 from core.numbering import next_in
+from core.rows import csv_refusal
 from core.spreadsheet import table
 from settlements.engine.money import AmountError, parse_yuan
 
@@ -326,18 +327,23 @@ def _read_return(data: bytes, name: str) -> list[dict[str, str]]:
 
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:
-            raise ValidationError("文件不是有效的 XLSX 表格。", code="bad_file") from None
-        rows = [
-            ["" if v is None else str(v).strip() for v in r]
-            for r in book.active.iter_rows(values_only=True)
-        ]
+            rows = [
+                ["" if v is None else str(v).strip() for v in r]
+                for r in book.worksheets[0].iter_rows(values_only=True)
+            ]
+        except Exception:  # openpyxl on the bank's file: any failure means it cannot be read
+            raise ValidationError(
+                "文件不是有效的 XLSX 表格（可能已损坏）。", code="bad_file"
+            ) from None
     else:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = data.decode("gb18030", errors="replace")
-        rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
+        try:
+            rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text, newline=""))]
+        except csv.Error as exc:
+            raise ValidationError(csv_refusal(exc), code="bad_file") from None
     if not rows:
         raise ValidationError("文件是空的。", code="empty")
     header = [return_column(h) for h in rows[0]]

@@ -15,6 +15,7 @@ from accounts.access import Capability, StaffRequest, capability_required, has_c
 from accounts.selectors import counties_for, county_chosen
 from audit.models import AuditEvent
 from audit.services import record, record_list_view
+from core.params import row_id
 from core.pdf import render_pdf
 from settlements.engine.categories import CATEGORIES
 from settlements.models import SubsidyRoster
@@ -65,10 +66,8 @@ def transfer_list(request: StaffRequest) -> HttpResponse:
 @capability_required(Capability.PAY)
 def transfer_prepare(request: StaffRequest) -> HttpResponse:
     county = _county(request)
-    chosen = request.POST.get("roster") or ""
-    roster = (
-        SubsidyRoster.objects.filter(county=county, pk=chosen).first() if chosen.isdigit() else None
-    )
+    pk = row_id(request.POST.get("roster"))
+    roster = SubsidyRoster.objects.filter(county=county, pk=pk).first() if pk else None
     if roster is None:
         messages.error(request, "请选择要划转的名单。")
         return _back(county)

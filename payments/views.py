@@ -20,6 +20,7 @@ from applications.selectors import applications_for, promises_to_decide
 from audit.models import AuditEvent
 from audit.services import record
 from core.formats import yuan
+from core.params import row_id
 from core.pdf import check_printable, render_pdf
 from settlements.engine.money import AmountError, parse_yuan
 
@@ -76,7 +77,7 @@ def _batch_or_404(request: StaffRequest, pk: int) -> Any:
 @capability_required(Capability.PAY)
 def batch_create(request: StaffRequest) -> HttpResponse:
     county = _county_of(request)
-    ids = [int(v) for v in request.POST.getlist("application") if v.isdigit()]
+    ids = [pk for v in request.POST.getlist("application") if (pk := row_id(v))]
     try:
         batch = services.payment_batch_create(
             county=county, application_ids=ids, actor=request.user

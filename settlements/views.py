@@ -24,6 +24,7 @@ from accounts.selectors import counties_for, county_chosen
 from audit.models import AuditEvent
 from audit.services import record, record_list_view
 from beneficiaries.selectors import people_for
+from core.params import number_in
 from core.pdf import render_pdf
 from core.spreadsheet import table
 
@@ -133,7 +134,7 @@ def _county_and_year(request: StaffRequest) -> tuple[Any, int]:
         raise Http404("没有可查看的旗县区。")
     raw = request.GET.get("year") or request.POST.get("year") or ""
     today = timezone.localdate()
-    year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= today.year + 1 else today.year
+    year = number_in(raw, 2000, today.year + 1) or today.year
     return county, year
 
 

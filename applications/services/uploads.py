@@ -57,15 +57,7 @@ def check_upload(upload: UploadedFile) -> tuple[str, bytes]:
             code="bad_type",
         )
     if content_type.startswith("image/"):
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            raise ValidationError(
-                f"图片“{upload.name}”已损坏或不完整，请重新拍照。", code="broken"
-            ) from None
+        check_image(data, upload.name or "")
     elif b"%%EOF" not in data[-2048:]:
         raise ValidationError(f"PDF 文件“{upload.name}”不完整，请重新扫描。", code="broken")
     else:
@@ -77,6 +69,29 @@ def check_upload(upload: UploadedFile) -> tuple[str, bytes]:
                 code="active_pdf",
             )
     return content_type, data
+
+
+def check_image(data: bytes, name: str) -> None:
+    """A photo or scan that opens, of a size a camera or scanner makes. A header that claims more
+    pixels than Pillow's own limit (``Image.MAX_IMAGE_PIXELS``, about 89 million: a 74-byte PNG
+    claiming 100000×100000 is a decompression bomb) is refused before a pixel is decoded."""
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(
+            f"图片“{name}”的尺寸大得异常（超过 {(Image.MAX_IMAGE_PIXELS or 0) // 10_000} 万像素），"
+            "不像是拍照或扫描的材料，不能上传。请用手机或扫描仪重新拍照、扫描。",
+            code="bomb",
+        ) from None
+    except Exception:  # Pillow on a file from outside: any failure means it does not open
+        raise ValidationError(f"图片“{name}”已损坏或不完整，请重新拍照。", code="broken") from None
 
 
 # What a viewer could run or open from a PDF: names of keys and of action types (/S).
@@ -106,7 +121,7 @@ def pdf_active_content(data: bytes) -> list[str]:
     from the trailer is read with pypdf (object streams decompressed, ``#xx`` name escapes
     resolved). A PDF pypdf cannot read, or an encrypted one, is refused as well."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
     try:
@@ -134,7 +149,10 @@ def pdf_active_content(data: bytes) -> list[str]:
                     stack.append(value)
             elif isinstance(obj, ArrayObject):
                 stack.extend(obj)
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+    except Exception as exc:  # pypdf on a file from outside: any failure means it is refused
+        if isinstance(exc, LimitReachedError) or "Limit reached" in str(exc):
+            # a stream that inflates past pypdf's limits (75 MB): a decompression bomb
+            return ["解压后大得异常的内容（不像是扫描件）"]
         return ["无法识别的结构（文件可能已损坏）"]
     return list(found)
 

@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.access import (
@@ -25,6 +24,7 @@ from accounts.models import Role
 from audit.models import AuditEvent
 from audit.services import record, record_view
 from core.forms import errors_text
+from core.http import back_to
 
 from .. import services, workflow
 from ..eligibility import picture
@@ -220,10 +220,7 @@ def told(request: StaffRequest, number: str) -> HttpResponse:
         messages.error(request, "；".join(exc.messages))
     else:
         messages.success(request, "已记录：审批结果已告知申请人。")
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = app.get_absolute_url()
-    return redirect(target)
+    return back_to(request, request.POST.get("next"), app.get_absolute_url())
 
 
 def letters_for_page(app: Application) -> dict[str, Any]:

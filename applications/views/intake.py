@@ -24,6 +24,7 @@ from beneficiaries.models import Person
 from beneficiaries.selectors import favourable_identity, people_for
 from beneficiaries.services import person_save
 from core.crypto import DecryptionError, keyring
+from core.params import number_in
 from settlements.engine.categories import CATEGORIES
 from settlements.services import policy_for
 
@@ -110,7 +111,7 @@ def _more_rows(data: Any) -> Any:
     """The same POST with one more blank expense row (the “再加一笔” button; no JavaScript)."""
     data = data.copy()
     raw = str(data.get("e-TOTAL_FORMS", "1"))
-    rows = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else 1
+    rows = number_in(raw, 0, MAX_EXPENSES) or 1
     data["e-TOTAL_FORMS"] = str(min(rows + 1, MAX_EXPENSES))
     return data
 

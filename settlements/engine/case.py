@@ -78,7 +78,7 @@ def parse_case(data: object) -> Case:
         if not isinstance(item, dict):
             raise SettlementInputError(f"{what}应为对象")
         category = item.get("category")
-        if category not in CATEGORIES:
+        if not isinstance(category, str) or category not in CATEGORIES:
             raise SettlementInputError(
                 f"{what}：未知身份类别 {category!r}（可用：{', '.join(CATEGORIES)}）"
             )
@@ -105,7 +105,7 @@ def parse_case(data: object) -> Case:
         expense_id = str(raw_id)
         what = f"费用 {expense_id} "
         kind = item.get("kind")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             raise SettlementInputError(
                 f"{what}：未知费用类别 kind={kind!r}（可用：{', '.join(KINDS)}）"
             )

@@ -124,8 +124,15 @@ class ParameterDef:
     values: tuple[DatedValue, ...] = ()
 
     def parse(self, raw: Any) -> Any:
-        """Turn a JSON value into the parameter's Python value, or raise ValueError in Chinese."""
+        """Turn a JSON value into the parameter's Python value, or raise ValueError in Chinese
+        (a value of the wrong shape, a list where a word belongs, too: never a TypeError)."""
         what = f"参数 {self.name}（{self.label}）"
+        try:
+            return self._parse(raw, what)
+        except (TypeError, AttributeError, KeyError):
+            raise ValueError(f"{what}的格式不对，收到 {raw!r}") from None
+
+    def _parse(self, raw: Any, what: str) -> Any:
         if raw is None:
             if self.nullable:
                 return None
@@ -178,7 +185,7 @@ class ParameterDef:
         if self.kind is Kind.CATEGORIES:
             if not isinstance(raw, list | tuple):
                 raise ValueError(f"{what}应为身份类别代码的列表")
-            unknown = [c for c in raw if c not in CATEGORIES]
+            unknown = [c for c in raw if not isinstance(c, str) or c not in CATEGORIES]
             if unknown:
                 raise ValueError(f"{what}含未知身份类别：{', '.join(map(str, unknown))}")
             return frozenset(raw)
