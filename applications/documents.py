@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from audit.models import AuditEvent
@@ -99,12 +99,19 @@ def printable_fields(app: Application) -> dict[str, str]:
 
 @transaction.atomic
 def letter_render(*, application: Application, kind: str, actor: User | None = None) -> Letter:
-    """Render one document of the case and store it with its hash and a verification code."""
-    app = Application.objects.select_related(
-        "person", "township", "county", "created_by", "settlement"
-    ).get(pk=application.pk)
+    """The case's one document of ``kind``: the stored one, or rendered now and stored with its
+    hash and a verification code. The case's row is locked first, so a worker and a clerk
+    opening it at the same moment render it once (on PostgreSQL; SQLite's writers are serial)."""
+    app = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("person", "township", "county", "created_by", "settlement")
+        .get(pk=application.pk)
+    )
     if kind not in kinds_for(app):
         raise ValidationError(f"本案目前没有“{Letter.Kind(kind).label}”。", code="not_available")
+    kept = app.letters.filter(kind=kind, version=1).first()
+    if kept is not None:
+        return kept
     check_printable(printable_fields(app))
     code = secrets.token_hex(4).upper()
     return letter_store(
@@ -116,31 +123,45 @@ def letter_render(*, application: Application, kind: str, actor: User | None = N
     )
 
 
+@transaction.atomic
 def letter_render_with(
     *, application: Application, kind: str, extra: dict[str, Any], actor: User | None
 ) -> Letter:
     """Render a document whose facts live above this floor (a recovery notice: ``extra``) with the
-    case's own context, and store it like any other letter of the case."""
-    check_printable(printable_fields(application))
+    case's own context, and store it as the case's next version of that kind."""
+    app = Application.objects.select_for_update().get(pk=application.pk)
+    check_printable(printable_fields(app))
     code = secrets.token_hex(4).upper()
-    context = {**context_for(application, kind, code), **extra}
+    context = {**context_for(app, kind, code), **extra}
+    last = app.letters.filter(kind=kind).order_by("-version").values_list("version", flat=True)
+    version = (last.first() or 0) + 1
     return letter_store(
-        application, kind, render_pdf(TEMPLATES[Letter.Kind(kind)], context), code, actor
+        app, kind, render_pdf(TEMPLATES[Letter.Kind(kind)], context), code, actor, version=version
     )
 
 
-def letter_store(app: Application, kind: str, pdf: bytes, code: str, actor: User | None) -> Letter:
-    """Keep a rendered document with its hash and verification code, audited."""
+def letter_store(
+    app: Application, kind: str, pdf: bytes, code: str, actor: User | None, *, version: int = 1
+) -> Letter:
+    """Keep a rendered document with its hash and verification code, audited. If the same
+    version was stored meanwhile (another process won the race), that one is the letter: this
+    rendering is dropped, file and all, and nothing is audited twice."""
     letter = Letter(
         application=app,
         kind=kind,
+        version=version,
         sha256=hashlib.sha256(pdf).hexdigest(),
         code=code,
         size=len(pdf),
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     letter.file.save(f"{app.number}-{kind}-{code}.pdf", ContentFile(pdf), save=False)
-    letter.save()
+    try:
+        with transaction.atomic():
+            letter.save()
+    except IntegrityError:
+        letter.file.delete(save=False)
+        return Letter.objects.get(application=app, kind=kind, version=version)
     record(
         actor=actor,
         action=AuditEvent.Action.CREATE,
@@ -151,4 +172,4 @@ def letter_store(app: Application, kind: str, pdf: bytes, code: str, actor: User
 
 
 def latest(app: Application, kind: str) -> Letter | None:
-    return app.letters.filter(kind=kind).order_by("-created_at", "-id").first()
+    return app.letters.filter(kind=kind).order_by("-version", "-created_at", "-id").first()

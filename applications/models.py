@@ -622,7 +622,12 @@ class CalendarDay(models.Model):
 
 
 class Letter(models.Model):
-    """A rendered document of a case (PDF), stored with its SHA-256 and a verification code."""
+    """A rendered document of a case (PDF), stored with its SHA-256 and a verification code.
+
+    One letter per case, kind and version, held by the database: the receipt, the promise and the
+    decision letters have one version each; each recovery notice of a case is the next version.
+    Two renderings at once (the worker, and staff opening it) cannot both be kept: the second finds
+    the first's row and uses it (``documents.letter_store``)."""
 
     class Kind(models.TextChoices):
         RECEIPT = "receipt", "受理回执"
@@ -636,6 +641,9 @@ class Letter(models.Model):
         Application, verbose_name="申请", on_delete=models.CASCADE, related_name="letters"
     )
     kind = models.CharField("文书", max_length=10, choices=Kind.choices)
+    version = models.PositiveSmallIntegerField(
+        "版次", default=1, help_text="同一申请同一种文书只有一份；追回通知书每次追回一个版次"
+    )
     file = models.FileField("文件", storage=private_storage, upload_to="letters/")
     sha256 = models.CharField("SHA-256", max_length=64)
     code = models.CharField("验证码", max_length=12)
@@ -656,6 +664,11 @@ class Letter(models.Model):
         ordering = ["application_id", "kind", "-created_at", "-id"]
         indexes = [
             models.Index(fields=["application", "kind", "-created_at"], name="letter_latest")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "kind", "version"], name="letter_once_per_version"
+            )
         ]
 
     def __str__(self) -> str:
