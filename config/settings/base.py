@@ -109,6 +109,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL in production: the role the portal runs as, when ``migrate`` runs as the tables'
+# owner (README, Production: two roles). The runtime role may only INSERT into and SELECT from the
+# audit trail (audit/db.py: ``runtime_grants``, applied at the end of every migrate).
+DATABASE_RUNTIME_ROLE = env("DATABASE_RUNTIME_ROLE", default="")
 
 # --- accounts and sign-in -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
