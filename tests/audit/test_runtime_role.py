@@ -23,14 +23,17 @@ ROLE = "medassist_test_runtime"
 @pytest.mark.parametrize("verb", ["INSERT OR REPLACE INTO", "REPLACE INTO"])
 def test_sqlite_refuses_a_replace_over_an_existing_row(db, verb):
     row = record(actor=None, action=AuditEvent.Action.VIEW, summary="原始")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"{verb} audit_auditevent (id, at, actor_username, actor_role, action, "
-                "target_type, target_id, target_repr, summary, changes, user_agent, path) "
-                "VALUES (%s, CURRENT_TIMESTAMP, '', '', 'view', '', '', '', '篡改', '{}', '', '')",
-                [row.pk],
-            )
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            f"{verb} audit_auditevent (id, at, actor_username, actor_role, action, "
+            "target_type, target_id, target_repr, summary, changes, user_agent, path) "
+            "VALUES (%s, CURRENT_TIMESTAMP, '', '', 'view', '', '', '', '篡改', '{}', '', '')",
+            [row.pk],
+        )
     assert AuditEvent.objects.get(pk=row.pk).summary == "原始"
     record(actor=None, action=AuditEvent.Action.VIEW, summary="追加照常")  # a new row still goes in
 
@@ -39,7 +42,7 @@ def test_sqlite_refuses_a_replace_over_an_existing_row(db, verb):
 def runtime_role(db):
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{ROLE}') "
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{ROLE}') "  # noqa: S608
             f"THEN CREATE ROLE {ROLE} NOLOGIN; END IF; END $$"
         )
     assert grant_runtime(connection, ROLE) is True
@@ -72,7 +75,7 @@ def test_the_runtime_role_appends_to_the_trail_and_can_do_nothing_else_to_it(wor
         "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_append_only": "must be owner",
         "DROP TRIGGER audit_auditevent_append_only ON audit_auditevent": "must be owner",
         "DROP TABLE audit_auditevent": "must be owner",
-        "INSERT INTO audit_auditevent (id, at, actor_username, actor_role, action, target_type, "
+        "INSERT INTO audit_auditevent (id, at, actor_username, actor_role, action, target_type, "  # noqa: S608
         "target_id, target_repr, summary, changes, user_agent, path) VALUES "
         f"({row.pk}, now(), '', '', 'view', '', '', '', 'x', '{{}}', '', '') "
         "ON CONFLICT (id) DO UPDATE SET summary = 'x'": "permission denied",
