@@ -23,15 +23,19 @@ class Counter(models.Model):
 
 class QueuedTask(models.Model):
     """A task written in the same transaction as the work that asked for it (a transactional
-    outbox). ``core.queueing`` publishes it after the commit and deletes the row; what the broker
-    could not take stays here until the relay (beat, every OUTBOX_RELAY_SECONDS) sends it."""
+    outbox). ``core.queueing`` publishes it after the commit; the row stays until a worker has run
+    the task to its end (its effect, a letter row or an SMS attempt, is recorded), because a
+    broker restarted without persistence loses what it held. What the broker could not take, or
+    took and never delivered, the relay (beat, every OUTBOX_RELAY_SECONDS) sends again."""
 
     task = models.CharField("任务", max_length=200)
     args = models.JSONField("参数", default=list)
     created_at = models.DateTimeField("登记时间", auto_now_add=True, db_index=True)
-    attempts = models.PositiveIntegerField("发送次数", default=0)
+    attempts = models.PositiveIntegerField("发送失败次数", default=0)
     last_tried_at = models.DateTimeField("最近尝试", null=True, blank=True)
     last_error = models.CharField("最近错误", max_length=500, blank=True)
+    published_at = models.DateTimeField("交给任务队列的时间", null=True, blank=True)
+    sends = models.PositiveIntegerField("已交给任务队列的次数", default=0)
 
     class Meta:
         verbose_name = "待发送的后台任务"

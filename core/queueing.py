@@ -3,12 +3,19 @@
 
 A transactional outbox: ``enqueue`` writes a ``QueuedTask`` row in the caller's transaction, so the
 task exists exactly when the work it follows exists. Once the transaction commits, the row is
-published to the broker and deleted. If the broker is down or hangs, the publish gives up within
-the broker timeouts (``BROKER_CONNECT_TIMEOUT``/``BROKER_SOCKET_TIMEOUT``), the row stays, and for
-``BROKER_RETRY_AFTER`` seconds this process does not even try (a request never waits on a broker
-twice). ``relay`` (Celery beat, every ``OUTBOX_RELAY_SECONDS``; the worker also runs it when it
-starts) sends whatever is left once the broker is back. Tasks are idempotent, so a row sent twice
-(published, then the process died before deleting it) costs nothing.
+published to the broker (``published_at``). If the broker is down or hangs, the publish gives up
+within the broker timeouts (``BROKER_CONNECT_TIMEOUT``/``BROKER_SOCKET_TIMEOUT``), the row stays
+unpublished, and for ``BROKER_RETRY_AFTER`` seconds this process does not even try (a request never
+waits on a broker twice).
+
+**A row leaves the outbox when a worker has run its task to the end** (``task_finished``, on Celery's
+``task_postrun``), not when the broker took it: a Redis restarted without persistence loses what it
+held, and with the worker stopped at that moment the receipt, the promise letter and the SMS were
+lost until someone opened the case. ``relay`` (Celery beat, every ``OUTBOX_RELAY_SECONDS``; the
+worker also runs it when it starts) sends what the broker never took, and sends again what it took
+but no worker finished within ``OUTBOX_RESEND_SECONDS`` (doubling after each send, at most
+``OUTBOX_MAX_SENDS`` times: then the row waits on 后台任务 for 立即重发). Tasks are idempotent, so a
+task that was only slow and runs twice costs nothing.
 """
 
 from __future__ import annotations
@@ -87,13 +94,34 @@ def _drop() -> None:
             logger.debug("broker connection dropped", exc_info=True)
 
 
-def _send(name: str, args: list[Any]) -> None:
+TASK_ID_PREFIX = "outbox-"
+
+
+def task_id_for(row: QueuedTask) -> str:
+    """The Celery task id of a send of ``row``: its row and the how-manieth send it is (the worker
+    finds the row from it when the task is done)."""
+    return f"{TASK_ID_PREFIX}{row.pk}-{row.sends + 1}"
+
+
+def _send(row: QueuedTask) -> None:
     """Publish with the timeouts of the settings and no retry."""
     try:
-        current_app.send_task(name, args=args, connection=_connection(), retry=False)
+        current_app.send_task(
+            row.task,
+            args=row.args,
+            task_id=task_id_for(row),
+            connection=_connection(),
+            retry=False,
+        )
     except Exception:
         _drop()
         raise
+
+
+def _published(pks: list[int]) -> None:
+    QueuedTask.objects.filter(pk__in=pks).update(
+        published_at=timezone.now(), sends=F("sends") + 1, last_error=""
+    )
 
 
 def _refused(row: QueuedTask, exc: Exception) -> None:
@@ -109,29 +137,49 @@ def _refused(row: QueuedTask, exc: Exception) -> None:
 
 
 def publish(row: QueuedTask) -> bool:
-    """Send one outbox row now; True when the broker took it (the row is then deleted)."""
+    """Send one outbox row now; True when the broker took it (the row then waits for a worker
+    to finish the task)."""
     if broker_known_down():
         return False
     try:
-        _send(row.task, row.args)
+        _send(row)
     except Exception as exc:
         _refused(row, exc)
         return False
     _mark_broker_up()
-    QueuedTask.objects.filter(pk=row.pk).delete()
+    _published([row.pk])
     return True
 
 
-def relay(*, older_than_seconds: float = 2.0, limit: int = 1000) -> int:
-    """Send what the outbox still holds (oldest first); identical rows go as one task.
+def _due_again(row: QueuedTask, now: Any, *, force: bool) -> bool:
+    """A row the broker took and no worker finished: sent again after OUTBOX_RESEND_SECONDS,
+    doubling with each send, at most OUTBOX_MAX_SENDS times (``force``: 立即重发, always)."""
+    if row.published_at is None:
+        return True
+    if force:
+        return True
+    if row.sends >= settings.OUTBOX_MAX_SENDS:
+        return False
+    wait = settings.OUTBOX_RESEND_SECONDS * 2 ** max(row.sends - 1, 0)
+    return row.published_at <= now - timedelta(seconds=wait)
+
+
+def relay(*, older_than_seconds: float = 2.0, limit: int = 1000, force: bool = False) -> int:
+    """Send what the outbox still holds (oldest first): rows the broker never took, and rows it
+    took that no worker finished in time (``_due_again``); identical rows go as one task.
 
     Rows younger than ``older_than_seconds`` are left to the request that wrote them (it is about
     to publish them itself). Returns how many rows were sent; stops at the first broker failure."""
     _mark_broker_up()  # the relay is the retry: always try
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    rows = list(
-        QueuedTask.objects.filter(created_at__lte=cutoff).order_by("created_at", "id")[:limit]
-    )
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    rows = [
+        row
+        for row in QueuedTask.objects.filter(created_at__lte=cutoff).order_by("created_at", "id")[
+            :limit
+        ]
+        if _due_again(row, now, force=force)
+    ]
     sent: dict[tuple[str, str], list[int]] = {}
     for row in rows:
         key = (row.task, repr(row.args))
@@ -139,18 +187,64 @@ def relay(*, older_than_seconds: float = 2.0, limit: int = 1000) -> int:
             sent[key].append(row.pk)
             continue
         try:
-            _send(row.task, row.args)
+            _send(row)
         except Exception as exc:
             _refused(row, exc)
             break
         sent[key] = [row.pk]
     done = [pk for pks in sent.values() for pk in pks]
-    QueuedTask.objects.filter(pk__in=done).delete()
+    _published(done)
     if done:
         logger.info("outbox relay sent %d queued task(s)", len(done))
     return len(done)
 
 
+# --- a task run to its end ------------------------------------------------------------------
+
+_started: dict[str, Any] = {}  # task id -> when this worker began it (threads: one key each)
+
+
+def task_started(task_id: str | None = None, **_: Any) -> None:
+    """Celery's ``task_prerun``: remember when an outbox task began."""
+    if task_id and task_id.startswith(TASK_ID_PREFIX):
+        _started[task_id] = timezone.now()
+
+
+def task_finished(task_id: str | None = None, state: str | None = None, **_: Any) -> None:
+    """Celery's ``task_postrun``: a task that ran to its end (state SUCCESS) takes its row out of
+    the outbox, with every identical row the broker had before the task began (their work was
+    committed before it started, so this run covered it). A task that failed keeps its row: the
+    relay sends it again."""
+    started = _started.pop(task_id or "", None)
+    if started is None or state != "SUCCESS":
+        return
+    try:
+        pk = int((task_id or "").removeprefix(TASK_ID_PREFIX).split("-", 1)[0])
+    except ValueError:
+        return
+    row = QueuedTask.objects.filter(pk=pk).first()
+    if row is None:
+        return
+    same = [
+        other.pk
+        for other in QueuedTask.objects.filter(
+            task=row.task, published_at__isnull=False, published_at__lte=started
+        ).only("pk", "args")
+        if other.args == row.args
+    ]
+    QueuedTask.objects.filter(pk__in={pk, *same}).delete()
+
+
 def pending() -> Any:
-    """The outbox as staff see it: what has not reached the broker yet, oldest first."""
+    """What has not reached the broker yet, oldest first (后台任务's first list)."""
+    return QueuedTask.objects.filter(published_at__isnull=True).order_by("created_at", "id")
+
+
+def outstanding() -> Any:
+    """Every task not run to its end yet, whether the broker took it or not."""
     return QueuedTask.objects.order_by("created_at", "id")
+
+
+def unfinished() -> Any:
+    """What the broker took and no worker has finished yet, oldest first."""
+    return QueuedTask.objects.filter(published_at__isnull=False).order_by("published_at", "id")

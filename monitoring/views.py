@@ -243,7 +243,10 @@ def overview_recompute(request: StaffRequest) -> HttpResponse:
     back = reverse("monitoring:overview") + (
         f"?{request.POST['query']}" if request.POST.get("query", "").startswith("year=") else ""
     )
-    if _recompute_running() or queueing.pending().filter(task=recompute_monitoring.name).exists():
+    if (
+        _recompute_running()
+        or queueing.outstanding().filter(task=recompute_monitoring.name).exists()
+    ):
         messages.info(request, "重算已在进行中，完成后刷新本页即可看到新数据。")
         return redirect(back)
     queueing.enqueue(recompute_monitoring, False)

@@ -21,7 +21,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from core.cache import ResilientRedisCache, redis_state
-from core.queueing import pending
+from core.queueing import pending, unfinished
 
 from .models import WorkerHeartbeat
 
@@ -86,12 +86,15 @@ def cache_state() -> str:
 
 
 def outbox() -> dict[str, Any]:
+    """``waiting``: not taken by the broker yet (``oldest_seconds`` the oldest of them);
+    ``unfinished``: taken, and not run to its end by a worker yet."""
     oldest = pending().first()
     return {
         "waiting": pending().count(),
         "oldest_seconds": round((timezone.now() - oldest.created_at).total_seconds())
         if oldest
         else None,
+        "unfinished": unfinished().count(),
     }
 
 

@@ -1,8 +1,11 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -55,6 +58,12 @@ def jobs(request: HttpRequest) -> HttpResponse:
         {"row": row, "label": TASK_LABELS.get(row.task, row.task)}
         for row in queueing.pending()[:200]
     ]
+    # taken by the broker, not finished by a worker for longer than a task normally takes
+    late = timezone.now() - timedelta(seconds=settings.OUTBOX_RESEND_SECONDS)
+    unfinished = [
+        {"row": row, "label": TASK_LABELS.get(row.task, row.task)}
+        for row in queueing.unfinished().filter(published_at__lte=late)[:200]
+    ]
     troubled = list(
         IdentityImport.objects.filter(status=IdentityImport.Status.FAILED).order_by("-created_at")[
             :50
@@ -64,6 +73,8 @@ def jobs(request: HttpRequest) -> HttpResponse:
     context = {
         "waiting": waiting,
         "waiting_count": queueing.pending().count(),
+        "unfinished": unfinished,
+        "resend_seconds": round(settings.OUTBOX_RESEND_SECONDS),
         "stuck": stuck,
         "failed": troubled,
         "health": health.report(),
@@ -76,9 +87,10 @@ def jobs(request: HttpRequest) -> HttpResponse:
 @require_POST
 @capability_required(Capability.SYSTEM_JOBS)
 def jobs_relay(request: HttpRequest) -> HttpResponse:
-    """“立即重发”: send what the outbox holds now instead of at the relay's next run."""
-    before = queueing.pending().count()
-    sent = queueing.relay(older_than_seconds=0)
+    """“立即重发”: send what the outbox holds now instead of at the relay's next run, and again
+    what the broker took and no worker has finished."""
+    before = queueing.pending().count() + queueing.unfinished().count()
+    sent = queueing.relay(older_than_seconds=0, force=True)
     record(
         actor=request.user,
         action=AuditEvent.Action.UPDATE,

@@ -277,6 +277,11 @@ CELERY_TASK_ALWAYS_EAGER = False
 HEARTBEAT_SECONDS = env.float("HEARTBEAT_SECONDS", default=60.0)
 # Tasks the broker could not take when queued are sent this often once it is back.
 OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=30.0)
+# A task the broker took and no worker finished within this long (a Redis restarted without
+# persistence lost it; or no worker runs) is sent again, the wait doubling after each send, at
+# most OUTBOX_MAX_SENDS times in all (core/queueing.py).
+OUTBOX_RESEND_SECONDS = env.float("OUTBOX_RESEND_SECONDS", default=120.0)
+OUTBOX_MAX_SENDS = env.int("OUTBOX_MAX_SENDS", default=6)
 # An import whose worker has not reported for this long is taken up again by the sweep.
 JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=120)
 JOB_SWEEP_SECONDS = env.float("JOB_SWEEP_SECONDS", default=60.0)

@@ -77,14 +77,45 @@ def broker_down(monkeypatch, settings):
     celery_app.conf.broker_url, celery_app.conf.broker_transport_options = original
 
 
+def ids_in_broker(limit: int = 50) -> list[str]:
+    """The task ids of the messages waiting in the broker (consumed)."""
+    got = []
+    with celery_app.connection_for_read() as conn:
+        queue = conn.SimpleQueue("celery")
+        try:
+            for _ in range(limit):
+                try:
+                    message = queue.get(block=True, timeout=1)
+                except queue.Empty:
+                    break
+                got.append(message.headers["id"])
+                message.ack()
+        finally:
+            queue.close()
+    return got
+
+
+def run_to_the_end(task_id: str, state: str = "SUCCESS") -> None:
+    """What a worker's ``task_prerun`` and ``task_postrun`` signals say of a task it ran."""
+    queueing.task_started(task_id=task_id)
+    queueing.task_finished(task_id=task_id, state=state)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_task_is_published_after_commit_and_leaves_the_outbox(empty_broker):
+def test_a_task_is_published_after_commit_and_leaves_the_outbox_when_a_worker_ran_it(
+    empty_broker,
+):
     with transaction.atomic():
         row = queueing.enqueue("portal.tasks.record_heartbeat")
         assert QueuedTask.objects.filter(pk=row.pk).exists()  # written with the work
         assert take_from_broker() == []  # not before the commit
+    row.refresh_from_db()
+    assert (row.sends, row.published_at is not None) == (1, True)  # taken by the broker, kept
+    assert ids_in_broker() == [f"outbox-{row.pk}-1"]
+    run_to_the_end(f"outbox-{row.pk}-1", state="FAILURE")  # a task that failed keeps its row
+    assert QueuedTask.objects.filter(pk=row.pk).exists()
+    run_to_the_end(f"outbox-{row.pk}-1")
     assert not QueuedTask.objects.exists()
-    assert take_from_broker() == [("portal.tasks.record_heartbeat", [])]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -118,7 +149,7 @@ def test_broker_down_keeps_the_task_answers_at_once_and_the_relay_sends_it_once(
     celery_app.conf.broker_url = settings.CELERY_BROKER_URL
     celery_app.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     assert queueing.relay(older_than_seconds=0) == 3
-    assert not QueuedTask.objects.exists()
+    assert list(QueuedTask.objects.values_list("sends", flat=True)) == [1, 1, 1]
     sent = take_from_broker()
     # the two identical rows went as one task: render_letters is idempotent anyway
     assert sorted(sent) == [
@@ -134,3 +165,54 @@ def test_the_relay_leaves_young_rows_to_the_request_that_wrote_them(empty_broker
         transaction.set_rollback(False)
         assert queueing.relay(older_than_seconds=60) == 0
     assert take_from_broker() == [("portal.tasks.record_heartbeat", [])]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_the_broker_took_and_no_worker_finished_is_sent_again_with_a_doubling_wait(
+    empty_broker, settings, time_machine
+):
+    """A Redis restarted without persistence forgets what it held: the outbox still has it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.OUTBOX_RESEND_SECONDS, settings.OUTBOX_MAX_SENDS = 60, 3
+    time_machine.move_to(timezone.now(), tick=False)
+    row = queueing.enqueue("applications.tasks.render_letters", 9)
+    assert ids_in_broker() == [f"outbox-{row.pk}-1"]  # (and the broker loses it)
+    assert queueing.relay() == 0  # a task normally ends within seconds: not yet
+    time_machine.shift(timedelta(seconds=61))
+    assert queueing.relay() == 1 and ids_in_broker() == [f"outbox-{row.pk}-2"]
+    time_machine.shift(timedelta(seconds=61))
+    assert queueing.relay() == 0  # the second wait is twice as long
+    time_machine.shift(timedelta(seconds=60))
+    assert queueing.relay() == 1 and ids_in_broker() == [f"outbox-{row.pk}-3"]
+    time_machine.shift(timedelta(days=1))
+    assert queueing.relay() == 0  # OUTBOX_MAX_SENDS: it waits on 后台任务 for 立即重发
+    assert queueing.relay(force=True) == 1 and ids_in_broker() == [f"outbox-{row.pk}-4"]
+    run_to_the_end(f"outbox-{row.pk}-2")  # a late copy ran: the work is done
+    assert not QueuedTask.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_finished_task_takes_out_the_copies_it_covered_and_not_later_work(
+    empty_broker, time_machine
+):
+    """Identical rows the broker had before the task began were covered by its run; one queued
+    after it began (new work of the same case) waits for a run of its own."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    time_machine.move_to(timezone.now(), tick=False)
+    first = queueing.enqueue("applications.tasks.render_letters", 5)
+    copy = queueing.enqueue("applications.tasks.render_letters", 5)
+    other = queueing.enqueue("applications.tasks.render_letters", 6)
+    time_machine.shift(timedelta(seconds=1))
+    queueing.task_started(task_id=f"outbox-{first.pk}-1")
+    time_machine.shift(timedelta(seconds=1))
+    later = queueing.enqueue("applications.tasks.render_letters", 5)  # the approval's letter
+    queueing.task_finished(task_id=f"outbox-{first.pk}-1", state="SUCCESS")
+    assert set(QueuedTask.objects.values_list("pk", flat=True)) == {other.pk, later.pk}
+    assert copy.pk not in set(QueuedTask.objects.values_list("pk", flat=True))
+    ids_in_broker()
