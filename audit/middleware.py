@@ -1,6 +1,7 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 
 from core import clientaddr
 from core.logmask import mask_text
@@ -14,7 +15,9 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 class RequestContextMiddleware:
-    """Makes the request's address, browser and path available to audit.services.record."""
+    """Makes the request's address, browser and path available to audit.services.record; and
+    keeps what shows people out of every cache: a response to a signed-in member of staff, or to
+    a request that wrote an access row (the applicant's status and letter), is ``no-store``."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -32,6 +35,11 @@ class RequestContextMiddleware:
         try:
             response = self.get_response(request)
             _log_admin_page(request, response)
+            ctx = context.current()
+            user = getattr(request, "user", None)
+            if (ctx is not None and ctx.viewed) or getattr(user, "is_authenticated", False):
+                # personal data: neither the browser (back button, shared PC) nor a proxy keeps it
+                patch_cache_control(response, no_store=True, private=True)
             return response
         finally:
             context.reset(token)
