@@ -277,6 +277,9 @@ def in_area(app: Application, actor: User) -> bool:
     return False
 
 
+REASON_LONGEST = 300  # characters of a transition's reason (it is told to the applicant by SMS)
+
+
 def refusal(app: Application, action: str, actor: User, reason: str = "") -> str | None:
     """Why ``actor`` may not do ``action`` on ``app`` now, in Chinese; None when they may."""
     transition = TRANSITIONS.get(action)
@@ -291,6 +294,8 @@ def refusal(app: Application, action: str, actor: User, reason: str = "") -> str
         return f"申请当前为“{app.get_status_display()}”，不能“{transition.label}”。"
     if transition.needs_reason and not reason.strip():
         return f"“{transition.label}”须写明理由。"
+    if len(reason.strip()) > REASON_LONGEST:
+        return f"“{transition.label}”的理由请写在 {REASON_LONGEST} 字以内（现为 {len(reason.strip())} 字）。"
     if transition.condition is not None:
         return transition.condition(app, actor)
     return None

@@ -118,8 +118,11 @@ def unseal(request: HttpRequest, value: str, runs: dict[str, str]) -> str | None
     return None if missing else out
 
 
+SEARCH_LONGEST = 200  # characters of one search value kept (an address stays far below 16 KB)
+
+
 def sealed_url(request: HttpRequest, pairs: Iterable[tuple[str, str]]) -> str:
-    query = urlencode([(k, seal(request, v)) for k, v in pairs])
+    query = urlencode([(k, seal(request, v[:SEARCH_LONGEST])) for k, v in pairs])
     return f"{request.path}?{query}" if query else request.path
 
 

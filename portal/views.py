@@ -87,10 +87,12 @@ def jobs(request: HttpRequest) -> HttpResponse:
 @require_POST
 @capability_required(Capability.SYSTEM_JOBS)
 def jobs_relay(request: HttpRequest) -> HttpResponse:
-    """“立即重发”: send what the outbox holds now instead of at the relay's next run, and again
-    what the broker took and no worker has finished."""
-    before = queueing.pending().count() + queueing.unfinished().count()
-    sent = queueing.relay(older_than_seconds=0, force=True)
+    """“立即重发”: send what waits for the broker now instead of at the relay's next run; from
+    the second list (``what=unfinished``), send again too what the broker took and no worker
+    finished."""
+    force = request.POST.get("what") == "unfinished"
+    before = queueing.pending().count() + (queueing.unfinished().count() if force else 0)
+    sent = queueing.relay(older_than_seconds=0, force=force)
     record(
         actor=request.user,
         action=AuditEvent.Action.UPDATE,

@@ -43,7 +43,11 @@ def _notify(app: Application, kind: str, text: str, key: str) -> None:
         Notification.objects.bulk_create(
             [
                 Notification(
-                    application=app, kind=kind, phone=phone, text=text, dedupe_key=f"{key}:{phone}"
+                    application=app,
+                    kind=kind,
+                    phone=phone,
+                    text=text[: Notification._meta.get_field("text").max_length],  # type: ignore[index]
+                    dedupe_key=f"{key}:{phone}",
                 )
             ],
             ignore_conflicts=True,

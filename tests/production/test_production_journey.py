@@ -90,3 +90,111 @@ def test_a_clerk_accepts_an_application_and_the_applicant_finds_it(site):
     assert number in text and "县级审核" in text
     screenshot(page, "production-status")
     assert errors == []
+
+
+# --- what the outside attack found (issue 34): checked on the production set-up itself --------
+
+
+def test_pages_behind_nginx_are_https_only_and_personal_ones_are_not_stored(site):
+    page, _ = site
+    base = env("PRODUCTION_URL")
+    login = page.goto(f"{base}/accounts/login/")
+    assert "max-age=31536000" in login.headers["strict-transport-security"]
+    page.get_by_label("用户名").fill(env("PRODUCTION_CLERK"))
+    page.get_by_label("密码").fill(env("PRODUCTION_PASSWORD"))
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/areas/townships/\d+/$"))
+    people = page.goto(f"{base}/people/")
+    assert "no-store" in people.headers["cache-control"]
+    # a search by full ID number: the address carries a token, never the number
+    page.get_by_placeholder(re.compile("身份证号")).fill(env("PRODUCTION_PERSON_ID"))
+    page.get_by_role("button", name="查询").click()
+    page.wait_for_url(re.compile(r"/people/\?q=~"))
+    assert env("PRODUCTION_PERSON_ID") not in page.url
+
+
+def test_the_runtime_role_cannot_rewrite_or_empty_the_audit_trail():
+    import psycopg
+
+    url = env("PRODUCTION_RUNTIME_DATABASE_URL")
+    refused = [
+        "UPDATE audit_auditevent SET summary = 'x'",
+        "DELETE FROM audit_auditevent",
+        "TRUNCATE audit_auditevent",
+        "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_append_only",
+        "DROP TRIGGER audit_auditevent_append_only ON audit_auditevent",
+    ]
+    with psycopg.connect(url, autocommit=True) as conn:
+        (rows,) = conn.execute("SELECT count(*) FROM audit_auditevent").fetchone()
+        assert rows > 0
+        for sql in refused:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql)
+        (after,) = conn.execute("SELECT count(*) FROM audit_auditevent").fetchone()
+    assert after == rows
+
+
+class FromAddress:
+    """An applicant's phone, as nginx sees it: HTTPS from one loopback address of its own
+    (127.0.0.N), with its own cookies."""
+
+    def __init__(self, base: str, address: str) -> None:
+        import http.client
+        import ssl
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base)
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        self.conn = http.client.HTTPSConnection(
+            parts.hostname, parts.port, context=context, source_address=(address, 0), timeout=30
+        )
+        self.cookies: dict[str, str] = {}
+        self.base = base
+
+    def request(self, method: str, path: str, body: str = "") -> tuple[int, str]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+                   "Referer": self.base + path}  # fmt: skip
+        if body:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key] = rest.split(";", 1)[0]
+        return response.status, response.read().decode()
+
+    def lookup(self, number: str, tail: str) -> int:
+        from urllib.parse import urlencode
+
+        _, page = self.request("GET", "/status/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        form = urlencode({"csrfmiddlewaretoken": token, "number": number, "id_tail": tail})
+        status, _ = self.request("POST", "/status/", form)
+        self.conn.close()
+        return status
+
+
+def test_behind_nginx_each_applicant_keeps_an_address_of_their_own():
+    """Twenty strangers look up their own cases (the address limit is 20 in 10 minutes); the
+    owner, from an address of their own, still gets the answer; the audit trail records the
+    owner's address. (Behind nginx every request reaches gunicorn from 127.0.0.1: before, the
+    owner was the 21st lookup of one shared address and got 429.)"""
+    import psycopg
+
+    base = env("PRODUCTION_URL")
+    number = Path(env("PRODUCTION_RESULT")).read_text(encoding="utf-8").strip()
+    tail = env("PRODUCTION_PERSON_ID")[-6:]
+    for n in range(2, 22):
+        assert FromAddress(base, f"127.0.0.{n}").lookup(f"150121-20990101-{n:04d}", "000000") == 200
+    assert FromAddress(base, "127.0.0.60").lookup(number, tail) == 200
+    for n in range(20):  # one address that asks too often is still stopped
+        FromAddress(base, "127.0.0.70").lookup(f"150121-20990102-{n:04d}", "000000")
+    assert FromAddress(base, "127.0.0.70").lookup(number, tail) == 429
+    with psycopg.connect(env("PRODUCTION_RUNTIME_DATABASE_URL")) as conn:
+        (ip,) = conn.execute(
+            "SELECT host(ip) FROM audit_auditevent WHERE summary = '申请人查询办理进度' "
+            "ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    assert ip == "127.0.0.60"
