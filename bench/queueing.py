@@ -76,8 +76,10 @@ def main() -> None:
     print(f"queueing {TASKS} tasks, broker {app.conf.broker_url.split('@')[-1]}")
     floor = show("floor: send_task (pooled)", timed(lambda: app.send_task(NAME, retry=False)))
     portal = show("portal: enqueue (outbox)", timed(lambda: queueing.enqueue(NAME)))
-    print(f"  ratio {portal / floor:.1f}x; kept in the outbox until a worker ran them: "
-          f"{QueuedTask.objects.count()}")
+    print(
+        f"  ratio {portal / floor:.1f}x; kept in the outbox until a worker ran them: "
+        f"{QueuedTask.objects.count()}"
+    )
     finished = []
     for pk, sends in QueuedTask.objects.values_list("pk", "sends"):
         task_id = f"{queueing.TASK_ID_PREFIX}{pk}-{sends}"

@@ -37,8 +37,8 @@ def test_nothing_but_core_queueing_publishes_a_task():
     assert offenders == []
 
 
-def take_from_broker(limit: int = 50) -> list[tuple[str, list]]:
-    """The messages waiting in the broker's default queue, as (task name, args); consumed."""
+def messages_in_broker(limit: int = 50) -> list[tuple[dict, list]]:
+    """The messages waiting in the broker's default queue, as (headers, args); consumed."""
     got = []
     with celery_app.connection_for_read() as conn:
         queue = conn.SimpleQueue("celery")
@@ -49,11 +49,16 @@ def take_from_broker(limit: int = 50) -> list[tuple[str, list]]:
                 except queue.Empty:
                     break
                 args = message.decode()[0] if isinstance(message.decode(), list | tuple) else []
-                got.append((message.headers["task"], list(args)))
+                got.append((dict(message.headers), list(args)))
                 message.ack()
         finally:
             queue.close()
     return got
+
+
+def take_from_broker(limit: int = 50) -> list[tuple[str, list]]:
+    """The messages waiting in the broker's default queue, as (task name, args); consumed."""
+    return [(headers["task"], args) for headers, args in messages_in_broker(limit)]
 
 
 @pytest.fixture
@@ -79,20 +84,7 @@ def broker_down(monkeypatch, settings):
 
 def ids_in_broker(limit: int = 50) -> list[str]:
     """The task ids of the messages waiting in the broker (consumed)."""
-    got = []
-    with celery_app.connection_for_read() as conn:
-        queue = conn.SimpleQueue("celery")
-        try:
-            for _ in range(limit):
-                try:
-                    message = queue.get(block=True, timeout=1)
-                except queue.Empty:
-                    break
-                got.append(message.headers["id"])
-                message.ack()
-        finally:
-            queue.close()
-    return got
+    return [headers["id"] for headers, _ in messages_in_broker(limit)]
 
 
 def run_to_the_end(task_id: str, state: str = "SUCCESS") -> None:
