@@ -134,6 +134,7 @@ def test_every_form_of_every_role_answers_malformed_values_without_a_server_erro
                 posted += 1
                 assert answer.status_code < 500, (target, data)
     assert posted >= 25 * len(VALUES) * 2
+    print(f"fuzz: {posted} posts of malformed values to {len(forms)} forms, no server error")
 
 
 SCAN_FILES = ("png bomb", "jpeg bomb", "pdf bomb", "not an xlsx", "empty")
