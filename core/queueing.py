@@ -30,7 +30,7 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import QueuedTask
@@ -151,35 +151,32 @@ def publish(row: QueuedTask) -> bool:
     return True
 
 
-def _due_again(row: QueuedTask, now: Any, *, force: bool) -> bool:
-    """A row the broker took and no worker finished: sent again after OUTBOX_RESEND_SECONDS,
-    doubling with each send, at most OUTBOX_MAX_SENDS times (``force``: 立即重发, always)."""
-    if row.published_at is None:
-        return True
+def _due(now: Any, *, force: bool) -> Q:
+    """The rows to send: those the broker never took, and those it took that no worker finished
+    within OUTBOX_RESEND_SECONDS, doubling with each send, at most OUTBOX_MAX_SENDS times
+    (``force``: 立即重发, every one). In the query itself, so that rows not yet due never fill
+    the relay's limit ahead of rows that are."""
     if force:
-        return True
-    if row.sends >= settings.OUTBOX_MAX_SENDS:
-        return False
-    wait = settings.OUTBOX_RESEND_SECONDS * 2 ** max(row.sends - 1, 0)
-    return row.published_at <= now - timedelta(seconds=wait)
+        return Q()
+    due = Q(published_at__isnull=True)
+    for sends in range(1, settings.OUTBOX_MAX_SENDS):
+        wait = timedelta(seconds=settings.OUTBOX_RESEND_SECONDS * 2 ** (sends - 1))
+        due |= Q(sends=sends, published_at__lte=now - wait)
+    return due
 
 
 def relay(*, older_than_seconds: float = 2.0, limit: int = 1000, force: bool = False) -> int:
     """Send what the outbox still holds (oldest first): rows the broker never took, and rows it
-    took that no worker finished in time (``_due_again``); identical rows go as one task.
+    took that no worker finished in time (``_due``); identical rows go as one task.
 
     Rows younger than ``older_than_seconds`` are left to the request that wrote them (it is about
     to publish them itself). Returns how many rows were sent; stops at the first broker failure."""
     _mark_broker_up()  # the relay is the retry: always try
     now = timezone.now()
     cutoff = now - timedelta(seconds=older_than_seconds)
-    rows = [
-        row
-        for row in QueuedTask.objects.filter(created_at__lte=cutoff).order_by("created_at", "id")[
-            :limit
-        ]
-        if _due_again(row, now, force=force)
-    ]
+    rows = QueuedTask.objects.filter(_due(now, force=force), created_at__lte=cutoff).order_by(
+        "created_at", "id"
+    )[:limit]
     sent: dict[tuple[str, str], list[int]] = {}
     for row in rows:
         key = (row.task, repr(row.args))

@@ -208,3 +208,19 @@ def test_a_finished_task_takes_out_the_copies_it_covered_and_not_later_work(
     assert set(QueuedTask.objects.values_list("pk", flat=True)) == {other.pk, later.pk}
     assert copy.pk not in set(QueuedTask.objects.values_list("pk", flat=True))
     ids_in_broker()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_not_yet_due_never_keep_a_waiting_row_from_the_relay(empty_broker, time_machine):
+    """Many rows the broker took (a worker out for long) ahead of one it never took: the relay's
+    limit is filled with what is due, so the new row goes at once."""
+    from django.utils import timezone
+
+    time_machine.move_to(timezone.now(), tick=False)
+    for n in range(5):
+        queueing.enqueue("applications.tasks.render_letters", n)  # taken, not finished
+    ids_in_broker()
+    waiting = QueuedTask.objects.create(task="applications.tasks.render_letters", args=[99])
+    assert queueing.relay(older_than_seconds=0, limit=3) == 1
+    waiting.refresh_from_db()
+    assert waiting.sends == 1 and ids_in_broker() == [f"outbox-{waiting.pk}-1"]
