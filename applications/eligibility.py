@@ -19,8 +19,8 @@ from django.db.models import Q, Sum
 
 from beneficiaries.models import HardshipIdentity, IdentityClaim, Person
 from core.formats import yuan
-from settlements.engine import Policy
-from settlements.engine.categories import CATEGORIES, is_valid_on
+from engine import Policy
+from engine.categories import CATEGORIES, is_valid_on
 from settlements.models import LedgerEntry
 from settlements.services import household_ids
 

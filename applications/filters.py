@@ -12,7 +12,7 @@ from areas.models import Township
 from beneficiaries.models import Person
 from core.crypto import blind_index
 from core.widgets import DateInput, FilterForm, bootstrap
-from settlements.engine.categories import CATEGORIES
+from engine.categories import CATEGORIES
 
 from .models import FINAL_STATES, Application, Kind, MedicalExpense, PromiseStatus, Status
 from .worklist import ORDERS

@@ -15,8 +15,8 @@ from beneficiaries.models import Department, HardshipIdentity, Person, Relations
 from core.bank import account_number
 from core.forms import YuanField, check_real_date
 from core.widgets import DateInput
+from engine.categories import CATEGORIES
 from settlements.bills import number_checked
-from settlements.engine.categories import CATEGORIES
 
 from .materials import MATERIALS
 from .models import AgentKind, HospitalLevel, Kind, MedicalExpense, OnestopReason
@@ -252,7 +252,7 @@ class IntakeForm(CertificateForm):
 
 
 def amount_field(label: str, **kwargs: Any) -> YuanField:
-    """Yuan to the fen through the portal's one amount parser (``settlements.engine.money``)."""
+    """Yuan to the fen through the portal's one amount parser (``engine.money``)."""
     return YuanField(label=label, **kwargs)
 
 

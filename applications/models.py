@@ -21,10 +21,10 @@ from django.utils import timezone
 from beneficiaries.idnumber import mask
 from beneficiaries.models import HardshipIdentity, IdentityClaim, Person, mask_account
 from core.crypto import EncryptedCharField
+from engine.categories import CATEGORIES
+from engine.model import KINDS
+from engine.money import fen
 from settlements.bills import bill_keys, bill_label, invoice_key, settlement_key
-from settlements.engine.categories import CATEGORIES
-from settlements.engine.model import KINDS
-from settlements.engine.money import fen
 
 from .materials import MATERIALS
 
@@ -61,7 +61,7 @@ class PromiseStatus(models.TextChoices):
 
 
 class Kind(models.TextChoices):
-    """Expense kinds: the engine's vocabulary (``settlements.engine.model.KINDS``)."""
+    """Expense kinds: the engine's vocabulary (``engine.model.KINDS``)."""
 
     INPATIENT = "inpatient", KINDS["inpatient"]
     OUTPATIENT = "outpatient", KINDS["outpatient"]

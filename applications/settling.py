@@ -8,10 +8,10 @@ from datetime import date
 from decimal import Decimal
 
 from beneficiaries.models import IdentityClaim, Person
-from settlements.engine import Expense, IdentityPeriod, Result, SettlementInputError
-from settlements.engine.categories import CATEGORIES
-from settlements.engine.model import LEDGER_FIELDS
-from settlements.engine.money import ZERO
+from engine import Expense, IdentityPeriod, Result, SettlementInputError
+from engine.categories import CATEGORIES
+from engine.model import LEDGER_FIELDS
+from engine.money import ZERO
 from settlements.models import LedgerEntry, Settlement
 from settlements.services import Bill, policy_for, settlement_preview, settlement_recompute
 

@@ -164,7 +164,7 @@ def summary(name: str, ms: list[float]) -> float:
 def main() -> None:
     from applications.services import application_approve
     from applications.settling import case_preview, engine_expenses
-    from settlements.engine import settle
+    from engine import settle
     from settlements.services import load_inputs, policy_for
 
     fresh_database()

@@ -49,7 +49,7 @@ from accounts.models import User  # noqa: E402
 from areas.models import Township  # noqa: E402
 from beneficiaries import services  # noqa: E402
 from beneficiaries.idnumber import check_digit  # noqa: E402
-from settlements.engine.categories import CATEGORIES  # noqa: E402
+from engine.categories import CATEGORIES  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", "100000"))
 FORMAT = os.environ.get("BENCH_FORMAT", "csv")

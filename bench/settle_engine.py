@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from settlements.engine import Expense, settle  # noqa: E402
-from settlements.engine.categories import CATEGORIES, IdentityPeriod  # noqa: E402
+from engine import Expense, settle  # noqa: E402
+from engine.categories import CATEGORIES, IdentityPeriod  # noqa: E402
 from settlements.policies import shipped  # noqa: E402
 
 PEOPLE = int(os.environ.get("BENCH_PEOPLE", "100000"))

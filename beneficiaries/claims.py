@@ -18,7 +18,7 @@ from accounts.access import Capability, can_access_area, has_capability
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import record
-from settlements.engine.categories import CATEGORIES
+from engine.categories import CATEGORIES
 
 from .models import (
     CERTIFIERS,

@@ -44,7 +44,7 @@ from core.rows import (
     record_json,
     staged,
 )
-from settlements.engine import categories
+from engine import categories
 
 from .claims import claims_verified_by_registry
 from .idnumber import mask, parse

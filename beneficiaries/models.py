@@ -15,14 +15,14 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from core.crypto import BlindIndexField, EncryptedCharField, TailField, blind_index
-from settlements.engine import categories
+from engine import categories
 
 from .idnumber import mask, parse, validate_id_number
 
 
 class Category(models.TextChoices):
     """The eight hardship categories (contracts.md §5): the engine's vocabulary (labels and ranking
-    in ``settlements/engine/categories.py``)."""
+    in ``engine/categories.py``)."""
 
     TEKUN = "tekun", categories.CATEGORIES["tekun"][0]
     ORPHAN = "orphan", categories.CATEGORIES["orphan"][0]

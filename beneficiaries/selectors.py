@@ -5,7 +5,7 @@ from typing import Any, cast
 from django.db.models import Prefetch, QuerySet
 
 from accounts.access import scope_by_area
-from settlements.engine import categories
+from engine import categories
 
 from .models import HardshipIdentity, Person, PersonChange, PersonQuerySet
 

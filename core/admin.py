@@ -10,7 +10,7 @@ from .forms import YuanField
 
 
 class YuanAdminMixin:
-    """Amounts typed on an admin page go through the one amount parser (``settlements.engine.money``): no
+    """Amounts typed on an admin page go through the one amount parser (``engine.money``): no
     ``1e5``, full-width digits or thousands separators slip in where the site's forms refuse them."""
 
     formfield_overrides: ClassVar[Mapping[Any, Mapping[str, Any]]] = {

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 
-from settlements.engine import money
+from engine import money
 
 DAY = "%Y-%m-%d"
 MOMENT = "%Y-%m-%d %H:%M"

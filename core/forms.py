@@ -10,11 +10,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from settlements.engine.money import MAX_YUAN, AmountError, parse_yuan
+from engine.money import MAX_YUAN, AmountError, parse_yuan
 
 
 class YuanField(forms.CharField):
-    """Yuan to the fen (``settlements.engine.money.parse_yuan``): ``1200`` or ``1200.50``, nothing else.
+    """Yuan to the fen (``engine.money.parse_yuan``): ``1200`` or ``1200.50``, nothing else.
 
     A text input with the decimal keypad on phones; the cleaned value is ``Decimal``."""
 

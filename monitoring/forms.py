@@ -10,7 +10,7 @@ from areas.models import Township
 from beneficiaries.models import Person
 from core.crypto import blind_index
 from core.widgets import DateInput, FilterForm, bootstrap
-from settlements.engine.categories import CATEGORIES
+from engine.categories import CATEGORIES
 
 from .models import BurdenWarning, CloseReason, FollowUp, WarningLevel, WarningStatus
 

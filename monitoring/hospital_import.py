@@ -55,10 +55,10 @@ from beneficiaries.importing import (
 from beneficiaries.models import IdentityImport, Person
 from core.crypto import blind_index
 from core.rows import Layout, cell_date, cell_text, in_batches, insert_rows, staged
+from engine import Expense, categories
+from engine.money import parse_amount
 from payments.services import recoveries_propose
 from settlements.bills import bill_label, invoice_key, number_checked, settlement_key
-from settlements.engine import Expense, categories
-from settlements.engine.money import parse_amount
 from settlements.services import Bill, OneStop, onestop_enter
 
 from .models import HospitalSettlement

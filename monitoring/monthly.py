@@ -29,10 +29,10 @@ from applications.selectors import approved_between
 from areas.models import City, County
 from audit.models import AuditEvent
 from audit.services import record
+from engine.categories import CATEGORIES
+from engine.model import KINDS
 from payments.models import TransferLine
 from payments.transfers import confirmed_between, refunds_between
-from settlements.engine.categories import CATEGORIES
-from settlements.engine.model import KINDS
 
 from .models import MonthlyReport
 from .selectors import onestop_between

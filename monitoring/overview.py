@@ -28,8 +28,8 @@ from django.utils import timezone
 from applications.models import Application, HospitalLevel, Status
 from applications.workflow import OPEN
 from areas.models import County, Township
-from settlements.engine import MissingParameter
-from settlements.engine.categories import CATEGORIES
+from engine import MissingParameter
+from engine.categories import CATEGORIES
 from settlements.policies import load
 
 from .models import BurdenWarning, BurdenYear, HospitalSettlement, WarningLevel, WarningStatus

@@ -42,7 +42,7 @@ from core.formats import yuan
 from core.numbering import next_in
 from core.rows import csv_refusal
 from core.spreadsheet import table
-from settlements.engine.money import AmountError, parse_yuan
+from engine.money import AmountError, parse_yuan
 
 from .models import AccountChange, Payment, PaymentBatch, Recovery
 

@@ -17,7 +17,7 @@ from audit.models import AuditEvent
 from audit.services import record, record_list_view
 from core.params import row_id
 from core.pdf import render_pdf
-from settlements.engine.categories import CATEGORIES
+from engine.categories import CATEGORIES
 from settlements.models import SubsidyRoster
 
 from . import transfers

@@ -22,7 +22,7 @@ from audit.services import record
 from core.formats import yuan
 from core.params import row_id
 from core.pdf import check_printable, render_pdf
-from settlements.engine.money import AmountError, parse_yuan
+from engine.money import AmountError, parse_yuan
 
 from . import services
 from .models import AccountChange, Payment, PaymentBatch, Recovery

@@ -8,10 +8,9 @@ from typing import Any
 from django import forms
 
 from core.widgets import DateInput
-from settlements.engine.categories import CATEGORIES
-
-from .engine import Kind, ParameterDef, Policy
-from .engine.money import percent
+from engine import Kind, ParameterDef, Policy
+from engine.categories import CATEGORIES
+from engine.money import percent
 
 
 def _initial(definition: ParameterDef, value: Any) -> Any:

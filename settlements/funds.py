@@ -25,7 +25,8 @@ from typing import Any
 
 from django.db.models import Sum
 
-from .engine.money import fen
+from engine.money import fen
+
 from .models import FundAllocation, FundSource
 
 ZERO = Decimal("0.00")

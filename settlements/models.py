@@ -9,9 +9,8 @@ from django.db import models
 
 from beneficiaries.models import Person
 from core.formats import yuan
-
-from .engine.categories import CATEGORIES
-from .engine.model import paid_by_assistance
+from engine.categories import CATEGORIES
+from engine.model import paid_by_assistance
 
 ZERO = Decimal("0.00")
 

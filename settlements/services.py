@@ -1,6 +1,6 @@
 """Every write of the settlements app: policy versions and approved settlements (the ledger).
 
-The engine (``settlements.engine``) computes; these functions load its inputs from the database,
+The engine (``engine``) computes; these functions load its inputs from the database,
 store what it returns, lock what must not be raced, and write the audit row.
 """
 
@@ -24,8 +24,7 @@ from audit.services import record, save_audited
 from beneficiaries.models import HardshipIdentity, Person
 from core.formats import yuan
 from core.rows import update_rows
-
-from .engine import (
+from engine import (
     Expense,
     IdentityPeriod,
     Inputs,
@@ -35,7 +34,8 @@ from .engine import (
     YearState,
     settle,
 )
-from .engine.model import LEDGER_FIELDS, paid_by_assistance, state_json
+from engine.model import LEDGER_FIELDS, paid_by_assistance, state_json
+
 from .models import LedgerEntry, PolicyVersion, Settlement, YearLedger
 from .policies import load, shipped_codes
 

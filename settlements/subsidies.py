@@ -24,9 +24,9 @@ from audit.services import record
 from beneficiaries.idnumber import mask
 from beneficiaries.models import HardshipIdentity, Person
 from core.rows import ImportFileError, Layout, cell_text, read_rows
+from engine.errors import SettlementInputError
+from engine.subsidy import subsidy_for
 
-from .engine.errors import SettlementInputError
-from .engine.subsidy import subsidy_for
 from .models import Enrolment, SubsidyEntry, SubsidyRoster
 from .policies import load
 

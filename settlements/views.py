@@ -27,11 +27,11 @@ from beneficiaries.selectors import people_for
 from core.params import number_in
 from core.pdf import render_pdf
 from core.spreadsheet import table
+from engine import UnknownPolicy, sections
+from engine.categories import CATEGORIES
+from engine.money import amount_text
 
 from . import funds, services, subsidies
-from .engine import UnknownPolicy, sections
-from .engine.categories import CATEGORIES
-from .engine.money import amount_text
 from .forms import PolicyVersionForm
 from .models import Enrolment, PolicyVersion, SubsidyEntry, SubsidyRoster
 from .policies import load, shipped_codes

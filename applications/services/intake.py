@@ -20,7 +20,7 @@ from audit.models import AuditEvent
 from audit.services import record
 from beneficiaries.claims import Certificate, identity_claim_record
 from beneficiaries.models import HardshipIdentity, Person
-from settlements.engine.categories import CATEGORIES
+from engine.categories import CATEGORIES
 from settlements.services import policy_for
 
 from .. import workflow

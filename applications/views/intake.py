@@ -25,7 +25,7 @@ from beneficiaries.selectors import favourable_identity, people_for
 from beneficiaries.services import person_save
 from core.crypto import DecryptionError, keyring
 from core.params import number_in
-from settlements.engine.categories import CATEGORIES
+from engine.categories import CATEGORIES
 from settlements.services import policy_for
 
 from .. import services

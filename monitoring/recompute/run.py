@@ -16,7 +16,7 @@ from django.utils import timezone
 from beneficiaries.models import Person
 from core.rows import execute_update as _execute_update
 from core.rows import insert_rows
-from settlements.engine.money import ZERO
+from engine.money import ZERO
 
 from ..models import (
     BurdenYear,

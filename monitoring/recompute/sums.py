@@ -14,8 +14,8 @@ from django.db.models.functions import Coalesce, ExtractYear
 
 from applications.models import MedicalExpense, Status
 from beneficiaries.models import HardshipIdentity
-from settlements.engine.categories import CATEGORIES
-from settlements.engine.money import ZERO
+from engine.categories import CATEGORIES
+from engine.money import ZERO
 from settlements.models import LedgerEntry, YearLedger
 
 from ..models import (

@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from areas.models import Township
-from settlements.engine import MissingParameter
-from settlements.engine.money import fen
+from engine import MissingParameter
+from engine.money import fen
 from settlements.policies import load
 
 # Whom to reach first (seed 001 §五(一) 重点监测低保边缘家庭成员和农村易返贫致贫人口): people with

@@ -14,8 +14,8 @@ from django.db.models import Q
 
 from beneficiaries.models import Person, Relationship
 from core.rows import update_rows as _update_rows
-from settlements.engine.categories import CATEGORIES
-from settlements.engine.money import ZERO
+from engine.categories import CATEGORIES
+from engine.money import ZERO
 
 from ..models import (
     LEVEL_RANK,

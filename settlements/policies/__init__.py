@@ -11,7 +11,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from settlements.engine import Policy, UnknownPolicy, policy_from_data
+from engine import Policy, UnknownPolicy, policy_from_data
 
 HERE = Path(__file__).resolve().parent
 

@@ -30,7 +30,7 @@ from applications.workflow import refusal
 from audit.models import AuditEvent
 from beneficiaries.claims import Certificate
 from beneficiaries.models import HardshipIdentity, IdentityClaim
-from settlements.engine import Kind, ParameterDef
+from engine import Kind, ParameterDef
 from settlements.policies import shipped
 from settlements.services import policy_version_create
 from tests.factories import PersonFactory, make_application, make_expense, walk

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from settlements.engine.categories import (
+from engine.categories import (
     IdentityPeriod,
     category_from_text,
     is_valid_on,
@@ -87,7 +87,7 @@ def test_category_from_text(text, code):
 
 def test_model_choices_match_the_category_table():
     from beneficiaries.models import Category
-    from settlements.engine.categories import CATEGORIES
+    from engine.categories import CATEGORIES
 
     assert {c.value: c.label for c in Category} == {
         code: label for code, (label, _s, _r) in CATEGORIES.items()

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from settlements.engine import (
+from engine import (
     MissingAmount,
     MissingParameter,
     SettlementInputError,
@@ -587,7 +587,7 @@ def test_numbers_are_accepted_as_amounts_exactly():
 def test_inputs_read_back_what_they_wrote_and_settle_the_same():
     from datetime import date
 
-    from settlements.engine import Expense, IdentityPeriod, Inputs, YearState
+    from engine import Expense, IdentityPeriod, Inputs, YearState
 
     inputs = Inputs(
         identities=(IdentityPeriod("dibao", date(2023, 1, 1), date(2023, 12, 31)),),

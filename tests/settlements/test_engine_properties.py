@@ -11,9 +11,9 @@ from decimal import Decimal
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from settlements.engine import Expense, settle
-from settlements.engine.categories import CATEGORIES, IdentityPeriod, is_valid_on, rank
-from settlements.engine.model import YearState
+from engine import Expense, settle
+from engine.categories import CATEGORIES, IdentityPeriod, is_valid_on, rank
+from engine.model import YearState
 from settlements.policies import shipped
 
 HOHHOT = shipped("hohhot-2023").with_overrides({"city_income": "50000.00"})

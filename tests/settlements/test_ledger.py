@@ -12,7 +12,7 @@ from django.db import connection
 
 from audit.models import AuditEvent
 from beneficiaries.models import HardshipIdentity
-from settlements.engine import Expense
+from engine import Expense
 from settlements.models import Settlement, YearLedger
 from settlements.services import (
     AlreadySettled,

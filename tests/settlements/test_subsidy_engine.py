@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from settlements.engine import Kind, MissingParameter, ParameterDef
-from settlements.engine.policy import SubsidyRule
-from settlements.engine.subsidy import subsidy_for
+from engine import Kind, MissingParameter, ParameterDef
+from engine.policy import SubsidyRule
+from engine.subsidy import subsidy_for
 from settlements.policies import shipped
 
 HOHHOT = shipped("hohhot-2023").with_overrides(

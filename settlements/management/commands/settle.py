@@ -13,8 +13,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from settlements.engine import SettlementInputError, parse_case, result_json, settle
-from settlements.engine.money import JsonNumber
+from engine import SettlementInputError, parse_case, result_json, settle
+from engine.money import JsonNumber
 from settlements.policies import load
 
 
