@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import Q, Sum
 
 from beneficiaries.models import HardshipIdentity, IdentityClaim, Person
+from core.extensions import Point
 from core.formats import yuan
 from engine import Policy
 from engine.categories import CATEGORIES, is_valid_on
@@ -239,15 +240,10 @@ class BurdenLine:
     source: str = ""
 
 
-# Other floors' bills of a household (the hospitals' one-stop records are kept by ``monitoring``,
-# which registers its source here from its AppConfig.ready: the higher floor owns the link).
+# Other floors' bills of a household (the hospitals' one-stop records are kept by ``monitoring``;
+# portal/wiring.py connects them: the higher floor owns the link).
 BurdenSource = Callable[[Sequence[int], int], Iterable[BurdenLine]]
-BURDEN_SOURCES: list[BurdenSource] = []
-
-
-def register_burden_source(source: BurdenSource) -> None:
-    if source not in BURDEN_SOURCES:
-        BURDEN_SOURCES.append(source)
+BURDEN_SOURCES: Point[BurdenSource] = Point("burden_sources", "因病致贫预审计入的其他来源的费用")
 
 
 def _expense_line(e: MedicalExpense, source: str) -> BurdenLine:

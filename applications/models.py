@@ -21,6 +21,7 @@ from django.utils import timezone
 from beneficiaries.idnumber import mask
 from beneficiaries.models import HardshipIdentity, IdentityClaim, Person, mask_account
 from core.crypto import EncryptedCharField
+from core.states import Machine
 from engine.categories import CATEGORIES
 from engine.model import KINDS
 from engine.money import fen
@@ -730,3 +731,19 @@ class IllnessCheck(models.Model):
     @property
     def after_burden_per_head(self) -> Decimal:
         return fen(max(self.household_income - self.medical_burden, ZERO) / self.household_size)
+
+
+_N = Notification.State
+# A message's states (target <- sources); applications.services.notifications alone writes them.
+NOTIFICATION_STATES = Machine(
+    Notification,
+    "state",
+    {
+        # claimed by one worker: a new one, a failed one due again, or one whose worker died
+        _N.SENDING: frozenset({_N.PENDING, _N.FAILED, _N.SENDING}),
+        _N.SENT: frozenset({_N.SENDING}),
+        _N.FAILED: frozenset({_N.SENDING}),
+    },
+    writer="applications.services.notifications",
+    label="短信",
+)

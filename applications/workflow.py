@@ -18,6 +18,7 @@ from typing import Any
 
 from accounts.access import role_of
 from accounts.models import Role, User
+from core.states import Machine
 
 from .models import FINAL_STATES, Application, IllnessCheck, PromiseStatus, Status
 
@@ -268,6 +269,25 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+def _status_moves() -> dict[str, frozenset[str]]:
+    moves: dict[str, set[str]] = {}
+    for t in TRANSITIONS.values():
+        for target in t.targets:
+            moves.setdefault(target, set()).update(t.sources)
+    return {target: frozenset(sources) for target, sources in moves.items()}
+
+
+# A case's state moves only along TRANSITIONS (target <- every source of an action that may lead
+# there); applications.services.moves._move is its one writer, the row locked by its caller.
+STATUS_STATES = Machine(
+    Application,
+    "status",
+    _status_moves(),
+    writer="applications.services.moves",
+    label="申请",
+)
+
+
 def in_area(app: Application, actor: User) -> bool:
     role = role_of(actor)
     if role == Role.CLERK:
@@ -484,14 +504,21 @@ def case_action_refusal(app: Application, action: str, actor: User) -> str | Non
 
 
 # The promise (承诺) is its own small graph beside the main state (target: the states it may come
-# from). promise_move and promises_overdue are the only writers of Application.promise_status.
-PROMISE_MOVES: dict[str, frozenset[str]] = {
-    # accepted with materials missing; or, once, an overdue promise extended by the county
-    PromiseStatus.PENDING: frozenset({PromiseStatus.NONE, PromiseStatus.OVERDUE}),
-    PromiseStatus.OVERDUE: frozenset({PromiseStatus.PENDING}),  # the due date passed (the sweep)
-    # the last missing material arrived, in time or late
-    PromiseStatus.FULFILLED: frozenset({PromiseStatus.PENDING, PromiseStatus.OVERDUE}),
-}
+# from). promises_move (and promise_move, promises_overdue through it) is its only writer.
+PROMISE_STATES = Machine(
+    Application,
+    "promise_status",
+    {
+        # accepted with materials missing; or, once, an overdue promise extended by the county
+        PromiseStatus.PENDING: frozenset({PromiseStatus.NONE, PromiseStatus.OVERDUE}),
+        PromiseStatus.OVERDUE: frozenset({PromiseStatus.PENDING}),  # the due date passed (sweep)
+        # the last missing material arrived, in time or late
+        PromiseStatus.FULFILLED: frozenset({PromiseStatus.PENDING, PromiseStatus.OVERDUE}),
+    },
+    writer="applications.workflow",
+    label="材料承诺",
+)
+PROMISE_MOVES = PROMISE_STATES.moves
 
 
 def promises_move(ids: list[int], to: str, **also: Any) -> int:
@@ -499,9 +526,7 @@ def promises_move(ids: list[int], to: str, **also: Any) -> int:
     where the graph allows it from their current state (with ``also``: other fields written in the
     same UPDATE); returns how many moved. The caller holds the rows' lock or accepts that a case
     moved meanwhile is left alone."""
-    return Application.objects.filter(pk__in=ids, promise_status__in=PROMISE_MOVES[to]).update(
-        promise_status=to, **also
-    )
+    return PROMISE_STATES.move_many(Application.objects.filter(pk__in=ids), to, **also)
 
 
 def promise_move(app: Application, to: str, **also: Any) -> str:

@@ -22,6 +22,7 @@ from engine.categories import CATEGORIES
 
 from .models import (
     CERTIFIERS,
+    CLAIM_STATES,
     Department,
     HardshipIdentity,
     IdentityClaim,
@@ -144,7 +145,7 @@ def identity_claim_verify(*, claim: IdentityClaim, actor: User, note: str = "") 
             identity = HardshipIdentity.objects.get(
                 person=claim.person, category=claim.category, certified_on=claim.certified_on
             )
-    claim.status = IdentityClaim.Status.VERIFIED
+    CLAIM_STATES.step(claim, IdentityClaim.Status.VERIFIED)
     claim.identity = identity
     claim.decided_by = actor
     claim.decided_at = timezone.now()
@@ -171,7 +172,7 @@ def identity_claim_refuse(*, claim: IdentityClaim, actor: User, reason: str) -> 
     if len(reason) > REASON_MAX:
         raise ValidationError(f"理由最多 {REASON_MAX} 个字。", code="reason")
     claim = _locked_pending(claim)
-    claim.status = IdentityClaim.Status.REFUSED
+    CLAIM_STATES.step(claim, IdentityClaim.Status.REFUSED)
     claim.decided_by = actor
     claim.decided_at = timezone.now()
     claim.reason = reason
@@ -214,7 +215,7 @@ def claims_verified_by_registry(
         )
         if identity is None:
             continue
-        claim.status = IdentityClaim.Status.VERIFIED
+        CLAIM_STATES.step(claim, IdentityClaim.Status.VERIFIED)
         claim.identity = identity
         claim.decided_at = timezone.now()
         claim.verified_by_import = batch

@@ -46,6 +46,7 @@ from core.rows import (
 )
 from engine import categories
 
+from .changes import changes_supersede
 from .claims import claims_verified_by_registry
 from .idnumber import mask, parse
 from .models import (
@@ -504,7 +505,7 @@ def _propose_changes(
                 changes=changes,
             )
         )
-    PersonChange.objects.filter(pk__in=stale).update(status=PersonChange.Status.SUPERSEDED)
+    changes_supersede(stale)
     PersonChange.objects.bulk_create(fresh, batch_size=BATCH)
 
 

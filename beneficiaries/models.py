@@ -15,6 +15,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from core.crypto import BlindIndexField, EncryptedCharField, TailField, blind_index
+from core.states import Machine
 from engine import categories
 
 from .idnumber import mask, parse, validate_id_number
@@ -404,16 +405,23 @@ class IdentityImport(models.Model):
 
 _S = IdentityImport.Status
 # An import's states and the moves between them (target: the states it may come from).
-# beneficiaries.services._move is the only writer of IdentityImport.status.
-IMPORT_MOVES: dict[str, frozenset[str]] = {
-    # checked by a worker; taken again after its worker died; 重试 of a failed check
-    _S.PREVIEWING: frozenset({_S.UPLOADED, _S.PREVIEWING, _S.FAILED}),
-    _S.PREVIEWED: frozenset({_S.PREVIEWING}),
-    # confirmed; taken again after its worker died; 重试 of a failed import
-    _S.APPLYING: frozenset({_S.PREVIEWED, _S.APPLYING, _S.FAILED}),
-    _S.APPLIED: frozenset({_S.APPLYING}),
-    _S.FAILED: frozenset({_S.UPLOADED, _S.PREVIEWING, _S.APPLYING}),
-}
+# beneficiaries.services.jobs._move is the only writer of IdentityImport.status.
+IMPORT_STATES = Machine(
+    IdentityImport,
+    "status",
+    {
+        # checked by a worker; taken again after its worker died; 重试 of a failed check
+        _S.PREVIEWING: frozenset({_S.UPLOADED, _S.PREVIEWING, _S.FAILED}),
+        _S.PREVIEWED: frozenset({_S.PREVIEWING}),
+        # confirmed; taken again after its worker died; 重试 of a failed import
+        _S.APPLYING: frozenset({_S.PREVIEWED, _S.APPLYING, _S.FAILED}),
+        _S.APPLIED: frozenset({_S.APPLYING}),
+        _S.FAILED: frozenset({_S.UPLOADED, _S.PREVIEWING, _S.APPLYING}),
+    },
+    writer="beneficiaries.services.jobs",
+    label="导入",
+)
+IMPORT_MOVES = IMPORT_STATES.moves
 
 
 class ImportRow(models.Model):
@@ -672,3 +680,28 @@ class IdentityClaim(models.Model):
     def period_text(self) -> str:
         end = f"{self.ended_on:%Y-%m-%d}" if self.ended_on else "证件未写期限"
         return f"{self.certified_on:%Y-%m-%d} — {end}"
+
+
+_C, _V = PersonChange.Status, IdentityClaim.Status
+# A department's change request: decided once by the township, or replaced by the same
+# department's later proposal (beneficiaries.services.changes writes it).
+CHANGE_STATES = Machine(
+    PersonChange,
+    "status",
+    {
+        _C.ACCEPTED: frozenset({_C.PENDING}),
+        _C.REFUSED: frozenset({_C.PENDING}),
+        _C.SUPERSEDED: frozenset({_C.PENDING}),
+    },
+    writer="beneficiaries.changes",
+    label="变更申请",
+)
+# An identity certificate taken at the window: verified by the county (or by a department's import
+# that already holds the identity) or refused, once (beneficiaries.claims writes it).
+CLAIM_STATES = Machine(
+    IdentityClaim,
+    "status",
+    {_V.VERIFIED: frozenset({_V.PENDING}), _V.REFUSED: frozenset({_V.PENDING})},
+    writer="beneficiaries.claims",
+    label="身份证明",
+)

@@ -15,6 +15,7 @@ from django.db.models import F, Q
 
 from applications.models import HospitalLevel, Kind
 from beneficiaries.models import Category, Person
+from core.states import Machine
 
 
 def _money(label: str) -> models.DecimalField:
@@ -371,3 +372,21 @@ class MonthlyReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.county or self.city} {self.year} 年 {self.month} 月医疗救助统计月报"
+
+
+_W = WarningStatus
+# A warning's follow-up (target <- sources). monitoring.services writes it: the township's contact,
+# close and application, and the nightly recompute's reopening and closing (warning_reopened,
+# warning_closed_below), which the recompute saves with the rows it holds.
+WARNING_STATES = Machine(
+    BurdenWarning,
+    "status",
+    {
+        _W.CONTACTED: frozenset({_W.OPEN, _W.CONTACTED}),
+        _W.APPLIED: frozenset({_W.OPEN, _W.CONTACTED}),
+        _W.CLOSED: frozenset({_W.OPEN, _W.CONTACTED}),  # with a reason; or below every line again
+        _W.OPEN: frozenset({_W.CLOSED}),  # the burden crossed a line again
+    },
+    writer="monitoring.services",
+    label="预警",
+)

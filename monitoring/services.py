@@ -24,7 +24,14 @@ from applications.models import Application
 from audit.models import AuditEvent
 from audit.services import record
 
-from .models import OPEN_STATUSES, BurdenWarning, CloseReason, FollowUp, WarningStatus
+from .models import (
+    OPEN_STATUSES,
+    WARNING_STATES,
+    BurdenWarning,
+    CloseReason,
+    FollowUp,
+    WarningStatus,
+)
 
 
 def _locked(warning: BurdenWarning) -> BurdenWarning:
@@ -51,8 +58,7 @@ def warning_contact(
         raise ValidationError("联系日期不能晚于今天。", code="future")
     if not note.strip():
         raise ValidationError("请写明联系情况。", code="note")
-    before = w.status
-    w.status = WarningStatus.CONTACTED
+    before = WARNING_STATES.step(w, WarningStatus.CONTACTED)
     w.save(update_fields=["status", "updated_at"])
     step = FollowUp.objects.create(
         warning=w,
@@ -81,8 +87,8 @@ def warning_close(*, warning: BurdenWarning, reason: str, note: str, actor: User
         raise ValidationError("请选择办结原因。", code="reason")
     if reason == CloseReason.OTHER and not note.strip():
         raise ValidationError("办结原因为“其他”时，请写明原因。", code="note")
-    before = w.status
-    w.status, w.close_reason = WarningStatus.CLOSED, reason
+    before = WARNING_STATES.step(w, WarningStatus.CLOSED)
+    w.close_reason = reason
     w.save(update_fields=["status", "close_reason", "updated_at"])
     FollowUp.objects.create(
         warning=w,
@@ -109,8 +115,8 @@ def warning_link_application(
     _refuse_unless_open(w, "发起申请")
     if application.person_id != w.person_id:
         raise ValidationError("申请人与预警对象不是同一人。", code="person")
-    before = w.status
-    w.status, w.application = WarningStatus.APPLIED, application
+    before = WARNING_STATES.step(w, WarningStatus.APPLIED)
+    w.application = application
     w.save(update_fields=["status", "application", "updated_at"])
     FollowUp.objects.create(
         warning=w,
@@ -126,3 +132,16 @@ def warning_link_application(
         changes={"status": [before, w.status], "application": application.number},
     )
     return w
+
+
+def warning_reopened(w: BurdenWarning) -> None:
+    """The nightly recompute found a closed warning's burden over a line again (it saves the row
+    with the others it holds)."""
+    WARNING_STATES.step(w, WarningStatus.OPEN)
+    w.close_reason = ""
+
+
+def warning_closed_below(w: BurdenWarning) -> None:
+    """The nightly recompute found an open warning no longer over any line."""
+    WARNING_STATES.step(w, WarningStatus.CLOSED)
+    w.close_reason = CloseReason.BELOW

@@ -12,6 +12,7 @@ from applications.models import RecoveryReason
 from beneficiaries.models import mask_account
 from core.crypto import EncryptedCharField
 from core.formats import yuan
+from core.states import Machine
 
 
 class PaymentBatch(models.Model):
@@ -358,3 +359,55 @@ class TransferLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transfer_id} {self.entry_id} {self.amount}"
+
+
+# The state fields of this floor and their one writer each (core.states): target <- sources.
+_B, _P, _A, _R, _T = (
+    PaymentBatch.State,
+    Payment.State,
+    AccountChange.State,
+    Recovery.State,
+    SubsidyTransfer.State,
+)
+BATCH_STATES = Machine(
+    PaymentBatch,
+    "state",
+    {
+        _B.EXPORTED: frozenset({_B.OPEN}),  # the bank file was taken the first time
+        _B.CLOSED: frozenset({_B.OPEN, _B.EXPORTED}),  # the bank's result for its last line
+    },
+    writer="payments.services",
+    label="发放批次",
+)
+PAYMENT_STATES = Machine(
+    Payment,
+    "state",
+    {_P.PAID: frozenset({_P.PENDING}), _P.FAILED: frozenset({_P.PENDING})},
+    writer="payments.services",
+    label="发放结果",
+)
+ACCOUNT_CHANGE_STATES = Machine(
+    AccountChange,
+    "state",
+    {_A.CONFIRMED: frozenset({_A.PROPOSED}), _A.REFUSED: frozenset({_A.PROPOSED})},
+    writer="payments.services",
+    label="账户变更",
+)
+RECOVERY_STATES = Machine(
+    Recovery,
+    "state",
+    {
+        _R.CONFIRMED: frozenset({_R.PROPOSED}),  # the second person confirmed: the notice goes out
+        _R.CANCELLED: frozenset({_R.PROPOSED}),  # 不予追回, with the reason
+        _R.REFUNDED: frozenset({_R.CONFIRMED}),  # finance recorded the money back
+    },
+    writer="payments.services",
+    label="追回",
+)
+TRANSFER_STATES = Machine(
+    SubsidyTransfer,
+    "state",
+    {_T.CONFIRMED: frozenset({_T.PREPARED}), _T.CANCELLED: frozenset({_T.PREPARED})},
+    writer="payments.transfers",
+    label="资助划转单",
+)

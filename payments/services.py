@@ -44,7 +44,16 @@ from core.rows import csv_refusal
 from core.spreadsheet import table
 from engine.money import AmountError, parse_yuan
 
-from .models import AccountChange, Payment, PaymentBatch, Recovery
+from .models import (
+    ACCOUNT_CHANGE_STATES,
+    BATCH_STATES,
+    PAYMENT_STATES,
+    RECOVERY_STATES,
+    AccountChange,
+    Payment,
+    PaymentBatch,
+    Recovery,
+)
 
 HEADER = ["序号", "批次号", "申请编号", "收款人", "开户银行", "银行账号", "金额（元）", "用途"]
 RETURN_COLUMNS = {"申请编号", "金额（元）", "结果"}
@@ -252,10 +261,7 @@ def payment_batch_export(*, batch: PaymentBatch, fmt: str, actor: User) -> tuple
     rows = bank_rows(batch)
     # amounts as text with two decimals, exactly as in the CSV; no cell can run (core.spreadsheet)
     content, ctype = table(HEADER, rows, fmt="xlsx" if fmt == "xlsx" else "csv", sheet=batch.number)
-    if batch.state == PaymentBatch.State.OPEN:
-        batch.state = PaymentBatch.State.EXPORTED
-        batch.exported_at = timezone.now()
-        batch.save(update_fields=["state", "exported_at"])
+    BATCH_STATES.move(batch, PaymentBatch.State.EXPORTED, exported_at=timezone.now())  # once
     record(
         actor=actor,
         action=AuditEvent.Action.EXPORT,
@@ -291,12 +297,12 @@ def payment_record(
     line.recorded_by = actor
     line.recorded_at = now
     if paid:
-        line.state = Payment.State.PAID
+        PAYMENT_STATES.step(line, Payment.State.PAID)
         line.paid_on = paid_on or timezone.localdate()
         line.save()
         application_transition(application=line.application, action="pay", actor=actor)
     else:
-        line.state = Payment.State.FAILED
+        PAYMENT_STATES.step(line, Payment.State.FAILED)
         line.failure_reason = reason.strip()[:200]
         line.save()
     record(
@@ -310,7 +316,7 @@ def payment_record(
         ),
     )
     if not line.batch.payments.filter(state=Payment.State.PENDING).exists():
-        PaymentBatch.objects.filter(pk=line.batch_id).update(state=PaymentBatch.State.CLOSED)
+        BATCH_STATES.move(line.batch, PaymentBatch.State.CLOSED)
     return line
 
 
@@ -534,7 +540,9 @@ def account_change_decide(
         )
     if not accept and not note.strip():
         raise ValidationError("退回须写明理由。", code="reason")
-    item.state = AccountChange.State.CONFIRMED if accept else AccountChange.State.REFUSED
+    ACCOUNT_CHANGE_STATES.step(
+        item, AccountChange.State.CONFIRMED if accept else AccountChange.State.REFUSED
+    )
     item.decided_by, item.decided_at, item.refuse_reason = actor, timezone.now(), note.strip()[:300]
     item.save()
     if accept and not item.unchanged:
@@ -661,7 +669,7 @@ def recovery_decide(*, recovery: Recovery, actor: User, accept: bool, note: str 
     if not accept and not note.strip():
         raise ValidationError("不予追回须写明理由。", code="reason")
     item.confirmed_by, item.confirmed_at = actor, timezone.now()
-    item.state = Recovery.State.CONFIRMED if accept else Recovery.State.CANCELLED
+    RECOVERY_STATES.step(item, Recovery.State.CONFIRMED if accept else Recovery.State.CANCELLED)
     item.closed_note = "" if accept else note.strip()[:300]
     item.save()
     if accept:
@@ -705,7 +713,7 @@ def recovery_refund(
     if app.settlement is None:
         raise ValidationError("本案没有结算记录。", code="no_settlement")
     settlement_recover(settlement=app.settlement, amount=amount, actor=actor, note=f"{app.number}")
-    item.state = Recovery.State.REFUNDED
+    RECOVERY_STATES.step(item, Recovery.State.REFUNDED)
     item.refunded_amount, item.refunded_on, item.refund_recorded_by = amount, day, actor
     item.closed_note = note.strip()[:300]
     item.save()

@@ -26,7 +26,7 @@ from core.formats import yuan
 from core.numbering import next_in
 from settlements.models import Enrolment, SubsidyEntry, SubsidyRoster, dead_before_year
 
-from .models import Recovery, SubsidyTransfer, TransferLine
+from .models import TRANSFER_STATES, Recovery, SubsidyTransfer, TransferLine
 
 
 def _may_pay(actor: User, county: Any) -> None:
@@ -116,13 +116,13 @@ def transfer_decide(
     transfer.decided_by = actor
     transfer.decided_at = timezone.now()
     if accept:
-        transfer.state = SubsidyTransfer.State.CONFIRMED
+        TRANSFER_STATES.step(transfer, SubsidyTransfer.State.CONFIRMED)
         transfer.transferred_on = timezone.localdate()
         summary = (
             f"复核划转单 {transfer.number}：{transfer.people} 人，{yuan(transfer.total)} 元，已划转"
         )
     else:
-        transfer.state = SubsidyTransfer.State.CANCELLED
+        TRANSFER_STATES.step(transfer, SubsidyTransfer.State.CANCELLED)
         transfer.note = f"{transfer.note}；撤回：{note}"[:300]
         transfer.lines.update(live=False)
         summary = f"撤回划转单 {transfer.number}：{note}"

@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db.models import Sum
 
+from core.extensions import Point
 from engine.money import fen
 
 from .models import FundAllocation, FundSource
@@ -60,16 +61,19 @@ class OutlayKind:
     position: int
 
 
-_KINDS: dict[str, OutlayKind] = {}
+# Every kind of outlay the books count; the floors above connect theirs in portal/wiring.py.
+OUTLAYS: Point[OutlayKind] = Point(
+    "outlays", "医疗救助资金的支出种类（窗口救助、一站式、资助参保、追回冲减）"
+)
 
 
 def register_outlay(code: str, label: str, read: Outlay, *, position: int) -> None:
-    """Called from an ``AppConfig.ready`` above this floor: one kind of outlay and how to read it."""
-    _KINDS[code] = OutlayKind(code, label, read, position)
+    """One kind of outlay and how to read it (connected from portal/wiring.py)."""
+    OUTLAYS.provide(code, OutlayKind(code, label, read, position), position=position)
 
 
 def outlay_kinds() -> list[OutlayKind]:
-    return sorted(_KINDS.values(), key=lambda k: k.position)
+    return list(OUTLAYS)
 
 
 def outlays(county_ids: Iterable[int], first: date, last: date) -> dict[str, dict[int, Decimal]]:

@@ -9,6 +9,7 @@ from django.db import models
 
 from beneficiaries.models import Person
 from core.formats import yuan
+from core.states import Machine
 from engine.categories import CATEGORIES
 from engine.model import paid_by_assistance
 
@@ -429,3 +430,15 @@ class SubsidyEntry(models.Model):
     def dead_before_year(self) -> bool:
         """Died before the enrolment year began: nothing is owed, anything paid comes back."""
         return self.ended_by_death and self.ended_on is not None and self.ended_on < self.joined_on
+
+
+# The answer for one person on a roster: none yet, then the tax office's; a later result file may
+# correct it either way (settlements.subsidies.roster_result_import writes it).
+_ANSWERS = frozenset({"", Enrolment.ENROLLED, Enrolment.NOT_ENROLLED})
+ENROLMENT_STATES = Machine(
+    SubsidyEntry,
+    "enrolment",
+    {Enrolment.ENROLLED: _ANSWERS, Enrolment.NOT_ENROLLED: _ANSWERS},
+    writer="settlements.subsidies",
+    label="参保结果",
+)

@@ -27,7 +27,7 @@ from core.rows import ImportFileError, Layout, cell_text, read_rows
 from engine.errors import SettlementInputError
 from engine.subsidy import subsidy_for
 
-from .models import Enrolment, SubsidyEntry, SubsidyRoster
+from .models import ENROLMENT_STATES, Enrolment, SubsidyEntry, SubsidyRoster
 from .policies import load
 
 BATCH = 2000
@@ -204,8 +204,11 @@ def roster_result_import(
         groups[(result, reason if result == Enrolment.NOT_ENROLLED else "")].append(entry_pk)
     for (result, reason), pks in groups.items():
         for start in range(0, len(pks), BATCH):
-            SubsidyEntry.objects.filter(pk__in=pks[start : start + BATCH]).update(
-                enrolment=result, enrolment_reason=reason, enrolment_at=now
+            ENROLMENT_STATES.move_many(
+                SubsidyEntry.objects.filter(pk__in=pks[start : start + BATCH]),
+                result,
+                enrolment_reason=reason,
+                enrolment_at=now,
             )
     not_enrolled = sum(1 for a in answers if a[1] == Enrolment.NOT_ENROLLED)
     record(

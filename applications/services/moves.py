@@ -98,8 +98,7 @@ def _move(
     for ``action``; the row (locked by the caller) is saved with the case event and the audit row."""
     if to not in workflow.TRANSITIONS[action].targets:
         raise ValueError(f"{action} does not lead to {to}")
-    before = app.status
-    app.status = to
+    before = workflow.STATUS_STATES.step(app, to)
     app.status_changed_at = timezone.now()
     app.save()
     _event(app, event or action, label, actor, from_status=before, to_status=to, reason=reason)

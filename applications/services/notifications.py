@@ -15,6 +15,7 @@ from accounts.models import User
 from core.queueing import enqueue
 
 from ..models import (
+    NOTIFICATION_STATES,
     Application,
     InboxMessage,
     Notification,
@@ -120,8 +121,9 @@ def notifications_deliver(*, limit: int = 5000) -> tuple[int, int]:
     )
     # The same condition again in the UPDATE: a row another worker claimed meanwhile no longer
     # matches it, so each row is claimed by one worker only.
-    claimed_count = Notification.objects.filter(ready, id__in=waiting).update(
-        state=Notification.State.SENDING,
+    claimed_count = NOTIFICATION_STATES.move_many(
+        Notification.objects.filter(ready, id__in=waiting),
+        Notification.State.SENDING,
         claim=token,
         claimed_at=now,
         attempts=F("attempts") + 1,
@@ -132,8 +134,10 @@ def notifications_deliver(*, limit: int = 5000) -> tuple[int, int]:
     try:
         backend = get_backend()
     except NotificationError as exc:
-        Notification.objects.filter(claim=token).update(
-            state=Notification.State.FAILED, last_error=str(exc)[:300]
+        NOTIFICATION_STATES.move_many(
+            Notification.objects.filter(claim=token),
+            Notification.State.FAILED,
+            last_error=str(exc)[:300],
         )
         return 0, len(claimed)
     sent_ids, failures = [], []
@@ -141,14 +145,15 @@ def notifications_deliver(*, limit: int = 5000) -> tuple[int, int]:
         try:
             backend.send(note.phone, note.text)
         except NotificationError as exc:
-            note.state = Notification.State.FAILED
+            NOTIFICATION_STATES.step(note, Notification.State.FAILED)
             note.last_error = str(exc)[:300]
             failures.append(note)
         else:
             sent_ids.append(note.pk)
     if sent_ids:
-        Notification.objects.filter(pk__in=sent_ids).update(
-            state=Notification.State.SENT,
+        NOTIFICATION_STATES.move_many(
+            Notification.objects.filter(pk__in=sent_ids),
+            Notification.State.SENT,
             sent_at=timezone.now(),
             backend=backend.name,
             last_error="",

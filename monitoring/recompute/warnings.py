@@ -28,6 +28,7 @@ from ..models import (
     WarningList,
     WarningStatus,
 )
+from ..services import warning_closed_below, warning_reopened
 from .changes import IN_CHUNK
 from .thresholds import Lines, Thresholds, priority_of
 
@@ -103,9 +104,9 @@ def _settle_warnings(
             w.level, w.escalated_at = want.level, now
             tally.escalated += 1
             if w.status == WarningStatus.CLOSED:
-                w.status, w.close_reason = WarningStatus.OPEN, ""
+                warning_reopened(w)
         elif w.status == WarningStatus.CLOSED and w.close_reason == CloseReason.BELOW:
-            w.status, w.close_reason = WarningStatus.OPEN, ""
+            warning_reopened(w)
             follow.append(
                 FollowUp(
                     warning=w,
@@ -123,7 +124,7 @@ def _settle_warnings(
         if w.list == WarningList.CAP and w.level not in cap_levels:
             continue  # the household step decides household warnings
         if w.status in OPEN_STATUSES:
-            w.status, w.close_reason = WarningStatus.CLOSED, CloseReason.BELOW
+            warning_closed_below(w)
             follow.append(
                 FollowUp(
                     warning=w,

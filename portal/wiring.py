@@ -1,0 +1,67 @@
+"""Every link from a higher floor into a lower one, in one place (``core.extensions``).
+
+A lower floor declares an extension point where it consumes additions; the additions of the floors
+above are connected here when the portal starts (``PortalConfig.ready``: every process, the web, the
+worker and beat, runs it). The portal stands above every app but ``config``, so it may import them
+all, and no app imports a floor above it. To find what adds to a point: search this file for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from applications.eligibility import BURDEN_SOURCES, BurdenLine
+from applications.selectors import window_outlays
+from beneficiaries.models import IdentityImport
+from beneficiaries.services import FILE_KINDS, IDENTITY_KIND, IMPORT_APPLIED, FileKind
+from core.queueing import enqueue
+from monitoring import hospital_import
+from monitoring.models import HospitalSettlement
+from monitoring.selectors import onestop_outlays
+from payments.transfers import refunded_in, transferred_in
+from settlements.funds import register_outlay
+
+
+def connect() -> None:
+    # The import runner (beneficiaries) takes the departments' identity files and the hospitals'
+    # settlement files (kept by monitoring); once an import is applied, monitoring recomputes.
+    FILE_KINDS.provide(IdentityImport.Content.IDENTITIES, IDENTITY_KIND)
+    FILE_KINDS.provide(
+        IdentityImport.Content.HOSPITAL,
+        FileKind(
+            hospital_import.LAYOUT,
+            hospital_import.process,
+            hospital_import.count,
+            hospital_import.done,
+            hospital_import.HospitalRecord,
+        ),
+    )
+    IMPORT_APPLIED.provide("monitoring.recompute", _recompute_after_import)
+    # The window's 因病致贫 pre-check (applications) counts the household's hospital bills.
+    BURDEN_SOURCES.provide("monitoring.hospital", _hospital_burdens)
+    # The fund's books (settlements) count every outlay, in this order.
+    register_outlay("window", "窗口救助（经审批）", window_outlays, position=10)
+    register_outlay("onestop", "一站式结算救助（医院结算数据）", onestop_outlays, position=20)
+    register_outlay("subsidy", "资助参保（已划转）", transferred_in, position=30)
+    register_outlay("recovery", "追回（冲减）", refunded_in, position=40)
+
+
+def _recompute_after_import(batch: IdentityImport) -> None:
+    """New bills and identities reach the warnings now rather than at night."""
+    enqueue("monitoring.tasks.recompute_monitoring")
+
+
+def _hospital_burdens(person_ids: Sequence[int], year: int) -> Iterable[BurdenLine]:
+    """The household's bills settled at the hospital in ``year``: the burden after insurance."""
+    rows = HospitalSettlement.objects.filter(person_id__in=person_ids, day__year=year).order_by(
+        "day", "id"
+    )
+    for r in rows:
+        yield BurdenLine(
+            r.person_id,
+            f"{r.hospital} {r.day:%Y-%m-%d}（医院结算记录）",
+            r.day,
+            r.personal_burden,
+            tuple(k for k in (r.invoice_key, r.settlement_key) if k),
+            "医院结算记录",
+        )
