@@ -6,7 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
 from areas.models import County, Township
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record, save_audited
 
 from .models import Role, User
@@ -50,5 +50,5 @@ def staff_set_password(*, user: User, actor: User, password: str) -> User:
     validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
-    record(actor=actor, action=AuditEvent.Action.UPDATE, target=user, summary="重设密码")
+    record(actor=actor, event=Event.STAFF_PASSWORD_SET, target=user, summary="重设密码")
     return user

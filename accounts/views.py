@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 
 from .forms import LoginForm
@@ -40,7 +40,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         response = super().form_valid(form)
         record(
             actor=self.request.user,
-            action=AuditEvent.Action.UPDATE,
+            event=Event.PASSWORD_CHANGED,
             target=self.request.user,  # type: ignore[arg-type]
             summary="修改本人密码",
         )

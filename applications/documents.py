@@ -18,7 +18,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from core.pdf import check_printable, qr_data_uri, render_pdf
 
@@ -164,7 +164,7 @@ def letter_store(
         return Letter.objects.get(application=app, kind=kind, version=version)
     record(
         actor=actor,
-        action=AuditEvent.Action.CREATE,
+        event=Event.LETTER_RENDERED,
         target=app,
         summary=f"生成{letter.get_kind_display()} {app.number}（SHA-256 {letter.sha256[:16]}…）",
     )

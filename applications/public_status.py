@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from areas.models import County
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from core.formats import yuan
 
@@ -270,7 +270,7 @@ def status(request: HttpRequest) -> HttpResponse:
             return render(request, "status/status.html", context)
         record(
             actor=None,
-            action=AuditEvent.Action.VIEW,
+            event=Event.STATUS_LOOKED_UP,
             target=app,
             summary="申请人查询办理进度",
             username="申请人",
@@ -311,7 +311,7 @@ def status_letter(request: HttpRequest, kind: str) -> FileResponse:
     item = latest(app, kind) or letter_render(application=app, kind=kind)
     record(
         actor=None,
-        action=AuditEvent.Action.VIEW,
+        event=Event.STATUS_LETTER_VIEWED,
         target=app,
         summary=f"申请人下载{item.get_kind_display()}",
         username="申请人",

@@ -3,6 +3,7 @@ from django.db.models import Q, QuerySet
 
 from core.widgets import DateInput, FilterForm
 
+from .events import Event
 from .models import AuditEvent
 
 
@@ -12,6 +13,9 @@ class AuditEventFilter(django_filters.FilterSet):
     )
     action = django_filters.ChoiceFilter(
         label="操作", choices=AuditEvent.Action.choices, empty_label="全部操作"
+    )
+    event = django_filters.ChoiceFilter(
+        label="事项", choices=Event.choices, empty_label="全部事项", help_text="每项操作各有代码"
     )
     actor_username = django_filters.CharFilter(label="账号", lookup_expr="exact")
     target_type = django_filters.CharFilter(label="对象类型", lookup_expr="exact")

@@ -60,6 +60,11 @@ def _log_admin_page(request: HttpRequest, response: HttpResponse) -> None:
         and ctx is not None
         and not ctx.viewed
     ):
+        from .events import Event
         from .services import record
 
-        record(actor=request.user, action="view", summary=f"系统管理：查看 {request.path}"[:500])
+        record(
+            actor=request.user,
+            event=Event.ADMIN_PAGE_VIEWED,
+            summary=f"系统管理：查看 {request.path}"[:500],
+        )

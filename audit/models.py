@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .events import Event
+
 
 class AuditQuerySet(models.QuerySet):
     def update(self, **kwargs):  # type: ignore[no-untyped-def]
@@ -44,6 +46,12 @@ class AuditEvent(models.Model):
     actor_username = models.CharField("账号", max_length=150, blank=True)
     actor_role = models.CharField("角色", max_length=12, blank=True)
     action = models.CharField("操作", max_length=16, choices=Action.choices)
+    # Which operation (audit.events.Event); the action above and the headline follow from it. Null
+    # only on rows written before the codes (a nullable column is added without rebuilding the
+    # append-only table and its triggers).
+    event = models.CharField(  # noqa: DJ001
+        "事项", max_length=40, choices=Event.choices, null=True, blank=True, db_index=True
+    )
     target_type = models.CharField("对象类型", max_length=60, blank=True)
     target_id = models.CharField("对象编号", max_length=64, blank=True)
     target_repr = models.CharField("对象", max_length=200, blank=True)
@@ -82,7 +90,7 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.get_action_display()} {self.target_repr}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.headline} {self.target_repr}"
 
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if not self._state.adding:
@@ -91,3 +99,8 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise PermissionError("审计日志只能追加，不能删除。")
+
+    @property
+    def headline(self) -> str:
+        """What was done, in Chinese, from the event's code (older rows: the coarse action)."""
+        return self.get_event_display() if self.event else self.get_action_display()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.crypto import BlindIndexField, EncryptedCharField
 
 from . import context
+from .events import ACTION_OF, Event
 from .models import AuditEvent
 
 
@@ -50,7 +51,7 @@ def _area_of(target: models.Model | None) -> tuple[int | None, int | None]:
 def record(
     *,
     actor: Actor | None,
-    action: AuditEvent.Action | str,
+    event: Event | str,
     target: models.Model | None = None,
     summary: str = "",
     changes: dict[str, Any] | None = None,
@@ -58,8 +59,10 @@ def record(
     county: models.Model | None = None,  # an areas.County
     username: str = "",
 ) -> AuditEvent:
-    """Append one row. ``actor`` may be None (system, Celery, anonymous). ``township`` or
-    ``county`` place the row where the target alone does not say."""
+    """Append one row for ``event`` (its code; the coarse action follows from it). ``actor`` may be
+    None (system, Celery, anonymous). ``township`` or ``county`` place the row where the target
+    alone does not say."""
+    action = ACTION_OF[event]
     ctx = context.current()
     township_id, county_id = _area_of(target)
     if township is not None:
@@ -75,6 +78,7 @@ def record(
         actor_username=(staff.get_username() if staff is not None else username)[:150],
         actor_role=role.value if role else "",
         action=action,
+        event=event,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         target_repr=str(target)[:200] if target is not None else "",
@@ -90,7 +94,7 @@ def record(
 
 def record_by_system(
     *,
-    action: AuditEvent.Action | str,
+    event: Event | str,
     model: type[models.Model],
     rows: Iterable[tuple[Any, str, int | None, int | None, str]],
 ) -> None:
@@ -102,7 +106,8 @@ def record_by_system(
             AuditEvent(
                 at=now,
                 actor_username="system",
-                action=action,
+                action=ACTION_OF[event],
+                event=event,
                 target_type=model._meta.label_lower,
                 target_id=str(pk),
                 target_repr=shown[:200],
@@ -116,15 +121,15 @@ def record_by_system(
     )
 
 
-def record_view(*, actor: Actor, target: models.Model, summary: str = "") -> AuditEvent:
-    """The access log: a staff member opened a person's record."""
-    return record(
-        actor=actor, action=AuditEvent.Action.VIEW, target=target, summary=summary or "查看详情"
-    )
+def record_view(
+    *, event: Event, actor: Actor, target: models.Model, summary: str = ""
+) -> AuditEvent:
+    """The access log: a staff member opened a person's record (``event``: which page)."""
+    return record(actor=actor, event=event, target=target, summary=summary or "查看详情")
 
 
 def record_list_view(
-    *, actor: Actor, what: str, shown: int, township: models.Model | None = None
+    *, event: Event, actor: Actor, what: str, shown: int, township: models.Model | None = None
 ) -> AuditEvent | None:
     """The access log for a page that lists people (names, masked ID numbers): one row per page
     shown, saying how many were on it. An empty page shows nobody and writes nothing."""
@@ -132,7 +137,7 @@ def record_list_view(
         return None
     return record(
         actor=actor,
-        action=AuditEvent.Action.VIEW,
+        event=event,
         summary=f"查看{what}（本页 {shown} 条）",
         township=township,
     )
@@ -169,6 +174,18 @@ def _masked(instance: models.Model, changes: dict[str, list[Any]]) -> dict[str, 
     return changes
 
 
+# The create/change events of the records saved through ``save_audited`` (others: RECORD_*).
+SAVED_EVENTS: dict[str, tuple[Event, Event]] = {
+    "accounts.user": (Event.STAFF_CREATED, Event.STAFF_CHANGED),
+    "areas.county": (Event.COUNTY_CREATED, Event.COUNTY_CHANGED),
+    "areas.township": (Event.TOWNSHIP_CREATED, Event.TOWNSHIP_CHANGED),
+    "settlements.city": (Event.CITY_CREATED, Event.CITY_CHANGED),
+    "beneficiaries.person": (Event.PERSON_CREATED, Event.PERSON_CHANGED),
+    "beneficiaries.household": (Event.HOUSEHOLD_CREATED, Event.HOUSEHOLD_CHANGED),
+    "beneficiaries.hardshipidentity": (Event.IDENTITY_CREATED, Event.IDENTITY_CHANGED),
+}
+
+
 def save_audited(
     *, instance: models.Model, actor: Actor | None, summary: str = ""
 ) -> AuditEvent | None:
@@ -188,7 +205,9 @@ def save_audited(
         return None
     return record(
         actor=actor,
-        action=AuditEvent.Action.CREATE if adding else AuditEvent.Action.UPDATE,
+        event=SAVED_EVENTS.get(
+            instance._meta.label_lower, (Event.RECORD_CREATED, Event.RECORD_CHANGED)
+        )[0 if adding else 1],
         target=instance,
         summary=summary or f"{'新建' if adding else '修改'}{instance._meta.verbose_name}",
         changes=changes,

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record, record_view, save_audited
 from core.admin import ReadOnlyAdmin, YuanAdminMixin
 
@@ -56,7 +56,12 @@ class PersonAdmin(SimpleHistoryAdmin):
     ) -> Any:
         person = Person.objects.filter(pk=object_id).first()
         if person is not None:
-            record_view(actor=request.user, target=person, summary="在系统管理中查看")
+            record_view(
+                event=Event.PERSON_VIEWED,
+                actor=request.user,
+                target=person,
+                summary="在系统管理中查看",
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: Any, obj: Person, form: Any, change: bool) -> None:
@@ -72,7 +77,7 @@ class PersonAdmin(SimpleHistoryAdmin):
             for gone in formset.deleted_objects:
                 record(
                     actor=request.user,
-                    action=AuditEvent.Action.DELETE,
+                    event=Event.IDENTITY_DELETED,
                     target=gone,
                     summary="删除困难身份",
                 )

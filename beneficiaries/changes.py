@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.access import Capability, can_access_area, has_capability
 from accounts.models import User
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record, save_audited
 
 from .models import (
@@ -60,7 +60,7 @@ def person_change_decide(
     change.save(update_fields=["status", "decided_by", "decided_at", "reason"])
     record(
         actor=actor,
-        action=AuditEvent.Action.TRANSITION,
+        event=Event.CHANGE_ACCEPTED if accept else Event.CHANGE_REFUSED,
         target=change,
         township=change.township,
         summary=(

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.access import Capability, can_access_area, has_capability
 from accounts.models import User
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from engine.categories import CATEGORIES
 
@@ -91,7 +91,7 @@ def identity_claim_record(*, person: Person, cert: Certificate, actor: User) -> 
         claim.save()
         record(
             actor=actor,
-            action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
+            event=Event.CLAIM_RECORDED if created else Event.CLAIM_CHANGED,
             target=person,
             summary=f"窗口登记待核验身份：{claim.get_category_display()}，{claim.get_department_display()}"
             f"证件 {claim.certificate_number}，{claim.period_text()}",
@@ -153,7 +153,7 @@ def identity_claim_verify(*, claim: IdentityClaim, actor: User, note: str = "") 
     claim.save()
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.CLAIM_VERIFIED,
         target=claim.person,
         summary=f"核验通过身份证明：{claim.get_category_display()}（证件 {claim.certificate_number}，"
         f"{claim.period_text()}），登记入身份库",
@@ -179,7 +179,7 @@ def identity_claim_refuse(*, claim: IdentityClaim, actor: User, reason: str) -> 
     claim.save()
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.CLAIM_REFUSED,
         target=claim.person,
         summary=f"身份证明核验未通过：{claim.get_category_display()}（证件 {claim.certificate_number}）：{reason}",
     )
@@ -223,7 +223,7 @@ def claims_verified_by_registry(
         claim.save()
         record(
             actor=None,
-            action=AuditEvent.Action.UPDATE,
+            event=Event.CLAIM_VERIFIED_BY_REGISTRY,
             target=claim.person,
             summary=f"部门数据核验了窗口登记的身份证明：{claim.get_category_display()}"
             f"（证件 {claim.certificate_number}）"

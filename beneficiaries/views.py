@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, StaffRequest, capability_required, has_capability
+from audit.events import Event
 from audit.services import record_list_view
 from core.forms import errors_text
 from core.http import back_to
@@ -32,7 +33,9 @@ def person_list(request: StaffRequest) -> HttpResponse:
     page = Paginator(search_people(request.user, q), 50).get_page(request.GET.get("page"))
     params = urlencode({"q": q}) if q else ""
     pending = person_changes_for(request.user).filter(status=PersonChange.Status.PENDING).count()
-    record_list_view(actor=request.user, what="救助对象列表", shown=len(page))
+    record_list_view(
+        event=Event.PEOPLE_LISTED, actor=request.user, what="救助对象列表", shown=len(page)
+    )
     return render(
         request,
         "beneficiaries/person_list.html",
@@ -59,7 +62,10 @@ def change_list(request: StaffRequest) -> HttpResponse:
         changes = changes.exclude(status=PersonChange.Status.PENDING)
     page = Paginator(changes.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
     record_list_view(
-        actor=request.user, what=f"信息变更申请（{CHANGE_FILTERS[shown]}）", shown=len(page)
+        event=Event.CHANGES_LISTED,
+        actor=request.user,
+        what=f"信息变更申请（{CHANGE_FILTERS[shown]}）",
+        shown=len(page),
     )
     return render(
         request,

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from applications.selectors import approved_between
 from areas.models import City, County
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from engine.categories import CATEGORIES
 from engine.model import KINDS
@@ -191,7 +191,7 @@ def report_generate(
     )
     record(
         actor=actor,
-        action=AuditEvent.Action.CREATE,
+        event=Event.REPORT_GENERATED,
         target=report,
         county=county,
         summary=f"生成{report}",

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from applications.models import Application
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 
 from .models import (
@@ -70,7 +70,7 @@ def warning_contact(
     )
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.WARNING_CONTACTED,
         target=w,
         summary=f"预警跟进：{step.get_method_display()}联系 {contacted_on}",
         changes={"status": [before, w.status]},
@@ -98,7 +98,7 @@ def warning_close(*, warning: BurdenWarning, reason: str, note: str, actor: User
     )
     record(
         actor=actor,
-        action=AuditEvent.Action.TRANSITION,
+        event=Event.WARNING_CLOSED,
         target=w,
         summary=f"预警办结：{CloseReason(reason).label}",
         changes={"status": [before, w.status], "close_reason": ["", reason]},
@@ -126,7 +126,7 @@ def warning_link_application(
     )
     record(
         actor=actor,
-        action=AuditEvent.Action.TRANSITION,
+        event=Event.WARNING_APPLIED,
         target=w,
         summary=f"由预警发起救助申请 {application.number}",
         changes={"status": [before, w.status], "application": application.number},

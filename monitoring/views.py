@@ -18,7 +18,7 @@ from accounts.access import Capability, StaffRequest, capability_required, has_c
 from accounts.selectors import counties_for, townships_for
 from applications.models import Kind
 from applications.views import IntakeStart, intake
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record, record_list_view, record_view
 from core import queueing
 from core.params import number_in, row_id
@@ -53,7 +53,9 @@ def warning_list(request: StaffRequest) -> HttpResponse:
     )
     params = data.copy()
     params.pop("page", None)
-    record_list_view(actor=request.user, what="防贫预警列表", shown=len(rows))
+    record_list_view(
+        event=Event.WARNINGS_LISTED, actor=request.user, what="防贫预警列表", shown=len(rows)
+    )
     return render(
         request,
         "monitoring/warning_list.html",
@@ -72,7 +74,12 @@ def warning_list(request: StaffRequest) -> HttpResponse:
 def warning_detail(request: StaffRequest, pk: int) -> HttpResponse:
     """One warning: the person's year, expense by expense, and the follow-up so far. Logged."""
     warning = _warning(request, pk)
-    record_view(actor=request.user, target=warning.person, summary="查看因病致贫返贫预警")
+    record_view(
+        event=Event.WARNING_VIEWED,
+        actor=request.user,
+        target=warning.person,
+        summary="查看因病致贫返贫预警",
+    )
     return _render_detail(request, warning)
 
 
@@ -252,7 +259,7 @@ def overview_recompute(request: StaffRequest) -> HttpResponse:
     queueing.enqueue(recompute_monitoring, False)
     record(
         actor=request.user,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.OVERVIEW_RECOMPUTED,
         summary="一屏观救助：立即重算医疗负担、保障率与防贫预警",
     )
     messages.success(request, "已开始重算（通常几分钟内完成），完成后刷新本页即可看到新数据。")
@@ -289,7 +296,7 @@ def overview_download(request: StaffRequest, key: str, fmt: str) -> HttpResponse
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     record(
         actor=request.user,
-        action=AuditEvent.Action.EXPORT,
+        event=Event.OVERVIEW_EXPORTED,
         county=scope.county,
         summary=f"下载一屏观救助：{chart.title}（{scope.label} {scope.year} 年，{fmt.upper()}）",
     )
@@ -405,7 +412,7 @@ def monthly_download(request: StaffRequest, pk: int, fmt: str) -> HttpResponse:
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     record(
         actor=request.user,
-        action=AuditEvent.Action.EXPORT,
+        event=Event.REPORT_EXPORTED,
         target=report,
         county=report.county,
         summary=f"下载{report}（{fmt.upper()}）",

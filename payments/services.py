@@ -34,7 +34,7 @@ from accounts.models import Role, User
 from applications.models import Application, Status
 from applications.services import application_transition
 from applications.workflow import PROMISE_OPEN, in_area
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from beneficiaries.models import mask_account
 from core.bank import account_number
@@ -231,7 +231,7 @@ def payment_batch_create(
     total = sum((app.approved_amount or Decimal(0) for app in apps), Decimal("0.00"))
     record(
         actor=actor,
-        action=AuditEvent.Action.CREATE,
+        event=Event.BATCH_CREATED,
         target=batch,
         county=county,
         summary=f"发放批次 {batch.number}：{len(apps)} 笔，合计 {yuan(total)} 元",
@@ -264,7 +264,7 @@ def payment_batch_export(*, batch: PaymentBatch, fmt: str, actor: User) -> tuple
     BATCH_STATES.move(batch, PaymentBatch.State.EXPORTED, exported_at=timezone.now())  # once
     record(
         actor=actor,
-        action=AuditEvent.Action.EXPORT,
+        event=Event.BATCH_EXPORTED,
         target=batch,
         county=batch.county,
         summary=f"导出银行文件 {batch.number}（{fmt.upper()}，{len(rows)} 笔）",
@@ -307,7 +307,7 @@ def payment_record(
         line.save()
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.PAYMENT_PAID if paid else Event.PAYMENT_FAILED,
         target=line.application,
         summary=(
             f"{line.application.number} 已发放 {yuan(line.amount)} 元（{line.paid_on}，批次 {line.batch.number}）"
@@ -429,7 +429,7 @@ def payment_return_import(
             result.failed += 1
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.RETURNS_IMPORTED,
         target=batch,
         county=batch.county,
         summary=f"导入银行回盘 {batch.number}：成功 {result.paid} 笔，失败 {result.failed} 笔，"
@@ -511,7 +511,7 @@ def account_change_propose(
         raise ValidationError("该申请已有一项待确认的账户变更。", code="open") from None
     record(
         actor=actor,
-        action=AuditEvent.Action.CREATE,
+        event=Event.ACCOUNT_CHANGE_PROPOSED,
         target=app,
         summary=f"{app.number} {'确认账户无误' if unchanged else '变更收款账户'}（待第二人确认）："
         f"{reason.strip()}",
@@ -553,7 +553,7 @@ def account_change_decide(
         )
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.ACCOUNT_CHANGE_CONFIRMED if accept else Event.ACCOUNT_CHANGE_REFUSED,
         target=app,
         summary=f"{app.number} 收款账户变更{'已确认' if accept else '已退回：' + note.strip()}",
         changes={
@@ -616,7 +616,7 @@ def recovery_propose(
         raise ValidationError("该申请已有一项未办结的追回。", code="open") from None
     record(
         actor=actor,
-        action=AuditEvent.Action.CREATE,
+        event=Event.RECOVERY_PROPOSED,
         target=app,
         summary=f"{app.number} 提出追回 {yuan(amount)} 元（{item.get_reason_display()}）：{note.strip()}",
     )
@@ -643,7 +643,7 @@ def recoveries_propose(found: Iterable[Any]) -> int:
         )
         record(
             actor=None,
-            action=AuditEvent.Action.CREATE,
+            event=Event.RECOVERY_PROPOSED_BY_SYSTEM,
             target=app,
             summary=f"{app.number} 台账核对提出追回 {yuan(over.amount)} 元：{over.note}",
         )
@@ -676,7 +676,7 @@ def recovery_decide(*, recovery: Recovery, actor: User, accept: bool, note: str 
         letter_render_with(application=app, kind="recovery", extra={"recovery": item}, actor=actor)
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.RECOVERY_CONFIRMED if accept else Event.RECOVERY_CANCELLED,
         target=app,
         summary=f"{app.number} 追回 {yuan(item.amount)} 元"
         + ("已复核，发出追回通知书" if accept else f"不予追回：{note.strip()}"),
@@ -719,7 +719,7 @@ def recovery_refund(
     item.save()
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.RECOVERY_REFUNDED,
         target=app,
         summary=f"{app.number} 追回款已退回 {yuan(amount)} 元（{day}）",
     )

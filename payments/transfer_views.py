@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, StaffRequest, capability_required, has_capability
 from accounts.selectors import counties_for, county_chosen
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record, record_list_view
 from core.params import row_id
 from core.pdf import render_pdf
@@ -43,7 +43,12 @@ def transfer_list(request: StaffRequest) -> HttpResponse:
         (r, transfers.due(r).count()) for r in SubsidyRoster.objects.filter(county=county)[:5]
     ]
     after_death = list(transfers.paid_after_death(county)[:200])
-    record_list_view(actor=request.user, what="资助资金划转", shown=len(after_death))
+    record_list_view(
+        event=Event.TRANSFERS_LISTED,
+        actor=request.user,
+        what="资助资金划转",
+        shown=len(after_death),
+    )
     return render(
         request,
         "payments/transfers.html",
@@ -115,7 +120,7 @@ def transfer_pdf(request: StaffRequest, pk: int) -> HttpResponse:
     lines = list(transfers.transfer_lines(item))
     record(
         actor=request.user,
-        action=AuditEvent.Action.EXPORT,
+        event=Event.TRANSFER_PDF_EXPORTED,
         target=item,
         county=county,
         summary=f"打印资助资金划转明细 {item.number}（{len(lines)} 人）",

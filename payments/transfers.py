@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.access import Capability, can_access_area, has_capability
 from accounts.models import User
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from core.formats import yuan
 from core.numbering import next_in
@@ -87,7 +87,7 @@ def transfer_prepare(*, roster: SubsidyRoster, actor: User, note: str = "") -> S
         ) from None
     record(
         actor=actor,
-        action=AuditEvent.Action.CREATE,
+        event=Event.TRANSFER_PREPARED,
         target=transfer,
         county=roster.county,
         summary=f"资助资金划转单 {transfer.number}：{roster}，{len(entries)} 人，合计 {yuan(total)} 元",
@@ -129,7 +129,7 @@ def transfer_decide(
     transfer.save()
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.TRANSFER_CONFIRMED if accept else Event.TRANSFER_CANCELLED,
         target=transfer,
         county=transfer.county,
         summary=summary,

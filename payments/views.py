@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import Capability, StaffRequest, capability_required, has_capability
 from accounts.selectors import counties_for, county_chosen
 from applications.selectors import applications_for, promises_to_decide
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from core.formats import yuan
 from core.params import row_id
@@ -58,7 +58,7 @@ def index(request: StaffRequest) -> HttpResponse:
     # the desk shows names and (masked) accounts of the county's payees: an access row
     record(
         actor=request.user,
-        action=AuditEvent.Action.VIEW,
+        event=Event.PAYMENTS_LISTED,
         county=county,
         summary=f"查看结算与发放（{county.name}）：待发放 {len(context['payable'])} 件，"
         f"待补录账户 {len(context['account_waiting'])} 件",
@@ -95,7 +95,7 @@ def batch_detail(request: StaffRequest, pk: int) -> HttpResponse:
     lines = list(batch.payments.select_related("application", "application__person"))
     record(
         actor=request.user,
-        action=AuditEvent.Action.VIEW,
+        event=Event.BATCH_VIEWED,
         target=batch,
         county=batch.county,
         summary=f"查看发放批次 {batch.number}（{len(lines)} 笔收款人与账户）",
@@ -119,7 +119,7 @@ def batch_return_template(request: StaffRequest, pk: int) -> HttpResponse:
     content, ctype, name = services.return_template(batch)
     record(
         actor=request.user,
-        action=AuditEvent.Action.EXPORT,
+        event=Event.BATCH_TEMPLATE_EXPORTED,
         target=batch,
         county=batch.county,
         summary=f"下载回盘模板 {batch.number}",
@@ -337,7 +337,7 @@ def batch_pdf(request: StaffRequest, pk: int) -> HttpResponse:
     )
     record(
         actor=request.user,
-        action=AuditEvent.Action.EXPORT,
+        event=Event.BATCH_PDF_EXPORTED,
         target=batch,
         county=batch.county,
         summary=f"导出发放清单 {batch.number}（PDF）",

@@ -17,7 +17,7 @@ from applications.selectors import (
     township_dashboard,
     unread_inbox,
 )
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from beneficiaries.selectors import people_for
 from monitoring.models import BurdenWarning
@@ -43,7 +43,7 @@ def township(request: HttpRequest, pk: int) -> HttpResponse:
     # the work waiting there names applicants
     record(
         actor=request.user,
-        action=AuditEvent.Action.VIEW,
+        event=Event.TOWNSHIP_VIEWED,
         township=town,
         summary=f"查看{town.name}工作台",
     )

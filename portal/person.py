@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.access import Capability, capability_required, has_capability
 from applications.selectors import applications_for
+from audit.events import Event
 from audit.services import record_view
 from beneficiaries.forms import DeathForm
 from beneficiaries.models import Person, PersonChange
@@ -22,7 +23,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         person = person_page(request.user, pk)
     except Person.DoesNotExist:
         raise Http404("没有找到该救助对象，或不属于您的辖区。") from None
-    record_view(actor=request.user, target=person)
+    record_view(event=Event.PERSON_VIEWED, actor=request.user, target=person)
     today = timezone.localdate()
     current = favourable_identity(person, today)
     context = {

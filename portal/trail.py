@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.access import Capability, capability_required, scope_by_area
+from audit.events import Event
 from audit.filters import AuditEventFilter
 from audit.models import AuditEvent
 from audit.services import record_list_view
@@ -30,7 +31,9 @@ def search(request: HttpRequest) -> HttpResponse:
     page = Paginator(flt.qs, 50).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    record_list_view(actor=request.user, what="审计日志", shown=len(page))
+    record_list_view(
+        event=Event.AUDIT_SEARCHED, actor=request.user, what="审计日志", shown=len(page)
+    )
     return render(
         request, "audit/search.html", {"filter": flt, "page": page, "params": params.urlencode()}
     )

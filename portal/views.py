@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import Capability, capability_required, role_of
 from accounts.models import Role
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from beneficiaries.models import IdentityImport
 from beneficiaries.services import stalled_imports
@@ -95,7 +95,7 @@ def jobs_relay(request: HttpRequest) -> HttpResponse:
     sent = queueing.relay(older_than_seconds=0, force=force)
     record(
         actor=request.user,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.JOBS_RELAYED,
         target=None,
         summary=f"手动重发后台任务：{sent} / {before} 项已交给任务队列",
     )

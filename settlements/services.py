@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from areas.models import City
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record, save_audited
 from beneficiaries.models import HardshipIdentity, Person
 from core.formats import yuan
@@ -148,7 +148,7 @@ def policy_version_create(
         ) from None
     record(
         actor=actor,
-        action=AuditEvent.Action.CREATE,
+        event=Event.POLICY_VERSION_CREATED,
         target=version,
         summary=f"政策 {policy_code} 第 {number} 版，{effective_from} 起：{source.strip()}",
         changes=changes,
@@ -363,7 +363,7 @@ def settlement_store(*, calculated: Calculated, actor: User) -> Settlement:
         row.save()
     record(
         actor=actor,
-        action=AuditEvent.Action.SETTLE,
+        event=Event.SETTLEMENT_APPROVED,
         target=settlement,
         summary=(
             f"结算入账 {key}：医疗救助 {totals['assistance']} 元，倾斜救助 {totals['tilted']} 元"
@@ -504,7 +504,7 @@ def settlement_revoke(*, settlement: Settlement, actor: User, reason: str) -> Se
     released = item.entries.filter(released_at__isnull=True).update(released_at=now)
     record(
         actor=actor,
-        action=AuditEvent.Action.SETTLE,
+        event=Event.SETTLEMENT_REVOKED,
         target=item,
         summary=f"撤销结算 {item.key}：台账退回医疗救助 {yuan(item.paid_by_assistance)} 元，"
         f"释放票据 {released} 张；理由：{reason.strip()}",
@@ -542,7 +542,7 @@ def settlement_recover(
     item.save(update_fields=["recovered"])
     record(
         actor=actor,
-        action=AuditEvent.Action.SETTLE,
+        event=Event.SETTLEMENT_RECOVERED,
         target=item,
         summary=f"追回到账 {item.key}：{yuan(amount)} 元，台账退回本年限额；{note}",
         changes=changes,

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from beneficiaries.idnumber import mask
 from beneficiaries.models import HardshipIdentity, Person
@@ -129,7 +129,7 @@ def roster_build(*, county, year: int, actor: User | None) -> SubsidyRoster:  # 
     roster.save()
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.ROSTER_BUILT,
         target=roster,
         county=county,
         summary=f"生成{county.name} {year} 年资助参保名单：新增 {len(new)} 人，变化 {len(changed)} 人",
@@ -213,7 +213,7 @@ def roster_result_import(
     not_enrolled = sum(1 for a in answers if a[1] == Enrolment.NOT_ENROLLED)
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.ROSTER_RESULTS_IMPORTED,
         target=roster,
         county=roster.county,
         summary=f"导入{roster} 参保结果 {len(answers)} 人，其中未参保 {not_enrolled} 人",

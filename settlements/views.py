@@ -21,7 +21,7 @@ from accounts.access import (
     role_of,
 )
 from accounts.selectors import counties_for, county_chosen
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record, record_list_view
 from beneficiaries.selectors import people_for
 from core.params import number_in
@@ -162,7 +162,12 @@ def roster(request: StaffRequest) -> HttpResponse:
     page = Paginator(entries.order_by("person__township_id", "person_id"), 100).get_page(
         request.GET.get("page")
     )
-    record_list_view(actor=request.user, what="资助参保名单", shown=len(page.object_list))
+    record_list_view(
+        event=Event.ROSTER_VIEWED,
+        actor=request.user,
+        what="资助参保名单",
+        shown=len(page.object_list),
+    )
     return render(
         request,
         "settlements/roster.html",
@@ -242,7 +247,7 @@ def roster_export(request: StaffRequest) -> HttpResponse:
     content, content_type = table(ROSTER_HEADER, lines(), fmt=fmt, sheet="资助参保名单")
     record(
         actor=request.user,
-        action=AuditEvent.Action.EXPORT,
+        event=Event.ROSTER_EXPORTED,
         target=found,
         county=county,
         summary=f"导出{county.name} {year} 年资助参保名单 {count} 人（{fmt.upper()}）",
@@ -284,7 +289,12 @@ def roster_result(request: StaffRequest) -> HttpResponse:
 def roster_followup(request: StaffRequest) -> HttpResponse:
     """未参保人员: the people of the user's area a roster reports not enrolled, to follow up."""
     rows = list(subsidies.not_enrolled_for(people_for(request.user))[:500])
-    record_list_view(actor=request.user, what="资助参保未参保人员", shown=len(rows))
+    record_list_view(
+        event=Event.ROSTER_FOLLOWUP_LISTED,
+        actor=request.user,
+        what="资助参保未参保人员",
+        shown=len(rows),
+    )
     return render(request, "settlements/roster_followup.html", {"rows": rows})
 
 
@@ -325,7 +335,7 @@ def books_pdf(request: StaffRequest) -> HttpResponse:
     )
     record(
         actor=request.user,
-        action=AuditEvent.Action.EXPORT,
+        event=Event.BOOKS_EXPORTED,
         county=county,
         summary=f"打印{county.name} {year} 年救助资金年度清算表",
     )

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from core.formats import yuan
 
@@ -65,7 +65,7 @@ def _duplicates_confirmed(app: Application, actor: User, reason: str) -> None:
     _event(app, "not_duplicate", NOT_DUPLICATE, actor, reason=f"{reason}（{pairs}）")
     record(
         actor=actor,
-        action=AuditEvent.Action.TRANSITION,
+        event=Event.DUPLICATE_DENIED,
         target=app,
         summary=f"{app.number} {NOT_DUPLICATE}：{reason}（{pairs}）",
     )
@@ -179,7 +179,7 @@ def application_approve(
             )
         record(
             actor=actor,
-            action=AuditEvent.Action.TRANSITION,
+            event=Event.OVERRUN_CONFIRMED,
             target=app,
             summary=f"{app.number} 超预算审批确认：救助资金 {yuan(budget)} 元，已列支 {yuan(used)} 元，本案 {yuan(amount)} 元",
         )
@@ -243,7 +243,7 @@ def promise_extend(*, application: Application, actor: User, reason: str) -> App
     )
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.PROMISE_EXTENDED,
         target=app,
         summary=f"{app.number} 承诺延期一次至 {due:%Y-%m-%d}：{reason.strip()}",
     )
@@ -343,7 +343,7 @@ def expense_correct(
     _event(app, "correct_expense", label, actor, reason=why)
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.EXPENSE_CORRECTED,
         target=app,
         summary=f"{app.number} 更正费用 {item.hospital}：{reason.strip()}",
         changes=changes,
@@ -363,7 +363,7 @@ def application_mark_told(*, application: Application, actor: User) -> Applicati
     _event(app, "told", "已告知申请人审批结果", actor)
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.APPLICANT_TOLD,
         target=app,
         summary=f"{app.number} 已告知申请人结果",
     )

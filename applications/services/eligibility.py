@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from beneficiaries.claims import (
     Certificate,
@@ -183,7 +183,7 @@ def illness_check_save(
     _event(app, "illness_check", "因病致贫预审", actor, reason=verdict)
     record(
         actor=actor,
-        action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
+        event=Event.ILLNESS_CHECKED if created else Event.ILLNESS_RECHECKED,
         target=app,
         summary=f"因病致贫预审 {app.number}：{verdict}",
     )
@@ -198,7 +198,7 @@ def illness_list_sent(*, checks: Sequence[IllnessCheck], actor: User) -> int:
     sent = IllnessCheck.objects.filter(pk__in=ids, sent_at__isnull=True).update(sent_at=now)
     record(
         actor=actor,
-        action=AuditEvent.Action.EXPORT,
+        event=Event.ILLNESS_LIST_SENT,
         target=None,
         county=actor.county,
         summary=f"报送民政因病致贫重病患者预审名单 {len(ids)} 人（首次报送 {sent} 人）",

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from beneficiaries.claims import Certificate, identity_claim_record
 from beneficiaries.models import HardshipIdentity, Person
@@ -238,7 +238,7 @@ def application_save_draft(
         )
     record(
         actor=actor,
-        action=AuditEvent.Action.CREATE if creating else AuditEvent.Action.UPDATE,
+        event=Event.APPLICATION_CREATED if creating else Event.APPLICATION_CHANGED,
         target=application,
         summary=f"{'登记' if creating else '修改'}救助申请 {application.number}，"
         f"{len(expenses)} 笔费用，合计 {application.claimed_total} 元",

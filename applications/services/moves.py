@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 
 from .. import workflow
@@ -28,6 +28,30 @@ DEDICATED = {
     "reject": "不予救助请用审批表单（选择原因）。",
     "revoke": "撤销批准请用撤销表单（写明理由）。",
 }
+# The audit code of each move (workflow.TRANSITIONS' actions, and the first of two approvals).
+MOVE_EVENTS: dict[str, Event] = {
+    "accept": Event.APPLICATION_ACCEPTED,
+    "forward": Event.APPLICATION_FORWARDED,
+    "start_review": Event.APPLICATION_REVIEW_STARTED,
+    "return": Event.APPLICATION_RETURNED,
+    "resubmit": Event.APPLICATION_RESUBMITTED,
+    "recommend": Event.APPLICATION_RECOMMENDED,
+    "approve_first": Event.APPLICATION_FIRST_APPROVED,
+    "approve": Event.APPLICATION_APPROVED,
+    "reject": Event.APPLICATION_REJECTED,
+    "pay": Event.APPLICATION_PAID,
+    "revoke": Event.APPLICATION_REVOKED,
+    "withdraw": Event.APPLICATION_WITHDRAWN,
+    "terminate": Event.APPLICATION_TERMINATED,
+}
+
+
+def move_event(name: str, to: str) -> Event:
+    if name == "recommend" and to == Status.NOTICE:
+        return Event.APPLICATION_NOTICE_STARTED  # the recommendation goes to 公示 first
+    return MOVE_EVENTS[name]
+
+
 STEP_LIMITS = {
     Status.ACCEPTED: "TIME_LIMIT_TOWNSHIP_DAYS",
     Status.FORWARDED: "TIME_LIMIT_COUNTY_DAYS",
@@ -104,7 +128,7 @@ def _move(
     _event(app, event or action, label, actor, from_status=before, to_status=to, reason=reason)
     record(
         actor=actor,
-        action=AuditEvent.Action.TRANSITION,
+        event=move_event(event or action, to),
         target=app,
         summary=summary or f"{app.number} {label}" + (f"：{reason}" if reason else ""),
         changes={"status": [before, to], **(changes or {})},

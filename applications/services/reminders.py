@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record_by_system
 
 from .. import workflow
@@ -55,7 +55,7 @@ def _record_overdue(late: list[tuple[int, str, date | None, int, int]]) -> None:
         batch_size=1000,
     )
     record_by_system(
-        action=AuditEvent.Action.UPDATE,
+        event=Event.PROMISE_OVERDUE,
         model=Application,
         rows=(
             (pk, number, township_id, county_id,

@@ -16,7 +16,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.models import User
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 
 from .. import workflow
@@ -230,9 +230,7 @@ def material_receive(
         changes = {"promise_status": [before, PromiseStatus.FULFILLED]}
     else:
         changes = {}
-    record(
-        actor=actor, action=AuditEvent.Action.UPDATE, target=app, summary=summary, changes=changes
-    )
+    record(actor=actor, event=Event.MATERIAL_RECEIVED, target=app, summary=summary, changes=changes)
     return app
 
 
@@ -247,7 +245,7 @@ def attachment_add(
     attachment = _attach(app, code, upload, actor)
     record(
         actor=actor,
-        action=AuditEvent.Action.CREATE,
+        event=Event.ATTACHMENT_ADDED,
         target=attachment,
         summary=f"{app.number} 上传扫描件：{MATERIALS[code]}",
         township=app.township,
@@ -263,7 +261,7 @@ def account_document_attach(
     attachment = _attach(application, "bank_account", upload, actor)
     record(
         actor=actor,
-        action=AuditEvent.Action.CREATE,
+        event=Event.ACCOUNT_DOCUMENT_ATTACHED,
         target=attachment,
         summary=f"{application.number} 上传扫描件：{MATERIALS['bank_account']}（账户变更）",
         township=application.township,

@@ -21,7 +21,7 @@ from accounts.access import (
     role_of,
 )
 from accounts.models import Role
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record, record_view
 from core.forms import errors_text
 from core.http import back_to
@@ -53,7 +53,12 @@ from .base import _own_application
 def detail(request: StaffRequest, number: str) -> HttpResponse:
     """The case: person, expenses, materials and scans, the promise, the history, the actions."""
     app = _own_application(request, number)
-    record_view(actor=request.user, target=app, summary=f"查看申请 {app.number}")
+    record_view(
+        event=Event.APPLICATION_VIEWED,
+        actor=request.user,
+        target=app,
+        summary=f"查看申请 {app.number}",
+    )
     today = timezone.localdate()
     calendar = services.work_calendar()
     materials = list(app.materials.select_related("received_by"))
@@ -199,7 +204,7 @@ def attachment(request: StaffRequest, pk: int) -> FileResponse:
         raise Http404("没有找到该文件，或不属于您的辖区。")
     record(
         actor=request.user,
-        action=AuditEvent.Action.VIEW,
+        event=Event.ATTACHMENT_VIEWED,
         target=item.application,
         summary=f"查看扫描件 {item.get_material_display()}：{item.original_name}",
     )
@@ -258,7 +263,7 @@ def letter(request: StaffRequest, number: str, kind: str) -> HttpResponse | File
             return redirect(app)
     record(
         actor=request.user,
-        action=AuditEvent.Action.VIEW,
+        event=Event.LETTER_VIEWED,
         target=app,
         summary=f"下载{item.get_kind_display()} {app.number}",
     )

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, StaffRequest, capability_required
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from core.forms import errors_text
 
@@ -129,7 +129,7 @@ def notices(request: StaffRequest) -> HttpResponse:
         pdf = render_pdf("documents/notice_list.html", context)
         record(
             actor=request.user,
-            action=AuditEvent.Action.EXPORT,
+            event=Event.NOTICES_EXPORTED,
             county=county,
             summary="导出公示名单（PDF）",
         )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, StaffRequest, capability_required, has_capability
 from accounts.selectors import townships_for
+from audit.events import Event
 from audit.services import record_list_view
 
 from .. import services, worklist
@@ -53,7 +54,7 @@ def index(request: StaffRequest) -> HttpResponse:
         for name, errors in filtered.form.errors.items()
         if name in filtered.form.fields
     ]
-    record_list_view(actor=request.user, what="申请列表", shown=len(rows))
+    record_list_view(event=Event.DESK_LISTED, actor=request.user, what="申请列表", shown=len(rows))
     can_verify = has_capability(request.user, Capability.VERIFY_IDENTITIES)
     return render(
         request,

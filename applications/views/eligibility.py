@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import Capability, StaffRequest, capability_required
+from audit.events import Event
 from audit.services import record_list_view, record_view
 from beneficiaries.services import household_member_add
 from core.forms import errors_text
@@ -157,7 +158,12 @@ def illness_check(request: StaffRequest, number: str) -> HttpResponse:
                 )
                 return redirect("applications:illness_check", number=app.number)
     year, lines = household_burden(app)
-    record_view(actor=request.user, target=person, summary=f"因病致贫预审页查看申请 {app.number}")
+    record_view(
+        event=Event.ILLNESS_VIEWED,
+        actor=request.user,
+        target=person,
+        summary=f"因病致贫预审页查看申请 {app.number}",
+    )
     return render(
         request,
         "applications/illness_check.html",
@@ -190,7 +196,9 @@ def _county_checks(request: StaffRequest):  # type: ignore[no-untyped-def]
 def illness_list(request: StaffRequest) -> HttpResponse:
     """The county's 因病致贫 pre-checks: those that pass, waiting to be sent to 民政, first."""
     checks = list(_county_checks(request)[:500])
-    record_list_view(actor=request.user, what="因病致贫预审名单", shown=len(checks))
+    record_list_view(
+        event=Event.ILLNESS_LISTED, actor=request.user, what="因病致贫预审名单", shown=len(checks)
+    )
     return render(
         request,
         "applications/illness_list.html",

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access import Capability, StaffRequest, capability_required
+from audit.events import Event
 from audit.services import record_view
 from beneficiaries.models import Person
 from beneficiaries.selectors import favourable_identity, people_for
@@ -239,7 +240,9 @@ def _render_intake(
         "onestop_source": onestop_source(policy, today),
     }
     if person is not None and person.pk:
-        record_view(actor=request.user, target=person, summary="窗口受理页查看")
+        record_view(
+            event=Event.INTAKE_VIEWED, actor=request.user, target=person, summary="窗口受理页查看"
+        )
         context |= {"assisted_year": today.year, "assisted": assisted_in_year(person, today.year)}
     return render(
         request,
@@ -323,7 +326,12 @@ def accept(request: StaffRequest, number: str) -> HttpResponse:
             else:
                 messages.success(request, f"已受理，编号 {app.number}，材料齐全。")
             return redirect(app)
-    record_view(actor=request.user, target=app, summary=f"受理材料页查看申请 {app.number}")
+    record_view(
+        event=Event.INTAKE_VIEWED,
+        actor=request.user,
+        target=app,
+        summary=f"受理材料页查看申请 {app.number}",
+    )
     return render(
         request,
         "applications/accept.html",

@@ -20,10 +20,10 @@ from .push import MAX_PUSH, department_token_create, department_token_for, ident
 from .uploads import earlier_same_file, identity_import_create
 
 __all__ = [
-    "MAX_PUSH",
     "FILE_KINDS",
     "IDENTITY_KIND",
     "IMPORT_APPLIED",
+    "MAX_PUSH",
     "FileKind",
     "_move",
     "changes_supersede",

@@ -16,7 +16,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import User
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from core.queueing import enqueue
 from core.rows import (
@@ -266,7 +266,7 @@ def identity_import_apply(*, batch: IdentityImport, actor: User) -> IdentityImpo
     )
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.IMPORT_CONFIRMED,
         target=locked,
         summary=f"确认导入{locked.get_content_display()}文件 {locked.original_name}",
     )
@@ -300,7 +300,7 @@ def identity_import_run(*, batch: IdentityImport) -> IdentityImport:
             batch.staged.all().delete()  # written: the sealed numbers need not stay
     record(
         actor=None,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.IMPORT_FINISHED,
         target=batch,
         username="system",
         summary=_kind(batch).done(batch),
@@ -386,7 +386,7 @@ def identity_import_retry(*, batch: IdentityImport, actor: User) -> IdentityImpo
     _move(locked, again, heartbeat_at=timezone.now(), attempts=0, message="")
     record(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.IMPORT_RETRIED,
         target=locked,
         summary=f"重试{locked.get_content_display()}文件 {locked.original_name}（从第 {locked.resume_after_row} 行之后继续）",
     )

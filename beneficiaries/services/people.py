@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.access import Capability, can_access_area, has_capability
 from accounts.models import User
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record, save_audited
 
 from ..idnumber import normalise
@@ -129,7 +129,7 @@ def person_death_record(*, person: Person, died_on: Any, note: str, actor: User)
     if n:
         record(
             actor=actor,
-            action=AuditEvent.Action.UPDATE,
+            event=Event.DEATH_RECORDED,
             target=person,
             summary=f"因死亡终止困难身份 {n} 项（{'、'.join(labels)}），终止日期 {died_on:%Y-%m-%d}",
         )

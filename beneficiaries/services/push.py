@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import User
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 
 from .. import importing
@@ -39,7 +39,7 @@ def department_token_create(
     )
     record(
         actor=actor,
-        action=AuditEvent.Action.CREATE,
+        event=Event.TOKEN_CREATED,
         target=token,
         summary=f"创建部门推送密钥 {label}",
     )
@@ -88,7 +88,7 @@ def identity_push(
     DepartmentToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     record(
         actor=None,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.PUSH_RECEIVED,
         target=batch,
         username=f"token:{token.key_prefix}",
         summary=f"{token.label} 推送 {len(records)} 条：有误 {batch.bad_rows} 条",

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from accounts.models import User
-from audit.models import AuditEvent
+from audit.events import Event
 from audit.services import record
 from core.queueing import enqueue
 
@@ -81,7 +81,7 @@ def identity_import_create(
     batch.save()
     record(
         actor=actor,
-        action=AuditEvent.Action.CREATE,
+        event=Event.IMPORT_UPLOADED,
         target=batch,
         summary=f"上传{batch.get_content_display()}文件 {batch.original_name}",
     )

@@ -133,7 +133,10 @@ def test_approval_stores_the_settlement_moves_the_ledger_and_cannot_happen_twice
     assert YearLedger.objects.get(person=app.person, year=2026).assistance_used == Decimal(
         "10500.00"
     )
-    assert AuditEvent.objects.filter(action="settle", target_id=str(settlement.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(event="settlement.approved", target_id=str(settlement.pk)).count()
+        == 1
+    )
     assert app.step_due_on is not None  # payment due in 10 working days
     with pytest.raises(ValidationError, match="当前为“已批准”"):
         application_approve(application=app, actor=world.users["approver"])
@@ -211,7 +214,7 @@ def test_an_approval_that_would_overrun_the_budget_needs_a_logged_confirmation(
     assert YearLedger.objects.get(person=applicant).assistance_used == Decimal("10500.00")
     approved = application_approve(application=second, actor=approver, confirm_overrun=True)
     assert approved.status == Status.APPROVED
-    assert AuditEvent.objects.filter(summary__contains="超预算审批确认").count() == 1
+    assert AuditEvent.objects.filter(event="budget.overrun_confirmed").count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -353,7 +356,7 @@ def test_the_reviewer_corrects_an_expense_with_a_reason_kept_in_the_history(
     event = ApplicationEvent.objects.get(application=in_review, action="correct_expense")
     assert event.label == "更正费用：内蒙古医科大学附属医院（基本医保支付 30000.00 → 32000.00）"
     assert event.reason == "结算单基本医保实付 32,000 元"
-    audit = AuditEvent.objects.get(summary__contains="更正费用")
+    audit = AuditEvent.objects.get(event="expense.corrected")
     assert audit.changes == {"basic_paid": ["30000.00", "32000.00"]}
     page = client.get(in_review.get_absolute_url()).content.decode()
     # (50,000 − 32,000 − 5,000) × 70% = 9,100

@@ -124,7 +124,9 @@ def test_a_certificate_recorded_at_the_window_is_verified_by_the_county_and_appr
     assert (claim.status, claim.identity, claim.decided_by) == ("verified", identity, reviewer)
     assert ApplicationEvent.objects.filter(application=app, action="verify_identity").exists()
     assert AuditEvent.objects.filter(
-        actor=reviewer, summary__startswith="核验通过身份证明：低保边缘家庭成员"
+        actor=reviewer,
+        event="claim.verified",
+        summary__startswith="核验通过身份证明：低保边缘家庭成员",
     ).exists()
     with pytest.raises(ValidationError, match="这份身份证明已处理（已核验，已登记入身份库）"):
         application_identity_decide(application=app, actor=reviewer, accept=True)
@@ -480,6 +482,7 @@ def test_the_county_sends_the_passing_pre_checks_to_civil_affairs_as_a_pdf(
     assert AuditEvent.objects.filter(
         actor=world.users["reviewer"],
         action="export",
+        event="illness.list_sent",
         summary__contains="因病致贫重病患者预审名单 1 人",
     ).exists()
     response = client.post(reverse("applications:illness_list_pdf"), follow=True)

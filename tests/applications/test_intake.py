@@ -161,7 +161,9 @@ def test_the_last_late_material_fulfils_the_promise(world, draft, accept):
     app = material_receive(application=app, code="diagnosis", actor=clerk)
     assert app.promise_status == PromiseStatus.FULFILLED and app.promise_fulfilled_at is not None
     assert ApplicationEvent.objects.filter(application=app, action="promise_fulfilled").count() == 1
-    audit = AuditEvent.objects.get(target_id=str(app.pk), summary__endswith="承诺材料已全部补齐")
+    audit = AuditEvent.objects.get(
+        target_id=str(app.pk), event="material.received", summary__endswith="承诺材料已全部补齐"
+    )
     assert audit.changes == {"promise_status": ["pending", "fulfilled"]}
     assert Notification.objects.filter(application=app, kind="fulfilled").count() == 1
     with pytest.raises(ValidationError, match="已经收到，不必重复登记"):

@@ -166,7 +166,7 @@ def test_staff_of_the_area_download_letters_others_cannot(client, world, promise
     assert b"".join(response.streaming_content).startswith(b"%PDF")
     assert (
         AuditEvent.objects.filter(
-            summary__startswith="下载受理回执", actor_username="t_reviewer"
+            event="letter.viewed", summary__startswith="下载受理回执", actor_username="t_reviewer"
         ).count()
         == 1
     )

@@ -96,9 +96,7 @@ def test_one_reminder_a_day_while_due_and_then_overdue(promised):
     assert list(events.values_list("label", "actor")) == [
         ("承诺补交材料逾期（期限 2026-11-23）", None)
     ]
-    audit = AuditEvent.objects.filter(
-        target_id=str(promised.pk), summary__startswith="承诺补交材料逾期"
-    )
+    audit = AuditEvent.objects.filter(target_id=str(promised.pk), event="promise.overdue")
     assert list(audit.values_list("actor_username", "target_repr", "township", "county")) == [
         ("system", promised.number, promised.township_id, promised.county_id)
     ]

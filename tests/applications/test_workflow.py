@@ -85,6 +85,8 @@ def test_every_state_and_action(world, draft, state, action):
     )
     audit = AuditEvent.objects.get(action="transition", target_id=str(draft.pk))
     assert audit.changes == {"status": [state, target]}
+    assert audit.event == f"application.{action}"
+    assert audit.headline == workflow.TRANSITIONS[action].label
 
 
 @pytest.mark.parametrize("role", ["reviewer", "approver", "finance", "admin"])

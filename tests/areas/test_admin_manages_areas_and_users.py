@@ -26,7 +26,7 @@ def test_admin_adds_a_township_and_the_change_is_audited(world, client):
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     town = Township.objects.get(code="150121102")
-    row = AuditEvent.objects.get(action=AuditEvent.Action.CREATE, target_type="areas.township")
+    row = AuditEvent.objects.get(event="township.created", target_type="areas.township")
     assert row.target_id == str(town.pk) and row.actor == world.users["admin"]
     assert row.changes["name"] == [None, "善岱镇"]
     assert town.history.count() == 1  # field-level history from django-simple-history
@@ -51,9 +51,7 @@ def test_admin_creates_a_clerk_bound_to_a_township(world, client):
     assert response.status_code == 302, response.content.decode()[:3000]
     user = User.objects.get(username="clerk_new")
     assert (user.role, user.township, user.county) == (Role.CLERK, world.town_a2, world.county_a)
-    assert AuditEvent.objects.filter(
-        action=AuditEvent.Action.CREATE, target_id=str(user.pk)
-    ).exists()
+    assert AuditEvent.objects.filter(event="staff.created", target_id=str(user.pk)).exists()
 
 
 def test_admin_refuses_a_clerk_without_township_in_chinese(world, client):

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from areas import services as area_services
 from areas.models import Township
+from audit.events import Event
 from audit.models import AuditEvent
 from audit.services import record
 
@@ -14,7 +15,7 @@ def test_service_writes_audit_row_with_field_diff(world):
     town = world.town_a1
     town.window_phone = "0471-8119999"
     area_services.township_save(township=town, actor=world.users["admin"])
-    row = AuditEvent.objects.get(action=AuditEvent.Action.UPDATE, target_type="areas.township")
+    row = AuditEvent.objects.get(event="township.changed", target_type="areas.township")
     assert row.target_id == str(town.pk)
     assert row.actor == world.users["admin"]
     assert row.actor_role == "admin"
@@ -68,7 +69,7 @@ def test_list_masks_id_numbers(world, person_a1, client):
 
 
 def test_audit_rows_cannot_be_changed_or_deleted_through_the_orm(world):
-    row = record(actor=world.users["admin"], action=AuditEvent.Action.VIEW, summary="原始")
+    row = record(actor=world.users["admin"], event=Event.ADMIN_PAGE_VIEWED, summary="原始")
     row.summary = "篡改"
     with pytest.raises(PermissionError):
         row.save()
@@ -82,7 +83,7 @@ def test_audit_rows_cannot_be_changed_or_deleted_through_the_orm(world):
 
 
 def test_database_refuses_update_of_audit_rows(world):
-    row = record(actor=world.users["admin"], action=AuditEvent.Action.VIEW, summary="原始")
+    row = record(actor=world.users["admin"], event=Event.ADMIN_PAGE_VIEWED, summary="原始")
     with (
         pytest.raises(DatabaseError, match="append-only"),
         transaction.atomic(),
@@ -93,7 +94,7 @@ def test_database_refuses_update_of_audit_rows(world):
 
 
 def test_database_refuses_delete_of_audit_rows(world):
-    row = record(actor=world.users["admin"], action=AuditEvent.Action.VIEW)
+    row = record(actor=world.users["admin"], event=Event.ADMIN_PAGE_VIEWED)
     with (
         pytest.raises(DatabaseError, match="append-only"),
         transaction.atomic(),
@@ -106,13 +107,13 @@ def test_database_refuses_delete_of_audit_rows(world):
 def test_audit_search_is_scoped_to_the_approvers_county(world, client):
     record(
         actor=world.users["clerk"],
-        action=AuditEvent.Action.UPDATE,
+        event=Event.TOWNSHIP_CHANGED,
         target=world.town_a1,
         summary="A县的记录",
     )
     record(
         actor=world.clerk_b1,
-        action=AuditEvent.Action.UPDATE,
+        event=Event.TOWNSHIP_CHANGED,
         target=world.town_b1,
         summary="B县的记录",
     )
@@ -128,19 +129,22 @@ def test_audit_search_is_scoped_to_the_approvers_county(world, client):
 def test_audit_search_filters_by_action_and_account(world, client):
     record(
         actor=world.users["clerk"],
-        action=AuditEvent.Action.UPDATE,
+        event=Event.TOWNSHIP_CHANGED,
         target=world.town_a1,
         summary="修改电话",
     )
     record(
         actor=world.users["reviewer"],
-        action=AuditEvent.Action.VIEW,
+        event=Event.TOWNSHIP_VIEWED,
         target=world.town_a1,
         summary="查看甲",
     )
     client.force_login(world.users["approver"])
     body = client.get(reverse("audit:search"), {"action": "view"}).content.decode()
     assert "查看甲" in body and "修改电话" not in body
+    body = client.get(reverse("audit:search"), {"event": "township.changed"}).content.decode()
+    assert "修改电话" in body and "查看甲" not in body
+    assert "修改乡镇（街道）" in body  # the headline comes from the code
     body = client.get(reverse("audit:search"), {"actor_username": "t_clerk"}).content.decode()
     assert "修改电话" in body and "查看甲" not in body
 
@@ -164,7 +168,7 @@ def test_a_delete_from_outside_the_portal_is_refused_on_sqlite_too():
     test's own flush afterwards (audit's ``flush`` command) still empties the table."""
     import sqlite3
 
-    row = record(actor=None, action=AuditEvent.Action.VIEW, summary="外部删除测试")
+    row = record(actor=None, event=Event.ADMIN_PAGE_VIEWED, summary="外部删除测试")
     outside = sqlite3.connect(connection.settings_dict["NAME"])
     try:
         with pytest.raises(sqlite3.OperationalError, match="audit_delete_allowed"):

@@ -13,6 +13,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from audit.db import grant_runtime, runtime_grants
+from audit.events import Event
 from audit.models import AuditEvent
 from audit.services import record
 
@@ -22,7 +23,7 @@ ROLE = "medassist_test_runtime"
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's REPLACE")
 @pytest.mark.parametrize("verb", ["INSERT OR REPLACE INTO", "REPLACE INTO"])
 def test_sqlite_refuses_a_replace_over_an_existing_row(db, verb):
-    row = record(actor=None, action=AuditEvent.Action.VIEW, summary="原始")
+    row = record(actor=None, event=Event.ADMIN_PAGE_VIEWED, summary="原始")
     with (
         pytest.raises(DatabaseError, match="append-only"),
         transaction.atomic(),
@@ -35,7 +36,7 @@ def test_sqlite_refuses_a_replace_over_an_existing_row(db, verb):
             [row.pk],
         )
     assert AuditEvent.objects.get(pk=row.pk).summary == "原始"
-    record(actor=None, action=AuditEvent.Action.VIEW, summary="追加照常")  # a new row still goes in
+    record(actor=None, event=Event.ADMIN_PAGE_VIEWED, summary="追加照常")  # a new row still goes in
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def as_runtime(sql: str, params: list | None = None) -> None:
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's roles")
 def test_the_runtime_role_appends_to_the_trail_and_can_do_nothing_else_to_it(world, runtime_role):
-    row = record(actor=None, action=AuditEvent.Action.VIEW, summary="原始")
+    row = record(actor=None, event=Event.ADMIN_PAGE_VIEWED, summary="原始")
     as_runtime(
         "INSERT INTO audit_auditevent (at, actor_username, actor_role, action, target_type, "
         "target_id, target_repr, summary, changes, user_agent, path) VALUES (now(), '', '', "

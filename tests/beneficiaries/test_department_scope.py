@@ -146,9 +146,7 @@ def test_a_move_is_seen_by_both_townships_and_decided_by_the_persons_own(
         client.force_login(user)
         page = client.get("/people/changes/")
         assert page.status_code == 200 and "双河镇" in page.content.decode()
-        assert AuditEvent.objects.filter(
-            actor=user, action="view", summary__startswith="查看信息变更申请"
-        ).exists()
+        assert AuditEvent.objects.filter(actor=user, event="changes.listed").exists()
     client.force_login(world.clerk_a2)
     assert "乌兰其其格" not in client.get("/people/changes/").content.decode()
     with pytest.raises(PermissionDenied):
@@ -175,7 +173,7 @@ def test_the_township_confirms_once_and_the_registry_changes_with_its_trail(
     assert registered.phone == "13900000000"
     change.refresh_from_db()
     assert (change.status, change.decided_by) == ("accepted", world.users["clerk"])
-    event = AuditEvent.objects.get(action="transition", target_id=str(change.pk))
+    event = AuditEvent.objects.get(event="change.accepted", target_id=str(change.pk))
     assert event.summary == "确认变更申请：联系电话：13904710001 → 13900000000"
     assert registered.history.first().phone == "13900000000"
     # a second click changes nothing and says why

@@ -88,7 +88,7 @@ def test_apply_creates_people_and_identities_with_their_source(world, run_import
         "民政",
     )  # department defaults to the import's
     assert AuditEvent.objects.filter(
-        target_type="beneficiaries.identityimport", summary__startswith="身份数据导入完成"
+        target_type="beneficiaries.identityimport", event="import.finished"
     ).exists()
 
 

@@ -74,5 +74,5 @@ def test_an_import_whose_worker_is_killed_resumes_with_exact_counts(tmp_path, wo
     assert Person.objects.count() == ROWS
     assert HardshipIdentity.objects.count() == ROWS
     assert ImportRow.objects.filter(batch=batch, kind="error").count() == 1
-    summary = AuditEvent.objects.filter(summary__startswith="身份数据导入完成").get().summary
+    summary = AuditEvent.objects.filter(event="import.finished").get().summary
     assert f"新增人员 {ROWS}，新增身份 {ROWS}" in summary

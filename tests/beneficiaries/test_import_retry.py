@@ -57,7 +57,7 @@ def test_an_unexpected_error_fails_the_import_with_a_reason_and_retry_finishes_i
         "beneficiaries.tasks.apply_identity_import",
         [confirmed.pk],
     )
-    assert AuditEvent.objects.filter(summary__startswith="重试困难身份数据文件").count() == 1
+    assert AuditEvent.objects.filter(event="import.retried").count() == 1
     tasks.apply_identity_import(confirmed.pk)  # what the worker does with it
     confirmed.refresh_from_db()
     assert (confirmed.status, confirmed.people_created, confirmed.attempts) == ("applied", 3, 1)

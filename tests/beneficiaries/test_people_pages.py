@@ -72,7 +72,7 @@ def test_person_page_shows_identities_household_and_masked_account(world, client
     assert "巴特尔" in body and spouse.masked_id_number in body
     assert "联系电话 13904710001 还登记在另外 1 人名下" in body
     assert "已终止" in body and "有效" in body
-    assert AuditEvent.objects.filter(action="view", target_id=str(person.pk)).count() == 1
+    assert AuditEvent.objects.filter(event="person.viewed", target_id=str(person.pk)).count() == 1
 
 
 def test_person_page_warns_about_an_old_county_code(world, client):
@@ -136,7 +136,9 @@ def test_identity_added_in_the_admin_is_the_users_and_audited(world, client):
     assert response.status_code == 302, response.content.decode()[:3000]
     ident = person.identities.get()
     assert (ident.category, ident.source, ident.source_user) == ("dibao", "user", admin_user)
-    row = AuditEvent.objects.get(action="create", target_type="beneficiaries.hardshipidentity")
+    row = AuditEvent.objects.get(
+        event="identity.created", target_type="beneficiaries.hardshipidentity"
+    )
     assert row.township == world.town_a1 and row.changes["category"] == [None, "dibao"]
 
 

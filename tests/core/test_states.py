@@ -113,3 +113,13 @@ def test_a_move_from_an_undeclared_state_changes_nothing_and_says_so(draft):
         NOTIFICATION_STATES.step(Notification(state=Notification.State.SENT), "failed")
     loose = Notification(state=Notification.State.SENDING)
     assert NOTIFICATION_STATES.step(loose, "failed") == "sending" and loose.state == "failed"
+
+
+def test_every_workflow_action_has_its_audit_code_with_the_same_words():
+    from applications.services.moves import MOVE_EVENTS
+    from applications.workflow import TRANSITIONS
+
+    assert set(TRANSITIONS) <= set(MOVE_EVENTS)
+    for action, transition in TRANSITIONS.items():
+        assert MOVE_EVENTS[action].value == f"application.{action}"
+        assert MOVE_EVENTS[action].label == transition.label

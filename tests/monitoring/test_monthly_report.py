@@ -200,7 +200,7 @@ def test_the_report_downloads_and_each_county_sees_its_own(client, world, octobe
     assert "医疗救助统计月报" in text and "10,100.49" in text
     assert (
         AuditEvent.objects.filter(
-            summary__startswith="下载土默特左旗 2026 年 10 月", action="export"
+            summary__startswith="下载土默特左旗 2026 年 10 月", event="report.exported"
         ).count()
         == 2
     )

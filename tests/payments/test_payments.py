@@ -180,7 +180,7 @@ def test_a_failed_line_is_paid_again_after_the_account_is_corrected_and_never_tw
         document=png("card.png"),
         actor=finance,
     )
-    assert AuditEvent.objects.get(summary__contains="变更收款账户").changes == {
+    assert AuditEvent.objects.get(event="account_change.proposed").changes == {
         "bank_account_number": ["6222 **** **** 1234", "6228 **** **** 3333"]
     }
     assert app not in payable(world.county_a)  # not yet: a second person confirms it

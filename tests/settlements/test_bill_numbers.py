@@ -226,7 +226,7 @@ def test_a_likely_duplicate_needs_the_approvers_confirmation_in_words(world, app
     assert approved.status == Status.APPROVED
     event = ApplicationEvent.objects.get(application=second, action="not_duplicate")
     assert event.reason.startswith("两次住院，费用清单日期不同（内蒙古医科大学附属医院")
-    row = AuditEvent.objects.get(summary__contains="确认不是同一笔费用")
+    row = AuditEvent.objects.get(event="duplicate.denied")
     assert (row.actor_username, row.target_id) == (approver.username, str(second.pk))
     assert row.summary.startswith(
         f"{second.number} 确认不是同一笔费用：两次住院，费用清单日期不同（"

@@ -327,7 +327,7 @@ def test_an_approval_is_revoked_before_payment_and_everything_is_given_back(worl
         InboxMessage.objects.filter(application=app, kind="revoked").get().recipient
         == (world.users["clerk"])
     )
-    assert AuditEvent.objects.filter(summary__startswith="撤销结算").count() == 1
+    assert AuditEvent.objects.filter(event="settlement.revoked").count() == 1
     from applications.documents import kinds_for, letter_render
 
     assert "revocation" in kinds_for(app)
@@ -399,7 +399,12 @@ def test_money_paid_is_recovered_with_four_eyes_a_notice_and_the_refund(world, a
         "4000.00"
     )
     assert county_budget_left(world.county_a, YEAR)[1] == paid - Decimal("4000.00")
-    assert AuditEvent.objects.filter(summary__contains="追回款已退回 4,000.00 元").count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            event="recovery.refunded", summary__contains="4,000.00 元"
+        ).count()
+        == 1
+    )
 
 
 # --- 4. no dead ends in payment ----------------------------------------------------------------

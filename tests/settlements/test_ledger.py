@@ -85,7 +85,7 @@ def test_approval_moves_the_ledger_and_writes_the_audit_row(dibao_person, world)
         Decimal("4500.00"),
         Decimal("14500.00"),
     )
-    event = AuditEvent.objects.get(action=AuditEvent.Action.SETTLE)
+    event = AuditEvent.objects.get(event="settlement.approved")
     assert event.actor == approver
     assert event.target_id == str(settlement.pk)
     assert event.county == world.county_a
@@ -111,7 +111,7 @@ def test_the_same_key_is_never_settled_twice(dibao_person, world):
         )
     assert Settlement.objects.count() == 1
     assert YearLedger.objects.get(person=dibao_person).assistance_used == Decimal("10500.00")
-    assert AuditEvent.objects.filter(action=AuditEvent.Action.SETTLE).count() == 1
+    assert AuditEvent.objects.filter(event="settlement.approved").count() == 1
 
 
 def test_an_engine_refusal_changes_nothing(world):

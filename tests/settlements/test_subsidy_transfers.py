@@ -63,7 +63,8 @@ def test_a_death_ends_the_identities_and_marks_the_roster(world, contribution):
         ("dibao", date(2026, 5, 3)),
         ("tekun", date(2026, 5, 3)),
     ]
-    ended = AuditEvent.objects.get(summary__startswith="因死亡终止困难身份 2 项")
+    ended = AuditEvent.objects.get(event="person.death_recorded")
+    assert ended.summary.startswith("因死亡终止困难身份 2 项")
     assert ended.summary.endswith("，终止日期 2026-05-03") and ended.actor == clerk
     with pytest.raises(ValidationError, match="不能重复登记"):
         person_death_record(person=died, died_on=date(2026, 5, 4), note="又一次", actor=clerk)
@@ -102,7 +103,9 @@ def test_the_roster_exports_as_xlsx_with_the_documented_columns(client, world, c
     ]
     cell = sheet.cell(row=2, column=3)
     assert cell.data_type == "s"  # a name is never a formula
-    assert AuditEvent.objects.filter(summary__contains="资助参保名单 1 人（XLSX）").exists()
+    assert AuditEvent.objects.filter(
+        event="roster.exported", summary__contains="1 人（XLSX）"
+    ).exists()
 
 
 def _roster(world):
