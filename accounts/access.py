@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from .models import COUNTY_ROLES, Role
@@ -97,6 +97,19 @@ def role_of(user: User | AnonymousUser) -> Role | None:
 def has_capability(user: User | AnonymousUser, capability: Capability) -> bool:
     role = role_of(user)
     return role is not None and role in GRANTS[capability]
+
+
+def scoped(user: User | AnonymousUser, rows: QuerySet[Any] | type[Model]) -> QuerySet[Any]:
+    """The one way a page restricts rows to the user's area: the model names its way to a township
+    and to a county (``area_lookups = (township lookup, county lookup)``, or several such pairs, any
+    of which lets the row in), this applies the role (``scope_by_area``)."""
+    qs = rows if isinstance(rows, QuerySet) else rows._default_manager.all()
+    lookups = qs.model.area_lookups  # type: ignore[union-attr]
+    ways = [lookups] if isinstance(lookups[0], str) else lookups  # several ways: any of them
+    found = scope_by_area(user, qs, township_id=ways[0][0], county_id=ways[0][1])
+    for township_id, county_id in ways[1:]:
+        found = found | scope_by_area(user, qs, township_id=township_id, county_id=county_id)
+    return found
 
 
 def scope_by_area(

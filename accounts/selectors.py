@@ -7,17 +7,17 @@ from django.db.models import QuerySet
 from areas.models import County, Township
 from core.params import row_id
 
-from .access import scope_by_area
+from .access import scoped
 
 
 def townships_for(user: Any) -> QuerySet[Township]:
     qs = Township.objects.select_related("county", "county__city")
-    return scope_by_area(user, qs, township_id="pk", county_id="county_id")
+    return scoped(user, qs)
 
 
 def counties_for(user: Any) -> QuerySet[County]:
     qs = County.objects.select_related("city")
-    return scope_by_area(user, qs, township_id="townships", county_id="pk").distinct()
+    return scoped(user, qs).distinct()
 
 
 def county_chosen(user: Any, chosen: str | None) -> County | None:

@@ -128,6 +128,8 @@ def private_storage() -> FileSystemStorage:
 
 
 class Application(models.Model):
+    # the way to its township and county, for accounts.access.scoped
+    area_lookups = ("township_id", "county_id")
     number = models.CharField("申请编号", max_length=30, unique=True)
     person = models.ForeignKey(
         Person, verbose_name="申请人", on_delete=models.PROTECT, related_name="applications"

@@ -29,6 +29,7 @@ from core.formats import yuan
 from . import workflow
 from .documents import kinds_for, latest, letter_render
 from .models import Application, Letter, PromiseStatus, Status
+from .payment_facts import paid_line
 from .selectors import mask_name
 
 NOT_FOUND = "申请编号或身份证号后 6 位不正确，请核对后再试。"
@@ -173,7 +174,7 @@ def _decision_steps(app: Application) -> list[Step]:
         return [Step("审批", "waiting", None, "审核后由县医保经办机构审批。")]
     steps = [Step("已批准", "done", decided_on, f"批准医疗救助 {yuan(app.approved_amount)} 元。")]
     # the paid line is read only when the case says it was paid
-    payment = app.payments.filter(state="paid").first() if app.status == Status.PAID else None
+    payment = paid_line(app) if app.status == Status.PAID else None
     if payment:
         steps.append(
             Step(

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from accounts.access import scope_by_area
+from accounts.access import scoped
 
 from . import workflow
 from .models import Application, InboxMessage, MedicalExpense, PromiseStatus, Status
@@ -18,12 +18,7 @@ TO_TELL = [Status.APPROVED, Status.REJECTED, Status.PAID, Status.REVOKED]
 
 def applications_for(user: Any) -> QuerySet[Application]:
     """The applications of the user's township (clerk), county (county roles) or city (admin)."""
-    return scope_by_area(
-        user,
-        Application.objects.select_related("person", "township"),
-        township_id="township_id",
-        county_id="county_id",
-    )
+    return scoped(user, Application.objects.select_related("person", "township"))
 
 
 def application_page(user: Any, number: str) -> Application:

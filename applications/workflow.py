@@ -21,6 +21,7 @@ from accounts.models import Role, User
 from core.states import Machine
 
 from .models import FINAL_STATES, Application, IllnessCheck, PromiseStatus, Status
+from .payment_facts import payment_pending
 
 Condition = Callable[[Application, Any], str | None]
 
@@ -104,7 +105,7 @@ PROMISE_OPEN = frozenset({PromiseStatus.PENDING, PromiseStatus.OVERDUE})
 
 
 def _revocable(app: Application, actor: User) -> str | None:
-    if app.payments.filter(state="pending").exists():  # payments' state, by name (a floor above)
+    if payment_pending(app):  # the payments floor says (applications.payment_facts)
         return "本案在待银行结果的发放批次中，待银行结果登记后再撤销（已发放的请办理追回）。"
     return None
 

@@ -30,6 +30,8 @@ class City(models.Model):
 
 
 class County(models.Model):
+    # the way to its township and county, for accounts.access.scoped
+    area_lookups = ("townships", "pk")
     city = models.ForeignKey(
         City, verbose_name="所属盟市", on_delete=models.PROTECT, related_name="counties"
     )
@@ -74,6 +76,9 @@ class County(models.Model):
 
 
 class Township(models.Model):
+    # the way to its township and county, for accounts.access.scoped
+    area_lookups = ("pk", "county_id")
+
     class Kind(models.TextChoices):
         TOWN = "town", "镇"
         TOWNSHIP = "township", "乡"

@@ -21,6 +21,9 @@ class AuditQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
+    # the way to its township and county, for accounts.access.scoped
+    area_lookups = ("township_id", "county_id")
+
     class Action(models.TextChoices):
         CREATE = "create", "新建"
         UPDATE = "update", "修改"

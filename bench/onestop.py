@@ -13,7 +13,7 @@ in the same run:
 - **floor**: a file whose records paid no medical assistance (insurance only): read, checked and
   inserted, nothing enters the ledger;
 - **one-stop**: the same number of records, each with assistance paid at the hospital: the same
-  work plus ``settlements.services.onestop_enter`` (ledger rows locked and moved, one entry per
+  work plus ``settlements.ledger.onestop_enter`` (ledger rows locked and moved, one entry per
   bill with its unique keys, duplicates and late records turned into recovery proposals).
 
 Prints records a second for each and the ratio one-stop / floor.

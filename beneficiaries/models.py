@@ -107,6 +107,8 @@ class PersonQuerySet(models.QuerySet["Person"]):
 
 
 class Person(models.Model):
+    # the way to its township and county, for accounts.access.scoped
+    area_lookups = ("township_id", "township__county_id")
     # Encrypted at rest (core/crypto.py); found and kept unique through its blind index.
     id_number = EncryptedCharField(
         "公民身份号码", max_length=18, validators=[validate_id_number], mask=mask
@@ -488,6 +490,12 @@ class PersonChange(models.Model):
     are until the person's township (or the administrator) confirms the change. Old and new are
     kept side by side in ``changes`` ({field: [old, new]}); a move to another township is seen by
     both townships (``township`` and ``new_township``)."""
+
+    # a change is seen where the person lives and where it would move them (accounts.access.scoped)
+    area_lookups = (
+        ("township_id", "township__county_id"),
+        ("new_township_id", "new_township__county_id"),
+    )
 
     class Status(models.TextChoices):
         PENDING = "pending", "待确认"

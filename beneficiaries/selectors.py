@@ -4,7 +4,7 @@ from typing import Any, cast
 
 from django.db.models import Prefetch, QuerySet
 
-from accounts.access import scope_by_area
+from accounts.access import scoped
 from engine import categories
 
 from .models import HardshipIdentity, Person, PersonChange, PersonQuerySet
@@ -15,7 +15,7 @@ PHONE = re.compile(r"[\d-]{7,20}")
 
 def people_for(user: Any) -> PersonQuerySet:
     """The people a staff member may see: their township (clerks) or county (county roles)."""
-    people = scope_by_area(user, Person.objects.select_related("township", "township__county"))
+    people = scoped(user, Person.objects.select_related("township", "township__county"))
     return cast(PersonQuerySet, people)
 
 
@@ -60,6 +60,4 @@ def person_changes_for(user: Any) -> QuerySet[PersonChange]:
     base = PersonChange.objects.select_related(
         "person", "township", "new_township", "decided_by", "source_import"
     )
-    return scope_by_area(user, base) | scope_by_area(
-        user, base, township_id="new_township_id", county_id="new_township__county_id"
-    )
+    return scoped(user, base)

@@ -57,9 +57,10 @@ from core.crypto import blind_index
 from core.rows import Layout, cell_date, cell_text, in_batches, insert_rows, staged
 from engine import Expense, categories
 from engine.money import parse_amount
-from payments.services import recoveries_propose
+from payments.recoveries import recoveries_propose
 from settlements.bills import bill_label, invoice_key, number_checked, settlement_key
-from settlements.services import Bill, OneStop, onestop_enter
+from settlements.ledger import OneStop, onestop_enter
+from settlements.services import Bill
 
 from .models import HospitalSettlement
 

@@ -184,6 +184,9 @@ class CloseReason(models.TextChoices):
 class BurdenWarning(models.Model):
     """A warning (预警) for one person, year and list; the township follows it up."""
 
+    # the way to its township and county, for accounts.access.scoped
+    area_lookups = ("township_id", "township__county_id")
+
     person = models.ForeignKey(
         Person, verbose_name="监测对象", on_delete=models.CASCADE, related_name="warnings"
     )
@@ -323,6 +326,9 @@ class MonitoringRun(models.Model):
 class MonthlyReport(models.Model):
     """医疗救助统计月报: a county's (or, without a county, the city's) figures for a month, kept as
     they were generated (``monitoring.monthly``); generated again only on request."""
+
+    # the way to its township and county, for accounts.access.scoped
+    area_lookups = ("county__townships", "county_id")
 
     city = models.ForeignKey(
         "areas.City", verbose_name="盟市", on_delete=models.PROTECT, related_name="+"

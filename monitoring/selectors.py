@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from accounts.access import scope_by_area
+from accounts.access import scoped
 from applications.models import MedicalExpense, Status
 from beneficiaries.models import Person
 
@@ -15,12 +15,7 @@ from .models import OPEN_STATUSES, BurdenWarning, BurdenYear, HospitalSettlement
 
 def warnings_for(user: Any) -> QuerySet[BurdenWarning]:
     """The warnings of the user's township (clerk) or county (county roles); all for the city."""
-    return scope_by_area(
-        user,
-        BurdenWarning.objects.select_related("person", "township", "application"),
-        township_id="township_id",
-        county_id="township__county_id",
-    )
+    return scoped(user, BurdenWarning.objects.select_related("person", "township", "application"))
 
 
 def warning_counts(warnings: QuerySet[BurdenWarning]) -> dict[str, int]:

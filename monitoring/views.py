@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.access import Capability, StaffRequest, capability_required, has_capability
+from accounts.access import Capability, StaffRequest, capability_required, has_capability, scoped
 from accounts.selectors import counties_for, townships_for
 from applications.models import Kind
 from applications.views import IntakeStart, intake
@@ -308,11 +308,10 @@ def overview_download(request: StaffRequest, key: str, fmt: str) -> HttpResponse
 
 def _reports_for(request: StaffRequest) -> Any:
     """The reports the user may read: their county's; the administrator's also the city's."""
-    counties = counties_for(request.user)
     reports = MonthlyReport.objects.select_related("city", "county", "generated_by")
     if has_capability(request.user, Capability.AREA_OVERVIEW):
-        return reports
-    return reports.filter(county__in=counties)
+        return reports  # the city's reports too (no county)
+    return scoped(request.user, reports)
 
 
 def _month(request: StaffRequest) -> tuple[int, int]:

@@ -18,6 +18,9 @@ from core.states import Machine
 class PaymentBatch(models.Model):
     """A batch of payments sent to the bank in one file (社会化发放)."""
 
+    # the way to its township and county, for accounts.access.scoped
+    area_lookups = ("county__townships", "county_id")
+
     class State(models.TextChoices):
         OPEN = "open", "待导出"
         EXPORTED = "exported", "已导出，待银行回盘"
@@ -48,6 +51,9 @@ class Payment(models.Model):
 
     At most one line per case is pending or paid (a constraint): a case is never paid twice. A
     failed line stays as it was; after the account is corrected the case goes into a new batch."""
+
+    # the way to its township and county, for accounts.access.scoped
+    area_lookups = ("batch__county__townships", "batch__county_id")
 
     class State(models.TextChoices):
         PENDING = "pending", "待银行结果"
@@ -108,6 +114,9 @@ class AccountChange(models.Model):
     """A payee account added or corrected after acceptance, or a failed line's account confirmed
     unchanged: proposed with a reason and the bank document, in force only once a second person
     confirms it (the account is where money is most often diverted)."""
+
+    # the way to its township and county, for accounts.access.scoped
+    area_lookups = ("application__township_id", "application__county_id")
 
     class State(models.TextChoices):
         PROPOSED = "proposed", "待第二人确认"
@@ -182,6 +191,9 @@ class Recovery(models.Model):
     """Money paid that must come back (追回): proposed (by an approver, or by the ledger when a
     hospital's record shows the same bill or a cap exceeded), confirmed by a second person with a
     written notice, and closed when the refund arrives; the ledger and the budget follow it."""
+
+    # the way to its township and county, for accounts.access.scoped
+    area_lookups = ("application__township_id", "application__county_id")
 
     Reason = RecoveryReason
 
@@ -268,6 +280,9 @@ class SubsidyTransfer(models.Model):
     """The participation subsidy of a roster (or a monthly addition to it) transferred to the
     residents' insurance fund (资助资金划转): its people and total, prepared by one person and
     confirmed by another before it counts as transferred (four eyes, as for any payment)."""
+
+    # the way to its township and county, for accounts.access.scoped
+    area_lookups = ("county__townships", "county_id")
 
     class State(models.TextChoices):
         PREPARED = "prepared", "待复核"
@@ -390,7 +405,7 @@ ACCOUNT_CHANGE_STATES = Machine(
     AccountChange,
     "state",
     {_A.CONFIRMED: frozenset({_A.PROPOSED}), _A.REFUSED: frozenset({_A.PROPOSED})},
-    writer="payments.services",
+    writer="payments.accounts",
     label="账户变更",
 )
 RECOVERY_STATES = Machine(
@@ -401,7 +416,7 @@ RECOVERY_STATES = Machine(
         _R.CANCELLED: frozenset({_R.PROPOSED}),  # 不予追回, with the reason
         _R.REFUNDED: frozenset({_R.CONFIRMED}),  # finance recorded the money back
     },
-    writer="payments.services",
+    writer="payments.recoveries",
     label="追回",
 )
 TRANSFER_STATES = Machine(

@@ -26,18 +26,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from accounts.access import role_of
-from accounts.models import Role, User
+from accounts.models import User
 from applications.models import Application, Status
 from applications.services import application_transition
-from applications.workflow import PROMISE_OPEN, in_area
+from applications.workflow import PROMISE_OPEN
 from audit.events import Event
 from audit.services import record
-from beneficiaries.models import mask_account
-from core.bank import account_number
 from core.formats import yuan
 from core.numbering import next_in
 from core.rows import csv_refusal
@@ -45,15 +41,12 @@ from core.spreadsheet import table
 from engine.money import AmountError, parse_yuan
 
 from .models import (
-    ACCOUNT_CHANGE_STATES,
     BATCH_STATES,
     PAYMENT_STATES,
-    RECOVERY_STATES,
-    AccountChange,
     Payment,
     PaymentBatch,
-    Recovery,
 )
+from .selectors import failed_unfixed, open_change
 
 HEADER = ["序号", "批次号", "申请编号", "收款人", "开户银行", "银行账号", "金额（元）", "用途"]
 RETURN_COLUMNS = {"申请编号", "金额（元）", "结果"}
@@ -86,91 +79,6 @@ def return_template(batch: PaymentBatch) -> tuple[bytes, str, str]:
     return content, ctype, f"{batch.number}-回盘模板.csv"
 
 
-def _live_payment() -> Exists:
-    return Exists(
-        Payment.objects.filter(
-            application=OuterRef("pk"), state__in=[Payment.State.PENDING, Payment.State.PAID]
-        )
-    )
-
-
-def _failed_unfixed() -> Q:
-    """The case's last line failed and no second person has confirmed its account since."""
-    last_failed = Payment.objects.filter(application=OuterRef("pk"), state=Payment.State.FAILED)
-    return Exists(last_failed) & ~Exists(
-        AccountChange.objects.filter(
-            application=OuterRef("pk"),
-            state=AccountChange.State.CONFIRMED,
-            decided_at__gt=Subquery(
-                Payment.objects.filter(
-                    application=OuterRef(OuterRef("pk")), state=Payment.State.FAILED
-                )
-                .order_by("-recorded_at")
-                .values("recorded_at")[:1]
-            ),
-        )
-    )
-
-
-def _open_change() -> Exists:
-    return Exists(
-        AccountChange.objects.filter(application=OuterRef("pk"), state=AccountChange.State.PROPOSED)
-    )
-
-
-def _approved(county: Any) -> QuerySet[Application]:
-    return Application.objects.filter(county=county, status=Status.APPROVED).select_related(
-        "person", "township"
-    )
-
-
-def payable(county: Any) -> QuerySet[Application]:
-    """Approved cases of the county with every material in, an account to pay to (confirmed again
-    after a failed line) and no payment under way."""
-    return (
-        _approved(county)
-        .exclude(promise_status__in=PROMISE_OPEN)
-        .exclude(_live_payment())
-        .exclude(bank_account_number="")
-        .exclude(_failed_unfixed())
-        .exclude(_open_change())
-        .order_by("decided_at", "id")
-    )
-
-
-def account_waiting(county: Any) -> list[tuple[Application, str]]:
-    """Approved cases that cannot be paid for their account, each with what is needed (no dead
-    end: each says who acts next)."""
-    rows = (
-        _approved(county)
-        .exclude(_live_payment())
-        .annotate(failed=_failed_unfixed(), changing=_open_change())
-        .filter(Q(bank_account_number="") | Q(failed=True) | Q(changing=True))
-        .order_by("decided_at", "id")
-    )
-    out: list[tuple[Application, str]] = []
-    for app in rows[:200]:
-        if app.changing:
-            why = "账户变更待第二人确认"
-        elif not app.bank_account_number:
-            why = "缺少收款账号：由窗口或财务补录账户（附银行卡扫描件），经第二人确认后可发放"
-        else:
-            why = "上次发放失败：须更正账户，或由第二人确认账户无误后再发放"
-        out.append((app, why))
-    return out
-
-
-def held(county: Any) -> QuerySet[Application]:
-    """Approved cases waiting for materials the applicant promised (待收齐材料后发放)."""
-    return (
-        Application.objects.filter(
-            county=county, status=Status.APPROVED, promise_status__in=PROMISE_OPEN
-        )
-        .select_related("person", "township")
-        .order_by("promise_due_on", "id")
-    )
-
-
 def _batch_number(county: Any) -> str:
     today = timezone.localdate()
     return f"{county.code}-FF-{today:%Y%m%d}-{next_in(f'payment-batch:{county.code}:{today:%Y%m%d}'):02d}"
@@ -198,7 +106,7 @@ def payment_batch_create(
             problems.append(f"{app.number} 缺少收款账号或批准金额")
     blocked = set(
         Application.objects.filter(pk__in=ids)
-        .filter(_failed_unfixed() | _open_change())
+        .filter(failed_unfixed() | open_change())
         .values_list("number", flat=True)
     )
     problems += [
@@ -436,297 +344,3 @@ def payment_return_import(
         f"未匹配 {len(result.problems)} 行",
     )
     return result
-
-
-# --- the payee's account after acceptance (four eyes) ---------------------------------------
-
-
-def _acts_for(actor: User, app: Application, roles: frozenset[Role]) -> bool:
-    """``actor`` holds one of ``roles`` in the case's own area (the workflow's area rule)."""
-    return role_of(actor) in roles and in_area(app, actor)
-
-
-PROPOSE_ACCOUNT = frozenset({Role.CLERK, Role.FINANCE})
-CONFIRM_ACCOUNT = frozenset({Role.CLERK, Role.FINANCE, Role.APPROVER})
-COUNTY_MONEY = frozenset({Role.FINANCE, Role.APPROVER})
-
-
-@transaction.atomic
-def account_change_propose(
-    *,
-    application: Application,
-    actor: User,
-    reason: str,
-    bank_name: str = "",
-    holder: str = "",
-    account: str = "",
-    unchanged: bool = False,
-    document: Any = None,
-) -> AccountChange:
-    """The window or finance adds or corrects the account of an approved, unpaid case (with the
-    bank card's scan), or states a failed line's account is right after all (``unchanged``). It
-    takes effect when a second person confirms it (``account_change_decide``)."""
-    app = Application.objects.select_for_update().get(pk=application.pk)
-    if not _acts_for(actor, app, PROPOSE_ACCOUNT):
-        raise ValidationError(
-            "只有本乡镇（街道）窗口经办人或本县财务人员可以变更收款账户。", code="role"
-        )
-    if app.status != Status.APPROVED:
-        raise ValidationError("只有已批准、尚未发放的申请可以变更收款账户。", code="state")
-    if app.payments.filter(state=Payment.State.PENDING).exists():
-        raise ValidationError(
-            "该申请在待银行结果的批次中，待结果登记后再变更账户。", code="pending"
-        )
-    if not reason.strip():
-        raise ValidationError("请写明变更理由（如：账号有误、申请时未带银行卡）。", code="reason")
-    if unchanged:
-        if not app.bank_account_number:
-            raise ValidationError("本案还没有收款账号，请补录账户。", code="no_account")
-        bank_name, holder, account = app.bank_name, app.bank_account_holder, app.bank_account_number
-    else:
-        account = account_number(account)
-        if not bank_name.strip() or not holder.strip():
-            raise ValidationError("请填写开户银行和账户户名。", code="required")
-        if document is None:
-            raise ValidationError("请上传银行卡或社会救助“一卡通”的扫描件或照片。", code="document")
-    attachment = None
-    if document is not None:
-        from applications.services import account_document_attach
-
-        attachment = account_document_attach(application=app, upload=document, actor=actor)
-    try:
-        with transaction.atomic():
-            change = AccountChange.objects.create(
-                application=app,
-                unchanged=unchanged,
-                bank_name=bank_name.strip()[:100],
-                holder=holder.strip()[:50],
-                account_number=account,
-                old_account_number=app.bank_account_number,
-                reason=reason.strip()[:300],
-                document=attachment,
-                proposed_by=actor,
-            )
-    except IntegrityError:
-        raise ValidationError("该申请已有一项待确认的账户变更。", code="open") from None
-    record(
-        actor=actor,
-        event=Event.ACCOUNT_CHANGE_PROPOSED,
-        target=app,
-        summary=f"{app.number} {'确认账户无误' if unchanged else '变更收款账户'}（待第二人确认）："
-        f"{reason.strip()}",
-        changes={
-            "bank_account_number": [mask_account(app.bank_account_number), mask_account(account)]
-        },
-    )
-    return change
-
-
-@transaction.atomic
-def account_change_decide(
-    *, change: AccountChange, actor: User, accept: bool, note: str = ""
-) -> AccountChange:
-    """The second person: confirm (the account takes effect and the case is payable again) or send
-    it back with a reason. The proposer cannot confirm their own change (also a constraint)."""
-    item = AccountChange.objects.select_for_update().select_related("application").get(pk=change.pk)
-    app = Application.objects.select_for_update().get(pk=item.application_id)
-    if item.state != AccountChange.State.PROPOSED:
-        raise ValidationError(f"这项变更已{item.get_state_display()}。", code="decided")
-    if item.proposed_by_id == actor.pk:
-        raise ValidationError("账户变更须由提出人以外的另一人确认。", code="four_eyes")
-    if not _acts_for(actor, app, CONFIRM_ACCOUNT):
-        raise ValidationError(
-            "只有本县财务、审批人员或本乡镇窗口经办人可以确认账户变更。", code="role"
-        )
-    if not accept and not note.strip():
-        raise ValidationError("退回须写明理由。", code="reason")
-    ACCOUNT_CHANGE_STATES.step(
-        item, AccountChange.State.CONFIRMED if accept else AccountChange.State.REFUSED
-    )
-    item.decided_by, item.decided_at, item.refuse_reason = actor, timezone.now(), note.strip()[:300]
-    item.save()
-    if accept and not item.unchanged:
-        app.bank_name, app.bank_account_holder = item.bank_name, item.holder
-        app.bank_account_number = item.account_number
-        app.save(
-            update_fields=["bank_name", "bank_account_holder", "bank_account_number", "updated_at"]
-        )
-    record(
-        actor=actor,
-        event=Event.ACCOUNT_CHANGE_CONFIRMED if accept else Event.ACCOUNT_CHANGE_REFUSED,
-        target=app,
-        summary=f"{app.number} 收款账户变更{'已确认' if accept else '已退回：' + note.strip()}",
-        changes={
-            "bank_account_number": [
-                mask_account(item.old_account_number),
-                mask_account(app.bank_account_number),
-            ]
-        },
-    )
-    return item
-
-
-def account_changes_open(county: Any) -> QuerySet[AccountChange]:
-    return AccountChange.objects.filter(
-        application__county=county, state=AccountChange.State.PROPOSED
-    ).select_related("application", "application__person", "proposed_by", "document")
-
-
-# --- recovery of money paid (追回) -------------------------------------------------------------
-
-
-def _recoverable(app: Application) -> Decimal:
-    """What of the case's assistance is not recovered yet nor under an open recovery."""
-    settlement = app.settlement
-    if settlement is None:
-        return Decimal("0.00")
-    open_sum = app.recoveries.filter(
-        state__in=[Recovery.State.PROPOSED, Recovery.State.CONFIRMED]
-    ).aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
-    return settlement.unrecovered - open_sum
-
-
-@transaction.atomic
-def recovery_propose(
-    *, application: Application, amount: Decimal, reason: str, note: str, actor: User
-) -> Recovery:
-    """An approver proposes to recover money of a paid case; a second person confirms it."""
-    app = (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("settlement")
-        .get(pk=application.pk)
-    )
-    if not _acts_for(actor, app, frozenset({Role.APPROVER})):
-        raise ValidationError("只有本县审批人员可以提出追回。", code="role")
-    if app.status != Status.PAID:
-        raise ValidationError("只有已发放的申请可以追回；尚未发放的请撤销批准。", code="state")
-    if reason not in Recovery.Reason.values:
-        raise ValidationError("请从列表中选择追回原因。", code="reason")
-    if not note.strip():
-        raise ValidationError("请写明追回的事实与依据。", code="note")
-    left = _recoverable(app)
-    if amount <= 0 or amount > left:
-        raise ValidationError(f"追回金额须大于 0 且不超过可追回的 {yuan(left)} 元。", code="amount")
-    try:
-        with transaction.atomic():
-            item = Recovery.objects.create(
-                application=app, amount=amount, reason=reason, note=note.strip(), proposed_by=actor
-            )
-    except IntegrityError:
-        raise ValidationError("该申请已有一项未办结的追回。", code="open") from None
-    record(
-        actor=actor,
-        event=Event.RECOVERY_PROPOSED,
-        target=app,
-        summary=f"{app.number} 提出追回 {yuan(amount)} 元（{item.get_reason_display()}）：{note.strip()}",
-    )
-    return item
-
-
-def recoveries_propose(found: Iterable[Any]) -> int:
-    """The ledger's own findings (``settlements.services.Overpaid``): a proposal for each case
-    that has none open, for an approver to look at. Returns how many were proposed."""
-    made = 0
-    for over in found:
-        app = Application.objects.filter(settlement=over.settlement).first()
-        if app is None or app.status not in (Status.APPROVED, Status.PAID):
-            continue
-        if app.recoveries.filter(
-            state__in=[Recovery.State.PROPOSED, Recovery.State.CONFIRMED]
-        ).exists():
-            continue
-        Recovery.objects.create(
-            application=app,
-            amount=over.amount,
-            reason=Recovery.Reason.DUPLICATE if over.duplicate else Recovery.Reason.OVER_CAP,
-            note=over.note,
-        )
-        record(
-            actor=None,
-            event=Event.RECOVERY_PROPOSED_BY_SYSTEM,
-            target=app,
-            summary=f"{app.number} 台账核对提出追回 {yuan(over.amount)} 元：{over.note}",
-        )
-        made += 1
-    return made
-
-
-@transaction.atomic
-def recovery_decide(*, recovery: Recovery, actor: User, accept: bool, note: str = "") -> Recovery:
-    """The second person: confirm (the notice is written, PDF) or decide not to recover."""
-    from applications.documents import letter_render_with
-
-    item = Recovery.objects.select_for_update().select_related("application").get(pk=recovery.pk)
-    app = item.application
-    if item.state != Recovery.State.PROPOSED:
-        raise ValidationError(f"这项追回已{item.get_state_display()}。", code="decided")
-    if item.proposed_by_id == actor.pk:
-        raise ValidationError("追回须由提出人以外的另一人复核。", code="four_eyes")
-    if not _acts_for(actor, app, COUNTY_MONEY):
-        raise ValidationError("只有本县审批或财务人员可以复核追回。", code="role")
-    if accept and app.status != Status.PAID:
-        raise ValidationError("本案尚未发放：请撤销批准，而不是追回。", code="state")
-    if not accept and not note.strip():
-        raise ValidationError("不予追回须写明理由。", code="reason")
-    item.confirmed_by, item.confirmed_at = actor, timezone.now()
-    RECOVERY_STATES.step(item, Recovery.State.CONFIRMED if accept else Recovery.State.CANCELLED)
-    item.closed_note = "" if accept else note.strip()[:300]
-    item.save()
-    if accept:
-        letter_render_with(application=app, kind="recovery", extra={"recovery": item}, actor=actor)
-    record(
-        actor=actor,
-        event=Event.RECOVERY_CONFIRMED if accept else Event.RECOVERY_CANCELLED,
-        target=app,
-        summary=f"{app.number} 追回 {yuan(item.amount)} 元"
-        + ("已复核，发出追回通知书" if accept else f"不予追回：{note.strip()}"),
-    )
-    return item
-
-
-@transaction.atomic
-def recovery_refund(
-    *, recovery: Recovery, actor: User, amount: Decimal, day: date, note: str = ""
-) -> Recovery:
-    """Finance records the refund that arrived: the settlement's recovered sum, the yearly
-    ledger (the amount goes back to the year's cap) and the budget follow."""
-    from settlements.services import settlement_recover
-
-    item = (
-        Recovery.objects.select_for_update(of=("self",))
-        .select_related("application__settlement")
-        .get(pk=recovery.pk)
-    )
-    app = item.application
-    if not _acts_for(actor, app, frozenset({Role.FINANCE})):
-        raise ValidationError("只有本县财务人员可以登记退回。", code="role")
-    if item.state != Recovery.State.CONFIRMED:
-        raise ValidationError(
-            f"这项追回当前为“{item.get_state_display()}”，不能登记退回。", code="state"
-        )
-    if amount <= 0 or amount > item.amount:
-        raise ValidationError(
-            f"退回金额须大于 0 且不超过追回金额 {yuan(item.amount)} 元。", code="amount"
-        )
-    if day > timezone.localdate():
-        raise ValidationError("退回日期不能晚于今天。", code="day")
-    if app.settlement is None:
-        raise ValidationError("本案没有结算记录。", code="no_settlement")
-    settlement_recover(settlement=app.settlement, amount=amount, actor=actor, note=f"{app.number}")
-    RECOVERY_STATES.step(item, Recovery.State.REFUNDED)
-    item.refunded_amount, item.refunded_on, item.refund_recorded_by = amount, day, actor
-    item.closed_note = note.strip()[:300]
-    item.save()
-    record(
-        actor=actor,
-        event=Event.RECOVERY_REFUNDED,
-        target=app,
-        summary=f"{app.number} 追回款已退回 {yuan(amount)} 元（{day}）",
-    )
-    return item
-
-
-def recoveries_open(county: Any) -> QuerySet[Recovery]:
-    return Recovery.objects.filter(
-        application__county=county, state__in=[Recovery.State.PROPOSED, Recovery.State.CONFIRMED]
-    ).select_related("application", "application__person", "proposed_by")

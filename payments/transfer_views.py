@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.access import Capability, StaffRequest, capability_required, has_capability
+from accounts.access import Capability, StaffRequest, capability_required, has_capability, scoped
 from accounts.selectors import counties_for, county_chosen
 from audit.events import Event
 from audit.services import record, record_list_view
@@ -91,7 +91,7 @@ def transfer_prepare(request: StaffRequest) -> HttpResponse:
 @require_POST
 @capability_required(Capability.PAY)
 def transfer_decide(request: StaffRequest, pk: int) -> HttpResponse:
-    item = get_object_or_404(SubsidyTransfer, county__in=counties_for(request.user), pk=pk)
+    item = get_object_or_404(scoped(request.user, SubsidyTransfer), pk=pk)
     county = item.county
     accept = request.POST.get("decision") == "confirm"
     try:
@@ -112,8 +112,10 @@ def transfer_decide(request: StaffRequest, pk: int) -> HttpResponse:
 def transfer_pdf(request: StaffRequest, pk: int) -> HttpResponse:
     """The printed list of a transfer (full ID numbers, for the insurance fund: audited)."""
     item = get_object_or_404(
-        SubsidyTransfer.objects.select_related("roster", "prepared_by", "decided_by", "county"),
-        county__in=counties_for(request.user),
+        scoped(
+            request.user,
+            SubsidyTransfer.objects.select_related("roster", "prepared_by", "decided_by", "county"),
+        ),
         pk=pk,
     )
     county = item.county

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.access import Capability, StaffRequest, capability_required, has_capability
+from accounts.access import Capability, StaffRequest, capability_required, has_capability, scoped
 from accounts.selectors import counties_for, county_chosen
 from applications.selectors import applications_for, promises_to_decide
 from audit.events import Event
@@ -24,7 +24,7 @@ from core.params import row_id
 from core.pdf import check_printable, render_pdf
 from engine.money import AmountError, parse_yuan
 
-from . import services
+from . import accounts, recoveries, selectors, services
 from .models import AccountChange, Payment, PaymentBatch, Recovery
 
 
@@ -40,15 +40,15 @@ def index(request: StaffRequest) -> HttpResponse:
         raise Http404("没有可查看的旗县区。")
     context = {
         "county": county,
-        "payable": (payable := list(services.payable(county)[:500])),
+        "payable": (payable := list(selectors.payable(county)[:500])),
         "payable_total": sum(
             (a.approved_amount or Decimal("0.00") for a in payable), Decimal("0.00")
         ),
-        "held": list(services.held(county)[:200]),
-        "account_waiting": services.account_waiting(county),
+        "held": list(selectors.held(county)[:200]),
+        "account_waiting": selectors.account_waiting(county),
         "promises_to_decide": promises_to_decide(county),
-        "account_changes": list(services.account_changes_open(county)[:100]),
-        "recoveries": list(services.recoveries_open(county)[:100]),
+        "account_changes": list(selectors.account_changes_open(county)[:100]),
+        "recoveries": list(selectors.recoveries_open(county)[:100]),
         "today": timezone.localdate(),
         "can_read_cases": has_capability(request.user, Capability.READ_CASES),
         "batches": PaymentBatch.objects.filter(county=county)[:30],
@@ -68,7 +68,7 @@ def index(request: StaffRequest) -> HttpResponse:
 
 def _batch_or_404(request: StaffRequest, pk: int) -> Any:
     return get_object_or_404(
-        PaymentBatch.objects.filter(county__in=counties_for(request.user)).select_related("county"),
+        scoped(request.user, PaymentBatch.objects.select_related("county")),
         pk=pk,
     )
 
@@ -163,9 +163,7 @@ def batch_return(request: StaffRequest, pk: int) -> HttpResponse:
 @require_POST
 @capability_required(Capability.PAY)
 def payment_record(request: StaffRequest, pk: int) -> HttpResponse:
-    line = get_object_or_404(
-        Payment.objects.filter(batch__county__in=counties_for(request.user)), pk=pk
-    )
+    line = get_object_or_404(scoped(request.user, Payment), pk=pk)
     result = request.POST.get("result", "")
     if result not in ("paid", "failed"):  # never read a stray value as a failure
         messages.error(request, "请选择银行结果：成功或失败。未登记任何结果。")
@@ -205,7 +203,7 @@ def account_change_propose(request: StaffRequest, number: str) -> HttpResponse:
         raise PermissionDenied("只有窗口经办人或财务人员可以变更收款账户。")
     app = _case(request, number)
     try:
-        services.account_change_propose(
+        accounts.account_change_propose(
             application=app,
             actor=request.user,
             reason=request.POST.get("reason", ""),
@@ -225,12 +223,10 @@ def account_change_propose(request: StaffRequest, number: str) -> HttpResponse:
 @require_POST
 @capability_required(Capability.SETTLEMENTS)
 def account_change_decide(request: StaffRequest, pk: int) -> HttpResponse:
-    change = get_object_or_404(
-        AccountChange.objects.filter(application__county__in=counties_for(request.user)), pk=pk
-    )
+    change = get_object_or_404(scoped(request.user, AccountChange), pk=pk)
     accept = request.POST.get("decision") == "confirm"
     try:
-        services.account_change_decide(
+        accounts.account_change_decide(
             change=change, actor=request.user, accept=accept, note=request.POST.get("note", "")
         )
     except ValidationError as exc:
@@ -248,7 +244,7 @@ def recovery_propose(request: StaffRequest, number: str) -> HttpResponse:
     app = _case(request, number)
     try:
         amount = parse_yuan(request.POST.get("amount", ""), "追回金额")
-        services.recovery_propose(
+        recoveries.recovery_propose(
             application=app,
             amount=amount,
             reason=request.POST.get("reason", ""),
@@ -265,9 +261,7 @@ def recovery_propose(request: StaffRequest, number: str) -> HttpResponse:
 
 
 def _recovery(request: StaffRequest, pk: int) -> Recovery:
-    return get_object_or_404(
-        Recovery.objects.filter(application__county__in=counties_for(request.user)), pk=pk
-    )
+    return get_object_or_404(scoped(request.user, Recovery), pk=pk)
 
 
 @require_POST
@@ -276,7 +270,7 @@ def recovery_decide(request: StaffRequest, pk: int) -> HttpResponse:
     item = _recovery(request, pk)
     accept = request.POST.get("decision") == "confirm"
     try:
-        services.recovery_decide(
+        recoveries.recovery_decide(
             recovery=item, actor=request.user, accept=accept, note=request.POST.get("note", "")
         )
     except ValidationError as exc:
@@ -300,7 +294,7 @@ def recovery_refund(request: StaffRequest, pk: int) -> HttpResponse:
         messages.error(request, "请填写有效的退回日期（年-月-日）。")
         return redirect("payments:index")
     try:
-        services.recovery_refund(
+        recoveries.recovery_refund(
             recovery=item,
             actor=request.user,
             amount=amount,

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.access import Capability, capability_required, scope_by_area
+from accounts.access import Capability, capability_required, scoped
 from audit.events import Event
 from audit.filters import AuditEventFilter
 from audit.models import AuditEvent
@@ -21,7 +21,7 @@ from audit.services import record_list_view
 def events_for(user: Any) -> QuerySet[AuditEvent]:
     """Audit rows a user may search: the whole city for administrators, their county otherwise."""
     qs = AuditEvent.objects.select_related("actor", "township", "county")
-    return scope_by_area(user, qs, township_id="township_id", county_id="county_id")
+    return scoped(user, qs)
 
 
 @capability_required(Capability.VIEW_AUDIT)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from applications.eligibility import BURDEN_SOURCES, BurdenLine
+from applications.payment_facts import PAYMENT_FACTS, PaymentFacts
 from applications.selectors import window_outlays
 from beneficiaries.models import IdentityImport
 from beneficiaries.services import FILE_KINDS, IDENTITY_KIND, IMPORT_APPLIED, FileKind
@@ -18,6 +19,7 @@ from core.queueing import enqueue
 from monitoring import hospital_import
 from monitoring.models import HospitalSettlement
 from monitoring.selectors import onestop_outlays
+from payments.selectors import paid_line, payment_pending
 from payments.transfers import refunded_in, transferred_in
 from settlements.funds import register_outlay
 
@@ -44,6 +46,9 @@ def connect() -> None:
     register_outlay("onestop", "一站式结算救助（医院结算数据）", onestop_outlays, position=20)
     register_outlay("subsidy", "资助参保（已划转）", transferred_in, position=30)
     register_outlay("recovery", "追回（冲减）", refunded_in, position=40)
+    # A case (applications) learns from the payments floor whether it waits for the bank, and how
+    # it was paid (the status page shows the date and the masked account).
+    PAYMENT_FACTS.provide("payments", PaymentFacts(payment_pending, paid_line))
 
 
 def _recompute_after_import(batch: IdentityImport) -> None:

@@ -58,8 +58,9 @@ class PolicyVersion(models.Model):
 class YearLedger(models.Model):
     """What a person has used of one year's deductibles, caps and thresholds (年度救助台账).
 
-    Changed only by an approved settlement, under a row lock (``services.settlement_approve``);
-    a preview reads it and changes nothing.
+    Written only by ``settlements.ledger``, each write under the rows' lock: an approved settlement
+    stored, a settlement revoked, recovered money, a hospital's one-stop record entered. A preview
+    reads it and changes nothing.
     """
 
     person = models.ForeignKey(

@@ -134,7 +134,7 @@ def application_approve(
     this one transaction, the settlement is stored with its snapshot and policy version, the yearly
     ledger moves (under its row lock), the budget is checked, and the audit row is written. A likely
     duplicate bill needs ``not_duplicate_reason`` (确认不是同一笔费用), from each approver."""
-    from settlements.services import settlement_calculate, settlement_store
+    from settlements.ledger import settlement_calculate, settlement_store
 
     from ..settling import engine_bills, engine_expenses, why_nothing
 
@@ -197,7 +197,7 @@ def application_approve(
 def application_revoke(*, application: Application, actor: User, reason: str) -> Application:
     """撤销批准 before payment: the settlement leaves the ledger (its bills released, the year's
     cap given back) and the budget; the applicant and the township are told; a letter is made."""
-    from settlements.services import settlement_revoke
+    from settlements.ledger import settlement_revoke
 
     from .notifications import _notify, _tell_township
 

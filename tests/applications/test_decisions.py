@@ -382,16 +382,17 @@ def test_the_approver_sees_the_budget_left_and_the_reviewer_does_not(client, wor
 
 def test_each_approval_runs_the_engine_once_on_the_locked_ledger(world, in_review, monkeypatch):
     """The second-approver decision comes from the same run that is stored (no preview first)."""
+    import settlements.ledger as ledger
     import settlements.services as settlement_services
 
     runs = []
-    real = settlement_services.settle
+    real = ledger.settle
 
     def counted(*args, **kwargs):
         runs.append(args[3] if len(args) > 3 else kwargs.get("opening"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(settlement_services, "settle", counted)
+    monkeypatch.setattr(ledger, "settle", counted)
     world.county_a.second_approval_above = Decimal("10000.00")
     world.county_a.save()
     app = recommend(world, in_review)

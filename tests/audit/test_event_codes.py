@@ -34,7 +34,7 @@ def test_every_call_of_the_trail_names_its_event_and_no_action():
                 continue
             f = node.func
             name = f.id if isinstance(f, ast.Name) else getattr(f, "attr", "")
-            if name not in WRITERS or path.parent.name == "audit" and name != "record":
+            if name not in WRITERS or (path.parent.name == "audit" and name != "record"):
                 continue
             if path == ROOT / "audit" / "services.py":
                 continue  # the writers themselves pass their ``event`` on

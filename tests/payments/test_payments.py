@@ -18,14 +18,11 @@ from applications.services import (
     material_receive,
 )
 from audit.models import AuditEvent
+from payments.accounts import account_change_decide, account_change_propose
 from payments.models import Payment, PaymentBatch
+from payments.selectors import account_waiting, held, payable
 from payments.services import (
     HEADER,
-    account_change_decide,
-    account_change_propose,
-    account_waiting,
-    held,
-    payable,
     payment_batch_create,
     payment_batch_export,
     payment_record,

@@ -32,18 +32,11 @@ from applications.services import (
 from audit.models import AuditEvent
 from beneficiaries.models import HardshipIdentity
 from monitoring import hospital_import
+from payments.accounts import account_change_decide, account_change_propose
 from payments.models import Recovery
-from payments.services import (
-    account_change_decide,
-    account_change_propose,
-    account_waiting,
-    payable,
-    payment_batch_create,
-    payment_record,
-    recovery_decide,
-    recovery_propose,
-    recovery_refund,
-)
+from payments.recoveries import recovery_decide, recovery_propose, recovery_refund
+from payments.selectors import account_waiting, payable
+from payments.services import payment_batch_create, payment_record
 from settlements.models import LedgerEntry, Settlement, YearLedger
 from tests.applications.test_intake import png
 from tests.factories import (

@@ -13,13 +13,9 @@ from django.db import connection
 from audit.models import AuditEvent
 from beneficiaries.models import HardshipIdentity
 from engine import Expense
+from settlements.ledger import settlement_approve
 from settlements.models import Settlement, YearLedger
-from settlements.services import (
-    AlreadySettled,
-    policy_version_create,
-    settlement_approve,
-    settlement_preview,
-)
+from settlements.services import AlreadySettled, policy_version_create, settlement_preview
 from tests.factories import PersonFactory
 
 

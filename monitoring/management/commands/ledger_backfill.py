@@ -24,9 +24,9 @@ from django.db import transaction
 
 from monitoring.hospital_import import onestop_of
 from monitoring.models import HospitalSettlement
-from payments.services import recoveries_propose
+from payments.recoveries import recoveries_propose
+from settlements.ledger import onestop_enter
 from settlements.models import LedgerEntry, Settlement
-from settlements.services import onestop_enter
 
 BATCH = 1000
 
