@@ -122,6 +122,8 @@ def _per_head(amount: Decimal, size: int) -> Decimal:
     return (amount / size).quantize(FEN, rounding=ROUND_HALF_UP)
 
 
+# Long on purpose: the four tests of 因病致贫重病患者 (household income, burden over income, local
+# hukou, assets) as the policy lists them, each with the figures it weighed and its source.
 def illness_tests(
     *,
     policy: Policy,

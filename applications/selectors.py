@@ -11,7 +11,14 @@ from django.db.models import Q, QuerySet
 from accounts.access import scoped
 
 from . import workflow
-from .models import Application, InboxMessage, MedicalExpense, PromiseStatus, Status
+from .models import (
+    Application,
+    IllnessCheck,
+    InboxMessage,
+    MedicalExpense,
+    PromiseStatus,
+    Status,
+)
 
 TO_TELL = [Status.APPROVED, Status.REJECTED, Status.PAID, Status.REVOKED]
 
@@ -207,3 +214,21 @@ def window_outlays(county_ids: Any, first: date, last: date) -> dict[int, Any]:
         .annotate(s=Sum("approved_amount"))
     )
     return {r["county_id"]: r["s"] for r in rows if r["s"] is not None}
+
+
+def case_records(app: Application) -> dict[str, Any]:
+    """What the case page shows of the case's own records: expenses, materials with their scans,
+    what is missing, the history, the person's identities, the 因病致贫 pre-check."""
+    materials = list(app.materials.select_related("received_by"))
+    attachments = list(app.attachments.all())
+    return {
+        "expenses": list(app.expenses.all()),
+        "materials": [(m, [a for a in attachments if a.material == m.code]) for m in materials],
+        "missing": [m for m in materials if not m.received],
+        "events": list(app.events.select_related("actor")),
+        "person_identities": list(app.person.identities.order_by("certified_on")),
+        "illness": IllnessCheck.objects.filter(application=app).first()
+        if app.category == "illness_poor"
+        else None,
+        "claim_scans": [a for a in attachments if a.material == "identity_certificate"],
+    }

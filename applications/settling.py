@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from beneficiaries.models import IdentityClaim, Person
-from engine import Expense, IdentityPeriod, Result, SettlementInputError
+from engine import Expense, IdentityPeriod, Result, SettlementInputError, YearState
 from engine.categories import CATEGORIES
 from engine.model import LEDGER_FIELDS
 from engine.money import ZERO
@@ -107,29 +107,7 @@ def provisional(app: Application) -> tuple[IdentityPeriod, ...]:
 def case_preview(app: Application) -> Preview:
     """What approving this case now would pay, explained line by line, from the ledger as it is."""
     preview = Preview()
-    claim = app.identity_claim if app.identity_claim_id else None
-    label = CATEGORIES[app.category][0]
-    if app.settlement_id is None and claim is not None and claim.pending:
-        preview.provisional = True
-        preview.warnings.append(
-            f"按窗口登记、待县级核验的身份“{label}”（{claim.get_department_display()}证件 "
-            f"{claim.certificate_number}，{claim.period_text()}）试算：核验通过后才能审批；"
-            f"核验未通过则按无此身份计算。"
-        )
-    elif app.settlement_id is None and claim is not None and claim.status == claim.Status.REFUSED:
-        preview.warnings.append(
-            f"窗口登记的身份证明“{label}”核验未通过（{claim.reason}）：按无此身份计算。"
-        )
-    elif (
-        app.identity_id is None
-        and app.settlement_id is None
-        and claim is None
-        and not app.person.identities.filter(category=app.category).exists()
-    ):
-        preview.warnings.append(
-            f"申请身份“{label}”不在身份库中，窗口也未登记身份证明：须由窗口登记证件（县级核验）"
-            f"或待部门数据导入，否则按无有效身份计算，不予救助。"
-        )
+    _identity_warnings(app, preview)
     expenses = list(app.expenses.all())
     stored = app.settlement
     try:
@@ -157,19 +135,48 @@ def case_preview(app: Application) -> Preview:
         (by_id[r.expense_id], r, CATEGORIES[r.identity][0] if r.identity else "无有效身份")
         for r in result.expenses
     ]
-    for year in sorted(result.opening):
-        before, after = result.opening[year], result.closing[year]
-        preview.ledger.append(
-            (
-                year,
-                [
-                    (label, getattr(before, name), getattr(after, name))
-                    for name, label in LEDGER_LABELS.items()
-                    if name in LEDGER_FIELDS
-                ],
-            )
-        )
+    preview.ledger = [
+        (year, _ledger_lines(result.opening[year], result.closing[year]))
+        for year in sorted(result.opening)
+    ]
     return preview
+
+
+def _ledger_lines(before: YearState, after: YearState) -> list[tuple[str, Decimal, Decimal]]:
+    """The yearly ledger's figures before and after, each with its Chinese label."""
+    return [
+        (label, getattr(before, name), getattr(after, name))
+        for name, label in LEDGER_LABELS.items()
+        if name in LEDGER_FIELDS
+    ]
+
+
+def _identity_warnings(app: Application, preview: Preview) -> None:
+    """Why the figure may not be what the approver gets: an identity waiting for the county's
+    check (the figure counts it), refused (it does not), or nowhere at all."""
+    claim = app.identity_claim if app.identity_claim_id else None
+    label = CATEGORIES[app.category][0]
+    if app.settlement_id is None and claim is not None and claim.pending:
+        preview.provisional = True
+        preview.warnings.append(
+            f"按窗口登记、待县级核验的身份“{label}”（{claim.get_department_display()}证件 "
+            f"{claim.certificate_number}，{claim.period_text()}）试算：核验通过后才能审批；"
+            f"核验未通过则按无此身份计算。"
+        )
+    elif app.settlement_id is None and claim is not None and claim.status == claim.Status.REFUSED:
+        preview.warnings.append(
+            f"窗口登记的身份证明“{label}”核验未通过（{claim.reason}）：按无此身份计算。"
+        )
+    elif (
+        app.identity_id is None
+        and app.settlement_id is None
+        and claim is None
+        and not app.person.identities.filter(category=app.category).exists()
+    ):
+        preview.warnings.append(
+            f"申请身份“{label}”不在身份库中，窗口也未登记身份证明：须由窗口登记证件（县级核验）"
+            f"或待部门数据导入，否则按无有效身份计算，不予救助。"
+        )
 
 
 def estimate_refresh(app: Application) -> None:

@@ -225,6 +225,8 @@ def start_outcome(
     return out, info
 
 
+# Long on purpose: one department row checked column by column, every fault collected (not the
+# first only), so the department fixes its file once; the columns are checked in the file's order.
 def validate_record(
     raw: dict[str, Any],
     *,
@@ -385,15 +387,7 @@ def apply_records(
         return
     with transaction.atomic():
         people = _registered({r.id_index for r, _ in pairs})
-        existing: dict[IdentityKey, HeldIdentity] = {}
-        if people:
-            by_pk = {p.pk: index for index, p in people.items()}
-            for pk, person_id, category, certified_on, *rest in HardshipIdentity.objects.filter(
-                person_id__any_of=list(by_pk)
-            ).values_list(
-                "pk", "person_id", "category", "certified_on", "department", *IDENTITY_FIELDS
-            ):
-                existing[(by_pk[person_id], category, certified_on)] = HeldIdentity(pk, *rest)
+        existing = _held_identities(people)
         new_people: dict[str, dict[str, Any]] = {}  # blind index -> column values
         proposals: Proposals = {}
         new_identities: dict[IdentityKey, dict[str, Any]] = {}
@@ -411,29 +405,54 @@ def apply_records(
             _apply_person(record, out, people, new_people, proposals)
             _apply_identity(record, out, existing, new_identities, changed_identities)
         if not dry_run:
-            now = timezone.now()
-            _propose_changes(proposals, people, batch)
-            pks = {index: p.pk for index, p in people.items()} | insert_people(new_people)
-            insert_rows(
-                HardshipIdentity,
-                IDENTITY_COLUMNS,
-                [[pks[key[0]], *(v[c] for c in IDENTITY_COLUMNS[1:5]), v["ended_on"], source,
-                  batch.pk if batch else None, None, now, now] for key, v in new_identities.items()],
-            )  # fmt: skip
-            # updated_at too: monitoring reads it
-            execute_update(
-                HardshipIdentity,
-                [*IDENTITY_FIELDS, "updated_at"],
-                [
-                    [i.ended_on, i.certificate_number, now, i.pk]
-                    for i in changed_identities.values()
-                ],
-            )
-            # a certificate recorded at the window and waiting for the county: the department's
-            # data now holds the same identity, which verifies it (issue 19)
-            if people:  # only people registered before this batch can have a claim waiting
-                claims_verified_by_registry([p.pk for p in people.values()], batch=batch)
+            _write(people, new_people, proposals, new_identities, changed_identities, batch, source)
         _phone_warnings(pairs)
+
+
+def _held_identities(people: dict[str, Held]) -> dict[IdentityKey, HeldIdentity]:
+    """The identities the registry holds for these people, by (blind index, category, day)."""
+    existing: dict[IdentityKey, HeldIdentity] = {}
+    if people:
+        by_pk = {p.pk: index for index, p in people.items()}
+        for pk, person_id, category, certified_on, *rest in HardshipIdentity.objects.filter(
+            person_id__any_of=list(by_pk)
+        ).values_list(
+            "pk", "person_id", "category", "certified_on", "department", *IDENTITY_FIELDS
+        ):
+            existing[(by_pk[person_id], category, certified_on)] = HeldIdentity(pk, *rest)
+    return existing
+
+
+def _write(
+    people: dict[str, Held],
+    new_people: dict[str, dict[str, Any]],
+    proposals: Proposals,
+    new_identities: dict[IdentityKey, dict[str, Any]],
+    changed_identities: dict[int, HeldIdentity],
+    batch: IdentityImport | None,
+    source: str,
+) -> None:
+    """One batch's writes: change requests, new people, new and changed identities, and the
+    window's certificates the department's data now verifies."""
+    now = timezone.now()
+    _propose_changes(proposals, people, batch)
+    pks = {index: p.pk for index, p in people.items()} | insert_people(new_people)
+    insert_rows(
+        HardshipIdentity,
+        IDENTITY_COLUMNS,
+        [[pks[key[0]], *(v[c] for c in IDENTITY_COLUMNS[1:5]), v["ended_on"], source,
+          batch.pk if batch else None, None, now, now] for key, v in new_identities.items()],
+    )  # fmt: skip
+    # updated_at too: monitoring reads it
+    execute_update(
+        HardshipIdentity,
+        [*IDENTITY_FIELDS, "updated_at"],
+        [[i.ended_on, i.certificate_number, now, i.pk] for i in changed_identities.values()],
+    )
+    # a certificate recorded at the window and waiting for the county: the department's
+    # data now holds the same identity, which verifies it (issue 19)
+    if people:  # only people registered before this batch can have a claim waiting
+        claims_verified_by_registry([p.pk for p in people.values()], batch=batch)
 
 
 def _apply_person(

@@ -81,6 +81,8 @@ class Trace:
         return hash(tuple(e.id for e in self.expenses))
 
 
+# Long on purpose: the engine's one entry: years in date order, the ledger carried from expense to
+# expense, the household's figures; reading it top to bottom is reading the calculation.
 def settle(
     policy: Policy,
     identities: Sequence[IdentityPeriod],
@@ -225,6 +227,9 @@ def _span(policy: Policy, identities: Sequence[IdentityPeriod], day: date) -> _S
     )
 
 
+# Long on purpose: one expense through the three layers in the order the policy reads (basic
+# insurance, critical illness, assistance, tilted assistance, the fund), each step beside the
+# explanation line it writes; split, the order and the running ledger would be spread over helpers.
 def _settle_one(
     policy: Policy,
     e: Expense,
@@ -421,6 +426,8 @@ def _basic(policy: Policy, params: Params, e: Expense, lines: list[Line] | None)
     return basic
 
 
+# Long on purpose: critical-illness insurance's segments (起付线, ratios by band, the cap) in the
+# order of the policy's table, each with its explanation line.
 def _critical(
     policy: Policy,
     params: Params,
@@ -584,6 +591,8 @@ def _tilted(params: Params) -> _Tilted:
     return terms
 
 
+# Long on purpose: the assistance layer as seed 001 §四(三) states it (the deductible and the ratio
+# by identity, the yearly cap outpatient and inpatient care share), each clause beside its line.
 def _assist(
     policy: Policy,
     params: Params,

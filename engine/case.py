@@ -59,6 +59,8 @@ def _flag(item: Mapping[str, Any], key: str, default: bool, what: str) -> bool:
     return value
 
 
+# Long on purpose: the JSON case format of ``manage.py settle``, checked field by field with a
+# Chinese message for each; one reading of the format, in the order the README documents it.
 def parse_case(data: object) -> Case:
     if not isinstance(data, dict):
         raise SettlementInputError("输入应为一个 JSON 对象")

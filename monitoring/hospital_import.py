@@ -145,6 +145,8 @@ def record_key(id_number: str, hospital: str, number: str, day: date, kind: str,
     return hashlib.sha256(basis.encode()).hexdigest()
 
 
+# Long on purpose: one hospital row checked column by column, every fault collected (not the
+# first only), so the clerk fixes the file once; the columns are checked in the file's order.
 def validate(
     raw: dict[str, Any], *, row_number: int, townships: TownshipIndex, today: date
 ) -> tuple[HospitalRecord | None, Outcome]:
@@ -275,33 +277,7 @@ def apply(
                 record_key__any_of=[r.record_key for r, _ in pairs]
             ).values_list("record_key", flat=True)
         )
-        new_people: dict[str, dict[str, Any]] = {}  # blind index -> columns
-        new_records: list[HospitalRecord] = []
-        now = timezone.now()
-        for record, out in pairs:
-            if record.id_index in people:
-                out.person = "unchanged"
-                if names[record.id_index] != record.name:
-                    out.warnings.append(
-                        f"姓名“{record.name}”与登记的“{names[record.id_index]}”不一致，已按身份证号计入。"
-                    )
-            elif record.id_index in new_people:
-                out.person = "unchanged"
-            elif record.township_id is None:
-                out.errors.append(
-                    "登记中没有此人：请在“居住乡镇”列写明其乡镇（街道），以便乡镇跟进。"
-                )
-                continue
-            else:
-                new_people[record.id_index] = new_person(record)
-                out.person = "created"
-            if record.record_key in held:
-                out.identity = "unchanged"
-                out.warnings.append("这条结算记录已导入过，不重复计入。")
-                continue
-            held.add(record.record_key)
-            out.identity = "created"
-            new_records.append(record)
+        new_people, new_records = _judged(pairs, people, names, held)
         if dry_run:
             return
         people.update(insert_people(new_people))
@@ -312,13 +288,48 @@ def apply(
               r.invoice_number, invoice_key(r.hospital_code, r.invoice_number),
               settlement_key(r.settlement_number), r.hospital_level,
               r.kind, r.category, r.admitted_on, r.day, *(r.amounts[k] for k in AMOUNTS),
-              batch.pk if batch else None, now] for r in new_records],
+              batch.pk if batch else None, timezone.now()] for r in new_records],
         )  # fmt: skip
         overpaid = onestop_enter(
             [onestop(people[r.id_index], r) for r in new_records if r.amounts["assistance_paid"]]
         )
         if overpaid:
             recoveries_propose(overpaid)
+
+
+def _judged(
+    pairs: list[tuple[HospitalRecord, Outcome]],
+    people: dict[str | None, int],
+    names: dict[str | None, str],
+    held: set[str],
+) -> tuple[dict[str, dict[str, Any]], list[HospitalRecord]]:
+    """Each record judged: its person known, registered here, or the row refused (no township);
+    a record already imported skipped. Returns the people to register and the records to write."""
+    new_people: dict[str, dict[str, Any]] = {}  # blind index -> columns
+    new_records: list[HospitalRecord] = []
+    for record, out in pairs:
+        if record.id_index in people:
+            out.person = "unchanged"
+            if names[record.id_index] != record.name:
+                out.warnings.append(
+                    f"姓名“{record.name}”与登记的“{names[record.id_index]}”不一致，已按身份证号计入。"
+                )
+        elif record.id_index in new_people:
+            out.person = "unchanged"
+        elif record.township_id is None:
+            out.errors.append("登记中没有此人：请在“居住乡镇”列写明其乡镇（街道），以便乡镇跟进。")
+            continue
+        else:
+            new_people[record.id_index] = new_person(record)
+            out.person = "created"
+        if record.record_key in held:
+            out.identity = "unchanged"
+            out.warnings.append("这条结算记录已导入过，不重复计入。")
+            continue
+        held.add(record.record_key)
+        out.identity = "created"
+        new_records.append(record)
+    return new_people, new_records
 
 
 def onestop(person_id: int, r: HospitalRecord) -> OneStop:

@@ -106,17 +106,7 @@ def figures(county_ids: list[int], first: date, last: date) -> dict[str, Decimal
         add("window_times", 1)
         add("window_amount", amount)
         add(f"cat_{category}_amount", amount)
-        kinds = {str(e["id"]): e["kind"] for e in (inputs or {}).get("expenses", [])}
-        seen_kinds: set[str] = set()
-        tilted = ZERO
-        for e in (result or {}).get("expenses", []):
-            kind = kinds.get(str(e["id"]), "inpatient")
-            paid = Decimal(e["assistance"]) + Decimal(e["tilted"]) + Decimal(e["fund"])
-            add(f"{kind}_amount", paid)
-            seen_kinds.add(kind)
-            tilted += Decimal(e["tilted"])
-        for kind in seen_kinds:
-            add(f"{kind}_times", 1)
+        tilted = _add_window_kinds(add, inputs, result)
         if tilted > 0:
             tilted_people.add(person_id)
             add("tilted_amount", tilted)
@@ -141,6 +131,29 @@ def figures(county_ids: list[int], first: date, last: date) -> dict[str, Decimal
         out[f"cat_{code}_people"] = len(who)
     out["tilted_people"] = len(tilted_people)
 
+    _add_subsidies_and_refunds(out, county_ids, first, last)
+    return dict(out)
+
+
+def _add_window_kinds(add: Any, inputs: Any, result: Any) -> Decimal:
+    """A window settlement's assistance by kind of care (times once per kind); its tilted part."""
+    kinds = {str(e["id"]): e["kind"] for e in (inputs or {}).get("expenses", [])}
+    seen_kinds: set[str] = set()
+    tilted = ZERO
+    for e in (result or {}).get("expenses", []):
+        kind = kinds.get(str(e["id"]), "inpatient")
+        add(f"{kind}_amount", Decimal(e["assistance"]) + Decimal(e["tilted"]) + Decimal(e["fund"]))
+        seen_kinds.add(kind)
+        tilted += Decimal(e["tilted"])
+    for kind in seen_kinds:
+        add(f"{kind}_times", 1)
+    return tilted
+
+
+def _add_subsidies_and_refunds(
+    out: dict[str, Any], county_ids: list[int], first: date, last: date
+) -> None:
+    """Subsidised enrolment transferred, and recoveries refunded, in the period."""
     confirmed = confirmed_between(county_ids, first, last)
     lines = TransferLine.objects.filter(transfer__in=confirmed, live=True).aggregate(
         n=Count("entry__person_id", distinct=True), s=Sum("amount")
@@ -152,7 +165,6 @@ def figures(county_ids: list[int], first: date, last: date) -> dict[str, Decimal
     )
     out["recovery_count"] = refunds["n"] or 0
     out["recovery_amount"] = refunds["s"] or ZERO
-    return dict(out)
 
 
 def _month_end(year: int, month: int) -> date:

@@ -264,6 +264,40 @@ def assistance(scope: Scope) -> Chart:
     )
 
 
+RATES_COLUMNS = ["区域", "困难群众人数", "医疗总费用（元）", "三重制度支付（元）", "个人负担（元）",
+                 "综合保障率", "个人负担率", "综合保障率目标（不低于）", "个人负担率目标（不高于）"]  # fmt: skip
+
+
+def _area_names(scope: Scope, by_county: bool) -> dict[int, str]:
+    """The rows' names: the counties of the scope's townships, or its townships."""
+    if by_county:
+        counties = County.objects.filter(pk__in={t.county_id for t in scope.townships})
+        return {c.pk: c.name for c in counties}
+    return {t.pk: t.name for t in scope.townships}
+
+
+def _rate_rows(
+    rows: Any, name: Any, marks: list[Percent | None]
+) -> tuple[list[list[Any]], dict[str, Any]]:
+    """One row per area (name, people, cost, paid by the three layers, burden, both rates, the
+    targets), sorted by name, and the totals."""
+    table: list[list[Any]] = []
+    totals: dict[str, Any] = {"people": 0, "total": ZERO, "paid": ZERO, "burden": ZERO}
+    for row in rows:
+        paid = (row["insurance"] or ZERO) + (row["assistance"] or ZERO)
+        total, burden = row["total"] or ZERO, row["burden"] or ZERO
+        table.append(
+            [name(row), row["people"], total, paid, burden, rate(paid, total), rate(burden, total),
+             *marks]
+        )  # fmt: skip
+        totals["people"] += row["people"]
+        totals["total"] += total
+        totals["paid"] += paid
+        totals["burden"] += burden
+    table.sort(key=lambda r: r[0])
+    return table, totals
+
+
 def rates(scope: Scope) -> Chart:
     """Comprehensive coverage and personal burden rates of 困难群众, per township or county."""
     by_county = scope.county is None
@@ -281,45 +315,15 @@ def rates(scope: Scope) -> Chart:
         )
         .order_by()
     )
-    names = (
-        {c.pk: c.name for c in County.objects.filter(pk__in={t.county_id for t in scope.townships})}
-        if by_county
-        else {t.pk: t.name for t in scope.townships}
-    )
+    names = _area_names(scope, by_county)
     coverage_target = _param(scope, "targets.coverage_rate")
     burden_target = _param(scope, "targets.burden_rate")
-    table: list[list[Any]] = []
-    totals: dict[str, Any] = {"people": 0, "total": ZERO, "paid": ZERO, "burden": ZERO}
-    for row in rows:
-        paid = (row["insurance"] or ZERO) + (row["assistance"] or ZERO)
-        total = row["total"] or ZERO
-        table.append(
-            [
-                names.get(row[group], "—"), row["people"], total, paid, row["burden"] or ZERO,
-                rate(paid, total), rate(row["burden"] or ZERO, total),
-                Percent(coverage_target) if coverage_target is not None else None,
-                Percent(burden_target) if burden_target is not None else None,
-            ]
-        )  # fmt: skip
-        totals["people"] += row["people"]
-        totals["total"] += total
-        totals["paid"] += paid
-        totals["burden"] += row["burden"] or ZERO
-    table.sort(key=lambda r: r[0])
+    marks = [Percent(t) if t is not None else None for t in (coverage_target, burden_target)]
+    table, totals = _rate_rows(rows, lambda row: names.get(row[group], "—"), marks)
     return Chart(
         key="rates",
         title="困难群众综合保障率与个人负担率",
-        columns=[
-            "区域",
-            "困难群众人数",
-            "医疗总费用（元）",
-            "三重制度支付（元）",
-            "个人负担（元）",
-            "综合保障率",
-            "个人负担率",
-            "综合保障率目标（不低于）",
-            "个人负担率目标（不高于）",
-        ],
+        columns=RATES_COLUMNS,
         rows=table,
         plot=[5, 6],
         unit="%",
@@ -341,8 +345,7 @@ def rates(scope: Scope) -> Chart:
             totals["burden"],
             rate(totals["paid"], totals["total"]),
             rate(totals["burden"], totals["total"]),
-            Percent(coverage_target) if coverage_target is not None else None,
-            Percent(burden_target) if burden_target is not None else None,
+            *marks,
         ],
     )
 

@@ -39,6 +39,22 @@ CONFIRM_ACCOUNT = frozenset({Role.CLERK, Role.FINANCE, Role.APPROVER})
 COUNTY_MONEY = frozenset({Role.FINANCE, Role.APPROVER})
 
 
+def _may_propose(app: Application, actor: User, reason: str) -> None:
+    """Who may propose a change, on which case, and with what said."""
+    if not _acts_for(actor, app, PROPOSE_ACCOUNT):
+        raise ValidationError(
+            "只有本乡镇（街道）窗口经办人或本县财务人员可以变更收款账户。", code="role"
+        )
+    if app.status != Status.APPROVED:
+        raise ValidationError("只有已批准、尚未发放的申请可以变更收款账户。", code="state")
+    if app.payments.filter(state=Payment.State.PENDING).exists():
+        raise ValidationError(
+            "该申请在待银行结果的批次中，待结果登记后再变更账户。", code="pending"
+        )
+    if not reason.strip():
+        raise ValidationError("请写明变更理由（如：账号有误、申请时未带银行卡）。", code="reason")
+
+
 @transaction.atomic
 def account_change_propose(
     *,
@@ -55,18 +71,7 @@ def account_change_propose(
     bank card's scan), or states a failed line's account is right after all (``unchanged``). It
     takes effect when a second person confirms it (``account_change_decide``)."""
     app = Application.objects.select_for_update().get(pk=application.pk)
-    if not _acts_for(actor, app, PROPOSE_ACCOUNT):
-        raise ValidationError(
-            "只有本乡镇（街道）窗口经办人或本县财务人员可以变更收款账户。", code="role"
-        )
-    if app.status != Status.APPROVED:
-        raise ValidationError("只有已批准、尚未发放的申请可以变更收款账户。", code="state")
-    if app.payments.filter(state=Payment.State.PENDING).exists():
-        raise ValidationError(
-            "该申请在待银行结果的批次中，待结果登记后再变更账户。", code="pending"
-        )
-    if not reason.strip():
-        raise ValidationError("请写明变更理由（如：账号有误、申请时未带银行卡）。", code="reason")
+    _may_propose(app, actor, reason)
     if unchanged:
         if not app.bank_account_number:
             raise ValidationError("本案还没有收款账号，请补录账户。", code="no_account")

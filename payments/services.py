@@ -291,36 +291,8 @@ def payment_return_import(
     rows = _read_return(data, name)
     _check_totals(batch, rows, lines)
     for n, row in enumerate(rows, start=2):
-        number = row.get("申请编号", "")
-        line = lines.get(number)
-        if line is None:
-            result.problems.append(f"第 {n} 行：申请编号 {number or '（空）'} 不在本批次中")
-            continue
         try:
-            amount = parse_yuan(row.get("金额（元）", ""), "金额")
-        except AmountError as exc:
-            result.problems.append(f"第 {n} 行：{exc}")
-            continue
-        if amount != line.amount:
-            result.problems.append(
-                f"第 {n} 行：{number} 金额 {amount} 与批次中的 {line.amount} 不符"
-            )
-            continue
-        outcome = row.get("结果", "")
-        if outcome not in ("成功", "失败"):
-            result.problems.append(f"第 {n} 行：结果应为“成功”或“失败”，收到“{outcome}”")
-            continue
-        day = None
-        if row.get("日期"):
-            try:
-                day = date.fromisoformat(row["日期"][:10])
-            except ValueError:
-                result.problems.append(f"第 {n} 行：日期“{row['日期']}”无效")
-                continue
-            if day > timezone.localdate():
-                result.problems.append(f"第 {n} 行：日期 {day} 晚于今天")
-                continue
-        try:
+            line, outcome, day = _return_line(row, lines)
             payment_record(
                 payment=line,
                 paid=outcome == "成功",
@@ -344,3 +316,31 @@ def payment_return_import(
         f"未匹配 {len(result.problems)} 行",
     )
     return result
+
+
+def _return_line(
+    row: dict[str, str], lines: dict[str, Payment]
+) -> tuple[Payment, str, date | None]:
+    """One row of the bank's file read: its line in the batch, 成功 or 失败, the day paid."""
+    number = row.get("申请编号", "")
+    line = lines.get(number)
+    if line is None:
+        raise ValidationError(f"申请编号 {number or '（空）'} 不在本批次中")
+    try:
+        amount = parse_yuan(row.get("金额（元）", ""), "金额")
+    except AmountError as exc:
+        raise ValidationError(str(exc)) from None
+    if amount != line.amount:
+        raise ValidationError(f"{number} 金额 {amount} 与批次中的 {line.amount} 不符")
+    outcome = row.get("结果", "")
+    if outcome not in ("成功", "失败"):
+        raise ValidationError(f"结果应为“成功”或“失败”，收到“{outcome}”")
+    day = None
+    if row.get("日期"):
+        try:
+            day = date.fromisoformat(row["日期"][:10])
+        except ValueError:
+            raise ValidationError(f"日期“{row['日期']}”无效") from None
+        if day > timezone.localdate():
+            raise ValidationError(f"日期 {day} 晚于今天")
+    return line, outcome, day

@@ -39,15 +39,7 @@ def roster_build(*, county, year: int, actor: User | None) -> SubsidyRoster:  # 
     its entries are created, updated or marked as ended, never deleted."""
     first, last = date(year, 1, 1), date(year, 12, 31)
     policy = load(county.city.policy_code)
-    params = policy.at(first)
-    for name in ("subsidy.contribution", "subsidy.fixed_floor_share"):
-        if name in policy.parameters and not params.has(name):
-            definition = policy.parameters[name]
-            raise ValidationError(
-                f"名单未生成：{year} 年的{definition.label}（{name}）尚未设置，"
-                "请管理员在“救助政策”中按当地通知设置。",
-                code="parameter",
-            )
+    params = _year_parameters(policy, first)
     roster, _created = SubsidyRoster.objects.select_for_update().get_or_create(
         county=county,
         year=year,
@@ -57,19 +49,7 @@ def roster_build(*, county, year: int, actor: User | None) -> SubsidyRoster:  # 
             "built_at": timezone.now(),
         },
     )
-    periods: dict[int, list[tuple[str, date, date | None]]] = defaultdict(list)
-    rows = (
-        # enrolled where the household is registered (三(一)): people registered elsewhere
-        # (非本地户籍) enrol, and are subsidised, there
-        HardshipIdentity.objects.filter(
-            person__township__county=county, person__hukou_local=True, certified_on__lte=last
-        )
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=first))
-        .values_list("person_id", "category", "certified_on", "ended_on")
-        .order_by("person_id")
-    )
-    for person_id, category, start, end in rows.iterator(chunk_size=BATCH):
-        periods[person_id].append((category, start, end))
+    periods = _periods(county, first, last)
     # 死亡减员: the dead of the county (few) by the day they died
     deaths = dict(
         Person.objects.filter(township__county=county, died_on__isnull=False).values_list(
@@ -79,33 +59,10 @@ def roster_build(*, county, year: int, actor: User | None) -> SubsidyRoster:  # 
     held = {e.person_id: e for e in SubsidyEntry.objects.filter(roster=roster)}
     new, changed = [], []
     for person_id, items in periods.items():
-        try:
-            result = subsidy_for({c for c, _s, _e in items}, params, sources=params.sources)
-        except SettlementInputError as exc:  # a category's rule not set: say which, build nothing
-            raise ValidationError(f"名单未生成：{exc}", code="parameter") from None
-        if result.category is None:
-            continue
-        mine = [(s, e) for c, s, e in items if c == result.category]
-        joined = max(first, min(s for _c, s, _e in items))  # on the roster from the first identity
-        ends = [e for _s, e in mine]
-        ended = None if None in ends else max(e for e in ends if e is not None)
-        ended = ended if ended is not None and ended <= last else None
-        died = deaths.get(person_id)
-        if died is not None and died < first and person_id not in held:
-            continue  # died before the year: never on this roster
-        by_death = died is not None and died <= last and (ended is None or died <= ended)
-        if by_death:
-            ended = died
-        values = {
-            "category": result.category,
-            "contribution": result.contribution,
-            "amount": result.amount,
-            "joined_on": joined,
-            "ended_on": ended,
-            "ended_by_death": by_death,
-            "lines": list(result.lines),
-        }
+        values = _entry_values(items, params, first, last, deaths.get(person_id), person_id in held)
         entry = held.get(person_id)
+        if values is None:
+            continue
         if entry is None:
             new.append(SubsidyEntry(roster=roster, person_id=person_id, **values))
         elif any(getattr(entry, k) != v for k, v in values.items()):
@@ -118,11 +75,7 @@ def roster_build(*, county, year: int, actor: User | None) -> SubsidyRoster:  # 
             entry.ended_on, entry.ended_by_death = died, True
             changed.append(entry)
     SubsidyEntry.objects.bulk_create(new, batch_size=BATCH)
-    SubsidyEntry.objects.bulk_update(
-        changed,
-        ["category", "contribution", "amount", "joined_on", "ended_on", "ended_by_death", "lines"],
-        BATCH,
-    )
+    SubsidyEntry.objects.bulk_update(changed, ENTRY_FIELDS, BATCH)
     roster.policy_version = policy.version
     roster.built_at = timezone.now()
     roster.built_by = actor
@@ -135,6 +88,73 @@ def roster_build(*, county, year: int, actor: User | None) -> SubsidyRoster:  # 
         summary=f"生成{county.name} {year} 年资助参保名单：新增 {len(new)} 人，变化 {len(changed)} 人",
     )
     return roster
+
+
+def _year_parameters(policy: Any, first: date) -> Any:
+    """The policy on the year's first day; refused when the year's contribution is not set."""
+    params = policy.at(first)
+    for name in ("subsidy.contribution", "subsidy.fixed_floor_share"):
+        if name in policy.parameters and not params.has(name):
+            definition = policy.parameters[name]
+            raise ValidationError(
+                f"名单未生成：{first.year} 年的{definition.label}（{name}）尚未设置，"
+                "请管理员在“救助政策”中按当地通知设置。",
+                code="parameter",
+            )
+    return params
+
+
+ENTRY_FIELDS = ["category", "contribution", "amount", "joined_on", "ended_on", "ended_by_death",
+                "lines"]  # fmt: skip
+Periods = list[tuple[str, date, date | None]]
+
+
+def _periods(county: Any, first: date, last: date) -> dict[int, Periods]:
+    """Each person's identities that count in the year, (category, certified, ended)."""
+    periods: dict[int, Periods] = defaultdict(list)
+    rows = (
+        # enrolled where the household is registered (三(一)): people registered elsewhere
+        # (非本地户籍) enrol, and are subsidised, there
+        HardshipIdentity.objects.filter(
+            person__township__county=county, person__hukou_local=True, certified_on__lte=last
+        )
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=first))
+        .values_list("person_id", "category", "certified_on", "ended_on")
+        .order_by("person_id")
+    )
+    for person_id, category, start, end in rows.iterator(chunk_size=BATCH):
+        periods[person_id].append((category, start, end))
+    return periods
+
+
+def _entry_values(
+    items: Periods, params: Any, first: date, last: date, died: date | None, on_roster: bool
+) -> dict[str, Any] | None:
+    """One person's entry: the category that gives most, from the first identity of the year to
+    the day the last one ends or the person died; None when nobody is subsidised."""
+    try:
+        result = subsidy_for({c for c, _s, _e in items}, params, sources=params.sources)
+    except SettlementInputError as exc:  # a category's rule not set: say which, build nothing
+        raise ValidationError(f"名单未生成：{exc}", code="parameter") from None
+    if result.category is None:
+        return None
+    mine = [(s, e) for c, s, e in items if c == result.category]
+    joined = max(first, min(s for _c, s, _e in items))  # on the roster from the first identity
+    ends = [e for _s, e in mine]
+    ended = None if None in ends else max(e for e in ends if e is not None)
+    ended = ended if ended is not None and ended <= last else None
+    if died is not None and died < first and not on_roster:
+        return None  # died before the year: never on this roster
+    by_death = died is not None and died <= last and (ended is None or died <= ended)
+    return {
+        "category": result.category,
+        "contribution": result.contribution,
+        "amount": result.amount,
+        "joined_on": joined,
+        "ended_on": died if by_death else ended,
+        "ended_by_death": by_death,
+        "lines": list(result.lines),
+    }
 
 
 # --- the result file: enrolled, or not enrolled with the reason ----------------------------------
@@ -197,8 +217,21 @@ def roster_result_import(
         raise ValidationError(
             "结果文件未导入，任何人的结果都没有改变：" + "；".join(problems[:MAX_PROBLEMS]) + more
         )
+    _record_answers(answers)
+    not_enrolled = sum(1 for a in answers if a[1] == Enrolment.NOT_ENROLLED)
+    record(
+        actor=actor,
+        event=Event.ROSTER_RESULTS_IMPORTED,
+        target=roster,
+        county=roster.county,
+        summary=f"导入{roster} 参保结果 {len(answers)} 人，其中未参保 {not_enrolled} 人",
+    )
+    return len(answers)
+
+
+def _record_answers(answers: list[tuple[int, str, str]]) -> None:
+    """One UPDATE per answer and reason (most answers are the same “已参保”), not a CASE per row."""
     now = timezone.now()
-    # one UPDATE per answer and reason (most answers are the same “已参保”), not a CASE per row
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for entry_pk, result, reason in answers:
         groups[(result, reason if result == Enrolment.NOT_ENROLLED else "")].append(entry_pk)
@@ -210,15 +243,6 @@ def roster_result_import(
                 enrolment_reason=reason,
                 enrolment_at=now,
             )
-    not_enrolled = sum(1 for a in answers if a[1] == Enrolment.NOT_ENROLLED)
-    record(
-        actor=actor,
-        event=Event.ROSTER_RESULTS_IMPORTED,
-        target=roster,
-        county=roster.county,
-        summary=f"导入{roster} 参保结果 {len(answers)} 人，其中未参保 {not_enrolled} 人",
-    )
-    return len(answers)
 
 
 def not_enrolled_for(people: Any) -> Any:

@@ -4,6 +4,7 @@ settlement, the budget and the second approver, rejection, expense corrections, 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -122,6 +123,27 @@ def county_budget_left(county: Any, year: int) -> tuple[Decimal | None, Decimal]
     return budget_and_used(county, year)
 
 
+def _within_budget(
+    app: Application, amount: Decimal, actor: User, confirm_overrun: bool, today: date
+) -> None:
+    """Refused when the county's money for the year would be exceeded, unless the approver
+    confirms it (the confirmation is audited)."""
+    budget, used = county_budget_left(app.county, today.year)
+    if budget is not None and used + amount > budget:
+        if not confirm_overrun:
+            raise BudgetOverrun(
+                f"本县 {today.year} 年救助资金 {yuan(budget)} 元，已列支 {yuan(used)} 元，尚余 {yuan(budget - used)} 元；"
+                f"本案拟发放 {yuan(amount)} 元，将超出预算 {yuan(used + amount - budget)} 元。确需批准请勾选确认。",
+                code="budget",
+            )
+        record(
+            actor=actor,
+            event=Event.OVERRUN_CONFIRMED,
+            target=app,
+            summary=f"{app.number} 超预算审批确认：救助资金 {yuan(budget)} 元，已列支 {yuan(used)} 元，本案 {yuan(amount)} 元",
+        )
+
+
 @transaction.atomic
 def application_approve(
     *,
@@ -169,20 +191,7 @@ def application_approve(
         return app
     settlement = settlement_store(calculated=calculated, actor=actor)
     today = timezone.localdate()
-    budget, used = county_budget_left(app.county, today.year)
-    if budget is not None and used + amount > budget:
-        if not confirm_overrun:
-            raise BudgetOverrun(
-                f"本县 {today.year} 年救助资金 {yuan(budget)} 元，已列支 {yuan(used)} 元，尚余 {yuan(budget - used)} 元；"
-                f"本案拟发放 {yuan(amount)} 元，将超出预算 {yuan(used + amount - budget)} 元。确需批准请勾选确认。",
-                code="budget",
-            )
-        record(
-            actor=actor,
-            event=Event.OVERRUN_CONFIRMED,
-            target=app,
-            summary=f"{app.number} 超预算审批确认：救助资金 {yuan(budget)} 元，已列支 {yuan(used)} 元，本案 {yuan(amount)} 元",
-        )
+    _within_budget(app, amount, actor, confirm_overrun, today)
     app.settlement = settlement
     app.approved_amount = amount
     app.decided_at = timezone.now()

@@ -162,6 +162,53 @@ def _eligibility_refused(
         )
 
 
+def _draft(person: Person, actor: User, application: Application | None) -> Application:
+    """A new application with its number, or the draft being edited (locked; only a draft)."""
+    if application is None:
+        county = person.township.county
+        return Application(
+            number=_next_number(county, timezone.localdate()),
+            person=person,
+            township=person.township,
+            county=county,
+            created_by=actor,
+        )
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.status != Status.DRAFT:
+        raise ValidationError("已受理的申请不能再修改受理信息。", code="not_draft")
+    return application
+
+
+def _intake_refused(person: Person, intake: Intake, expenses: Sequence[MedicalExpense]) -> None:
+    """What the intake form alone cannot be saved with."""
+    if intake.category not in CATEGORIES:
+        raise ValidationError("请选择救助身份。", code="category")
+    if intake.identity is not None and (
+        intake.identity.person_id != person.pk or intake.identity.category != intake.category
+    ):
+        raise ValidationError("所选身份不属于该申请人。", code="identity")
+    if not expenses:
+        raise ValidationError("至少录入一笔医疗费用。", code="no_expenses")
+    if intake.agent_name and not intake.agent_id_number:
+        raise ValidationError("有代办人时须填写代办人身份证号。", code="agent_id")
+
+
+def _store_expenses(
+    application: Application, expenses: Sequence[MedicalExpense], creating: bool
+) -> None:
+    """The draft's expenses (replacing a draft's earlier ones) and its checklist of materials."""
+    if not creating:
+        application.expenses.all().delete()
+    for expense in expenses:
+        expense.application = application
+    MedicalExpense.objects.bulk_create(expenses)
+    needed = _checklist(application, expenses)
+    application.materials.exclude(code__in=needed).delete()
+    Material.objects.bulk_create(
+        [Material(application=application, code=code) for code in needed], ignore_conflicts=True
+    )
+
+
 @transaction.atomic
 def application_save_draft(
     *,
@@ -173,32 +220,10 @@ def application_save_draft(
 ) -> Application:
     """Create (or, for a draft, replace) an application with its expenses and its checklist."""
     _require_clerk_of(actor, person.township_id)
-    if intake.category not in CATEGORIES:
-        raise ValidationError("请选择救助身份。", code="category")
-    if intake.identity is not None and (
-        intake.identity.person_id != person.pk or intake.identity.category != intake.category
-    ):
-        raise ValidationError("所选身份不属于该申请人。", code="identity")
-    if not expenses:
-        raise ValidationError("至少录入一笔医疗费用。", code="no_expenses")
-    if intake.agent_name and not intake.agent_id_number:
-        raise ValidationError("有代办人时须填写代办人身份证号。", code="agent_id")
+    _intake_refused(person, intake, expenses)
     _eligibility_refused(person, intake, expenses, application)
     creating = application is None
-    if application is None:
-        today = timezone.localdate()
-        county = person.township.county
-        application = Application(
-            number=_next_number(county, today),
-            person=person,
-            township=person.township,
-            county=county,
-            created_by=actor,
-        )
-    else:
-        application = Application.objects.select_for_update().get(pk=application.pk)
-        if application.status != Status.DRAFT:
-            raise ValidationError("已受理的申请不能再修改受理信息。", code="not_draft")
+    application = _draft(person, actor, application)
     for name in APPLICATION_FIELDS:
         setattr(application, name, getattr(intake, name))
     if intake.identity is None and intake.certificate is not None:
@@ -214,16 +239,7 @@ def application_save_draft(
         expense.set_keys()
     bills_refused(expenses, application if not creating else None)
     application.save()
-    if not creating:
-        application.expenses.all().delete()
-    for expense in expenses:
-        expense.application = application
-    MedicalExpense.objects.bulk_create(expenses)
-    needed = _checklist(application, expenses)
-    application.materials.exclude(code__in=needed).delete()
-    Material.objects.bulk_create(
-        [Material(application=application, code=code) for code in needed], ignore_conflicts=True
-    )
+    _store_expenses(application, expenses, creating)
     _event(
         application, "create" if creating else "edit", "登记申请" if creating else "修改申请", actor
     )
@@ -244,6 +260,36 @@ def application_save_draft(
         f"{len(expenses)} 笔费用，合计 {application.claimed_total} 元",
     )
     return application
+
+
+def _checked(
+    app: Application, received: Iterable[str], promise_signed: bool
+) -> tuple[set[str], list[Material]]:
+    """The materials ticked as handed in, and those missing (which need the signed promise)."""
+    received_codes = set(received)
+    materials = list(app.materials.all())
+    if received_codes - {m.code for m in materials}:
+        raise ValidationError("勾选了清单以外的材料。", code="unknown_material")
+    missing = [m for m in materials if m.code not in received_codes]
+    if missing and not promise_signed:
+        names = "、".join(m.get_code_display() for m in missing)
+        raise ValidationError(
+            f"还缺 {len(missing)} 项材料（{names}）：须由申请人签署承诺书，"
+            f"承诺 {settings.PROMISE_DAYS} 日内补齐，才能受理。",
+            code="promise_required",
+        )
+    return received_codes, missing
+
+
+def _accepted_text(app: Application, missing: bool) -> str:
+    """The SMS on acceptance: what is still owed and where, by when; or that all is in."""
+    town = app.township
+    if missing:
+        return (
+            f"您的医疗救助申请（编号{app.number}）已受理。尚缺：{_missing_text(app)}，"
+            f"请于{app.promise_due_on:%Y-%m-%d}前交到{town.name}社会救助窗口。电话{town.window_phone}"
+        )
+    return f"您的医疗救助申请（编号{app.number}）已受理，材料齐全。可凭编号和身份证号查询进度。"
 
 
 @transaction.atomic
@@ -271,19 +317,7 @@ def application_accept(
     _validate_uploads(files)
     now = timezone.now()
     today = timezone.localdate()
-    received_codes = set(received)
-    materials = list(app.materials.all())
-    unknown = received_codes - {m.code for m in materials}
-    if unknown:
-        raise ValidationError("勾选了清单以外的材料。", code="unknown_material")
-    missing = [m for m in materials if m.code not in received_codes]
-    if missing and not promise_signed:
-        names = "、".join(m.get_code_display() for m in missing)
-        raise ValidationError(
-            f"还缺 {len(missing)} 项材料（{names}）：须由申请人签署承诺书，"
-            f"承诺 {settings.PROMISE_DAYS} 日内补齐，才能受理。",
-            code="promise_required",
-        )
+    received_codes, missing = _checked(app, received, promise_signed)
     Material.objects.filter(application=app, code__in=received_codes).update(
         received_at=now, received_by=actor, late=False
     )
@@ -314,15 +348,7 @@ def application_accept(
         ),
         changes={"promise_status": ["none", app.promise_status]},
     )
-    town = app.township
-    if missing:
-        text = (
-            f"您的医疗救助申请（编号{app.number}）已受理。尚缺：{_missing_text(app)}，"
-            f"请于{app.promise_due_on:%Y-%m-%d}前交到{town.name}社会救助窗口。电话{town.window_phone}"
-        )
-    else:
-        text = f"您的医疗救助申请（编号{app.number}）已受理，材料齐全。可凭编号和身份证号查询进度。"
-    _notify(app, "accepted", text, f"accepted:{app.pk}")
+    _notify(app, "accepted", _accepted_text(app, bool(missing)), f"accepted:{app.pk}")
     _queue_letters(app)
     if forward:
         app = application_transition(application=app, action="forward", actor=actor)

@@ -99,13 +99,8 @@ def notifications_deliver_all(*, batches: int = 100) -> tuple[int, int]:
     return sent, failed
 
 
-def notifications_deliver(*, limit: int = 5000) -> tuple[int, int]:
-    """Send what is waiting in the outbox, each message by exactly one worker.
-
-    A worker claims rows with one UPDATE (a token no other worker has), then sends them; a claim
-    older than STALE_CLAIM (a worker that died) is taken over. Failed messages are tried again on
-    a sweep at least RETRY_AFTER later, up to MAX_ATTEMPTS."""
-    token = uuid.uuid4().hex
+def _claim(token: str, limit: int) -> int:
+    """Claim up to ``limit`` messages for this worker with one UPDATE; returns how many."""
     now = timezone.now()
     ready = (
         Q(state=Notification.State.PENDING)
@@ -128,6 +123,17 @@ def notifications_deliver(*, limit: int = 5000) -> tuple[int, int]:
         claimed_at=now,
         attempts=F("attempts") + 1,
     )
+    return claimed_count
+
+
+def notifications_deliver(*, limit: int = 5000) -> tuple[int, int]:
+    """Send what is waiting in the outbox, each message by exactly one worker.
+
+    A worker claims rows with one UPDATE (a token no other worker has), then sends them; a claim
+    older than STALE_CLAIM (a worker that died) is taken over. Failed messages are tried again on
+    a sweep at least RETRY_AFTER later, up to MAX_ATTEMPTS."""
+    token = uuid.uuid4().hex
+    claimed_count = _claim(token, limit)
     if not claimed_count:
         return 0, 0
     claimed = list(Notification.objects.filter(claim=token, state=Notification.State.SENDING))

@@ -111,61 +111,13 @@ def reminders_sweep(*, today: date | None = None, deliver: bool = True) -> Sweep
         marked = workflow.promises_overdue([r[0] for r in late])
         _record_overdue(late)
         due_cases = Application.objects.filter(open_promise, promise_due_on__lte=soon)
-        rows = list(
-            due_cases.exclude(
-                Exists(
-                    InboxMessage.objects.filter(
-                        application=OuterRef("pk"),
-                        for_day=today,
-                        kind__in=["due_soon", "overdue"],
-                    )
-                )
-            ).values(
-                "pk",
-                "number",
-                "person__name",
-                "promise_due_on",
-                "created_by_id",
-                "contact_phone",
-                "agent_phone",
-                "township__name",
-                "township__window_phone",
+        not_reminded_today = ~Exists(
+            InboxMessage.objects.filter(
+                application=OuterRef("pk"), for_day=today, kind__in=["due_soon", "overdue"]
             )
         )
-        missing = _missing_by_case(due_cases)
-        inbox, outbox = [], []
-        counts = {"due_soon": 0, "overdue": 0}
-        now = timezone.now()
-        for r in rows:
-            due = r["promise_due_on"]
-            if due is None:  # excluded by the filter; for the type checker
-                continue
-            items = "、".join(missing.get(r["pk"], [])) or "（无）"
-            kind, clerk_text, sms = _wording(r, due, today, items)
-            counts[kind] += 1
-            key = f"{kind}:{r['pk']}:{today.isoformat()}"
-            inbox.append(
-                InboxMessage(
-                    recipient_id=r["created_by_id"],
-                    application_id=r["pk"],
-                    kind=kind,
-                    text=clerk_text[:300],
-                    for_day=today,
-                    dedupe_key=key,
-                    created_at=now,
-                )
-            )
-            for phone in sorted({p for p in (r["contact_phone"], r["agent_phone"]) if p}):
-                outbox.append(
-                    Notification(
-                        application_id=r["pk"],
-                        kind=kind,
-                        phone=phone,
-                        text=sms[:500],
-                        dedupe_key=f"{key}:{phone}",
-                        created_at=now,
-                    )
-                )
+        rows = list(due_cases.filter(not_reminded_today).values(*REMINDER_COLUMNS))
+        inbox, outbox, counts = _reminders(rows, _missing_by_case(due_cases), today)
         # one INSERT per table on PostgreSQL whatever the volume (SQLite splits by its variable limit)
         InboxMessage.objects.bulk_create(inbox, ignore_conflicts=True)
         Notification.objects.bulk_create(outbox, ignore_conflicts=True)
@@ -179,3 +131,47 @@ def reminders_sweep(*, today: date | None = None, deliver: bool = True) -> Sweep
         sent=sent,
         failed=failed,
     )
+
+
+REMINDER_COLUMNS = ("pk", "number", "person__name", "promise_due_on", "created_by_id",
+                    "contact_phone", "agent_phone", "township__name", "township__window_phone")  # fmt: skip
+
+
+def _reminders(
+    rows: list[dict[str, Any]], missing: dict[int, list[str]], today: date
+) -> tuple[list[InboxMessage], list[Notification], dict[str, int]]:
+    """Today's reminder of each case: a line in the clerk's inbox and an SMS to each phone."""
+    inbox, outbox = [], []
+    counts = {"due_soon": 0, "overdue": 0}
+    now = timezone.now()
+    for r in rows:
+        due = r["promise_due_on"]
+        if due is None:  # excluded by the filter; for the type checker
+            continue
+        items = "、".join(missing.get(r["pk"], [])) or "（无）"
+        kind, clerk_text, sms = _wording(r, due, today, items)
+        counts[kind] += 1
+        key = f"{kind}:{r['pk']}:{today.isoformat()}"
+        inbox.append(
+            InboxMessage(
+                recipient_id=r["created_by_id"],
+                application_id=r["pk"],
+                kind=kind,
+                text=clerk_text[:300],
+                for_day=today,
+                dedupe_key=key,
+                created_at=now,
+            )
+        )
+        for phone in sorted({p for p in (r["contact_phone"], r["agent_phone"]) if p}):
+            outbox.append(
+                Notification(
+                    application_id=r["pk"],
+                    kind=kind,
+                    phone=phone,
+                    text=sms[:500],
+                    dedupe_key=f"{key}:{phone}",
+                    created_at=now,
+                )
+            )
+    return inbox, outbox, counts

@@ -37,14 +37,13 @@ from ..forms import (
 from ..models import (
     Application,
     Attachment,
-    IllnessCheck,
     Letter,
     Recommendation,
     RecoveryReason,
     RejectionReason,
     Status,
 )
-from ..selectors import applications_for, likely_duplicates
+from ..selectors import applications_for, case_records, likely_duplicates
 from ..settling import case_preview
 from .base import _own_application
 
@@ -60,58 +59,28 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
         summary=f"查看申请 {app.number}",
     )
     today = timezone.localdate()
-    calendar = services.work_calendar()
-    materials = list(app.materials.select_related("received_by"))
-    attachments = list(app.attachments.all())
     days_left = app.promise_days_left(today)
     preview = case_preview(app) if app.status != Status.DRAFT else None
     actions = workflow.actions_for(app, request.user)
-    budget = None
-    if any(t.action == "approve" and not blocked for t, blocked in actions):
-        # only an approver about to decide needs the budget (an aggregate over the county's year)
-        budget_total, budget_used = services.county_budget_left(app.county, today.year)
-        left = budget_total - budget_used if budget_total is not None else None
-        to_pay = preview.to_pay if preview is not None and preview.result else None
-        budget = {
-            "total": budget_total,
-            "used": budget_used,
-            "left": left,
-            "after": left - to_pay if left is not None and to_pay is not None else None,
-        }
-    can_intake = has_capability(request.user, Capability.INTAKE) and workflow.in_area(
-        app, request.user
-    )
     return render(
         request,
         "applications/detail.html",
         {
             "app": app,
             "today": today,
-            "late_by": calendar.late_by(app.step_due_on, today),
-            "expenses": list(app.expenses.all()),
-            "materials": [(m, [a for a in attachments if a.material == m.code]) for m in materials],
-            "missing": [m for m in materials if not m.received],
-            "events": list(app.events.select_related("actor")),
+            "late_by": services.work_calendar().late_by(app.step_due_on, today),
+            **case_records(app),
+            **_may(app, request.user, today),
             "actions": actions,
-            "can_intake": can_intake,
-            "person_identities": list(app.person.identities.order_by("certified_on")),
             "letters": letters_for_page(app),
-            "can_correct": workflow.case_action_refusal(app, "correct_expense", request.user)
-            is None,
-            "can_upload": can_intake and app.status != Status.DRAFT,
-            "can_receive": app.status != Status.DRAFT
-            and workflow.case_action_refusal(app, "receive_material", request.user) is None,
             "receive_form": ReceiveForm(),
             "reason_form": ReasonForm(),
             "preview": preview,
-            "budget": budget,
+            "budget": _budget(app, actions, preview, today),
             "rejection_reasons": RejectionReason.choices,
             "recommendations": Recommendation.choices,
             "days_left": days_left,
             "days_overdue": -days_left if days_left is not None and days_left < 0 else 0,
-            "can_tell": workflow.case_action_refusal(app, "mark_told", request.user) is None,
-            "can_extend_promise": app.status == Status.APPROVED
-            and workflow.case_action_refusal(app, "extend_promise", request.user) is None,
             "promise_days": settings.PROMISE_DAYS,
             "identity": app.identity,
             "likely_duplicates": likely_duplicates(app)
@@ -120,20 +89,46 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
             "role": role_of(request.user),
             "recovery_reasons": [c for c in RecoveryReason.choices if c[0] != "over_cap"],
             "picture": picture(app, today=today),
-            "illness": IllnessCheck.objects.filter(application=app).first()
-            if app.category == "illness_poor"
-            else None,
-            "can_illness_check": workflow.case_action_refusal(app, "illness_check", request.user)
-            is None,
-            "can_verify": has_capability(request.user, Capability.VERIFY_IDENTITIES)
-            and workflow.case_action_refusal(app, "verify_identity", request.user) is None,
             "verify_choices": IdentityDecisionForm.base_fields["decision"].choices,  # type: ignore[attr-defined]
-            "claim_scans": [a for a in attachments if a.material == "identity_certificate"],
-            "certificate_form": CertificateForm(today=today, category=app.category)
-            if workflow.case_action_refusal(app, "record_certificate", request.user) is None
-            else None,
         },
     )
+
+
+def _may(app: Application, user: Any, today: Any) -> dict[str, Any]:
+    """What this user may do on the case page (each as the workflow decides it)."""
+
+    def may(action: str) -> bool:
+        return workflow.case_action_refusal(app, action, user) is None
+
+    can_intake = has_capability(user, Capability.INTAKE) and workflow.in_area(app, user)
+    return {
+        "can_intake": can_intake,
+        "can_correct": may("correct_expense"),
+        "can_upload": can_intake and app.status != Status.DRAFT,
+        "can_receive": app.status != Status.DRAFT and may("receive_material"),
+        "can_tell": may("mark_told"),
+        "can_extend_promise": app.status == Status.APPROVED and may("extend_promise"),
+        "can_illness_check": may("illness_check"),
+        "can_verify": has_capability(user, Capability.VERIFY_IDENTITIES) and may("verify_identity"),
+        "certificate_form": CertificateForm(today=today, category=app.category)
+        if may("record_certificate")
+        else None,
+    }
+
+
+def _budget(app: Application, actions: Any, preview: Any, today: Any) -> dict[str, Any] | None:
+    """The county's money left, for an approver about to decide (an aggregate over the year)."""
+    if not any(t.action == "approve" and not blocked for t, blocked in actions):
+        return None
+    budget_total, budget_used = services.county_budget_left(app.county, today.year)
+    left = budget_total - budget_used if budget_total is not None else None
+    to_pay = preview.to_pay if preview is not None and preview.result else None
+    return {
+        "total": budget_total,
+        "used": budget_used,
+        "left": left,
+        "after": left - to_pay if left is not None and to_pay is not None else None,
+    }
 
 
 @require_POST

@@ -4,6 +4,8 @@ pre-checks sent to 民政 for certification."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -21,7 +23,7 @@ from core.pdf import render_pdf
 from .. import services, workflow
 from ..eligibility import household_burden
 from ..forms import CertificateForm, IdentityDecisionForm, IllnessCheckForm, MemberForm
-from ..models import IllnessCheck
+from ..models import Application, IllnessCheck
 from ..selectors import applications_for
 from .base import _errors, _own_application
 
@@ -77,86 +79,38 @@ def certificate_record(request: StaffRequest, number: str) -> HttpResponse:
     return redirect(app)
 
 
-@capability_required(Capability.READ_CASES)
 def illness_check(request: StaffRequest, number: str) -> HttpResponse:
     """因病致贫预审: the window records the household and sees the four tests; the county reads it."""
     app = _own_application(request, number)
     check = IllnessCheck.objects.filter(application=app).first()
     refused = workflow.case_action_refusal(app, "illness_check", request.user)
-    can_edit = refused is None
     person = app.person
     household = person.household
     members = list(household.members.all()) if household is not None else [person]
-    initial = {
-        "household_size": max(household.size if household is not None else 1, len(members)),
-        "household_income": (
-            household.income_per_head * household.size
-            if household is not None and household.income_per_head is not None
-            else None
-        ),
-        "hukou_local": person.hukou_local,
-    }
-    if check is not None:
-        initial = {
-            f: getattr(check, f)
-            for f in (
-                "household_size",
-                "household_income",
-                "extra_members",
-                "hukou_local",
-                "rural",
-                "assets_ok",
+    adding = "add_member" in request.POST
+    checking = request.method == "POST" and not adding
+    if (adding or checking) and refused is not None:
+        messages.error(request, refused)
+        return redirect(app)
+    member_form = MemberForm(request.POST if adding else None)
+    if adding and _member_added(request, app, member_form):
+        return redirect("applications:illness_check", number=app.number)
+    form = IllnessCheckForm(request.POST if checking else None, initial=_initial(app, members))
+    if checking and form.is_valid():
+        try:
+            check = services.illness_check_save(
+                application=app, household=form.household(), actor=request.user
             )
-        }
-    member_form = MemberForm(request.POST if "add_member" in request.POST else None)
-    if "add_member" in request.POST:
-        if refused is not None:
-            messages.error(request, refused)
-            return redirect(app)
-        if member_form.is_valid():
-            d = member_form.cleaned_data
-            try:
-                member = household_member_add(
-                    person=person,
-                    name=d["member_name"],
-                    id_number=d["member_id_number"],
-                    relationship=d["member_relationship"],
-                    actor=request.user,
-                )
-            except ValidationError as exc:
-                fields = {
-                    "id_number": "member_id_number",
-                    "name": "member_name",
-                    "relationship": "member_relationship",
-                }
-                errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-                for field, messages_ in errors.items():
-                    for error in messages_:
-                        member_form.add_error(fields.get(str(field)), error)
-            else:
-                messages.success(request, f"已登记家庭成员 {member.name}。")
-                return redirect("applications:illness_check", number=app.number)
-    checking = request.method == "POST" and "add_member" not in request.POST
-    form = IllnessCheckForm(request.POST if checking else None, initial=initial)
-    if checking:
-        if refused is not None:
-            messages.error(request, refused)
-            return redirect(app)
-        if form.is_valid():
-            try:
-                check = services.illness_check_save(
-                    application=app, household=form.household(), actor=request.user
-                )
-            except ValidationError as exc:
-                _errors(form, exc)
-            else:
-                messages.success(
-                    request,
-                    "预审已保存：四项条件均符合，可转县级。"
-                    if check.passed
-                    else "预审已保存：有条件不符合，见下方说明。",
-                )
-                return redirect("applications:illness_check", number=app.number)
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            messages.success(
+                request,
+                "预审已保存：四项条件均符合，可转县级。"
+                if check.passed
+                else "预审已保存：有条件不符合，见下方说明。",
+            )
+            return redirect("applications:illness_check", number=app.number)
     year, lines = household_burden(app)
     record_view(
         event=Event.ILLNESS_VIEWED,
@@ -171,7 +125,7 @@ def illness_check(request: StaffRequest, number: str) -> HttpResponse:
             "app": app,
             "check": check,
             "form": form,
-            "can_edit": can_edit,
+            "can_edit": refused is None,
             "members": members,
             "member_form": member_form,
             "burden_year": year,
@@ -179,6 +133,56 @@ def illness_check(request: StaffRequest, number: str) -> HttpResponse:
             "burden_total": sum((line.burden for line in lines), 0),
         },
     )
+
+
+CHECK_FIELDS = ("household_size", "household_income", "extra_members", "hukou_local", "rural",
+                "assets_ok")  # fmt: skip
+
+
+def _initial(app: Application, members: list[Any]) -> dict[str, Any]:
+    """The form as last saved, or, the first time, what the registry knows of the household."""
+    check = IllnessCheck.objects.filter(application=app).first()
+    if check is not None:
+        return {f: getattr(check, f) for f in CHECK_FIELDS}
+    person = app.person
+    household = person.household
+    return {
+        "household_size": max(household.size if household is not None else 1, len(members)),
+        "household_income": (
+            household.income_per_head * household.size
+            if household is not None and household.income_per_head is not None
+            else None
+        ),
+        "hukou_local": person.hukou_local,
+    }
+
+
+def _member_added(request: StaffRequest, app: Application, member_form: MemberForm) -> bool:
+    """A household member registered from the pre-check page (its errors put on the form)."""
+    if not member_form.is_valid():
+        return False
+    d = member_form.cleaned_data
+    try:
+        member = household_member_add(
+            person=app.person,
+            name=d["member_name"],
+            id_number=d["member_id_number"],
+            relationship=d["member_relationship"],
+            actor=request.user,
+        )
+    except ValidationError as exc:
+        fields = {
+            "id_number": "member_id_number",
+            "name": "member_name",
+            "relationship": "member_relationship",
+        }
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+        for field, messages_ in errors.items():
+            for error in messages_:
+                member_form.add_error(fields.get(str(field)), error)
+        return False
+    messages.success(request, f"已登记家庭成员 {member.name}。")
+    return True
 
 
 def _county_checks(request: StaffRequest):  # type: ignore[no-untyped-def]

@@ -41,6 +41,31 @@ def _money_sum(expr: Any) -> Sum:
 def _sums(scope: Q, person_field: str) -> dict[tuple[int, int], Sums]:
     """Per (person, year): hospital records, the applications' bills, and window assistance."""
     sums: dict[tuple[int, int], Sums] = defaultdict(Sums)
+    _add_hospital(sums, scope)
+    _add_window_bills(sums, scope, person_field)
+    # window assistance: what the yearly ledger holds less the hospitals' one-stop entries (the
+    # hospitals' own column above has them already: counted once)
+    onestop = {
+        (row["person_id"], row["year"]): row["paid"]
+        for row in LedgerEntry.objects.filter(
+            scope, source=LedgerEntry.Source.ONESTOP, released_at__isnull=True
+        )
+        .values("person_id", "year")
+        .annotate(paid=_money_sum("assistance"))
+        .order_by()
+    }
+    ledgers = YearLedger.objects.filter(scope).values_list(
+        "person_id", "year", "assistance_used", "tilted_used", "fund_used"
+    )
+    for person_id, year, assistance, tilted, fund in ledgers:
+        window = assistance + tilted + fund - onestop.get((person_id, year), ZERO)
+        if window > 0:
+            sums[(person_id, year)].assistance += window
+    return sums
+
+
+def _add_hospital(sums: dict[tuple[int, int], Sums], scope: Q) -> None:
+    """The hospitals' one-stop records, by person and year."""
     hospital = (
         HospitalSettlement.objects.filter(scope)
         .annotate(y=ExtractYear("day"))
@@ -61,6 +86,10 @@ def _sums(scope: Q, person_field: str) -> dict[tuple[int, int], Sums]:
         s.policy_scope += row["scope_sum"]
         s.insurance += row["insurance_sum"]
         s.assistance += row["assistance_sum"]
+
+
+def _add_window_bills(sums: dict[tuple[int, int], Sums], scope: Q, person_field: str) -> None:
+    """The applications' bills, by person and year, each bill once."""
     # a bill the hospital's file holds too (the same invoice or settlement number) counts once
     also_at_hospital = Exists(
         HospitalSettlement.objects.filter(person_id=OuterRef("application__person_id")).filter(
@@ -96,25 +125,6 @@ def _sums(scope: Q, person_field: str) -> dict[tuple[int, int], Sums]:
         s.total += bill["total_sum"]
         s.policy_scope += bill["scope_sum"]
         s.insurance += bill["insurance_sum"]
-    # window assistance: what the yearly ledger holds less the hospitals' one-stop entries (the
-    # hospitals' own column above has them already: counted once)
-    onestop = {
-        (row["person_id"], row["year"]): row["paid"]
-        for row in LedgerEntry.objects.filter(
-            scope, source=LedgerEntry.Source.ONESTOP, released_at__isnull=True
-        )
-        .values("person_id", "year")
-        .annotate(paid=_money_sum("assistance"))
-        .order_by()
-    }
-    ledgers = YearLedger.objects.filter(scope).values_list(
-        "person_id", "year", "assistance_used", "tilted_used", "fund_used"
-    )
-    for person_id, year, assistance, tilted, fund in ledgers:
-        window = assistance + tilted + fund - onestop.get((person_id, year), ZERO)
-        if window > 0:
-            sums[(person_id, year)].assistance += window
-    return sums
 
 
 def _same_bill() -> Q:

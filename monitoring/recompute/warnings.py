@@ -90,48 +90,14 @@ def _settle_warnings(
                     burden=want.burden, threshold=want.threshold, raised_at=now,
                 )
             )  # fmt: skip
-            continue
-        before = (w.level, w.status, w.burden, w.threshold, w.category, w.township_id)
-        if LEVEL_RANK[WarningLevel(want.level)] > LEVEL_RANK[WarningLevel(w.level)]:
-            follow.append(
-                FollowUp(
-                    warning=w,
-                    action=FollowUp.Action.ESCALATED,
-                    note=f"{w.get_level_display()} → {WarningLevel(want.level).label}，"
-                    f"个人负担 {want.burden} 元，超过监测线 {want.threshold} 元",
-                )
-            )
-            w.level, w.escalated_at = want.level, now
-            tally.escalated += 1
-            if w.status == WarningStatus.CLOSED:
-                warning_reopened(w)
-        elif w.status == WarningStatus.CLOSED and w.close_reason == CloseReason.BELOW:
-            warning_reopened(w)
-            follow.append(
-                FollowUp(
-                    warning=w,
-                    action=FollowUp.Action.REOPENED,
-                    note=f"个人负担又升至 {want.burden} 元，超过监测线 {want.threshold} 元",
-                )
-            )
-        if LEVEL_RANK[WarningLevel(want.level)] == LEVEL_RANK[WarningLevel(w.level)]:
-            w.burden, w.threshold = want.burden, want.threshold
-        w.category, w.priority = category, priority_of(category)
-        w.township_id = township_of[person_id]
-        if (w.level, w.status, w.burden, w.threshold, w.category, w.township_id) != before:
+        elif _refreshed(w, want, category, township_of[person_id], now, tally, follow):
             update.append(w)
     for w in existing.values():  # no longer above any line
         if w.list == WarningList.CAP and w.level not in cap_levels:
             continue  # the household step decides household warnings
         if w.status in OPEN_STATUSES:
             warning_closed_below(w)
-            follow.append(
-                FollowUp(
-                    warning=w,
-                    action=FollowUp.Action.CLOSED,
-                    note="重算后个人负担已不超过监测线，系统自动办结；如再超过会重新列入",
-                )
-            )
+            follow.append(FollowUp(warning=w, action=FollowUp.Action.CLOSED, note=CLOSED_BELOW))
             update.append(w)
             tally.closed += 1
     # ignore_conflicts: a warning another run created meanwhile stays the only one
@@ -146,6 +112,50 @@ def _settle_warnings(
          "township", "escalated_at", "updated_at"],
     )  # fmt: skip
     FollowUp.objects.bulk_create(follow, batch_size=2000)
+
+
+CLOSED_BELOW = "重算后个人负担已不超过监测线，系统自动办结；如再超过会重新列入"
+
+
+def _refreshed(
+    w: BurdenWarning,
+    want: Wanted,
+    category: str,
+    township_id: int,
+    now: datetime,
+    tally: Tally,
+    follow: list[FollowUp],
+) -> bool:
+    """An existing warning brought to what is wanted now: escalated (and reopened), reopened when
+    it was closed only for being below the line, its figures refreshed. True when it changed."""
+    before = (w.level, w.status, w.burden, w.threshold, w.category, w.township_id)
+    if LEVEL_RANK[WarningLevel(want.level)] > LEVEL_RANK[WarningLevel(w.level)]:
+        follow.append(
+            FollowUp(
+                warning=w,
+                action=FollowUp.Action.ESCALATED,
+                note=f"{w.get_level_display()} → {WarningLevel(want.level).label}，"
+                f"个人负担 {want.burden} 元，超过监测线 {want.threshold} 元",
+            )
+        )
+        w.level, w.escalated_at = want.level, now
+        tally.escalated += 1
+        if w.status == WarningStatus.CLOSED:
+            warning_reopened(w)
+    elif w.status == WarningStatus.CLOSED and w.close_reason == CloseReason.BELOW:
+        warning_reopened(w)
+        follow.append(
+            FollowUp(
+                warning=w,
+                action=FollowUp.Action.REOPENED,
+                note=f"个人负担又升至 {want.burden} 元，超过监测线 {want.threshold} 元",
+            )
+        )
+    if LEVEL_RANK[WarningLevel(want.level)] == LEVEL_RANK[WarningLevel(w.level)]:
+        w.burden, w.threshold = want.burden, want.threshold
+    w.category, w.priority = category, priority_of(category)
+    w.township_id = township_id
+    return (w.level, w.status, w.burden, w.threshold, w.category, w.township_id) != before
 
 
 def _household_step(

@@ -217,9 +217,6 @@ class Command(BaseCommand):
 
     def _take_case(self, n: int, person: Any, category: str, phone: str, clerk: User) -> int:
         """One case of the demo, taken at the window and (the fourth) approved by the county."""
-        from decimal import Decimal
-
-        from applications.models import MedicalExpense
         from applications.services import (
             Intake,
             application_accept,
@@ -244,24 +241,7 @@ class Command(BaseCommand):
                 # the demo's one-stop identities come to the window from a hospital elsewhere
                 onestop_reason="elsewhere",
             ),
-            expenses=[
-                MedicalExpense(
-                    hospital="土默特左旗医院",
-                    hospital_code=DEMO_HOSPITAL_CODES["土默特左旗医院"],
-                    invoice_number=f"15012126{stay_end:%y%m%d}{n:04d}",
-                    settlement_number=f"JS{stay_end:%Y%m%d}{n:05d}",
-                    hospital_level="tier2",
-                    kind="inpatient",
-                    in_region=True,
-                    referred=True,
-                    admitted_on=stay_end - timedelta(days=8),
-                    discharged_on=stay_end,
-                    total=Decimal("38000.00") + n * 7000,
-                    policy_scope=Decimal("32000.00") + n * 6000,
-                    basic_paid=Decimal("19000.00") + n * 3000,
-                    critical_paid=Decimal("2000.00"),
-                )
-            ],
+            expenses=[_demo_stay(n, stay_end)],
             actor=clerk,
         )
         codes = set(app.materials.values_list("code", flat=True))
@@ -386,3 +366,27 @@ class Command(BaseCommand):
             actor=User.objects.get(username="admin"),
         )
         return 1
+
+
+def _demo_stay(n: int, stay_end: Any) -> Any:
+    """The demo case's hospital stay: a county hospital, referred, bigger with each case."""
+    from decimal import Decimal
+
+    from applications.models import MedicalExpense
+
+    return MedicalExpense(
+        hospital="土默特左旗医院",
+        hospital_code=DEMO_HOSPITAL_CODES["土默特左旗医院"],
+        invoice_number=f"15012126{stay_end:%y%m%d}{n:04d}",
+        settlement_number=f"JS{stay_end:%Y%m%d}{n:05d}",
+        hospital_level="tier2",
+        kind="inpatient",
+        in_region=True,
+        referred=True,
+        admitted_on=stay_end - timedelta(days=8),
+        discharged_on=stay_end,
+        total=Decimal("38000.00") + n * 7000,
+        policy_scope=Decimal("32000.00") + n * 6000,
+        basic_paid=Decimal("19000.00") + n * 3000,
+        critical_paid=Decimal("2000.00"),
+    )
