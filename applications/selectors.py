@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.access import scoped
 
-from . import workflow
+from . import case_actions, workflow
 from .models import (
     Application,
     IllnessCheck,
@@ -190,7 +190,9 @@ def promises_to_decide(county: Any) -> list[Application]:
         .order_by("promise_due_on", "id")[:200]
     )
     return [
-        a for a in rows if (due := workflow.promise_decision_due(a)) is not None and due <= today
+        a
+        for a in rows
+        if (due := case_actions.promise_decision_due(a)) is not None and due <= today
     ]
 
 

@@ -41,8 +41,9 @@ from django.utils import timezone  # noqa: E402
 
 from areas.models import Township  # noqa: E402
 from beneficiaries.idnumber import check_digit  # noqa: E402
-from beneficiaries.importing import IDENTITY_COLUMNS, PERSON_COLUMNS  # noqa: E402
+from beneficiaries.importing import IDENTITY_COLUMNS  # noqa: E402
 from beneficiaries.models import HardshipIdentity, Household, Person  # noqa: E402
+from beneficiaries.records import PERSON_COLUMNS  # noqa: E402
 from core.rows import insert_rows as _insert  # noqa: E402
 from monitoring.hospital_import import AMOUNTS, COLUMNS, record_key  # noqa: E402
 from monitoring.models import BurdenWarning, BurdenYear, HospitalSettlement  # noqa: E402

@@ -62,8 +62,9 @@ def seed():  # type: ignore[no-untyped-def]
     from areas import services as areas
     from areas.models import City, County, Township
     from beneficiaries.idnumber import check_digit
-    from beneficiaries.importing import IDENTITY_COLUMNS, PERSON_COLUMNS
+    from beneficiaries.importing import IDENTITY_COLUMNS
     from beneficiaries.models import HardshipIdentity, Person
+    from beneficiaries.records import PERSON_COLUMNS
     from core.rows import insert_rows
     from settlements.services import city_save, policy_version_create
 

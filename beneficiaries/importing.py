@@ -22,294 +22,41 @@ Column layout (first row = headers; Chinese or English names; order free):
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from areas.models import Township
-from core.crypto import Sealed, blind_index
 from core.rows import (
     BATCH,
-    Layout,
-    cell_date,
-    cell_text,
     execute_update,
     in_batches,
     insert_rows,
-    record_from_json,
-    record_json,
     staged,
 )
 from engine import categories
 
 from .changes import changes_supersede
+from .checking import TownshipIndex, start_outcome, validate_record
 from .claims import claims_verified_by_registry
-from .idnumber import mask, parse
+from .idnumber import mask
 from .models import (
-    CERTIFIERS,
-    Department,
     HardshipIdentity,
     IdentityImport,
     ImportRow,
     Person,
     PersonChange,
 )
-
-HEADERS: dict[str, str] = {
-    "公民身份号码": "id_number", "身份证号码": "id_number", "身份证号": "id_number", "id_number": "id_number",
-    "姓名": "name", "name": "name",
-    "困难身份类别": "category", "困难类别": "category", "类别": "category", "category": "category",
-    "认定日期": "certified_on", "认定时间": "certified_on", "certified_on": "certified_on",
-    "终止日期": "ended_on", "截止日期": "ended_on", "ended_on": "ended_on",
-    "居住乡镇": "township", "乡镇": "township", "乡镇代码": "township", "乡镇（街道）": "township",
-    "township": "township",
-    "证件编号": "certificate_number", "证书编号": "certificate_number", "certificate_number": "certificate_number",
-    "认定部门": "department", "department": "department",
-    "联系电话": "phone", "电话": "phone", "phone": "phone",
-    "住址": "address", "address": "address",
-}  # fmt: skip
-REQUIRED = ("id_number", "name", "category", "certified_on", "township")
-LABELS = {
-    "id_number": "公民身份号码", "name": "姓名", "category": "困难身份类别", "certified_on": "认定日期",
-    "ended_on": "终止日期", "township": "居住乡镇", "certificate_number": "证件编号", "department": "认定部门",
-    "phone": "联系电话", "address": "住址",
-}  # fmt: skip
-
-
-IDENTITY_LAYOUT = Layout(HEADERS, REQUIRED, LABELS)
-DEPARTMENTS = {d.value: d.value for d in Department} | {d.label: d.value for d in Department}
-
-
-class Staged:
-    """What the check of a file keeps of a validated record of either kind (``StagedRow``), and
-    the record read back by the import: every field, the ID number only sealed (never in clear)."""
-
-    id_number: str
-    id_sealed: str
-
-    def staged(self) -> dict[str, Any]:
-        return record_json(self, omit=("id_number",)) | {
-            "id_sealed": self.id_sealed or seal_id(self.id_number)
-        }
-
-    @classmethod
-    def from_staged(cls, data: dict[str, Any]) -> Any:
-        return record_from_json(cls, data, id_number="", id_sealed=Sealed(data["id_sealed"]))
-
-
-@dataclass(frozen=True)
-class Record(Staged):
-    id_index: str  # the ID number's blind index: how the registry is searched and keyed
-    id_number: str  # in clear while the file is checked; "" when the import reads the staged row
-    name: str
-    category: str
-    certified_on: date
-    ended_on: date | None
-    township_id: int
-    department: str
-    certificate_number: str
-    phone: str
-    address: str
-    birth_date: date
-    sex: str
-    place: str
-    id_warning: str
-    id_sealed: str = ""  # the ID number sealed for Person.id_number (staged by the check)
-    id_tail: str = ""  # its last four characters (``Person.id_tail``), which lists show anyway
-
-
-_ID_NUMBER = Person._meta.get_field("id_number")
-
-
-def seal_id(id_number: str) -> Sealed:
-    """An ID number sealed for ``Person.id_number``, to be written later as it is."""
-    return _ID_NUMBER.seal(id_number)  # type: ignore[attr-defined, no-any-return]
-
-
-def new_person(record: Any, **values: Any) -> dict[str, Any]:
-    """The columns of a person a file brings (``record``: either kind's record; ``values``: what
-    the file gives beyond the ID number's own facts). The ID number is sealed when written."""
-    return {"id_number": record.id_sealed or record.id_number, "id_index": record.id_index,
-            "id_tail": record.id_tail, "name": record.name, "sex": record.sex,
-            "birth_date": record.birth_date, "hukou_place": record.place, "hukou_local": True,
-            "township_id": record.township_id, "household_id": None,
-            "id_warning": record.id_warning, **values}  # fmt: skip
-
-
-def insert_people(new_people: dict[str, dict[str, Any]]) -> dict[str, int]:
-    """Write the people a batch brings ({blind index: ``new_person``}); their pks by index."""
-    if not new_people:
-        return {}
-    now = timezone.now()
-    rows = []
-    for v in new_people.values():
-        number = v["id_number"]
-        v["id_number"] = number if isinstance(number, Sealed) else seal_id(number)
-        rows.append([v.get(c, "") for c in NEW_PERSON_COLUMNS[:-2]] + [now, now])
-    insert_rows(Person, NEW_PERSON_COLUMNS, rows)
-    found = Person.objects.filter(id_index__any_of=list(new_people)).values_list("id_index", "pk")
-    return {str(index): pk for index, pk in found}
-
-
-@dataclass
-class Outcome:
-    """What became of one record: the person and the identity each created, updated or unchanged."""
-
-    row_number: int
-    id_number: str = ""
-    person: str = ""  # created | updated | unchanged ("" when refused)
-    identity: str = ""  # created | updated | unchanged
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    changes: list[str] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        """created (new person) | updated | unchanged | refused: the answer per record."""
-        if self.errors or not self.person:
-            return "refused"
-        if self.person == "created":
-            return "created"
-        return "unchanged" if self.person == self.identity == "unchanged" else "updated"
-
-
-# --- reading ------------------------------------------------------------------------------
-
-
-# --- validating ---------------------------------------------------------------------------
-
-
-class TownshipIndex:
-    """Townships by 9-digit code or by name (names only where unique)."""
-
-    def __init__(self) -> None:
-        self.by_key: dict[str, int] = {}
-        names: dict[str, list[int]] = {}
-        for pk, code, name in Township.objects.filter(active=True).values_list(
-            "pk", "code", "name"
-        ):
-            self.by_key[code] = pk
-            names.setdefault(name, []).append(pk)
-        for name, pks in names.items():
-            if len(pks) == 1:
-                self.by_key[name] = pks[0]
-
-    def get(self, value: str) -> int | None:
-        return self.by_key.get(value)
-
-
-def start_outcome(
-    raw: dict[str, Any], *, row_number: int, layout: Layout, today: date
-) -> tuple[Outcome, Any]:
-    """The first checks of any row: required columns present, the ID number valid.
-
-    Returns the outcome so far and the parsed ID number (None when it is missing or invalid)."""
-    out = Outcome(row_number=row_number)
-    for key in layout.required:
-        if cell_text(raw.get(key)) == "":
-            out.errors.append(f"{layout.labels[key]}为空。")
-    info = None
-    id_text = cell_text(raw.get("id_number"))
-    if id_text:
-        try:
-            info = parse(id_text, today=today)
-            out.id_number = info.number
-            out.warnings.extend(info.warnings)
-        except ValidationError as exc:
-            out.errors.extend(exc.messages)
-            out.id_number = id_text.upper()[:18]
-    return out, info
-
-
-# Long on purpose: one department row checked column by column, every fault collected (not the
-# first only), so the department fixes its file once; the columns are checked in the file's order.
-def validate_record(
-    raw: dict[str, Any],
-    *,
-    row_number: int,
-    townships: TownshipIndex,
-    default_department: str,
-    today: date,
-    only_department: str | None = None,
-) -> tuple[Record | None, Outcome]:
-    """Check one record; return it cleaned, or None with every reason in the outcome.
-
-    ``only_department``: a department's key pushes its own department's identities and no other's.
-    Whatever the way in, a department brings only the categories it certifies (``CERTIFIERS``)."""
-    out, info = start_outcome(raw, row_number=row_number, layout=IDENTITY_LAYOUT, today=today)
-    errors = out.errors
-    category = None
-    cat_text = cell_text(raw.get("category"))
-    if cat_text:
-        category = categories.category_from_text(cat_text)
-        if category is None:
-            errors.append(
-                f"困难身份类别“{cat_text}”无法识别（可填 低保对象、特困人员、dibao 等）。"
-            )
-    certified_on = cell_date(raw.get("certified_on"), "认定日期", errors)
-    ended_on = cell_date(raw.get("ended_on"), "终止日期", errors)
-    if certified_on and certified_on > today:
-        errors.append(f"认定日期 {certified_on} 晚于今天。")
-    if certified_on and ended_on and ended_on < certified_on:
-        errors.append(f"终止日期 {ended_on} 早于认定日期 {certified_on}。")
-    town_text = cell_text(raw.get("township"))
-    township_id = townships.get(town_text) if town_text else None
-    if town_text and township_id is None:
-        errors.append(
-            f"居住乡镇“{town_text}”不在本市的乡镇（街道）名单中（可填 9 位区划代码或唯一的名称）。"
-        )
-    dept_text = cell_text(raw.get("department"))
-    department = DEPARTMENTS.get(dept_text) if dept_text else default_department
-    if department is None:
-        errors.append(f"认定部门“{dept_text}”无法识别（可填 民政、乡村振兴、残联、医保、其他）。")
-    elif only_department and department != only_department:
-        errors.append(
-            f"本推送密钥属于{only_department}部门，只能推送{only_department}认定的身份（本条认定部门为“{department}”）。"
-        )
-    elif category and department not in CERTIFIERS[category]:
-        errors.append(
-            f"{categories.CATEGORIES[category][0]}由{'、'.join(sorted(CERTIFIERS[category]))}部门认定，"
-            f"{department}部门不能导入、修改或终止此类身份。"
-        )
-    name = cell_text(raw.get("name"))
-    if len(name) > 50:
-        errors.append("姓名超过 50 个字。")
-    phone = cell_text(raw.get("phone"))
-    if phone and not phone.replace("-", "").isdigit():
-        errors.append(f"联系电话“{phone}”应只含数字和短横线。")
-    if (
-        errors
-        or info is None
-        or category is None
-        or certified_on is None
-        or township_id is None
-        or not department
-    ):
-        return None, out
-    record = Record(
-        id_index=blind_index(Person, info.number),
-        id_tail=info.number[-4:],
-        id_number=info.number,
-        name=name,
-        category=category,
-        certified_on=certified_on,
-        ended_on=ended_on,
-        township_id=township_id,
-        department=department,
-        certificate_number=cell_text(raw.get("certificate_number"))[:60],
-        phone=phone[:30],
-        address=cell_text(raw.get("address"))[:200],
-        birth_date=info.birth_date,
-        sex=info.sex,
-        place=info.place,
-        id_warning=info.warnings[0] if info.warnings else "",
-    )
-    return record, out
-
+from .records import (
+    IDENTITY_LAYOUT,
+    Outcome,
+    Record,
+    Staged,
+    insert_people,
+    new_person,
+)
 
 # --- applying -----------------------------------------------------------------------------
 
@@ -323,11 +70,6 @@ def _show(value: Any) -> str:
     return "无" if value in (None, "") else str(value)
 
 
-PERSON_COLUMNS = ["id_number", "name", "sex", "birth_date", "phone", "address", "hukou_place", "hukou_local",
-                  "township_id", "household_id", "relationship", "bank_name", "bank_account_holder",
-                  "bank_account_number", "id_warning", "created_at", "updated_at"]  # fmt: skip
-# a new person's columns as the imports write them: the ID number already sealed, its indexes given
-NEW_PERSON_COLUMNS = ["id_number", "id_index", "id_tail", *PERSON_COLUMNS[1:]]
 IDENTITY_COLUMNS = ["person_id", "category", "department", "certificate_number", "certified_on", "ended_on",
                     "source", "source_import_id", "source_user_id", "created_at", "updated_at"]  # fmt: skip
 
@@ -656,3 +398,19 @@ def row_results(batch: IdentityImport, outcomes: Iterable[Outcome]) -> list[Impo
                 for m in messages
             )
     return rows
+
+
+__all__ = [
+    "IDENTITY_LAYOUT",
+    "Outcome",
+    "Record",
+    "Staged",
+    "TownshipIndex",
+    "apply_records",
+    "insert_people",
+    "new_person",
+    "process",
+    "row_results",
+    "start_outcome",
+    "validate_record",
+]

@@ -29,6 +29,7 @@ from . import monthly, selectors, services
 from . import overview as ov
 from .forms import CloseForm, ContactForm, WarningFilter
 from .models import OPEN_STATUSES, BurdenWarning, MonitoringRun, MonthlyReport
+from .scope import Percent, Scope, scope_for
 from .tasks import recompute_monitoring
 
 
@@ -199,12 +200,12 @@ def warning_close(request: StaffRequest, pk: int) -> HttpResponse:
 # --- the overview -----------------------------------------------------------------------
 
 
-def _scope(request: StaffRequest) -> ov.Scope:
+def _scope(request: StaffRequest) -> Scope:
     year_text = request.GET.get("year") or ""
     today = timezone.localdate()
     year = number_in(year_text, 2000, today.year)
     county = row_id(request.GET.get("county"))
-    return ov.scope_for(request.user, year=year, county_id=county)
+    return scope_for(request.user, year=year, county_id=county)
 
 
 @capability_required(Capability.OVERVIEW)
@@ -268,7 +269,7 @@ def overview_recompute(request: StaffRequest) -> HttpResponse:
 
 def _cell(value: Any, *, xlsx: bool) -> Any:
     """A value of a chart's table as a cell (numbers stay numbers; ``core.spreadsheet`` writes)."""
-    if isinstance(value, ov.Percent):
+    if isinstance(value, Percent):
         return float(value.value) if xlsx else value.value
     if value is None:
         return ""

@@ -18,7 +18,7 @@ from audit.events import Event
 from audit.services import record
 from core.formats import yuan
 
-from .. import workflow
+from .. import case_actions, workflow
 from ..models import (
     Application,
     ApplicationEvent,
@@ -239,7 +239,7 @@ def promise_extend(*, application: Application, actor: User, reason: str) -> App
     from .notifications import _notify
 
     app = Application.objects.select_for_update().get(pk=application.pk)
-    refused = workflow.case_action_refusal(app, "extend_promise", actor)
+    refused = case_actions.case_action_refusal(app, "extend_promise", actor)
     if refused:
         raise ValidationError(refused, code="refused")
     if not reason.strip():
@@ -311,7 +311,7 @@ def expense_correct(
     """The reviewer corrects an expense against the slip; the reason and the change go into the
     case history and the audit trail."""
     app = Application.objects.select_for_update().get(pk=expense.application_id)
-    refused = workflow.case_action_refusal(app, "correct_expense", actor)
+    refused = case_actions.case_action_refusal(app, "correct_expense", actor)
     if refused:
         raise ValidationError(refused, code="not_allowed")
     if not reason.strip():
@@ -364,7 +364,7 @@ def expense_correct(
 def application_mark_told(*, application: Application, actor: User) -> Application:
     """结果反馈: the window has told the applicant the decision."""
     app = Application.objects.select_for_update().get(pk=application.pk)
-    refused = workflow.case_action_refusal(app, "mark_told", actor)
+    refused = case_actions.case_action_refusal(app, "mark_told", actor)
     if refused:
         raise ValidationError(refused, code="refused")
     app.told_at = timezone.now()

@@ -24,7 +24,7 @@ from beneficiaries.claims import (
 from beneficiaries.models import IdentityClaim
 from settlements.services import policy_for
 
-from .. import workflow
+from .. import case_actions
 from ..eligibility import household_burden, illness_tests
 from ..models import Application, IllnessCheck, InboxMessage
 from ..settling import estimate_refresh
@@ -39,7 +39,7 @@ def _locked(application: Application, action: str, actor: User) -> Application:
         .select_related("county", "person", "identity_claim")
         .get(pk=application.pk)
     )
-    refused = workflow.case_action_refusal(app, action, actor)
+    refused = case_actions.case_action_refusal(app, action, actor)
     if refused:
         raise ValidationError(refused, code="refused")
     return app

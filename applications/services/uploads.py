@@ -19,7 +19,7 @@ from accounts.models import User
 from audit.events import Event
 from audit.services import record
 
-from .. import workflow
+from .. import case_actions, workflow
 from ..materials import MATERIALS
 from ..models import (
     Application,
@@ -191,7 +191,7 @@ def material_receive(
 ) -> Application:
     """A missing material arrives (补交); the last one fulfils the promise."""
     app = Application.objects.select_for_update().get(pk=application.pk)
-    refused = workflow.case_action_refusal(app, "receive_material", actor)
+    refused = case_actions.case_action_refusal(app, "receive_material", actor)
     if refused:
         raise ValidationError(refused, code="refused")
     uploads = list(files)

@@ -26,7 +26,7 @@ from audit.services import record, record_view
 from core.forms import errors_text
 from core.http import back_to
 
-from .. import services, workflow
+from .. import case_actions, services, workflow
 from ..eligibility import picture
 from ..forms import (
     CertificateForm,
@@ -98,7 +98,7 @@ def _may(app: Application, user: Any, today: Any) -> dict[str, Any]:
     """What this user may do on the case page (each as the workflow decides it)."""
 
     def may(action: str) -> bool:
-        return workflow.case_action_refusal(app, action, user) is None
+        return case_actions.case_action_refusal(app, action, user) is None
 
     can_intake = has_capability(user, Capability.INTAKE) and workflow.in_area(app, user)
     return {

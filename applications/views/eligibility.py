@@ -20,7 +20,7 @@ from beneficiaries.services import household_member_add
 from core.forms import errors_text
 from core.pdf import render_pdf
 
-from .. import services, workflow
+from .. import case_actions, services
 from ..eligibility import household_burden
 from ..forms import CertificateForm, IdentityDecisionForm, IllnessCheckForm, MemberForm
 from ..models import Application, IllnessCheck
@@ -83,7 +83,7 @@ def illness_check(request: StaffRequest, number: str) -> HttpResponse:
     """因病致贫预审: the window records the household and sees the four tests; the county reads it."""
     app = _own_application(request, number)
     check = IllnessCheck.objects.filter(application=app).first()
-    refused = workflow.case_action_refusal(app, "illness_check", request.user)
+    refused = case_actions.case_action_refusal(app, "illness_check", request.user)
     person = app.person
     household = person.household
     members = list(household.members.all()) if household is not None else [person]

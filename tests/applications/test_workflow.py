@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import Role
-from applications import workflow
+from applications import case_actions, workflow
 from applications.models import Application, ApplicationEvent, PromiseStatus, Status
 from applications.services import (
     application_approve,
@@ -217,10 +217,10 @@ def test_case_actions_are_declared_and_the_page_and_the_service_give_the_same_an
     from applications.services import application_mark_told, material_receive
 
     app = accept(draft, missing=["invoice"])
-    assert workflow.case_action_refusal(app, "mark_told", world.users["clerk"]) == (
+    assert case_actions.case_action_refusal(app, "mark_told", world.users["clerk"]) == (
         "还没有审批结果，无需告知。"
     )
-    assert workflow.case_action_refusal(app, "receive_material", world.users["reviewer"]) == (
+    assert case_actions.case_action_refusal(app, "receive_material", world.users["reviewer"]) == (
         "只有申请人所在乡镇（街道）的窗口经办人可以办理。"
     )
     client.force_login(world.users["clerk"])
@@ -229,14 +229,14 @@ def test_case_actions_are_declared_and_the_page_and_the_service_give_the_same_an
     app = application_transition(
         application=app, action="withdraw", actor=world.users["clerk"], reason="申请人撤回"
     )
-    refusal = workflow.case_action_refusal(app, "receive_material", world.users["clerk"])
+    refusal = case_actions.case_action_refusal(app, "receive_material", world.users["clerk"])
     assert refusal == "申请已“已撤回”，不再收材料。"
     assert receive_url not in client.get(app.get_absolute_url()).content.decode()
     with pytest.raises(ValidationError, match="不再收材料"):
         material_receive(application=app, code="invoice", actor=world.users["clerk"])
     with pytest.raises(ValidationError, match="还没有审批结果"):
         application_mark_told(application=app, actor=world.users["clerk"])
-    assert set(workflow.CASE_ACTIONS) == {
+    assert set(case_actions.CASE_ACTIONS) == {
         "correct_expense",
         "receive_material",
         "mark_told",

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from audit.models import AuditEvent
 from monitoring import overview as ov
+from monitoring.scope import scope_for
 
 from .data import YEAR
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def scope(user, county=None):
-    return ov.scope_for(user, year=YEAR, county_id=county)
+    return scope_for(user, year=YEAR, county_id=county)
 
 
 def test_city_rates_over_people_with_an_identity(world, overview_data):

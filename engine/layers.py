@@ -1,0 +1,374 @@
+"""Each layer of one expense: basic insurance, critical-illness insurance, medical assistance under one
+identity (with tilted assistance), the special fund. ``calculate._settle_one`` runs them in order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, NamedTuple
+
+from .categories import CATEGORIES
+from .errors import MissingAmount
+from .model import (
+    KINDS,
+    Expense,
+    Line,
+)
+from .money import ZERO, fen
+from .policy import Params, Policy
+
+if TYPE_CHECKING:
+    from .calculate import _Ledger
+
+INPATIENT = "inpatient"
+
+
+# What ``_assist`` gives for one category: (category, deductible, assistance, threshold, tilted,
+# lines). A plain tuple: it is made for nearly every expense, and a named one costs three times as
+# much to make.
+type _Assisted = tuple[str, Decimal, Decimal, Decimal, Decimal, list[Line] | None]
+
+
+def _basic(policy: Policy, params: Params, e: Expense, lines: list[Line] | None) -> Decimal:
+    if e.basic_paid is not None:
+        if lines is not None:
+            lines.append(("基本医保：按结算单支付 {:,.2f} 元", (e.basic_paid,)))
+        return e.basic_paid
+    name = f"basic.ratio.{e.kind}"
+    kind = KINDS[e.kind]
+    if policy.layers.basic != "computed" or not params.has(name):
+        raise MissingAmount(
+            f"费用 {e.id}：缺少 basic_paid（基本医保支付额），政策 {policy.code} 不能计算{kind}的基本医保"
+        )
+    ratio = params[name]
+    basic = fen(e.policy_scope * ratio)
+    if lines is not None:
+        lines.append(
+            (
+                "基本医保：{}政策范围内费用 {:,.2f} 元 × {:%} = {:,.2f} 元（{}）",
+                (kind, e.policy_scope, ratio, basic, params.source(name)),
+            )
+        )
+    return basic
+
+
+# Long on purpose: critical-illness insurance's segments (起付线, ratios by band, the cap) in the
+# order of the policy's table, each with its explanation line.
+def _critical(
+    policy: Policy,
+    params: Params,
+    e: Expense,
+    valid: Sequence[str],
+    burden: Decimal,
+    state: _Ledger,
+    lines: list[Line] | None,
+) -> tuple[Decimal, Decimal]:
+    """Critical-illness insurance for the expense: (amount, amount counted against the cap)."""
+    if e.critical_paid is not None:
+        if lines is not None:
+            lines.append(("大病保险：按结算单支付 {:,.2f} 元", (e.critical_paid,)))
+        return e.critical_paid, e.critical_paid
+    if policy.layers.critical != "computed":
+        raise MissingAmount(
+            f"费用 {e.id}：缺少 critical_paid（大病保险支付额），政策 {policy.code} 不能计算大病保险"
+        )
+    poor = any(c in params["critical.poor_categories"] for c in valid)
+    schedule = "poor" if poor else "ordinary"
+    brackets_name = f"critical.brackets.{schedule}"
+    brackets = params[brackets_name]
+    cap_name = f"critical.cap.{schedule}"
+    cap = params[cap_name]
+    before = state.critical_burden
+    after = before + burden
+    who = "困难人员（贫困人口）" if poor else "普通参保人"
+    if lines is not None:
+        lines.append(
+            (
+                "大病保险：{}，本年累计合规个人负担 {:,.2f} → {:,.2f} 元，起付 {:,.2f} 元（{}）",
+                (who, before, after, brackets[0].start, params.source(brackets_name)),
+            )
+        )
+    raw = ZERO
+    for k, bracket in enumerate(brackets):
+        upper = brackets[k + 1].start if k + 1 < len(brackets) else None
+        low = max(before, bracket.start)
+        high = after if upper is None else min(after, upper)
+        if high > low:
+            part = fen((high - low) * bracket.rate)
+            raw += part
+            if upper is None:
+                if lines is not None:
+                    lines.append(
+                        (
+                            "大病保险：{:,.2f} 元以上 {:,.2f} 元 × {:%} = {:,.2f} 元",
+                            (bracket.start, high - low, bracket.rate, part),
+                        )
+                    )
+            else:
+                if lines is not None:
+                    lines.append(
+                        (
+                            "大病保险：{:,.2f}–{:,.2f} 元段 {:,.2f} 元 × {:%} = {:,.2f} 元",
+                            (bracket.start, upper, high - low, bracket.rate, part),
+                        )
+                    )
+    if raw == 0 and lines is not None:
+        lines.append(("大病保险：累计负担未超过起付标准，不予支付", ()))
+    if cap is None:
+        if lines is not None:
+            lines.append(("大病保险：不设年度最高支付限额（{}）", (params.source(cap_name),)))
+        return raw, raw
+    left = max(ZERO, cap - state.critical_used)
+    critical = min(raw, left)
+    if lines is not None:
+        lines.append(
+            (
+                "大病保险：年度最高 {:,.2f} 元，本年已付 {:,.2f} 元，本次支付 {:,.2f} 元（{}）",
+                (cap, state.critical_used, critical, params.source(cap_name)),
+            )
+        )
+    return critical, critical
+
+
+# Parameter names per category, built once rather than per expense.
+_NAMES = {
+    c: (
+        f"assistance.deductible_share.{c}",
+        f"assistance.ratio.{c}",
+        f"assistance.cap.{c}",
+        CATEGORIES[c][0],
+    )
+    for c in CATEGORIES
+}
+
+
+class _Rule(NamedTuple):
+    """A category's assistance terms in one period, read once per period (``Params.derived``)."""
+
+    category: str
+    label: str
+    share_name: str
+    ratio_name: str
+    cap_name: str
+    share: Decimal | None
+    income: Decimal | None  # read only when there is a deductible share, as before
+    yearly: Decimal  # the yearly deductible, income × share to the fen
+    ratio: Decimal
+    cap: Decimal | None
+
+
+def _rule(params: Params, category: str) -> _Rule:
+    """Read a category's terms and keep them in ``params.derived`` (where ``_assist`` looks first)."""
+    share_name, ratio_name, cap_name, label = _NAMES[category]
+    share = params[share_name]  # a missing value is refused in this order, as it always was
+    income = params["city_income"] if share else None
+    yearly = fen(income * share) if share else ZERO
+    ratio = params[ratio_name]
+    cap = params[cap_name]
+    rule = _Rule(
+        category, label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap
+    )
+    params.derived[category] = rule
+    return rule
+
+
+def _rivals(params: Params, valid: tuple[str, ...]) -> tuple[str, ...]:
+    """Of the categories ``valid`` together, after the first, those that may pay more than every
+    one before them, kept in ``params.derived``: a category is left out when one before it has
+    terms at least as good in every respect (a ratio as high, a cap as high or none, a yearly
+    deductible as low). Such a category can never pay more: from the same ledger its deductible
+    is no larger, its product no smaller and its cap's remainder no smaller, so its assistance is
+    no larger; and the tilted assistance, whose terms are the same for every category, gives back
+    at most a fen for each fen of assistance less (its ratio is at most 1, and the amounts are in
+    fen). Of equal amounts the one before is kept anyway. So the most favourable identity (就高不就低)
+    is found assessing only the others. In Hohhot's plan that is the first alone, but for 其他
+    held with 低保边缘 or 因病致贫, ranked before it, which it beats on the deductible."""
+    rules = [params.derived.get(c) or _rule(params, c) for c in valid]
+    kept = [rules[0]]
+    rivals = []
+    for rule in rules[1:]:
+        if not any(_at_least_as_good(before, rule) for before in kept):
+            kept.append(rule)
+            rivals.append(rule.category)
+    found = tuple(rivals)
+    params.derived[valid] = found
+    return found
+
+
+def _at_least_as_good(a: _Rule, b: _Rule) -> bool:
+    return (
+        a.ratio >= b.ratio
+        and (a.cap is None or (b.cap is not None and a.cap >= b.cap))
+        and a.yearly <= b.yearly
+    )
+
+
+class _Tilted(NamedTuple):
+    """The tilted assistance's terms in one period (``Params.derived``), read in this order."""
+
+    threshold: Decimal
+    ratio: Decimal
+    cap: Decimal
+
+
+def _tilted(params: Params) -> _Tilted:
+    terms = _Tilted(params["tilted.threshold"], params["tilted.ratio"], params["tilted.cap"])
+    params.derived[_Tilted] = terms
+    return terms
+
+
+# Long on purpose: the assistance layer as seed 001 §四(三) states it (the deductible and the ratio
+# by identity, the yearly cap outpatient and inpatient care share), each clause beside its line.
+def _assist(
+    policy: Policy,
+    params: Params,
+    e: Expense,
+    category: str,
+    self_pay: Decimal,
+    state: _Ledger,
+    explain: bool,
+) -> _Assisted:
+    _, label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap = (
+        params.derived.get(category) or _rule(params, category)
+    )
+    lines: list[Line] | None = [] if explain else None
+    if share:
+        left = yearly - state.deductible_used
+        if left <= ZERO:  # as max(ZERO, …): a zero of any exponent is ZERO
+            left = ZERO
+        deductible = left if left < self_pay else self_pay
+        if lines is not None:
+            lines.append(
+                (
+                    "起付标准：{} 年度 {:,.2f} 元（上年全体居民人均可支配收入）× {:%} = {:,.2f} 元，"
+                    "本年已负担 {:,.2f} 元，本次负担 {:,.2f} 元（{}）",
+                    (
+                        label,
+                        income,
+                        share,
+                        yearly,
+                        state.deductible_used,
+                        deductible,
+                        params.source(share_name),
+                    ),
+                )
+            )
+    else:
+        deductible = ZERO
+        if lines is not None:
+            lines.append(("起付标准：{} 不设起付线（{}）", (label, params.source(share_name))))
+    # − ZERO could only add digits, and the product is rounded to the fen anyway
+    eligible = self_pay if deductible is ZERO else self_pay - deductible
+    raw = fen(eligible * ratio)
+    if lines is not None:
+        lines.append(
+            (
+                "医疗救助：{} 政策范围内自付 {:,.2f} 元 × {:%} = {:,.2f} 元（{}）",
+                (label, eligible, ratio, raw, params.source(ratio_name)),
+            )
+        )
+    if cap is None:
+        assistance = raw
+    else:
+        cap_left = cap - state.assistance_used
+        if cap_left <= ZERO:
+            cap_left = ZERO
+        assistance = cap_left if cap_left < raw else raw
+        if lines is not None:
+            lines.append(
+                (
+                    "年度限额：{} {:,.2f} 元（门诊住院共用），本年已救助 {:,.2f} 元，尚余 {:,.2f} 元，"
+                    + (
+                        "本次救助 {:,.2f} 元"
+                        if raw <= cap_left
+                        else "本次按剩余限额救助 {:,.2f} 元"
+                    )
+                    + "（{}）",
+                    (
+                        label,
+                        cap,
+                        state.assistance_used,
+                        cap_left,
+                        assistance,
+                        params.source(cap_name),
+                    ),
+                )
+            )
+    threshold = tilted = ZERO
+    if policy.layers.tilted:
+        if e.kind == INPATIENT and e.in_region and e.referred:
+            yearly_threshold, tilted_ratio, tilted_cap = params.derived.get(_Tilted) or _tilted(
+                params
+            )
+            remaining = self_pay - assistance
+            threshold_left = yearly_threshold - state.tilted_threshold_used
+            if threshold_left <= ZERO:
+                threshold_left = ZERO
+            threshold = threshold_left if threshold_left < remaining else remaining
+            over = remaining - threshold
+            raw_tilted = fen(over * tilted_ratio)
+            tilted_left = tilted_cap - state.tilted_used
+            if tilted_left <= ZERO:
+                tilted_left = ZERO
+            tilted = tilted_left if tilted_left < raw_tilted else raw_tilted
+            if lines is not None:
+                source = params.source("tilted.ratio")
+                lines.append(
+                    (
+                        "倾斜救助：三重制度保障后政策范围内自付 {:,.2f} 元，年度起付 {:,.2f} 元"
+                        "（本年已计入 {:,.2f} 元，本次计入 {:,.2f} 元）",
+                        (remaining, yearly_threshold, state.tilted_threshold_used, threshold),
+                    )
+                )
+                if over > ZERO:
+                    lines.append(
+                        (
+                            "倾斜救助：超出部分 {:,.2f} 元 × {:%} = {:,.2f} 元；年度最高 {:,.2f} 元，"
+                            "本年已救助 {:,.2f} 元，本次 {:,.2f} 元（{}）",
+                            (
+                                over,
+                                tilted_ratio,
+                                raw_tilted,
+                                tilted_cap,
+                                state.tilted_used,
+                                tilted,
+                                source,
+                            ),
+                        )
+                    )
+                else:
+                    lines.append(("倾斜救助：未超过起付，不予倾斜救助（{}）", (source,)))
+        elif lines is not None:
+            lines.append(
+                (
+                    "倾斜救助：仅限规范转诊且在自治区内就医的住院费用，本笔不适用（{}）",
+                    (params.source("tilted.ratio"),),
+                )
+            )
+    return (category, deductible, assistance, threshold, tilted, lines)
+
+
+def _fund(
+    params: Params, before_fund: Decimal, state: _Ledger, lines: list[Line] | None
+) -> Decimal:
+    person_cap = params["fund.person_cap"]
+    household_cap = params["fund.household_cap"]
+    over_person = max(ZERO, state.personal_borne + before_fund - person_cap)
+    over_household = max(ZERO, state.household_borne + before_fund - household_cap)
+    fund = min(before_fund, max(over_person, over_household))
+    if lines is not None:
+        lines.append(
+            (
+                "暖心基金：个人年度负担封顶 {:,.2f} 元（本年已负担 {:,.2f} 元），"
+                "家庭封顶 {:,.2f} 元（家庭本年已负担 {:,.2f} 元），本次兜底 {:,.2f} 元（{}）",
+                (
+                    person_cap,
+                    state.personal_borne,
+                    household_cap,
+                    state.household_borne,
+                    fund,
+                    params.source("fund.person_cap"),
+                ),
+            )
+        )
+    return fund
