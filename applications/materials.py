@@ -1,6 +1,6 @@
 """Which materials (申请材料) an application needs, from its identity and expenses.
 
-domain.md "Materials"; pure Python so the checklist can be tested as a table.
+docs/domain.md "Materials"; pure Python so the checklist can be tested as a table.
 """
 
 from __future__ import annotations

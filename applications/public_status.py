@@ -1,4 +1,4 @@
-"""The applicant's status page (/status/, contracts.md §3): no account, a phone, plain Chinese.
+"""The applicant's status page (/status/, docs/contracts.md §3): no account, a phone, plain Chinese.
 
 The applicant gives the application number and the last 6 characters of their ID number. A wrong
 number and a wrong ID get the same answer; lookups are rate-limited per address and per application

@@ -38,8 +38,8 @@ def flushing() -> Iterator[None]:
 # --- PostgreSQL: the runtime role --------------------------------------------------------------
 #
 # On PostgreSQL the owner of a table may TRUNCATE it, disable its triggers or drop them: a trigger
-# holds the trail against the polite only. So production connects with two roles (README,
-# Production): the owner runs ``migrate``; the portal (gunicorn, the worker, beat) connects as a
+# holds the trail against the polite only. So production connects with two roles (docs/production.md,
+# step 2): the owner runs ``migrate``; the portal (gunicorn, the worker, beat) connects as a
 # runtime role that owns nothing, may read and write every table, and may only INSERT into and
 # SELECT from the audit trail. ``migrate``, run as the owner with DATABASE_RUNTIME_ROLE set,
 # grants the runtime role its rights at the end of every run (``runtime_grants``), so a table a

@@ -6,7 +6,7 @@ of them sees the same answer:
 
 1. a variable set in the process's environment wins (systemd's ``Environment=``, a shell's
    ``export``);
-2. then ``.env`` beside ``manage.py`` (README, Production: the operator's file, mode 0600): every
+2. then ``.env`` beside ``manage.py`` (docs/production.md: the operator's file, mode 0600): every
    variable it gives that the environment does not, ``DJANGO_SETTINGS_MODULE`` included;
 3. then the development settings, the embedded default of ``make run`` (SQLite, no variable).
 

@@ -165,7 +165,7 @@ def _configured() -> tuple[list[str], str]:
     if not keys or not index:
         raise ImproperlyConfigured(
             "没有配置加密密钥：请设置 FIELD_ENCRYPTION_KEYS 与 BLIND_INDEX_KEY，或 PORTAL_KEY_FILE"
-            "（见 README“安全”一节；manage.py rotate_keys --generate 生成）。"
+            "（见 docs/security.md；manage.py rotate_keys --generate 生成）。"
         )
     return keys, index
 

@@ -1,4 +1,4 @@
-"""The command-line case format of ``manage.py settle`` (contracts.md §5): JSON in, JSON out.
+"""The command-line case format of ``manage.py settle`` (docs/contracts.md §5): JSON in, JSON out.
 
 ``parse_case`` checks everything a person can get wrong and raises ``SettlementInputError`` with one
 line in Chinese; ``result_json`` writes every amount as a string with exactly two decimals.
@@ -60,7 +60,7 @@ def _flag(item: Mapping[str, Any], key: str, default: bool, what: str) -> bool:
 
 
 # Long on purpose: the JSON case format of ``manage.py settle``, checked field by field with a
-# Chinese message for each; one reading of the format, in the order the README documents it.
+# Chinese message for each; one reading of the format, in the order docs/contracts.md §5 gives it.
 def parse_case(data: object) -> Case:
     if not isinstance(data, dict):
         raise SettlementInputError("输入应为一个 JSON 对象")
@@ -135,7 +135,7 @@ def parse_case(data: object) -> Case:
 
 
 def result_json(result: Result) -> dict[str, Any]:
-    """The settlement as contracts.md §5 prints it; ``fund`` appears only where the policy has it."""
+    """The settlement as docs/contracts.md §5 prints it; ``fund`` appears only where the policy has it."""
     keys = ["basic", "critical", "assistance", "tilted"]
     if result.fund_layer:
         keys.append("fund")

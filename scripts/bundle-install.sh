@@ -51,4 +51,4 @@ else
   echo "注意：无法创建 $state（beat 的定时表放在这里）：请以 root 运行，或用 STATE_DIR 指定可写的目录。" >&2
 fi
 echo "已安装到 $prefix：程序 $prefix/app，Python 环境 $prefix/venv，定时表目录 $state。"
-echo "下一步见 README 的“Production”一节（.env、两个数据库角色、migrate、systemd 与 nginx：$prefix/app/deploy/）。"
+echo "下一步见 docs/production.md（.env、两个数据库角色、migrate、systemd 与 nginx：$prefix/app/deploy/）。"

@@ -1,6 +1,6 @@
 """Every entry point runs the settings that ``.env`` names, with nothing else in the environment.
 
-An install laid out as README's Production section says (the source with an ``.env`` beside
+An install laid out as docs/production.md says (the source with an ``.env`` beside
 ``manage.py``) is made in a scratch folder, and each entry point is started there with an
 environment that holds only ``PATH`` and ``HOME``: ``manage.py``, gunicorn (WSGI) and Celery.
 Before config/environment.py, Celery's import set the development settings before ``.env`` was

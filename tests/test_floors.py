@@ -1,4 +1,4 @@
-"""The floors hold (README "Layout"): no two apps import each other, not even inside a function,
+"""The floors hold (README "The floors"): no two apps import each other, not even inside a function,
 and the settlement engine imports only the standard library and itself. import-linter checks the
 declared order in the test command; these check the two facts a newcomer relies on from the code."""
 

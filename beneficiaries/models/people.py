@@ -20,7 +20,7 @@ from ..idnumber import mask, parse, validate_id_number
 
 
 class Category(models.TextChoices):
-    """The eight hardship categories (contracts.md §5): the engine's vocabulary (labels and ranking
+    """The eight hardship categories (docs/contracts.md §5): the engine's vocabulary (labels and ranking
     in ``engine/categories.py``)."""
 
     TEKUN = "tekun", categories.CATEGORIES["tekun"][0]
@@ -222,7 +222,7 @@ class Department(models.TextChoices):
     OTHER = "其他", "其他部门"
 
 
-# Which departments certify which category (domain.md, the category table; seed 001 §二): a
+# Which departments certify which category (docs/domain.md, the category table; seed 001 §二): a
 # department's file or key may create, update or end only identities of these categories.
 CERTIFIERS: dict[str, frozenset[str]] = {
     Category.TEKUN: frozenset({Department.CIVIL_AFFAIRS}),

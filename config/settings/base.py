@@ -110,7 +110,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # PostgreSQL in production: the role the portal runs as, when ``migrate`` runs as the tables'
-# owner (README, Production: two roles). The runtime role may only INSERT into and SELECT from the
+# owner (docs/production.md: two roles). The runtime role may only INSERT into and SELECT from the
 # audit trail (audit/db.py: ``runtime_grants``, applied at the end of every migrate).
 DATABASE_RUNTIME_ROLE = env("DATABASE_RUNTIME_ROLE", default="")
 

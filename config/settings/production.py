@@ -29,7 +29,7 @@ PORTAL_PUBLIC_URL = env("PORTAL_PUBLIC_URL")
 if not PORTAL_KEY_FILE and not (FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY):
     raise ImproperlyConfigured(
         "Set FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY, or PORTAL_KEY_FILE: the keys of the encrypted "
-        "ID and account numbers (README, Security; `manage.py rotate_keys --generate`)."
+        "ID and account numbers (docs/security.md; `manage.py rotate_keys --generate`)."
     )
 DATABASES["default"] = env.db("DATABASE_URL")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

@@ -1,4 +1,4 @@
-"""``manage.py settle`` as contracts.md §5 describes it: the contract's examples as a real process
+"""``manage.py settle`` as docs/contracts.md §5 describes it: the contract's examples as a real process
 (exit code, standard output and error), the many bad inputs in-process (the same command, faster)."""
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
                                           recompute every blind index with the current index key
     manage.py rotate_keys --check         count the values under each key; change nothing
 
-The procedure (README, Security): put the new key first in FIELD_ENCRYPTION_KEYS, keep the old one
+The procedure (docs/security.md): put the new key first in FIELD_ENCRYPTION_KEYS, keep the old one
 after it, restart; run `rotate_keys`; when `--check` says every value uses the new key, drop the
 old one and restart. A new BLIND_INDEX_KEY takes effect for lookups as soon as the portal restarts:
 change it in a maintenance window and run `rotate_keys` right away.

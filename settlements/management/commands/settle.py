@@ -1,6 +1,6 @@
 """``manage.py settle CASE.json`` (or ``-``): one person's three-layer settlement as JSON.
 
-contracts.md §5. Exit 0 with the JSON on standard output; exit 2 with one line on standard error
+docs/contracts.md §5. Exit 0 with the JSON on standard output; exit 2 with one line on standard error
 for bad input. Reads the policy (and the administrator's versions, if the database has them);
 writes nothing.
 """
