@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from dataclasses import field as _field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -44,14 +43,13 @@ class Machine:
     moves: Mapping[str, frozenset[str]]
     writer: str  # the module that alone writes the field, e.g. "payments.services.batches"
     label: str = ""
-    initial: frozenset[str] = _field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         model_field = self.model._meta.get_field(self.field)
         choices = {value for value, _ in getattr(model_field, "choices", None) or ()}
         if getattr(model_field, "blank", False):
             choices.add("")  # not answered yet
-        named = set(self.moves) | set().union(*self.moves.values()) | set(self.initial)
+        named = set(self.moves) | set().union(*self.moves.values())
         unknown = named - choices
         if unknown:
             raise UndeclaredMove(f"{self.name}: states not among the field's choices: {unknown}")
