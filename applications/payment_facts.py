@@ -41,3 +41,22 @@ def payment_pending(app: Application) -> bool:
 
 def paid_line(app: Application) -> PaidLine | None:
     return next((line for facts in PAYMENT_FACTS if (line := facts.paid(app))), None)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A part of the case page a higher floor draws (its template, and what the template reads)."""
+
+    template: str
+    context: dict[str, object]
+
+
+# The case page's parts that belong to a floor above (the payee's account and recoveries, drawn by
+# payments): each gives a Panel for the case, or None where it has nothing to show.
+CASE_PANELS: Point[Callable[[Application, object], Panel | None]] = Point(
+    "case_panels", "上层在案件页加的板块（如发放层的收款账户与追回）"
+)
+
+
+def panels_for(app: Application, user: object) -> list[Panel]:
+    return [panel for draw in CASE_PANELS if (panel := draw(app, user)) is not None]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from applications.eligibility import BURDEN_SOURCES, BurdenLine
-from applications.payment_facts import PAYMENT_FACTS, PaymentFacts
+from applications.payment_facts import CASE_PANELS, PAYMENT_FACTS, PaymentFacts
 from applications.selectors import window_outlays
 from beneficiaries.models import IdentityImport
 from beneficiaries.services import FILE_KINDS, IDENTITY_KIND, IMPORT_APPLIED, FileKind
@@ -19,6 +19,7 @@ from core.queueing import enqueue
 from monitoring import hospital_import
 from monitoring.models import HospitalSettlement
 from monitoring.selectors import onestop_outlays
+from payments.panels import money_panel
 from payments.selectors import paid_line, payment_pending
 from payments.transfers import refunded_in, transferred_in
 from settlements.funds import register_outlay
@@ -49,6 +50,8 @@ def connect() -> None:
     # A case (applications) learns from the payments floor whether it waits for the bank, and how
     # it was paid (the status page shows the date and the masked account).
     PAYMENT_FACTS.provide("payments", PaymentFacts(payment_pending, paid_line))
+    # The case page (applications) shows the payee's account and the recoveries (payments).
+    CASE_PANELS.provide("payments.money", money_panel)
 
 
 def _recompute_after_import(batch: IdentityImport) -> None:

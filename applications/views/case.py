@@ -39,10 +39,10 @@ from ..models import (
     Attachment,
     Letter,
     Recommendation,
-    RecoveryReason,
     RejectionReason,
     Status,
 )
+from ..payment_facts import panels_for
 from ..selectors import applications_for, case_records, likely_duplicates
 from ..settling import case_preview
 from .base import _own_application
@@ -87,7 +87,7 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
             if app.status not in (Status.DRAFT,) and role_of(request.user) != Role.CLERK
             else [],
             "role": role_of(request.user),
-            "recovery_reasons": [c for c in RecoveryReason.choices if c[0] != "over_cap"],
+            "panels": panels_for(app, request.user),
             "picture": picture(app, today=today),
             "verify_choices": IdentityDecisionForm.base_fields["decision"].choices,  # type: ignore[attr-defined]
         },
