@@ -4,8 +4,8 @@ Every field that holds a state (a case's status, an import's, a payment line's �
 next to its model, as a ``Machine``: the moves it allows (target: the states it may come from) and
 the module that is its one writer. Writes go only through ``move``/``move_many`` (a conditional
 UPDATE: the row moves only from a declared source, so a second click or a second worker finds it
-moved and changes nothing) or, for a writer that holds the rows' lock and saves many fields at once,
-``step`` (checks the move, then sets the attribute). A target the table does not declare is a
+moved and changes nothing; the caller says so in Chinese) or, for a writer that holds the rows'
+lock and saves many fields at once, ``step`` (checks the move, then sets the attribute). A target the table does not declare is a
 programming error (``UndeclaredMove``). ``tests/core/test_states.py`` holds the code to this: no
 other line of the project assigns or updates a declared field.
 """
@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -27,13 +26,6 @@ class UndeclaredMove(ValueError):
     """A move the field's table does not declare: a programming error, never a user's mistake."""
 
 
-class Moved(ValidationError):
-    """The row was no longer in a state the move starts from: someone else moved it first."""
-
-    def __init__(self, label: str, now: str) -> None:
-        super().__init__(f"{label}已变为“{now}”，本次操作未执行，请刷新后查看。", code="state")
-
-
 @dataclass(frozen=True)
 class Machine:
     """The declared moves of ``model.field`` (target: the states it may come from)."""
@@ -41,7 +33,7 @@ class Machine:
     model: type[models.Model]
     field: str
     moves: Mapping[str, frozenset[str]]
-    writer: str  # the module that alone writes the field, e.g. "payments.services.batches"
+    writer: str  # the module that alone writes the field, e.g. "payments.recoveries"
     label: str = ""
 
     def __post_init__(self) -> None:
@@ -64,9 +56,6 @@ class Machine:
             raise UndeclaredMove(f"{self.name}: no move to {to!r} is declared")
         return self.moves[to]
 
-    def allows(self, before: str, to: str) -> bool:
-        return to in self.moves and before in self.moves[to]
-
     def move_many(
         self, rows: models.QuerySet[Any], to: str, *, where: Q | None = None, **also: Any
     ) -> int:
@@ -87,14 +76,6 @@ class Machine:
             obj.refresh_from_db(fields=[self.field, *also])
         return bool(moved)
 
-    def move_or_refuse(self, obj: models.Model, to: str, **also: Any) -> str:
-        """``move``, refused in Chinese when the row was moved meanwhile; returns the old state."""
-        before = getattr(obj, self.field)
-        if not self.move(obj, to, **also):
-            obj.refresh_from_db(fields=[self.field])
-            raise Moved(self.label or str(obj._meta.verbose_name), self._display(obj))
-        return before
-
     def step(self, obj: models.Model, to: str) -> str:
         """Set the state in memory, for a writer that holds the row's lock and saves it with other
         fields (``save(update_fields=…)``, ``bulk_update``); returns the old state."""
@@ -103,6 +84,3 @@ class Machine:
             raise UndeclaredMove(f"{self.name}: {before!r} -> {to!r} is not a declared move")
         setattr(obj, self.field, to)
         return before
-
-    def _display(self, obj: models.Model) -> str:
-        return str(getattr(obj, f"get_{self.field}_display")())
