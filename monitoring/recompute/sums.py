@@ -90,10 +90,11 @@ def _add_hospital(sums: dict[tuple[int, int], Sums], scope: Q) -> None:
 
 def _add_window_bills(sums: dict[tuple[int, int], Sums], scope: Q, person_field: str) -> None:
     """The applications' bills, by person and year, each bill once."""
-    # a bill the hospital's file holds too (the same invoice or settlement number) counts once
+    # a bill the hospital's file holds too counts once: the same invoice or settlement number, or,
+    # where either side has no number, the same hospital, kind, day and total
     also_at_hospital = Exists(
         HospitalSettlement.objects.filter(person_id=OuterRef("application__person_id")).filter(
-            _same_bill()
+            _same_bill() | _same_stay()
         )
     )
     # … and a bill claimed in two applications (one refused, say) counts at its first
@@ -107,6 +108,7 @@ def _add_window_bills(sums: dict[tuple[int, int], Sums], scope: Q, person_field:
     bills = (
         MedicalExpense.objects.filter(_rename(scope, f"application__{person_field}"))
         .exclude(application__status__in=COUNTED_OUT)
+        .annotate(bill_day=Coalesce("discharged_on", "visit_on"))
         .exclude(also_at_hospital)
         .exclude(claimed_before)
         .annotate(y=ExtractYear(Coalesce("discharged_on", "visit_on")))
@@ -132,6 +134,16 @@ def _same_bill() -> Q:
     return Q(invoice_key=OuterRef("invoice_key"), invoice_key__gt="") | Q(
         settlement_key=OuterRef("settlement_key"), settlement_key__gt=""
     )
+
+
+def _same_stay() -> Q:
+    """A hospital record and a window bill without a number that can join them are one bill when
+    the hospital (its code where both have one, else its name), the kind of care, the day
+    (discharge, or the visit) and the total agree."""
+    hospital = Q(hospital_code=OuterRef("hospital_code"), hospital_code__gt="") | Q(
+        hospital=OuterRef("hospital")
+    )
+    return hospital & Q(kind=OuterRef("kind"), day=OuterRef("bill_day"), total=OuterRef("total"))
 
 
 def _rename(scope: Q, field: str) -> Q:

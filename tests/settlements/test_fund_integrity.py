@@ -25,6 +25,7 @@ from applications.services import (
 )
 from beneficiaries.models import HardshipIdentity
 from monitoring import hospital_import
+from monitoring.models import HospitalSettlement
 from payments.models import Recovery
 from settlements.models import LedgerEntry, Settlement, YearLedger
 from tests.factories import (
@@ -270,3 +271,40 @@ def test_monitoring_counts_a_bill_in_both_channels_once(world, applicant, income
     monitoring_recompute(full=True)
     year = BurdenYear.objects.get(person=applicant, year=YEAR)
     assert (year.expenses, year.total) == (1, record.total)
+
+
+def test_monitoring_counts_a_bill_once_when_neither_side_has_its_numbers(world, applicant, incomes):
+    """A hospital's record without invoice or settlement numbers and the same stay typed at the
+    window (same hospital, kind, discharge day and total): one bill, 25,000.00 of burden, not 50,000."""
+    from monitoring.models import BurdenYear
+    from monitoring.recompute import monitoring_recompute
+    from tests.monitoring.data import hospital_record
+
+    record = hospital_record(
+        applicant, burden="25000.00", day=date(YEAR, 10, 20), hospital="土默特左旗医院"
+    )
+    HospitalSettlement.objects.filter(pk=record.pk).update(settlement_number="", settlement_key="")
+    same = make_expense(
+        hospital="土默特左旗医院", invoice_number="", settlement_number="",
+        admitted_on=record.admitted_on, discharged_on=record.day, total=record.total,
+        policy_scope=record.policy_scope, basic_paid=record.basic_paid,
+        critical_paid=record.critical_paid,
+    )  # fmt: skip
+    other_day = make_expense(
+        hospital="土默特左旗医院", invoice_number="", settlement_number="",
+        admitted_on=date(YEAR, 9, 1), discharged_on=date(YEAR, 9, 10), total=record.total,
+        policy_scope=record.policy_scope, basic_paid=record.basic_paid,
+        critical_paid=record.critical_paid,
+    )  # fmt: skip
+    app = make_application(applicant, world.users["clerk"], expenses=[same])
+    walk(world, app, Status.ACCEPTED)
+    monitoring_recompute(full=True)
+    year = BurdenYear.objects.get(person=applicant, year=YEAR)
+    assert (year.expenses, year.total, year.burden_after_insurance) == (
+        1, record.total, Decimal("25000.00"),
+    )  # fmt: skip
+    second = make_application(applicant, world.users["clerk"], expenses=[other_day])
+    walk(world, second, Status.ACCEPTED)
+    monitoring_recompute(full=True)
+    year.refresh_from_db()
+    assert (year.expenses, year.burden_after_insurance) == (2, Decimal("50000.00"))  # another stay
