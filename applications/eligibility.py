@@ -22,7 +22,7 @@ from core.extensions import Point
 from core.formats import yuan
 from engine import Policy
 from engine.categories import CATEGORIES, is_valid_on
-from settlements.models import LedgerEntry
+from settlements.models import LedgerEntry, Settlement
 from settlements.services import household_ids
 
 from .models import FINAL_STATES, Application, Kind, MedicalExpense, Status
@@ -349,7 +349,20 @@ def assisted_in_year(person: Person, year: int) -> list[tuple[str, Decimal]]:
         .values_list("source")
         .annotate(s=Sum("assistance"))
     )
-    return [(label, rows.get(code) or ZERO) for code, label in LedgerEntry.Source.choices]
+    # money recovered from window settlements came back: what the person keeps is the rest
+    recovered = (
+        Settlement.objects.filter(person=person, year=year, revoked_at__isnull=True).aggregate(
+            s=Sum("recovered")
+        )["s"]
+        or ZERO
+    )
+    assisted = []
+    for code, label in LedgerEntry.Source.choices:
+        amount = rows.get(code) or ZERO
+        if code == LedgerEntry.Source.WINDOW and recovered:
+            amount, label = amount - recovered, f"{label}（已扣除追回 {yuan(recovered)} 元）"
+        assisted.append((label, amount))
+    return assisted
 
 
 def picture(app: Application, *, today: date) -> Picture:

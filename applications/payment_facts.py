@@ -22,6 +22,7 @@ class PaidLine:
     amount: Decimal
     bank_name: str
     masked_account: str
+    recovered: Decimal = Decimal("0.00")  # refunded since (追回到账)
 
 
 @dataclass(frozen=True)

@@ -184,6 +184,16 @@ def _decision_steps(app: Application) -> list[Step]:
                 f"{yuan(payment.amount)} 元已转入 {payment.bank_name} {payment.masked_account}。",
             )
         )
+        if payment.recovered:
+            steps.append(
+                Step(
+                    "资金追回",
+                    "done",
+                    None,
+                    f"已退回 {yuan(payment.recovered)} 元，实际获得医疗救助 "
+                    f"{yuan(payment.amount - payment.recovered)} 元。",
+                )
+            )
     else:
         held = app.promise_status in workflow.PROMISE_OPEN
         steps.append(

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from applications.models import Application, Status
+from applications.services import applicant_and_window_told
 from audit.events import Event
 from audit.services import record
 from core.formats import yuan
@@ -126,6 +127,17 @@ def recovery_decide(*, recovery: Recovery, actor: User, accept: bool, note: str 
     item.save()
     if accept:
         letter_render_with(application=app, kind="recovery", extra={"recovery": item}, actor=actor)
+        town = app.township
+        applicant_and_window_told(
+            application=app,
+            kind="recovery",
+            key=f"recovery:{item.pk}",
+            sms=f"您的医疗救助（编号{app.number}）经复核需退回 {yuan(item.amount)} 元"
+            f"（{item.get_reason_display()}）。请按追回通知书办理，咨询{town.name}社会救助窗口"
+            f"{('，电话' + town.window_phone) if town.window_phone else ''}。",
+            inbox=f"{app.number} {app.person.name}：追回 {yuan(item.amount)} 元已复核，"
+            "追回通知书已生成，请告知申请人。",
+        )
     record(
         actor=actor,
         event=Event.RECOVERY_CONFIRMED if accept else Event.RECOVERY_CANCELLED,
@@ -169,6 +181,14 @@ def recovery_refund(
     item.refunded_amount, item.refunded_on, item.refund_recorded_by = amount, day, actor
     item.closed_note = note.strip()[:300]
     item.save()
+    applicant_and_window_told(
+        application=app,
+        kind="recovery_refunded",
+        key=f"recovery_refunded:{item.pk}",
+        sms=f"已收到您退回的医疗救助款 {yuan(amount)} 元（编号{app.number}，{day:%Y-%m-%d}），"
+        "本年救助限额相应恢复。",
+        inbox=f"{app.number} {app.person.name}：追回款已退回 {yuan(amount)} 元（{day:%Y-%m-%d}）。",
+    )
     record(
         actor=actor,
         event=Event.RECOVERY_REFUNDED,

@@ -3,9 +3,11 @@ changes and recoveries. Reads only."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from applications.models import Application, Status
 from applications.payment_facts import PaidLine
@@ -121,7 +123,18 @@ def payment_pending(app: Application) -> bool:
 
 
 def paid_line(app: Application) -> PaidLine | None:
-    line = app.payments.filter(state=Payment.State.PAID).first()
+    """The line the bank paid, with what came back since (refunded recoveries), in one query."""
+    refunded = (
+        Recovery.objects.filter(application=OuterRef("application"), state=Recovery.State.REFUNDED)
+        .values("application")
+        .annotate(s=Sum("refunded_amount"))
+        .values("s")
+    )
+    line = (
+        app.payments.filter(state=Payment.State.PAID)
+        .annotate(recovered=Coalesce(Subquery(refunded), Value(Decimal("0.00"))))
+        .first()
+    )
     if line is None:
         return None
-    return PaidLine(line.paid_on, line.amount, line.bank_name, line.masked_account)
+    return PaidLine(line.paid_on, line.amount, line.bank_name, line.masked_account, line.recovered)

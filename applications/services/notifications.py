@@ -74,6 +74,27 @@ def _tell_township(app: Application, kind: str, text: str) -> None:
     )
 
 
+def applicant_and_window_told(
+    *, application: Application, kind: str, key: str, sms: str, inbox: str
+) -> None:
+    """A floor above tells of a case (a recovery, say): an SMS to the applicant's phones and a line
+    in the inbox of the clerk who took the case, each once per ``key``, in the caller's transaction."""
+    _notify(application, kind, sms, key)
+    InboxMessage.objects.bulk_create(
+        [
+            InboxMessage(
+                recipient_id=application.created_by_id,
+                application=application,
+                kind=kind,
+                text=inbox[:300],
+                for_day=timezone.localdate(),
+                dedupe_key=key[:80],
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
 @transaction.atomic
 def inbox_mark_read(*, message: InboxMessage, actor: User) -> None:
     if message.recipient_id != actor.pk:

@@ -153,6 +153,46 @@ def test_money_paid_is_recovered_with_four_eyes_a_notice_and_the_refund(world, a
     )
 
 
+def test_a_recovery_is_told_to_the_applicant_and_the_window_and_shown_net(client, world, applicant):
+    """Issue 36, point 8: after 4,000.00 of a paid case came back, nobody reads the whole amount as
+    still received; the applicant had an SMS at the notice and at the refund, the clerk a line."""
+    from applications.eligibility import picture
+    from applications.models import InboxMessage, Notification
+    from applications.public_status import timeline
+
+    approver, finance = world.users["approver"], world.users["finance"]
+    second = UserFactory(role=Role.APPROVER, county=world.county_a)
+    app = application_approve(application=recommended(world, applicant), actor=approver)
+    batch = payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
+    payment_record(payment=batch.payments.get(), paid=True, actor=finance)
+    paid = app.approved_amount
+    item = recovery_propose(
+        application=app, amount=Decimal("4000.00"), reason="false", note="伪造", actor=approver
+    )
+    recovery_decide(recovery=item, actor=second, accept=True)
+    told = Notification.objects.get(application=app, kind="recovery")
+    assert told.text.startswith(f"您的医疗救助（编号{app.number}）经复核需退回 4,000.00 元")
+    recovery_refund(recovery=item, actor=finance, amount=Decimal("4000.00"), day=date(YEAR, 11, 27))
+    refunded = Notification.objects.get(application=app, kind="recovery_refunded")
+    assert "已收到您退回的医疗救助款 4,000.00 元" in refunded.text
+    lines = InboxMessage.objects.filter(application=app, recipient=world.users["clerk"])
+    assert sorted(lines.values_list("kind", flat=True)) == ["recovery", "recovery_refunded"]
+    app.refresh_from_db()
+    assert dict(picture(app, today=date(YEAR, 11, 27)).assisted) == {
+        "窗口申请（已扣除追回 4,000.00 元）": paid - Decimal("4000.00"),
+        "医院一站式结算": Decimal("0.00"),
+    }
+    steps = {s.title: s.detail for s in timeline(app, date(YEAR, 11, 27))}
+    assert steps["资金追回"] == (
+        f"已退回 4,000.00 元，实际获得医疗救助 {paid - Decimal('4000.00'):,.2f} 元。"
+    )
+    client.force_login(world.users["clerk"])
+    page = client.get(app.get_absolute_url()).content.decode()
+    assert (
+        f"已追回 <strong>4,000.00</strong> 元，实际救助 {paid - Decimal('4000.00'):,.2f} 元" in page
+    )
+
+
 # --- 4. no dead ends in payment ----------------------------------------------------------------
 
 
