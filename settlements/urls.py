@@ -14,5 +14,6 @@ urlpatterns = [
     path("books/", views.books, name="books"),
     path("books/statement.pdf", views.books_pdf, name="books_pdf"),
     path("policies/<slug:code>/", views.policy_detail, name="policy_detail"),
+    path("policies/<slug:code>/readiness/", views.policy_readiness, name="policy_readiness"),
     path("policies/<slug:code>/versions/new/", views.policy_version_new, name="policy_version_new"),
 ]

@@ -35,6 +35,7 @@ from . import funds, services, subsidies
 from .forms import PolicyVersionForm
 from .models import Enrolment, PolicyVersion, SubsidyEntry, SubsidyRoster
 from .policies import load, shipped_codes
+from .readiness import readiness
 
 
 @capability_required(Capability.VIEW_POLICIES)
@@ -83,6 +84,26 @@ def policy_detail(request: StaffRequest, code: str) -> HttpResponse:
         "shipped_start": date.min,
     }
     return render(request, "settlements/policy_detail.html", context)
+
+
+@capability_required(Capability.VIEW_POLICIES)
+def policy_readiness(request: StaffRequest, code: str) -> HttpResponse:
+    """启用前检查: what the rules need for a year that is unset, missing for a county, or demo."""
+    policy = _policy_or_404(code)
+    year = number_in(request.GET.get("year"), 2000, 2100) or timezone.localdate().year
+    counties = counties_for(request.user).filter(city__policy_code=code).order_by("code")
+    gaps = readiness(policy, year, [(c.code, c.name) for c in counties])
+    return render(
+        request,
+        "settlements/policy_readiness.html",
+        {
+            "policy": policy,
+            "year": year,
+            "gaps": gaps,
+            "counties": counties,
+            "can_edit": has_capability(request.user, Capability.EDIT_POLICIES),
+        },
+    )
 
 
 @capability_required(Capability.EDIT_POLICIES)

@@ -125,6 +125,7 @@ EXPECTED: dict[str, Row] = {
     "audit:search": Row(frozenset({"approver", "admin"})),
     "settlements:policy_list": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "settlements:policy_detail": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "settlements:policy_readiness": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "settlements:policy_version_new": Row(frozenset({"admin"})),
     # issue 20: the county reads its participation-subsidy roster; finance builds and exports it
     "settlements:roster": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
