@@ -173,6 +173,12 @@ def _decision_steps(app: Application) -> list[Step]:
     if app.status not in (Status.APPROVED, Status.PAID):
         return [Step("审批", "waiting", None, "审核后由县医保经办机构审批。")]
     steps = [Step("已批准", "done", decided_on, f"批准医疗救助 {yuan(app.approved_amount)} 元。")]
+    return steps + _payment_steps(app)
+
+
+def _payment_steps(app: Application) -> list[Step]:
+    """Paid (the date, the masked account) and what came back since; or payment still to come."""
+    steps: list[Step] = []
     # the paid line is read only when the case says it was paid
     payment = paid_line(app) if app.status == Status.PAID else None
     if payment:
