@@ -36,8 +36,5 @@ class Point[T]:
     def __iter__(self) -> Iterator[T]:
         return iter(item for _p, _o, item in sorted(self._items.values(), key=lambda v: v[:2]))
 
-    def __len__(self) -> int:
-        return len(self._items)
-
     def __repr__(self) -> str:
         return f"<Point {self.name}: {', '.join(self.keys())}>"

@@ -57,8 +57,9 @@ def _notify(app: Application, kind: str, text: str, key: str) -> None:
         enqueue(deliver_notifications)
 
 
-def _tell_township(app: Application, kind: str, text: str) -> None:
-    """An inbox message to the window clerk who took the case (once per case and kind)."""
+def _tell_township(app: Application, kind: str, text: str, key: str = "") -> None:
+    """An inbox message to the window clerk who took the case (once per ``key``; by default once
+    per case and kind)."""
     InboxMessage.objects.bulk_create(
         [
             InboxMessage(
@@ -67,7 +68,7 @@ def _tell_township(app: Application, kind: str, text: str) -> None:
                 kind=kind,
                 text=text[:300],
                 for_day=timezone.localdate(),
-                dedupe_key=f"{kind}:{app.pk}",
+                dedupe_key=(key or f"{kind}:{app.pk}")[:80],
             )
         ],
         ignore_conflicts=True,
@@ -80,19 +81,7 @@ def applicant_and_window_told(
     """A floor above tells of a case (a recovery, say): an SMS to the applicant's phones and a line
     in the inbox of the clerk who took the case, each once per ``key``, in the caller's transaction."""
     _notify(application, kind, sms, key)
-    InboxMessage.objects.bulk_create(
-        [
-            InboxMessage(
-                recipient_id=application.created_by_id,
-                application=application,
-                kind=kind,
-                text=inbox[:300],
-                for_day=timezone.localdate(),
-                dedupe_key=key[:80],
-            )
-        ],
-        ignore_conflicts=True,
-    )
+    _tell_township(application, kind, inbox, key)
 
 
 @transaction.atomic

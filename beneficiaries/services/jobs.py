@@ -177,10 +177,12 @@ def _start_over(batch: IdentityImport, *, staged: bool = False) -> None:
 def _move(batch: IdentityImport, to: str, *, where: Q | None = None, **fields: Any) -> bool:
     """The one writer of an import's state: ``to`` only from a state IMPORT_STATES allows (and
     ``where`` holds), with ``fields`` in the same UPDATE. False when the batch was not there."""
-    moved = IMPORT_STATES.move(batch, to, where=where, **fields)
+    moved = IMPORT_STATES.move_many(
+        IdentityImport.objects.filter(pk=batch.pk), to, where=where, **fields
+    )
     if moved:
-        batch.refresh_from_db()  # the whole batch: the runner goes on from what is stored
-    return moved
+        batch.refresh_from_db()  # the whole batch, once: the runner goes on from what is stored
+    return bool(moved)
 
 
 def _claim(batch: IdentityImport, *, fresh: str | None, running: str) -> bool:
