@@ -43,7 +43,7 @@ def readiness(policy: Policy, year: int, counties: Sequence[tuple[str, str]]) ->
                 if missing:
                     problems.append("缺少：" + "、".join(missing))
             if DEMO_MARK in params.source(d.name):
-                problems.append(f"仍是演示数据（{params.source(d.name)}）")
+                problems.append(f"仍是演示数据（依据一栏写的是“{params.source(d.name)}”）")
             if problems:
                 gaps.append(Gap(d.name, d.label, section, "；".join(problems)))
     return gaps

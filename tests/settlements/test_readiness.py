@@ -45,9 +45,12 @@ def test_a_demo_value_and_a_county_left_out_are_gaps_until_set_for_real(world):
         actor=admin,
     )
     gaps = _gaps(world)
-    assert gaps["city_income"] == "仍是演示数据（演示数据（正式使用前请按统计公报设置））"
+    assert (
+        gaps["city_income"]
+        == "仍是演示数据（依据一栏写的是“演示数据（正式使用前请按统计公报设置）”）"
+    )
     assert gaps["illness_poor.dibao_standard.urban"] == (
-        f"缺少：{world.county_b.name}；仍是演示数据（演示数据（正式使用前请按统计公报设置））"
+        f"缺少：{world.county_b.name}；仍是演示数据（依据一栏写的是“演示数据（正式使用前请按统计公报设置）”）"
     )
     policy_version_create(
         policy_code="hohhot-2023",
