@@ -179,20 +179,24 @@ class IntakeForm(CertificateForm):
         favourite: Any,
         onestop: frozenset[str] = frozenset(),
         open_cases: list[Any] | None = None,
+        assisted: frozenset[str] | None = None,
         **kwargs: Any,
     ) -> None:
+        """``assisted``: the categories the city's policy assists (all when None); an identity of
+        another category (重度残疾人 where only Dongying's insurance counts it) is not offered."""
         super().__init__(*args, today=today, **kwargs)
         self.onestop = onestop
         self.open_cases = open_cases or []
         if not self.open_cases:
             del self.fields["second_case_ack"]
-        valid = [i for i in identities if i.is_valid_on(today)]
+        known = frozenset(CATEGORIES) if assisted is None else assisted
+        valid = [i for i in identities if i.is_valid_on(today) and i.category in known]
         choices = [(f"id:{i.pk}", identity_label(i)) for i in valid]
         held = {i.category for i in valid}
         choices += [
             (f"cat:{code}", f"{label}（身份库无记录：登记证件，县级核验）")
             for code, (label, _short, _rank) in CATEGORIES.items()
-            if code not in held
+            if code not in held and code in known
         ]
         self.fields["identity_choice"].choices = choices  # type: ignore[attr-defined]
         self.identities = {str(i.pk): i for i in valid}

@@ -22,6 +22,10 @@ LEDGER_LABELS = {
     "assistance_used": "已获医疗救助",
     "tilted_threshold_used": "已计入倾斜救助起付",
     "tilted_used": "已获倾斜救助",
+    "deductible_used_outpatient": "已负担普通门诊起付标准",
+    "assistance_used_outpatient": "普通门诊已获救助（分项限额）",
+    "deductible_used_chronic_outpatient": "已负担门诊慢特病起付标准",
+    "assistance_used_chronic_outpatient": "门诊慢特病已获救助（分项限额）",
     "personal_borne": "个人已负担",
 }
 
@@ -143,11 +147,13 @@ def case_preview(app: Application) -> Preview:
 
 
 def _ledger_lines(before: YearState, after: YearState) -> list[tuple[str, Decimal, Decimal]]:
-    """The yearly ledger's figures before and after, each with its Chinese label."""
+    """The yearly ledger's figures before and after, each with its Chinese label (an outpatient
+    kind's own figures only where they are not zero)."""
     return [
         (label, getattr(before, name), getattr(after, name))
         for name, label in LEDGER_LABELS.items()
         if name in LEDGER_FIELDS
+        and (not name.endswith("outpatient") or getattr(before, name) or getattr(after, name))
     ]
 
 

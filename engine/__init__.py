@@ -25,11 +25,22 @@ from .model import (
     YearState,
     paid_by_assistance,
 )
-from .policy import Kind, Layers, ParameterDef, Policy, policy_from_data, sections
+from .policy import (
+    BASIS_LABELS,
+    Basis,
+    Kind,
+    Layers,
+    ParameterDef,
+    Policy,
+    policy_from_data,
+    sections,
+)
 
 __all__ = [
+    "BASIS_LABELS",
     "KINDS",
     "PAID_PARTS",
+    "Basis",
     "Case",
     "Expense",
     "ExpenseResult",

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from .categories import CATEGORIES, is_valid_on, rank
 from .errors import MissingParameter, SettlementInputError
-from .layers import _assist, _Assisted, _basic, _critical, _fund, _rivals
+from .layers import INPATIENT, _assist, _Assisted, _basic, _critical, _fund, _rivals
 from .model import (
     KINDS,
     LEDGER_FIELDS,
@@ -158,6 +158,10 @@ def settle(
     return _new(Result, (policy.code, policy.version, fund_on, tuple(results), opened, states))
 
 
+# an outpatient kind's own ledger amounts: its deductible borne and its assistance (for a sub-limit)
+_DEDUCTIBLE_OF = {k: f"deductible_used_{k}" for k in KINDS if k != INPATIENT}
+_SUBLIMIT_OF = {k: f"assistance_used_{k}" for k in KINDS if k != INPATIENT}
+
 _DAY = timedelta(days=1)
 _ID = attrgetter("id")
 _DAY_OF = attrgetter("day")
@@ -183,8 +187,8 @@ _FRESH = YearState()  # a year's ledger before its first expense (immutable: one
 
 class _Ledger:
     """A year's ledger while ``settle`` goes through its expenses: the amounts of a ``YearState``,
-    each added to in place by ``_settle_one`` (most expenses move three or four of the nine; a new
-    ``YearState`` per expense would copy all nine). Read like a ``YearState``; ``closed()`` gives
+    each added to in place by ``_settle_one`` (most expenses move three or four of the thirteen; a
+    new ``YearState`` per expense would copy them all). Read like a ``YearState``; ``closed()`` gives
     the one the result keeps."""
 
     __slots__ = LEDGER_FIELDS
@@ -200,13 +204,17 @@ class _Ledger:
             self.personal_borne,
             self.fund_used,
             self.household_borne,
+            self.deductible_used_outpatient,
+            self.assistance_used_outpatient,
+            self.deductible_used_chronic_outpatient,
+            self.assistance_used_chronic_outpatient,
         ) = state
 
     def closed(self) -> YearState:
         return _new(YearState, _AMOUNTS(self))
 
 
-_AMOUNTS = attrgetter(*LEDGER_FIELDS)  # a ledger's nine amounts, in the order of YearState's
+_AMOUNTS = attrgetter(*LEDGER_FIELDS)  # a ledger's amounts, in the order of YearState's
 
 
 _NO_LEDGER = _Ledger(_FRESH)  # before the first expense's year (never added to)
@@ -214,7 +222,8 @@ _NO_SPAN = _Span(Params("", {}, {}, {}), ())  # before the first expense's
 
 
 def _span(policy: Policy, identities: Sequence[IdentityPeriod], day: date) -> _Span:
-    valid = {i.category for i in identities if is_valid_on(i, day)}
+    known = policy.categories
+    valid = {i.category for i in identities if i.category in known and is_valid_on(i, day)}
     return _new(
         _Span, (policy.at(day), tuple(sorted(valid, key=rank) if len(valid) > 1 else valid))
     )
@@ -307,9 +316,9 @@ def _settle_one(
     else:
         chosen = _assist(policy, params, e, valid[0], self_pay, state, explain)
         if len(valid) > 1:  # most favourable first; of equal amounts the first is kept
-            rivals = params.derived.get(valid)
+            rivals = params.derived.get(valid if e.kind == INPATIENT else (e.kind, valid))
             if rivals is None:
-                rivals = _rivals(params, valid)
+                rivals = _rivals(params, valid, e.kind)
             for category in rivals:
                 this = _assist(policy, params, e, category, self_pay, state, explain)
                 if this[2] + this[4] > chosen[2] + chosen[4]:  # assistance + tilted
@@ -378,10 +387,19 @@ def _settle_one(
     )
     # The ledger is in fen at least (``settle``), so adding the constant ZERO would give each
     # amount back as it is: those parts, most of them for most expenses, are not added.
-    if deductible is not ZERO:
-        state.deductible_used += deductible
-    if assistance is not ZERO:
-        state.assistance_used += assistance
+    if e.kind == INPATIENT:
+        if deductible is not ZERO:
+            state.deductible_used += deductible
+        if assistance is not ZERO:
+            state.assistance_used += assistance
+    else:  # outpatient care: its own deductible and sub-limit, and the shared yearly cap
+        if deductible is not ZERO:
+            name = _DEDUCTIBLE_OF[e.kind]
+            setattr(state, name, getattr(state, name) + deductible)
+        if assistance is not ZERO:
+            state.assistance_used += assistance
+            name = _SUBLIMIT_OF[e.kind]
+            setattr(state, name, getattr(state, name) + assistance)
     if threshold is not ZERO:
         state.tilted_threshold_used += threshold
     if tilted is not ZERO:

@@ -1,4 +1,8 @@
-"""Hardship identities (困难身份): the eight categories and the most favourable one on a date.
+"""Hardship identities (困难身份): the categories and the most favourable one on a date.
+
+Hohhot's plan (seed 001 §二) names the first eight; 重度残疾人 (certified by 残联) is one of
+Dongying's 贫困人口 for critical-illness insurance (seed 003 二(二)). A policy counts only the
+categories it has rules for (``Policy.categories``).
 
 Pure Python, no Django: the settlement engine and the intake both use it, so "most favourable
 valid identity on a date" is decided in exactly one place.
@@ -27,6 +31,7 @@ CATEGORIES: dict[str, tuple[str, str, int]] = {
     "dibao_edge": ("低保边缘家庭成员", "低保边缘", 6),
     "illness_poor": ("因病致贫重病患者", "因病致贫", 7),
     "other": ("旗县级以上政府规定的其他特殊困难人员", "其他", 8),
+    "severe_disabled": ("重度残疾人（一、二级重度残疾，三级智力、精神残疾）", "重度残疾", 9),
 }
 
 # Words a department's file may use for a category, besides the code itself.
@@ -51,6 +56,8 @@ ALIASES.update(
         "低保边缘家庭": "dibao_edge",
         "因病致贫": "illness_poor",
         "因病致贫重病患者": "illness_poor",
+        "重度残疾人": "severe_disabled",
+        "重度残疾": "severe_disabled",
     }
 )
 

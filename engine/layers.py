@@ -130,20 +130,34 @@ def _critical(
     return critical, critical
 
 
-# Parameter names per category, built once rather than per expense.
-_NAMES = {
-    c: (
-        f"assistance.deductible_share.{c}",
-        f"assistance.ratio.{c}",
+# Parameter names per kind of care and category, built once rather than per expense: inpatient
+# care's deductible and ratio are seed 001 §四(三)'s; each outpatient kind (普通门诊, 门诊慢特病) has
+# its own deductible, ratio and optional sub-limit (the seed sets none of them), within the yearly
+# cap all kinds share ("门诊和住院救助共用年度救助限额").
+def _names(kind: str, c: str) -> tuple[str, str, str, str | None, str]:
+    if kind == INPATIENT:
+        return (
+            f"assistance.deductible_share.{c}",
+            f"assistance.ratio.{c}",
+            f"assistance.cap.{c}",
+            None,
+            CATEGORIES[c][0],
+        )
+    return (
+        f"assistance.{kind}.deductible_share.{c}",
+        f"assistance.{kind}.ratio.{c}",
         f"assistance.cap.{c}",
+        f"assistance.{kind}.sublimit.{c}",
         CATEGORIES[c][0],
     )
-    for c in CATEGORIES
-}
+
+
+_NAMES = {(k, c): _names(k, c) for k in KINDS for c in CATEGORIES}
 
 
 class _Rule(NamedTuple):
-    """A category's assistance terms in one period, read once per period (``Params.derived``)."""
+    """A category's assistance terms for one kind of care in one period, read once per period
+    (``Params.derived``, keyed by the category for inpatient care, by (kind, category) else)."""
 
     category: str
     label: str
@@ -155,35 +169,54 @@ class _Rule(NamedTuple):
     yearly: Decimal  # the yearly deductible, income × share to the fen
     ratio: Decimal
     cap: Decimal | None
+    sublimit_name: str | None  # outpatient kinds only
+    sublimit: Decimal | None
 
 
-def _rule(params: Params, category: str) -> _Rule:
+def _key(kind: str, category: str) -> object:
+    return category if kind == INPATIENT else (kind, category)
+
+
+def _rule(params: Params, category: str, kind: str = INPATIENT) -> _Rule:
     """Read a category's terms and keep them in ``params.derived`` (where ``_assist`` looks first)."""
-    share_name, ratio_name, cap_name, label = _NAMES[category]
+    share_name, ratio_name, cap_name, sublimit_name, label = _NAMES[kind, category]
     share = params[share_name]  # a missing value is refused in this order, as it always was
     income = params["city_income"] if share else None
     yearly = fen(income * share) if share else ZERO
     ratio = params[ratio_name]
     cap = params[cap_name]
+    sublimit = params[sublimit_name] if sublimit_name is not None else None
     rule = _Rule(
-        category, label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap
+        category,
+        label,
+        share_name,
+        ratio_name,
+        cap_name,
+        share,
+        income,
+        yearly,
+        ratio,
+        cap,
+        sublimit_name,
+        sublimit,
     )
-    params.derived[category] = rule
+    params.derived[_key(kind, category)] = rule
     return rule
 
 
-def _rivals(params: Params, valid: tuple[str, ...]) -> tuple[str, ...]:
+def _rivals(params: Params, valid: tuple[str, ...], kind: str = INPATIENT) -> tuple[str, ...]:
     """Of the categories ``valid`` together, after the first, those that may pay more than every
     one before them, kept in ``params.derived``: a category is left out when one before it has
-    terms at least as good in every respect (a ratio as high, a cap as high or none, a yearly
-    deductible as low). Such a category can never pay more: from the same ledger its deductible
-    is no larger, its product no smaller and its cap's remainder no smaller, so its assistance is
-    no larger; and the tilted assistance, whose terms are the same for every category, gives back
-    at most a fen for each fen of assistance less (its ratio is at most 1, and the amounts are in
-    fen). Of equal amounts the one before is kept anyway. So the most favourable identity (就高不就低)
-    is found assessing only the others. In Hohhot's plan that is the first alone, but for 其他
-    held with 低保边缘 or 因病致贫, ranked before it, which it beats on the deductible."""
-    rules = [params.derived.get(c) or _rule(params, c) for c in valid]
+    terms at least as good in every respect (a ratio as high, a cap and a sub-limit as high or
+    none, a yearly deductible as low). Such a category can never pay more: from the same ledger
+    its deductible is no larger, its product no smaller and its caps' remainders no smaller, so
+    its assistance is no larger; and the tilted assistance, whose terms are the same for every
+    category, gives back at most a fen for each fen of assistance less (its ratio is at most 1,
+    and the amounts are in fen). Of equal amounts the one before is kept anyway. So the most
+    favourable identity (就高不就低) is found assessing only the others. In Hohhot's plan that is
+    the first alone, but for 其他 held with 低保边缘 or 因病致贫, ranked before it, which it beats
+    on the deductible."""
+    rules = [params.derived.get(_key(kind, c)) or _rule(params, c, kind) for c in valid]
     kept = [rules[0]]
     rivals = []
     for rule in rules[1:]:
@@ -191,7 +224,7 @@ def _rivals(params: Params, valid: tuple[str, ...]) -> tuple[str, ...]:
             kept.append(rule)
             rivals.append(rule.category)
     found = tuple(rivals)
-    params.derived[valid] = found
+    params.derived[valid if kind == INPATIENT else (kind, valid)] = found
     return found
 
 
@@ -199,6 +232,7 @@ def _at_least_as_good(a: _Rule, b: _Rule) -> bool:
     return (
         a.ratio >= b.ratio
         and (a.cap is None or (b.cap is not None and a.cap >= b.cap))
+        and (a.sublimit is None or (b.sublimit is not None and a.sublimit >= b.sublimit))
         and a.yearly <= b.yearly
     )
 
@@ -228,43 +262,54 @@ def _assist(
     state: _Ledger,
     explain: bool,
 ) -> _Assisted:
-    _, label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap = (
-        params.derived.get(category) or _rule(params, category)
-    )
+    kind = e.kind
+    inpatient = kind == INPATIENT
+    rule = params.derived.get(_key(kind, category)) or _rule(params, category, kind)
+    _, label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap = rule[:10]
     lines: list[Line] | None = [] if explain else None
+    # inpatient lines cite the seed's clause; an outpatient kind's name the parameter too, as the
+    # seed leaves those values to the city
+    what = "" if inpatient else KINDS[kind]
     if share:
-        left = yearly - state.deductible_used
+        used = state.deductible_used if inpatient else getattr(state, f"deductible_used_{kind}")
+        left = yearly - used
         if left <= ZERO:  # as max(ZERO, …): a zero of any exponent is ZERO
             left = ZERO
         deductible = left if left < self_pay else self_pay
         if lines is not None:
             lines.append(
                 (
-                    "起付标准：{} 年度 {:,.2f} 元（上年全体居民人均可支配收入）× {:%} = {:,.2f} 元，"
+                    "起付标准：{} {}年度 {:,.2f} 元（上年全体居民人均可支配收入）× {:%} = {:,.2f} 元，"
                     "本年已负担 {:,.2f} 元，本次负担 {:,.2f} 元（{}）",
                     (
                         label,
+                        what,
                         income,
                         share,
                         yearly,
-                        state.deductible_used,
+                        used,
                         deductible,
-                        params.source(share_name),
+                        _cited(params, share_name, inpatient),
                     ),
                 )
             )
     else:
         deductible = ZERO
         if lines is not None:
-            lines.append(("起付标准：{} 不设起付线（{}）", (label, params.source(share_name))))
+            lines.append(
+                (
+                    "起付标准：{} {}不设起付线（{}）",
+                    (label, what, _cited(params, share_name, inpatient)),
+                )
+            )
     # − ZERO could only add digits, and the product is rounded to the fen anyway
     eligible = self_pay if deductible is ZERO else self_pay - deductible
     raw = fen(eligible * ratio)
     if lines is not None:
         lines.append(
             (
-                "医疗救助：{} 政策范围内自付 {:,.2f} 元 × {:%} = {:,.2f} 元（{}）",
-                (label, eligible, ratio, raw, params.source(ratio_name)),
+                "医疗救助：{} {}政策范围内自付 {:,.2f} 元 × {:%} = {:,.2f} 元（{}）",
+                (label, what, eligible, ratio, raw, _cited(params, ratio_name, inpatient)),
             )
         )
     if cap is None:
@@ -294,6 +339,8 @@ def _assist(
                     ),
                 )
             )
+    if not inpatient and rule.sublimit is not None:
+        assistance = _sublimit(params, rule, kind, assistance, state, lines)
     threshold = tilted = ZERO
     if policy.layers.tilted:
         if e.kind == INPATIENT and e.in_region and e.referred:
@@ -346,6 +393,46 @@ def _assist(
                 )
             )
     return (category, deductible, assistance, threshold, tilted, lines)
+
+
+def _cited(params: Params, name: str, inpatient: bool) -> str:
+    """The source of a value in an explanation line; for a value the seed leaves to the city (an
+    outpatient kind's), the parameter's name first."""
+    if inpatient:
+        return params.source(name)
+    return f"{params.definitions[name].label}：{params.source(name)}"
+
+
+def _sublimit(
+    params: Params,
+    rule: _Rule,
+    kind: str,
+    assistance: Decimal,
+    state: _Ledger,
+    lines: list[Line] | None,
+) -> Decimal:
+    """``assistance`` within an outpatient kind's yearly sub-limit (within the shared cap); the
+    rule has one (``_assist`` asks only then)."""
+    sublimit: Decimal = rule.sublimit  # type: ignore[assignment]
+    used = getattr(state, f"assistance_used_{kind}")
+    left = sublimit - used
+    if left <= ZERO:
+        left = ZERO
+    given = left if left < assistance else assistance
+    if lines is not None:
+        lines.append(
+            (
+                "{}分项限额：{:,.2f} 元（在年度限额之内），本年已救助 {:,.2f} 元，本次救助 {:,.2f} 元（{}）",
+                (
+                    KINDS[kind],
+                    sublimit,
+                    used,
+                    given,
+                    _cited(params, str(rule.sublimit_name), False),
+                ),
+            )
+        )
+    return given
 
 
 def _fund(

@@ -53,7 +53,9 @@ class YearState(NamedTuple):
     """What a person has used of the year's deductibles, caps and thresholds (the yearly ledger).
 
     ``household_borne`` is the personal burden the whole household (this person included) has borne
-    this year; only the special fund (暖心基金) reads it. Immutable, like ExpenseResult.
+    this year; only the special fund (暖心基金) reads it. ``deductible_used`` is the inpatient
+    deductible; each outpatient kind has its own deductible and sub-limit amounts
+    (``…_outpatient``, ``…_chronic_outpatient``). Immutable, like ExpenseResult.
     """
 
     deductible_used: Decimal = ZERO
@@ -65,6 +67,12 @@ class YearState(NamedTuple):
     personal_borne: Decimal = ZERO
     fund_used: Decimal = ZERO
     household_borne: Decimal = ZERO
+    # outpatient care's own deductible and assistance, against its own parameters (the shared
+    # yearly cap is ``assistance_used``, which counts every kind)
+    deductible_used_outpatient: Decimal = ZERO
+    assistance_used_outpatient: Decimal = ZERO
+    deductible_used_chronic_outpatient: Decimal = ZERO
+    assistance_used_chronic_outpatient: Decimal = ZERO
 
 
 LEDGER_FIELDS: tuple[str, ...] = YearState._fields

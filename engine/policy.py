@@ -105,12 +105,44 @@ class SubsidyRule:
         return out
 
 
+class Basis(StrEnum):
+    """Where a parameter's value comes from (依据类别)."""
+
+    SEED = "seed"  # a clause of the city's policy document, quoted
+    NATIONAL = "national"  # a named national regulation
+    LOCAL = "local"  # a local setting (本地设定) where the documents are silent, with who decided
+    DEMO = "demo"  # a demonstration value, never for real money
+
+    @property
+    def label(self) -> str:
+        return BASIS_LABELS[self]
+
+
+BASIS_LABELS = {
+    Basis.SEED: "政策条款",
+    Basis.NATIONAL: "国家法规",
+    Basis.LOCAL: "本地设定",
+    Basis.DEMO: "演示数据",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class DatedValue:
+    """A parameter's value from ``start``: its source text, its basis (``Basis``), who decided a
+    local setting (``by``) and the clause a seed value quotes (``clause``, a key of the policy's
+    ``clauses``)."""
+
     start: date
     value: Any
     source: str
     version: int = 1
+    basis: str = Basis.LOCAL
+    by: str = ""
+    clause: str = ""
+
+    @property
+    def basis_label(self) -> str:
+        return BASIS_LABELS.get(Basis(self.basis), self.basis) if self.basis else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +289,7 @@ class Params(dict[str, Any]):
     A name the policy does not define, or one without a value in the period, is refused with a
     message saying which."""
 
-    __slots__ = ("definitions", "derived", "policy_code", "sources")
+    __slots__ = ("dated", "definitions", "derived", "policy_code", "sources")
 
     def __init__(
         self,
@@ -265,11 +297,13 @@ class Params(dict[str, Any]):
         definitions: Mapping[str, ParameterDef],
         values: dict[str, Any],
         sources: dict[str, str],
+        dated: dict[str, DatedValue] | None = None,
     ) -> None:
         super().__init__(values)
         self.policy_code = policy_code
         self.definitions = definitions
         self.sources = sources
+        self.dated = dated or {}  # each value as the policy holds it (its basis, who decided)
         # what the engine works out from these values once per period, not once per expense
         self.derived: dict[object, Any] = {}
 
@@ -284,6 +318,11 @@ class Params(dict[str, Any]):
 
     def source(self, name: str) -> str:
         return self.sources.get(name, "")
+
+    def basis(self, name: str) -> str:
+        """The value's basis (``Basis``), or "" when it has none."""
+        dated = self.dated.get(name)
+        return dated.basis if dated is not None else ""
 
     def has(self, name: str) -> bool:
         return name in self
@@ -302,13 +341,27 @@ class Policy:
     parameters: Mapping[str, ParameterDef]
     version: int = 1
     summary: str = ""
+    # the policy documents' clauses its values cite, as the documents word them
+    clauses: Mapping[str, str] = field(default_factory=dict, compare=False)
     _periods: tuple[date, ...] = field(default=(), repr=False, compare=False)
     _cache: dict[int, Params] = field(default_factory=dict, repr=False, compare=False)
     # the parameters with a value that is on (true, non-zero) on some day: ``ever_on`` answers a
     # switch that never is at once, as it is asked on every ``settle`` call
     _ever_on: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    _categories: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+
+    @property
+    def categories(self) -> frozenset[str]:
+        """The hardship categories this policy has rules for: with an assistance layer, those with
+        an assistance ratio; without one (insurance only), every category, for its lists."""
+        return self._categories
 
     def __post_init__(self) -> None:
+        if self.layers.assistance:
+            known = frozenset(c for c in CATEGORIES if f"assistance.ratio.{c}" in self.parameters)
+        else:
+            known = frozenset(CATEGORIES)
+        object.__setattr__(self, "_categories", known)
         starts = sorted({v.start for p in self.parameters.values() for v in p.values})
         object.__setattr__(self, "_periods", tuple(starts))
         on = frozenset(n for n, p in self.parameters.items() if any(v.value for v in p.values))
@@ -326,6 +379,7 @@ class Policy:
         if params is None:
             values: dict[str, Any] = {}
             sources: dict[str, str] = {}
+            dated_values: dict[str, DatedValue] = {}
             for name, definition in self.parameters.items():
                 current = None
                 for dated in definition.values:  # ascending by start, later versions last
@@ -334,7 +388,8 @@ class Policy:
                 if current is not None:
                     values[name] = current.value
                     sources[name] = current.source
-            params = Params(self.code, self.parameters, values, sources)
+                    dated_values[name] = current
+            params = Params(self.code, self.parameters, values, sources, dated_values)
             self._cache[index] = params
         return params
 
@@ -364,13 +419,20 @@ class Policy:
         return parsed
 
     def amended(
-        self, *, start: date, values: Mapping[str, Any], source: str, version: int
+        self,
+        *,
+        start: date,
+        values: Mapping[str, Any],
+        source: str,
+        version: int,
+        basis: str = Basis.LOCAL,
+        by: str = "",
     ) -> Policy:
         """This policy with ``values`` (already parsed) in force from ``start``: a new version."""
         parameters = dict(self.parameters)
         for name, value in values.items():
             definition = parameters[name]
-            dated = DatedValue(start, value, source, version)
+            dated = DatedValue(start, value, source, version, basis, by)
             ordered = sorted([*definition.values, dated], key=lambda v: (v.start, v.version))
             parameters[name] = replace(definition, values=tuple(ordered))
         return replace(self, parameters=parameters, version=version, _cache={})
@@ -382,7 +444,7 @@ class Policy:
         for name, value in parsed.items():
             parameters[name] = replace(
                 parameters[name],
-                values=(DatedValue(date.min, value, "本次计算给定", self.version),),
+                values=(DatedValue(date.min, value, "本次计算给定", self.version, Basis.DEMO),),
             )
         return replace(self, parameters=parameters, _cache={})
 
@@ -402,7 +464,12 @@ def policy_from_data(data: Mapping[str, Any]) -> Policy:
         )
         values = tuple(
             DatedValue(
-                date.fromisoformat(v["from"]), definition.parse(v["value"]), v.get("source", "")
+                date.fromisoformat(v["from"]),
+                definition.parse(v["value"]),
+                v.get("source", ""),
+                basis=Basis(v.get("basis", Basis.LOCAL)),
+                by=v.get("by", ""),
+                clause=v.get("clause", ""),
             )
             for v in item.get("values", [])
         )
@@ -417,6 +484,7 @@ def policy_from_data(data: Mapping[str, Any]) -> Policy:
         starts_on=date.fromisoformat(data["starts_on"]),
         layers=layers,
         parameters=definitions,
+        clauses=MappingProxyType(dict(data.get("clauses", {}))),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from core.widgets import DateInput
-from engine import Kind, ParameterDef, Policy
+from engine import Basis, Kind, ParameterDef, Policy
 from engine.categories import CATEGORIES
 from engine.money import percent
 
@@ -90,6 +90,14 @@ class PolicyVersionForm(forms.Form):
         help_text="新取值从这一天起适用；此前的费用仍按原取值结算。",
     )
     source = forms.CharField(label="依据（文件名与条款）", max_length=200)
+    basis = forms.ChoiceField(
+        label="依据类别",
+        choices=[(b.value, b.label) for b in Basis],
+        initial=Basis.LOCAL.value,
+        help_text="政策条款：市里的方案写明了这个数；国家法规：写明法规名称与条款；"
+        "本地设定：方案未规定，由本地决定（须写决定机关）；演示数据：仅供演示，不能用于真实发放。",
+    )
+    decided_by = forms.CharField(label="决定机关（本地设定时必填）", max_length=100, required=False)
     reason = forms.CharField(label="说明", widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args: Any, policy: Policy, today: date, **kwargs: Any) -> None:
@@ -105,6 +113,12 @@ class PolicyVersionForm(forms.Form):
             if not self.sections or self.sections[-1][0] != definition.section:
                 self.sections.append((definition.section, []))
             self.sections[-1][1].append(key)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("basis") == Basis.LOCAL and not str(data.get("decided_by", "")).strip():
+            self.add_error("decided_by", "本地设定须写明决定机关（如“市医保局”），以便日后查证。")
+        return data
 
     def grouped_fields(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [(section, [self[key] for key in keys]) for section, keys in self.sections]

@@ -32,6 +32,20 @@ class PolicyVersion(models.Model):
     effective_from = models.DateField("生效日期")
     values = models.JSONField("参数取值", help_text="{参数名: 取值}，只含本版本改动的参数")
     source = models.CharField("依据（文件与条款）", max_length=200)
+    basis = models.CharField(
+        "依据类别",
+        max_length=10,
+        choices=[
+            ("seed", "政策条款"),
+            ("national", "国家法规"),
+            ("local", "本地设定"),
+            ("demo", "演示数据"),
+        ],
+        default="local",
+    )
+    decided_by = models.CharField(
+        "决定机关", max_length=100, blank=True, help_text="本地设定由谁决定，如“市医保局”"
+    )
     reason = models.TextField("说明", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="设置人", on_delete=models.PROTECT, related_name="+"
@@ -75,6 +89,12 @@ class YearLedger(models.Model):
     critical_used = _money("已获大病保险")
     personal_borne = _money("个人已负担")
     fund_used = _money("已获暖心基金")
+    # each outpatient kind's own deductible and sub-limit (its assistance also counts in
+    # ``assistance_used``, the yearly cap all kinds share)
+    deductible_used_outpatient = _money("已负担普通门诊起付标准")
+    assistance_used_outpatient = _money("普通门诊已获救助")
+    deductible_used_chronic_outpatient = _money("已负担门诊慢特病起付标准")
+    assistance_used_chronic_outpatient = _money("门诊慢特病已获救助")
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
@@ -92,6 +112,10 @@ class YearLedger(models.Model):
                     critical_used__gte=0,
                     personal_borne__gte=0,
                     fund_used__gte=0,
+                    deductible_used_outpatient__gte=0,
+                    assistance_used_outpatient__gte=0,
+                    deductible_used_chronic_outpatient__gte=0,
+                    assistance_used_chronic_outpatient__gte=0,
                 ),
                 name="ledger_amounts_not_negative",
             ),

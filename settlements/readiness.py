@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from engine import Kind, Policy, sections
+from engine import Basis, Kind, Policy, sections
 
-DEMO_MARK = "演示数据"  # the words seed_demo's values carry in their source
+DEMO_MARK = "演示数据"  # the words demo values carried in their source before they had a basis
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,32 @@ def readiness(policy: Policy, year: int, counties: Sequence[tuple[str, str]]) ->
                 missing = [name for code, name in counties if code not in params[d.name]]
                 if missing:
                     problems.append("缺少：" + "、".join(missing))
-            if DEMO_MARK in params.source(d.name):
+            if params.basis(d.name) == Basis.DEMO or DEMO_MARK in params.source(d.name):
                 problems.append(f"仍是演示数据（依据一栏写的是“{params.source(d.name)}”）")
             if problems:
                 gaps.append(Gap(d.name, d.label, section, "；".join(problems)))
     return gaps
+
+
+@dataclass(frozen=True)
+class Default:
+    name: str
+    label: str
+    section: str
+    shown: str
+    source: str
+
+
+def shipped_defaults(policy: Policy, year: int) -> list[Default]:
+    """The local settings (本地设定) in force on ``year``'s first day that are still the values the
+    portal shipped with: the documents leave them open, so the city confirms them or sets its own.
+    Not a gap (the rules compute with them); listed so that nobody mistakes them for the seed's."""
+    on = max(date(year, 1, 1), policy.starts_on)
+    params = policy.at(on)
+    out = []
+    for section, definitions in sections(policy):
+        for d in definitions:
+            dated = params.dated.get(d.name)
+            if dated is not None and dated.version == 1 and dated.basis == Basis.LOCAL:
+                out.append(Default(d.name, d.label, section, d.display(dated.value), dated.source))
+    return out

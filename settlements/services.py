@@ -23,6 +23,8 @@ from audit.services import record, save_audited
 from beneficiaries.models import Person
 from core.formats import yuan
 from engine import (
+    BASIS_LABELS,
+    Basis,
     Expense,
     IdentityPeriod,
     Inputs,
@@ -88,6 +90,30 @@ def policy_for(person: Person) -> Policy:
     return load(person.township.county.city.policy_code)
 
 
+def _changes(policy: Policy, day: date, parsed: Mapping[str, Any]) -> dict[str, list[str]]:
+    """A version's changes for its audit row: {name: [the value before, the new value]}."""
+    before = policy.at(day).as_dict()
+    return {
+        name: [
+            policy.parameters[name].display(before.get(name)),
+            policy.parameters[name].display(value),
+        ]
+        for name, value in parsed.items()
+    }
+
+
+def _decider(basis: str, source: str, decided_by: str, actor: User) -> str:
+    """Who decided a version's values: as given; for a local setting given by a script without
+    one (the form asks for it), the administrator who set it. No source or basis: refused."""
+    if not source.strip():
+        raise ValidationError("请写明依据（文件名与条款）。", code="no_source")
+    if basis not in BASIS_LABELS:
+        raise ValidationError("请选择依据类别。", code="no_basis")
+    if basis == Basis.LOCAL and not decided_by.strip():
+        return f"管理员 {actor.get_full_name() or actor.username}"
+    return decided_by.strip()
+
+
 @transaction.atomic
 def policy_version_create(
     *,
@@ -97,8 +123,11 @@ def policy_version_create(
     source: str,
     reason: str = "",
     actor: User,
+    basis: str = "local",
+    decided_by: str = "",
 ) -> PolicyVersion:
-    """Add version N+1 of a policy: ``values`` (raw, as typed) in force from ``effective_from``."""
+    """Add version N+1 of a policy: ``values`` (raw, as typed) in force from ``effective_from``,
+    with their basis (``Basis``) and, for a local setting, who decided it."""
     if policy_code not in shipped_codes():
         raise ValidationError(f"未知政策 {policy_code}")
     policy = load(policy_code)
@@ -109,20 +138,11 @@ def policy_version_create(
         )
     if not values:
         raise ValidationError("没有改动任何参数：新版本至少要改一个参数。", code="empty")
-    if not source.strip():
-        raise ValidationError("请写明依据（文件名与条款）。", code="no_source")
+    decided_by = _decider(basis, source, decided_by, actor)
     try:
         parsed = policy.parse_values(values)
     except SettlementInputError as exc:
         raise ValidationError(str(exc), code="bad_value") from None
-    before = policy.at(effective_from)
-    changes = {
-        name: [
-            policy.parameters[name].display(before.as_dict().get(name)),
-            policy.parameters[name].display(value),
-        ]
-        for name, value in parsed.items()
-    }
     number = (
         PolicyVersion.objects.filter(policy_code=policy_code).aggregate(n=Max("number"))["n"] or 1
     ) + 1
@@ -134,6 +154,8 @@ def policy_version_create(
                 effective_from=effective_from,
                 values={n: policy.parameters[n].to_json(v) for n, v in parsed.items()},
                 source=source.strip(),
+                basis=basis,
+                decided_by=decided_by,
                 reason=reason.strip(),
                 created_by=actor,
             )
@@ -145,8 +167,11 @@ def policy_version_create(
         actor=actor,
         event=Event.POLICY_VERSION_CREATED,
         target=version,
-        summary=f"政策 {policy_code} 第 {number} 版，{effective_from} 起：{source.strip()}",
-        changes=changes,
+        summary=(
+            f"政策 {policy_code} 第 {number} 版，{effective_from} 起："
+            f"{BASIS_LABELS[Basis(basis)]}，{source.strip()}"
+        ),
+        changes=_changes(policy, effective_from, parsed),
     )
     return version
 

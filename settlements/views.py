@@ -35,7 +35,7 @@ from . import funds, services, subsidies
 from .forms import PolicyVersionForm
 from .models import Enrolment, PolicyVersion, SubsidyEntry, SubsidyRoster
 from .policies import load, shipped_codes
-from .readiness import readiness
+from .readiness import readiness, shipped_defaults
 
 
 @capability_required(Capability.VIEW_POLICIES)
@@ -67,7 +67,8 @@ def policy_detail(request: StaffRequest, code: str) -> HttpResponse:
                     "now": d.display(now[d.name]) if d.name in now else "未设置",
                     "unset": d.name not in now,
                     "history": [
-                        (v.start, d.display(v.value), v.source, v.version) for v in d.values
+                        (v.start, d.display(v.value), v.source, v.version, v.basis, v.by)
+                        for v in d.values
                     ],
                 }
                 for d in definitions
@@ -93,6 +94,7 @@ def policy_readiness(request: StaffRequest, code: str) -> HttpResponse:
     year = number_in(request.GET.get("year"), 2000, 2100) or timezone.localdate().year
     counties = counties_for(request.user).filter(city__policy_code=code).order_by("code")
     gaps = readiness(policy, year, [(c.code, c.name) for c in counties])
+    defaults = shipped_defaults(policy, year)
     return render(
         request,
         "settlements/policy_readiness.html",
@@ -100,6 +102,7 @@ def policy_readiness(request: StaffRequest, code: str) -> HttpResponse:
             "policy": policy,
             "year": year,
             "gaps": gaps,
+            "defaults": defaults,
             "counties": counties,
             "can_edit": has_capability(request.user, Capability.EDIT_POLICIES),
         },
@@ -122,6 +125,8 @@ def policy_version_new(request: StaffRequest, code: str) -> HttpResponse:
                     source=form.cleaned_data["source"],
                     reason=form.cleaned_data["reason"],
                     actor=request.user,
+                    basis=form.cleaned_data["basis"],
+                    decided_by=form.cleaned_data["decided_by"],
                 )
             except ValidationError as exc:
                 for message in exc.messages:

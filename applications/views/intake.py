@@ -94,6 +94,7 @@ def _intake_forms(
         favourite=favourite,
         initial=initial,
         onestop=onestop_categories(policy, today),
+        assisted=policy.categories,
         open_cases=open_cases_of(person, exclude=app) if person is not None and person.pk else [],
     )
     expense_initial = (

@@ -31,6 +31,7 @@ class Category(models.TextChoices):
     DIBAO_EDGE = "dibao_edge", categories.CATEGORIES["dibao_edge"][0]
     ILLNESS_POOR = "illness_poor", categories.CATEGORIES["illness_poor"][0]
     OTHER = "other", categories.CATEGORIES["other"][0]
+    SEVERE_DISABLED = "severe_disabled", categories.CATEGORIES["severe_disabled"][0]
 
 
 class Sex(models.TextChoices):
@@ -233,6 +234,7 @@ CERTIFIERS: dict[str, frozenset[str]] = {
     Category.RURAL_AT_RISK: frozenset({Department.RURAL_REVITALISATION}),
     Category.ILLNESS_POOR: frozenset({Department.CIVIL_AFFAIRS, Department.RURAL_REVITALISATION}),
     Category.OTHER: frozenset(Department.values),
+    Category.SEVERE_DISABLED: frozenset({Department.DISABLED_FEDERATION}),
 }
 
 

@@ -54,6 +54,8 @@ def load(code: str, *, version: int | None = None) -> Policy:
             values=policy.parse_values(row.values),
             source=row.source,
             version=row.number,
+            basis=row.basis,
+            by=row.decided_by,
         )
     if version is not None and version > policy.version:
         raise UnknownPolicy(f"政策 {code} 没有第 {version} 版")

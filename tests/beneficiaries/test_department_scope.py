@@ -216,3 +216,21 @@ def test_a_file_brings_only_the_categories_its_department_certifies(world, regis
     registered.refresh_from_db()
     assert registered.name == "乌兰其其格"
     assert PersonChange.objects.get().changes == {"name": ["乌兰其其格", "乌兰"]}
+
+
+def test_the_disabled_persons_federation_brings_the_severely_disabled(world, run_import):
+    """重度残疾人 (seed 003 二(二)) are certified by 残联, and by no other department."""
+    content = csv_bytes([
+        [A, "乌兰其其格", "重度残疾人", "2024-01-01", "", "150121100", "", "民政", "", ""],
+        [A, "乌兰其其格", "重度残疾人", "2024-01-01", "", "150121100", "", "残联", "", ""],
+    ])  # fmt: skip
+    batch = run_import(content)
+    errors = list(batch.rows.filter(kind="error").values_list("row_number", "message"))
+    assert errors == [
+        (
+            2,
+            "重度残疾人（一、二级重度残疾，三级智力、精神残疾）由残联部门认定，民政部门不能导入、修改或终止此类身份。",
+        )
+    ]
+    ident = HardshipIdentity.objects.get(category="severe_disabled")
+    assert (ident.department, ident.certified_on) == ("残联", date(2024, 1, 1))

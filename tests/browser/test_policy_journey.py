@@ -25,6 +25,7 @@ def test_admin_reads_a_policy_and_raises_the_tilted_cap_from_a_date(live_server,
     page.get_by_role("link", name="新增版本（调整参数）").click()
     page.get_by_label("生效日期").fill("2027-01-01")
     page.get_by_label("依据（文件名与条款）").fill("呼医保发〔2026〕9号 第三条")
+    page.get_by_label("决定机关（本地设定时必填）").fill("呼和浩特市医疗保障局")
     page.get_by_label(re.compile(r"倾斜救助年度最高限额")).fill("35000.00")
     page.get_by_role("button", name="保存新版本").click()
     page.wait_for_url(re.compile(r"/settlements/policies/hohhot-2023/$"))

@@ -23,7 +23,12 @@ def form_data(**changes) -> dict:
     for name, field in form.fields.items():
         value = field.initial
         data[name] = "" if value is None else value
-    data.update(effective_from="2026-01-01", source="呼医保发〔2026〕1号 第二条", reason="")
+    data.update(
+        effective_from="2026-01-01",
+        source="呼医保发〔2026〕1号 第二条",
+        decided_by="呼和浩特市医疗保障局",
+        reason="",
+    )
     data.update(changes)
     return data
 
@@ -33,7 +38,16 @@ def test_reviewer_reads_the_policy_with_values_sources_and_unset_warnings(client
     page = client.get(reverse("settlements:policy_detail", args=["hohhot-2023"])).content.decode()
     assert "呼和浩特市医疗救助（2023 年起）" in page
     assert "救助比例：低保对象" in page and "assistance.ratio.dibao" in page
-    assert '2023-01-01 起：70% <span class="text-body-secondary">· 呼和浩特实施方案 四(三)' in page
+    assert (
+        '2023-01-01 起：70% <span class="badge text-bg-success">政策条款</span> '
+        '<span class="text-body-secondary">· 呼和浩特实施方案 四(三)'
+    ) in page
+    # a local setting says so, and who decided it; the clause texts cited are printed
+    assert (
+        '<span class="badge text-bg-warning">本地设定</span> <span class="text-body-secondary">'
+        "· 本地设定：方案 四(三) 未列其他特殊困难人员的限额，取较低一档 5 万元 · 决定：随系统发布的默认值"
+    ) in page
+    assert "低保对象按照不低于70%比例救助" in page
     assert "未设置：用到时结算会提示" in page  # city_income ships without a value
     assert "新增版本（调整参数）" not in page  # only the administrator adds versions
 
@@ -52,6 +66,7 @@ def test_admin_adds_a_version_and_only_the_changed_values_are_stored(client, wor
         admin,
     )
     assert version.values == {"city_income": "52000.00", "assistance.ratio.dibao": "0.75"}
+    assert (version.basis, version.decided_by) == ("local", "呼和浩特市医疗保障局")
     policy = load("hohhot-2023")
     assert policy.version == 2
     assert (
@@ -62,7 +77,10 @@ def test_admin_adds_a_version_and_only_the_changed_values_are_stored(client, wor
     event = AuditEvent.objects.get(target_type="settlements.policyversion")
     assert event.changes["city_income"] == ["未设置", "52,000.00 元"]
     page = client.get(reverse("settlements:policy_detail", args=["hohhot-2023"])).content.decode()
-    assert "第 2 版：2026-01-01 起，呼医保发〔2026〕1号 第二条" in page
+    assert (
+        "第 2 版：2026-01-01 起，本地设定：呼医保发〔2026〕1号 第二条（决定：呼和浩特市医疗保障局）"
+        in page
+    )
 
 
 @pytest.mark.parametrize(
@@ -92,3 +110,16 @@ def test_approver_cannot_post_a_version(client, world):
     response = client.post(URL, form_data(**{"p__tilted.cap": "40000.00"}))
     assert response.status_code == 403
     assert not PolicyVersion.objects.exists()
+
+
+def test_a_local_setting_says_who_decided_it(client, world):
+    client.force_login(world.users["admin"])
+    data = form_data(**{"p__tilted.cap": "40000.00", "decided_by": ""})
+    page = client.post(URL, data).content.decode()
+    assert "本地设定须写明决定机关（如“市医保局”），以便日后查证。" in page
+    assert not PolicyVersion.objects.exists()
+    data.update(basis="national", source="社会救助暂行办法 第二十八条")  # a national regulation
+    assert client.post(URL, data).status_code == 302
+    version = PolicyVersion.objects.get()
+    assert (version.basis, version.decided_by) == ("national", "")
+    assert load("hohhot-2023").at(date(2026, 1, 1)).basis("tilted.cap") == "national"

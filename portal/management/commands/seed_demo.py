@@ -362,6 +362,7 @@ class Command(BaseCommand):
                 "subsidy.contribution": "400.00",
             },
             source="演示数据（正式使用前请按统计公报设置）",
+            basis="demo",
             reason="演示用的上年人均可支配收入、各旗县区低保标准和居民医保个人缴费标准",
             actor=User.objects.get(username="admin"),
         )

@@ -2,13 +2,15 @@
 
 ``_ledger_rows_locked`` is the lock: the rows of the people concerned (and of their household), made
 where missing and locked in one order until the transaction ends. Every write of ``YearLedger`` is a
-function of this module, each under that lock:
+function of this package, each under that lock:
 
 - ``settlement_store`` (through ``settlement_approve``, or ``settlement_calculate`` then store, as a
   case's approval does): an approved settlement's closing state;
 - ``settlement_revoke``: a revoked settlement's moves taken back;
 - ``settlement_recover``: recovered money given back to the year's cap;
-- ``onestop_enter``: the hospitals' one-stop assistance (一站式结算) entered.
+- ``onestop_enter`` (``onestop.py``): the hospitals' one-stop assistance (一站式结算) entered, with
+  the tilted assistance its bills are due (倾斜救助, reserved against the yearly cap);
+- ``tilted_claim_*`` (``tilted.py``): a due tilted assistance approved, or refused and given back.
 
 Reads of the ledger (previews, the opening state) are ``settlements.services.ledger_opening``.
 """
@@ -16,7 +18,7 @@ Reads of the ledger (previews, the opening state) are ``settlements.services.led
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -28,12 +30,10 @@ from django.utils import timezone
 from accounts.models import User
 from audit.events import Event
 from audit.services import record
-from beneficiaries.models import HardshipIdentity, Person
+from beneficiaries.models import Person
 from core.formats import yuan
-from core.rows import update_rows
 from engine import (
     Expense,
-    IdentityPeriod,
     Inputs,
     Policy,
     Result,
@@ -43,16 +43,13 @@ from engine import (
 )
 from engine.model import LEDGER_FIELDS, paid_by_assistance, state_json
 
-from .models import LedgerEntry, Settlement, YearLedger
-from .overpaid import Overpaid, _late_overpaid
-from .policies import load
-from .services import (
+from ..models import LedgerEntry, Settlement, YearLedger
+from ..services import (
     AlreadySettled,
     Bill,
     BillAlreadyAssisted,
     _refuse_held,
     _state,
-    holders_of,
     household_ids,
     identities_of,
     policy_for,
@@ -244,7 +241,16 @@ def _result_json(result: Result) -> dict[str, Any]:
     }
 
 
-LEDGER_AUDITED = ("deductible_used", "assistance_used", "tilted_threshold_used", "tilted_used")
+LEDGER_AUDITED = (
+    "deductible_used",
+    "assistance_used",
+    "tilted_threshold_used",
+    "tilted_used",
+    "deductible_used_outpatient",
+    "assistance_used_outpatient",
+    "deductible_used_chronic_outpatient",
+    "assistance_used_chronic_outpatient",
+)
 
 
 def _ledger_changes(result: Result, years: list[int]) -> dict[str, list[str]]:
@@ -350,151 +356,16 @@ def settlement_recover(
     return item
 
 
-@dataclass(frozen=True)
-class OneStop:
-    """A hospital record that paid medical assistance (一站式结算), as it enters the ledger."""
+# the one-stop records' door, a module of its own (imported last: it uses the lock above)
+from .onestop import OneStop, onestop_enter  # noqa: E402
 
-    person_id: int
-    record_key: str
-    expense: Expense  # with assistance_paid set
-    bill: Bill
-
-
-def onestop_enter(records: Sequence[OneStop]) -> list[Overpaid]:
-    """Enter hospitals' one-stop assistance into the yearly ledgers (in the caller's transaction).
-
-    Each record becomes a live entry and moves its person's ledger (under the row lock), so caps
-    and the burden figures count it. A record already entered is skipped. A bill already assisted
-    at the window keeps its window entry; the hospital's entry is kept without keys, linked to it,
-    and the window's amount is returned as over-paid. A record dated before window bills of the
-    same year can make an approval already made too high: the approval stands (it was right on
-    what the ledger held), and the difference, found by settling the year again in date order with
-    and without the new records, is returned as over-paid for the county to recover.
-    """
-    records = [r for r in records if r.expense.assistance_paid]
-    entered = set(
-        LedgerEntry.objects.filter(record_key__in=[r.record_key for r in records]).values_list(
-            "record_key", flat=True
-        )
-    )
-    records = [r for r in records if r.record_key not in entered]
-    if not records:
-        return []
-    ctx = _OneStopContext.load(records)
-    by_person: dict[int, list[OneStop]] = {}
-    for r in records:
-        by_person.setdefault(r.person_id, []).append(r)
-    for person_id, mine in sorted(by_person.items()):
-        ctx.enter(person_id, mine)
-    now = timezone.now()  # written by hand: the recompute reads it for what changed
-    for row in ctx.moved:
-        row.updated_at = now
-    update_rows(
-        YearLedger, ctx.moved, [n for n in LEDGER_FIELDS if n != "household_borne"] + ["updated_at"]
-    )
-    LedgerEntry.objects.bulk_create(ctx.entries)
-    return [o for o in ctx.overpaid if o.amount > 0]
-
-
-@dataclass
-class _OneStopContext:
-    """What entering a set of one-stop records needs, loaded once for all their people: the
-    ledger rows (locked), the bills already held, identities, the window settlements a late record
-    may have made too high, and the one-stop entries before them; and what entering produces."""
-
-    people: dict[int, Person]
-    years: list[int]
-    rows: dict[tuple[int, int], YearLedger]
-    held: dict[str, LedgerEntry]
-    identities: dict[int, list[IdentityPeriod]]
-    windowed: dict[int, list[Settlement]]
-    earlier: dict[int, list[LedgerEntry]]
-    policies: dict[str, Policy] = field(default_factory=dict)
-    entries: list[LedgerEntry] = field(default_factory=list)
-    moved: list[YearLedger] = field(default_factory=list)
-    overpaid: list[Overpaid] = field(default_factory=list)
-
-    @classmethod
-    def load(cls, records: Sequence[OneStop]) -> _OneStopContext:
-        people = {p.pk: p for p in Person.objects.filter(pk__in={r.person_id for r in records})
-                  .select_related("township__county__city")}  # fmt: skip
-        years = sorted({r.expense.day.year for r in records})
-        rows = _ledger_rows_locked(sorted(people), years)
-        held = {k: e for e in holders_of([k for r in records for k in r.bill.keys])
-                for k in (e.invoice_key, e.settlement_key) if k}  # fmt: skip
-        identities: dict[int, list[IdentityPeriod]] = {}
-        for person_id, category, start, end in HardshipIdentity.objects.filter(
-            person_id__in=people
-        ).values_list("person_id", "category", "certified_on", "ended_on"):
-            identities.setdefault(person_id, []).append(IdentityPeriod(category, start, end))
-        windowed: dict[int, list[Settlement]] = {}
-        for settlement in Settlement.objects.filter(
-            person_id__in=people, year__in=years, revoked_at__isnull=True
-        ).order_by("approved_at", "id"):
-            windowed.setdefault(settlement.person_id, []).append(settlement)
-        earlier: dict[int, list[LedgerEntry]] = {}
-        for entry in LedgerEntry.objects.filter(
-            person_id__in=list(windowed), year__in=years, source=LedgerEntry.Source.ONESTOP,
-            released_at__isnull=True,
-        ):  # fmt: skip
-            earlier.setdefault(entry.person_id, []).append(entry)
-        return cls(people, years, rows, held, identities, windowed, earlier)
-
-    def policy(self, person: Person) -> Policy:
-        code = person.township.county.city.policy_code
-        if code not in self.policies:
-            self.policies[code] = load(code)
-        return self.policies[code]
-
-    def enter(self, person_id: int, mine: list[OneStop]) -> None:
-        """One person's records: the ledger moved, an entry each, over-paid window cases found."""
-        policy = self.policy(self.people[person_id])
-        opening = {y: _state(self.rows[(person_id, y)], Decimal("0.00")) for y in self.years}
-        known = self.identities.get(person_id, [])
-        try:
-            result = settle(policy, known, [r.expense for r in mine], opening)
-        except SettlementInputError:
-            return  # a record the policy cannot read (before it took effect): not entered
-        for year, state in result.closing.items():
-            row = self.rows[(person_id, year)]
-            for name in LEDGER_FIELDS:
-                if name != "household_borne":
-                    setattr(row, name, getattr(state, name))
-            self.moved.append(row)
-        for r in mine:
-            twin = next((self.held[k] for k in r.bill.keys if k in self.held), None)
-            if twin is not None and twin.settlement is not None:
-                self.overpaid.append(
-                    Overpaid(
-                        twin.settlement,
-                        min(twin.assistance, twin.settlement.unrecovered),
-                        True,
-                        f"医院一站式结算已对同一票据支付医疗救助 {yuan(r.expense.assistance_paid)} 元（{r.bill.label}）",
-                    )
-                )
-            self.entries.append(_onestop_entry(r, twin))
-        if person_id in self.windowed:
-            self.overpaid.extend(
-                _late_overpaid(
-                    policy, known, [r.expense for r in mine],
-                    self.windowed[person_id], self.earlier.get(person_id, []),
-                )
-            )  # fmt: skip
-
-
-def _onestop_entry(r: OneStop, twin: LedgerEntry | None) -> LedgerEntry:
-    """The ledger entry of a one-stop record; without the bill's keys when the window holds them."""
-    return LedgerEntry(
-        person_id=r.person_id,
-        year=r.expense.day.year,
-        day=r.expense.day,
-        source=LedgerEntry.Source.ONESTOP,
-        record_key=r.record_key,
-        hospital=r.bill.hospital[:100],
-        label=r.bill.label[:200],
-        invoice_key="" if twin else r.bill.invoice_key,
-        settlement_key="" if twin else r.bill.settlement_key,
-        total=r.expense.total,
-        assistance=r.expense.assistance_paid or Decimal("0.00"),
-        duplicate_of=twin,
-    )
+__all__ = [
+    "Calculated",
+    "OneStop",
+    "onestop_enter",
+    "settlement_approve",
+    "settlement_calculate",
+    "settlement_recover",
+    "settlement_revoke",
+    "settlement_store",
+]
