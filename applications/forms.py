@@ -276,7 +276,6 @@ class ExpenseForm(forms.ModelForm):
             "hospital_level",
             "kind",
             "in_region",
-            "referred",
             "admitted_on",
             "discharged_on",
             "visit_on",
@@ -416,7 +415,6 @@ class ExpenseCorrectionForm(forms.Form):
     basic_paid = amount_field("基本医保支付（元）")
     critical_paid = amount_field("大病保险支付（元）")
     in_region = forms.BooleanField(label="自治区内就医", required=False)
-    referred = forms.BooleanField(label="规范转诊", required=False)
     reason = forms.CharField(label="更正理由", max_length=300)
 
     def clean(self) -> dict[str, Any]:

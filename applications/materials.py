@@ -58,6 +58,8 @@ def required_materials(
         needed.add("identity_certificate")
     if category == "illness_poor":
         needed |= {"income_declaration", "finance_authorisation", "hukou"}
-    if any(not e.in_region and e.referred for e in items):
-        needed.add("referral")  # treatment outside the region is assisted only when referred
+    if any(not e.in_region and not e.referred for e in items):
+        # treatment outside the region is assisted only when referred: a bill no registered
+        # referral covers needs the 转诊备案表, so that the referral can be registered
+        needed.add("referral")
     return [code for code in MATERIALS if code in needed]

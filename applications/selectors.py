@@ -19,6 +19,7 @@ from .models import (
     PromiseStatus,
     Status,
 )
+from .settling import referral_of, referrals_of
 
 TO_TELL = [Status.APPROVED, Status.REJECTED, Status.PAID, Status.REVOKED]
 
@@ -223,8 +224,13 @@ def case_records(app: Application) -> dict[str, Any]:
     what is missing, the history, the person's identities, the 因病致贫 pre-check."""
     materials = list(app.materials.select_related("received_by"))
     attachments = list(app.attachments.all())
+    expenses = list(app.expenses.all())
+    referrals = referrals_of(app.person) if expenses else []
+    for e in expenses:  # what makes each bill 规范转诊, or that nothing does
+        referred, note = referral_of(e, referrals)
+        e.referral_note = note if referred else "无覆盖的转诊备案（不按规范转诊计算）"  # type: ignore[attr-defined]
     return {
-        "expenses": list(app.expenses.all()),
+        "expenses": expenses,
         "materials": [(m, [a for a in attachments if a.material == m.code]) for m in materials],
         "missing": [m for m in materials if not m.received],
         "events": list(app.events.select_related("actor")),

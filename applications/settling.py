@@ -3,19 +3,23 @@ preview shown on the case page (the ledger read, nothing written)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from beneficiaries.models import IdentityClaim, Person
+from beneficiaries.models import IdentityClaim, Person, Referral
+from beneficiaries.referrals import covering
 from engine import Expense, IdentityPeriod, Result, SettlementInputError, YearState
 from engine.categories import CATEGORIES
 from engine.model import LEDGER_FIELDS
 from engine.money import ZERO
+from settlements.ledger.tilted import tilted_claim_preview
 from settlements.models import LedgerEntry, Settlement
 from settlements.services import Bill, policy_for, settlement_preview, settlement_recompute
 
-from .models import Application, MedicalExpense
+from .models import Application, MedicalExpense, Origin
 
 LEDGER_LABELS = {
     "deductible_used": "已负担救助起付标准",
@@ -35,10 +39,23 @@ def policy_start(person: Person) -> date:
     return policy_for(person).starts_on
 
 
-def engine_expense(e: MedicalExpense) -> Expense:
+RECORDED_ANSWER = "旧记录：受理时窗口勾选“规范转诊”（转诊备案建立之前的案件）"
+
+
+def referral_of(e: MedicalExpense, referrals: Sequence[Referral]) -> tuple[bool, str]:
+    """Whether the bill is 规范转诊 and what says so: a registered referral covering its hospital
+    and date, or (a bill entered before the register) the answer recorded at the window."""
+    if e.referred_basis == "checkbox":
+        return e.referred, RECORDED_ANSWER if e.referred else ""
+    found = covering(referrals, e.hospital, e.hospital_code, e.day)
+    return (True, str(found)) if found is not None else (False, "")
+
+
+def engine_expense(e: MedicalExpense, referrals: Sequence[Referral] = ()) -> Expense:
     day = e.day
     if day is None:  # the model's clean() requires it; a row saved around it is refused here
         raise SettlementInputError(f"费用“{e.hospital}”缺少日期")
+    referred, referral = referral_of(e, referrals)
     return Expense(
         id=str(e.pk),
         day=day,
@@ -48,12 +65,18 @@ def engine_expense(e: MedicalExpense) -> Expense:
         basic_paid=e.basic_paid,
         critical_paid=e.critical_paid,
         in_region=e.in_region,
-        referred=e.referred,
+        referred=referred,
+        referral=referral,
     )
 
 
+def referrals_of(person: Person) -> list[Referral]:
+    return list(person.referrals.filter(ended_at__isnull=True))
+
+
 def engine_expenses(app: Application) -> list[Expense]:
-    return [engine_expense(e) for e in app.expenses.all()]
+    referrals = referrals_of(app.person)
+    return [engine_expense(e, referrals) for e in app.expenses.all()]
 
 
 def engine_bills(app: Application) -> list[Bill]:
@@ -112,16 +135,21 @@ def case_preview(app: Application) -> Preview:
     """What approving this case now would pay, explained line by line, from the ledger as it is."""
     preview = Preview()
     _identity_warnings(app, preview)
-    expenses = list(app.expenses.all())
+    expenses: list[Any] = list(app.expenses.all())
     stored = app.settlement
     try:
         if stored is not None:  # decided: the stored settlement, re-run from its own snapshot
             preview.stored = stored
             result = settlement_recompute(stored)
+            if app.origin == Origin.TILTED:
+                expenses = _onestop_bills(app)
+        elif app.origin == Origin.TILTED:  # the one-stop bills' dues, as they entered
+            dues, result = tilted_claim_preview(app.person, app.tilted_entries)
+            expenses = [_OneStopBill(e) for e in dues]
         else:
             result = settlement_preview(
                 person=app.person,
-                expenses=[engine_expense(e) for e in expenses],
+                expenses=[engine_expense(e, referrals_of(app.person)) for e in expenses],
                 extra=provisional(app),
             )
     except SettlementInputError as exc:
@@ -144,6 +172,24 @@ def case_preview(app: Application) -> Preview:
         for year in sorted(result.opening)
     ]
     return preview
+
+
+class _OneStopBill:
+    """A one-stop bill of a discovery case, as the case page's settlement rows show a bill."""
+
+    def __init__(self, entry: LedgerEntry) -> None:
+        self.pk = f"onestop:{entry.pk}"
+        self.hospital = entry.hospital
+
+    def get_kind_display(self) -> str:
+        return "住院（医院一站式结算）"
+
+
+def _onestop_bills(app: Application) -> list[Any]:
+    return [
+        _OneStopBill(e)
+        for e in LedgerEntry.objects.filter(pk__in=app.tilted_entries).order_by("day", "id")
+    ]
 
 
 def _ledger_lines(before: YearState, after: YearState) -> list[tuple[str, Decimal, Decimal]]:
@@ -188,12 +234,12 @@ def _identity_warnings(app: Application, preview: Preview) -> None:
 def estimate_refresh(app: Application) -> None:
     """Store what approving the case now would pay (the review queue's “拟救助” column). A bill the
     engine cannot settle leaves it empty; the case page says why."""
-    if app.settlement_id is not None:  # decided: the approved amount is the figure
-        return
+    if app.settlement_id is not None or app.origin == Origin.TILTED:
+        return  # decided: the approved amount; a discovery case: its dues, set when opened
     try:
         result = settlement_preview(
             person=app.person,
-            expenses=[engine_expense(e) for e in app.expenses.all()],
+            expenses=engine_expenses(app),
             extra=provisional(app),
         )
     except SettlementInputError:

@@ -95,6 +95,10 @@ def _illness_checked(app: Application, actor: User) -> str | None:
     return None
 
 
+def _tilted_origin(app: Application, actor: User) -> str | None:
+    return None if app.origin == "tilted" else "只有县级主动发现的倾斜救助案件才能直接立案审核。"
+
+
 def _forwardable(app: Application, actor: User) -> str | None:
     return _has_expenses(app, actor) or _illness_checked(app, actor)
 
@@ -161,6 +165,16 @@ TRANSITIONS: dict[str, Transition] = {
             Status.ACCEPTED,
             frozenset({Role.CLERK}),
             condition=_has_expenses,
+        ),
+        # 倾斜救助主动发现: the county opens a case itself from one-stop bills (no window, no
+        # materials): straight into its review (services.tilted.tilted_case_open)
+        Transition(
+            "open_tilted",
+            "主动发现立案",
+            frozenset({Status.DRAFT}),
+            Status.IN_REVIEW,
+            frozenset({Role.REVIEWER}),
+            condition=_tilted_origin,
         ),
         Transition(
             "forward",

@@ -52,6 +52,12 @@ class Event(models.TextChoices):
     IMPORT_RETRIED = "import.retried", "重试导入"
     TOKEN_CREATED = "token.created", "发放部门推送密钥"
     PUSH_RECEIVED = "push.received", "接收部门系统推送"
+    REFERRAL_REGISTERED = "referral.registered", "登记转诊备案"
+    REFERRAL_ENDED = "referral.ended", "撤销转诊备案"
+    REFERRALS_IMPORTED = "referrals.imported", "导入转诊备案"
+    TILTED_CASE_OPENED = "application.open_tilted", "主动发现立案"
+    TILTED_REFUSED = "tilted.refused", "一站式结算票据不予倾斜救助"
+    TILTED_LISTED = "tilted.listed", "查看倾斜救助主动发现名单"
     # applications
     APPLICATION_CREATED = "application.created", "新建申请（草稿）"
     APPLICATION_CHANGED = "application.changed", "修改申请草稿"
@@ -173,6 +179,12 @@ ACTION_OF: dict[str, str] = {
     Event.IDENTITY_CREATED: "create",
     Event.IDENTITY_CHANGED: "update",
     Event.IDENTITY_DELETED: "delete",
+    Event.REFERRAL_REGISTERED: "create",
+    Event.REFERRAL_ENDED: "update",
+    Event.REFERRALS_IMPORTED: "create",
+    Event.TILTED_CASE_OPENED: "transition",
+    Event.TILTED_REFUSED: "update",
+    Event.TILTED_LISTED: "view",
     Event.DEATH_RECORDED: "update",
     Event.CHANGE_ACCEPTED: "transition",
     Event.CHANGE_REFUSED: "transition",

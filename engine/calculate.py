@@ -18,7 +18,16 @@ from typing import NamedTuple
 
 from .categories import CATEGORIES, is_valid_on, rank
 from .errors import MissingParameter, SettlementInputError
-from .layers import INPATIENT, _assist, _Assisted, _basic, _critical, _fund, _rivals
+from .layers import (
+    INPATIENT,
+    _assist,
+    _Assisted,
+    _basic,
+    _critical,
+    _fund,
+    _rivals,
+    _tilted_part,
+)
 from .model import (
     KINDS,
     LEDGER_FIELDS,
@@ -284,6 +293,8 @@ def _settle_one(
             )
         )
 
+    if lines is not None and e.referral:
+        lines.append(("规范转诊：{}", (e.referral,)))
     identity: str | None  # the identity assisted under, or else the most favourable one valid
     chosen: _Assisted | None = None
     if not policy.layers.assistance:
@@ -297,6 +308,11 @@ def _settle_one(
                     (e.assistance_paid,),
                 )
             )
+        if valid:  # its self-pay left counts toward tilted assistance, as a window bill's does
+            onestop = e.assistance_paid + ZERO  # in fen, whatever the hospital wrote
+            left = self_pay - onestop if self_pay > onestop else ZERO
+            threshold, tilted = _tilted_part(policy, params, e, left, state, lines)
+            chosen = (valid[0], ZERO, onestop, threshold, tilted, None)
     elif not valid:
         if lines is not None:
             lines.append(

@@ -59,6 +59,13 @@ def _flag(item: Mapping[str, Any], key: str, default: bool, what: str) -> bool:
     return value
 
 
+def _text(item: dict[str, Any], key: str, what: str) -> str:
+    value = item.get(key, "")
+    if not isinstance(value, str) or len(value) > 200:
+        raise SettlementInputError(f"{what}的 {key} 应为不超过 200 字的文字")
+    return value
+
+
 # Long on purpose: the JSON case format of ``manage.py settle``, checked field by field with a
 # Chinese message for each; one reading of the format, in the order docs/contracts.md §5 gives it.
 def parse_case(data: object) -> Case:
@@ -129,6 +136,10 @@ def parse_case(data: object) -> Case:
                 else _amount(item["critical_paid"], f"{what}的大病保险 critical_paid "),
                 in_region=_flag(item, "in_region", True, what),
                 referred=_flag(item, "referred", False, what),
+                assistance_paid=None
+                if item.get("assistance_paid") is None
+                else _amount(item["assistance_paid"], f"{what}的一站式医疗救助 assistance_paid "),
+                referral=_text(item, "referral", what),
             )
         )
     return Case(policy.strip(), parameters, tuple(identities), tuple(expenses))

@@ -47,6 +47,9 @@ class Expense:
     # Set for a bill the hospital already settled with medical assistance (一站式结算): the engine
     # takes that amount as paid (no deductible, no tilted assistance) and moves the ledger by it.
     assistance_paid: Decimal | None = None
+    # The referral that makes the bill 规范转诊, as the explanation names it (a registered
+    # referral covering its hospital and date, or an old case's recorded answer); "" if none.
+    referral: str = ""
 
 
 class YearState(NamedTuple):
@@ -99,6 +102,7 @@ def _expense_json(e: Expense) -> dict[str, object]:
         "in_region": e.in_region,
         "referred": e.referred,
         **({} if e.assistance_paid is None else {"assistance_paid": str(e.assistance_paid)}),
+        **({"referral": e.referral} if e.referral else {}),
     }
 
 
@@ -170,6 +174,7 @@ class Inputs:
                 in_region=bool(e.get("in_region", True)),
                 referred=bool(e.get("referred", False)),
                 assistance_paid=_amount_or_none(e.get("assistance_paid")),
+                referral=str(e.get("referral", "")),
             )
             for e in data["expenses"]  # type: ignore[attr-defined]
         )

@@ -371,6 +371,7 @@ def _onestop(
             invoice_key=invoice_key(hospital_code, invoice_number),
             settlement_key=settlement_key(settlement_number),
         ),
+        hospital_code=hospital_code,
     )
 
 

@@ -49,6 +49,7 @@ SECTIONS: dict[str, str] = {
     "applications:notices": "notices",
     "applications:illness_check": "eligibility",
     "applications:illness_list": "eligibility",
+    "applications:tilted_list": "queue",
     "beneficiaries:person_list": "people",
     "beneficiaries:person_detail": "people",
     "beneficiaries:change_list": "changes",

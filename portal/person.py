@@ -9,7 +9,7 @@ from accounts.access import Capability, capability_required, has_capability
 from applications.selectors import applications_for
 from audit.events import Event
 from audit.services import record_view
-from beneficiaries.forms import DeathForm
+from beneficiaries.forms import DeathForm, ReferralForm
 from beneficiaries.models import Person, PersonChange
 from beneficiaries.selectors import favourable_identity, person_page, same_phone_count
 from monitoring.selectors import burden_of, warnings_for
@@ -44,6 +44,8 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_record_death": has_capability(request.user, Capability.CONFIRM_CHANGES)
         and person.died_on is None,
         "death_form": DeathForm(),
+        "referrals": list(person.referrals.order_by("-valid_from")),
+        "referral_form": ReferralForm(),
         "pending_changes": person.changes.filter(status=PersonChange.Status.PENDING).count(),
     }
     return render(request, "beneficiaries/person_detail.html", context)

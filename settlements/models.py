@@ -244,6 +244,21 @@ class LedgerEntry(models.Model):
     )
     released_at = models.DateTimeField("释放时间", null=True, blank=True)
     created_at = models.DateTimeField("入账时间", auto_now_add=True)
+    # A one-stop bill's tilted assistance (倾斜救助), which the hospital does not pay: due from the
+    # moment it enters (reserved in the year's ledger, so the yearly cap holds over every channel),
+    # paid by the settlement of a case the county opens (倾斜救助主动发现), or refused and given back.
+    tilted_due = _money("应予倾斜救助（一站式结算未付）")
+    tilted_lines = models.JSONField("倾斜救助计算说明", default=list, blank=True)
+    tilted_settlement = models.ForeignKey(
+        Settlement,
+        verbose_name="倾斜救助结算",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tilted_entries",
+    )
+    tilted_refused_at = models.DateTimeField("不予倾斜救助时间", null=True, blank=True)
+    tilted_refused_reason = models.CharField("不予倾斜救助原因", max_length=200, blank=True)
 
     class Meta:
         verbose_name = "台账票据"
@@ -283,6 +298,15 @@ class LedgerEntry(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(assistance__gte=0), name="entry_assistance_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tilted_due__gte=0), name="entry_tilted_due_not_negative"
+            ),
+            # a due is paid by one settlement or refused, never both
+            models.CheckConstraint(
+                condition=models.Q(tilted_settlement__isnull=True)
+                | models.Q(tilted_refused_at__isnull=True),
+                name="entry_tilted_paid_or_refused",
             ),
         ]
 

@@ -26,6 +26,7 @@ from engine import (
     BASIS_LABELS,
     Basis,
     Expense,
+    ExpenseResult,
     IdentityPeriod,
     Inputs,
     Policy,
@@ -34,7 +35,7 @@ from engine import (
     YearState,
     settle,
 )
-from engine.model import LEDGER_FIELDS
+from engine.model import LEDGER_FIELDS, state_from_json
 
 from .models import LedgerEntry, PolicyVersion, Settlement, YearLedger
 from .policies import load, shipped_codes
@@ -275,8 +276,27 @@ def settlement_recompute(settlement: Settlement) -> Result:
     and the ledger it started from. Reads nothing else, writes nothing; for re-explaining a
     decision later (the result equals the one stored)."""
     inputs = Inputs.from_json(settlement.inputs, ledger=settlement.ledger_before)
+    if settlement.result.get("claim") == "tilted":  # one-stop bills' dues: as stored
+        return _stored(settlement, inputs)
     policy = load(settlement.policy_code, version=settlement.policy_version)
     return settle(policy, inputs.identities, inputs.expenses, inputs.opening, explain=True)
+
+
+def _stored(settlement: Settlement, inputs: Inputs) -> Result:
+    """A stored settlement's result read back as it was stored (its amounts and lines)."""
+    days = {e.id: e.day for e in inputs.expenses}
+    rows = tuple(
+        ExpenseResult(
+            r["id"], days[r["id"]], r["identity"], Decimal(r["total"]), Decimal(r["basic"]),
+            Decimal(r["critical"]), Decimal(r["assistance"]), Decimal(r["tilted"]),
+            Decimal(r["fund"]), Decimal(r["personal"]),
+            tuple(("{}", (line,)) for line in r["lines"]),
+        )
+        for r in settlement.result["expenses"]
+    )  # fmt: skip
+    before = {int(y): state_from_json(v) for y, v in settlement.ledger_before.items()}
+    after = {int(y): state_from_json(v) for y, v in settlement.ledger_after.items()}
+    return Result(settlement.policy_code, settlement.policy_version, False, rows, before, after)
 
 
 # --- revoking, recovering, and the hospitals' one-stop assistance -----------------------------

@@ -127,6 +127,10 @@ def make_application(person, clerk, *, category="dibao", expenses=None, **intake
     # case of the same person is acknowledged (issue 19; tests of those rules pass their own)
     intake.setdefault("onestop_reason", "elsewhere")
     intake.setdefault("second_case_ack", True)
+    expenses = expenses or [make_expense(**default_stay(person))]
+    for e in expenses:  # 规范转诊 is the register's: a bill marked referred gets its referral
+        if e.referred and not e.referred_basis and e.day is not None:
+            register_referral(person, e)
     return application_save_draft(
         person=person,
         intake=Intake(
@@ -135,9 +139,35 @@ def make_application(person, clerk, *, category="dibao", expenses=None, **intake
             contact_phone=intake.pop("contact_phone", "13800138000"),
             **intake,
         ),
-        expenses=expenses or [make_expense(**default_stay(person))],
+        expenses=expenses,
         actor=clerk,
     )
+
+
+_referrals = itertools.count(1)
+
+
+def register_referral(person, expense, **overrides):
+    """A referral (转诊备案) covering ``expense``'s hospital and dates, as the window registers it."""
+    from datetime import timedelta
+
+    from beneficiaries.models import Referral
+
+    day = expense.day
+    values = {
+        "person": person,
+        "number": f"ZZ{next(_referrals):06d}",
+        "from_hospital": "土默特左旗医院",
+        "to_hospital": expense.hospital,
+        "to_code": expense.hospital_code,
+        "area_code": "150100" if expense.in_region else "110000",
+        "out_of_region": not expense.in_region,
+        "valid_from": day - timedelta(days=60),
+        "valid_to": day + timedelta(days=30),
+        "source": Referral.Source.WINDOW,
+    }
+    values.update(overrides)
+    return Referral.objects.create(**values)
 
 
 # The road a case takes to each state, through the real services (the workflow's own moves).

@@ -95,6 +95,11 @@ EXPECTED: dict[str, Row] = {
     ),
     "applications:illness_list": Row(frozenset({"reviewer"})),
     "applications:illness_list_pdf": Row(frozenset({"reviewer"}), method="post"),
+    # issue 36: 倾斜救助主动发现 (the county's list; opening refused with a message but for reviewers)
+    "applications:tilted_list": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
+    "applications:tilted_open": Row(
+        frozenset({"reviewer", "approver", "finance", "admin"}), method="post"
+    ),
     "payments:index": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "payments:batch_detail": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "payments:batch_create": Row(frozenset({"finance"}), method="post"),
@@ -150,6 +155,14 @@ EXPECTED: dict[str, Row] = {
     # 死亡减员 on a person's record: the township (and the administrator)
     "beneficiaries:person_death": Row(frozenset({"clerk", "admin"}), method="post"),
     "beneficiaries:import_list": Row(frozenset({"admin"})),
+    # the referral register: on a person's record (those who see it), the platform's file (admin)
+    "beneficiaries:referral_add": Row(
+        frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
+    ),
+    "beneficiaries:referral_cancel": Row(
+        frozenset({"clerk", "reviewer", "approver", "admin"}), method="post"
+    ),
+    "beneficiaries:referral_import": Row(frozenset({"admin"})),
     "beneficiaries:import_detail": Row(frozenset({"admin"})),
     "beneficiaries:import_progress": Row(frozenset({"admin"})),
     "beneficiaries:import_apply": Row(frozenset({"admin"}), method="post"),
@@ -284,6 +297,9 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "monitoring:warning_close": case and case["warning"].pk,
                 "beneficiaries:change_decide": case and case["change"].pk,
                 "beneficiaries:person_death": person.pk,
+                "beneficiaries:referral_add": person.pk,
+                "beneficiaries:referral_cancel": case and case["referral"].pk,
+                "applications:tilted_open": person.pk,
                 "payments:transfer_decide": case and case["transfer"].pk,
                 "payments:transfer_pdf": case and case["transfer"].pk,
                 "monitoring:monthly_detail": case and case["report"].pk,
@@ -402,7 +418,10 @@ def _case(world, person) -> dict:
         figures={"month": {}, "ytd": {}, "last_month": {}, "last_ytd": {}},
         generated_at=timezone.now(),
     )  # fmt: skip
+    from beneficiaries.models import Referral
+
     return {
+        "referral": Referral.objects.filter(person=person).first(),  # make_application's
         "report": report,
         "transfer": transfer,
         "warning": warning,

@@ -20,6 +20,7 @@ from .choices import (
     ZERO,
     AgentKind,
     OnestopReason,
+    Origin,
     PromiseStatus,
     Recommendation,
     RejectionReason,
@@ -63,6 +64,11 @@ class Application(models.Model):
         on_delete=models.PROTECT,
         related_name="applications",
     )
+    origin = models.CharField(
+        "案件来源", max_length=8, choices=Origin.choices, default=Origin.WINDOW
+    )
+    # the one-stop ledger entries whose tilted assistance this case settles (origin TILTED)
+    tilted_entries = models.JSONField("倾斜救助票据（台账）", default=list, blank=True)
     onestop_reason = models.CharField(
         "未在医院直接结算的原因", max_length=16, choices=OnestopReason.choices, blank=True
     )

@@ -33,6 +33,14 @@ class Status(models.TextChoices):
 FINAL_STATES = ("paid", "rejected", "revoked", "terminated", "withdrawn")
 
 
+class Origin(models.TextChoices):
+    """How a case began: at the township window, or by the county from one-stop bills whose tilted
+    assistance is due (倾斜救助主动发现, no window application)."""
+
+    WINDOW = "window", "窗口申请"
+    TILTED = "tilted", "倾斜救助主动发现"
+
+
 class PromiseStatus(models.TextChoices):
     NONE = "none", "材料齐全"
     PENDING = "pending", "承诺补齐中"

@@ -40,7 +40,16 @@ class MedicalExpense(models.Model):
     hospital_level = models.CharField("医院等级", max_length=6, choices=HospitalLevel.choices)
     kind = models.CharField("费用类别", max_length=20, choices=Kind.choices)
     in_region = models.BooleanField("自治区内就医", default=True)
-    referred = models.BooleanField("规范转诊", default=False)
+    # 规范转诊 is decided by the referral register (beneficiaries.Referral) at every calculation;
+    # a bill entered before the register keeps the answer recorded then (``referred_basis``)
+    referred = models.BooleanField("规范转诊（旧记录的窗口勾选）", default=False)
+    referred_basis = models.CharField(
+        "规范转诊依据",
+        max_length=10,
+        choices=[("", "转诊备案"), ("checkbox", "旧记录：窗口勾选")],
+        blank=True,
+        default="",
+    )
     admitted_on = models.DateField("入院日期", null=True, blank=True)
     discharged_on = models.DateField("出院日期", null=True, blank=True)
     visit_on = models.DateField("就诊日期", null=True, blank=True)

@@ -23,6 +23,7 @@ from ..models import (
     Application,
     ApplicationEvent,
     MedicalExpense,
+    Origin,
     PromiseStatus,
     Status,
 )
@@ -144,6 +145,23 @@ def _within_budget(
         )
 
 
+def _calculated(app: Application) -> Any:
+    """The case's settlement, computed under the ledger's lock (``Calculated``): its bills through
+    the engine, or, for a discovery case, the tilted assistance its one-stop bills are due
+    (worked out, and reserved, as they entered)."""
+    from settlements.ledger import settlement_calculate
+    from settlements.ledger.tilted import tilted_claim_calculate
+
+    from ..settling import engine_bills, engine_expenses
+
+    key = f"application:{app.number}"
+    if app.origin == Origin.TILTED:
+        return tilted_claim_calculate(key=key, person=app.person, entry_ids=app.tilted_entries)
+    return settlement_calculate(
+        key=key, person=app.person, expenses=engine_expenses(app), bills=engine_bills(app)
+    )
+
+
 @transaction.atomic
 def application_approve(
     *,
@@ -156,20 +174,16 @@ def application_approve(
     this one transaction, the settlement is stored with its snapshot and policy version, the yearly
     ledger moves (under its row lock), the budget is checked, and the audit row is written. A likely
     duplicate bill needs ``not_duplicate_reason`` (确认不是同一笔费用), from each approver."""
-    from settlements.ledger import settlement_calculate, settlement_store
+    from settlements.ledger import settlement_store
+    from settlements.ledger.tilted import tilted_claim_link
 
-    from ..settling import engine_bills, engine_expenses, why_nothing
+    from ..settling import why_nothing
 
     app = _locked_for(application, "approve", actor)
     _duplicates_confirmed(app, actor, not_duplicate_reason)
     # The engine runs once, on the ledger locked for this transaction; the same figure decides
     # whether a second approver is needed and is what gets stored.
-    calculated = settlement_calculate(
-        key=f"application:{app.number}",
-        person=app.person,
-        expenses=engine_expenses(app),
-        bills=engine_bills(app),
-    )
+    calculated = _calculated(app)
     amount = calculated.result.to_pay
     if amount <= 0:
         raise NothingToPay(
@@ -190,6 +204,8 @@ def application_approve(
         )
         return app
     settlement = settlement_store(calculated=calculated, actor=actor)
+    if app.origin == Origin.TILTED:
+        tilted_claim_link(settlement, app.tilted_entries)
     today = timezone.localdate()
     _within_budget(app, amount, actor, confirm_overrun, today)
     app.settlement = settlement
@@ -280,6 +296,15 @@ def application_reject(
         raise ValidationError("选择“其他原因”时须写明具体理由。", code="note")
     label = RejectionReason(reason).label
     app = _locked_for(application, "reject", actor, reason=label)
+    if app.origin == Origin.TILTED:  # the dues are refused: their reservation leaves the ledger
+        from settlements.ledger.tilted import tilted_release
+
+        tilted_release(
+            person=app.person,
+            entry_ids=app.tilted_entries,
+            actor=actor,
+            reason=f"{app.number} 不予救助：{label}" + (f"：{note}" if note else ""),
+        )
     app.rejection_reason = reason
     app.rejection_note = note
     app.decided_at = timezone.now()
@@ -299,7 +324,6 @@ CORRECTABLE = (
     "basic_paid",
     "critical_paid",
     "in_region",
-    "referred",
 )
 REQUIRED_NUMBERS = {"hospital_code": "医疗机构编码", "invoice_number": "发票号"}
 

@@ -40,6 +40,7 @@ from ..models import (
     PromiseStatus,
     Status,
 )
+from ..settling import referral_of, referrals_of
 from .base import _event, _next_number, _require_clerk_of, work_calendar
 from .moves import _move, application_transition
 from .notifications import _missing_text, _notify, _queue_letters
@@ -84,11 +85,14 @@ class Intake:
 
 
 def _checklist(app: Application, expenses: Sequence[MedicalExpense]) -> list[str]:
+    referrals = referrals_of(app.person)
     return required_materials(
         category=app.category,
         identity_in_registry=app.identity_id is not None,
         has_agent=app.has_agent,
-        expenses=[ExpenseFacts(e.kind, e.in_region, e.referred) for e in expenses],
+        expenses=[
+            ExpenseFacts(e.kind, e.in_region, referral_of(e, referrals)[0]) for e in expenses
+        ],
     )
 
 

@@ -31,6 +31,7 @@ DEDICATED = {
 # The audit code of each move (workflow.TRANSITIONS' actions, and the first of two approvals).
 MOVE_EVENTS: dict[str, Event] = {
     "accept": Event.APPLICATION_ACCEPTED,
+    "open_tilted": Event.TILTED_CASE_OPENED,
     "forward": Event.APPLICATION_FORWARDED,
     "start_review": Event.APPLICATION_REVIEW_STARTED,
     "return": Event.APPLICATION_RETURNED,

@@ -21,6 +21,7 @@ from .eligibility import (
     illness_list_pdf,
 )
 from .intake import IntakeStart, accept, edit, intake, new, new_for_person
+from .tilted import tilted_list, tilted_open
 
 __all__ = [
     "IntakeStart",
@@ -49,6 +50,8 @@ __all__ = [
     "recommend",
     "reject",
     "revoke",
+    "tilted_list",
+    "tilted_open",
     "told",
     "transition",
     "upload",

@@ -70,6 +70,7 @@ def index(request: StaffRequest) -> HttpResponse:
             "params": params.urlencode(),
             "params_all": urlencode({**params.dict(), "state": "all"}),
             "can_verify": can_verify,
+            "can_discover": has_capability(request.user, Capability.SETTLEMENTS),
             "claims_waiting": applications_for(request.user)
             .filter(identity_claim__status="pending")
             .exclude(status__in=FINAL_STATES)

@@ -21,6 +21,7 @@ from .people import (
     Sex,
     mask_account,
 )
+from .referrals import Referral, hospital_name_key
 from .requests import (
     CHANGE_STATES,
     CLAIM_STATES,
@@ -46,8 +47,10 @@ __all__ = [
     "Person",
     "PersonChange",
     "PersonQuerySet",
+    "Referral",
     "Relationship",
     "Sex",
     "StagedRow",
+    "hospital_name_key",
     "mask_account",
 ]

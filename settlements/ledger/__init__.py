@@ -102,6 +102,9 @@ class Calculated:
     result: Result
     rows: dict[int, YearLedger]
     bills: tuple[Bill, ...] = ()
+    # "tilted": the one-stop bills' tilted dues (``tilted.py``), re-explained from the stored
+    # result, not by settling again
+    claim: str = ""
 
 
 def settlement_calculate(
@@ -156,7 +159,10 @@ def settlement_store(*, calculated: Calculated, actor: User) -> Settlement:
                 fund=totals["fund"],
                 personal=totals["personal"],
                 inputs=_inputs_json(policy, inputs, first.day),
-                result=_result_json(result),
+                result={
+                    **_result_json(result),
+                    **({"claim": calculated.claim} if calculated.claim else {}),
+                },
                 ledger_before={str(y): state_json(s) for y, s in result.opening.items()},
                 ledger_after={str(y): state_json(s) for y, s in result.closing.items()},
                 approved_by=actor,
@@ -290,6 +296,8 @@ def settlement_revoke(*, settlement: Settlement, actor: User, reason: str) -> Se
         raise ValidationError("该结算已经撤销。", code="revoked")
     years = sorted(int(y) for y in item.ledger_after)
     rows = _ledger_rows_locked([item.person_id], years)
+    # one-stop bills' tilted dues it paid are due again (still reserved: the cap holds)
+    LedgerEntry.objects.filter(tilted_settlement=item).update(tilted_settlement=None)
     changes: dict[str, list[str]] = {}
     for year in years:
         row = rows[(item.person_id, year)]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.utils import timezone
 
-from beneficiaries.models import HardshipIdentity, Person
+from beneficiaries.models import HardshipIdentity, Person, Referral
+from beneficiaries.referrals import covering
 from core.formats import yuan
 from core.rows import update_rows
 from engine import Expense, IdentityPeriod, Policy, SettlementInputError, settle
@@ -29,6 +30,7 @@ class OneStop:
     record_key: str
     expense: Expense  # with assistance_paid set
     bill: Bill
+    hospital_code: str = ""  # to match a registered referral (转诊备案) by code
 
 
 def onestop_enter(records: Sequence[OneStop]) -> list[Overpaid]:
@@ -80,6 +82,7 @@ class _OneStopContext:
     identities: dict[int, list[IdentityPeriod]]
     windowed: dict[int, list[Settlement]]
     earlier: dict[int, list[LedgerEntry]]
+    referrals: dict[int, list[Referral]]
     policies: dict[str, Policy] = field(default_factory=dict)
     entries: list[LedgerEntry] = field(default_factory=list)
     moved: list[YearLedger] = field(default_factory=list)
@@ -93,6 +96,9 @@ class _OneStopContext:
         rows = _ledger_rows_locked(sorted(people), years)
         held = {k: e for e in holders_of([k for r in records for k in r.bill.keys])
                 for k in (e.invoice_key, e.settlement_key) if k}  # fmt: skip
+        referrals: dict[int, list[Referral]] = {}
+        for referral in Referral.objects.filter(person_id__in=people, ended_at__isnull=True):
+            referrals.setdefault(referral.person_id, []).append(referral)
         identities: dict[int, list[IdentityPeriod]] = {}
         for person_id, category, start, end in HardshipIdentity.objects.filter(
             person_id__in=people
@@ -109,7 +115,7 @@ class _OneStopContext:
             released_at__isnull=True,
         ):  # fmt: skip
             earlier.setdefault(entry.person_id, []).append(entry)
-        return cls(people, years, rows, held, identities, windowed, earlier)
+        return cls(people, years, rows, held, identities, windowed, earlier, referrals)
 
     def policy(self, person: Person) -> Policy:
         code = person.township.county.city.policy_code
@@ -122,8 +128,16 @@ class _OneStopContext:
         policy = self.policy(self.people[person_id])
         opening = {y: _state(self.rows[(person_id, y)], Decimal("0.00")) for y in self.years}
         known = self.identities.get(person_id, [])
+        twins = [next((self.held[k] for k in r.bill.keys if k in self.held), None) for r in mine]
+        # 规范转诊 as the register says; a bill the window assisted already had its tilted
+        # assistance there: none due again
+        mine_referrals = self.referrals.get(person_id, [])
+        expenses = [
+            _referred(r, mine_referrals) if twin is None else r.expense
+            for r, twin in zip(mine, twins, strict=True)
+        ]
         try:
-            result = settle(policy, known, [r.expense for r in mine], opening)
+            result = settle(policy, known, expenses, opening)
         except SettlementInputError:
             return  # a record the policy cannot read (before it took effect): not entered
         for year, state in result.closing.items():
@@ -132,8 +146,7 @@ class _OneStopContext:
                 if name != "household_borne":
                     setattr(row, name, getattr(state, name))
             self.moved.append(row)
-        for r in mine:
-            twin = next((self.held[k] for k in r.bill.keys if k in self.held), None)
+        for r, twin, settled in zip(mine, twins, result.expenses, strict=True):
             if twin is not None and twin.settlement is not None:
                 self.overpaid.append(
                     Overpaid(
@@ -143,7 +156,13 @@ class _OneStopContext:
                         f"医院一站式结算已对同一票据支付医疗救助 {yuan(r.expense.assistance_paid)} 元（{r.bill.label}）",
                     )
                 )
-            self.entries.append(_onestop_entry(r, twin))
+            entry = _onestop_entry(r, twin)
+            if settled.tilted:  # due, reserved in the ledger above; the county pays it
+                entry.tilted_due = settled.tilted
+                entry.tilted_lines = [
+                    t for t in settled.lines if t.startswith(("倾斜救助", "规范转诊"))
+                ]
+            self.entries.append(entry)
         if person_id in self.windowed:
             self.overpaid.extend(
                 _late_overpaid(
@@ -151,6 +170,14 @@ class _OneStopContext:
                     self.windowed[person_id], self.earlier.get(person_id, []),
                 )
             )  # fmt: skip
+
+
+def _referred(r: OneStop, referrals: list[Referral]) -> Expense:
+    """The record's bill, 规范转诊 where a registered referral covers its hospital and day."""
+    found = covering(referrals, r.bill.hospital, r.hospital_code, r.expense.day)
+    if found is None:
+        return r.expense
+    return replace(r.expense, referred=True, referral=str(found))
 
 
 def _onestop_entry(r: OneStop, twin: LedgerEntry | None) -> LedgerEntry:

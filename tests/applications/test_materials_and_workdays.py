@@ -10,6 +10,7 @@ from applications.workdays import WorkCalendar, uncovered_years
 STAY = ExpenseFacts("inpatient", in_region=True, referred=True)
 VISIT = ExpenseFacts("outpatient", in_region=True, referred=False)
 CHRONIC = ExpenseFacts("chronic_outpatient", in_region=True, referred=False)
+# ``referred``: a registered referral covers the bill (转诊备案)
 AWAY = ExpenseFacts("inpatient", in_region=False, referred=True)
 BASE = ["application_form", "id_card", "bank_account", "invoice", "cost_list", "settlement_slip"]
 
@@ -30,8 +31,16 @@ BASE = ["application_form", "id_card", "bank_account", "invoice", "cost_list", "
             [VISIT],
             ["identity_certificate", "income_declaration", "finance_authorisation", "hukou"],
         ),
-        ("tekun", True, False, [AWAY], ["discharge_summary", "diagnosis", "referral"]),
-        ("tekun", True, False, [ExpenseFacts("outpatient", in_region=False, referred=False)], []),
+        # out of the region, the register covers it: nothing more to bring
+        ("tekun", True, False, [AWAY], ["discharge_summary", "diagnosis"]),
+        # out of the region and no referral registered: the 转诊备案表, so it can be registered
+        (
+            "tekun",
+            True,
+            False,
+            [ExpenseFacts("outpatient", in_region=False, referred=False)],
+            ["referral"],
+        ),
     ],
 )
 def test_checklist(category, in_registry, agent, expenses, extra):

@@ -55,7 +55,6 @@ def test_a_certificate_taken_at_the_window_is_verified_and_the_case_approved(
     clerk.get_by_label("账户户名").fill("李桂芝")
     clerk.get_by_label("银行账号").fill("6228480000000000133")
     fill_inpatient_stay(clerk)
-    clerk.get_by_label("规范转诊").check()
     screenshot(clerk, "intake-certificate")
     clerk.get_by_role("button", name="保存，下一步核对材料").click()
     clerk.wait_for_url(re.compile(r"/accept/$"))
@@ -69,7 +68,23 @@ def test_a_certificate_taken_at_the_window_is_verified_and_the_case_approved(
     assert clerk.get_by_test_id("status").inner_text() == "已转县级"
     assert clerk.get_by_test_id("claim-status").inner_text() == "待县级核验"
     assert clerk.get_by_test_id("provisional").is_visible()
+    # not referred yet: (15,000 − 5,000) × 65% = 6,500.00 and no tilted assistance
+    assert clerk.get_by_test_id("to-pay").inner_text() == "6,500.00"
+    # 规范转诊 is the register's: the clerk registers the referral slip on the person's record
+    clerk.goto(f"{live_server.url}/people/{app.person_id}/")
+    referrals = clerk.get_by_test_id("referrals")
+    referrals.get_by_label("备案号").fill("ZZ2026-0001")
+    referrals.get_by_label("转往医疗机构").fill("内蒙古医科大学附属医院")
+    referrals.get_by_label("转往定点医药机构编号").fill("H15010200012")
+    referrals.get_by_label("就医地行政区划").fill("150100")
+    referrals.get_by_label("有效期起").fill(f"{timezone.localdate() - timedelta(days=30):%Y-%m-%d}")
+    referrals.get_by_label("有效期止").fill(f"{timezone.localdate() + timedelta(days=30):%Y-%m-%d}")
+    referrals.get_by_role("button", name="登记").click()
+    assert "已登记转诊备案 ZZ2026-0001" in clerk.locator(".alert-success").inner_text()
+    clerk.goto(f"{live_server.url}/applications/{app.number}/")
+    # referred and in region: 8,500 left, 1,500 over 7,000 × 80% = 1,200.00 more
     assert clerk.get_by_test_id("to-pay").inner_text() == "7,700.00"
+    assert "转诊备案 ZZ2026-0001" in clerk.locator("[data-testid^=referral-]").first.inner_text()
     clerk.context.close()
 
     reviewer = context(browser)

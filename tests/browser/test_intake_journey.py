@@ -63,7 +63,8 @@ def test_clerk_takes_an_application_with_two_materials_missing(live_server, page
         re.compile("低保对象（2024-03-01")
     ).is_checked()  # most favourable, prefilled
     fill_inpatient_stay(page)
-    page.get_by_label("规范转诊").check()
+    # no 规范转诊 checkbox: the referral register decides it, and the form says so
+    assert "规范转诊按申请人的转诊备案认定" in page.locator("main").inner_text()
     # 低保 is settled one-stop at the hospital: at the window the clerk says why it was not
     page.get_by_label("未在医院直接结算的原因").select_option("emergency")
     fits(page)

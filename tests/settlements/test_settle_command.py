@@ -107,6 +107,18 @@ def test_reads_standard_input_with_numbers_as_amounts():
     assert json.loads(done.stdout)["expenses"][0]["assistance"] == "10500.28"
 
 
+def test_a_one_stop_bill_earns_tilted_assistance_as_the_contract_now_says():
+    """docs/contracts.md §5, changes of issue 36: 低保, referred, in region, 9,000.00 left after the
+    hospital's one-stop assistance → (9,000 − 7,000) × 80% = 1,600.00; the referral is named."""
+    case = json.loads(json.dumps(CASE))
+    case["expenses"][0].update(assistance_paid="6000.00", referral="转诊备案 YB2023020001")
+    done = settle("-", stdin=json.dumps(case))
+    assert done.returncode == 0, done.stderr
+    row = json.loads(done.stdout)["expenses"][0]
+    assert (row["assistance"], row["tilted"], row["personal"]) == ("6000.00", "1600.00", "17400.00")
+    assert "规范转诊：转诊备案 YB2023020001" in row["lines"]
+
+
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
