@@ -23,6 +23,7 @@ from audit.services import record
 from core.pdf import check_printable, qr_data_uri, render_pdf
 
 from .models import Application, Letter, PromiseStatus, Status
+from .settling import onestop_bills
 
 TEMPLATES = {
     Letter.Kind.RECEIPT: "documents/receipt.html",
@@ -75,7 +76,8 @@ def context_for(app: Application, kind: str, code: str) -> dict[str, Any]:
         settlement = app.settlement
         if settlement is None:
             raise ValidationError("本案尚未批准结算，不能生成审批通知书。", code="no_settlement")
-        by_id = {str(e.pk): e for e in context["expenses"]}
+        bills = context["expenses"] if app.origin == "window" else onestop_bills(app)
+        by_id = {str(e.pk): e for e in bills}
         context["settlement"] = settlement
         context["rows"] = [
             (by_id.get(r["id"]), r) for r in settlement.result["expenses"] if r["id"] in by_id

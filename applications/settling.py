@@ -142,7 +142,7 @@ def case_preview(app: Application) -> Preview:
             preview.stored = stored
             result = settlement_recompute(stored)
             if app.origin == Origin.TILTED:
-                expenses = _onestop_bills(app)
+                expenses = onestop_bills(app)
         elif app.origin == Origin.TILTED:  # the one-stop bills' dues, as they entered
             dues, result = tilted_claim_preview(app.person, app.tilted_entries)
             expenses = [_OneStopBill(e) for e in dues]
@@ -185,7 +185,8 @@ class _OneStopBill:
         return "住院（医院一站式结算）"
 
 
-def _onestop_bills(app: Application) -> list[Any]:
+def onestop_bills(app: Application) -> list[Any]:
+    """A discovery case's one-stop bills, as its settlement rows and letter show them."""
     return [
         _OneStopBill(e)
         for e in LedgerEntry.objects.filter(pk__in=app.tilted_entries).order_by("day", "id")

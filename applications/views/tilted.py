@@ -47,5 +47,9 @@ def tilted_open(request: StaffRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
         return redirect("applications:tilted_list")
-    messages.success(request, f"已立案 {app.number}，进入审核；申请人已收到短信通知。")
+    messages.success(request, f"已立案 {app.number}，进入审核；已短信告知申请人。")
+    if not app.bank_account_number:
+        messages.warning(
+            request, "救助对象没有登记收款账户：批准后请在案件页补录收款账户（第二人确认）再发放。"
+        )
     return redirect("applications:detail", number=app.number)

@@ -13,8 +13,10 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 from django.utils import timezone
 
+from applications.documents import context_for
 from applications.models import Application, Notification, Origin, Status
 from applications.services import (
     application_approve,
@@ -25,6 +27,7 @@ from applications.services.tilted import tilted_case_open, tilted_discoveries
 from audit.models import AuditEvent
 from engine import Expense, IdentityPeriod, settle
 from monitoring import hospital_import
+from payments.services import payment_batch_create, payment_record
 from settlements.models import LedgerEntry, YearLedger
 from settlements.policies import shipped
 from tests.factories import make_expense, register_referral
@@ -121,6 +124,8 @@ def referred(applicant):
     """The applicant (低保) referred to the hospital for March 2026."""
     bill = make_expense(hospital=HOSPITAL, discharged_on=date(2026, 3, 10))
     register_referral(applicant, bill, number="YB2026030001")
+    applicant.bank_name, applicant.bank_account_number = "内蒙古银行", "6222000000051234"
+    applicant.save()
     return applicant
 
 
@@ -184,6 +189,16 @@ def test_the_county_finds_opens_approves_and_the_status_page_tells(world, referr
     page = client.get(f"/applications/{app.number}/").content.decode()
     assert "倾斜救助：超出部分 2,000.00 元 × 80% = 1,600.00 元" in page
     assert "倾斜救助主动发现" in page
+    # the letter names the bill and the engine's lines; the money goes through a batch
+    letter = context_for(app, "approval", "TEST")
+    ((bill, row),) = letter["rows"]
+    assert (bill.hospital, row["tilted"]) == (HOSPITAL, "1600.00")
+    html = render_to_string("documents/approval.html", letter)
+    assert "县医保部门主动发现" in html and "给予医疗救助 1,600.00 元" in html
+    finance = world.users["finance"]
+    batch = payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
+    payment_record(payment=batch.payments.get(), paid=True, actor=finance)
+    assert Application.objects.get(pk=app.pk).status == Status.PAID
 
 
 def test_refusing_the_due_gives_the_reservation_back(world, referred):

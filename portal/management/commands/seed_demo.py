@@ -229,6 +229,7 @@ class Command(BaseCommand):
         name = person.name
         taken = timezone.localdate()  # the day of _on_day
         stay_end = taken - timedelta(days=5)
+        _demo_referral(person, n, stay_end)
         app = application_save_draft(
             person=person,
             intake=Intake(
@@ -367,6 +368,26 @@ class Command(BaseCommand):
             actor=User.objects.get(username="admin"),
         )
         return 1
+
+
+def _demo_referral(person: Any, n: int, stay_end: Any) -> None:
+    """The demo stay's referral (转诊备案), registered at the window before the intake."""
+    from beneficiaries.models import Referral
+
+    Referral.objects.get_or_create(
+        number=f"ZZDEMO{stay_end:%Y}{n:04d}",
+        defaults={
+            "person": person,
+            "from_hospital": "察素齐镇卫生院",
+            "to_hospital": "土默特左旗医院",
+            "to_code": DEMO_HOSPITAL_CODES["土默特左旗医院"],
+            "area_code": "150121",
+            "valid_from": stay_end - timedelta(days=30),
+            "valid_to": stay_end + timedelta(days=30),
+            "reason": "病情需要",
+            "source": Referral.Source.WINDOW,
+        },
+    )
 
 
 def _demo_stay(n: int, stay_end: Any) -> Any:
