@@ -79,16 +79,27 @@ APPLICANT_LETTERS = (Letter.Kind.APPROVAL, Letter.Kind.REJECTION, Letter.Kind.RE
 
 def timeline(app: Application, today: date) -> list[Step]:
     """The case as the applicant reads it, step by step, from the workflow's states."""
-    steps = [
-        Step(
-            "已受理",
-            "done",
-            app.accepted_on,
-            f"{app.township.name}社会救助服务窗口受理，编号 {app.number}",
-        ),
-        _materials_step(app, today),
-        _county_step(app),
-    ]
+    if app.origin == "tilted":  # opened by the county from one-stop bills: no window, no papers
+        first = [
+            Step(
+                "主动发现立案",
+                "done",
+                app.accepted_on,
+                f"{app.county.name}医疗保障部门根据医院“一站式”结算记录主动发现，为您办理住院倾斜救助，"
+                f"无需到窗口申请，编号 {app.number}",
+            )
+        ]
+    else:
+        first = [
+            Step(
+                "已受理",
+                "done",
+                app.accepted_on,
+                f"{app.township.name}社会救助服务窗口受理，编号 {app.number}",
+            ),
+            _materials_step(app, today),
+        ]
+    steps = [*first, _county_step(app)]
     if app.notice_ends_on:
         noticed = app.status != Status.NOTICE
         steps.append(

@@ -199,6 +199,12 @@ def test_the_county_finds_opens_approves_and_the_status_page_tells(world, referr
     batch = payment_batch_create(county=world.county_a, application_ids=[app.pk], actor=finance)
     payment_record(payment=batch.payments.get(), paid=True, actor=finance)
     assert Application.objects.get(pk=app.pk).status == Status.PAID
+    # the applicant follows it on the status page like any case
+    status = client.post(
+        "/status/", {"number": app.number, "id_tail": referred.id_number[-6:]}
+    ).content.decode()
+    assert "根据医院“一站式”结算记录主动发现，为您办理住院倾斜救助，无需到窗口申请" in status
+    assert "批准医疗救助 1,600.00 元" in status and "救助金已发放，本申请办结" in status
 
 
 def test_refusing_the_due_gives_the_reservation_back(world, referred):
