@@ -167,9 +167,7 @@ def settle(
     return _new(Result, (policy.code, policy.version, fund_on, tuple(results), opened, states))
 
 
-# an outpatient kind's own ledger amounts: its deductible borne and its assistance (for a sub-limit)
-_DEDUCTIBLE_OF = {k: f"deductible_used_{k}" for k in KINDS if k != INPATIENT}
-_SUBLIMIT_OF = {k: f"assistance_used_{k}" for k in KINDS if k != INPATIENT}
+OUTPATIENT = "outpatient"
 
 _DAY = timedelta(days=1)
 _ID = attrgetter("id")
@@ -408,14 +406,18 @@ def _settle_one(
             state.deductible_used += deductible
         if assistance is not ZERO:
             state.assistance_used += assistance
-    else:  # outpatient care: its own deductible and sub-limit, and the shared yearly cap
+    elif e.kind == OUTPATIENT:  # its own deductible and sub-limit, and the shared yearly cap
         if deductible is not ZERO:
-            name = _DEDUCTIBLE_OF[e.kind]
-            setattr(state, name, getattr(state, name) + deductible)
+            state.deductible_used_outpatient += deductible
         if assistance is not ZERO:
             state.assistance_used += assistance
-            name = _SUBLIMIT_OF[e.kind]
-            setattr(state, name, getattr(state, name) + assistance)
+            state.assistance_used_outpatient += assistance
+    else:  # 门诊慢特病, likewise
+        if deductible is not ZERO:
+            state.deductible_used_chronic_outpatient += deductible
+        if assistance is not ZERO:
+            state.assistance_used += assistance
+            state.assistance_used_chronic_outpatient += assistance
     if threshold is not ZERO:
         state.tilted_threshold_used += threshold
     if tilted is not ZERO:

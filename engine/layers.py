@@ -173,8 +173,13 @@ class _Rule(NamedTuple):
     sublimit: Decimal | None
 
 
-def _key(kind: str, category: str) -> object:
-    return category if kind == INPATIENT else (kind, category)
+def _known(params: Params, kind: str, category: str) -> _Rule | None:
+    """A category's terms already read this period: inpatient ones under the category, an
+    outpatient kind's in a dict of their own under the kind (no key to build per expense)."""
+    if kind == INPATIENT:
+        return params.derived.get(category)  # type: ignore[no-any-return]
+    own = params.derived.get(kind)
+    return None if own is None else own.get(category)
 
 
 def _rule(params: Params, category: str, kind: str = INPATIENT) -> _Rule:
@@ -200,7 +205,10 @@ def _rule(params: Params, category: str, kind: str = INPATIENT) -> _Rule:
         sublimit_name,
         sublimit,
     )
-    params.derived[_key(kind, category)] = rule
+    if kind == INPATIENT:
+        params.derived[category] = rule
+    else:
+        params.derived.setdefault(kind, {})[category] = rule
     return rule
 
 
@@ -216,7 +224,7 @@ def _rivals(params: Params, valid: tuple[str, ...], kind: str = INPATIENT) -> tu
     favourable identity (就高不就低) is found assessing only the others. In Hohhot's plan that is
     the first alone, but for 其他 held with 低保边缘 or 因病致贫, ranked before it, which it beats
     on the deductible."""
-    rules = [params.derived.get(_key(kind, c)) or _rule(params, c, kind) for c in valid]
+    rules = [_known(params, kind, c) or _rule(params, c, kind) for c in valid]
     kept = [rules[0]]
     rivals = []
     for rule in rules[1:]:
@@ -264,8 +272,14 @@ def _assist(
 ) -> _Assisted:
     kind = e.kind
     inpatient = kind == INPATIENT
-    rule = params.derived.get(_key(kind, category)) or _rule(params, category, kind)
-    _, label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap = rule[:10]
+    if inpatient:
+        rule = params.derived.get(category) or _rule(params, category)
+    else:
+        own = params.derived.get(kind)
+        rule = (own and own.get(category)) or _rule(params, category, kind)
+    (_, label, share_name, ratio_name, cap_name, share, income, yearly, ratio, cap, _, sublimit) = (
+        rule
+    )
     lines: list[Line] | None = [] if explain else None
     # inpatient lines cite the seed's clause; an outpatient kind's name the parameter too, as the
     # seed leaves those values to the city
@@ -339,9 +353,14 @@ def _assist(
                     ),
                 )
             )
-    if not inpatient and rule.sublimit is not None:
+    if sublimit is not None:  # an outpatient kind's, where the city sets one
         assistance = _sublimit(params, rule, kind, assistance, state, lines)
-    threshold, tilted = _tilted_part(policy, params, e, self_pay - assistance, state, lines)
+    if lines is not None:
+        threshold, tilted = _tilted_part(policy, params, e, self_pay - assistance, state, lines)
+    elif inpatient and e.in_region and e.referred and policy.layers.tilted:
+        threshold, tilted = _tilted_amounts(params, self_pay - assistance, state, None)
+    else:  # no tilted assistance, and no line to say why: no call
+        threshold = tilted = ZERO
     return (category, deductible, assistance, threshold, tilted, lines)
 
 
@@ -368,6 +387,13 @@ def _tilted_part(
                 )
             )
         return threshold, tilted
+    return _tilted_amounts(params, remaining, state, lines)
+
+
+def _tilted_amounts(
+    params: Params, remaining: Decimal, state: _Ledger, lines: list[Line] | None
+) -> tuple[Decimal, Decimal]:
+    """``_tilted_part`` once it applies (called straight from ``_assist``'s fast path)."""
     yearly_threshold, tilted_ratio, tilted_cap = params.derived.get(_Tilted) or _tilted(params)
     threshold_left = yearly_threshold - state.tilted_threshold_used
     if threshold_left <= ZERO:

@@ -44,6 +44,16 @@ def open_dues() -> QuerySet[LedgerEntry]:
     )
 
 
+def _years(person: Person, entry_ids: Sequence[int]) -> list[int]:
+    return sorted(
+        set(
+            LedgerEntry.objects.filter(person=person, pk__in=list(entry_ids)).values_list(
+                "year", flat=True
+            )
+        )
+    )
+
+
 def _locked_open(person: Person, entry_ids: Sequence[int]) -> list[LedgerEntry]:
     entries = list(
         open_dues()
@@ -65,8 +75,9 @@ def tilted_claim_calculate(*, key: str, person: Person, entry_ids: Sequence[int]
     ``settlement_store``, then ``tilted_claim_link``."""
     if Settlement.objects.filter(key=key).exists():
         raise AlreadySettled("已经结算过，不再重复结算。", code="already_settled")
+    # the ledger's rows first, as every move of the ledger does (one lock order: no deadlock)
+    opening, rows = _ledger_locked(person, _years(person, entry_ids))
     entries = _locked_open(person, entry_ids)
-    opening, rows = _ledger_locked(person, sorted({e.year for e in entries}))
     inputs, result = _claim(person, entries, opening)
     bills = tuple(Bill(f"onestop:{e.pk}", e.hospital, f"倾斜救助：{e.label}") for e in entries)
     return Calculated(key, person, policy_for(person), inputs, result, rows, bills, claim="tilted")
@@ -131,8 +142,8 @@ def tilted_release(
     reason = reason.strip()
     if not reason:
         raise ValidationError("不予倾斜救助须写明原因。", code="reason")
+    rows = _ledger_rows_locked([person.pk], _years(person, entry_ids))  # the ledger first
     entries = _locked_open(person, entry_ids)
-    rows = _ledger_rows_locked([person.pk], sorted({e.year for e in entries}))
     now = timezone.now()
     total = ZERO
     for e in entries:
