@@ -79,3 +79,28 @@ def test_the_page_lists_the_gaps_for_the_year_asked(client, world):
     assert client.get(url, {"year": "不是年份"}).status_code == 200  # a bad year: this year
     detail = client.get(reverse("settlements:policy_detail", args=["hohhot-2023"])).content.decode()
     assert url in detail
+
+
+def test_local_settings_still_at_their_shipped_defaults_are_listed_until_the_city_decides(
+    world, client
+):
+    from settlements.readiness import shipped_defaults
+
+    names = {d.name for d in shipped_defaults(load("hohhot-2023"), 2026)}
+    assert {"assistance.cap.other", "assistance.outpatient.ratio.dibao", "notice.days"} <= names
+    assert "assistance.ratio.dibao" not in names  # the seed's, not a local default
+    policy_version_create(
+        policy_code="hohhot-2023",
+        effective_from=date(2026, 1, 1),
+        values={"assistance.cap.other": "60000.00"},
+        source="呼医保发〔2026〕3号",
+        decided_by="呼和浩特市医疗保障局",
+        actor=world.users["admin"],
+    )
+    names = {d.name for d in shipped_defaults(load("hohhot-2023"), 2026)}
+    assert "assistance.cap.other" not in names  # decided: no longer a default
+    client.force_login(world.users["admin"])
+    page = client.get(
+        reverse("settlements:policy_readiness", args=["hohhot-2023"]) + "?year=2026"
+    ).content.decode()
+    assert "待确认的本地设定" in page and "assistance.outpatient.ratio.dibao" in page

@@ -38,3 +38,18 @@ def test_hohhot_has_no_rules_for_them_so_they_are_not_a_ground_for_assistance():
 
 def test_the_departments_word_for_it_and_who_certifies_it():
     assert category_from_text("重度残疾人") == "severe_disabled"
+
+
+def test_the_intake_does_not_offer_a_category_the_city_has_no_rules_for(db):
+    from datetime import date as day
+
+    from applications.forms import IntakeForm
+
+    form = IntakeForm(
+        identities=[], today=day(2026, 3, 1), favourite=None,
+        assisted=shipped("hohhot-2023").categories,
+    )  # fmt: skip
+    offered = [value for value, _label in form.fields["identity_choice"].choices]
+    assert "cat:dibao" in offered and "cat:severe_disabled" not in offered
+    everything = IntakeForm(identities=[], today=day(2026, 3, 1), favourite=None)
+    assert "cat:severe_disabled" in [v for v, _l in everything.fields["identity_choice"].choices]
