@@ -343,6 +343,8 @@ def actions_for(app: Application, actor: User) -> list[tuple[Transition, str | N
     for transition in TRANSITIONS.values():
         if role not in transition.roles or app.status not in transition.sources:
             continue
+        if transition.action == "open_tilted":  # started from 倾斜救助主动发现, never a button
+            continue
         if not in_area(app, actor):
             continue
         blocked = transition.condition(app, actor) if transition.condition else None

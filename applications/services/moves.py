@@ -27,6 +27,7 @@ DEDICATED = {
     "approve": "批准请用审批表单。",
     "reject": "不予救助请用审批表单（选择原因）。",
     "revoke": "撤销批准请用撤销表单（写明理由）。",
+    "open_tilted": "倾斜救助请在“倾斜救助主动发现”名单中立案。",
 }
 # The audit code of each move (workflow.TRANSITIONS' actions, and the first of two approvals).
 MOVE_EVENTS: dict[str, Event] = {

@@ -10,7 +10,6 @@ recommendation, the approver's four eyes, the letter, the payment batch and the 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -137,17 +136,3 @@ def tilted_case_open(*, person: Person, year: int, actor: User) -> Application:
         f"tilted_opened:{app.pk}",
     )
     return app
-
-
-def dues_by_case(app: Application) -> list[LedgerEntry]:
-    """The one-stop entries a discovery case settles, in date order."""
-    return list(LedgerEntry.objects.filter(pk__in=app.tilted_entries).order_by("day", "id"))
-
-
-def tilted_totals(apps: list[Application]) -> dict[int, Decimal]:
-    """Each discovery case's dues (for lists)."""
-    ids = {int(pk): a.pk for a in apps for pk in a.tilted_entries}
-    sums: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for pk, due in LedgerEntry.objects.filter(pk__in=list(ids)).values_list("pk", "tilted_due"):
-        sums[ids[pk]] += due
-    return dict(sums)
