@@ -223,3 +223,21 @@ def test_refusing_the_due_gives_the_reservation_back(world, referred):
     assert ledger.tilted_used == D("0.00")
     assert AuditEvent.objects.filter(event="tilted.refused").count() == 1
     assert tilted_discoveries(world.users["reviewer"]) == []  # refused: not listed again
+
+
+def test_a_revoked_approval_puts_the_due_back_on_the_list_still_reserved(world, referred):
+    from applications.services import application_revoke
+
+    entry = hospital_record(referred)
+    app = tilted_case_open(person=referred, year=2026, actor=world.users["reviewer"])
+    application_recommend(application=app, actor=world.users["reviewer"], recommendation="approve")
+    app = application_approve(
+        application=Application.objects.get(pk=app.pk), actor=world.users["approver"]
+    )
+    application_revoke(application=app, actor=world.users["approver"], reason="住院记录待核实")
+    entry.refresh_from_db()
+    assert entry.tilted_settlement is None and entry.tilted_refused_at is None
+    (found,) = tilted_discoveries(world.users["reviewer"])
+    assert found.total == D("1600.00")
+    # the cap still counts it: a due is reserved until it is paid or refused
+    assert YearLedger.objects.get(person=referred, year=2026).tilted_used == D("1600.00")
