@@ -147,9 +147,10 @@ def case_preview(app: Application) -> Preview:
             dues, result = tilted_claim_preview(app.person, app.tilted_entries)
             expenses = [_OneStopBill(e) for e in dues]
         else:
+            referrals = referrals_of(app.person)  # once for every bill of the case
             result = settlement_preview(
                 person=app.person,
-                expenses=[engine_expense(e, referrals_of(app.person)) for e in expenses],
+                expenses=[engine_expense(e, referrals) for e in expenses],
                 extra=provisional(app),
             )
     except SettlementInputError as exc:
