@@ -16,12 +16,10 @@ from .model import (
 )
 from .money import ZERO, fen
 from .policy import Params, Policy
-from .tilted import _tilted_amounts, _tilted_part
+from .tilted import INPATIENT, _tilted_amounts, _tilted_part
 
 if TYPE_CHECKING:
     from .calculate import _Ledger
-
-INPATIENT = "inpatient"
 
 
 # What ``_assist`` gives for one category: (category, deductible, assistance, threshold, tilted,

@@ -12,6 +12,7 @@ refuses it, which gives the reservation back (``tilted_release``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -23,7 +24,7 @@ from audit.events import Event
 from audit.services import record
 from beneficiaries.models import Person
 from core.formats import yuan
-from engine import Expense, ExpenseResult, Inputs, Result, YearState
+from engine import Expense, ExpenseResult, IdentityPeriod, Inputs, Policy, Result, YearState
 from engine.categories import most_favourable
 
 from ..models import LedgerEntry, Settlement
@@ -78,9 +79,9 @@ def tilted_claim_calculate(*, key: str, person: Person, entry_ids: Sequence[int]
     # the ledger's rows first, as every move of the ledger does (one lock order: no deadlock)
     opening, rows = _ledger_locked(person, _years(person, entry_ids))
     entries = _locked_open(person, entry_ids)
-    inputs, result = _claim(person, entries, opening)
+    policy, inputs, result = _claim(person, entries, opening)
     bills = tuple(Bill(f"onestop:{e.pk}", e.hospital, f"倾斜救助：{e.label}") for e in entries)
-    return Calculated(key, person, policy_for(person), inputs, result, rows, bills, claim="tilted")
+    return Calculated(key, person, policy, inputs, result, rows, bills, claim="tilted")
 
 
 def tilted_claim_preview(
@@ -92,12 +93,15 @@ def tilted_claim_preview(
         LedgerEntry.objects.filter(person=person, pk__in=list(entry_ids)).order_by("day", "id")
     )
     opening = ledger_opening(person, {e.year for e in entries})
-    return entries, _claim(person, entries, opening)[1]
+    return entries, _claim(person, entries, opening)[2]
 
 
 def _claim(
     person: Person, entries: Sequence[LedgerEntry], opening: dict[int, YearState]
-) -> tuple[Inputs, Result]:
+) -> tuple[Policy, Inputs, Result]:
+    """The claim as a settlement: the person's policy, the inputs it keeps, and the result (each
+    bill's due and lines, as they entered); the identities read once for all the bills."""
+    identities = tuple(identities_of(person))
     expenses = tuple(
         Expense(
             id=f"onestop:{e.pk}",
@@ -113,7 +117,7 @@ def _claim(
     )
     results = tuple(
         ExpenseResult(
-            f"onestop:{e.pk}", e.day, _identity(person, e), e.total, ZERO, ZERO, ZERO,
+            f"onestop:{e.pk}", e.day, _identity(identities, e.day), e.total, ZERO, ZERO, ZERO,
             e.tilted_due if e.tilted_refused_at is None else ZERO, ZERO, ZERO,
             tuple(("{}", (line,)) for line in [f"医院一站式结算票据：{e.label}", *e.tilted_lines]),
         )
@@ -121,11 +125,11 @@ def _claim(
     )  # fmt: skip
     policy = policy_for(person)
     result = Result(policy.code, policy.version, False, results, opening, dict(opening))
-    return Inputs(tuple(identities_of(person)), expenses, opening), result
+    return policy, Inputs(identities, expenses, opening), result
 
 
-def _identity(person: Person, entry: LedgerEntry) -> str | None:
-    held = most_favourable(identities_of(person), entry.day)
+def _identity(identities: Sequence[IdentityPeriod], day: date) -> str | None:
+    held = most_favourable(identities, day)
     return held.category if held is not None else None
 
 
