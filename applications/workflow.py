@@ -75,9 +75,18 @@ def _decision(app: Application, actor: User) -> str | None:
     return _not_the_reviewer(app, actor) or _notice_over(app, actor) or _second_approver(app, actor)
 
 
+def _bills_in_force(app: Application, actor: User) -> str | None:
+    """A bill whose settlement the platform reversed (冲销/退费) is not approved as it stands."""
+    for e in app.expenses.all():
+        if e.reversed_note:
+            return f"{e.bill_label}：{e.reversed_note}。请审核人员更正或删除这笔费用后再审批。"
+    return None
+
+
 def _approvable(app: Application, actor: User) -> str | None:
-    """Approval also waits for the certificate's verification; a rejection does not."""
-    return _decision(app, actor) or _identity_verified(app, actor)
+    """Approval also waits for the certificate's verification and for bills in force; a rejection
+    does not."""
+    return _decision(app, actor) or _identity_verified(app, actor) or _bills_in_force(app, actor)
 
 
 def _illness_checked(app: Application, actor: User) -> str | None:

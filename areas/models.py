@@ -111,3 +111,37 @@ class Township(models.Model):
     def audit_area(self) -> tuple[int | None, int | None]:
         """(township id, county id) of the audit rows about this township."""
         return self.pk, self.county_id
+
+
+class Institution(models.Model):
+    """A designated medical institution (定点医药机构) as the medical-insurance platform names it:
+    its code (``fixmedins_code``: H or P, the 6-digit 区划, a serial), name, level and region. The
+    administrator imports the register from the platform's list (``beneficiaries.institutions``);
+    hospital codes at the window, in files and in referrals are checked against it, and the
+    out-of-list share (seed 001 §七(一)) takes the level from it."""
+
+    class Level(models.TextChoices):  # the same values as a bill's hospital level
+        TIER3 = "tier3", "三级"
+        TIER2 = "tier2", "二级"
+        TIER1 = "tier1", "一级及以下（基层）"
+
+    code = models.CharField("定点医药机构编号", max_length=20, unique=True)
+    name = models.CharField("定点医药机构名称", max_length=200)
+    level = models.CharField("医院等级", max_length=6, choices=Level.choices)
+    grade = models.CharField(
+        "医院等级（平台原值）",
+        max_length=20,
+        blank=True,
+        help_text="hosp_lv 代码或文字，如 02 / 三级甲等",
+    )
+    region = models.CharField("所在行政区划", max_length=6, help_text="6 位区划代码")
+    active = models.BooleanField("在册", default=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "定点医药机构"
+        verbose_name_plural = "定点医药机构名录"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"

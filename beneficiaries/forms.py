@@ -4,6 +4,12 @@ from django import forms
 
 from .models import Department, IdentityImport
 
+MEDICAL_INSURANCE_FILES = (
+    IdentityImport.Content.HOSPITAL,
+    IdentityImport.Content.PLATFORM,
+    IdentityImport.Content.MEDINS,
+)
+
 
 class ImportUploadForm(forms.Form):
     content = forms.ChoiceField(
@@ -15,17 +21,18 @@ class ImportUploadForm(forms.Form):
     department = forms.ChoiceField(
         label="数据来源部门",
         choices=Department.choices,
-        help_text="医院结算数据一律记为医疗保障部门。",
+        help_text="医院结算、医保平台结算数据和定点医药机构名录一律记为医疗保障部门。",
     )
     file = forms.FileField(
         label="数据文件",
-        help_text="CSV 或 XLSX，第一行为列名；列的格式见页面下方说明。上传后先检查，确认无误再导入。",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+        help_text="CSV 或 XLSX，第一行为列名（医保平台结算数据也可为平台接口返回的 JSON）；"
+        "列的格式见页面下方说明。上传后先检查，确认无误再导入。",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.json"}),
     )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("content") == IdentityImport.Content.HOSPITAL:
+        if data.get("content") in MEDICAL_INSURANCE_FILES:
             data["department"] = Department.MEDICAL_INSURANCE
         return data
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -25,11 +26,14 @@ BATCH = 1000
 
 @dataclass(frozen=True)
 class Layout:
-    """A file's documented columns: header names → keys, the required keys, and their labels."""
+    """A file's documented columns: header names → keys, the required keys, and their labels;
+    ``json_records`` (for a kind that also comes as JSON, as an interface returns it) finds the
+    records, each an object whose names are the headers, in the decoded document."""
 
     headers: dict[str, str]
     required: tuple[str, ...]
     labels: dict[str, str]
+    json_records: Callable[[Any], Iterable[dict[str, Any]]] | None = None
 
 
 class ImportFileError(Exception):
@@ -67,8 +71,36 @@ def read_rows(
         yield from _read_xlsx(raw, layout)
     elif name.endswith(".csv"):
         yield from _read_csv(raw, layout)
+    elif name.endswith(".json") and layout.json_records is not None:
+        yield from _read_json(raw, layout)
     else:
         raise ImportFileError("只支持 CSV 和 XLSX 文件。")
+
+
+def _read_json(raw: IO[bytes], layout: Layout) -> Iterator[tuple[int, dict[str, Any]]]:
+    """A JSON document (the upload's size limit bounds it), its records found by the layout; the
+    n-th record is row n."""
+    assert layout.json_records is not None  # noqa: S101 - read_rows checked it
+    try:
+        data = raw.read()
+        # amounts exact, as written (never through a float)
+        document = json.loads(
+            data[3:] if data.startswith(b"\xef\xbb\xbf") else data, parse_float=Decimal
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise ImportFileError(
+            "文件不是有效的 JSON（请检查是否完整、是否为 UTF-8 编码）。"
+        ) from None
+    checked = False
+    for n, record in enumerate(layout.json_records(document), start=1):
+        if not isinstance(record, dict):
+            raise ImportFileError(f"第 {n} 条记录不是 JSON 对象。")
+        if not checked:
+            _header_map(list(record), layout)  # the required fields, named as the layout names them
+            checked = True
+        yield n, {k: v for h, v in record.items() if (k := layout.headers.get(str(h).strip()))}
+    if not checked:
+        raise ImportFileError("JSON 中没有找到结算记录。")
 
 
 def csv_refusal(exc: Exception, line: int | None = None) -> str:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -44,6 +44,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from applications.models import HospitalLevel, Kind
+from areas.institutions import listed, register_loaded
 from beneficiaries.importing import (
     Outcome,
     Staged,
@@ -266,6 +267,7 @@ def apply(
     """
     if not pairs:
         return
+    pairs, flagged = _listed(pairs)
     with transaction.atomic():
         known = Person.objects.filter(
             id_index__any_of=list({r.id_index for r, _ in pairs})
@@ -273,28 +275,73 @@ def apply(
         people = {index: pk for index, pk, _ in known}
         names = {index: name for index, _, name in known}
         held = set(
-            HospitalSettlement.objects.filter(
+            HospitalSettlement.all_records.filter(
                 record_key__any_of=[r.record_key for r, _ in pairs]
             ).values_list("record_key", flat=True)
         )
+        held |= _held_by_number(pairs)
         new_people, new_records = _judged(pairs, people, names, held)
         if dry_run:
             return
         people.update(insert_people(new_people))
         insert_rows(
             HospitalSettlement,
-            COLUMNS,
+            [*COLUMNS, "setl_id", "hospital_listed"],
             [[people[r.id_index], r.record_key, r.settlement_number, r.hospital, r.hospital_code,
               r.invoice_number, invoice_key(r.hospital_code, r.invoice_number),
               settlement_key(r.settlement_number), r.hospital_level,
               r.kind, r.category, r.admitted_on, r.day, *(r.amounts[k] for k in AMOUNTS),
-              batch.pk if batch else None, timezone.now()] for r in new_records],
+              batch.pk if batch else None, timezone.now(), r.settlement_number,
+              r.record_key not in flagged] for r in new_records],
         )  # fmt: skip
         overpaid = onestop_enter(
             [onestop(people[r.id_index], r) for r in new_records if r.amounts["assistance_paid"]]
         )
         if overpaid:
             recoveries_propose(overpaid)
+
+
+def _held_by_number(pairs: list[tuple[HospitalRecord, Outcome]]) -> set[str]:
+    """The settlement number is the platform's setl_id: a record already in the table by it
+    (whichever door it came through), or twice in this batch, is held. Their record keys."""
+    numbers = [r.settlement_number for r, _ in pairs if r.settlement_number]
+    taken = set(
+        HospitalSettlement.all_records.filter(setl_id__in=numbers).values_list("setl_id", flat=True)
+    )
+    held: set[str] = set()
+    for r, _ in pairs:
+        if r.settlement_number and r.settlement_number in taken:
+            held.add(r.record_key)
+        elif r.settlement_number:
+            taken.add(r.settlement_number)
+    return held
+
+
+def _listed(
+    pairs: list[tuple[HospitalRecord, Outcome]],
+) -> tuple[list[tuple[HospitalRecord, Outcome]], set[str]]:
+    """The hospital codes checked against the register (定点医药机构名录): a listed hospital's level
+    is the register's; a code not in it is kept (a file of history) but flagged. The records with
+    their level, and the record keys flagged."""
+    if not register_loaded():
+        return pairs, set()
+    found = listed([r.hospital_code for r, _ in pairs if r.hospital_code])
+    checked, flagged = [], set()
+    for r, out in pairs:
+        entry = found.get(r.hospital_code)
+        if r.hospital_code and entry is None:
+            flagged.add(r.record_key)
+            out.warnings.append(
+                f"医疗机构编码“{r.hospital_code}”不在定点医药机构名录中，已标记待核实。"
+            )
+        elif entry is not None and entry.level != r.hospital_level:
+            out.warnings.append(
+                f"医院等级按定点医药机构名录记为“{entry.get_level_display()}”（文件中为"
+                f"“{HospitalLevel(r.hospital_level).label}”）。"
+            )
+            r = replace(r, hospital_level=entry.level)
+        checked.append((r, out))
+    return checked, flagged
 
 
 def _judged(

@@ -22,8 +22,50 @@ def _money(label: str) -> models.DecimalField:
     return models.DecimalField(label, max_digits=14, decimal_places=2, default=Decimal("0.00"))
 
 
+class PlatformCode(models.Model):
+    """A code of the national medical-insurance platform's code tables (``med_type``, ``insutype``,
+    ``psn_type``, ``psn_cert_type``, ``fund_pay_type``), kept as data with its Chinese name; the
+    shipped codes are in ``monitoring/platform_codes.json`` (migration 0006), and a region adds its
+    own. ``meaning`` is what the portal reads in it: a med_type's kind of care, a fund_pay_type's
+    layer (basic / critical / assistance / other), a psn_cert_type's "id_card"."""
+
+    class Table(models.TextChoices):
+        MED_TYPE = "med_type", "医疗类别（med_type）"
+        INSUTYPE = "insutype", "险种类型（insutype）"
+        PSN_TYPE = "psn_type", "人员类别（psn_type）"
+        PSN_CERT_TYPE = "psn_cert_type", "人员证件类型（psn_cert_type）"
+        FUND_PAY_TYPE = "fund_pay_type", "基金支付类型（fund_pay_type）"
+
+    table = models.CharField("代码表", max_length=16, choices=Table.choices)
+    code = models.CharField("代码", max_length=10)
+    name = models.CharField("名称", max_length=60)
+    meaning = models.CharField("本系统的对应", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "医保平台代码"
+        verbose_name_plural = "医保平台代码"
+        ordering = ["table", "code"]
+        constraints = [models.UniqueConstraint(fields=["table", "code"], name="platform_code_once")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class LiveRecords(models.Manager["HospitalSettlement"]):
+    """The records in force: a record the platform reversed (冲销/退费) counts nowhere."""
+
+    def get_queryset(self) -> models.QuerySet[HospitalSettlement]:
+        return super().get_queryset().filter(reversed_at__isnull=True)
+
+
 class HospitalSettlement(models.Model):
-    """One expense settled at the hospital (一站式结算), as the hospital's record gives it."""
+    """One expense settled at the hospital (一站式结算), as the platform's settlement record
+    (``setlinfo``, keyed by ``setl_id``) or the hospital's simple file gives it. ``objects`` are the
+    records in force; ``all_records`` also the reversed ones."""
+
+    class Origin(models.TextChoices):
+        PLATFORM = "platform", "医保平台结算数据"
+        HOSPITAL = "hospital", "医院结算数据（简表）"
 
     person = models.ForeignKey(
         Person, verbose_name="就诊人", on_delete=models.PROTECT, related_name="hospital_settlements"
@@ -64,8 +106,30 @@ class HospitalSettlement(models.Model):
         related_name="+",
     )
     recorded_at = models.DateTimeField("导入时间", auto_now_add=True, db_index=True)
+    origin = models.CharField("来源", max_length=8, choices=Origin.choices, db_default="hospital")
+    # the platform's own identifiers and codes, as its record gives them
+    setl_id = models.CharField("结算ID（setl_id）", max_length=30, blank=True, db_default="")
+    mdtrt_id = models.CharField("就诊ID（mdtrt_id）", max_length=30, blank=True, db_default="")
+    psn_no = models.CharField("人员编号（psn_no）", max_length=30, blank=True, db_default="")
+    med_type = models.CharField("医疗类别（med_type）", max_length=10, blank=True, db_default="")
+    insutype = models.CharField("险种类型（insutype）", max_length=10, blank=True, db_default="")
+    psn_type = models.CharField("人员类别（psn_type）", max_length=10, blank=True, db_default="")
+    hospital_listed = models.BooleanField(
+        "在定点医药机构名录中", db_default=True, help_text="历史记录的医疗机构编码不在名录中时标记"
+    )
+    # the platform's amounts and fund lines beyond the columns above (field code -> value)
+    platform = models.JSONField(
+        "平台结算字段", default=dict, db_default=models.Value("{}"), blank=True
+    )
+    reversed_at = models.DateTimeField("冲销时间", null=True, blank=True)
+    reversed_by = models.CharField("冲销结算ID", max_length=30, blank=True, db_default="")
+    reversal_reason = models.CharField("冲销说明", max_length=200, blank=True, db_default="")
+
+    all_records = models.Manager()
+    objects = LiveRecords()
 
     class Meta:
+        default_manager_name = "all_records"
         verbose_name = "医院结算记录"
         verbose_name_plural = "医院结算记录"
         ordering = ["person_id", "day", "id"]
@@ -74,6 +138,10 @@ class HospitalSettlement(models.Model):
             models.Index(fields=["day", "hospital"], name="hospset_day_hospital"),
         ]
         constraints = [
+            # one record per platform settlement, whichever door it came through
+            models.UniqueConstraint(
+                fields=["setl_id"], condition=~Q(setl_id=""), name="hospset_setl_id_once"
+            ),
             models.CheckConstraint(
                 name="hospset_amounts_not_negative",
                 condition=Q(

@@ -13,10 +13,11 @@ from collections.abc import Iterable, Sequence
 from applications.eligibility import BURDEN_SOURCES, BurdenLine
 from applications.payment_facts import CASE_PANELS, PAYMENT_FACTS, PaymentFacts
 from applications.selectors import window_outlays
+from beneficiaries import institutions
 from beneficiaries.models import IdentityImport
 from beneficiaries.services import FILE_KINDS, IDENTITY_KIND, IMPORT_APPLIED, FileKind
 from core.queueing import enqueue
-from monitoring import hospital_import
+from monitoring import hospital_import, platform_import
 from monitoring.models import HospitalSettlement
 from monitoring.selectors import onestop_outlays
 from payments.panels import money_panel
@@ -37,6 +38,26 @@ def connect() -> None:
             hospital_import.count,
             hospital_import.done,
             hospital_import.HospitalRecord,
+        ),
+    )
+    FILE_KINDS.provide(
+        IdentityImport.Content.PLATFORM,
+        FileKind(
+            platform_import.LAYOUT,
+            platform_import.process,
+            platform_import.count,
+            platform_import.done,
+            platform_import.PlatformRecord,
+        ),
+    )
+    FILE_KINDS.provide(
+        IdentityImport.Content.MEDINS,
+        FileKind(
+            institutions.LAYOUT,
+            institutions.process,
+            institutions.count,
+            institutions.done,
+            institutions.Entry,
         ),
     )
     IMPORT_APPLIED.provide("monitoring.recompute", _recompute_after_import)

@@ -259,6 +259,10 @@ class LedgerEntry(models.Model):
     )
     tilted_refused_at = models.DateTimeField("不予倾斜救助时间", null=True, blank=True)
     tilted_refused_reason = models.CharField("不予倾斜救助原因", max_length=200, blank=True)
+    # what entering a one-stop record moved in its year's ledger (field -> amount), so that the
+    # platform's reversal (冲销) of the record takes exactly that back (``onestop_release``)
+    moves = models.JSONField("台账变动", default=dict, blank=True)
+    release_reason = models.CharField("释放原因", max_length=200, blank=True)
 
     class Meta:
         verbose_name = "台账票据"

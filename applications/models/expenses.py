@@ -57,6 +57,22 @@ class MedicalExpense(models.Model):
     policy_scope = models.DecimalField("政策范围内费用", max_digits=12, decimal_places=2)
     basic_paid = models.DecimalField("基本医保支付", max_digits=12, decimal_places=2)
     critical_paid = models.DecimalField("大病保险支付", max_digits=12, decimal_places=2)
+    # where the bill's figures come from: the platform's settlement record (picked by its setl_id,
+    # read-only) or typed from the paper slip (手工录入), checked when the platform's record arrives
+    source = models.CharField(
+        "来源",
+        max_length=8,
+        choices=[("hand", "手工录入"), ("platform", "医保平台结算记录")],
+        default="hand",
+    )
+    setl_id = models.CharField("医保平台结算ID", max_length=30, blank=True)
+    checked_at = models.DateTimeField("与平台记录核对时间", null=True, blank=True)
+    checked_setl_id = models.CharField("核对的平台结算ID", max_length=30, blank=True)
+    # [label, as typed, as the platform has it] for each figure that differs
+    differences = models.JSONField("与平台记录的差异", default=list, blank=True)
+    reversed_note = models.CharField(
+        "平台冲销说明", max_length=200, blank=True, help_text="医保平台已冲销这笔结算时写明"
+    )
 
     class Meta:
         verbose_name = "医疗费用"
@@ -95,6 +111,11 @@ class MedicalExpense(models.Model):
     @property
     def keys(self) -> list[str]:
         return bill_keys(self.hospital_code, self.invoice_number, self.settlement_number)
+
+    @property
+    def verified(self) -> bool:
+        """The figures are the platform's: picked from its record, or typed and found equal."""
+        return self.source == "platform" or (self.checked_at is not None and not self.differences)
 
     @property
     def bill_label(self) -> str:

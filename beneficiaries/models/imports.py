@@ -48,7 +48,9 @@ class IdentityImport(models.Model):
 
     class Content(models.TextChoices):
         IDENTITIES = "identities", "困难身份数据"
-        HOSPITAL = "hospital", "医院结算数据"
+        HOSPITAL = "hospital", "医院结算数据（简表）"
+        PLATFORM = "platform", "医保平台结算数据（平台字段）"
+        MEDINS = "medins", "定点医药机构名录"
 
     kind = models.CharField("方式", max_length=4, choices=Kind.choices, default=Kind.FILE)
     content = models.CharField(

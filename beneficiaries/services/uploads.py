@@ -21,11 +21,17 @@ from ..models import (
 XLSX_MAGIC = b"PK\x03\x04"
 
 
-def _check_upload(upload: UploadedFile) -> None:
-    """Refuse what is not a CSV or XLSX file, by its content and not only by its name."""
+def _check_upload(upload: UploadedFile, *, json_too: bool = False) -> None:
+    """Refuse what is not a CSV or XLSX file (or, where the kind takes it, JSON), by its content
+    and not only by its name."""
     name = (upload.name or "").lower()
-    if not (name.endswith(".csv") or name.endswith(".xlsx")):
-        raise ValidationError("只支持 CSV（.csv）和 Excel（.xlsx）文件。")
+    if json_too and name.endswith(".json"):
+        pass
+    elif not (name.endswith(".csv") or name.endswith(".xlsx")):
+        raise ValidationError(
+            "只支持 CSV（.csv）、Excel（.xlsx）"
+            + ("和医保平台接口的 JSON（.json）文件。" if json_too else "文件。")
+        )
     if upload.size is not None and upload.size > settings.IMPORT_MAX_BYTES:
         raise ValidationError(
             "文件太大（%(size)s MB），单个文件不能超过 %(limit)s MB，请分批导入。",
@@ -45,6 +51,8 @@ def _check_upload(upload: UploadedFile) -> None:
         b"\x00" in head or head.startswith(XLSX_MAGIC) or head.startswith(b"%PDF")
     ):
         raise ValidationError("文件内容不是 CSV 文本（可能是改了扩展名的其他文件）。")
+    if name.endswith(".json") and not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"[")):
+        raise ValidationError("文件内容不是 JSON（应以 { 或 [ 开头）。")
 
 
 def _sha256(upload: UploadedFile) -> str:
@@ -68,7 +76,7 @@ def identity_import_create(
 
     ``content`` is the file's kind: a department's identities, or hospital settlement records
     (``monitoring.hospital_import``); both go through the same check, confirm and import."""
-    _check_upload(upload)
+    _check_upload(upload, json_too=content == IdentityImport.Content.PLATFORM)
     batch = IdentityImport(
         kind=IdentityImport.Kind.FILE,
         content=content,

@@ -365,12 +365,13 @@ def settlement_recover(
 
 
 # the one-stop records' door, a module of its own (imported last: it uses the lock above)
-from .onestop import OneStop, onestop_enter  # noqa: E402
+from .onestop import OneStop, onestop_enter, onestop_release  # noqa: E402
 
 __all__ = [
     "Calculated",
     "OneStop",
     "onestop_enter",
+    "onestop_release",
     "settlement_approve",
     "settlement_calculate",
     "settlement_recover",

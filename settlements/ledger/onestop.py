@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -136,17 +137,33 @@ class _OneStopContext:
             _referred(r, mine_referrals) if twin is None else r.expense
             for r, twin in zip(mine, twins, strict=True)
         ]
+        # one record after the other in date order, so that each entry keeps what it moved in
+        # the ledger (``moves``), which a reversal of the record takes back exactly
+        order = sorted(range(len(mine)), key=lambda i: (expenses[i].day, i))
+        state = dict(opening)
+        settled_of: list[Any] = [None] * len(mine)
+        moves: list[dict[str, str]] = [{} for _ in mine]
         try:
-            result = settle(policy, known, expenses, opening)
+            for i in order:
+                one = settle(policy, known, [expenses[i]], state)
+                settled_of[i] = one.expenses[0]
+                year = expenses[i].day.year
+                before, after = state[year], one.closing[year]
+                moves[i] = {
+                    name: str(getattr(after, name) - getattr(before, name))
+                    for name in LEDGER_FIELDS
+                    if name != "household_borne" and getattr(after, name) != getattr(before, name)
+                }
+                state.update(one.closing)
         except SettlementInputError:
             return  # a record the policy cannot read (before it took effect): not entered
-        for year, state in result.closing.items():
+        for year in {e.day.year for e in expenses}:
             row = self.rows[(person_id, year)]
             for name in LEDGER_FIELDS:
                 if name != "household_borne":
-                    setattr(row, name, getattr(state, name))
+                    setattr(row, name, getattr(state[year], name))
             self.moved.append(row)
-        for r, twin, settled in zip(mine, twins, result.expenses, strict=True):
+        for r, twin, settled, moved in zip(mine, twins, settled_of, moves, strict=True):
             if twin is not None and twin.settlement is not None:
                 self.overpaid.append(
                     Overpaid(
@@ -157,6 +174,7 @@ class _OneStopContext:
                     )
                 )
             entry = _onestop_entry(r, twin)
+            entry.moves = moved
             if settled.tilted:  # due, reserved in the ledger above; the county pays it
                 entry.tilted_due = settled.tilted
                 entry.tilted_lines = [
@@ -196,3 +214,42 @@ def _onestop_entry(r: OneStop, twin: LedgerEntry | None) -> LedgerEntry:
         assistance=r.expense.assistance_paid or Decimal("0.00"),
         duplicate_of=twin,
     )
+
+
+def onestop_release(*, record_keys: Sequence[str], reason: str) -> list[Overpaid]:
+    """The platform reversed these one-stop records (冲销/退费): each live entry is released and
+    what entering it moved in the year's ledger is taken back, under the ledger's lock (in the
+    caller's transaction). A tilted assistance already paid on the bill by a county case is
+    returned as over-paid, for the county to recover."""
+    entries = list(
+        LedgerEntry.objects.filter(record_key__in=list(record_keys), released_at__isnull=True)
+        .select_related("tilted_settlement")
+        .order_by("person_id", "year", "id")
+    )
+    if not entries:
+        return []
+    rows = _ledger_rows_locked(
+        sorted({e.person_id for e in entries}), sorted({e.year for e in entries})
+    )
+    now = timezone.now()
+    found: list[Overpaid] = []
+    for e in entries:
+        row = rows[(e.person_id, e.year)]
+        for name, amount in e.moves.items():
+            if name == "tilted_used" and e.tilted_settlement_id is None and e.tilted_refused_at:
+                continue  # refused already: its reservation left the ledger then
+            setattr(row, name, max(Decimal("0.00"), getattr(row, name) - Decimal(amount)))
+        paid = e.tilted_settlement
+        if paid is not None and paid.revoked_at is None and e.tilted_due > 0:
+            found.append(
+                Overpaid(
+                    paid, min(e.tilted_due, paid.unrecovered), False,
+                    f"医保平台已冲销一站式结算（{e.label}），据其支付的倾斜救助 {yuan(e.tilted_due)} 元应追回",
+                )
+            )  # fmt: skip
+        e.released_at, e.release_reason = now, reason[:200]
+    for row in {id(r): r for r in rows.values()}.values():
+        row.updated_at = now
+        row.save()
+    LedgerEntry.objects.bulk_update(entries, ["released_at", "release_reason"])
+    return found
