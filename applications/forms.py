@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from areas.institutions import institution_checked
 from beneficiaries.claims import Certificate, certificate_problems
 from beneficiaries.idnumber import parse
 from beneficiaries.models import Department, HardshipIdentity, Person, Relationship
@@ -20,6 +21,7 @@ from settlements.bills import number_checked
 
 from .materials import MATERIALS
 from .models import AgentKind, HospitalLevel, Kind, MedicalExpense, OnestopReason
+from .platform_bills import platform_bill
 from .services import Household, Intake
 from .services.intake import INTAKE_FIELDS
 
@@ -260,7 +262,19 @@ def amount_field(label: str, **kwargs: Any) -> YuanField:
     return YuanField(label=label, **kwargs)
 
 
+# the figures a platform record gives a bill (``platform_bills``), read-only at the window
+FROM_PLATFORM = ("hospital", "hospital_code", "settlement_number", "hospital_level", "kind",
+                 "in_region", "admitted_on", "discharged_on", "visit_on", "total", "policy_scope",
+                 "basic_paid", "critical_paid")  # fmt: skip
+
+
 class ExpenseForm(forms.ModelForm):
+    setl_id = forms.CharField(
+        label="医保平台结算ID（setl_id）",
+        max_length=30,
+        required=False,
+        help_text="填写后按医保平台的结算记录带出这笔费用，不必手工录入；平台尚无记录的按结算单手工录入",
+    )
     total = amount_field("医疗总费用（元）")
     policy_scope = amount_field("政策范围内费用（元）")
     basic_paid = amount_field("基本医保支付（元）")
@@ -290,9 +304,20 @@ class ExpenseForm(forms.ModelForm):
             "visit_on": DateInput(),
         }
 
-    def __init__(self, *args: Any, earliest: date | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        earliest: date | None = None,
+        person_id: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.earliest = earliest  # the policy's start: no bill can be assisted before it
+        self.person_id = person_id
+        self.from_platform = bool(
+            (self.data.get(self.add_prefix("setl_id")) if self.is_bound else None)
+            or self.initial.get("setl_id")
+        )
         self.fields["kind"].choices = Kind.choices  # type: ignore[attr-defined]  # no blank
         self.fields["kind"].initial = Kind.INPATIENT
         # a new bill must be one that can be told again (不得重复救助): its issuer and its number
@@ -302,13 +327,24 @@ class ExpenseForm(forms.ModelForm):
             ("", "请选择"),
             *HospitalLevel.choices,
         ]
+        if self.from_platform:  # the record's figures: shown, not typed
+            for name in (*FROM_PLATFORM, "invoice_number"):
+                field = self.fields[name]
+                field.required = False
+                field.widget.attrs.update(
+                    {"readonly": True, "aria-readonly": "true", "tabindex": "-1",
+                     "class": "bg-body-secondary"}
+                )  # fmt: skip
 
     def _bill_number(self, name: str) -> str:
         """One grammar for the bill's numbers at every door (``settlements.bills``)."""
         return number_checked(self.cleaned_data.get(name) or "", str(self.fields[name].label))
 
     def clean_hospital_code(self) -> str:
-        return self._bill_number("hospital_code")
+        code = self._bill_number("hospital_code")
+        if code and not self.from_platform:
+            self.listed = institution_checked(code, label="医疗机构编码")  # 定点 or refused
+        return code
 
     def clean_invoice_number(self) -> str:
         return self._bill_number("invoice_number")
@@ -318,6 +354,13 @@ class ExpenseForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        setl_id = (data.get("setl_id") or "").strip()
+        if setl_id:
+            return self._from_platform(setl_id, data)
+        self.instance.source, self.instance.setl_id = "hand", ""
+        listed = getattr(self, "listed", None)
+        if listed is not None:  # the register's level, whatever was picked
+            data["hospital_level"] = self.instance.hospital_level = listed.level
         for name in ("admitted_on", "discharged_on", "visit_on"):
             try:
                 check_real_date(
@@ -325,6 +368,22 @@ class ExpenseForm(forms.ModelForm):
                 )
             except ValidationError as exc:
                 self.add_error(name, exc)
+        return data
+
+    def _from_platform(self, setl_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """The bill as the person's platform record gives it, whatever was typed over it."""
+        found = platform_bill(setl_id, self.person_id)
+        if isinstance(found, str):
+            self.add_error("setl_id", found)
+            return data
+        for name in self.errors.copy():
+            if name != "setl_id":
+                del self.errors[name]  # a typed figure does not count: the record's does
+        for name in FROM_PLATFORM:
+            data[name] = found[name]
+            setattr(self.instance, name, found[name])
+        data["invoice_number"] = self.instance.invoice_number = ""
+        self.instance.source, self.instance.setl_id = "platform", setl_id
         return data
 
 

@@ -231,6 +231,7 @@ def case_records(app: Application) -> dict[str, Any]:
         e.referral_note = note if referred else "无覆盖的转诊备案（不按规范转诊计算）"  # type: ignore[attr-defined]
     return {
         "expenses": expenses,
+        "unverified_bills": sum(1 for e in expenses if not e.verified),
         "materials": [(m, [a for a in attachments if a.material == m.code]) for m in materials],
         "missing": [m for m in materials if not m.received],
         "events": list(app.events.select_related("actor")),

@@ -576,7 +576,11 @@ def done(batch: IdentityImport) -> str:
 def bill_of(setl_id: str, person_id: int) -> dict[str, Any] | str:
     """A window bill's figures from the person's platform record ``setl_id``, or why not (the
     record unknown, another person's, reversed, or already assisted)."""
-    record = HospitalSettlement.all_records.filter(setl_id=setl_id).first()
+    record = (
+        HospitalSettlement.all_records.filter(setl_id=setl_id)
+        .select_related("person__township")
+        .first()
+    )
     if record is None or record.person_id != person_id:
         return (
             f"没有找到本人的结算ID“{setl_id}”的医保平台结算记录：可能尚未导入，请按结算单手工录入。"
@@ -587,6 +591,8 @@ def bill_of(setl_id: str, person_id: int) -> dict[str, Any] | str:
         "hospital": record.hospital, "hospital_code": record.hospital_code,
         "settlement_number": record.setl_id, "hospital_level": record.hospital_level,
         "kind": record.kind, "admitted_on": record.admitted_on,
+        # 自治区内就医: the institution's province (its code's 区划) is the person's
+        "in_region": record.hospital_code[1:3] == record.person.township.code[:2],
         "discharged_on": record.day if record.kind == "inpatient" else None,
         "visit_on": None if record.kind == "inpatient" else record.day,
         "total": record.total, "policy_scope": record.policy_scope,

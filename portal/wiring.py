@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from applications.eligibility import BURDEN_SOURCES, BurdenLine
 from applications.payment_facts import CASE_PANELS, PAYMENT_FACTS, PaymentFacts
+from applications.platform_bills import PLATFORM_BILLS, PlatformBills
 from applications.selectors import window_outlays
 from beneficiaries import institutions
 from beneficiaries.models import IdentityImport
@@ -61,6 +62,11 @@ def connect() -> None:
         ),
     )
     IMPORT_APPLIED.provide("monitoring.recompute", _recompute_after_import)
+    # The window (applications) takes a bill from the platform's record by its setl_id.
+    PLATFORM_BILLS.provide(
+        "monitoring.platform",
+        PlatformBills(platform_import.bill_of, platform_import.open_records),
+    )
     # The window's 因病致贫 pre-check (applications) counts the household's hospital bills.
     BURDEN_SOURCES.provide("monitoring.hospital", _hospital_burdens)
     # The fund's books (settlements) count every outlay, in this order.

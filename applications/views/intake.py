@@ -32,6 +32,7 @@ from settlements.services import policy_for
 from .. import services
 from ..eligibility import assisted_in_year, onestop_categories, onestop_source, open_cases_of
 from ..forms import (
+    FROM_PLATFORM,
     INTAKE_FIELDS,
     MAX_EXPENSES,
     AcceptForm,
@@ -45,6 +46,7 @@ from ..models import (
     Application,
     Status,
 )
+from ..platform_bills import open_platform_records, platform_bill
 from ..settling import policy_start
 from .base import _errors, _own_application
 
@@ -98,15 +100,55 @@ def _intake_forms(
         open_cases=open_cases_of(person, exclude=app) if person is not None and person.pk else [],
     )
     expense_initial = (
-        [{f: getattr(e, f) for f in ExpenseForm.Meta.fields} for e in app.expenses.all()]
+        [
+            {f: getattr(e, f) for f in ExpenseForm.Meta.fields}
+            | ({"setl_id": e.setl_id} if e.source == "platform" else {})
+            for e in app.expenses.all()
+        ]
         if app is not None
         else (bills or None)
     )
     earliest = policy_start(person) if person is not None else None
     formset = ExpenseFormSet(
-        data, prefix="e", initial=expense_initial, form_kwargs={"earliest": earliest}
+        data,
+        prefix="e",
+        initial=expense_initial,
+        form_kwargs={"earliest": earliest, "person_id": person.pk if person else None},
     )
     return form, formset
+
+
+def _platform_rows(data: Any, person: Person | None) -> Any:
+    """The same POST with the rows that name a setl_id filled from the person's platform records
+    (the “按结算ID带出” button), and a row more for a record picked from the list (“带入”)."""
+    data = data.copy()
+    rows = number_in(str(data.get("e-TOTAL_FORMS", "1")), 0, MAX_EXPENSES) or 1
+    taken = (data.get("take_setl") or "").strip()
+    if taken:
+        held = [str(data.get(f"e-{i}-setl_id", "")).strip() for i in range(rows)]
+        if taken not in held:
+            empty = next(
+                (i for i in range(rows) if not any(
+                    str(data.get(f"e-{i}-{k}", "")).strip()
+                    for k in ("setl_id", "hospital", "total", "invoice_number"))),
+                None,
+            )  # fmt: skip
+            if empty is None and rows < MAX_EXPENSES:
+                empty, rows = rows, rows + 1
+                data["e-TOTAL_FORMS"] = str(rows)
+            if empty is not None:
+                data[f"e-{empty}-setl_id"] = taken
+    for i in range(rows):
+        setl_id = str(data.get(f"e-{i}-setl_id", "")).strip()
+        found = platform_bill(setl_id, person.pk if person else None) if setl_id else None
+        if isinstance(found, dict):
+            for name in FROM_PLATFORM:
+                value = found[name]
+                data[f"e-{i}-{name}"] = (
+                    "on" if value is True else "" if value in (None, False) else str(value)
+                )
+            data[f"e-{i}-invoice_number"] = ""
+    return data
 
 
 def _more_rows(data: Any) -> Any:
@@ -191,8 +233,8 @@ def intake(request: StaffRequest, start: IntakeStart | None = None) -> HttpRespo
     bills = start.bills if start is not None else []
     newcomer = Person(id_number=id_number, township=request.user.township)  # type: ignore[union-attr]
     register = PersonRegisterForm(data, prefix="p", instance=newcomer) if person is None else None
-    if data is not None and "add_row" in data:
-        data = _more_rows(data)
+    if data is not None and ("add_row" in data or "fetch_bills" in data or "take_setl" in data):
+        data = _more_rows(data) if "add_row" in data else _platform_rows(data, person)
         register = (
             PersonRegisterForm(data, prefix="p", instance=newcomer) if person is None else None
         )
@@ -244,7 +286,11 @@ def _render_intake(
         record_view(
             event=Event.INTAKE_VIEWED, actor=request.user, target=person, summary="窗口受理页查看"
         )
-        context |= {"assisted_year": today.year, "assisted": assisted_in_year(person, today.year)}
+        context |= {
+            "assisted_year": today.year,
+            "assisted": assisted_in_year(person, today.year),
+            "platform_records": open_platform_records(person.pk),
+        }
     return render(
         request,
         "applications/intake.html",
@@ -278,8 +324,9 @@ def edit(request: StaffRequest, number: str) -> HttpResponse:
         return redirect(app)
     person = app.person
     data = request.POST if request.method == "POST" else None
-    if data is not None and "add_row" in data:
-        form, formset = _intake_forms(request, person, _more_rows(data), app)
+    if data is not None and ("add_row" in data or "fetch_bills" in data or "take_setl" in data):
+        more = _more_rows(data) if "add_row" in data else _platform_rows(data, person)
+        form, formset = _intake_forms(request, person, more, app)
         return _render_intake(request, person, person.id_number, None, form, formset, app)
     form, formset = _intake_forms(request, person, data, app)
     if data is not None and form.is_valid() & formset.is_valid():
