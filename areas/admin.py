@@ -6,7 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from core.admin import YuanAdminMixin
 
 from . import services
-from .models import County, Township
+from .models import County, Institution, Township
 
 
 class NoDeleteMixin:
@@ -49,3 +49,15 @@ class TownshipAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
     def save_model(self, request: Any, obj: Township, form: Any, change: bool) -> None:
         services.township_save(township=obj, actor=request.user)
+
+
+@admin.register(Institution)
+class InstitutionAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """定点医药机构名录: imported on the import page; corrected here; taken out by 在册 = no."""
+
+    list_display = ["code", "name", "level", "grade", "region", "active"]
+    list_filter = ["level", "active"]
+    search_fields = ["code", "name"]
+
+    def save_model(self, request: Any, obj: Institution, form: Any, change: bool) -> None:
+        services.institution_save(institution=obj, actor=request.user)

@@ -52,11 +52,18 @@ def listed(codes: list[str]) -> dict[str, Institution]:
     return {i.code: i for i in Institution.objects.filter(code__in=set(codes), active=True)}
 
 
+def covered(code: str) -> bool:
+    """Whether the register covers the code's province (H or P, then 2 digits): a city imports its
+    own region's list, so a hospital in another province (区外就医) is not checked against it."""
+    return Institution.objects.filter(code__startswith=code[:3], active=True).exists()
+
+
 def institution_checked(code: str, *, label: str = "医疗机构编码") -> Institution | None:
     """A code given at a door, checked against the register: the entry, or None when the register
-    is not imported yet; a code not in it is refused with the reason."""
+    does not cover the code's province (not imported yet, or a hospital elsewhere); a code of a
+    covered province not in it is refused with the reason."""
     code = code.strip().upper()
-    if not code or not register_loaded():
+    if not code or not covered(code):
         return None
     found = listed([code]).get(code)
     if found is None:

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from audit.services import Actor, save_audited
 
-from .models import County, Township
+from .models import County, Institution, Township
 
 
 @transaction.atomic
@@ -20,3 +20,10 @@ def county_save(*, county: County, actor: Actor | None) -> County:
 def township_save(*, township: Township, actor: Actor | None) -> Township:
     save_audited(instance=township, actor=actor)
     return township
+
+
+@transaction.atomic
+def institution_save(*, institution: Institution, actor: Actor | None) -> Institution:
+    """A register entry corrected by hand (the register itself comes from its file)."""
+    save_audited(instance=institution, actor=actor)
+    return institution

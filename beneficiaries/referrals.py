@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.access import scoped
 from accounts.models import User
+from areas.institutions import institution_checked
 from audit.events import Event
 from audit.services import record
 from core.crypto import blind_index
@@ -102,6 +103,11 @@ class Fields:
             self.errors.append(
                 f"定点医药机构编号“{self.to_code}”应为字母和数字（如 H15010200001）。"
             )
+        elif self.to_code:
+            try:  # 定点 where the register covers the hospital's province
+                institution_checked(self.to_code, label="转往定点医药机构编号")
+            except ValidationError as exc:
+                self.errors.extend(exc.messages)
         if not AREA.fullmatch(self.area_code):
             self.errors.append(f"就医地行政区划“{self.area_code}”应为 6 位区划代码（如 110000）。")
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:

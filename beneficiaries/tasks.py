@@ -43,3 +43,13 @@ def resume_stalled_imports() -> int:
     of checked files nobody confirmed in IMPORT_STAGED_DAYS are cleared."""
     services.staged_rows_expire()
     return services.stalled_imports_resume()
+
+
+@shared_task(ignore_result=True)
+def collect_platform_feed() -> int:
+    """Beat, every PLATFORM_FEED_SECONDS: the platform's files waiting in PLATFORM_FEED_DIR become
+    imports (checked, then imported); each file is moved out of the folder once taken, so a second
+    run finds nothing to do."""
+    from django.conf import settings
+
+    return len(services.platform_feed_collect(settings.PLATFORM_FEED_DIR))

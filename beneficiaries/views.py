@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -22,7 +23,7 @@ from core.http import back_to
 from . import services
 from .forms import DeathForm, ImportUploadForm
 from .idnumber import mask
-from .models import IdentityImport, ImportRow, PersonChange
+from .models import Department, IdentityImport, ImportRow, PersonChange
 from .selectors import people_for, person_changes_for, search_people
 
 
@@ -189,14 +190,28 @@ SAMPLES = Path(__file__).resolve().parent / "samples"
 @capability_required(Capability.IMPORT_IDENTITIES)
 def import_sample(request: StaffRequest, fmt: str) -> FileResponse:
     """The sample file of the documented column layout, to fill in or to test with."""
-    if fmt not in {"csv", "xlsx"}:
+    content = request.GET.get("content") or IdentityImport.Content.IDENTITIES
+    name = SAMPLE_NAMES.get((content, fmt))
+    if name is None:
         raise Http404
-    hospital = request.GET.get("content") == IdentityImport.Content.HOSPITAL
+    stem, label = name
     return FileResponse(
-        (SAMPLES / f"{'hospital' if hospital else 'identities'}-sample.{fmt}").open("rb"),
+        (SAMPLES / f"{stem}-sample.{fmt}").open("rb"),
         as_attachment=True,
-        filename=f"{'医院结算' if hospital else '困难身份'}导入样例.{fmt}",
+        filename=f"{label}导入样例.{fmt}",
     )
+
+
+# (content, format) -> (the sample's file stem, its name for the download)
+SAMPLE_NAMES = {
+    ("identities", "csv"): ("identities", "困难身份"),
+    ("identities", "xlsx"): ("identities", "困难身份"),
+    ("hospital", "csv"): ("hospital", "医院结算"),
+    ("hospital", "xlsx"): ("hospital", "医院结算"),
+    ("platform", "csv"): ("platform", "医保平台结算"),
+    ("platform", "json"): ("platform", "医保平台结算"),
+    ("medins", "csv"): ("medins", "定点医药机构名录"),
+}
 
 
 @capability_required(Capability.IMPORT_IDENTITIES)
@@ -308,3 +323,54 @@ def identity_push(request: HttpRequest) -> JsonResponse:
         {"import": batch.pk, "summary": summary, "results": results},
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+@csrf_exempt
+@require_POST
+def platform_push(request: HttpRequest) -> JsonResponse:
+    """POST /api/v1/platform/settlements — the medical-insurance system pushes settlement records
+    in the platform's own JSON (``{"output": {"setlinfo": …, "setldetail": […]}}``, a list of
+    them, or ``{"setlinfo": [...]}``), with a key of the 医疗保障部门 (a department's key: only
+    that department's). Kept as an import, checked and imported by a worker: the answer (202) says
+    where to follow it; the request never waits for the work."""
+    auth = request.headers.get("Authorization", "")
+    scheme, _, key = auth.partition(" ")
+    token = services.department_token_for(key.strip()) if scheme in {"Bearer", "Token"} else None
+    if token is None or token.department != Department.MEDICAL_INSURANCE:
+        response = _json_error("缺少或无效的推送密钥：须为医疗保障部门的密钥。", 401)
+        response["WWW-Authenticate"] = 'Bearer realm="platform"'
+        return response
+    if request.content_type not in {"application/json", ""}:
+        return _json_error("请求体应为 JSON（Content-Type: application/json）。", 415)
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1048576
+        return _json_error(f"请求体过大（超过 {limit} MB），请分批推送。", 413)
+    name = f"{token.label[:40]}-{timezone.localtime():%Y%m%d%H%M%S}.json"
+    batch = services.system_import_create(
+        name=name, content=raw, kind=IdentityImport.Kind.API, token=token
+    )
+    if batch.status == IdentityImport.Status.FAILED:
+        return _json_error(batch.message, 400)
+    return JsonResponse(
+        {"import": batch.pk, "status": batch.status, "status_label": batch.get_status_display()},
+        status=202,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def platform_push_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """GET /api/v1/platform/settlements/<id> — the pushing system follows its own import."""
+    auth = request.headers.get("Authorization", "")
+    scheme, _, key = auth.partition(" ")
+    token = services.department_token_for(key.strip()) if scheme in {"Bearer", "Token"} else None
+    batch = IdentityImport.objects.filter(pk=pk, token=token).first() if token else None
+    if batch is None:
+        return _json_error("没有这项推送，或密钥不是推送它的密钥。", 404)
+    return JsonResponse(
+        {"import": batch.pk, "status": batch.status, "status_label": batch.get_status_display(),
+         "rows": batch.total_rows, "created": batch.records_created,
+         "unchanged": batch.records_unchanged, "refused": batch.bad_rows, "message": batch.message},
+        json_dumps_params={"ensure_ascii": False},
+    )  # fmt: skip

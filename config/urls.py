@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from applications.public_status import status, status_letter
 from beneficiaries import urls as beneficiary_urls
-from beneficiaries.views import identity_push
+from beneficiaries.views import identity_push, platform_push, platform_push_status
 from portal import person, trail
 from portal.views import healthz
 
@@ -39,5 +39,7 @@ urlpatterns = [
     path("monitoring/", include("monitoring.urls")),
     path("audit/", include((audit_trail, "audit"))),
     path("api/v1/identities", identity_push, name="api_identity_push"),
+    path("api/v1/platform/settlements", platform_push, name="api_platform_push"),
+    path("api/v1/platform/settlements/<int:pk>", platform_push_status, name="api_platform_status"),
     path("admin/", admin.site.urls),
 ]

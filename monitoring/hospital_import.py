@@ -45,6 +45,7 @@ from django.utils import timezone
 
 from applications.models import HospitalLevel, Kind
 from areas.institutions import listed, register_loaded
+from areas.models import Institution
 from beneficiaries.importing import (
     Outcome,
     Staged,
@@ -326,10 +327,13 @@ def _listed(
     if not register_loaded():
         return pairs, set()
     found = listed([r.hospital_code for r, _ in pairs if r.hospital_code])
+    provinces = {
+        c[:3] for c in Institution.objects.filter(active=True).values_list("code", flat=True)
+    }
     checked, flagged = [], set()
     for r, out in pairs:
         entry = found.get(r.hospital_code)
-        if r.hospital_code and entry is None:
+        if r.hospital_code and entry is None and r.hospital_code[:3] in provinces:
             flagged.add(r.record_key)
             out.warnings.append(
                 f"医疗机构编码“{r.hospital_code}”不在定点医药机构名录中，已标记待核实。"
@@ -344,16 +348,16 @@ def _listed(
     return checked, flagged
 
 
-def _judged(
-    pairs: list[tuple[HospitalRecord, Outcome]],
+def _judged[R: HospitalRecord](
+    pairs: list[tuple[R, Outcome]],
     people: dict[str | None, int],
     names: dict[str | None, str],
     held: set[str],
-) -> tuple[dict[str, dict[str, Any]], list[HospitalRecord]]:
+) -> tuple[dict[str, dict[str, Any]], list[R]]:
     """Each record judged: its person known, registered here, or the row refused (no township);
     a record already imported skipped. Returns the people to register and the records to write."""
     new_people: dict[str, dict[str, Any]] = {}  # blind index -> columns
-    new_records: list[HospitalRecord] = []
+    new_records: list[R] = []
     for record, out in pairs:
         if record.id_index in people:
             out.person = "unchanged"

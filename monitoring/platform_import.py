@@ -313,7 +313,7 @@ def validate(
             )
     if errors or info is None or day is None or institution is None or not kind:
         return None, out
-    platform = {k: cell_text(raw.get(k)) for k in KEPT if cell_text(raw.get(k))}
+    platform: dict[str, Any] = {k: cell_text(raw.get(k)) for k in KEPT if cell_text(raw.get(k))}
     if detail:
         platform["setldetail"] = detail
     mapped = {
@@ -505,7 +505,9 @@ def hand_bills_match(arrived: list[tuple[int, PlatformRecord]]) -> int:
     if not arrived:
         return 0
     by_key = {settlement_key(r.setl_id): r for _, r in arrived}
-    by_facts = {(p, r.hospital_code, r.day, r.amounts["total"]): r for p, r in arrived}
+    by_facts: dict[tuple[int, str, date | None, Decimal], PlatformRecord] = {
+        (p, r.hospital_code, r.day, r.amounts["total"]): r for p, r in arrived
+    }
     persons = {p for p, _ in arrived}
     candidates = (
         MedicalExpense.objects.filter(source="hand", checked_at__isnull=True)

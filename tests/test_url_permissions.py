@@ -179,6 +179,8 @@ EXPECTED: dict[str, Row] = {
     "monitoring:overview_recompute": Row(frozenset({"admin"}), method="post"),
     # Department systems push with a token, never with a session: every role is refused (401).
     "api_identity_push": Row(frozenset(), method="post"),
+    "api_platform_push": Row(frozenset(), method="post"),
+    "api_platform_status": Row(frozenset()),
 }
 ADMIN_ONLY = Row(frozenset({"admin"}))
 NOBODY = Row(frozenset())
@@ -279,6 +281,7 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "beneficiaries:import_progress": batch.pk,
                 "beneficiaries:import_apply": batch.pk,
                 "beneficiaries:import_retry": batch.pk,
+                "api_platform_status": batch.pk,
                 "applications:attachment": case and case["attachment"].pk,
                 "applications:inbox_read": case and case["message"].pk,
                 "payments:batch_detail": case and case["batch"].pk,

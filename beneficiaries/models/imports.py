@@ -37,6 +37,7 @@ class IdentityImport(models.Model):
     class Kind(models.TextChoices):
         FILE = "file", "文件导入"
         API = "api", "系统推送"
+        FEED = "feed", "平台每日文件"
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", "已上传，等待检查"
@@ -94,6 +95,8 @@ class IdentityImport(models.Model):
     records_created = models.PositiveIntegerField("新增结算记录", default=0)
     records_unchanged = models.PositiveIntegerField("已有结算记录（未重复计入）", default=0)
     message = models.CharField("说明", max_length=500, blank=True)
+    # a system's file (the platform's daily feed, a push): imported once checked, nobody confirms
+    auto_apply = models.BooleanField("检查后自动导入", default=False)
     # The checkpoint: rows up to this spreadsheet row number are committed with their counts.
     resume_after_row = models.PositiveIntegerField("已提交至第几行", default=0)
     heartbeat_at = models.DateTimeField("处理进程最近报告", null=True, blank=True)

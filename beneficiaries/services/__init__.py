@@ -3,6 +3,7 @@ departments' change requests), ``uploads`` and ``jobs`` (a file's import: checke
 a worker), ``kinds`` (the kinds of file the runner takes) and ``push`` (the departments' systems)."""
 
 from ..changes import changes_supersede, person_change_decide
+from .feed import platform_feed_collect, system_import_create
 from .jobs import (
     _move,
     identity_import_apply,
@@ -41,7 +42,9 @@ __all__ = [
     "person_change_decide",
     "person_death_record",
     "person_save",
+    "platform_feed_collect",
     "staged_rows_expire",
     "stalled_imports",
     "stalled_imports_resume",
+    "system_import_create",
 ]

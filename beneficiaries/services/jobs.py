@@ -244,11 +244,13 @@ def identity_import_preview(*, batch: IdentityImport) -> IdentityImport:
         heartbeat_at=None,
         resume_after_row=0,  # the check's position; the import starts from the top
     )
+    if batch.auto_apply:  # a system's file: its good rows go in, the refused ones are listed
+        return identity_import_apply(batch=batch, actor=None)
     return batch
 
 
 @transaction.atomic
-def identity_import_apply(*, batch: IdentityImport, actor: User) -> IdentityImport:
+def identity_import_apply(*, batch: IdentityImport, actor: User | None) -> IdentityImport:
     """Confirm a checked file: queue the import. A second click finds it already under way."""
     locked = IdentityImport.objects.select_for_update().get(pk=batch.pk)
     if locked.status != IdentityImport.Status.PREVIEWED:

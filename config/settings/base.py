@@ -291,6 +291,9 @@ MONITORING_HOUR = env.int("MONITORING_HOUR", default=2)  # 02:30 Asia/Shanghai
 MONITORING_MINUTE = env.int("MONITORING_MINUTE", default=30)
 # Or every N seconds instead of nightly (tests; a city that wants the warnings hourly).
 MONITORING_EVERY_SECONDS = env.int("MONITORING_EVERY_SECONDS", default=0)
+# The folder the platform's daily settlement files are dropped in, and how often beat looks.
+PLATFORM_FEED_DIR = Path(env("PLATFORM_FEED_DIR", default=str(VAR_DIR / "platform-feed")))
+PLATFORM_FEED_SECONDS = env.float("PLATFORM_FEED_SECONDS", default=600.0)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "portal.tasks.record_heartbeat",
@@ -315,6 +318,11 @@ CELERY_BEAT_SCHEDULE = {
     "monthly-reports": {
         "task": "monitoring.tasks.monthly_reports",
         "schedule": crontab(hour=6, minute=30),
+    },
+    # The national platform's settlement files dropped in a folder (its daily export).
+    "platform-feed": {
+        "task": "beneficiaries.tasks.collect_platform_feed",
+        "schedule": PLATFORM_FEED_SECONDS,
     },
     "monitoring-recompute": {
         "task": "monitoring.tasks.recompute_monitoring",

@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from areas.models import Institution
 from beneficiaries.models import ImportRow
@@ -193,3 +194,51 @@ def test_the_json_of_many_answers_is_read(registered, run_platform):
     two["output"]["setlinfo"]["setl_id"] = "OTHER1"
     batch = run_platform(json.dumps([one, two]).encode(), name="many.json")
     assert batch.records_created == 2
+
+
+def test_a_referral_to_a_code_outside_the_register_is_refused(world, registered, applicant):
+    from beneficiaries.models import Referral
+    from beneficiaries.referrals import referral_register
+    from tests.beneficiaries.test_referrals import fields
+
+    clerk = world.users["clerk"]
+    # the register covers Inner Mongolia (H15…): a code of it that is not listed is refused
+    with pytest.raises(
+        ValidationError, match="转往定点医药机构编号“H15010299999”不在定点医药机构名录中"
+    ):
+        referral_register(person=applicant, fields=fields(to_code="H15010299999",
+                          area_code="150100"), actor=clerk)  # fmt: skip
+    # a listed one is taken; a Beijing hospital is not the city's register's to judge
+    referral_register(person=applicant, fields=fields(to_code="H15010200012", area_code="150100",
+                      number="YB1"), actor=clerk)  # fmt: skip
+    referral_register(person=applicant, fields=fields(number="YB2"), actor=clerk)
+    assert Referral.objects.count() == 2
+
+
+def test_a_hospital_file_code_outside_the_register_is_flagged_and_levels_come_from_it(
+    registered, run_import
+):
+    from tests.monitoring.test_hospital_import import HEADER as SIMPLE
+    from tests.monitoring.test_hospital_import import row
+
+    simple = [*SIMPLE, "医疗机构编码"]
+    content = csv_bytes(
+        [[*row(id=WULAN, number="JSA", level="二级"), "H15010200012"],
+         [*row(id=WULAN, number="JSB"), "H15010299999"]],
+        header=simple,
+    )  # fmt: skip
+    batch = run_import(content, "hospital.csv", department="医保", kind="hospital")
+    assert batch.records_created == 2
+    listed = HospitalSettlement.objects.get(settlement_number="JSA")
+    assert (listed.hospital_level, listed.hospital_listed, listed.setl_id) == ("tier3", True, "JSA")
+    unlisted = HospitalSettlement.objects.get(settlement_number="JSB")
+    assert unlisted.hospital_listed is False
+    warnings = list(
+        batch.rows.filter(kind=ImportRow.Kind.WARNING).values_list("message", flat=True)
+    )
+    assert any("按定点医药机构名录记为“三级”" in w for w in warnings)
+    assert any("“H15010299999”不在定点医药机构名录中，已标记待核实" in w for w in warnings)
+    # the platform's record of the same settlement, by its setl_id, adds nothing
+    again = run_import(csv_bytes([rec(setl_id="JSA")], header=HEADER), "p.csv", department="医保",
+                       kind="platform")  # fmt: skip
+    assert (again.records_created, again.records_unchanged) == (0, 1)
