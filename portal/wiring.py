@@ -18,7 +18,7 @@ from beneficiaries import institutions
 from beneficiaries.models import IdentityImport
 from beneficiaries.services import FILE_KINDS, IDENTITY_KIND, IMPORT_APPLIED, FileKind
 from core.queueing import enqueue
-from monitoring import hospital_import, platform_import
+from monitoring import hospital_import, platform
 from monitoring.models import HospitalSettlement
 from monitoring.selectors import onestop_outlays
 from payments.panels import money_panel
@@ -44,11 +44,11 @@ def connect() -> None:
     FILE_KINDS.provide(
         IdentityImport.Content.PLATFORM,
         FileKind(
-            platform_import.LAYOUT,
-            platform_import.process,
-            platform_import.count,
-            platform_import.done,
-            platform_import.PlatformRecord,
+            platform.LAYOUT,
+            platform.process,
+            platform.count,
+            platform.done,
+            platform.PlatformRecord,
         ),
     )
     FILE_KINDS.provide(
@@ -65,7 +65,7 @@ def connect() -> None:
     # The window (applications) takes a bill from the platform's record by its setl_id.
     PLATFORM_BILLS.provide(
         "monitoring.platform",
-        PlatformBills(platform_import.bill_of, platform_import.open_records),
+        PlatformBills(platform.bill_of, platform.open_records),
     )
     # The window's 因病致贫 pre-check (applications) counts the household's hospital bills.
     BURDEN_SOURCES.provide("monitoring.hospital", _hospital_burdens)

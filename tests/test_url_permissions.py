@@ -194,6 +194,7 @@ EXPECTED.update(
         "admin:areas_city_delete": NOBODY,
         "admin:areas_county_delete": NOBODY,
         "admin:areas_township_delete": NOBODY,
+        "admin:areas_institution_delete": NOBODY,
         "admin:beneficiaries_person_delete": NOBODY,
         "admin:settlements_fundsource_delete": NOBODY,
         # The audit trail is append-only: nobody adds or deletes rows by hand.

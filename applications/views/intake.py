@@ -99,15 +99,7 @@ def _intake_forms(
         assisted=policy.categories,
         open_cases=open_cases_of(person, exclude=app) if person is not None and person.pk else [],
     )
-    expense_initial = (
-        [
-            {f: getattr(e, f) for f in ExpenseForm.Meta.fields}
-            | ({"setl_id": e.setl_id} if e.source == "platform" else {})
-            for e in app.expenses.all()
-        ]
-        if app is not None
-        else (bills or None)
-    )
+    expense_initial = _rows_of(app) if app is not None else (bills or None)
     earliest = policy_start(person) if person is not None else None
     formset = ExpenseFormSet(
         data,
@@ -116,6 +108,15 @@ def _intake_forms(
         form_kwargs={"earliest": earliest, "person_id": person.pk if person else None},
     )
     return form, formset
+
+
+def _rows_of(app: Application) -> list[dict[str, Any]]:
+    """A draft's bills as the form's rows (a platform bill by its setl_id)."""
+    return [
+        {f: getattr(e, f) for f in ExpenseForm.Meta.fields}
+        | ({"setl_id": e.setl_id} if e.source == "platform" else {})
+        for e in app.expenses.all()
+    ]
 
 
 def _platform_rows(data: Any, person: Person | None) -> Any:

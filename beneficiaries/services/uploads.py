@@ -29,8 +29,9 @@ def _check_upload(upload: UploadedFile, *, json_too: bool = False) -> None:
         pass
     elif not (name.endswith(".csv") or name.endswith(".xlsx")):
         raise ValidationError(
-            "只支持 CSV（.csv）、Excel（.xlsx）"
-            + ("和医保平台接口的 JSON（.json）文件。" if json_too else "文件。")
+            "只支持 CSV（.csv）、Excel（.xlsx）和医保平台接口的 JSON（.json）文件。"
+            if json_too
+            else "只支持 CSV（.csv）和 Excel（.xlsx）文件。"
         )
     if upload.size is not None and upload.size > settings.IMPORT_MAX_BYTES:
         raise ValidationError(

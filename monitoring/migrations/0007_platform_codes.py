@@ -1,11 +1,11 @@
-"""The platform's code tables as shipped (``monitoring/platform_codes.json``)."""
+"""The platform's code tables as shipped (``monitoring/platform/codes.json``)."""
 
 import json
 from pathlib import Path
 
 from django.db import migrations
 
-CODES = Path(__file__).resolve().parent.parent / "platform_codes.json"
+CODES = Path(__file__).resolve().parent.parent / "platform" / "codes.json"
 
 
 def load(apps, schema_editor):

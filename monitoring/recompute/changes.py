@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
+
 from applications.models import Application
 from beneficiaries.models import HardshipIdentity, Person
 from settlements.models import PolicyVersion, YearLedger
@@ -24,7 +26,9 @@ def _changed_people(since: datetime) -> set[int]:
     """People whose burden or warning may differ from what the last run computed."""
     ids: set[int] = set()
     sources: Iterable[Any] = (
-        HospitalSettlement.objects.filter(recorded_at__gte=since).values_list("person_id"),
+        HospitalSettlement.all_records.filter(
+            Q(recorded_at__gte=since) | Q(reversed_at__gte=since)
+        ).values_list("person_id"),
         Application.objects.filter(updated_at__gte=since).values_list("person_id"),
         YearLedger.objects.filter(updated_at__gte=since).values_list("person_id"),
         HardshipIdentity.objects.filter(updated_at__gte=since).values_list("person_id"),

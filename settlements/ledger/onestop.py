@@ -13,7 +13,7 @@ from beneficiaries.models import HardshipIdentity, Person, Referral
 from beneficiaries.referrals import covering
 from core.formats import yuan
 from core.rows import update_rows
-from engine import Expense, IdentityPeriod, Policy, SettlementInputError, settle
+from engine import Expense, IdentityPeriod, Policy, SettlementInputError, YearState, settle
 from engine.model import LEDGER_FIELDS
 
 from ..models import LedgerEntry, Settlement, YearLedger
@@ -137,24 +137,8 @@ class _OneStopContext:
             _referred(r, mine_referrals) if twin is None else r.expense
             for r, twin in zip(mine, twins, strict=True)
         ]
-        # one record after the other in date order, so that each entry keeps what it moved in
-        # the ledger (``moves``), which a reversal of the record takes back exactly
-        order = sorted(range(len(mine)), key=lambda i: (expenses[i].day, i))
-        state = dict(opening)
-        settled_of: list[Any] = [None] * len(mine)
-        moves: list[dict[str, str]] = [{} for _ in mine]
         try:
-            for i in order:
-                one = settle(policy, known, [expenses[i]], state)
-                settled_of[i] = one.expenses[0]
-                year = expenses[i].day.year
-                before, after = state[year], one.closing[year]
-                moves[i] = {
-                    name: str(getattr(after, name) - getattr(before, name))
-                    for name in LEDGER_FIELDS
-                    if name != "household_borne" and getattr(after, name) != getattr(before, name)
-                }
-                state.update(one.closing)
+            state, settled_of, moves = _one_by_one(policy, known, expenses, opening)
         except SettlementInputError:
             return  # a record the policy cannot read (before it took effect): not entered
         for year in {e.day.year for e in expenses}:
@@ -188,6 +172,32 @@ class _OneStopContext:
                     self.windowed[person_id], self.earlier.get(person_id, []),
                 )
             )  # fmt: skip
+
+
+def _one_by_one(
+    policy: Policy,
+    known: list[IdentityPeriod],
+    expenses: list[Expense],
+    opening: dict[int, YearState],
+) -> tuple[dict[int, YearState], list[Any], list[dict[str, str]]]:
+    """The records settled one after the other in date order, so that each entry keeps what it
+    moved in the ledger (``moves``), which a reversal of the record takes back exactly. The closing
+    ledger, each record's result and its moves."""
+    state = dict(opening)
+    settled_of: list[Any] = [None] * len(expenses)
+    moves: list[dict[str, str]] = [{} for _ in expenses]
+    for i in sorted(range(len(expenses)), key=lambda i: (expenses[i].day, i)):
+        one = settle(policy, known, [expenses[i]], state)
+        settled_of[i] = one.expenses[0]
+        year = expenses[i].day.year
+        before, after = state[year], one.closing[year]
+        moves[i] = {
+            name: str(getattr(after, name) - getattr(before, name))
+            for name in LEDGER_FIELDS
+            if name != "household_borne" and getattr(after, name) != getattr(before, name)
+        }
+        state.update(one.closing)
+    return state, settled_of, moves
 
 
 def _referred(r: OneStop, referrals: list[Referral]) -> Expense:

@@ -157,4 +157,4 @@ def test_confirming_a_hospital_file_is_audited_as_a_hospital_file(world, run_imp
     from audit.models import AuditEvent
 
     run_import(csv_bytes([row()], header=HEADER), "h.csv", department="医保", kind="hospital")
-    assert AuditEvent.objects.filter(summary="确认导入医院结算数据文件 h.csv").count() == 1
+    assert AuditEvent.objects.filter(summary="确认导入医院结算数据（简表）文件 h.csv").count() == 1

@@ -155,8 +155,62 @@ class Command(BaseCommand):
         created += self._seed_incomes()
         created += self._seed_funds(counties)
         created += self._seed_cases()
+        created += self._seed_register()
         created += self._seed_hospital_records()
+        created += self._seed_platform_records()
         return created
+
+    def _seed_register(self) -> int:
+        """定点医药机构名录 of the demo's hospitals (the shipped sample), through its import."""
+        from django.utils import timezone
+
+        from areas.models import Institution
+        from beneficiaries import institutions
+        from beneficiaries.views import SAMPLES
+        from core.rows import read_rows
+
+        if Institution.objects.exists():
+            return 0
+        with (SAMPLES / "medins-sample.csv").open("rb") as fh:
+            rows = list(read_rows(fh, "medins-sample.csv", institutions.LAYOUT))
+        done = list(
+            institutions.process(rows, batch=None, today=timezone.localdate(), dry_run=False)
+        )
+        return len(done)
+
+    def _seed_platform_records(self) -> int:
+        """Two of 高娜仁's settlements as the national platform gives them, not assisted yet: the
+        window of 察素齐镇 takes them by setl_id instead of typing them."""
+        from django.utils import timezone
+
+        from beneficiaries.idnumber import check_digit
+        from monitoring import platform
+
+        year = timezone.localdate().year
+        gao = "15012119700515002"
+        base = {"psn_name": "高娜仁", "psn_cert_type": "01", "certno": gao + check_digit(gao),
+                "insutype": "390", "fixmedins_code": "H15012100021", "fixmedins_name": "土默特左旗医院",
+                "hifmi_pay": "0", "maf_pay": "0"}  # fmt: skip
+        rows = [
+            (1, {**base, "setl_id": f"1500{year}10200000001", "mdtrt_id": f"1500{year}1008001",
+                 "med_type": "21", "begndate": f"{year}-10-08", "enddate": f"{year}-10-20",
+                 "setl_time": f"{year}-10-20 10:12:00", "medfee_sumamt": "26800.00",
+                 "inscp_scp_amt": "24100.00", "hifp_pay": "16870.00",
+                 "fulamt_ownpay_amt": "900.00", "psn_part_amt": "9930.00"}),
+            (2, {**base, "setl_id": f"1500{year}11050000002", "med_type": "14",
+                 "begndate": f"{year}-11-05", "enddate": f"{year}-11-05",
+                 "setl_time": f"{year}-11-05 09:40:00", "medfee_sumamt": "1860.00",
+                 "inscp_scp_amt": "1700.00", "hifp_pay": "1020.00",
+                 "fulamt_ownpay_amt": "60.00", "psn_part_amt": "840.00"}),
+        ]  # fmt: skip
+        keyed = [(n, {platform.HEADERS[k]: v for k, v in row.items()}) for n, row in rows]
+        outcomes = list(
+            platform.process(keyed, batch=None, today=timezone.localdate(), dry_run=False)
+        )
+        refused = [o for o in outcomes if o.errors]
+        if refused:
+            raise CommandError(f"演示医保平台结算数据有误：{refused[0].errors}")
+        return sum(o.identity == "created" for o in outcomes)
 
     def _seed_cases(self) -> int:
         """A few people of 察素齐镇 and their applications, so the window's dashboard has a day's
