@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(PY) bench/intake.py
 	$(PY) bench/subsidy_roster.py
 	$(PY) bench/onestop.py
+	$(PY) bench/platform_import.py
 	$(PY) bench/table.py
 
 clean:

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from django.utils import timezone
@@ -76,20 +75,14 @@ def json_records(document: Any) -> Iterator[dict[str, Any]]:
 LAYOUT = Layout(HEADERS, REQUIRED, LABELS, json_records=json_records)
 
 
-@cache
-def _codes_cached(stamp: str) -> dict[str, dict[str, tuple[str, str]]]:
+def code_tables() -> dict[str, dict[str, tuple[str, str]]]:
+    """{table: {code: (name, meaning)}}: read once per file (``process``), not once per row."""
     tables: dict[str, dict[str, tuple[str, str]]] = {t: {} for t in PlatformCode.Table.values}
     for table, code, name, meaning in PlatformCode.objects.values_list(
         "table", "code", "name", "meaning"
     ):
         tables[table][code] = (name, meaning)
     return tables
-
-
-def code_tables() -> dict[str, dict[str, tuple[str, str]]]:
-    """{table: {code: (name, meaning)}}, read once per change of the tables."""
-    stamp = f"{PlatformCode.objects.count()}"
-    return _codes_cached(stamp)
 
 
 @dataclass(frozen=True)
@@ -258,13 +251,13 @@ def validate(
     townships: TownshipIndex,
     today: date,
     register: dict[str, Institution],
+    tables: dict[str, dict[str, tuple[str, str]]],
 ) -> tuple[PlatformRecord | None, Outcome]:
     """One record checked field by field, every fault collected (not the first only), so the
     county fixes the export once; cleaned, or None with every reason in the outcome."""
     out, info = start_outcome(raw, row_number=row_number, layout=LAYOUT, today=today)
     out.warnings.clear()
     errors = out.errors
-    tables = code_tables()
     setl_id = cell_text(raw.get("setl_id"))
     if len(setl_id) > 30:
         errors.append("setl_id 超过 30 个字符。")

@@ -28,7 +28,7 @@ from settlements.overpaid import Overpaid
 from .. import hospital_import
 from ..hospital_import import AMOUNTS, COLUMNS, _judged
 from ..models import HospitalSettlement
-from .reading import PlatformRecord, record_key, validate
+from .reading import PlatformRecord, code_tables, record_key, validate
 
 PLATFORM_COLUMNS = [*COLUMNS, "origin", "setl_id", "mdtrt_id", "psn_no", "med_type", "insutype",
                     "psn_type", "hospital_listed", "platform", "reversed_by", "reversal_reason"]  # fmt: skip
@@ -226,12 +226,18 @@ def process(
 ) -> Iterator[Outcome]:
     townships = TownshipIndex()
     register = {i.code: i for i in Institution.objects.filter(active=True)}
+    tables = code_tables()
     return in_batches(
         rows,
         validate=staged
         if validated
         else lambda n, raw: validate(
-            raw, row_number=n, townships=townships, today=today, register=register
+            raw,
+            row_number=n,
+            townships=townships,
+            today=today,
+            register=register,
+            tables=tables,
         ),
         apply=lambda pairs: apply(pairs, batch=batch, dry_run=dry_run),
         on_batch=on_batch,
