@@ -87,10 +87,14 @@ class ExpenseForm(forms.ModelForm):
             for name in (*FROM_PLATFORM, "invoice_number"):
                 field = self.fields[name]
                 field.required = False
-                field.widget.attrs.update(
-                    {"readonly": True, "aria-readonly": "true", "tabindex": "-1",
-                     "class": "bg-body-secondary"}
-                )  # fmt: skip
+                attrs = {"readonly": True, "aria-readonly": "true", "tabindex": "-1"}
+                if not isinstance(field.widget, forms.CheckboxInput | forms.Select):
+                    attrs["class"] = "bg-body-secondary"  # a box typed into: shown as fixed
+                else:  # a choice cannot be read-only in HTML: shown fixed, the record's counts
+                    attrs["class"] = "pe-none bg-body-secondary"
+                    if isinstance(field.widget, forms.CheckboxInput):
+                        attrs["class"] = "form-check-input pe-none"
+                field.widget.attrs.update(attrs)
 
     def _bill_number(self, name: str) -> str:
         """One grammar for the bill's numbers at every door (``settlements.bills``)."""
