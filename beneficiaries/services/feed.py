@@ -21,6 +21,7 @@ from audit.services import record
 from core.queueing import enqueue
 
 from ..models import Department, DepartmentToken, IdentityImport
+from .jobs import _fail
 from .uploads import _check_upload
 
 FEED_SUFFIXES = (".csv", ".xlsx", ".json")
@@ -45,9 +46,8 @@ def system_import_create(
     try:
         _check_upload(upload, json_too=data == IdentityImport.Content.PLATFORM)
     except ValidationError as exc:
-        batch.status = IdentityImport.Status.FAILED
-        batch.message = "；".join(exc.messages)[:500]
         batch.save()
+        _fail(batch, "；".join(exc.messages))
         record(actor=None, event=Event.IMPORT_UPLOADED, target=batch,
                summary=f"{batch.get_kind_display()} {name} 无法读取：{batch.message}")  # fmt: skip
         return batch
