@@ -23,11 +23,12 @@ def _money(label: str) -> models.DecimalField:
 
 
 class PlatformCode(models.Model):
-    """A code of the national medical-insurance platform's code tables (``med_type``, ``insutype``,
-    ``psn_type``, ``psn_cert_type``, ``fund_pay_type``), kept as data with its Chinese name; the
-    shipped codes are in ``monitoring/platform/codes.json`` (migration 0006), and a region adds its
-    own. ``meaning`` is what the portal reads in it: a med_type's kind of care, a fund_pay_type's
-    layer (basic / critical / assistance / other), a psn_cert_type's "id_card"."""
+    """A region's own code of the national medical-insurance platform's code tables (``med_type``,
+    ``insutype``, ``psn_type``, ``psn_cert_type``, ``fund_pay_type``), with its Chinese name: added
+    to (or overriding) the codes shipped in ``monitoring/platform/codes.json``
+    (``platform.code_tables``). ``meaning`` is what the portal reads in it: a med_type's kind of
+    care, a fund_pay_type's layer (basic / critical / assistance / other), a psn_cert_type's
+    "id_card"."""
 
     class Table(models.TextChoices):
         MED_TYPE = "med_type", "医疗类别（med_type）"

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
@@ -75,9 +76,18 @@ def json_records(document: Any) -> Iterator[dict[str, Any]]:
 LAYOUT = Layout(HEADERS, REQUIRED, LABELS, json_records=json_records)
 
 
+SHIPPED = Path(__file__).resolve().parent / "codes.json"
+
+
 def code_tables() -> dict[str, dict[str, tuple[str, str]]]:
-    """{table: {code: (name, meaning)}}: read once per file (``process``), not once per row."""
-    tables: dict[str, dict[str, tuple[str, str]]] = {t: {} for t in PlatformCode.Table.values}
+    """{table: {code: (name, meaning)}}: the platform's codes as shipped (``codes.json``), with
+    the region's own codes (``PlatformCode`` rows, which also override a shipped one). Read once
+    per file (``process``), not once per row."""
+    shipped = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    tables: dict[str, dict[str, tuple[str, str]]] = {
+        t: {code: (name, meaning) for code, name, meaning in shipped.get(t, [])}
+        for t in PlatformCode.Table.values
+    }
     for table, code, name, meaning in PlatformCode.objects.values_list(
         "table", "code", "name", "meaning"
     ):

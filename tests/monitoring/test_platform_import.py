@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from areas.models import Institution
 from beneficiaries.models import ImportRow
 from monitoring.models import HospitalSettlement, PlatformCode
+from monitoring.platform import code_tables
 from settlements.models import LedgerEntry, YearLedger
 from tests.beneficiaries.conftest import SAMPLES, csv_bytes
 from tests.factories import PersonFactory
@@ -71,10 +72,20 @@ def test_the_register_is_read_with_its_levels(registered):
     assert Institution.objects.get(code="H15012100021").region == "150121"
 
 
-def test_the_code_tables_ship_as_data_with_their_names():
-    assert PlatformCode.objects.get(table="med_type", code="14").name == "门诊慢特病"
-    assert PlatformCode.objects.get(table="fund_pay_type", code="610100").meaning == "assistance"
-    assert PlatformCode.objects.get(table="insutype", code="390").name == "城乡居民基本医疗保险"
+def test_the_code_tables_ship_as_data_with_their_names_and_a_region_adds_its_own(
+    registered, run_platform
+):
+    tables = code_tables()
+    assert tables["med_type"]["14"] == ("门诊慢特病", "chronic_outpatient")
+    assert tables["fund_pay_type"]["610100"] == ("医疗救助基金", "assistance")
+    assert tables["insutype"]["390"][0] == "城乡居民基本医疗保险"
+    refused = run_platform(csv_bytes([rec(med_type="9901")], header=HEADER))
+    assert "医疗类别（med_type）代码“9901”不在代码表中" in errors(refused)[0][1]
+    PlatformCode.objects.create(table="med_type", code="9901", name="单病种住院（本地）",
+                                meaning="inpatient")  # fmt: skip
+    taken = run_platform(csv_bytes([rec(med_type="9901")], header=HEADER), name="again.csv")
+    assert errors(taken) == []
+    assert HospitalSettlement.objects.get().med_type == "9901"
 
 
 def test_the_sample_csv_imports_and_the_same_file_again_adds_nothing(registered, run_platform):
