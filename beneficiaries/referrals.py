@@ -26,7 +26,7 @@ from areas.institutions import institution_checked
 from audit.events import Event
 from audit.services import record
 from core.crypto import blind_index
-from core.rows import ImportFileError, Layout, cell_date, cell_text, read_rows
+from core.rows import ImportFileError, Layout, cell_day, cell_text, read_rows
 
 from .idnumber import parse
 from .models import Person, Referral
@@ -190,14 +190,6 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _platform_date(value: Any, label: str, errors: list[str]) -> date | None:
-    """The platform writes dates and times (``2023-03-01 00:00:00``): the date is what counts."""
-    text = cell_text(value)
-    if len(text) > 10 and " " in text:
-        value = text.split(" ", 1)[0]
-    return cell_date(value, label, errors)
-
-
 def _read_row(raw: dict[str, Any]) -> tuple[str, Fields]:
     errors: list[str] = []
     cert_type = cell_text(raw.get("cert_type"))
@@ -210,8 +202,8 @@ def _read_row(raw: dict[str, Any]) -> tuple[str, Fields]:
         to_hospital=cell_text(raw.get("to_hospital")),
         to_code=cell_text(raw.get("to_code")),
         area_code=cell_text(raw.get("area_code")),
-        valid_from=_platform_date(raw.get("valid_from"), "开始日期", errors),
-        valid_to=_platform_date(raw.get("valid_to"), "结束日期", errors),
+        valid_from=cell_day(raw.get("valid_from"), "开始日期", errors),
+        valid_to=cell_day(raw.get("valid_to"), "结束日期", errors),
         from_hospital=cell_text(raw.get("from_hospital")),
         reason=cell_text(raw.get("reason")),
         errors=errors,

@@ -268,6 +268,18 @@ def _json_error(message: str, status: int) -> JsonResponse:
     )
 
 
+def _pushing_token(request: HttpRequest) -> Any:
+    """The department's key the request carries (``Authorization: Bearer <key>``), or None."""
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    return services.department_token_for(key.strip()) if scheme in {"Bearer", "Token"} else None
+
+
+def _refused(message: str, realm: str) -> JsonResponse:
+    response = _json_error(message, 401)
+    response["WWW-Authenticate"] = f'Bearer realm="{realm}"'
+    return response
+
+
 @csrf_exempt
 @require_POST
 def identity_push(request: HttpRequest) -> JsonResponse:
@@ -276,13 +288,9 @@ def identity_push(request: HttpRequest) -> JsonResponse:
     Body: {"records": [{...the import columns by key...}, ...]} (at most 1,000 records).
     Answer: per record its index, status (created / updated / unchanged / refused), errors, warnings.
     """
-    auth = request.headers.get("Authorization", "")
-    scheme, _, key = auth.partition(" ")
-    token = services.department_token_for(key.strip()) if scheme in {"Bearer", "Token"} else None
+    token = _pushing_token(request)
     if token is None:
-        response = _json_error("缺少或无效的推送密钥（Authorization: Bearer <密钥>）。", 401)
-        response["WWW-Authenticate"] = 'Bearer realm="identities"'
-        return response
+        return _refused("缺少或无效的推送密钥（Authorization: Bearer <密钥>）。", "identities")
     if request.content_type not in {"application/json", ""}:
         return _json_error("请求体应为 JSON（Content-Type: application/json）。", 415)
     try:
@@ -333,13 +341,9 @@ def platform_push(request: HttpRequest) -> JsonResponse:
     them, or ``{"setlinfo": [...]}``), with a key of the 医疗保障部门 (a department's key: only
     that department's). Kept as an import, checked and imported by a worker: the answer (202) says
     where to follow it; the request never waits for the work."""
-    auth = request.headers.get("Authorization", "")
-    scheme, _, key = auth.partition(" ")
-    token = services.department_token_for(key.strip()) if scheme in {"Bearer", "Token"} else None
+    token = _pushing_token(request)
     if token is None or token.department != Department.MEDICAL_INSURANCE:
-        response = _json_error("缺少或无效的推送密钥：须为医疗保障部门的密钥。", 401)
-        response["WWW-Authenticate"] = 'Bearer realm="platform"'
-        return response
+        return _refused("缺少或无效的推送密钥：须为医疗保障部门的密钥。", "platform")
     if request.content_type not in {"application/json", ""}:
         return _json_error("请求体应为 JSON（Content-Type: application/json）。", 415)
     try:
@@ -362,9 +366,7 @@ def platform_push(request: HttpRequest) -> JsonResponse:
 
 def platform_push_status(request: HttpRequest, pk: int) -> JsonResponse:
     """GET /api/v1/platform/settlements/<id> — the pushing system follows its own import."""
-    auth = request.headers.get("Authorization", "")
-    scheme, _, key = auth.partition(" ")
-    token = services.department_token_for(key.strip()) if scheme in {"Bearer", "Token"} else None
+    token = _pushing_token(request)
     batch = IdentityImport.objects.filter(pk=pk, token=token).first() if token else None
     if batch is None:
         return _json_error("没有这项推送，或密钥不是推送它的密钥。", 404)

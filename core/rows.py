@@ -209,6 +209,15 @@ def cell_date(value: Any, label: str, errors: list[str]) -> date | None:
         return None
 
 
+def cell_day(value: Any, label: str, errors: list[str]) -> date | None:
+    """A date the medical-insurance platform writes as a date or a time (``2026-03-15``,
+    ``2026-03-15 10:22:31``): the day is what counts."""
+    text = cell_text(value)
+    if len(text) > 10 and " " in text:
+        value = text.split(" ", 1)[0]
+    return cell_date(value, label, errors)
+
+
 def insert_rows(model: type[Any], columns: list[str], rows: list[list[Any]]) -> None:
     """Multi-row INSERT of already validated values: the import's hot path.
 

@@ -35,9 +35,10 @@ Fields the portal reads (the rest of a record is ignored):
 | setldetail: fund_pay_type, inscp_scp_amt, fund_payamt | kept; codes checked; its 610100 line against maf_pay |
 """
 
+from ..hospital_import import count
 from .reading import HEADERS, LAYOUT, PlatformRecord, code_tables, json_records, record_key
 from .window import bill_of, open_records
-from .writing import count, done, hand_bills_match, process, reversals_apply
+from .writing import done, hand_bills_match, process, reversals_apply
 
 __all__ = [
     "HEADERS",

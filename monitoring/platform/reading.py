@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from areas.models import Institution
 from beneficiaries.importing import Outcome, TownshipIndex, start_outcome
 from beneficiaries.models import Person
 from core.crypto import blind_index
-from core.rows import Layout, cell_text
+from core.rows import Layout, cell_day, cell_text
 from engine.money import parse_amount
 
 from ..hospital_import import AMOUNTS, HospitalRecord
@@ -105,24 +105,6 @@ class PlatformRecord(HospitalRecord):
     mdtrt_id: str = ""
     psn_no: str = ""
     platform: dict[str, Any] | None = None
-
-
-def _day(value: Any, label: str, errors: list[str]) -> date | None:
-    """A platform date or time (``2026-03-15``, ``2026-03-15 10:22:31``, ``20260315``) as its day."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = cell_text(value)[:10]
-    try:
-        if len(text) >= 8 and text[:8].isdigit():
-            return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-        return date.fromisoformat(text.replace("/", "-"))
-    except ValueError:
-        errors.append(f"{label}“{cell_text(value)}”不是有效日期。")
-        return None
 
 
 def _known(tables: dict[str, dict[str, tuple[str, str]]], table: str, code: str) -> bool:
@@ -276,9 +258,9 @@ def validate(
     if flag == "1" and not reverses:
         errors.append("退费结算（refd_setl_flag = 1）须在 init_setl_id 写明被冲销的原结算ID。")
     codes, kind, institution = _problems(raw, tables, register, errors)
-    begin = _day(raw.get("begndate"), "begndate", errors)
-    end = _day(raw.get("enddate"), "enddate", errors)
-    settled = _day(raw.get("setl_time"), "setl_time", errors)
+    begin = cell_day(raw.get("begndate"), "begndate", errors)
+    end = cell_day(raw.get("enddate"), "enddate", errors)
+    settled = cell_day(raw.get("setl_time"), "setl_time", errors)
     amounts = _amounts(raw, errors, signed=bool(reverses))
     detail = _detail_checked(raw.get("setldetail"), tables, errors)
     if reverses:  # a reversal names its record; its own figures are the record's, negated

@@ -245,11 +245,6 @@ def process(
     )
 
 
-def count(batch: IdentityImport, o: Outcome) -> None:
-    batch.records_created += o.identity == "created"
-    batch.records_unchanged += o.identity == "unchanged"
-
-
 def done(batch: IdentityImport) -> str:
     return (
         f"医保平台结算数据导入完成：新增结算记录 {batch.records_created}（含冲销），"
