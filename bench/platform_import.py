@@ -18,7 +18,7 @@ in the same run, interleaved over BENCH_ROUNDS slices of the file:
   written, the maf_pay records entered in the yearly ledger), the floor's rows taken out first.
 
 Prints records a second for each, the ratio portal / floor per round and overall, and the peak
-resident memory before and after (flat: the file is streamed a thousand rows at a time). Then the
+resident memory before and after (flat: the file is streamed five thousand rows at a time). Then the
 monitoring recompute over everything, full.
 """
 
@@ -126,7 +126,7 @@ def streamed(path: Path):
 
 
 def timed_floor(chunk: list, people: dict[str, int], register: dict, written: list) -> float:
-    """One thousand rows converted, then written on the clock (one transaction, as the import)."""
+    """A batch of rows converted, then written on the clock (one transaction, as the import)."""
     from core.rows import insert_rows
     from monitoring.models import HospitalSettlement
     from monitoring.platform.writing import PLATFORM_COLUMNS
@@ -172,6 +172,7 @@ def main() -> None:
     from core.crypto import blind_index
     from monitoring.models import HospitalSettlement
     from monitoring.platform import process
+    from monitoring.platform.writing import ROWS_A_BATCH
     from monitoring.recompute import monitoring_recompute
     from settlements.models import LedgerEntry
 
@@ -193,7 +194,7 @@ def main() -> None:
         floor, count, chunk, written = 0.0, 0, [], []
         for row in streamed(path):  # converted outside the clock, written on it
             chunk.append(row)
-            if len(chunk) == 1000:
+            if len(chunk) == ROWS_A_BATCH:
                 floor += timed_floor(chunk, by_number, register, written)
                 count += len(chunk)
                 chunk = []

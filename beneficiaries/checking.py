@@ -4,6 +4,7 @@ in Chinese, with the row's number; what passes becomes a ``Record``."""
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ from core.rows import (
 )
 from engine import categories
 
-from .idnumber import parse
+from .idnumber import IdNumber, parse
 from .models import (
     CERTIFIERS,
     Person,
@@ -58,7 +59,7 @@ def start_outcome(
     id_text = cell_text(raw.get("id_number"))
     if id_text:
         try:
-            info = parse(id_text, today=today)
+            info = _parsed(id_text, today)
             out.id_number = info.number
             out.warnings.extend(info.warnings)
         except ValidationError as exc:
@@ -151,3 +152,9 @@ def validate_record(
         id_warning=info.warnings[0] if info.warnings else "",
     )
     return record, out
+
+
+@lru_cache(maxsize=65536)  # a file names the same people again and again
+def _parsed(id_text: str, today: date) -> IdNumber:
+    """``parse``, once per number and day (it is a function of both; a refusal is not kept)."""
+    return parse(id_text, today=today)

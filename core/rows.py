@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import IO, Any
 
 from django.db import connection, transaction
@@ -191,13 +191,16 @@ def cell_date(value: Any, label: str, errors: list[str]) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
+    found = _day_of(cell_text(value))
+    if found is None:
+        errors.append(f"{label}“{cell_text(value)}”不是有效日期（应为 2023-01-01 这样的日期）。")
+    return found
+
+
+@lru_cache(maxsize=4096)  # a file's dates repeat: a year has 366 of them
+def _day_of(text: str) -> date | None:
     text = (
-        cell_text(value)
-        .replace("/", "-")
-        .replace(".", "-")
-        .replace("年", "-")
-        .replace("月", "-")
-        .rstrip("日")
+        text.replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").rstrip("日")
     )
     try:
         if len(text) == 8 and text.isdigit():
@@ -205,7 +208,6 @@ def cell_date(value: Any, label: str, errors: list[str]) -> date | None:
         y, m, d = (int(p) for p in text.split("-"))
         return date(y, m, d)
     except ValueError:
-        errors.append(f"{label}“{cell_text(value)}”不是有效日期（应为 2023-01-01 这样的日期）。")
         return None
 
 
@@ -282,8 +284,9 @@ def in_batches[O](  # O: a row's outcome, whatever the importer records
     apply: Callable[[list[tuple[Any, O]]], None],
     on_batch: Any = None,
     stage: Callable[[list[tuple[Any, O]]], None] | None = None,
+    size: int = BATCH,
 ) -> Iterator[O]:
-    """Validate each row, apply the valid ones BATCH at a time, and yield every outcome in input
+    """Validate each row, apply the valid ones ``size`` (BATCH) at a time, and yield every outcome in input
     order. ``on_batch`` hears of each batch inside the batch's own transaction, so what it records
     (counts, position: the import's checkpoint) commits with the rows or not at all. ``stage``
     (the check of a file) keeps every row as validation left it, before ``apply`` judges it
@@ -304,7 +307,7 @@ def in_batches[O](  # O: a row's outcome, whatever the importer records
 
     for row_number, raw in rows:
         chunk.append(validate(row_number, raw))
-        if len(chunk) >= BATCH:
+        if len(chunk) >= size:
             yield from flush()
     if chunk:
         yield from flush()

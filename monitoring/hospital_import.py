@@ -307,7 +307,7 @@ def _held_by_number(pairs: list[tuple[HospitalRecord, Outcome]]) -> set[str]:
     (whichever door it came through), or twice in this batch, is held. Their record keys."""
     numbers = [r.settlement_number for r, _ in pairs if r.settlement_number]
     taken = set(
-        HospitalSettlement.all_records.filter(setl_id__in=numbers).values_list("setl_id", flat=True)
+        HospitalSettlement.all_records.with_setl_ids(numbers).values_list("setl_id", flat=True)
     )
     held: set[str] = set()
     for r, _ in pairs:

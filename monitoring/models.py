@@ -52,11 +52,18 @@ class PlatformCode(models.Model):
         return f"{self.code} {self.name}"
 
 
+class Records(models.QuerySet["HospitalSettlement"]):
+    def with_setl_ids(self, setl_ids: list[str]) -> Records:
+        """By the platform's settlement IDs, through the unique index (which holds only records
+        that have one: the query says so, or PostgreSQL reads the whole table)."""
+        return self.filter(setl_id__in=setl_ids).exclude(setl_id="")
+
+
 class LiveRecords(models.Manager["HospitalSettlement"]):
     """The records in force: a record the platform reversed (冲销/退费) counts nowhere."""
 
-    def get_queryset(self) -> models.QuerySet[HospitalSettlement]:
-        return super().get_queryset().filter(reversed_at__isnull=True)
+    def get_queryset(self) -> Records:
+        return Records(self.model, using=self._db).filter(reversed_at__isnull=True)
 
 
 class HospitalSettlement(models.Model):
@@ -126,7 +133,7 @@ class HospitalSettlement(models.Model):
     reversed_by = models.CharField("冲销结算ID", max_length=30, blank=True, db_default="")
     reversal_reason = models.CharField("冲销说明", max_length=200, blank=True, db_default="")
 
-    all_records = models.Manager()
+    all_records = Records.as_manager()
     objects = LiveRecords()
 
     class Meta:

@@ -35,6 +35,8 @@ GRAMMAR = re.compile(r"[A-Z0-9]+")
 
 def canonical(number: str) -> str:
     """NFKC; dashes, minus signs, format characters and spaces removed; upper case."""
+    if GRAMMAR.fullmatch(number or ""):  # already so (every number a system's file gives)
+        return number
     text = unicodedata.normalize("NFKC", number or "")
     return "".join(
         ch
@@ -46,7 +48,8 @@ def canonical(number: str) -> str:
 def key_form(number: str) -> str:
     """What a key holds of a number: its canonical letters and digits (the same as
     ``canonical`` for every number the doors accept)."""
-    return "".join(ch for ch in canonical(number) if ch.isalnum())
+    text = canonical(number)
+    return text if GRAMMAR.fullmatch(text) else "".join(ch for ch in text if ch.isalnum())
 
 
 def number_checked(value: str, label: str) -> str:

@@ -81,6 +81,12 @@ class MedicalExpense(models.Model):
         indexes = [
             models.Index(fields=["invoice_key"], name="expense_invoice_key"),
             models.Index(fields=["settlement_key"], name="expense_settlement_key"),
+            # hand bills not yet checked against the platform's records (few: read per batch)
+            models.Index(
+                fields=["application"],
+                condition=Q(source="hand", checked_at__isnull=True),
+                name="expense_unchecked_hand",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -118,7 +118,7 @@ def _codes_checked(
 ) -> dict[str, str]:
     found = {}
     for table in ("psn_cert_type", "med_type", "insutype", "psn_type"):
-        code = cell_text(raw.get(table))
+        code = raw.get(table, "")
         if code and not _known(tables, table, code):
             label = PlatformCode.Table(table).label
             errors.append(
@@ -158,7 +158,7 @@ def _detail_checked(
 def _amounts(raw: dict[str, Any], errors: list[str], *, signed: bool = False) -> dict[str, Decimal]:
     found: dict[str, Decimal] = {}
     for key in PLATFORM_AMOUNTS:
-        text = cell_text(raw.get(key))
+        text = raw.get(key, "")
         if not text:
             found[key] = Decimal("0.00")
             continue
@@ -195,14 +195,14 @@ def _problems(
     kind = tables["med_type"].get(med, ("", ""))[1] if med else ""
     if med and med in tables["med_type"] and not kind:
         errors.append(f"医疗类别 {med} 在本系统没有对应的费用类别（代码表的“本系统的对应”为空）。")
-    code = cell_text(raw.get("fixmedins_code")).upper()
+    code = raw.get("fixmedins_code", "").upper()
     institution = register.get(code)
     if code and (problem := code_shape_error(code)):
         errors.append(problem)
     elif code and not register:
         errors.append("定点医药机构名录尚未导入，无法确定医院等级：请管理员先导入名录。")
     elif code and institution is None:
-        hospital = cell_text(raw.get("fixmedins_name"))[:100]
+        hospital = raw.get("fixmedins_name", "")[:100]
         errors.append(f"定点医药机构编号“{code}”（{hospital}）不在定点医药机构名录中。")
     return codes, kind, institution
 
@@ -247,14 +247,15 @@ def validate(
 ) -> tuple[PlatformRecord | None, Outcome]:
     """One record checked field by field, every fault collected (not the first only), so the
     county fixes the export once; cleaned, or None with every reason in the outcome."""
+    raw = {k: v if k == "setldetail" else cell_text(v) for k, v in raw.items()}  # once a cell
     out, info = start_outcome(raw, row_number=row_number, layout=LAYOUT, today=today)
     out.warnings.clear()
     errors = out.errors
-    setl_id = cell_text(raw.get("setl_id"))
+    setl_id = raw.get("setl_id", "")
     if len(setl_id) > 30:
         errors.append("setl_id 超过 30 个字符。")
-    flag = cell_text(raw.get("refd_setl_flag"))
-    reverses = cell_text(raw.get("init_setl_id")) if flag == "1" else ""
+    flag = raw.get("refd_setl_flag", "")
+    reverses = raw.get("init_setl_id", "") if flag == "1" else ""
     if flag == "1" and not reverses:
         errors.append("退费结算（refd_setl_flag = 1）须在 init_setl_id 写明被冲销的原结算ID。")
     codes, kind, institution = _problems(raw, tables, register, errors)
@@ -266,7 +267,7 @@ def validate(
     if reverses:  # a reversal names its record; its own figures are the record's, negated
         if errors or info is None:
             return None, out
-        return _reversal(info, setl_id, reverses, cell_text(raw.get("name")), settled), out
+        return _reversal(info, setl_id, reverses, raw.get("name", ""), settled), out
     day = (end if kind == "inpatient" else (end or begin)) or settled
     if kind == "inpatient" and begin and end and end < begin:
         errors.append(f"enddate {end} 早于 begndate {begin}。")
@@ -275,7 +276,7 @@ def validate(
     _sums_checked(amounts, detail, tables, out)
     if errors or info is None or day is None or institution is None or not kind:
         return None, out
-    platform: dict[str, Any] = {k: cell_text(raw.get(k)) for k in KEPT if cell_text(raw.get(k))}
+    platform: dict[str, Any] = {k: v for k in KEPT if (v := raw.get(k))}
     if detail:
         platform["setldetail"] = detail
     mapped = {
@@ -286,15 +287,15 @@ def validate(
     }  # fmt: skip
     return PlatformRecord(
         id_index=blind_index(Person, info.number), id_tail=info.number[-4:], id_number=info.number,
-        name=cell_text(raw.get("name"))[:50], township_id=None, birth_date=info.birth_date,
+        name=raw.get("name", "")[:50], township_id=None, birth_date=info.birth_date,
         sex=info.sex, place=info.place, id_warning=info.warnings[0] if info.warnings else "",
         record_key=record_key(setl_id), settlement_number=setl_id,
-        hospital=cell_text(raw.get("fixmedins_name"))[:100], hospital_code=institution.code,
+        hospital=raw.get("fixmedins_name", "")[:100], hospital_code=institution.code,
         invoice_number="", hospital_level=institution.level, kind=kind, category="",
         admitted_on=begin if kind == "inpatient" else None, day=day, amounts=mapped,
         setl_id=setl_id, med_type=codes["med_type"], insutype=codes["insutype"],
-        psn_type=codes["psn_type"], mdtrt_id=cell_text(raw.get("mdtrt_id"))[:30],
-        psn_no=cell_text(raw.get("psn_no"))[:30], platform=platform,
+        psn_type=codes["psn_type"], mdtrt_id=raw.get("mdtrt_id", "")[:30],
+        psn_no=raw.get("psn_no", "")[:30], platform=platform,
     ), out  # fmt: skip
 
 

@@ -14,7 +14,7 @@ def bill_of(setl_id: str, person_id: int) -> dict[str, Any] | str:
     """A window bill's figures from the person's platform record ``setl_id``, or why not (the
     record unknown, another person's, reversed, or already assisted)."""
     record = (
-        HospitalSettlement.all_records.filter(setl_id=setl_id)
+        HospitalSettlement.all_records.with_setl_ids([setl_id])
         .select_related("person__township")
         .first()
     )

@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from applications.models import Application, MedicalExpense, Status
@@ -50,8 +49,8 @@ def apply(
         people = {index: pk for index, pk, _ in known}
         names = {index: name for index, _, name in known}
         held = set(
-            HospitalSettlement.all_records.filter(
-                setl_id__in=[r.setl_id for r, _ in records]
+            HospitalSettlement.all_records.with_setl_ids(
+                [r.setl_id for r, _ in records]
             ).values_list("setl_id", flat=True)
         )
         held_keys = {record_key(s) for s in held}
@@ -85,8 +84,8 @@ def apply(
 def _judge_reversals(reversals: list[tuple[PlatformRecord, Outcome]], coming: set[str]) -> None:
     """The check's word on each reversal: its record held, coming in this file, or missing."""
     found = dict(
-        HospitalSettlement.all_records.filter(
-            setl_id__in=[r.reverses for r, _ in reversals]
+        HospitalSettlement.all_records.with_setl_ids(
+            [r.reverses for r, _ in reversals]
         ).values_list("setl_id", "reversed_by")
     )
     for r, out in reversals:
@@ -108,8 +107,8 @@ def reversals_apply(reversals: list[tuple[Any, Outcome]], *, reason_of: Any) -> 
         return
     originals = {
         h.setl_id: h
-        for h in HospitalSettlement.all_records.select_for_update().filter(
-            setl_id__in=[r.reverses for r, _ in reversals]
+        for h in HospitalSettlement.all_records.select_for_update().with_setl_ids(
+            [r.reverses for r, _ in reversals]
         )
     }
     now = timezone.now()
@@ -185,14 +184,20 @@ def hand_bills_match(arrived: list[tuple[int, PlatformRecord]]) -> int:
         (p, r.hospital_code, r.day, r.amounts["total"]): r for p, r in arrived
     }
     persons = {p for p, _ in arrived}
-    candidates = (
-        MedicalExpense.objects.filter(source="hand", checked_at__isnull=True)
-        .filter(Q(settlement_key__in=list(by_key)) | Q(application__person_id__in=persons))
-        .select_related("application")
-    )
+    unchecked = MedicalExpense.objects.filter(source="hand", checked_at__isnull=True)
+    # the unchecked hand bills are few (the partial index holds only them): their keys first, then
+    # the bills whose key or person this batch names
+    wanted = [
+        pk
+        for pk, key, person in unchecked.values_list(
+            "pk", "settlement_key", "application__person_id"
+        )
+        if key in by_key or person in persons
+    ]
+    candidates = {b.pk: b for b in unchecked.filter(pk__in=wanted).select_related("application")}
     now = timezone.now()
     matched = []
-    for bill in candidates:
+    for bill in candidates.values():
         r = by_key.get(bill.settlement_key) or by_facts.get(
             (bill.application.person_id, bill.hospital_code, bill.day, bill.total)
         )
@@ -212,6 +217,11 @@ def hand_bills_match(arrived: list[tuple[int, PlatformRecord]]) -> int:
 
 def _shown(value: Any) -> str:
     return yuan(value) if isinstance(value, Decimal) else str(value)
+
+
+# A city's daily file is hundreds of thousands of records: five thousand a transaction (each
+# batch's look-ups, ledger locks and COPY cost the same whatever its size), still a flat memory.
+ROWS_A_BATCH = 5000
 
 
 def process(
@@ -242,6 +252,7 @@ def process(
         apply=lambda pairs: apply(pairs, batch=batch, dry_run=dry_run),
         on_batch=on_batch,
         stage=stage,
+        size=ROWS_A_BATCH,
     )
 
 
