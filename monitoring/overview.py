@@ -19,13 +19,13 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 
 from applications.models import Application, HospitalLevel, Status
 from applications.workflow import OPEN
-from areas.models import County
+from areas.models import County, Institution
 from engine.categories import CATEGORIES
 
 from .models import BurdenWarning, BurdenYear, HospitalSettlement, WarningLevel, WarningStatus
@@ -238,9 +238,13 @@ def _hospital_rows(scope: Scope) -> list[Any]:
 
 
 def _fetch_hospital_rows(scope: Scope) -> list[Any]:
+    """By hospital and level; the level is the 定点医药机构 register's where it lists the hospital
+    (imported after the records, it still decides), else the one the record came with."""
+    listed = Institution.objects.filter(code=OuterRef("hospital_code")).values("level")[:1]
     return list(
         HospitalSettlement.objects.filter(scope.q("person__township"), day__year=scope.year)
-        .values("hospital", "hospital_level")
+        .annotate(level=Coalesce(Subquery(listed), F("hospital_level")))
+        .values("hospital", "level")
         .annotate(
             n=Count("id"),
             total=Sum("total", output_field=MONEY),
@@ -259,12 +263,12 @@ def hospitals(scope: Scope, top: int = 10) -> Chart:
     """The hospitals with the highest total cost in the year, with their out-of-list share."""
     table: list[list[Any]] = []
     for row in _hospital_rows(scope)[:top]:
-        limit = _limit(scope, row["hospital_level"])
+        limit = _limit(scope, row["level"])
         share = rate(row["out"], row["total"])
         over = share is not None and limit is not None and share.value > limit
         table.append(
             [
-                row["hospital"], HospitalLevel(row["hospital_level"]).label, row["n"], row["total"],
+                row["hospital"], HospitalLevel(row["level"]).label, row["n"], row["total"],
                 row["out"], share, Percent(limit) if limit is not None else None,
                 "超过" if over else "未超过",
             ]
@@ -294,13 +298,13 @@ def out_of_list(scope: Scope, top: int = 15) -> Chart:
     """Every hospital's out-of-list share against its limit, the highest shares first."""
     table: list[list[Any]] = []
     for row in _hospital_rows(scope):
-        limit = _limit(scope, row["hospital_level"])
+        limit = _limit(scope, row["level"])
         share = rate(row["out"], row["total"])
         if share is None:
             continue
         table.append(
             [
-                row["hospital"], HospitalLevel(row["hospital_level"]).label, share,
+                row["hospital"], HospitalLevel(row["level"]).label, share,
                 Percent(limit) if limit is not None else None, row["total"], row["out"],
                 "超过" if limit is not None and share.value > limit else "未超过",
             ]

@@ -181,3 +181,15 @@ def test_the_page_says_when_its_figures_were_computed_and_the_admin_recomputes_o
         'data-testid="recompute"' not in client.get(reverse("monitoring:overview")).content.decode()
     )
     assert client.post(url).status_code == 403
+
+
+def test_the_out_of_list_limit_takes_the_level_from_the_register(world, overview_data):
+    """托县医院's records came as 二级 (5%); the register, imported after them, says 三级 (10%)."""
+    from areas.models import Institution
+    from monitoring.models import HospitalSettlement
+
+    HospitalSettlement.objects.filter(hospital="托县医院").update(hospital_code="H15012200031")
+    Institution.objects.create(code="H15012200031", name="托克托县医院", level="tier3",
+                               grade="03", region="150122")  # fmt: skip
+    rows = {r[0]: (str(r[3]), r[-1]) for r in ov.out_of_list(scope(world.users["admin"])).rows}
+    assert rows["托县医院"] == ("10.0%", "未超过")  # 6.0% of a third-level hospital
