@@ -98,10 +98,10 @@ def write_files(people: list[tuple[str, str]]) -> None:
             out = csv.writer(fh)
             out.writerow(HEADER)
             for n in range(k * size, min(RECORDS, (k + 1) * size)):
-                out.writerow(record(n, people, year))
+                out.writerow(platform_row(n, people, year))
 
 
-def record(n: int, people: list[tuple[str, str]], year: int) -> list:
+def platform_row(n: int, people: list[tuple[str, str]], year: int) -> list:
     number, name = people[n % len(people)]
     code, hospital = HOSPITALS[n % len(HOSPITALS)]
     day = date(year, 1, 1) + timedelta(days=n % 300)

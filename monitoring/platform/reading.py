@@ -99,6 +99,7 @@ def code_tables() -> dict[str, dict[str, tuple[str, str]]]:
 class PlatformRecord(HospitalRecord):
     setl_id: str = ""
     reverses: str = ""  # a reversal: the setl_id of the record it reverses
+    replaces: str = ""  # a settlement made again: the setl_id of the one it replaces
     med_type: str = ""
     insutype: str = ""
     psn_type: str = ""
@@ -254,8 +255,8 @@ def validate(
     setl_id = raw.get("setl_id", "")
     if len(setl_id) > 30:
         errors.append("setl_id 超过 30 个字符。")
-    flag = raw.get("refd_setl_flag", "")
-    reverses = raw.get("init_setl_id", "") if flag == "1" else ""
+    flag, init = raw.get("refd_setl_flag", ""), raw.get("init_setl_id", "")
+    reverses = init if flag == "1" else ""  # a reversal (退费结算) of the record init names
     if flag == "1" and not reverses:
         errors.append("退费结算（refd_setl_flag = 1）须在 init_setl_id 写明被冲销的原结算ID。")
     codes, kind, institution = _problems(raw, tables, register, errors)
@@ -279,12 +280,6 @@ def validate(
     platform: dict[str, Any] = {k: v for k in KEPT if (v := raw.get(k))}
     if detail:
         platform["setldetail"] = detail
-    mapped = {
-        "total": amounts["medfee_sumamt"], "policy_scope": amounts["inscp_scp_amt"],
-        "basic_paid": amounts["hifp_pay"],
-        "critical_paid": amounts["hifmi_pay"] + amounts["hifob_pay"],
-        "out_of_list": amounts["fulamt_ownpay_amt"], "assistance_paid": amounts["maf_pay"],
-    }  # fmt: skip
     return PlatformRecord(
         id_index=blind_index(Person, info.number), id_tail=info.number[-4:], id_number=info.number,
         name=raw.get("name", "")[:50], township_id=None, birth_date=info.birth_date,
@@ -292,11 +287,22 @@ def validate(
         record_key=record_key(setl_id), settlement_number=setl_id,
         hospital=raw.get("fixmedins_name", "")[:100], hospital_code=institution.code,
         invoice_number="", hospital_level=institution.level, kind=kind, category="",
-        admitted_on=begin if kind == "inpatient" else None, day=day, amounts=mapped,
+        admitted_on=begin if kind == "inpatient" else None, day=day, amounts=_layers(amounts),
         setl_id=setl_id, med_type=codes["med_type"], insutype=codes["insutype"],
         psn_type=codes["psn_type"], mdtrt_id=raw.get("mdtrt_id", "")[:30],
         psn_no=raw.get("psn_no", "")[:30], platform=platform,
+        replaces=init if init and init != setl_id else "",  # re-settled under a new setl_id
     ), out  # fmt: skip
+
+
+def _layers(amounts: dict[str, Decimal]) -> dict[str, Decimal]:
+    """The platform's amounts as the three layers and the out-of-list share."""
+    return {
+        "total": amounts["medfee_sumamt"], "policy_scope": amounts["inscp_scp_amt"],
+        "basic_paid": amounts["hifp_pay"],
+        "critical_paid": amounts["hifmi_pay"] + amounts["hifob_pay"],
+        "out_of_list": amounts["fulamt_ownpay_amt"], "assistance_paid": amounts["maf_pay"],
+    }  # fmt: skip
 
 
 def _reversal(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -79,6 +80,13 @@ def apply(
             recoveries_propose(overpaid)
         hand_bills_match([(people[r.id_index], r) for r in new_records])
         reversals_apply(reversals, reason_of=lambda r: f"医保平台退费结算 {r.setl_id} 冲销")
+        taken = {r.setl_id for r in new_records}
+        reversals_apply(  # re-settled under a new setl_id: the old record goes the same way
+            [(replace(r, reverses=r.replaces), o) for r, o in records
+             if r.replaces and r.setl_id in taken],
+            reason_of=lambda r: f"医保平台重新结算为 {r.setl_id}",
+            missing_ok=True,
+        )  # fmt: skip
 
 
 def _judge_reversals(reversals: list[tuple[PlatformRecord, Outcome]], coming: set[str]) -> None:
@@ -99,7 +107,9 @@ def _judge_reversals(reversals: list[tuple[PlatformRecord, Outcome]], coming: se
             out.person = ""
 
 
-def reversals_apply(reversals: list[tuple[Any, Outcome]], *, reason_of: Any) -> None:
+def reversals_apply(
+    reversals: list[tuple[Any, Outcome]], *, reason_of: Any, missing_ok: bool = False
+) -> None:
     """Each reversal: its record marked reversed (it then counts nowhere), its one-stop ledger
     entry released, and the window bills of the same settlement flagged (a case not approved yet)
     or proposed for recovery (approved or paid)."""
@@ -113,8 +123,10 @@ def reversals_apply(reversals: list[tuple[Any, Outcome]], *, reason_of: Any) -> 
     }
     now = timezone.now()
     for r, out in reversals:
-        out.person = "unchanged"
+        out.person = out.person or "unchanged"  # a record made again keeps its own word
         original = originals.get(r.reverses)
+        if original is None and missing_ok:
+            continue
         if original is None:
             out.errors.append(f"被冲销的原结算ID {r.reverses} 尚未导入：请先导入原结算记录。")
             out.person = ""

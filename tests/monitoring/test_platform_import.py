@@ -253,3 +253,14 @@ def test_a_hospital_file_code_outside_the_register_is_flagged_and_levels_come_fr
     again = run_import(csv_bytes([rec(setl_id="JSA")], header=HEADER), "p.csv", department="医保",
                        kind="platform")  # fmt: skip
     assert (again.records_created, again.records_unchanged) == (0, 1)
+
+
+def test_a_settlement_made_again_under_a_new_setl_id_replaces_the_old(registered, run_platform):
+    run_platform(csv_bytes([rec(maf_pay="2000.00")], header=HEADER))
+    again = rec(setl_id="S1B", init_setl_id="S1", maf_pay="1500.00", medfee_sumamt="47000.00")
+    batch = run_platform(csv_bytes([again], header=HEADER), name="again.csv")
+    assert errors(batch) == [] and batch.records_created == 1
+    old = HospitalSettlement.all_records.get(setl_id="S1")
+    assert (old.reversed_by, old.reversal_reason) == ("S1B", "医保平台重新结算为 S1B")
+    assert list(HospitalSettlement.objects.values_list("setl_id", flat=True)) == ["S1B"]
+    assert YearLedger.objects.get(year=2026).assistance_used == Decimal("1500.00")
