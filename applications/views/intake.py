@@ -290,7 +290,11 @@ def _render_intake(
         context |= {
             "assisted_year": today.year,
             "assisted": assisted_in_year(person, today.year),
-            "platform_records": open_platform_records(person.pk),
+            "platform_records": [  # not those already taken into a row of this form
+                r
+                for r in open_platform_records(person.pk)
+                if r.setl_id not in {f.data.get(f.add_prefix("setl_id")) for f in formset}
+            ],
         }
     return render(
         request,

@@ -63,6 +63,7 @@ def test_a_window_bill_is_filled_from_its_setl_id(clerk_client, applicant, platf
               "take_setl": "SW1"},
     ).content.decode()  # fmt: skip
     assert 'value="SW1"' in taken and "由结算ID SW1 的平台记录带出" in taken
+    assert 'data-testid="platform-records"' not in taken  # taken: no longer offered in the list
     assert 'value="12000.50"' in taken and "readonly" in taken
     # saved with figures typed over it: the record's figures count, not the typed ones
     data = intake_post(
