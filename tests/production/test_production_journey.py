@@ -131,7 +131,8 @@ def test_the_runtime_role_cannot_rewrite_or_empty_the_audit_trail():
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(sql)
         (after,) = conn.execute("SELECT count(*) FROM audit_auditevent").fetchone()
-    assert after == rows
+    # nothing taken away; the live worker and beat may append meanwhile (that is what they may do)
+    assert after >= rows
 
 
 class FromAddress:
