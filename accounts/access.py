@@ -63,6 +63,11 @@ class Capability(StrEnum):
         "confirm_changes"  # confirm or refuse a department's change to a person (scoped)
     )
     VERIFY_IDENTITIES = "verify_identities"  # verify a certificate recorded at the window; the 因病致贫 list (scoped)
+    RELIEF = "relief"  # 梯次减负: hand-offs, other bodies' help, hospitals' early reports (scoped)
+    HANDOFF = "handoff"  # refer a family to another body, record its answer, propose 一事一议
+    DECIDE_SPECIAL = "decide_special"  # decide a 一事一议 (a second person)
+    EARLY_FOLLOW = "early_follow"  # contact the family of an early report, start its case
+    EARLY_UPLOAD = "early_upload"  # take a hospital's file of early reports
 
 
 GRANTS: dict[Capability, frozenset[Role]] = {
@@ -87,6 +92,11 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.OVERVIEW: frozenset({*COUNTY_ROLES, Role.ADMIN}),
     Capability.SYSTEM_JOBS: frozenset({Role.ADMIN}),
     Capability.CONFIRM_CHANGES: frozenset({Role.CLERK, Role.ADMIN}),
+    Capability.RELIEF: frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.ADMIN}),
+    Capability.HANDOFF: frozenset({Role.REVIEWER, Role.APPROVER}),
+    Capability.DECIDE_SPECIAL: frozenset({Role.APPROVER}),
+    Capability.EARLY_FOLLOW: frozenset({Role.CLERK}),
+    Capability.EARLY_UPLOAD: frozenset({Role.REVIEWER, Role.ADMIN}),
 }
 
 

@@ -144,6 +144,27 @@ class Event(models.TextChoices):
     OVERVIEW_EXPORTED = "overview.exported", "导出一屏观救助"
     REPORT_GENERATED = "report.generated", "生成月报"
     REPORT_EXPORTED = "report.exported", "导出月报"
+    # 梯次减负 (relief)
+    HANDOFF_CREATED = "handoff.created", "转介他方帮扶"
+    HANDOFF_ANSWERED = "handoff.answered", "登记转介答复"
+    HANDOFF_WITHDRAWN = "handoff.withdrawn", "撤回转介"
+    HANDOFF_VIEWED = "handoff.viewed", "查看转介"
+    HANDOFFS_LISTED = "handoffs.listed", "查看转介名单"
+    HELP_PUSHED = "help.pushed", "帮扶单位推送答复"
+    BODY_KEY_CREATED = "body.key_created", "发放帮扶单位密钥"
+    SPECIAL_PROPOSED = "special.proposed", "提议一事一议"
+    SPECIAL_DECIDED = "special.decided", "审定一事一议"
+    SPECIAL_REFUSED = "special.refused", "一事一议不予救助"
+    SPECIAL_PAID = "special.paid", "一事一议已发放"
+    AGENDA_BUILT = "agenda.built", "生成多部门会商议程"
+    AGENDA_VIEWED = "agenda.viewed", "查看多部门会商议程"
+    AGENDA_OUTCOME = "agenda.outcome", "登记会商结果"
+    EARLY_RECEIVED = "early.received", "接收医疗机构大额费用预报"
+    EARLY_CONTACTED = "early.contacted", "大额费用预报：已联系"
+    EARLY_CASE = "early.case", "由大额费用预报发起申请"
+    EARLY_CLOSED = "early.closed", "结算记录到达，预报办结"
+    EARLY_LISTED = "early.listed", "查看大额费用预报"
+    STATION_KEY_CREATED = "station.key_created", "发放医疗机构报送密钥"
     # the portal
     TOWNSHIP_VIEWED = "township.viewed", "查看乡镇首页"
     AUDIT_SEARCHED = "audit.searched", "查询审计日志"
@@ -279,6 +300,26 @@ ACTION_OF: dict[str, str] = {
     Event.OVERVIEW_EXPORTED: "export",
     Event.REPORT_GENERATED: "create",
     Event.REPORT_EXPORTED: "export",
+    Event.HANDOFF_CREATED: "create",
+    Event.HANDOFF_ANSWERED: "update",
+    Event.HANDOFF_WITHDRAWN: "update",
+    Event.HANDOFF_VIEWED: "view",
+    Event.HANDOFFS_LISTED: "view",
+    Event.HELP_PUSHED: "update",
+    Event.BODY_KEY_CREATED: "create",
+    Event.SPECIAL_PROPOSED: "create",
+    Event.SPECIAL_DECIDED: "update",
+    Event.SPECIAL_REFUSED: "update",
+    Event.SPECIAL_PAID: "update",
+    Event.AGENDA_BUILT: "create",
+    Event.AGENDA_VIEWED: "view",
+    Event.AGENDA_OUTCOME: "update",
+    Event.EARLY_RECEIVED: "create",
+    Event.EARLY_CONTACTED: "update",
+    Event.EARLY_CASE: "update",
+    Event.EARLY_CLOSED: "update",
+    Event.EARLY_LISTED: "view",
+    Event.STATION_KEY_CREATED: "create",
     Event.TOWNSHIP_VIEWED: "view",
     Event.AUDIT_SEARCHED: "view",
     Event.ADMIN_PAGE_VIEWED: "view",

@@ -8,6 +8,7 @@ from beneficiaries import urls as beneficiary_urls
 from beneficiaries.views import identity_push, platform_push, platform_push_status
 from portal import person, trail
 from portal.views import healthz
+from relief import api as relief_api
 
 # Pages the shell composes from several floors keep the URL names of the app they belong to.
 people = [
@@ -37,9 +38,15 @@ urlpatterns = [
     path("settlements/", include("payments.urls")),  # 结算与发放 (the payment desk)
     path("settlements/", include("settlements.urls")),  # the policies
     path("monitoring/", include("monitoring.urls")),
+    path("relief/", include("relief.urls")),
     path("audit/", include((audit_trail, "audit"))),
     path("api/v1/identities", identity_push, name="api_identity_push"),
     path("api/v1/platform/settlements", platform_push, name="api_platform_push"),
     path("api/v1/platform/settlements/<int:pk>", platform_push_status, name="api_platform_status"),
+    path("api/v1/handoffs", relief_api.handoffs, name="api_handoffs"),
+    path(
+        "api/v1/handoffs/<str:number>/answer", relief_api.handoff_answer, name="api_handoff_answer"
+    ),
+    path("api/v1/early-reports", relief_api.early_reports, name="api_early_reports"),
     path("admin/", admin.site.urls),
 ]

@@ -6,8 +6,12 @@ person: the overview is counts and sums.
 
 Rates (seed 004 一(二)), over people with a hardship identity valid in the year (困难群众):
 
-- 综合保障率 (comprehensive coverage) = (basic + critical-illness insurance + assistance) / total cost;
-- 个人负担率 (personal burden rate) = what the person still bore / total cost.
+- 综合保障率 (comprehensive coverage) = (basic + critical-illness insurance + assistance + 一事一议
+  + other bodies' help, seed 004 9 梯次减负) / total cost;
+- 个人负担率 (personal burden rate) = what the person still bore after all of them / total cost.
+
+Other bodies' help (``relief.Help``) is counted once per row, in the year it relieves; the 梯次减负
+chart shows what each layer and each body took off.
 
 The targets are policy parameters (``targets.coverage_rate``, ``targets.burden_rate``); the
 hospitals' out-of-list limits too (``hospital.out_of_list_limit.tier3`` …, seed 001 §七(一)).
@@ -27,6 +31,7 @@ from applications.models import Application, HospitalLevel, Status
 from applications.workflow import OPEN
 from areas.models import County, Institution
 from engine.categories import CATEGORIES
+from relief.models import Help
 
 from .models import BurdenWarning, BurdenYear, HospitalSettlement, WarningLevel, WarningStatus
 from .scope import MONEY, ZERO, Chart, Percent, Scope, _param, rate
@@ -117,7 +122,7 @@ def assistance(scope: Scope) -> Chart:
     )
 
 
-RATES_COLUMNS = ["区域", "困难群众人数", "医疗总费用（元）", "三重制度支付（元）", "个人负担（元）",
+RATES_COLUMNS = ["区域", "困难群众人数", "医疗总费用（元）", "三重制度及各方帮扶（元）", "个人负担（元）",
                  "综合保障率", "个人负担率", "综合保障率目标（不低于）", "个人负担率目标（不高于）"]  # fmt: skip
 
 
@@ -163,8 +168,10 @@ def rates(scope: Scope) -> Chart:
             people=Count("id"),
             total=Sum("total", output_field=MONEY),
             insurance=Sum("insurance_paid", output_field=MONEY),
-            assistance=Sum("assistance_paid", output_field=MONEY),
-            burden=Sum("burden_after_assistance", output_field=MONEY),
+            assistance=Sum(
+                F("assistance_paid") + F("special_paid") + F("other_help"), output_field=MONEY
+            ),
+            burden=Sum("burden_after_help", output_field=MONEY),
         )
         .order_by()
     )
@@ -189,7 +196,8 @@ def rates(scope: Scope) -> Chart:
             )
             if value is not None
         ],
-        note="困难群众：年内有有效困难身份的人员；费用含医院一站式结算和窗口申请的票据。",
+        note="困难群众：年内有有效困难身份的人员；费用含医院一站式结算和窗口申请的票据；"
+        "支付含三重制度、一事一议和其他部门、慈善组织的帮扶（每笔只计一次）。",
         totals=[
             scope.label,
             totals["people"],
@@ -331,6 +339,46 @@ def out_of_list(scope: Scope, top: int = 15) -> Chart:
     )
 
 
+def tiers(scope: Scope) -> Chart:
+    """梯次减负 (seed 004 9): what each layer and each other body took off the year's medical costs
+    of everyone in scope, in the order they come; the rest is what the families still bore."""
+    sums = BurdenYear.objects.filter(scope.q("township"), year=scope.year).aggregate(
+        total=Sum("total", output_field=MONEY),
+        insurance=Sum("insurance_paid", output_field=MONEY),
+        assistance=Sum("assistance_paid", output_field=MONEY),
+        special=Sum("special_paid", output_field=MONEY),
+        help=Sum("other_help", output_field=MONEY),
+        burden=Sum("burden_after_help", output_field=MONEY),
+    )
+    total = sums["total"] or ZERO
+    table: list[list[Any]] = [
+        ["基本医保和大病保险", sums["insurance"] or ZERO],
+        ["医疗救助（含倾斜救助）", sums["assistance"] or ZERO],
+        ["一事一议", sums["special"] or ZERO],
+    ]
+    by_body = (
+        Help.objects.filter(scope.q("person__township"), year=scope.year)
+        .values("body__name")
+        .annotate(s=Sum("amount", output_field=MONEY))
+        .order_by("-s", "body__name")
+    )
+    table += [[f"他方帮扶：{row['body__name']}", row["s"]] for row in by_body]
+    table.append(["家庭仍需负担", sums["burden"] or ZERO])
+    for row in table:
+        row.append(rate(row[1], total))
+    return Chart(
+        key="tiers",
+        title="梯次减负（各层次、各单位减负金额）",
+        columns=["层次", "金额（元）", "占医疗总费用"],
+        rows=table,
+        plot=[1],
+        unit="元",
+        source="recompute",
+        note="按医疗年度计；他方帮扶按帮扶单位分列，每笔只计一次。",
+        totals=["医疗总费用", total, rate(total, total)],
+    )
+
+
 CHARTS = {
     "monitored": monitored,
     "assistance": assistance,
@@ -338,6 +386,7 @@ CHARTS = {
     "stages": stages,
     "hospitals": hospitals,
     "out_of_list": out_of_list,
+    "tiers": tiers,
 }
 
 

@@ -17,12 +17,15 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
 from applications.models import Application
 from audit.events import Event
 from audit.services import record
+from relief.early import early_reports_close
+from relief.models import EarlyReport
 
 from .models import (
     OPEN_STATUSES,
@@ -30,6 +33,7 @@ from .models import (
     BurdenWarning,
     CloseReason,
     FollowUp,
+    HospitalSettlement,
     WarningStatus,
 )
 
@@ -145,3 +149,24 @@ def warning_closed_below(w: BurdenWarning) -> None:
     """The nightly recompute found an open warning no longer over any line."""
     WARNING_STATES.step(w, WarningStatus.CLOSED)
     w.close_reason = CloseReason.BELOW
+
+
+def early_reports_settle() -> int:
+    """Close the hospitals' early reports whose stay has a settlement record now (seed 004 2): the
+    same person, the reporting hospital, settled on or after the admission day."""
+    settled = HospitalSettlement.objects.filter(
+        person_id=OuterRef("person_id"),
+        hospital_code=OuterRef("institution__code"),
+        day__gte=OuterRef("admitted_on"),
+    ).order_by("day", "id")
+    rows = (
+        EarlyReport.objects.filter(person__isnull=False)
+        .exclude(state__in=[EarlyReport.State.CLOSED, EarlyReport.State.WITHDRAWN])
+        .annotate(
+            setl=Subquery(settled.values("setl_id")[:1]),
+            setl_pk=Subquery(settled.values("pk")[:1]),
+        )
+        .filter(setl_pk__isnull=False)
+        .values_list("pk", "setl", "setl_pk")
+    )
+    return early_reports_close([(pk, setl or f"结算记录 {rpk}") for pk, setl, rpk in rows])

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from .recompute import monitoring_recompute
+from .services import early_reports_settle
 
 
 @shared_task(ignore_result=True, acks_late=True)
@@ -11,6 +12,7 @@ def recompute_monitoring(full: bool = False) -> None:
     unique per person, year and list; on PostgreSQL a run already under way makes this one return.
     """
     monitoring_recompute(full=full)
+    early_reports_settle()  # the settlement records that arrived close the early reports
 
 
 @shared_task(ignore_result=True, acks_late=True)
@@ -20,3 +22,12 @@ def monthly_reports() -> int:
     from .monthly import monthly_reports_due
 
     return monthly_reports_due()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def joint_review_agendas() -> int:
+    """Beat, daily: on each county's agenda day (``agenda.workday``), the month's 多部门会商 agenda
+    (idempotent: an agenda already made is kept)."""
+    from .agenda import agendas_due
+
+    return agendas_due()

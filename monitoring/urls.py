@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import agenda_views, views
 
 app_name = "monitoring"
 
@@ -10,6 +10,12 @@ urlpatterns = [
     path("warnings/<int:pk>/apply/", views.warning_apply, name="warning_apply"),
     path("warnings/<int:pk>/contact/", views.warning_contact, name="warning_contact"),
     path("warnings/<int:pk>/close/", views.warning_close, name="warning_close"),
+    path("warnings/<int:pk>/handoff/", agenda_views.warning_handoff, name="warning_handoff"),
+    path("agendas/", agenda_views.agenda_list, name="agenda_list"),
+    path("agendas/new/", agenda_views.agenda_build, name="agenda_build"),
+    path("agendas/<int:pk>/", agenda_views.agenda_detail, name="agenda_detail"),
+    path("agendas/<int:pk>.pdf", agenda_views.agenda_pdf, name="agenda_pdf"),
+    path("agendas/items/<int:pk>/outcome/", agenda_views.agenda_outcome, name="agenda_outcome"),
     path("overview/", views.overview, name="overview"),
     path("overview/recompute/", views.overview_recompute, name="overview_recompute"),
     path("overview/<slug:key>.<str:fmt>", views.overview_download, name="overview_download"),

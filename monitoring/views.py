@@ -24,6 +24,7 @@ from core import queueing
 from core.params import number_in, row_id
 from core.pdf import render_pdf
 from core.spreadsheet import table
+from relief.selectors import bodies_for
 
 from . import monthly, selectors, services
 from . import overview as ov
@@ -106,6 +107,10 @@ def _render_detail(
             "contact": contact or ContactForm(),
             "close": close or CloseForm(),
             "apply_url": reverse("monitoring:warning_apply", args=[warning.pk]),
+            "can_handoff": has_capability(request.user, Capability.HANDOFF),
+            "bodies": bodies_for(person)
+            if has_capability(request.user, Capability.HANDOFF)
+            else [],
         },
         status=400 if (contact and contact.errors) or (close and close.errors) else 200,
     )

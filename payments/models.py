@@ -69,6 +69,15 @@ class Payment(models.Model):
         on_delete=models.PROTECT,
         related_name="payments",
     )
+    # a 一事一议 decision's payment (relief.Deliberation) is its own line of the same case
+    deliberation = models.ForeignKey(
+        "relief.Deliberation",
+        verbose_name="一事一议",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
     amount = models.DecimalField("金额", max_digits=14, decimal_places=2)
     payee_name = models.CharField("收款人", max_length=50)
     bank_name = models.CharField("开户银行", max_length=100)
@@ -93,9 +102,15 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["application"],
-                condition=models.Q(state__in=["pending", "paid"]),
+                condition=models.Q(state__in=["pending", "paid"], deliberation__isnull=True),
                 name="payment_one_live_line_per_case",
                 violation_error_message="该申请已在发放中或已发放，不能重复发放。",
+            ),
+            models.UniqueConstraint(
+                fields=["deliberation"],
+                condition=models.Q(state__in=["pending", "paid"], deliberation__isnull=False),
+                name="payment_one_live_line_per_deliberation",
+                violation_error_message="该一事一议已在发放中或已发放，不能重复发放。",
             ),
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0), name="payment_amount_positive"
@@ -108,6 +123,12 @@ class Payment(models.Model):
     @property
     def masked_account(self) -> str:
         return mask_account(self.account_number)
+
+    @property
+    def reference(self) -> str:
+        """The line's number in the bank file and its return: the case's, or the 一事一议's."""
+        special = self.deliberation
+        return special.number if special is not None else self.application.number
 
 
 class AccountChange(models.Model):

@@ -13,6 +13,8 @@ from applications.models import Application, Status
 from applications.payment_facts import PaidLine
 from applications.workflow import PROMISE_OPEN
 
+from relief.models import Deliberation
+
 from .models import (
     AccountChange,
     Payment,
@@ -23,21 +25,27 @@ from .models import (
 def live_payment() -> Exists:
     return Exists(
         Payment.objects.filter(
-            application=OuterRef("pk"), state__in=[Payment.State.PENDING, Payment.State.PAID]
+            application=OuterRef("pk"),
+            state__in=[Payment.State.PENDING, Payment.State.PAID],
+            deliberation__isnull=True,
         )
     )
 
 
 def failed_unfixed() -> Q:
     """The case's last line failed and no second person has confirmed its account since."""
-    last_failed = Payment.objects.filter(application=OuterRef("pk"), state=Payment.State.FAILED)
+    last_failed = Payment.objects.filter(
+        application=OuterRef("pk"), state=Payment.State.FAILED, deliberation__isnull=True
+    )
     return Exists(last_failed) & ~Exists(
         AccountChange.objects.filter(
             application=OuterRef("pk"),
             state=AccountChange.State.CONFIRMED,
             decided_at__gt=Subquery(
                 Payment.objects.filter(
-                    application=OuterRef(OuterRef("pk")), state=Payment.State.FAILED
+                    application=OuterRef(OuterRef("pk")),
+                    state=Payment.State.FAILED,
+                    deliberation__isnull=True,
                 )
                 .order_by("-recorded_at")
                 .values("recorded_at")[:1]
@@ -68,6 +76,22 @@ def payable(county: Any) -> QuerySet[Application]:
         .exclude(bank_account_number="")
         .exclude(failed_unfixed())
         .exclude(open_change())
+        .order_by("decided_at", "id")
+    )
+
+
+def payable_specials(county: Any) -> QuerySet[Deliberation]:
+    """一事一议 decided in the county, paid to the case's account once its papers are all in, with
+    no line of it under way or paid."""
+    live = Payment.objects.filter(
+        deliberation=OuterRef("pk"), state__in=[Payment.State.PENDING, Payment.State.PAID]
+    )
+    return (
+        Deliberation.objects.filter(county=county, state=Deliberation.State.DECIDED)
+        .exclude(application__promise_status__in=PROMISE_OPEN)
+        .exclude(application__bank_account_number="")
+        .exclude(Exists(live))
+        .select_related("application", "person", "township")
         .order_by("decided_at", "id")
     )
 
@@ -119,7 +143,7 @@ def recoveries_open(county: Any) -> QuerySet[Recovery]:
 
 def payment_pending(app: Application) -> bool:
     """The case sits in a batch whose bank result is not recorded yet."""
-    return app.payments.filter(state=Payment.State.PENDING).exists()
+    return app.payments.filter(state=Payment.State.PENDING, deliberation__isnull=True).exists()
 
 
 def paid_line(app: Application) -> PaidLine | None:
@@ -131,7 +155,7 @@ def paid_line(app: Application) -> PaidLine | None:
         .values("s")
     )
     line = (
-        app.payments.filter(state=Payment.State.PAID)
+        app.payments.filter(state=Payment.State.PAID, deliberation__isnull=True)
         .annotate(recovered=Coalesce(Subquery(refunded), Value(Decimal("0.00"))))
         .first()
     )

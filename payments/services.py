@@ -39,6 +39,8 @@ from core.numbering import next_in
 from core.rows import csv_refusal
 from core.spreadsheet import table
 from engine.money import AmountError, parse_yuan
+from relief.models import Deliberation
+from relief.special import deliberation_paid
 
 from .models import (
     BATCH_STATES,
@@ -72,8 +74,8 @@ def return_template(batch: PaymentBatch) -> tuple[bytes, str, str]:
     """The return file to fill in: one row per line of the batch, 结果 left for the bank's answer
     (the layout the batch page lists; the same file, filled in, is read back as it is)."""
     rows = [
-        [p.application.number, p.payee_name, f"{p.amount:.2f}", "", "", ""]
-        for p in batch.payments.select_related("application").order_by("id")
+        [p.reference, p.payee_name, f"{p.amount:.2f}", "", "", ""]
+        for p in batch.payments.select_related("application", "deliberation").order_by("id")
     ]
     content, ctype = table(RETURN_TEMPLATE_HEADER, rows, fmt="csv", sheet=batch.number)
     return content, ctype, f"{batch.number}-回盘模板.csv"
@@ -86,17 +88,28 @@ def _batch_number(county: Any) -> str:
 
 @transaction.atomic
 def payment_batch_create(
-    *, county: Any, application_ids: Iterable[int], actor: User
+    *,
+    county: Any,
+    application_ids: Iterable[int],
+    actor: User,
+    deliberation_ids: Iterable[int] = (),
 ) -> PaymentBatch:
     ids = sorted(set(application_ids))
-    if not ids:
+    special_ids = sorted(set(deliberation_ids))
+    if not ids and not special_ids:
         raise ValidationError("请至少选择一件待发放的申请。", code="empty")
     apps = list(
         Application.objects.select_for_update().filter(pk__in=ids, county=county).order_by("pk")
     )
-    if len(apps) != len(ids):
+    specials = list(
+        Deliberation.objects.select_for_update(of=("self",))
+        .select_related("application", "application__person")
+        .filter(pk__in=special_ids, county=county)
+        .order_by("pk")
+    )
+    if len(apps) != len(ids) or len(specials) != len(special_ids):
         raise ValidationError("所选申请不属于本县或不存在。", code="scope")
-    problems = []
+    problems = _special_problems(specials)
     for app in apps:
         if app.status != Status.APPROVED:
             problems.append(f"{app.number} 当前为“{app.get_status_display()}”")
@@ -105,7 +118,7 @@ def payment_batch_create(
         elif not (app.bank_account_number and app.approved_amount):
             problems.append(f"{app.number} 缺少收款账号或批准金额")
     blocked = set(
-        Application.objects.filter(pk__in=ids)
+        Application.objects.filter(pk__in=[*ids, *(d.application_id for d in specials)])
         .filter(failed_unfixed() | open_change())
         .values_list("number", flat=True)
     )
@@ -114,37 +127,54 @@ def payment_batch_create(
     ]
     if problems:
         raise ValidationError("以下申请不能发放：" + "；".join(problems), code="not_payable")
+    lines = [_line(app, app.approved_amount or Decimal("0")) for app in apps]  # checked above
+    lines += [_line(d.application, d.amount, d) for d in specials]
     batch = PaymentBatch.objects.create(
         number=_batch_number(county), county=county, created_by=actor
     )
     try:
         with transaction.atomic():
-            Payment.objects.bulk_create(
-                [
-                    Payment(
-                        batch=batch,
-                        application=app,
-                        amount=app.approved_amount or Decimal("0"),  # checked above
-                        payee_name=app.bank_account_holder or app.person.name,
-                        bank_name=app.bank_name,
-                        account_number=app.bank_account_number.replace(" ", ""),
-                    )
-                    for app in apps
-                ]
-            )
+            for line in lines:
+                line.batch = batch
+            Payment.objects.bulk_create(lines)
     except IntegrityError:
         raise ValidationError(
             "所选申请中有已在发放中或已发放的，不能重复发放。", code="twice"
         ) from None
-    total = sum((app.approved_amount or Decimal(0) for app in apps), Decimal("0.00"))
+    total = sum((line.amount for line in lines), Decimal("0.00"))
     record(
         actor=actor,
         event=Event.BATCH_CREATED,
         target=batch,
         county=county,
-        summary=f"发放批次 {batch.number}：{len(apps)} 笔，合计 {yuan(total)} 元",
+        summary=f"发放批次 {batch.number}：{len(lines)} 笔，合计 {yuan(total)} 元",
     )
     return batch
+
+
+def _line(app: Application, amount: Decimal, special: Deliberation | None = None) -> Payment:
+    return Payment(
+        application=app,
+        deliberation=special,
+        amount=amount,
+        payee_name=app.bank_account_holder or app.person.name,
+        bank_name=app.bank_name,
+        account_number=app.bank_account_number.replace(" ", ""),
+    )
+
+
+def _special_problems(specials: list[Deliberation]) -> list[str]:
+    """Why a 一事一议 cannot be paid now: not decided, its case's papers or account not in order."""
+    problems = []
+    for d in specials:
+        app = d.application
+        if d.state != Deliberation.State.DECIDED:
+            problems.append(f"{d.number} 当前为“{d.get_state_display()}”")
+        elif app.promise_status in PROMISE_OPEN:
+            problems.append(f"{d.number} 所涉申请承诺补交的材料尚未收齐")
+        elif not app.bank_account_number:
+            problems.append(f"{d.number} 所涉申请缺少收款账号")
+    return problems
 
 
 def bank_rows(batch: PaymentBatch) -> list[list[str]]:
@@ -152,14 +182,16 @@ def bank_rows(batch: PaymentBatch) -> list[list[str]]:
         [
             str(n),
             batch.number,
-            p.application.number,
+            p.reference,
             p.payee_name,
             p.bank_name,
             p.account_number,
             f"{p.amount:.2f}",
-            f"医疗救助金 {p.application.number}",
+            f"{'一事一议救助金' if p.deliberation_id else '医疗救助金'} {p.reference}",
         ]
-        for n, p in enumerate(batch.payments.select_related("application").order_by("id"), start=1)
+        for n, p in enumerate(
+            batch.payments.select_related("application", "deliberation").order_by("id"), start=1
+        )
     ]
 
 
@@ -187,12 +219,12 @@ def payment_record(
     """The bank's result for one line, from its return file or typed by hand."""
     line = (
         Payment.objects.select_for_update()
-        .select_related("application", "batch")
+        .select_related("application", "batch", "deliberation")
         .get(pk=payment.pk)
     )
     if line.state != Payment.State.PENDING:
         raise ValidationError(
-            f"{line.application.number} 已登记为“{line.get_state_display()}”，不能再改。",
+            f"{line.reference} 已登记为“{line.get_state_display()}”，不能再改。",
             code="final",
         )
     if not paid and not reason.strip():
@@ -208,7 +240,10 @@ def payment_record(
         PAYMENT_STATES.step(line, Payment.State.PAID)
         line.paid_on = paid_on or timezone.localdate()
         line.save()
-        application_transition(application=line.application, action="pay", actor=actor)
+        if line.deliberation is not None:
+            deliberation_paid(deliberation=line.deliberation, paid_on=line.paid_on, actor=actor)
+        else:
+            application_transition(application=line.application, action="pay", actor=actor)
     else:
         PAYMENT_STATES.step(line, Payment.State.FAILED)
         line.failure_reason = reason.strip()[:200]
@@ -218,9 +253,9 @@ def payment_record(
         event=Event.PAYMENT_PAID if paid else Event.PAYMENT_FAILED,
         target=line.application,
         summary=(
-            f"{line.application.number} 已发放 {yuan(line.amount)} 元（{line.paid_on}，批次 {line.batch.number}）"
+            f"{line.reference} 已发放 {yuan(line.amount)} 元（{line.paid_on}，批次 {line.batch.number}）"
             if paid
-            else f"{line.application.number} 发放失败：{line.failure_reason}（批次 {line.batch.number}）"
+            else f"{line.reference} 发放失败：{line.failure_reason}（批次 {line.batch.number}）"
         ),
     )
     if not line.batch.payments.filter(state=Payment.State.PENDING).exists():
@@ -287,7 +322,7 @@ def payment_return_import(
 ) -> ReturnResult:
     """Apply the bank's return file: each line paid or failed; lines that match nothing reported."""
     result = ReturnResult()
-    lines = {p.application.number: p for p in batch.payments.select_related("application")}
+    lines = {p.reference: p for p in batch.payments.select_related("application", "deliberation")}
     rows = _read_return(data, name)
     _check_totals(batch, rows, lines)
     for n, row in enumerate(rows, start=2):

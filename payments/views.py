@@ -41,9 +41,12 @@ def index(request: StaffRequest) -> HttpResponse:
     context = {
         "county": county,
         "payable": (payable := list(selectors.payable(county)[:500])),
+        "specials": (specials := list(selectors.payable_specials(county)[:200])),
         "payable_total": sum(
             (a.approved_amount or Decimal("0.00") for a in payable), Decimal("0.00")
-        ),
+        )
+        + sum((d.amount for d in specials), Decimal("0.00")),
+        "payable_count": len(payable) + len(specials),
         "held": list(selectors.held(county)[:200]),
         "account_waiting": selectors.account_waiting(county),
         "promises_to_decide": promises_to_decide(county),
@@ -78,9 +81,10 @@ def _batch_or_404(request: StaffRequest, pk: int) -> Any:
 def batch_create(request: StaffRequest) -> HttpResponse:
     county = _county_of(request)
     ids = [pk for v in request.POST.getlist("application") if (pk := row_id(v))]
+    specials = [pk for v in request.POST.getlist("special") if (pk := row_id(v))]
     try:
         batch = services.payment_batch_create(
-            county=county, application_ids=ids, actor=request.user
+            county=county, application_ids=ids, actor=request.user, deliberation_ids=specials
         )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
@@ -92,7 +96,7 @@ def batch_create(request: StaffRequest) -> HttpResponse:
 @capability_required(Capability.SETTLEMENTS)
 def batch_detail(request: StaffRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(request, pk)
-    lines = list(batch.payments.select_related("application", "application__person"))
+    lines = list(batch.payments.select_related("application", "application__person", "deliberation"))
     record(
         actor=request.user,
         event=Event.BATCH_VIEWED,
@@ -312,7 +316,7 @@ def recovery_refund(request: StaffRequest, pk: int) -> HttpResponse:
 def batch_pdf(request: StaffRequest, pk: int) -> HttpResponse:
     """The batch as a printed list for signatures (发放清单), accounts masked."""
     batch = _batch_or_404(request, pk)
-    lines = list(batch.payments.select_related("application"))
+    lines = list(batch.payments.select_related("application", "deliberation"))
     try:
         check_printable({f"收款人 {line.application.number}": line.payee_name for line in lines})
     except ValidationError as exc:

@@ -39,6 +39,12 @@ def _nav(request: HttpRequest) -> list[tuple[str, str]]:
         items.append(("救助对象", reverse("beneficiaries:person_list")))
     if has_capability(user, Capability.WARNINGS):
         items.append(("防贫预警", reverse("monitoring:warning_list")))
+    if has_capability(user, Capability.RELIEF):
+        items.append(
+            ("大额费用预报", reverse("relief:early_list"))
+            if role_of(user) == Role.CLERK
+            else ("梯次减负", reverse("relief:handoff_list"))
+        )
     if has_capability(user, Capability.OVERVIEW):
         items.append(("一屏观救助", reverse("monitoring:overview")))
     if has_capability(user, Capability.SETTLEMENTS):

@@ -24,6 +24,9 @@ from monitoring.selectors import onestop_outlays
 from payments.panels import money_panel
 from payments.selectors import paid_line, payment_pending
 from payments.transfers import refunded_in, transferred_in
+from relief.panels import relief_panel
+from relief.selectors import special_outlays
+from relief.services import HELP_CHANGED
 from settlements.funds import register_outlay
 
 
@@ -73,16 +76,25 @@ def connect() -> None:
     register_outlay("window", "窗口救助（经审批）", window_outlays, position=10)
     register_outlay("onestop", "一站式结算救助（医院结算数据）", onestop_outlays, position=20)
     register_outlay("subsidy", "资助参保（已划转）", transferred_in, position=30)
+    register_outlay("special", "一事一议（经审定）", special_outlays, position=35)
     register_outlay("recovery", "追回（冲减）", refunded_in, position=40)
     # A case (applications) learns from the payments floor whether it waits for the bank, and how
     # it was paid (the status page shows the date and the masked account).
     PAYMENT_FACTS.provide("payments", PaymentFacts(payment_pending, paid_line))
     # The case page (applications) shows the payee's account and the recoveries (payments).
     CASE_PANELS.provide("payments.money", money_panel)
+    # 梯次减负 (relief) on the case page: hand-offs and 一事一议; and once other bodies' help or a
+    # 一事一议 changes, monitoring recomputes the burdens, rates and warnings.
+    CASE_PANELS.provide("relief", relief_panel)
+    HELP_CHANGED.provide("monitoring.recompute", _recompute_after_help)
 
 
 def _recompute_after_import(batch: IdentityImport) -> None:
     """New bills and identities reach the warnings now rather than at night."""
+    enqueue("monitoring.tasks.recompute_monitoring")
+
+
+def _recompute_after_help() -> None:
     enqueue("monitoring.tasks.recompute_monitoring")
 
 

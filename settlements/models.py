@@ -89,6 +89,10 @@ class YearLedger(models.Model):
     critical_used = _money("已获大病保险")
     personal_borne = _money("个人已负担")
     fund_used = _money("已获暖心基金")
+    # 一事一议 (relief.Deliberation): all of it, and the part the policy counts in the yearly cap
+    # (``special.within_cap``), which is also in ``assistance_used`` so later settlements see it
+    special_used = _money("已获一事一议救助")
+    special_in_cap = _money("一事一议计入年度限额部分")
     # each outpatient kind's own deductible and sub-limit (its assistance also counts in
     # ``assistance_used``, the yearly cap all kinds share)
     deductible_used_outpatient = _money("已负担普通门诊起付标准")
@@ -112,6 +116,8 @@ class YearLedger(models.Model):
                     critical_used__gte=0,
                     personal_borne__gte=0,
                     fund_used__gte=0,
+                    special_used__gte=0,
+                    special_in_cap__gte=0,
                     deductible_used_outpatient__gte=0,
                     assistance_used_outpatient__gte=0,
                     deductible_used_chronic_outpatient__gte=0,
@@ -209,6 +215,7 @@ class LedgerEntry(models.Model):
     class Source(models.TextChoices):
         WINDOW = "window", "窗口申请"
         ONESTOP = "onestop", "医院一站式结算"
+        SPECIAL = "special", "一事一议"
 
     person = models.ForeignKey(
         Person, verbose_name="救助对象", on_delete=models.PROTECT, related_name="ledger_entries"
@@ -296,7 +303,8 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(
                 condition=(
                     models.Q(source="window", settlement__isnull=False)
-                    | models.Q(source="onestop", settlement__isnull=True) & ~models.Q(record_key="")
+                    | models.Q(source__in=["onestop", "special"], settlement__isnull=True)
+                    & ~models.Q(record_key="")
                 ),
                 name="entry_source_has_its_origin",
             ),

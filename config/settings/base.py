@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "beneficiaries",
     "applications",
     "settlements",
+    "relief",
     "payments",
     "monitoring",
 ]
@@ -318,6 +319,11 @@ CELERY_BEAT_SCHEDULE = {
     "monthly-reports": {
         "task": "monitoring.tasks.monthly_reports",
         "schedule": crontab(hour=6, minute=30),
+    },
+    # 多部门会商: every morning; only each county's agenda day (agenda.workday) makes the agenda.
+    "joint-review-agendas": {
+        "task": "monitoring.tasks.joint_review_agendas",
+        "schedule": crontab(hour=6, minute=45),
     },
     # The national platform's settlement files dropped in a folder (its daily export).
     "platform-feed": {

@@ -103,7 +103,8 @@ def _scopes(changed: list[int] | None) -> Iterator[Q]:
 
 
 BURDEN_FIELDS = ("township_id", "category", "expenses", "total", "policy_scope", "insurance_paid",
-                 "assistance_paid", "burden_after_insurance", "burden_after_assistance")  # fmt: skip
+                 "assistance_paid", "burden_after_insurance", "burden_after_assistance",
+                 "special_paid", "other_help", "burden_after_help")  # fmt: skip
 
 
 def _step(scope: Q, thresholds: Thresholds, now: datetime, warn_from: int, tally: Tally) -> None:
@@ -130,10 +131,13 @@ def _step(scope: Q, thresholds: Thresholds, now: datetime, warn_from: int, tally
         person_id, year = key
         after_insurance = s.total - s.insurance
         after_assistance = max(ZERO, after_insurance - s.assistance)
+        # 梯次减负 (seed 004 9, 11): then 一事一议 and the other bodies' help, each yuan once
+        after_help = max(ZERO, after_assistance - s.special - s.help)
         category = best.get(key, "")
         categories[key] = category
         values = (township_of[person_id], category, s.expenses, s.total, s.policy_scope,
-                  s.insurance, s.assistance, after_insurance, after_assistance)  # fmt: skip
+                  s.insurance, s.assistance, after_insurance, after_assistance, s.special,
+                  s.help, after_help)  # fmt: skip
         held = held_burdens.pop(key, None)
         if held is None:
             new.append((person_id, year, *values, now))
@@ -145,9 +149,10 @@ def _step(scope: Q, thresholds: Thresholds, now: datetime, warn_from: int, tally
         income = _income_level(after_insurance, lines)
         if income is not None:
             wanted[(person_id, year, WarningList.INCOME)] = income
-        if category and lines.person_cap is not None and after_assistance > lines.person_cap:
+        # the cap list (seed 004 11) counts every layer and every other body's help
+        if category and lines.person_cap is not None and after_help > lines.person_cap:
             wanted[(person_id, year, WarningList.CAP)] = Wanted(
-                WarningLevel.PERSON_CAP, after_assistance, lines.person_cap
+                WarningLevel.PERSON_CAP, after_help, lines.person_cap
             )
     with transaction.atomic():
         _create_burdens(new)

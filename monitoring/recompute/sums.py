@@ -16,6 +16,7 @@ from applications.models import MedicalExpense, Status
 from beneficiaries.models import HardshipIdentity
 from engine.categories import CATEGORIES
 from engine.money import ZERO
+from relief.models import Help
 from settlements.models import LedgerEntry, YearLedger
 
 from ..models import (
@@ -32,6 +33,8 @@ class Sums:
     policy_scope: Decimal = ZERO
     insurance: Decimal = ZERO
     assistance: Decimal = ZERO
+    special: Decimal = ZERO  # 一事一议 (relief.Deliberation), its own channel
+    help: Decimal = ZERO  # other bodies' help (relief.Help), each row once
 
 
 def _money_sum(expr: Any) -> Sum:
@@ -55,12 +58,28 @@ def _sums(scope: Q, person_field: str) -> dict[tuple[int, int], Sums]:
         .order_by()
     }
     ledgers = YearLedger.objects.filter(scope).values_list(
-        "person_id", "year", "assistance_used", "tilted_used", "fund_used"
-    )
-    for person_id, year, assistance, tilted, fund in ledgers:
-        window = assistance + tilted + fund - onestop.get((person_id, year), ZERO)
+        "person_id", "year", "assistance_used", "tilted_used", "fund_used", "special_used",
+        "special_in_cap",
+    )  # fmt: skip
+    for person_id, year, assistance, tilted, fund, special, in_cap in ledgers:
+        # the part of 一事一议 reserved in the cap is in ``assistance_used`` too: counted once
+        window = assistance - in_cap + tilted + fund - onestop.get((person_id, year), ZERO)
         if window > 0:
             sums[(person_id, year)].assistance += window
+        if special > 0:
+            sums[(person_id, year)].special += special
+    helps = (
+        Help.objects.filter(scope)
+        .values("person_id", "year")
+        .annotate(s=_money_sum("amount"))
+        .order_by()
+    )
+    for row in helps:
+        if (
+            row["person_id"],
+            row["year"],
+        ) in sums:  # help without a bill of the year: nothing to relieve
+            sums[(row["person_id"], row["year"])].help += row["s"]
     return sums
 
 

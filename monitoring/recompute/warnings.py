@@ -170,7 +170,7 @@ def _household_step(
     if not thresholds.any_household_cap((warn_from, warn_from + 1)):
         return 0
     columns = ("person_id", "person__household_id", "person__relationship", "year", "township_id",
-               "category", "burden_after_assistance")  # fmt: skip
+               "category", "burden_after_help")  # fmt: skip
     rows = BurdenYear.objects.filter(year__gte=warn_from, person__household__isnull=False)
     if changed is not None:
         households: set[int] = set()
