@@ -15,6 +15,7 @@ from tests.factories import (
     make_application,
 )
 from tests.monitoring.data import incomes, overview_data  # noqa: F401
+from tests.relief.data import bodies, burdened  # noqa: F401
 
 PASSWORD = "Correct-horse-9"
 ROLES = ["anonymous", "clerk", "reviewer", "approver", "finance", "admin"]

@@ -1,5 +1,5 @@
 """Whose data changed since the last run (hospital records, applications and their bills,
-decisions, identities, townships, households), with their households; why a run must be full."""
+decisions, identities, townships, households, other bodies' help), with their households; why a run must be full."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from applications.models import Application
 from beneficiaries.models import HardshipIdentity, Person
+from relief.models import Help
 from settlements.models import PolicyVersion, YearLedger
 
 from ..models import (
@@ -33,6 +34,8 @@ def _changed_people(since: datetime) -> set[int]:
         YearLedger.objects.filter(updated_at__gte=since).values_list("person_id"),
         HardshipIdentity.objects.filter(updated_at__gte=since).values_list("person_id"),
         Person.objects.filter(updated_at__gte=since).values_list("pk"),
+        # other bodies' help (a 一事一议 moves the YearLedger above)
+        Help.objects.filter(created_at__gte=since).values_list("person_id"),
     )
     for qs in sources:
         ids.update(pk for (pk,) in qs.distinct().iterator(chunk_size=5000))
