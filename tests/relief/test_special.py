@@ -58,7 +58,7 @@ def test_a_decision_is_paid_through_a_batch_with_four_eyes(world, applicant):
     lines = {p.reference: p for p in batch.payments.select_related("application", "deliberation")}
     assert set(lines) == {app.number, item.number}
     assert lines[item.number].amount == Decimal("5000.00")
-    with pytest.raises(ValidationError, match="不能发放|重复"):
+    with pytest.raises(ValidationError, match=r"不能发放|重复"):
         payment_batch_create(
             county=world.county_a, application_ids=[], deliberation_ids=[item.pk], actor=finance
         )
