@@ -44,6 +44,7 @@ def agenda_list(request: StaffRequest) -> HttpResponse:
             "can_build": has_capability(request.user, Capability.HANDOFF),
             "tab": "agenda",
             "can_agenda": True,
+            "can_relief": has_capability(request.user, Capability.RELIEF),
         },
     )
 

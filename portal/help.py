@@ -58,6 +58,11 @@ SECTIONS: dict[str, str] = {
     "monitoring:warning_list": "warnings",
     "monitoring:warning_detail": "warnings",
     "monitoring:overview": "overview",
+    "monitoring:agenda_list": "relief",
+    "monitoring:agenda_detail": "relief",
+    "relief:handoff_list": "relief",
+    "relief:handoff_detail": "relief",
+    "relief:early_list": "relief",
     "monitoring:monthly_list": "overview",
     "monitoring:monthly_detail": "overview",
     "payments:index": "payments",
@@ -78,19 +83,20 @@ SECTIONS: dict[str, str] = {
 CHAPTER_SECTIONS: dict[str, frozenset[str]] = {
     "clerk": frozenset(
         {"dashboard", "queue", "intake", "eligibility", "accept", "case", "reminders", "people",
-         "changes", "warnings", "password"}
+         "changes", "warnings", "relief", "password"}
     ),
     "county": frozenset(
         {"dashboard", "queue", "case", "eligibility", "notices", "people", "changes", "warnings",
-         "overview", "payments", "batch", "policies", "audit", "password"}
+         "overview", "payments", "batch", "policies", "audit", "relief", "password"}
     ),
     "finance": frozenset(
         {"dashboard", "queue", "case", "eligibility", "payments", "batch", "overview", "policies",
-         "notices", "password"}
+         "notices", "relief", "password"}
     ),
     "admin": frozenset(
         {"dashboard", "queue", "case", "eligibility", "people", "changes", "imports", "warnings",
-         "overview", "payments", "batch", "policies", "audit", "jobs", "password", "notices"}
+         "overview", "payments", "batch", "policies", "audit", "jobs", "password", "notices",
+         "relief"}
     ),
     "applicant": frozenset({"status"}),
 }  # fmt: skip

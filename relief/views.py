@@ -76,6 +76,7 @@ def handoff_list(request: StaffRequest) -> HttpResponse:
             "today": today,
             "overdue": selectors.overdue(selectors.handoffs_for(request.user), today).count(),
             "can_agenda": has_capability(request.user, Capability.OVERVIEW),
+            "can_relief": True,
         },
     )
 
@@ -301,6 +302,7 @@ def early_list(request: StaffRequest) -> HttpResponse:
             "can_upload": has_capability(request.user, Capability.EARLY_UPLOAD),
             "upload": EarlyUploadForm(),
             "can_agenda": has_capability(request.user, Capability.OVERVIEW),
+            "can_relief": True,
         },
     )
 

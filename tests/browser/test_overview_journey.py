@@ -38,7 +38,7 @@ def test_the_city_overview_draws_every_chart_from_its_table(
 ):
     _signed_in(page, live_server, world.users["admin"])
     page.goto(f"{live_server.url}/monitoring/overview/?year={YEAR}")
-    page.wait_for_function("() => document.querySelectorAll('canvas[data-chart]').length === 6")
+    page.wait_for_function("() => document.querySelectorAll('canvas[data-chart]').length === 7")
     assert page.get_by_test_id("fig-coverage").inner_text() == "80.0%"
     assert page.get_by_test_id("fig-burden").inner_text() == "20.0%"
     assert page.get_by_test_id("fig-monitored").inner_text() == "1 人"
@@ -54,7 +54,7 @@ def test_the_city_overview_draws_every_chart_from_its_table(
     assert shares["labels"] == ["市第一医院", "托县医院", "土左旗医院"]
     assert shares["sets"][0][1] == [11.67, 6, 4]
     assert shares["sets"][1] == ["占比上限", [10, 5, 5]]
-    for key in ("monitored", "assistance", "stages", "hospitals"):
+    for key in ("monitored", "assistance", "stages", "hospitals", "tiers"):
         assert _chart(page, key) is not None, key
     # every chart's table is one click away, with the same numbers
     page.get_by_test_id("chart-rates").locator("summary").click()
