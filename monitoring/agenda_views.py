@@ -172,5 +172,7 @@ def _asked(text: str) -> Decimal | None:
         return None
     try:
         return parse_yuan(text, "建议帮扶金额")
-    except AmountError as exc:
-        raise ValidationError(str(exc)) from None
+    except AmountError:
+        raise ValidationError(
+            "建议帮扶金额格式不对：请填写元，最多两位小数，如 1200 或 1200.50。"
+        ) from None

@@ -12,7 +12,6 @@ from django.db.models.functions import Coalesce
 from applications.models import Application, Status
 from applications.payment_facts import PaidLine
 from applications.workflow import PROMISE_OPEN
-
 from relief.models import Deliberation
 
 from .models import (

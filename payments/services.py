@@ -109,14 +109,7 @@ def payment_batch_create(
     )
     if len(apps) != len(ids) or len(specials) != len(special_ids):
         raise ValidationError("所选申请不属于本县或不存在。", code="scope")
-    problems = _special_problems(specials)
-    for app in apps:
-        if app.status != Status.APPROVED:
-            problems.append(f"{app.number} 当前为“{app.get_status_display()}”")
-        elif app.promise_status in PROMISE_OPEN:
-            problems.append(f"{app.number} 承诺补交的材料尚未收齐")
-        elif not (app.bank_account_number and app.approved_amount):
-            problems.append(f"{app.number} 缺少收款账号或批准金额")
+    problems = _case_problems(apps) + _special_problems(specials)
     blocked = set(
         Application.objects.filter(pk__in=[*ids, *(d.application_id for d in specials)])
         .filter(failed_unfixed() | open_change())
@@ -161,6 +154,19 @@ def _line(app: Application, amount: Decimal, special: Deliberation | None = None
         bank_name=app.bank_name,
         account_number=app.bank_account_number.replace(" ", ""),
     )
+
+
+def _case_problems(apps: list[Application]) -> list[str]:
+    """Why an approved case cannot be paid now."""
+    problems = []
+    for app in apps:
+        if app.status != Status.APPROVED:
+            problems.append(f"{app.number} 当前为“{app.get_status_display()}”")
+        elif app.promise_status in PROMISE_OPEN:
+            problems.append(f"{app.number} 承诺补交的材料尚未收齐")
+        elif not (app.bank_account_number and app.approved_amount):
+            problems.append(f"{app.number} 缺少收款账号或批准金额")
+    return problems
 
 
 def _special_problems(specials: list[Deliberation]) -> list[str]:

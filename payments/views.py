@@ -96,7 +96,9 @@ def batch_create(request: StaffRequest) -> HttpResponse:
 @capability_required(Capability.SETTLEMENTS)
 def batch_detail(request: StaffRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(request, pk)
-    lines = list(batch.payments.select_related("application", "application__person", "deliberation"))
+    lines = list(
+        batch.payments.select_related("application", "application__person", "deliberation")
+    )
     record(
         actor=request.user,
         event=Event.BATCH_VIEWED,

@@ -34,7 +34,7 @@ from engine.categories import CATEGORIES, most_favourable
 from settlements.policies import load
 from settlements.services import identities_of, policy_for
 
-from .models import EarlyReport
+from .models import EARLY_STATES, EarlyReport
 
 MAX_ROWS = 500
 
@@ -188,7 +188,8 @@ def early_report_contact(*, report: EarlyReport, note: str, actor: User) -> Earl
         raise ValidationError(f"该预报已是“{item.get_state_display()}”。", code="final")
     if not note or len(note) > 200:
         raise ValidationError("请写明联系情况（如：已电话联系家属，告知救助政策），最多 200 字。")
-    item.state, item.contact_note = EarlyReport.State.CONTACTED, note
+    EARLY_STATES.step(item, EarlyReport.State.CONTACTED)
+    item.contact_note = note
     item.save(update_fields=["state", "contact_note"])
     record(actor=actor, event=Event.EARLY_CONTACTED, target=item, summary=f"{item.name}：{note}")
     return item
@@ -197,9 +198,9 @@ def early_report_contact(*, report: EarlyReport, note: str, actor: User) -> Earl
 @transaction.atomic
 def early_report_case(*, report: EarlyReport, application: Any, actor: User | None) -> None:
     """The case the township started from the report (before discharge)."""
-    updated = EarlyReport.objects.filter(
-        pk=report.pk, state__in=[EarlyReport.State.OPEN, EarlyReport.State.CONTACTED]
-    ).update(state=EarlyReport.State.CASE, application=application)
+    updated = EARLY_STATES.move_many(
+        EarlyReport.objects.filter(pk=report.pk), EarlyReport.State.CASE, application=application
+    )
     if updated:
         record(
             actor=actor,
@@ -217,11 +218,10 @@ def early_reports_close(matches: list[tuple[int, str]]) -> int:
     closed = []
     with transaction.atomic():
         for pk, key in matches:
-            if (
-                EarlyReport.objects.filter(pk=pk)
-                .exclude(state__in=[EarlyReport.State.CLOSED, EarlyReport.State.WITHDRAWN])
-                .update(state=EarlyReport.State.CLOSED, closed_by=key[:64], closed_at=now)
-            ):
+            if EARLY_STATES.move_many(
+                EarlyReport.objects.filter(pk=pk), EarlyReport.State.CLOSED,
+                closed_by=key[:64], closed_at=now,
+            ):  # fmt: skip
                 closed.append(pk)
         rows = EarlyReport.objects.filter(pk__in=closed).select_related("township")
         record_by_system(
@@ -251,7 +251,7 @@ def early_reports_link(reports: list[EarlyReport]) -> None:
         found = cases.get(r.person_id or 0)
         if found is not None and found.created_at >= r.reported_at:
             early_report_case(report=r, application=found, actor=None)
-            r.state, r.application = EarlyReport.State.CASE, found
+            r.refresh_from_db(fields=["state", "application"])
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,18 @@ from django import forms
 from core.forms import YuanField, check_real_date
 
 
+class Yuan(YuanField):
+    """An amount, its error saying what to type (the mistyped text is still in the box)."""
+
+    def to_python(self, value: object) -> object:  # type: ignore[override]
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            raise forms.ValidationError(
+                f"{self.label}格式不对：请填写元，最多两位小数，如 1200 或 1200.50。", code="amount"
+            ) from None
+
+
 class HandoffForm(forms.Form):
     body = forms.TypedChoiceField(label="转介单位", coerce=int, choices=())
     reason = forms.CharField(
@@ -15,7 +27,7 @@ class HandoffForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "请写明转介理由。", "max_length": "转介理由最多 300 字。"},
     )
-    asked = YuanField(label="建议帮扶金额（元，可不填）", required=False)
+    asked = Yuan(label="建议帮扶金额（元，可不填）", required=False)
 
     def __init__(self, *args: object, bodies: list[tuple[int, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -31,7 +43,7 @@ class AnswerForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "请选择答复：已帮扶或不予帮扶。"},
     )
-    amount = YuanField(label="帮扶金额（元）", required=False)
+    amount = Yuan(label="帮扶金额（元）", required=False)
     day = forms.DateField(
         label="帮扶日期",
         required=False,
@@ -65,7 +77,7 @@ class SpecialForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"required": "请填写议定日期。", "invalid": "议定日期格式不对。"},
     )
-    amount = YuanField(label="议定救助金额（元）", error_messages={"required": "请填写议定金额。"})
+    amount = Yuan(label="议定救助金额（元）", error_messages={"required": "请填写议定金额。"})
     fund = forms.TypedChoiceField(label="列支资金", coerce=int, choices=())
 
     def __init__(self, *args: object, funds: list[tuple[int, str]], **kwargs: object) -> None:

@@ -23,6 +23,7 @@ from django.db.models import Q
 
 from beneficiaries.models import Person
 from core.crypto import EncryptedCharField
+from core.states import Machine
 
 
 def _money(label: str, *, null: bool = False) -> models.DecimalField:
@@ -395,3 +396,28 @@ class EarlyReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution.name} {self.name} {self.admitted_on}"
+
+
+# The state fields' declared moves and their one writer (core.states)
+_H, _D, _E = Handoff.State, Deliberation.State, EarlyReport.State
+HANDOFF_STATES = Machine(
+    Handoff,
+    "state",
+    {_H.HELPED: frozenset({_H.OPEN}), _H.REFUSED: frozenset({_H.OPEN}),
+     _H.WITHDRAWN: frozenset({_H.OPEN})},
+    writer="relief.services",
+)  # fmt: skip
+DELIBERATION_STATES = Machine(
+    Deliberation,
+    "state",
+    {_D.DECIDED: frozenset({_D.PROPOSED}), _D.REFUSED: frozenset({_D.PROPOSED}),
+     _D.PAID: frozenset({_D.DECIDED})},
+    writer="relief.special",
+)  # fmt: skip
+EARLY_STATES = Machine(
+    EarlyReport,
+    "state",
+    {_E.CONTACTED: frozenset({_E.OPEN, _E.CONTACTED}), _E.CASE: frozenset({_E.OPEN, _E.CONTACTED}),
+     _E.CLOSED: frozenset({_E.OPEN, _E.CONTACTED, _E.CASE})},
+    writer="relief.early",
+)  # fmt: skip

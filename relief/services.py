@@ -29,7 +29,7 @@ from core.formats import yuan
 from core.numbering import next_in
 from settlements.services import policy_for
 
-from .models import Body, Handoff, Help, StationKey
+from .models import HANDOFF_STATES, Body, Handoff, Help, StationKey
 
 HELP_CHANGED: Point[Any] = Point(
     "relief_help_changed", "他方帮扶或一事一议变动后上层要做的事（如重算负担）"
@@ -188,23 +188,13 @@ def handoff_answer(
         )
     now = timezone.now()
     if helped:
-        amount = _amount(amount, "帮扶金额")
-        kind, reference = (kind or "").strip(), (reference or "").strip()
-        if day is None or day > timezone.localdate():
-            raise ValidationError("请填写帮扶日期（不能晚于今天）。", code="day")
-        if day.year < item.year:
-            raise ValidationError(f"帮扶日期早于医疗年度 {item.year} 年。", code="day")
-        if not kind or len(kind) > 60:
-            raise ValidationError(
-                "请写明帮扶方式（如临时救助金、慈善救助金），最多 60 字。", code="kind"
-            )
-        if len(reference) > 60:
-            raise ValidationError("单位业务编号最多 60 个字符。", code="reference")
+        amount, kind, reference = _help_checked(item, amount, day, kind, reference)
         try:
             with transaction.atomic():
                 Help.objects.create(
                     handoff=item, person=item.person, body=item.body, year=item.year,
-                    amount=amount, day=day, kind=kind, reference=reference,
+                    amount=amount, day=day or timezone.localdate(), kind=kind,
+                    reference=reference,
                     recorded_by=actor,
                 )  # fmt: skip
         except IntegrityError:
@@ -212,13 +202,14 @@ def handoff_answer(
                 f"{item.body.name} 编号 {reference} 的帮扶已登记过（同一笔只计一次）。",
                 code="twice",
             ) from None
-        item.state = Handoff.State.HELPED
+        HANDOFF_STATES.step(item, Handoff.State.HELPED)
         summary = f"{item.number} {item.body.name}帮扶 {yuan(amount)} 元（{kind}，{day}）"
     else:
         refusal = (refusal or "").strip()
         if not refusal or len(refusal) > 200:
             raise ValidationError("不予帮扶须写明原因，最多 200 字。", code="refusal")
-        item.state, item.refusal = Handoff.State.REFUSED, refusal
+        HANDOFF_STATES.step(item, Handoff.State.REFUSED)
+        item.refusal = refusal
         summary = f"{item.number} {item.body.name}不予帮扶：{refusal}"
     item.answered_at, item.answered_by, item.answered_via_key = now, actor, via_key
     item.save(update_fields=["state", "refusal", "answered_at", "answered_by", "answered_via_key"])
@@ -232,6 +223,24 @@ def handoff_answer(
     return item
 
 
+def _help_checked(
+    item: Handoff, amount: Decimal | None, day: date | None, kind: str, reference: str
+) -> tuple[Decimal, str, str]:
+    amount = _amount(amount, "帮扶金额")
+    kind, reference = (kind or "").strip(), (reference or "").strip()
+    if day is None or day > timezone.localdate():
+        raise ValidationError("请填写帮扶日期（不能晚于今天）。", code="day")
+    if day.year < item.year:
+        raise ValidationError(f"帮扶日期早于医疗年度 {item.year} 年。", code="day")
+    if not kind or len(kind) > 60:
+        raise ValidationError(
+            "请写明帮扶方式（如临时救助金、慈善救助金），最多 60 字。", code="kind"
+        )
+    if len(reference) > 60:
+        raise ValidationError("单位业务编号最多 60 个字符。", code="reference")
+    return amount, kind, reference
+
+
 @transaction.atomic
 def handoff_withdraw(*, handoff: Handoff, reason: str, actor: User) -> Handoff:
     item = Handoff.objects.select_for_update().get(pk=handoff.pk)
@@ -240,7 +249,7 @@ def handoff_withdraw(*, handoff: Handoff, reason: str, actor: User) -> Handoff:
         raise ValidationError(f"{item.number} 已答复，不能撤回。", code="final")
     if not reason or len(reason) > 200:
         raise ValidationError("撤回须写明原因，最多 200 字。", code="reason")
-    item.state, item.refusal = Handoff.State.WITHDRAWN, ""
+    HANDOFF_STATES.step(item, Handoff.State.WITHDRAWN)
     item.answered_at, item.answered_by = timezone.now(), actor
     item.save(update_fields=["state", "refusal", "answered_at", "answered_by"])
     record(

@@ -28,7 +28,7 @@ from settlements.ledger.special import special_enter
 from settlements.models import FundSource
 from settlements.services import identities_of
 
-from .models import Deliberation
+from .models import DELIBERATION_STATES, Deliberation
 from .services import _amount, _changed, param
 
 DECIDED_CASES = (Status.APPROVED, Status.PAID)
@@ -59,6 +59,42 @@ def deliberation_propose(
             f"一事一议须在该申请的常规救助审批之后提出（当前为“{app.get_status_display()}”）。",
             code="not_decided",
         )
+    facts, names, amount, cap = _checked(app, facts, members, met_on, amount, fund)
+    if met_on is None or fund is None:  # _checked refused both already; for the type checker
+        raise ValidationError("请填写议定日期并选择列支资金。")
+    county = app.county
+    number = f"{county.code}-YS-{met_on:%Y}-{next_in(f'special:{county.code}:{met_on:%Y}'):04d}"
+    try:
+        with transaction.atomic():
+            item = Deliberation.objects.create(
+                number=number, application=app, person=app.person, township=app.township,
+                county=county, year=met_on.year, facts=facts, members="、".join(names),
+                met_on=met_on, amount=amount, cap=cap,
+                within_cap=bool(param(app.person, "special.within_cap", met_on)), fund=fund,
+                proposed_by=actor,
+            )  # fmt: skip
+    except IntegrityError:
+        raise ValidationError(
+            f"{app.number} 已有一事一议（未被否决），不能重复提议。", code="twice"
+        ) from None
+    record(
+        actor=actor,
+        event=Event.SPECIAL_PROPOSED,
+        target=item,
+        summary=f"{item.number}（{app.number}）议定 {yuan(amount)} 元，列支{fund.name}",
+    )
+    return item
+
+
+def _checked(
+    app: Application,
+    facts: str,
+    members: str,
+    met_on: date | None,
+    amount: Decimal | None,
+    fund: FundSource | None,
+) -> tuple[str, list[str], Decimal, Decimal]:
+    """A proposal's facts, members, day, amount within the cap and fund, or why not."""
     facts = (facts or "").strip()
     if not facts or len(facts) > 2000:
         raise ValidationError("请写明基本情况与理由（最多 2000 字）。", code="facts")
@@ -83,28 +119,7 @@ def deliberation_propose(
         )
     if fund is None or not fund.active:
         raise ValidationError("请选择列支资金。", code="fund")
-    county = app.county
-    number = f"{county.code}-YS-{met_on:%Y}-{next_in(f'special:{county.code}:{met_on:%Y}'):04d}"
-    try:
-        with transaction.atomic():
-            item = Deliberation.objects.create(
-                number=number, application=app, person=app.person, township=app.township,
-                county=county, year=met_on.year, facts=facts, members="、".join(names),
-                met_on=met_on, amount=amount, cap=Decimal(cap),
-                within_cap=bool(param(app.person, "special.within_cap", met_on)), fund=fund,
-                proposed_by=actor,
-            )  # fmt: skip
-    except IntegrityError:
-        raise ValidationError(
-            f"{app.number} 已有一事一议（未被否决），不能重复提议。", code="twice"
-        ) from None
-    record(
-        actor=actor,
-        event=Event.SPECIAL_PROPOSED,
-        target=item,
-        summary=f"{item.number}（{app.number}）议定 {yuan(amount)} 元，列支{fund.name}",
-    )
-    return item
+    return facts, names, amount, Decimal(cap)
 
 
 def _year_cap(item: Deliberation) -> Decimal | None:
@@ -147,14 +162,15 @@ def deliberation_decide(
             amount=item.amount,
             year_cap=_year_cap(item),
         )
-        item.state = Deliberation.State.DECIDED
+        DELIBERATION_STATES.step(item, Deliberation.State.DECIDED)
         summary = f"{item.number} 决定救助 {yuan(item.amount)} 元，待发放"
         event = Event.SPECIAL_DECIDED
     else:
         refusal = (refusal or "").strip()
         if not refusal or len(refusal) > 200:
             raise ValidationError("不予救助须写明理由，最多 200 字。", code="refusal")
-        item.state, item.refusal = Deliberation.State.REFUSED, refusal
+        DELIBERATION_STATES.step(item, Deliberation.State.REFUSED)
+        item.refusal = refusal
         summary = f"{item.number} 不予救助：{refusal}"
         event = Event.SPECIAL_REFUSED
     item.decided_by, item.decided_at = actor, now
@@ -171,7 +187,8 @@ def deliberation_paid(*, deliberation: Deliberation, paid_on: date, actor: User 
     item = Deliberation.objects.select_for_update().get(pk=deliberation.pk)
     if item.state != Deliberation.State.DECIDED:
         raise ValidationError(f"{item.number} 当前为“{item.get_state_display()}”，不能登记发放。")
-    item.state, item.paid_on = Deliberation.State.PAID, paid_on
+    DELIBERATION_STATES.step(item, Deliberation.State.PAID)
+    item.paid_on = paid_on
     item.save(update_fields=["state", "paid_on"])
     record(
         actor=actor,

@@ -69,6 +69,14 @@ class PolicyVersion(models.Model):
         return f"{self.policy_code} 第 {self.number} 版（{self.effective_from} 起）"
 
 
+LEDGER_AMOUNTS = (
+    "deductible_used", "assistance_used", "tilted_threshold_used", "tilted_used",
+    "critical_burden", "critical_used", "personal_borne", "fund_used", "special_used",
+    "special_in_cap", "deductible_used_outpatient", "assistance_used_outpatient",
+    "deductible_used_chronic_outpatient", "assistance_used_chronic_outpatient",
+)  # fmt: skip
+
+
 class YearLedger(models.Model):
     """What a person has used of one year's deductibles, caps and thresholds (年度救助台账).
 
@@ -89,8 +97,7 @@ class YearLedger(models.Model):
     critical_used = _money("已获大病保险")
     personal_borne = _money("个人已负担")
     fund_used = _money("已获暖心基金")
-    # 一事一议 (relief.Deliberation): all of it, and the part the policy counts in the yearly cap
-    # (``special.within_cap``), which is also in ``assistance_used`` so later settlements see it
+    # 一事一议: all of it, and the part in the yearly cap (also in ``assistance_used``)
     special_used = _money("已获一事一议救助")
     special_in_cap = _money("一事一议计入年度限额部分")
     # each outpatient kind's own deductible and sub-limit (its assistance also counts in
@@ -107,22 +114,8 @@ class YearLedger(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person", "year"], name="ledger_one_per_person_year"),
             models.CheckConstraint(
-                condition=models.Q(
-                    deductible_used__gte=0,
-                    assistance_used__gte=0,
-                    tilted_threshold_used__gte=0,
-                    tilted_used__gte=0,
-                    critical_burden__gte=0,
-                    critical_used__gte=0,
-                    personal_borne__gte=0,
-                    fund_used__gte=0,
-                    special_used__gte=0,
-                    special_in_cap__gte=0,
-                    deductible_used_outpatient__gte=0,
-                    assistance_used_outpatient__gte=0,
-                    deductible_used_chronic_outpatient__gte=0,
-                    assistance_used_chronic_outpatient__gte=0,
-                ),
+                # every amount of the row (the Q sorts its terms: the same as listing them)
+                condition=models.Q(**{f"{name}__gte": 0 for name in LEDGER_AMOUNTS}),
                 name="ledger_amounts_not_negative",
             ),
         ]

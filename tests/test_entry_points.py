@@ -28,7 +28,8 @@ from tests.stack import free_port
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PACKAGES = ["core", "accounts", "areas", "audit", "portal", "beneficiaries", "applications",
-            "settlements", "payments", "monitoring", "templates", "static", "locale", "docs"]  # fmt: skip
+            "settlements", "payments", "relief", "monitoring", "templates", "static", "locale",
+            "docs"]  # fmt: skip
 
 PRODUCTION_DOTENV = """\
 DJANGO_SETTINGS_MODULE=config.settings.production

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from beneficiaries.models import Household, IdentityImport
 from tests.conftest import ROLES
+from tests.relief.data import URL_RECORDS, URL_ROWS, relief_records
 
 ALL = frozenset(ROLES)
 STAFF = ALL - {"anonymous"}
@@ -178,34 +179,14 @@ EXPECTED: dict[str, Row] = {
     "monitoring:overview_download": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "monitoring:overview_recompute": Row(frozenset({"admin"}), method="post"),
     # Department systems push with a token, never with a session: every role is refused (401).
-    # 梯次减负: the county refers and answers; the township reads and follows the early reports
-    "relief:handoff_list": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
-    "relief:handoff_detail": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
-    "relief:handoff_letter": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
-    "relief:handoff_answer": Row(frozenset({"reviewer", "approver"}), method="post"),
-    "relief:handoff_withdraw": Row(frozenset({"reviewer", "approver"}), method="post"),
-    "relief:handoff_new": Row(frozenset({"reviewer", "approver"}), method="post"),
-    "relief:special_new": Row(frozenset({"reviewer", "approver"}), method="post"),
-    "relief:special_decide": Row(frozenset({"approver"}), method="post"),
-    "relief:special_letter": Row(
-        frozenset({"clerk", "reviewer", "approver", "finance", "admin"})
-    ),
-    "relief:early_list": Row(frozenset({"clerk", "reviewer", "approver", "admin"})),
-    "relief:early_contact": Row(frozenset({"clerk"}), method="post"),
-    "relief:early_upload": Row(frozenset({"reviewer", "admin"}), method="post"),
-    "monitoring:agenda_list": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
-    "monitoring:agenda_detail": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
-    "monitoring:agenda_pdf": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
-    "monitoring:agenda_build": Row(frozenset({"reviewer", "approver"}), method="post"),
-    "monitoring:agenda_outcome": Row(frozenset({"reviewer", "approver"}), method="post"),
-    "monitoring:warning_handoff": Row(frozenset({"reviewer", "approver"}), method="post"),
-    "api_handoffs": Row(frozenset()),
-    "api_handoff_answer": Row(frozenset(), method="post"),
-    "api_early_reports": Row(frozenset(), method="post"),
     "api_identity_push": Row(frozenset(), method="post"),
     "api_platform_push": Row(frozenset(), method="post"),
     "api_platform_status": Row(frozenset()),
 }
+# 梯次减负 (tests/relief/data.py): the county refers and answers; the township follows reports
+EXPECTED.update(
+    {name: Row(frozenset(allowed), method) for name, (allowed, method) in URL_ROWS.items()}
+)
 ADMIN_ONLY = Row(frozenset({"admin"}))
 NOBODY = Row(frozenset())
 # Admin URLs default to ADMIN_ONLY; these differ on purpose.
@@ -339,17 +320,7 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "payments:transfer_decide": case and case["transfer"].pk,
                 "payments:transfer_pdf": case and case["transfer"].pk,
                 "monitoring:monthly_detail": case and case["report"].pk,
-                "relief:handoff_detail": case and case["handoff"].pk,
-                "relief:handoff_letter": case and case["handoff"].pk,
-                "relief:handoff_answer": case and case["handoff"].pk,
-                "relief:handoff_withdraw": case and case["handoff"].pk,
-                "relief:special_decide": case and case["special"].pk,
-                "relief:special_letter": case and case["special"].pk,
-                "relief:early_contact": case and case["early"].pk,
-                "monitoring:agenda_detail": case and case["agenda"].pk,
-                "monitoring:agenda_pdf": case and case["agenda"].pk,
-                "monitoring:agenda_outcome": case and case["agenda_item"].pk,
-                "monitoring:warning_handoff": case and case["warning"].pk,
+                **{n: case and case[record].pk for n, record in URL_RECORDS.items()},
                 "monitoring:monthly_download": case and case["report"].pk,
             }[name]
         elif p == "key":
@@ -468,7 +439,7 @@ def _case(world, person) -> dict:
     from beneficiaries.models import Referral
 
     return {
-        **_relief(world, person, app),
+        **relief_records(world, person, app),
         "referral": Referral.objects.filter(person=person).first(),  # make_application's
         "report": report,
         "transfer": transfer,
@@ -482,42 +453,6 @@ def _case(world, person) -> dict:
         "recovery": recovery,
         "change": change,
     }
-
-
-def _relief(world, person, app) -> dict:
-    """A hand-off, a decided 一事一议, an early report and an agenda of the clerk's area."""
-    from areas.models import Institution
-    from monitoring.models import Agenda, AgendaItem
-    from relief.models import Body, Deliberation, EarlyReport, Handoff
-    from settlements.models import FundSource
-
-    body = Body.objects.create(city=world.county_a.city, name="市慈善总会", kind="charity")
-    handoff = Handoff.objects.create(
-        number="H1", person=person, township=person.township, county=world.county_a, body=body,
-        origin="case", year=2026, burden=1, reason="r", due_on=date(2026, 12, 31),
-        created_by=world.users["reviewer"],
-    )  # fmt: skip
-    special = Deliberation.objects.create(
-        number="S1", application=app, person=person, township=person.township,
-        county=world.county_a, year=2026, facts="f", members="a、b、c", met_on=date(2026, 1, 5),
-        amount=1, cap=2, fund=FundSource.objects.create(code="c", name="县级资金"),
-        state="decided", proposed_by=world.users["reviewer"], decided_by=world.users["approver"],
-        decided_at=timezone.now(),
-    )  # fmt: skip
-    institution = Institution.objects.create(
-        code="H15010200001", name="医院", level="tier3", region=world.county_a.code
-    )
-    early = EarlyReport.objects.create(
-        institution=institution, reference="ZY1", person=person, name=person.name,
-        id_number=person.id_number, township=person.township, county=world.county_a,
-        admitted_on=date(2026, 1, 5), expected_total=60000, diagnosis="d",
-    )  # fmt: skip
-    agenda = Agenda.objects.create(
-        county=world.county_a, year=2026, month=1, burden_year=2026, built_at=timezone.now()
-    )
-    item = AgendaItem.objects.create(agenda=agenda, person=person, line=1, burden=2)
-    return {"handoff": handoff, "special": special, "early": early, "agenda": agenda,
-            "agenda_item": item}  # fmt: skip
 
 
 def _refused(response, role: str) -> bool:

@@ -75,3 +75,16 @@ def test_beat_makes_the_agendas_on_the_fifth_working_day(world, burdened):
     assert agendas_due(day) == 0  # idempotent
     assert Agenda.objects.filter(year=2027, month=3).count() == 2
     assert AgendaItem.objects.filter(agenda__year=2027).count() == 0  # no 2027 burdens yet
+
+
+def test_the_monthly_report_counts_help_and_decisions_by_their_days(world, burdened, bodies):
+    from monitoring.monthly import report_figures
+
+    Help.objects.create(person=burdened, body=bodies["charity"], year=YEAR,
+                        amount=Decimal("1500.50"), day=date(YEAR, 3, 5), kind="慈善救助金")  # fmt: skip
+    Help.objects.create(person=burdened, body=bodies["temporary"], year=YEAR,
+                        amount=Decimal("2000.00"), day=date(YEAR, 4, 1), kind="临时救助金")  # fmt: skip
+    march = report_figures([world.county_a.pk], YEAR, 3)
+    assert (march["month"]["help_people"], march["month"]["help_amount"]) == (1, "1500.50")
+    assert report_figures([world.county_a.pk], YEAR, 4)["ytd"]["help_amount"] == "3500.50"
+    assert report_figures([world.county_b.pk], YEAR, 3)["month"]["help_amount"] == "0.00"

@@ -73,6 +73,7 @@ def test_the_statement_balances_to_the_fen_across_sources(world, books):
         ("窗口救助（经审批）", Decimal("12500.01")),
         ("一站式结算救助（医院结算数据）", Decimal("3000.33")),
         ("资助参保（已划转）", Decimal("580.00")),
+        ("一事一议（经审定）", Decimal("0.00")),
         ("追回（冲减）", Decimal("-1000.00")),
     ]
     # 12,500.01 + 3,000.33 + 580.00 − 1,000.00 = 15,080.34, drawn central → region → county

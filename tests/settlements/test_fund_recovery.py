@@ -181,6 +181,7 @@ def test_a_recovery_is_told_to_the_applicant_and_the_window_and_shown_net(client
     assert dict(picture(app, today=date(YEAR, 11, 27)).assisted) == {
         "窗口申请（已扣除追回 4,000.00 元）": paid - Decimal("4000.00"),
         "医院一站式结算": Decimal("0.00"),
+        "一事一议": Decimal("0.00"),
     }
     steps = {s.title: s.detail for s in timeline(app, date(YEAR, 11, 27))}
     assert steps["资金追回"] == (
