@@ -3,6 +3,7 @@ the administrator's view of the city. They show work from every app, so they liv
 (``portal``), above all of them; their URLs keep the ``areas:`` names (``portal/landing_urls.py``)."""
 
 from datetime import date
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -22,6 +23,7 @@ from audit.services import record
 from beneficiaries.selectors import people_for
 from monitoring.models import BurdenWarning
 from monitoring.selectors import warning_counts
+from relief.models import EarlyReport, Handoff
 
 
 @capability_required(Capability.TOWNSHIP_WORKBENCH)
@@ -39,6 +41,9 @@ def township(request: HttpRequest, pk: int) -> HttpResponse:
         "can_intake": has_capability(request.user, Capability.INTAKE),
         "calendar_warning": _calendar_warning(request, today),
         "warnings": warning_counts(BurdenWarning.objects.filter(township=town)),
+        "early_open": EarlyReport.objects.filter(
+            township=town, state__in=[EarlyReport.State.OPEN, EarlyReport.State.CONTACTED]
+        ).count(),
     }
     # the work waiting there names applicants
     record(
@@ -67,8 +72,20 @@ def county(request: HttpRequest, pk: int) -> HttpResponse:
             "stages": stages,
             "today": today,
             "calendar_warning": _calendar_warning(request, today),
+            **_handoff_counts(request, obj, today),
         },
     )
+
+
+def _handoff_counts(request: HttpRequest, county: Any, today: date) -> dict[str, Any]:
+    """The county's hand-offs waiting for an answer, and those past their time limit."""
+    if not has_capability(request.user, Capability.RELIEF):
+        return {"handoffs_overdue": None}
+    waiting = Handoff.objects.filter(county=county, state=Handoff.State.OPEN)
+    return {
+        "handoffs_open": waiting.count(),
+        "handoffs_overdue": waiting.filter(due_on__lt=today).count(),
+    }
 
 
 @capability_required(Capability.AREA_OVERVIEW)

@@ -137,6 +137,8 @@ def test_an_overdue_hand_off_is_on_the_countys_worklist(client, world, burdened,
     Handoff.objects.filter(pk=handoff.pk).update(due_on=timezone.localdate() - timedelta(days=1))
     page = client.get(reverse("relief:handoff_list") + "?show=overdue").content.decode()
     assert handoff.number in page and "已超时限" in page and "已超答复时限（1）" in page
+    desk = client.get(reverse("areas:county", args=[world.county_a.pk])).content.decode()
+    assert 'data-testid="handoffs-overdue">1<' in desk  # on the county's workbench too
     # another county's reviewer does not see it
     client.force_login(world.reviewer_b)
     assert (
