@@ -20,6 +20,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.events import Event
+from audit.services import record
 from core.formats import yuan
 from engine.money import AmountError, parse_yuan
 
@@ -61,9 +63,18 @@ def handoffs(request: HttpRequest) -> JsonResponse:
     body = services.body_for(_key(request))
     if body is None:
         return _refused("handoffs")
-    rows = Handoff.objects.filter(body=body, state=Handoff.State.OPEN).select_related(
-        "person", "township"
+    rows = list(
+        Handoff.objects.filter(body=body, state=Handoff.State.OPEN)
+        .select_related("person", "township")
+        .order_by("due_on", "id")[:500]
     )
+    if rows:  # the body's system read names: an access row, as a page that lists people writes
+        record(
+            actor=None,
+            event=Event.HANDOFFS_LISTED,
+            summary=f"{body.name} 通过接口读取待答复的转介 {len(rows)} 件",
+            county=rows[0].county,
+        )
     return JsonResponse(
         {
             "handoffs": [
@@ -78,7 +89,7 @@ def handoffs(request: HttpRequest) -> JsonResponse:
                     "figures": h.figures,
                     "due_on": h.due_on.isoformat(),
                 }
-                for h in rows.order_by("due_on", "id")[:500]
+                for h in rows
             ]
         },
         json_dumps_params=JSON,
