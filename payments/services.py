@@ -224,7 +224,7 @@ def payment_record(
 ) -> Payment:
     """The bank's result for one line, from its return file or typed by hand."""
     line = (
-        Payment.objects.select_for_update()
+        Payment.objects.select_for_update(of=("self",))
         .select_related("application", "batch", "deliberation")
         .get(pk=payment.pk)
     )
