@@ -6,8 +6,6 @@ above through ``HELP_CHANGED`` (monitoring recomputes the burdens; connected in 
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -26,6 +24,7 @@ from audit.services import record
 from beneficiaries.models import Person
 from core.extensions import Point
 from core.formats import yuan
+from core.keys import digest_of, new_key
 from core.numbering import next_in
 from settlements.services import policy_for
 
@@ -258,48 +257,46 @@ def handoff_withdraw(*, handoff: Handoff, reason: str, actor: User) -> Handoff:
     return item
 
 
-def _new_key() -> tuple[str, str, str]:
-    key = secrets.token_urlsafe(32)
-    return key, key[:8], hashlib.sha256(key.encode()).hexdigest()
-
-
 @transaction.atomic
 def body_key_create(*, body: Body, actor: User) -> str:
     """A new key for the body's system (the old one stops working). Returned once."""
-    key, prefix, digest = _new_key()
-    Body.objects.filter(pk=body.pk).update(key_prefix=prefix, key_hash=digest)
-    record(actor=actor, event=Event.BODY_KEY_CREATED, target=body, summary=f"{body.name} {prefix}…")
-    return key
+    made = new_key()
+    Body.objects.filter(pk=body.pk).update(key_prefix=made.prefix, key_hash=made.digest)
+    record(
+        actor=actor,
+        event=Event.BODY_KEY_CREATED,
+        target=body,
+        summary=f"{body.name} {made.prefix}…",
+    )
+    return made.key
 
 
 def body_for(key: str) -> Body | None:
     if not key:
         return None
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    return Body.objects.filter(key_hash=digest, active=True).first()
+    return Body.objects.filter(key_hash=digest_of(key), active=True).first()
 
 
 @transaction.atomic
 def station_key_create(*, institution: Any, label: str, actor: User) -> tuple[StationKey, str]:
-    key, prefix, digest = _new_key()
+    made = new_key()
     station = StationKey.objects.create(
-        institution=institution, label=label, key_prefix=prefix, key_hash=digest
+        institution=institution, label=label, key_prefix=made.prefix, key_hash=made.digest
     )
     record(
         actor=actor,
         event=Event.STATION_KEY_CREATED,
         target=station,
-        summary=f"{institution.name} · {label}（{prefix}…）",
+        summary=f"{institution.name} · {label}（{made.prefix}…）",
     )
-    return station, key
+    return station, made.key
 
 
 def station_for(key: str) -> StationKey | None:
     if not key:
         return None
-    digest = hashlib.sha256(key.encode()).hexdigest()
     return (
         StationKey.objects.select_related("institution")
-        .filter(key_hash=digest, active=True)
+        .filter(key_hash=digest_of(key), active=True)
         .first()
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from typing import Any
 
 from django.utils import timezone
@@ -11,6 +9,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.events import Event
 from audit.services import record
+from core.keys import digest_of, new_key
 
 from .. import importing
 from ..models import (
@@ -30,12 +29,9 @@ def department_token_create(
     *, department: str, label: str, actor: User | None
 ) -> tuple[DepartmentToken, str]:
     """Make a key for a department's system. The key is returned once; only its hash is kept."""
-    key = secrets.token_urlsafe(32)
+    made = new_key()
     token = DepartmentToken.objects.create(
-        department=department,
-        label=label,
-        key_prefix=key[:8],
-        key_hash=hashlib.sha256(key.encode()).hexdigest(),
+        department=department, label=label, key_prefix=made.prefix, key_hash=made.digest
     )
     record(
         actor=actor,
@@ -43,14 +39,13 @@ def department_token_create(
         target=token,
         summary=f"创建部门推送密钥 {label}",
     )
-    return token, key
+    return token, made.key
 
 
 def department_token_for(key: str) -> DepartmentToken | None:
     if not key:
         return None
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    return DepartmentToken.objects.filter(key_hash=digest, active=True).first()
+    return DepartmentToken.objects.filter(key_hash=digest_of(key), active=True).first()
 
 
 def identity_push(
