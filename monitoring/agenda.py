@@ -27,7 +27,7 @@ from audit.services import record
 from beneficiaries.models import Person, Relationship
 from core.formats import yuan
 from relief.models import Body, Handoff
-from relief.services import Figures, burden_line, handoff_create
+from relief.services import Figures, city_burden_line, handoff_create
 from settlements.policies import load
 
 from .models import Agenda, AgendaItem, BurdenYear
@@ -43,17 +43,18 @@ def families_above(county: County, year: int, today: date) -> list[dict[str, Any
     families: dict[Any, list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows.iterator(chunk_size=5000):
         families[("h", row[1]) if row[1] else ("p", row[0])].append(row)
-    heads = {
-        min(members, key=lambda r: (r[2] != Relationship.HEAD, r[0]))[0]: members
-        for members in families.values()
-    }
-    people = Person.objects.select_related("township__county__city").in_bulk(list(heads))
-    out: list[dict[str, Any]] = []
-    for head_id, members in heads.items():
+    line = city_burden_line(county.city.policy_code, today)
+    if line is None:
+        return []
+    above = {}
+    for members in families.values():
         burden = sum((m[4] for m in members), ZERO)
-        line = burden_line(people[head_id], today)
-        if line is None or burden <= line:
-            continue
+        if burden > line:
+            head = min(members, key=lambda r: (r[2] != Relationship.HEAD, r[0]))[0]
+            above[head] = (members, burden)
+    people = Person.objects.select_related("township").in_bulk(list(above))
+    out: list[dict[str, Any]] = []
+    for head_id, (members, burden) in above.items():
         total = sum((m[3] for m in members), ZERO)
         out.append({"person": people[head_id], "members": len(members), "total": total,
                     "relieved": total - burden, "burden": burden, "line": line})  # fmt: skip

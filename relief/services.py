@@ -26,6 +26,7 @@ from core.extensions import Point
 from core.formats import yuan
 from core.keys import digest_of, new_key
 from core.numbering import next_in
+from settlements.policies import load
 from settlements.services import policy_for
 
 from .models import HANDOFF_STATES, Body, Handoff, Help, StationKey
@@ -65,13 +66,19 @@ class Figures:
 
 def burden_line(person: Person, day: date) -> Decimal | None:
     """``handoff.burden_line``, or where unset the 因病返贫 monitoring line (seed 001 §五(一))."""
-    own = param(person, "handoff.burden_line", day)
+    return city_burden_line(person.township.county.city.policy_code, day)
+
+
+def city_burden_line(policy_code: str, day: date) -> Decimal | None:
+    params = load(policy_code).at(day)
+
+    def get(name: str) -> Any:
+        return params[name] if params.has(name) else None
+
+    own = get("handoff.burden_line")
     if own is not None:
         return Decimal(own)
-    income, share = (
-        param(person, "rural_income", day),
-        param(person, "monitoring.return_share", day),
-    )
+    income, share = get("rural_income"), get("monitoring.return_share")
     if income is None or share is None:
         return None
     return (Decimal(income) * Decimal(share)).quantize(Decimal("0.01"))
