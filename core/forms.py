@@ -62,3 +62,12 @@ def check_real_date(value: date | None, *, label: str, earliest: date | None) ->
             f"{label}{value:%Y-%m-%d} 早于救助政策施行日期 {earliest:%Y-%m-%d}，请核对。",
             code="too_early",
         )
+
+
+def plain_text(value: str | None) -> str:
+    """A free text a view takes from the request without a form, stripped; refused when it holds
+    a control character (PostgreSQL cannot store NUL; none belongs in a note)."""
+    text = (value or "").strip()
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
+        raise ValidationError("输入中含有无法保存的控制字符，请删除后重新输入。", code="control")
+    return text

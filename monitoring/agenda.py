@@ -26,6 +26,7 @@ from audit.events import Event
 from audit.services import record
 from beneficiaries.models import Person, Relationship
 from core.formats import yuan
+from core.forms import plain_text
 from relief.models import Body, Handoff
 from relief.services import Figures, city_burden_line, handoff_create
 from settlements.policies import load
@@ -135,7 +136,7 @@ def agenda_outcome(
         .select_related("agenda", "person__township__county")
         .get(pk=item.pk)
     )
-    note = (note or "").strip()
+    note = plain_text(note)
     if outcome not in {o for o in AgendaItem.Outcome.values if o}:
         raise ValidationError("请选择会商结果。", code="outcome")
     if len(note) > 300:

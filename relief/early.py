@@ -29,6 +29,7 @@ from audit.services import record, record_by_system
 from beneficiaries.idnumber import parse
 from beneficiaries.models import Person
 from core.formats import yuan
+from core.forms import plain_text
 from core.rows import Layout, cell_text
 from engine.categories import CATEGORIES, most_favourable
 from settlements.policies import load
@@ -96,6 +97,11 @@ def threshold_of(institution: Institution, day: date) -> Decimal | None:
 def _read(raw: Mapping[str, Any], institution: Institution, today: date) -> dict[str, Any]:
     errors: list[str] = []
     out: dict[str, Any] = {f: _value(raw, f) for f in FIELDS}
+    for f, text in out.items():
+        try:
+            plain_text(text)
+        except ValidationError:
+            raise ValidationError(f"{FIELDS[f][1]}含有无法保存的控制字符") from None
     for f, label in (("reference", "住院号"), ("name", "姓名"), ("id_number", "身份证号码"),
                      ("admitted_on", "入院日期"), ("expected_total", "预计医疗总费用"),
                      ("diagnosis", "入院诊断")):  # fmt: skip
@@ -183,7 +189,7 @@ def early_reports_receive(
 @transaction.atomic
 def early_report_contact(*, report: EarlyReport, note: str, actor: User) -> EarlyReport:
     item = EarlyReport.objects.select_for_update().get(pk=report.pk)
-    note = (note or "").strip()
+    note = plain_text(note)
     if item.state not in (EarlyReport.State.OPEN, EarlyReport.State.CONTACTED):
         raise ValidationError(f"该预报已是“{item.get_state_display()}”。", code="final")
     if not note or len(note) > 200:

@@ -24,6 +24,7 @@ from audit.services import record
 from beneficiaries.models import Person
 from core.extensions import Point
 from core.formats import yuan
+from core.forms import plain_text
 from core.keys import digest_of, new_key
 from core.numbering import next_in
 from settlements.policies import load
@@ -130,7 +131,7 @@ def handoff_create(
     asked: Decimal | None = None,
 ) -> Handoff:
     """Refer the family to ``body`` (转介), with the figures that justify it."""
-    reason = (reason or "").strip()
+    reason = plain_text(reason)
     county = person.township.county
     if not body.active or body.city_id != county.city_id:
         raise ValidationError("该帮扶单位不在本市名录中或已停用。", code="body")
@@ -211,7 +212,7 @@ def handoff_answer(
         HANDOFF_STATES.step(item, Handoff.State.HELPED)
         summary = f"{item.number} {item.body.name}帮扶 {yuan(amount)} 元（{kind}，{day}）"
     else:
-        refusal = (refusal or "").strip()
+        refusal = plain_text(refusal)
         if not refusal or len(refusal) > 200:
             raise ValidationError("不予帮扶须写明原因，最多 200 字。", code="refusal")
         HANDOFF_STATES.step(item, Handoff.State.REFUSED)
@@ -233,7 +234,7 @@ def _help_checked(
     item: Handoff, amount: Decimal | None, day: date | None, kind: str, reference: str
 ) -> tuple[Decimal, str, str]:
     amount = _amount(amount, "帮扶金额")
-    kind, reference = (kind or "").strip(), (reference or "").strip()
+    kind, reference = plain_text(kind), plain_text(reference)
     if day is None or day > timezone.localdate():
         raise ValidationError("请填写帮扶日期（不能晚于今天）。", code="day")
     if day.year < item.year:
@@ -250,7 +251,7 @@ def _help_checked(
 @transaction.atomic
 def handoff_withdraw(*, handoff: Handoff, reason: str, actor: User) -> Handoff:
     item = Handoff.objects.select_for_update().get(pk=handoff.pk)
-    reason = (reason or "").strip()
+    reason = plain_text(reason)
     if item.state != Handoff.State.OPEN:
         raise ValidationError(f"{item.number} 已答复，不能撤回。", code="final")
     if not reason or len(reason) > 200:

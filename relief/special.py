@@ -22,6 +22,7 @@ from applications.models import Application, Status
 from audit.events import Event
 from audit.services import record
 from core.formats import yuan
+from core.forms import plain_text
 from core.numbering import next_in
 from engine.categories import most_favourable
 from settlements.ledger.special import special_enter
@@ -35,7 +36,7 @@ DECIDED_CASES = (Status.APPROVED, Status.PAID)
 
 
 def members_of(text: str) -> list[str]:
-    return [m for m in re.split(r"[、，,;；\s]+", (text or "").strip()) if m]
+    return [m for m in re.split(r"[、，,;；\s]+", plain_text(text)) if m]
 
 
 @transaction.atomic
@@ -95,7 +96,7 @@ def _checked(
     fund: FundSource | None,
 ) -> tuple[str, list[str], Decimal, Decimal]:
     """A proposal's facts, members, day, amount within the cap and fund, or why not."""
-    facts = (facts or "").strip()
+    facts = plain_text(facts)
     if not facts or len(facts) > 2000:
         raise ValidationError("请写明基本情况与理由（最多 2000 字）。", code="facts")
     names = members_of(members)
@@ -166,7 +167,7 @@ def deliberation_decide(
         summary = f"{item.number} 决定救助 {yuan(item.amount)} 元，待发放"
         event = Event.SPECIAL_DECIDED
     else:
-        refusal = (refusal or "").strip()
+        refusal = plain_text(refusal)
         if not refusal or len(refusal) > 200:
             raise ValidationError("不予救助须写明理由，最多 200 字。", code="refusal")
         DELIBERATION_STATES.step(item, Deliberation.State.REFUSED)

@@ -116,3 +116,34 @@ def test_keys_and_files(client, world, applicant, station):
     notes = [str(m) for m in response.wsgi_request._messages]
     assert any("已接收 1 条" in m for m in notes) and any("晚于今天" in m for m in notes)
     assert EarlyReport.objects.get().diagnosis == "肝移植"
+
+
+def test_control_characters_are_refused_everywhere_a_note_is_typed(
+    client, world, burdened, bodies, station
+):
+    from django.core.exceptions import ValidationError
+
+    from monitoring.agenda import agenda_build, agenda_outcome
+    from relief.services import handoff_answer, handoff_withdraw
+
+    hospital, key = station
+    answer = _push(client, key, [{**_record(burdened), "adm_diag_dscr": "白血病\x00"}]).json()
+    assert "控制字符" in answer["results"][0]["errors"][0] and not EarlyReport.objects.exists()
+    item = agenda_build(
+        county=world.county_a, year=date.today().year, month=1, actor=None
+    ).items.get()
+    with pytest.raises(ValidationError, match="控制字符"):
+        agenda_outcome(
+            item=item, outcome="follow_up", note="跟进\x00", actor=world.users["reviewer"]
+        )
+    agenda_outcome(item=item, outcome="handoff", note="会商转介", actor=world.users["reviewer"],
+                   body=bodies["charity"])  # fmt: skip
+    handoff = item.person.handoffs.get()
+    for call in (
+        lambda: handoff_answer(handoff=handoff, helped=False, actor=None, refusal="无\x00"),
+        lambda: handoff_withdraw(handoff=handoff, reason="撤回\x00", actor=world.users["reviewer"]),
+    ):
+        with pytest.raises(ValidationError, match="控制字符"):
+            call()
+    handoff.refresh_from_db()
+    assert handoff.state == "open"
