@@ -24,7 +24,7 @@ from django_ratelimit.core import is_ratelimited
 from areas.models import County
 from audit.events import Event
 from audit.services import record
-from core.formats import yuan
+from core.formats import sentence, yuan
 
 from . import workflow
 from .documents import kinds_for, latest, letter_render
@@ -163,7 +163,7 @@ def _decision_steps(app: Application) -> list[Step]:
                 "不予救助",
                 "stopped",
                 decided_on,
-                f"原因：{app.get_rejection_reason_display()}{note}。"
+                f"原因：{sentence(app.get_rejection_reason_display() + note)}"
                 "如不服，可在收到告知书之日起 60 日内申请行政复议，或 6 个月内提起行政诉讼。",
             )
         ]
@@ -175,7 +175,7 @@ def _decision_steps(app: Application) -> list[Step]:
                 "撤销批准",
                 "stopped",
                 timezone.localdate(app.status_changed_at),
-                f"经复核撤销批准，救助金不予发放。理由：{reason}。"
+                f"经复核撤销批准，救助金不予发放。理由：{sentence(reason)}"
                 "如不服，可在收到决定书之日起 60 日内申请行政复议，或 6 个月内提起行政诉讼。",
             ),
         ]

@@ -52,3 +52,14 @@ def cell(value: object) -> str:
     if isinstance(value, Decimal):
         return yuan(value)
     return str(value)
+
+
+END_MARKS = "。！？!?.；;…"
+
+
+def sentence(text: object) -> str:
+    """A reason someone typed, closed with 。 once: "缺少材料" and "缺少材料。" both read 缺少材料。"""
+    words = str(text or "").strip()
+    if not words:
+        return ""
+    return words if words[-1] in END_MARKS else f"{words}。"

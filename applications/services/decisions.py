@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.events import Event
 from audit.services import record
-from core.formats import yuan
+from core.formats import sentence, yuan
 
 from .. import case_actions, workflow
 from ..models import (
@@ -237,7 +237,7 @@ def application_revoke(*, application: Application, actor: User, reason: str) ->
     _notify(
         app,
         "revoked",
-        f"您的医疗救助申请 {app.number} 原批准的 {yuan(amount)} 元已撤销：{reason}。"
+        f"您的医疗救助申请 {app.number} 原批准的 {yuan(amount)} 元已撤销：{sentence(reason)}"
         f"详情请联系{app.township.name}社会救助服务窗口。",
         f"revoked:{app.pk}",
     )
