@@ -19,7 +19,7 @@ def test_a_high_burden_family_is_handed_off_and_its_help_counted(
     warning = BurdenWarning.objects.get(person=burdened, list="income")
     _signed_in(page, live_server, world.users["reviewer"])
     page.goto(f"{live_server.url}/monitoring/warnings/{warning.pk}/")
-    assert page.get_by_test_id("burden-after-help").inner_text() == "25000.00"
+    assert page.get_by_test_id("burden-after-help").inner_text() == "25,000.00"
     page.locator("#wh-body").select_option(label="市民政局临时救助（临时救助（民政））")
     page.locator("#wh-asked").fill("8000")
     page.get_by_test_id("warning-handoff").click()
@@ -47,7 +47,7 @@ def test_a_high_burden_family_is_handed_off_and_its_help_counted(
     screenshot(page, "handoff")
     monitoring_recompute()  # what the worker does once the help is recorded
     page.goto(f"{live_server.url}/monitoring/warnings/{warning.pk}/")
-    assert page.get_by_test_id("other-help").inner_text() == "8000.00"
-    assert page.get_by_test_id("burden-after-help").inner_text() == "17000.00"
+    assert page.get_by_test_id("other-help").inner_text() == "8,000.00"
+    assert page.get_by_test_id("burden-after-help").inner_text() == "17,000.00"
     # nothing failed but the refused first answer (its 400 and the console's note of it)
     assert all("/answer/" in e and "400" in e for e in page.console_errors), page.console_errors

@@ -112,7 +112,7 @@ def test_the_list_shows_the_township_its_own_warnings_masked(client, world, warn
 def test_the_detail_is_logged_and_lists_the_years_bills(client, world, warning):
     client.force_login(world.users["clerk"])
     page = client.get(reverse("monitoring:warning_detail", args=[warning.pk])).content.decode()
-    assert "自治区人民医院" in page and "25600.00" in page  # burden after insurance
+    assert "自治区人民医院" in page and "25,600.00" in page  # burden after insurance
     view = AuditEvent.objects.get(action=AuditEvent.Action.VIEW)
     assert (view.target_type, view.target_id) == ("beneficiaries.person", str(warning.person_id))
 
@@ -183,7 +183,7 @@ def test_the_person_page_lists_applications_burden_and_warnings(client, world, w
     page = client.get(reverse("beneficiaries:person_detail", args=[person.pk])).content.decode()
     assert app.number in page and other.number not in page
     assert "暂无救助申请" not in page
-    assert "25600.00 元" in page  # this year's burden after insurance
+    assert "25,600.00 元" in page  # this year's burden after insurance
     assert reverse("monitoring:warning_detail", args=[warning.pk]) in page
     empty = client.get(reverse("beneficiaries:person_detail", args=[applicant.pk])).content.decode()
     assert other.number in empty and "因病致贫监测" not in empty
