@@ -88,6 +88,8 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
             else [],
             "role": role_of(request.user),
             "panels": panels_for(app, request.user),
+            # the person's page is for those who may see people (finance reads what it pays)
+            "can_view_people": has_capability(request.user, Capability.VIEW_PEOPLE),
             "picture": picture(app, today=today),
             "verify_choices": IdentityDecisionForm.base_fields["decision"].choices,  # type: ignore[attr-defined]
         },

@@ -14,7 +14,12 @@ from tests.factories import case_at
 
 @pytest.mark.parametrize(
     ("typed", "shown"),
-    [("缺少材料", "缺少材料。"), ("缺少材料。", "缺少材料。"), (" 已去世！ ", "已去世！"), ("", "")],
+    [
+        ("缺少材料", "缺少材料。"),
+        ("缺少材料。", "缺少材料。"),
+        (" 已去世！ ", "已去世！"),
+        ("", ""),
+    ],
 )
 def test_sentence(typed, shown):
     assert sentence(typed) == shown
