@@ -126,7 +126,7 @@ def test_control_characters_are_refused_everywhere_a_note_is_typed(
     from monitoring.agenda import agenda_build, agenda_outcome
     from relief.services import handoff_answer, handoff_withdraw
 
-    hospital, key = station
+    _hospital, key = station
     answer = _push(client, key, [{**_record(burdened), "adm_diag_dscr": "白血病\x00"}]).json()
     assert "控制字符" in answer["results"][0]["errors"][0] and not EarlyReport.objects.exists()
     item = agenda_build(
