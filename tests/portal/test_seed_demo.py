@@ -10,6 +10,7 @@ DEMO = {
     "reviewer_a": (Role.REVIEWER, "土默特左旗", None),
     "approver_a": (Role.APPROVER, "土默特左旗", None),
     "finance_a": (Role.FINANCE, "土默特左旗", None),
+    "finance_a2": (Role.FINANCE, "土默特左旗", None),
 }
 
 

@@ -56,6 +56,8 @@ ACCOUNTS = [
     ("reviewer_a", Role.REVIEWER, "张敏", 0, None),
     ("approver_a", Role.APPROVER, "赵刚", 0, None),
     ("finance_a", Role.FINANCE, "刘芳", 0, None),
+    # a second finance officer: a subsidy transfer or a payee change needs another person's check
+    ("finance_a2", Role.FINANCE, "陈静", 0, None),
     ("clerk_c", Role.CLERK, "高娜", 1, "150122100"),
     ("reviewer_c", Role.REVIEWER, "孙涛", 1, None),
     ("admin", Role.ADMIN, "周伟", None, None),
