@@ -31,10 +31,11 @@ from django.utils import timezone
 from accounts.models import User
 from applications.models import Application, Status
 from applications.services import application_transition
+from applications.services.notifications import applicant_told, window_of
 from applications.workflow import PROMISE_OPEN
 from audit.events import Event
 from audit.services import record
-from core.formats import yuan
+from core.formats import sentence, yuan
 from core.numbering import next_in
 from core.rows import csv_refusal
 from core.spreadsheet import table
@@ -264,9 +265,32 @@ def payment_record(
             else f"{line.reference} 发放失败：{line.failure_reason}（批次 {line.batch.number}）"
         ),
     )
+    _tell_applicant(line, paid)
     if not line.batch.payments.filter(state=Payment.State.PENDING).exists():
         BATCH_STATES.move(line.batch, PaymentBatch.State.CLOSED)
     return line
+
+
+def _tell_applicant(line: Payment, paid: bool) -> None:
+    """The SMS of the bank's answer: paid (the day, the masked account) or what to do now."""
+    app = line.application
+    what = "一事一议救助金" if line.deliberation_id else "医疗救助金"
+    if paid:
+        sms = (
+            f"您的{what}{yuan(line.amount)}元（编号{line.reference}）已于{line.paid_on:%Y-%m-%d}"
+            f"打入您{line.bank_name}账户（{line.masked_account}），请注意查收。"
+        )
+    else:
+        sms = (
+            f"您的{what}（编号{line.reference}）发放未成功：{sentence(line.failure_reason)}"
+            f"请带本人银行卡或一卡通到{window_of(app)}更正收款账户，更正后重新发放。"
+        )
+    applicant_told(
+        application=app,
+        kind="paid" if paid else "payment_failed",
+        key=f"payment:{line.pk}:{line.state}",
+        sms=sms,
+    )
 
 
 @dataclass

@@ -29,7 +29,7 @@ from ..models import (
 )
 from .base import _event, work_calendar
 from .moves import _locked_for, _move
-from .notifications import _queue_letters
+from .notifications import _notify, _queue_letters, window_of
 
 
 class BudgetOverrun(ValidationError):
@@ -215,7 +215,21 @@ def application_approve(
     app.step_due_on = work_calendar().add(today, settings.TIME_LIMIT_PAYMENT_DAYS)
     _move(app, "approve", Status.APPROVED, f"批准救助 {yuan(amount)} 元", actor)
     _queue_letters(app)
+    _notify(app, "approved", _approved_text(app, amount), f"approved:{app.pk}")
     return app
+
+
+def _approved_text(app: Application, amount: Decimal) -> str:
+    """The SMS of an approval: how much, and when it is paid."""
+    when = (
+        "您承诺补交的材料收齐后发放"
+        if app.promise_status in workflow.PROMISE_OPEN
+        else "将打入您登记的银行账户，发放后另行短信告知"
+    )
+    return (
+        f"您的医疗救助申请（编号{app.number}）已批准，救助金额{yuan(amount)}元，{when}。"
+        f"咨询：{window_of(app)}"
+    )
 
 
 @transaction.atomic
@@ -224,7 +238,7 @@ def application_revoke(*, application: Application, actor: User, reason: str) ->
     cap given back) and the budget; the applicant and the township are told; a letter is made."""
     from settlements.ledger import settlement_revoke
 
-    from .notifications import _notify, _tell_township
+    from .notifications import _tell_township
 
     reason = reason.strip()
     app = _locked_for(application, "revoke", actor, reason=reason)
@@ -312,6 +326,14 @@ def application_reject(
     app.step_due_on = None
     _move(app, "reject", Status.REJECTED, "不予救助", actor, label + (f"：{note}" if note else ""))
     _queue_letters(app)
+    _notify(
+        app,
+        "rejected",
+        f"您的医疗救助申请（编号{app.number}）经审核不予救助。原因：{sentence(label + (f'：{note}' if note else ''))}"
+        "如不服，可自收到告知书之日起60日内申请行政复议，或6个月内提起行政诉讼。"
+        f"咨询：{window_of(app)}",
+        f"rejected:{app.pk}",
+    )
     return app
 
 

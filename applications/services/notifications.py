@@ -75,6 +75,20 @@ def _tell_township(app: Application, kind: str, text: str, key: str = "") -> Non
     )
 
 
+def applicant_told(*, application: Application, kind: str, key: str, sms: str) -> None:
+    """A floor above tells the applicant of a case (its payment, say): an SMS to the applicant's
+    phones, once per ``key``, in the caller's transaction."""
+    _notify(application, kind, sms, key)
+
+
+def window_of(app: Application) -> str:
+    """How an SMS names the window to call: 察素齐镇社会救助服务窗口（电话 …）."""
+    town = app.township
+    return f"{town.name}社会救助服务窗口" + (
+        f"（电话{town.window_phone}）" if town.window_phone else ""
+    )
+
+
 def applicant_and_window_told(
     *, application: Application, kind: str, key: str, sms: str, inbox: str
 ) -> None:
