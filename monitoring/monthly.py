@@ -34,7 +34,8 @@ from engine.categories import CATEGORIES
 from engine.model import KINDS
 from payments.models import TransferLine
 from payments.transfers import confirmed_between, refunds_between
-from relief.models import Deliberation, Help
+from relief.models import Help
+from relief.selectors import decided_between
 
 from .models import MonthlyReport
 from .selectors import onestop_between
@@ -177,11 +178,7 @@ def _add_subsidies_and_refunds(
 def _add_relief(out: dict[str, Any], county_ids: list[int], first: date, last: date) -> None:
     """梯次减负: 一事一议 decided in the period (by decision date), other bodies' help given in it
     (by the day it was given), each row once (by body: 一屏观救助's 梯次减负 chart)."""
-    decided = Deliberation.objects.filter(
-        county_id__in=county_ids,
-        state__in=[Deliberation.State.DECIDED, Deliberation.State.PAID],
-        decided_at__date__range=(first, last),
-    ).aggregate(n=Count("id"), s=Sum("amount"))
+    decided = decided_between(county_ids, first, last).aggregate(n=Count("id"), s=Sum("amount"))
     out["special_count"] = decided["n"] or 0
     out["special_amount"] = decided["s"] or ZERO
     helps = Help.objects.filter(

@@ -61,8 +61,8 @@ class Outcome:
 
 
 LAYOUT = Layout(
-    headers={name if name.isascii() is False else name.lower(): key
-             for key, names in FIELDS.items() for name in (*names, key)},
+    # lower case: a code matches whatever its case (the Chinese headers are unchanged by it)
+    headers={name.lower(): key for key, names in FIELDS.items() for name in (*names, key)},
     required=("reference", "name", "id_number", "admitted_on", "expected_total", "diagnosis"),
     labels={key: names[1] for key, names in FIELDS.items()},
 )  # fmt: skip
@@ -72,7 +72,7 @@ def _value(raw: Mapping[str, Any], field: str) -> str:
     """The field from a record keyed by our keys, the platform's codes or the Chinese headers."""
     for name, value in raw.items():
         text = str(name).strip()
-        key = LAYOUT.headers.get(text) or LAYOUT.headers.get(text.lower())
+        key = LAYOUT.headers.get(text.lower())
         if key == field and value not in (None, ""):
             return cell_text(value).strip()
     return ""

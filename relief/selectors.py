@@ -9,9 +9,8 @@ from django.db.models import QuerySet, Sum
 
 from accounts.access import scoped
 from beneficiaries.models import Person
-from engine.money import ZERO
 
-from .models import Body, Deliberation, EarlyReport, Handoff, Help
+from .models import Body, Deliberation, EarlyReport, Handoff
 
 
 def handoffs_for(user: Any) -> QuerySet[Handoff]:
@@ -30,28 +29,24 @@ def bodies_for(person: Person) -> list[tuple[int, str]]:
     ]
 
 
-def help_of(person_ids: list[int], year: int) -> tuple[list[Help], Any]:
-    """Every other body's help to these people in ``year``, and its sum."""
-    rows = list(
-        Help.objects.filter(person_id__in=person_ids, year=year)
-        .select_related("body", "person")
-        .order_by("day", "id")
-    )
-    return rows, sum((h.amount for h in rows), ZERO)
-
-
 def overdue(handoffs: QuerySet[Handoff], today: date) -> QuerySet[Handoff]:
     return handoffs.filter(state=Handoff.State.OPEN, due_on__lt=today)
+
+
+def decided_between(county_ids: Any, first: date, last: date) -> QuerySet[Deliberation]:
+    """一事一议 decided (and not refused) in the counties between ``first`` and ``last``, by the
+    day of the decision: what the fund's books and the monthly report count."""
+    return Deliberation.objects.filter(
+        county_id__in=list(county_ids),
+        state__in=[Deliberation.State.DECIDED, Deliberation.State.PAID],
+        decided_at__date__range=(first, last),
+    )
 
 
 def special_outlays(county_ids: Any, first: date, last: date) -> dict[int, Any]:
     """The fund's books (settlements.funds): 一事一议 decided in the period, by county."""
     rows = (
-        Deliberation.objects.filter(
-            county_id__in=list(county_ids),
-            state__in=[Deliberation.State.DECIDED, Deliberation.State.PAID],
-            decided_at__date__range=(first, last),
-        )
+        decided_between(county_ids, first, last)
         .values("county_id")
         .annotate(s=Sum("amount"))
         .order_by()

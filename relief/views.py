@@ -45,12 +45,6 @@ def _case(request: StaffRequest, number: str) -> Application:
         raise Http404("没有找到该申请，或不属于您的辖区。") from None
 
 
-def _back(request: StaffRequest, default: str, *args: Any) -> HttpResponse:
-    if request.POST.get("next") == "case" and request.POST.get("number"):
-        return redirect("applications:detail", request.POST["number"])
-    return redirect(default, *args)
-
-
 @capability_required(Capability.RELIEF)
 def handoff_list(request: StaffRequest) -> HttpResponse:
     """The county's hand-offs: overdue first, then by due date; the answered ones on request."""
