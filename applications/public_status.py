@@ -10,8 +10,10 @@ or rejection letter downloads from here. Every successful lookup is in the audit
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -280,9 +282,43 @@ def help_line(number: str) -> str:
     return "如需帮助，请到受理申请的乡镇（街道）社会救助服务窗口，或拨打当地医疗保障经办机构电话。"
 
 
+LARGE_COOKIE = "status_large"
+
+
+def is_large(request: HttpRequest) -> bool:
+    """长辈版 (large text): asked for by the link, then kept for the browser's session."""
+    asked = request.GET.get("large") or request.POST.get("large")
+    if asked in ("0", "1"):
+        return asked == "1"
+    return request.COOKIES.get(LARGE_COOKIE) == "1"
+
+
+def keeps_large(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The choice of 长辈版 goes into a cookie that ends with the browser's session."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        asked = request.GET.get("large")
+        if asked == "1":
+            response.set_cookie(
+                LARGE_COOKIE,
+                "1",
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+        elif asked == "0":
+            response.delete_cookie(LARGE_COOKIE, samesite="Lax")
+        return response
+
+    return wrapped
+
+
 @require_http_methods(["GET", "POST"])
+@keeps_large
 def status(request: HttpRequest) -> HttpResponse:
-    large = request.GET.get("large") == "1" or request.POST.get("large") == "1"
+    large = is_large(request)
     number = request.POST.get("number") or request.GET.get("number", "")
     context: dict[str, Any] = {"number": number, "large": large}
     if request.method == "POST":
@@ -296,34 +332,54 @@ def status(request: HttpRequest) -> HttpResponse:
                 return render(request, "status/status.html", context, status=429)
             context["error"] = NOT_FOUND
             return render(request, "status/status.html", context)
-        record(
-            actor=None,
-            event=Event.STATUS_LOOKED_UP,
-            target=app,
-            summary="申请人查询办理进度",
-            username="申请人",
+    else:
+        # back from 网上补交 or the 长辈版 link: the number this browser proved a moment ago
+        proven = request.get_signed_cookie(
+            PROVEN_COOKIE, default=None, salt=PROVEN_SALT, max_age=PROVEN_SECONDS
         )
-        today = timezone.localdate()
-        letters = [k for k in APPLICANT_LETTERS if k in kinds_for(app)]
-        context.update(
-            app=app,
-            name=mask_name(app.person.name),
-            steps=timeline(app, today),
-            next_step=next_step(app),
-            letters=[(k, Letter.Kind(k).label) for k in letters],
-        )
-        response = render(request, "status/status.html", context)
-        response.set_signed_cookie(
-            PROVEN_COOKIE,
-            app.number,
-            salt=PROVEN_SALT,
-            max_age=PROVEN_SECONDS,
-            httponly=True,
-            samesite="Lax",
-            secure=settings.SESSION_COOKIE_SECURE,
-        )
-        return response
-    return render(request, "status/status.html", context)
+        app = lookup_proven(proven) if proven and proven == normalise_number(number) else None
+        if app is None:
+            return render(request, "status/status.html", context)
+    return _shown(request, app, context)
+
+
+def lookup_proven(number: str) -> Application | None:
+    found = Application.objects.select_related("person", "township", "county").filter(number=number)
+    app = found.first()
+    return None if app is None or app.status == Status.DRAFT else app
+
+
+def _shown(request: HttpRequest, app: Application, context: dict[str, Any]) -> HttpResponse:
+    """The case as the applicant reads it; the proof kept for half an hour."""
+    record(
+        actor=None,
+        event=Event.STATUS_LOOKED_UP,
+        target=app,
+        summary="申请人查询办理进度",
+        username="申请人",
+    )
+    today = timezone.localdate()
+    letters = [k for k in APPLICANT_LETTERS if k in kinds_for(app)]
+    context.update(
+        app=app,
+        number=app.number,
+        name=mask_name(app.person.name),
+        steps=timeline(app, today),
+        next_step=next_step(app),
+        letters=[(k, Letter.Kind(k).label) for k in letters],
+        online=app.promise_status in workflow.PROMISE_OPEN,
+    )
+    response = render(request, "status/status.html", context)
+    response.set_signed_cookie(
+        PROVEN_COOKIE,
+        app.number,
+        salt=PROVEN_SALT,
+        max_age=PROVEN_SECONDS,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
 
 
 def status_letter(request: HttpRequest, kind: str) -> FileResponse:

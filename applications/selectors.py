@@ -11,11 +11,13 @@ from django.db.models import Q, QuerySet
 from accounts.access import scoped
 
 from . import case_actions, workflow
+from .materials import MATERIALS
 from .models import (
     Application,
     IllnessCheck,
     InboxMessage,
     MedicalExpense,
+    OnlineUpload,
     PromiseStatus,
     Status,
 )
@@ -240,4 +242,13 @@ def case_records(app: Application) -> dict[str, Any]:
         if app.category == "illness_poor"
         else None,
         "claim_scans": [a for a in attachments if a.material == "identity_certificate"],
+        "online": online_waiting(app),
     }
+
+
+def online_waiting(app: Application) -> list[tuple[str, str, list[OnlineUpload]]]:
+    """网上补交 waiting for the window: (material code, its name, the files), material by material."""
+    grouped: dict[str, list[OnlineUpload]] = {}
+    for row in app.online_uploads.filter(state=OnlineUpload.State.PENDING).order_by("id"):
+        grouped.setdefault(row.material, []).append(row)
+    return [(code, MATERIALS[code], rows) for code, rows in grouped.items()]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("notices/", views.notices, name="notices"),
     path("inbox/<int:pk>/read/", views.inbox_read, name="inbox_read"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
+    path("online-files/<int:pk>/", views.online_file, name="online_file"),
     path("illness-checks/", views.illness_list, name="illness_list"),
     path("illness-checks/pdf/", views.illness_list_pdf, name="illness_list_pdf"),
     path("tilted/", views.tilted_list, name="tilted_list"),
@@ -33,4 +34,6 @@ urlpatterns = [
     path("<str:number>/promise/extend/", views.promise_extend, name="promise_extend"),
     path("<str:number>/materials/<slug:code>/receive/", views.receive, name="receive"),
     path("<str:number>/materials/<slug:code>/upload/", views.upload, name="upload"),
+    path("<str:number>/online/<slug:code>/accept/", views.online_accept, name="online_accept"),
+    path("<str:number>/online/<slug:code>/refuse/", views.online_refuse, name="online_refuse"),
 ]

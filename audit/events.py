@@ -98,6 +98,12 @@ class Event(models.TextChoices):
     ILLNESS_LIST_SENT = "illness.list_sent", "导出因病致贫名单"
     STATUS_LOOKED_UP = "status.looked_up", "申请人查询办理进度"
     STATUS_LETTER_VIEWED = "status.letter_viewed", "申请人查看文书"
+    ONLINE_CODE_SENT = "online.code_sent", "向申请人发送短信验证码"
+    ONLINE_SIGNED_IN = "online.signed_in", "申请人验证码核验通过"
+    ONLINE_UPLOADED = "online.uploaded", "申请人网上补交材料"
+    ONLINE_ACCEPTED = "online.accepted", "确认收到网上补交材料"
+    ONLINE_REFUSED = "online.refused", "网上补交材料未通过"
+    ONLINE_VIEWED = "online.viewed", "查看网上补交材料"
     # settlements
     SETTLEMENT_APPROVED = "settlement.approved", "结算入账"
     SETTLEMENT_REVOKED = "settlement.revoked", "撤销结算"
@@ -260,6 +266,12 @@ ACTION_OF: dict[str, str] = {
     Event.ILLNESS_LIST_SENT: "export",
     Event.STATUS_LOOKED_UP: "view",
     Event.STATUS_LETTER_VIEWED: "view",
+    Event.ONLINE_CODE_SENT: "create",
+    Event.ONLINE_SIGNED_IN: "view",
+    Event.ONLINE_UPLOADED: "create",
+    Event.ONLINE_ACCEPTED: "update",
+    Event.ONLINE_REFUSED: "update",
+    Event.ONLINE_VIEWED: "view",
     Event.SETTLEMENT_APPROVED: "settle",
     Event.SETTLEMENT_REVOKED: "settle",
     Event.SETTLEMENT_RECOVERED: "settle",

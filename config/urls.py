@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from applications.public_online import online
 from applications.public_status import status, status_letter
 from beneficiaries import urls as beneficiary_urls
 from beneficiaries.views import identity_push, platform_push, platform_push_status
@@ -26,6 +27,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("status/", status, name="status"),
     path("status/letters/<slug:kind>/", status_letter, name="status_letter"),
+    path("status/online/", online, name="status_online"),
     path(
         "favicon.ico",
         RedirectView.as_view(url=f"{settings.STATIC_URL}portal/favicon.svg", permanent=True),

@@ -40,6 +40,8 @@ EXPECTED: dict[str, Row] = {
     "portal:help": Row(ALL),
     # A letter downloads only after that check in the same session: nobody here has made it (404).
     "status_letter": Row(frozenset()),
+    # 网上补交 likewise: only after that check (403, with the way to the status page)
+    "status_online": Row(frozenset()),
     "favicon": Row(ALL),
     "accounts:login": Row(ALL),
     # Anonymous users who log out are simply sent to the login page.
@@ -84,6 +86,11 @@ EXPECTED: dict[str, Row] = {
     "applications:told": Row(frozenset({"clerk"}), method="post"),
     "applications:receive": Row(frozenset({"clerk"}), method="post"),
     "applications:upload": Row(frozenset({"clerk"}), method="post"),
+    "applications:online_accept": Row(frozenset({"clerk"}), method="post"),
+    "applications:online_refuse": Row(frozenset({"clerk"}), method="post"),
+    "applications:online_file": Row(
+        frozenset({"clerk", "reviewer", "approver", "finance", "admin"})
+    ),
     "applications:inbox": Row(frozenset({"clerk"})),
     "applications:notices": Row(frozenset({"reviewer", "approver", "finance", "admin"})),
     "applications:inbox_read": Row(frozenset({"clerk"}), method="post"),
@@ -297,6 +304,7 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
                 "beneficiaries:import_retry": batch.pk,
                 "api_platform_status": batch.pk,
                 "applications:attachment": case and case["attachment"].pk,
+                "applications:online_file": case and case["online"].pk,
                 "applications:inbox_read": case and case["message"].pk,
                 "payments:batch_detail": case and case["batch"].pk,
                 "applications:expense_correct": case and case["application"].expenses.first().pk,
@@ -357,7 +365,7 @@ def _case(world, person) -> dict:
     """A draft application of the clerk's township, a scan of it and a reminder for the clerk."""
     from django.core.files.base import ContentFile
 
-    from applications.models import Attachment, CalendarDay, InboxMessage
+    from applications.models import Attachment, CalendarDay, InboxMessage, OnlineUpload
     from tests.factories import make_application
 
     app = make_application(person, world.users["clerk"])
@@ -375,6 +383,16 @@ def _case(world, person) -> dict:
     message = InboxMessage.objects.create(
         recipient=world.users["clerk"], application=app, kind="due_soon", text="t", dedupe_key="k"
     )
+    online = OnlineUpload(
+        application=app,
+        material="invoice",
+        original_name="a.jpg",
+        content_type="image/jpeg",
+        size=9,
+        sha256="1" * 64,
+    )
+    online.file.save("a.jpg", ContentFile(b"\xff\xd8\xff"), save=False)
+    online.save()
     CalendarDay.objects.create(day="2026-12-31", working=False)  # for the admin's change URLs
     from payments.models import Payment, PaymentBatch
 
@@ -446,6 +464,7 @@ def _case(world, person) -> dict:
         "warning": warning,
         "application": app,
         "attachment": attachment,
+        "online": online,
         "message": message,
         "batch": batch,
         "payment": payment,
@@ -457,7 +476,7 @@ def _case(world, person) -> dict:
 
 def _refused(response, role: str) -> bool:
     if role == "anonymous":
-        if response.status_code in (401, 404):  # token-only endpoints; public pages behind a check
+        if response.status_code in (401, 403, 404):  # token-only endpoints; pages behind a check
             return True
         return response.status_code == 302 and "login" in response["Location"]
     if response.status_code in (401, 403, 404):

@@ -51,10 +51,12 @@ from .notices import (  # noqa: E402
     Letter,
     Notification,
 )
+from .online import ONLINE_UPLOAD_STATES, OnlineCode, OnlineUpload  # noqa: E402
 
 __all__ = [
     "FINAL_STATES",
     "NOTIFICATION_STATES",
+    "ONLINE_UPLOAD_STATES",
     "ZERO",
     "AgentKind",
     "Application",
@@ -70,6 +72,8 @@ __all__ = [
     "MedicalExpense",
     "Notification",
     "OnestopReason",
+    "OnlineCode",
+    "OnlineUpload",
     "Origin",
     "PromiseStatus",
     "Recommendation",

@@ -39,6 +39,14 @@ from .notifications import (
     notifications_deliver,
     notifications_deliver_all,
 )
+from .online import (
+    missing_codes,
+    online_accept,
+    online_code_check,
+    online_code_send,
+    online_refuse,
+    online_submit,
+)
 from .reminders import SweepResult, reminders_sweep
 from .uploads import account_document_attach, attachment_add, check_upload, material_receive
 
@@ -79,8 +87,14 @@ __all__ = [
     "illness_list_sent",
     "inbox_mark_read",
     "material_receive",
+    "missing_codes",
     "notifications_deliver",
     "notifications_deliver_all",
+    "online_accept",
+    "online_code_check",
+    "online_code_send",
+    "online_refuse",
+    "online_submit",
     "promise_extend",
     "reminders_sweep",
     "work_calendar",

@@ -21,6 +21,7 @@ from .eligibility import (
     illness_list_pdf,
 )
 from .intake import IntakeStart, accept, edit, intake, new, new_for_person
+from .online import online_accept, online_file, online_refuse
 from .tilted import tilted_list, tilted_open
 
 __all__ = [
@@ -45,6 +46,9 @@ __all__ = [
     "new",
     "new_for_person",
     "notices",
+    "online_accept",
+    "online_file",
+    "online_refuse",
     "promise_extend",
     "receive",
     "recommend",

@@ -14,6 +14,7 @@ EXPECTED = {
     "applications.Application.status",
     "applications.Application.promise_status",
     "applications.Notification.state",
+    "applications.OnlineUpload.state",
     "beneficiaries.IdentityImport.status",
     "beneficiaries.PersonChange.status",
     "beneficiaries.IdentityClaim.status",
