@@ -32,6 +32,7 @@ run: $(STAMP)
 ## and again on PostgreSQL + Redis started on loopback.
 test:
 	bash scripts/install-system-deps
+	bash scripts/install-axe
 	$(MAKE) --no-print-directory $(STAMP)
 	bash scripts/test-all
 

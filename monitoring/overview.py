@@ -233,6 +233,7 @@ def stages(scope: Scope) -> Chart:
         plot=[1, 2],
         unit="件",
         stacked=True,
+        horizontal=True,  # long stage names (待第二审批人审批) read on their own line, never overlap
         note="时限按工作日计；受理、县级审核、发放各环节的时限是本地设定（TIME_LIMIT_*_DAYS，预设各 10 个工作日），方案未规定。",
         totals=["合计", *(sum(r[i] for r in table) for i in range(1, 4))],
     )

@@ -39,6 +39,10 @@ def township(request: HttpRequest, pk: int) -> HttpResponse:
         "dashboard": township_dashboard(town.pk, today),
         "unread": unread_inbox(request.user).count(),
         "can_intake": has_capability(request.user, Capability.INTAKE),
+        # a link is shown only to those it opens for (finance reads the page, not the people)
+        "can_view_people": has_capability(request.user, Capability.VIEW_PEOPLE),
+        "can_see_warnings": has_capability(request.user, Capability.WARNINGS),
+        "can_see_early": has_capability(request.user, Capability.RELIEF),
         "calendar_warning": _calendar_warning(request, today),
         "warnings": warning_counts(BurdenWarning.objects.filter(township=town)),
         "early_open": EarlyReport.objects.filter(

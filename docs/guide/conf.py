@@ -25,4 +25,6 @@ html_theme_options = {
     "show_powered_by": False,
 }
 templates_path = ["_templates"]
+html_static_path = ["_static"]
+html_css_files = ["guide.css"]  # the theme's grey footer and captions darkened to WCAG AA
 html_sidebars = {"**": ["about.html", "navigation.html", "searchbox.html"]}

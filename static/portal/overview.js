@@ -50,13 +50,18 @@
     if (!spec) return;
     var datasets = spec.datasets.map(function (d, i) {
       var color = d.type === "line" ? "#212529" : palette[i % palette.length];
+      if (d.type === "line") {
+        // a limit of each bar's own (the 目录外 limit of a hospital's level): a short rule across
+        // that bar, drawn in front of the bars (order 0), never a slope from one hospital to the next
+        return {
+          type: "line", label: d.label, data: d.data, order: 0, showLine: false,
+          backgroundColor: color, borderColor: color,
+          pointStyle: "line", pointRadius: 14, pointHoverRadius: 16, pointBorderWidth: 3,
+        };
+      }
       return {
-        type: d.type, label: d.label, data: d.data,
-        backgroundColor: color, borderColor: color,
-        borderDash: d.type === "line" ? [6, 4] : undefined,
-        pointRadius: d.type === "line" ? 2 : undefined,
-        pointStyle: d.type === "line" ? "line" : "rect",
-        fill: false,
+        type: d.type, label: d.label, data: d.data, order: 1,
+        backgroundColor: color, borderColor: color, pointStyle: "rect", fill: false,
       };
     });
     var valueAxis = spec.horizontal ? "x" : "y";
