@@ -56,7 +56,7 @@
         return {
           type: "line", label: d.label, data: d.data, order: 0, showLine: false,
           backgroundColor: color, borderColor: color,
-          pointStyle: "line", pointRadius: 14, pointHoverRadius: 16, pointBorderWidth: 3,
+          pointStyle: "line", pointRadius: 22, pointHoverRadius: 24, pointBorderWidth: 3,
         };
       }
       return {

@@ -34,7 +34,7 @@ def _shape(url: str) -> str:
     return re.sub(r"/[^/]*\d[^/]*", "/N", path)
 
 
-# Django's own admin widgets, left to Django (counted apart, see the closing note of issue 39): the
+# Django's own admin widgets, left to Django and not read (named in the closing note of issue 39): the
 # calendar's “今天” shortcut, the filter box of a two-list selector, the unlabelled cells of inline
 # and list-editable tables
 DJANGO_WIDGETS = [".datetimeshortcuts", ".selector-filter", ".inline-group", "#result_list"]
