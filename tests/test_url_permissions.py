@@ -20,6 +20,7 @@ from django.utils import timezone
 from beneficiaries.models import Household, IdentityImport
 from tests.conftest import ROLES
 from tests.relief.data import URL_RECORDS, URL_ROWS, relief_records
+from tests.url_files import scans
 
 ALL = frozenset(ROLES)
 STAFF = ALL - {"anonymous"}
@@ -363,36 +364,15 @@ def _reverse(name: str, route: str, world, person, batch, case=None) -> str:
 
 def _case(world, person) -> dict:
     """A draft application of the clerk's township, a scan of it and a reminder for the clerk."""
-    from django.core.files.base import ContentFile
 
-    from applications.models import Attachment, CalendarDay, InboxMessage, OnlineUpload
+    from applications.models import CalendarDay, InboxMessage
     from tests.factories import make_application
 
     app = make_application(person, world.users["clerk"])
-    attachment = Attachment(
-        application=app,
-        material="invoice",
-        original_name="a.pdf",
-        content_type="application/pdf",
-        size=9,
-        sha256="0" * 64,
-        uploaded_by=world.users["clerk"],
-    )
-    attachment.file.save("a.pdf", ContentFile(b"%PDF-1.4\n%%EOF"), save=False)
-    attachment.save()
+    attachment, online = scans(world, app)
     message = InboxMessage.objects.create(
         recipient=world.users["clerk"], application=app, kind="due_soon", text="t", dedupe_key="k"
     )
-    online = OnlineUpload(
-        application=app,
-        material="invoice",
-        original_name="a.jpg",
-        content_type="image/jpeg",
-        size=9,
-        sha256="1" * 64,
-    )
-    online.file.save("a.jpg", ContentFile(b"\xff\xd8\xff"), save=False)
-    online.save()
     CalendarDay.objects.create(day="2026-12-31", working=False)  # for the admin's change URLs
     from payments.models import Payment, PaymentBatch
 
