@@ -25,6 +25,7 @@ from .public_status import (
     help_line,
     is_large,
     keeps_large,
+    proven,
 )
 from .selectors import mask_name
 
@@ -86,8 +87,7 @@ def online(request: HttpRequest) -> HttpResponse:
     if app is None:
         context["error"] = "请先在查询页输入申请编号和身份证号后 6 位，再网上补交材料。"
         return render(request, "status/online.html", context, status=403)
-    minutes = settings.ONLINE_SESSION_MINUTES * 60
-    verified = _proven(request, ONLINE_COOKIE, ONLINE_SALT, minutes)
+    verified = _proven(request, ONLINE_COOKIE, ONLINE_SALT, PROVEN_SECONDS)
     signed_in = verified is not None and verified.pk == app.pk
     context.update(app=app, name=mask_name(app.person.name), help=help_line(app.number))
     action = request.POST.get("action", "")
@@ -103,17 +103,7 @@ def online(request: HttpRequest) -> HttpResponse:
             context["code_sent"] = True
     elif action == "code":
         if services.online_code_check(application=app, code=request.POST.get("code", "")):
-            response = redirect("status_online")
-            response.set_signed_cookie(
-                ONLINE_COOKIE,
-                app.number,
-                salt=ONLINE_SALT,
-                max_age=minutes,
-                httponly=True,
-                samesite="Lax",
-                secure=settings.SESSION_COOKIE_SECURE,
-            )
-            return response
+            return proven(redirect("status_online"), ONLINE_COOKIE, ONLINE_SALT, app)
         context["error"], context["code_sent"] = WRONG_CODE, True
     elif action == "upload" and signed_in:
         files = {code: request.FILES.getlist(f"m-{code}") for code in MATERIALS}

@@ -369,11 +369,15 @@ def _shown(request: HttpRequest, app: Application, context: dict[str, Any]) -> H
         letters=[(k, Letter.Kind(k).label) for k in letters],
         online=app.promise_status in workflow.PROMISE_OPEN,
     )
-    response = render(request, "status/status.html", context)
+    return proven(render(request, "status/status.html", context), PROVEN_COOKIE, PROVEN_SALT, app)
+
+
+def proven(response: HttpResponse, cookie: str, salt: str, app: Application) -> HttpResponse:
+    """What the browser proved (the number, signed), kept for half an hour."""
     response.set_signed_cookie(
-        PROVEN_COOKIE,
+        cookie,
         app.number,
-        salt=PROVEN_SALT,
+        salt=salt,
         max_age=PROVEN_SECONDS,
         httponly=True,
         samesite="Lax",

@@ -205,9 +205,14 @@ def attachment(request: StaffRequest, pk: int) -> FileResponse:
         target=item.application,
         summary=f"查看扫描件 {item.get_material_display()}：{item.original_name}",
     )
+    return private_file(item, f"scan-{item.pk}")
+
+
+def private_file(item: Any, name: str) -> FileResponse:
+    """A scan or photo as a download under a name of our own, never rendered in the portal's origin
+    (issue 17)."""
     response = FileResponse(item.file.open("rb"), content_type=item.content_type)
-    # a download under a name of our own, never rendered in the portal's origin (issue 17)
-    response["Content-Disposition"] = f'attachment; filename="scan-{item.pk}{item.extension}"'
+    response["Content-Disposition"] = f'attachment; filename="{name}{item.extension}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -19,6 +19,7 @@ from ..materials import MATERIALS
 from ..models import OnlineUpload
 from ..selectors import applications_for
 from .base import _own_application
+from .case import private_file
 
 
 @capability_required(Capability.READ_CASES)
@@ -33,10 +34,7 @@ def online_file(request: StaffRequest, pk: int) -> FileResponse:
         target=item.application,
         summary=f"查看网上补交 {item.get_material_display()}：{item.original_name}",
     )
-    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
-    response["Content-Disposition"] = f'attachment; filename="online-{item.pk}{item.extension}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_file(item, f"online-{item.pk}")
 
 
 @require_POST

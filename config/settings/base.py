@@ -357,11 +357,10 @@ CACHES = {"default": cache_config(env.cache("CACHE_URL", default="locmemcache://
 STATUS_RATE_PER_ADDRESS = env("STATUS_RATE_PER_ADDRESS", default="20/10m")
 STATUS_RATE_PER_NUMBER = env("STATUS_RATE_PER_NUMBER", default="5/10m")
 # 网上补交 (issue 39): the SMS code's life, how many codes an application and an address may ask
-# for, and how long a verified phone may upload (local settings: the seeds name none)
+# for, the size photos are shrunk to, files per material (local settings: the seeds name none)
 ONLINE_CODE_MINUTES = env.int("ONLINE_CODE_MINUTES", default=5)
 ONLINE_CODE_RATE_PER_APPLICATION = env("ONLINE_CODE_RATE_PER_APPLICATION", default="3/15m")
 ONLINE_CODE_RATE_PER_ADDRESS = env("ONLINE_CODE_RATE_PER_ADDRESS", default="10/h")
-ONLINE_SESSION_MINUTES = env.int("ONLINE_SESSION_MINUTES", default=30)
 ONLINE_IMAGE_MAX_SIDE = env.int("ONLINE_IMAGE_MAX_SIDE", default=2000)  # px, photos shrunk to this
 ONLINE_FILES_PER_MATERIAL = env.int("ONLINE_FILES_PER_MATERIAL", default=5)
 RATELIMIT_USE_CACHE = "default"
