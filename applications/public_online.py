@@ -36,7 +36,8 @@ SENT = (
     "或联系窗口。"
 )
 WRONG_CODE = "验证码不正确或已过期，请核对短信，或点“重新发送”。"
-TOO_MANY_CODES = "获取验证码的次数太多，请 15 分钟后再试。"
+TOO_MANY_CODES = "获取验证码的次数太多，请过一段时间（15 分钟到 1 小时）再试，或打电话给窗口。"
+EXPIRED = "验证已超过 30 分钟，文件没有上传。请重新获取验证码后再上传。"
 
 
 def _proven(request: HttpRequest, cookie: str, salt: str, seconds: int) -> Application | None:
@@ -115,6 +116,8 @@ def online(request: HttpRequest) -> HttpResponse:
             context["notice"] = (
                 f"已上传 {len(rows)} 个文件。窗口核对后会用短信告诉您；核对通过就不用再跑窗口了。"
             )
+    elif action == "upload":
+        context["error"], status = EXPIRED, 403
     context.update(signed_in=signed_in, materials=_materials(app) if signed_in else [])
     if not signed_in and not context.get("done"):
         context["missing"] = [MATERIALS[c] for c in services.missing_codes(app)]

@@ -126,6 +126,13 @@ def test_the_answer_is_the_same_without_a_phone(client, case):
     assert not Notification.objects.filter(kind="code").exists()
 
 
+def test_an_upload_without_a_live_code_keeps_nothing_and_says_why(client, case):
+    prove(client, case)
+    response = client.post(ONLINE, {"action": "upload", "m-invoice": photo()})
+    assert response.status_code == 403 and "请重新获取验证码" in response.content.decode()
+    assert not OnlineUpload.objects.exists()
+
+
 def test_a_photo_is_shrunk_and_waits_for_the_window(client, world, case):
     signed_in(client, case)
     page = client.post(ONLINE, {"action": "upload", "m-invoice": photo()}).content.decode()
