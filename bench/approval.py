@@ -129,6 +129,7 @@ def seed() -> tuple[list, object]:
                 bank_name="内蒙古银行",
                 bank_account_holder=person.name,
                 bank_account_number="6222000000001234",
+                onestop_reason="elsewhere",  # a 低保 bill at the window says why (seed 七(一))
             ),
             expenses=bills,
             actor=clerk,

@@ -48,6 +48,7 @@ from core.rows import insert_rows as _insert  # noqa: E402
 from monitoring.hospital_import import AMOUNTS, COLUMNS, record_key  # noqa: E402
 from monitoring.models import BurdenWarning, BurdenYear, HospitalSettlement  # noqa: E402
 from monitoring.recompute import monitoring_recompute  # noqa: E402
+from settlements.bills import invoice_key, settlement_key  # noqa: E402
 
 PEOPLE = int(os.environ.get("BENCH_PEOPLE", "200000"))
 RECORDS = int(os.environ.get("BENCH_RECORDS", "1000000"))
@@ -118,7 +119,9 @@ def record_rows(rng: random.Random, people: list[tuple[int, str]], n: int, tag: 
         out = (total * Decimal(rng.choice(["0.03", "0.06", "0.12"]))).quantize(Decimal("0.01"))
         day = today - timedelta(days=rng.randrange(0, 600))
         number = f"{tag}{i}"
-        rows.append([pk, record_key(id_number, hospital, number, day, "x", total), number, hospital, level,
+        code, invoice = f"H{HOSPITALS.index((hospital, level)):05d}", f"F{tag}{i}"
+        rows.append([pk, record_key(id_number, hospital, number, day, "x", total), number, hospital,
+                     code, invoice, invoice_key(code, invoice), settlement_key(number), level,
                      "inpatient" if inpatient else "outpatient", "", day if inpatient else None, day,
                      total, scope, basic, critical, out, Decimal("0.00"), None, now])  # fmt: skip
     return rows

@@ -83,7 +83,8 @@ def seed() -> list:
             person=person,
             intake=Intake(category="tekun", identity=person.identities.first(),
                           bank_name="内蒙古银行", bank_account_holder=person.name,
-                          bank_account_number="6222000000001234"),
+                          bank_account_number="6222000000001234",
+                          onestop_reason="elsewhere"),
             expenses=[MedicalExpense(
                 hospital="土默特左旗医院", hospital_code="H15012100021",
                 invoice_number=f"BW{n:08d}", hospital_level="tier2", kind="outpatient",
