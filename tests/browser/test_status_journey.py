@@ -33,7 +33,9 @@ def test_the_applicant_sees_each_step_on_a_phone(live_server, browser):
         phone.goto(f"{live_server.url}/status/?number={app.number}")  # what the QR code opens
         if first:  # later, the number this phone proved is shown again for half an hour
             assert (
-                phone.get_by_label("申请编号（在受理回执上，如 150121-20250105-0012）").input_value()
+                phone.get_by_label(
+                    "申请编号（在受理回执上，如 150121-20250105-0012）"
+                ).input_value()
                 == app.number
             )
             phone.get_by_label("申请人身份证号后 6 位").fill(tail)
