@@ -17,7 +17,7 @@ from django_ratelimit.core import is_ratelimited
 
 from . import services
 from .materials import MATERIALS
-from .models import Application, OnlineUpload, Status
+from .models import Application, OnlineUpload
 from .public_status import (
     PROVEN_COOKIE,
     PROVEN_SALT,
@@ -25,6 +25,7 @@ from .public_status import (
     help_line,
     is_large,
     keeps_large,
+    lookup_proven,
     proven,
 )
 from .selectors import mask_name
@@ -40,12 +41,9 @@ TOO_MANY_CODES = "获取验证码的次数太多，请过一段时间（15 分�
 EXPIRED = "验证已超过 30 分钟，文件没有上传。请重新获取验证码后再上传。"
 
 
-def _proven(request: HttpRequest, cookie: str, salt: str, seconds: int) -> Application | None:
-    number = request.get_signed_cookie(cookie, default=None, salt=salt, max_age=seconds)
-    if not number:
-        return None
-    app = Application.objects.select_related("person", "township").filter(number=number).first()
-    return None if app is None or app.status == Status.DRAFT else app
+def _proven(request: HttpRequest, cookie: str, salt: str) -> Application | None:
+    number = request.get_signed_cookie(cookie, default=None, salt=salt, max_age=PROVEN_SECONDS)
+    return lookup_proven(number) if number else None
 
 
 def _codes_limited(request: HttpRequest, app: Application) -> bool:
@@ -69,31 +67,33 @@ def _codes_limited(request: HttpRequest, app: Application) -> bool:
     return per_app or per_address
 
 
-def _materials(app: Application) -> list[dict[str, Any]]:
+def _materials(app: Application, missing: list[str]) -> list[dict[str, Any]]:
     """Each missing material with what the applicant already sent for it."""
     sent: dict[str, list[OnlineUpload]] = {}
     for row in app.online_uploads.order_by("-id"):
         sent.setdefault(row.material, []).append(row)
     return [
-        {"code": code, "label": MATERIALS[code], "sent": sent.get(code, [])}
-        for code in services.missing_codes(app)
+        {"code": code, "label": MATERIALS[code], "sent": sent.get(code, [])} for code in missing
     ]
 
 
 @require_http_methods(["GET", "POST"])
 @keeps_large
 def online(request: HttpRequest) -> HttpResponse:
-    app = _proven(request, PROVEN_COOKIE, PROVEN_SALT, PROVEN_SECONDS)
+    app = _proven(request, PROVEN_COOKIE, PROVEN_SALT)
     context: dict[str, Any] = {"large": is_large(request)}
     if app is None:
         context["error"] = "请先在查询页输入申请编号和身份证号后 6 位，再网上补交材料。"
         return render(request, "status/online.html", context, status=403)
-    verified = _proven(request, ONLINE_COOKIE, ONLINE_SALT, PROVEN_SECONDS)
-    signed_in = verified is not None and verified.pk == app.pk
+    verified = request.get_signed_cookie(
+        ONLINE_COOKIE, default=None, salt=ONLINE_SALT, max_age=PROVEN_SECONDS
+    )
+    signed_in = verified == app.number
     context.update(app=app, name=mask_name(app.person.name), help=help_line(app.number))
     action = request.POST.get("action", "")
     status = 200
-    if not services.missing_codes(app):
+    missing = services.missing_codes(app)  # read once (an upload checks it again under the lock)
+    if not missing:
         context["done"] = True
     elif action == "send":
         if _codes_limited(request, app):
@@ -118,7 +118,7 @@ def online(request: HttpRequest) -> HttpResponse:
             )
     elif action == "upload":
         context["error"], status = EXPIRED, 403
-    context.update(signed_in=signed_in, materials=_materials(app) if signed_in else [])
-    if not signed_in and not context.get("done"):
-        context["missing"] = [MATERIALS[c] for c in services.missing_codes(app)]
+    context.update(signed_in=signed_in, materials=_materials(app, missing) if signed_in else [])
+    if not signed_in and missing:
+        context["missing"] = [MATERIALS[c] for c in missing]
     return render(request, "status/online.html", context, status=status)
