@@ -38,16 +38,19 @@ def load(code: str, *, version: int | None = None) -> Policy:
     """
     from django.db import DatabaseError
 
+    from core.memo import remembered
     from settlements.models import PolicyVersion
 
     policy = shipped(code)
-    rows = PolicyVersion.objects.filter(policy_code=code).order_by("number")
-    if version is not None:
-        rows = rows.filter(number__lte=version)
-    try:
-        versions = list(rows)
+    try:  # every version, once per reading page (core.memo), however many parts show the policy
+        versions = remembered(
+            ("policy_versions", code),
+            lambda: list(PolicyVersion.objects.filter(policy_code=code).order_by("number")),
+        )
     except DatabaseError:
         return policy
+    if version is not None:
+        versions = [row for row in versions if row.number <= version]
     for row in versions:
         policy = policy.amended(
             start=row.effective_from,
