@@ -89,7 +89,7 @@ def _certificate_recordable(app: Application, actor: User) -> str | None:
     claim = app.identity_claim if app.identity_claim_id else None
     if claim is not None and claim.status != claim.Status.REFUSED:
         return f"已登记的身份证明{claim.get_status_display()}。"
-    if app.person.identities.filter(category=app.category).exists():
+    if any(i.category == app.category for i in app.person.identities.all()):
         return "身份库已有此身份，不需要登记身份证明。"
     return None
 

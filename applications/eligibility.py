@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Q, Sum
 
-from beneficiaries.models import HardshipIdentity, IdentityClaim, Person
+from beneficiaries.models import IdentityClaim, Person
 from core.extensions import Point
 from core.formats import yuan
 from engine import Policy
@@ -26,6 +26,7 @@ from settlements.models import LedgerEntry, Settlement
 from settlements.services import household_ids
 
 from .models import FINAL_STATES, Application, Kind, MedicalExpense, Status
+from .settling import live_ledger
 
 ZERO = Decimal("0.00")
 FEN = Decimal("0.01")
@@ -341,14 +342,21 @@ def second_case_text(cases: Sequence[Application], today: date) -> str:
     return "此人另有在办申请：" + "；".join(parts)
 
 
-def assisted_in_year(person: Person, year: int) -> list[tuple[str, Decimal]]:
+def assisted_in_year(
+    person: Person, year: int, entries: Sequence[LedgerEntry] | None = None
+) -> list[tuple[str, Decimal]]:
     """This year's medical assistance by channel (the ledger's live entries: window approvals and
-    the hospitals' one-stop assistance)."""
-    rows = dict(
-        LedgerEntry.objects.filter(person=person, year=year, released_at__isnull=True)
-        .values_list("source")
-        .annotate(s=Sum("assistance"))
-    )
+    the hospitals' one-stop assistance); ``entries``: those live entries, where already read."""
+    if entries is None:
+        rows = dict(
+            LedgerEntry.objects.filter(person=person, year=year, released_at__isnull=True)
+            .values_list("source")
+            .annotate(s=Sum("assistance"))
+        )
+    else:
+        rows = {}
+        for e in entries:
+            rows[e.source] = rows.get(e.source, ZERO) + e.assistance
     # money recovered from window settlements came back: what the person keeps is the rest
     recovered = (
         Settlement.objects.filter(person=person, year=year, revoked_at__isnull=True).aggregate(
@@ -370,7 +378,7 @@ def picture(app: Application, *, today: date) -> Picture:
     expenses = list(app.expenses.all())
     days = [e.day for e in expenses if e.day is not None]
     year = max(days).year if days else today.year
-    identities = list(HardshipIdentity.objects.filter(person=person))
+    identities = list(person.identities.all())  # read with the case on its page
     claims = list(
         IdentityClaim.objects.filter(person=person)
         .select_related("decided_by")
@@ -392,7 +400,7 @@ def picture(app: Application, *, today: date) -> Picture:
     return Picture(
         open_cases=open_cases_of(person, exclude=app),
         year=year,
-        assisted=assisted_in_year(person, year),
+        assisted=assisted_in_year(person, year, live_ledger(app, [year])),
         claims=claims,
         bills=bills,
     )

@@ -6,22 +6,25 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.access import scoped
+from beneficiaries.models import Referral
 
 from . import case_actions, workflow
 from .materials import MATERIALS
 from .models import (
     Application,
+    ApplicationEvent,
     IllnessCheck,
     InboxMessage,
+    Material,
     MedicalExpense,
     OnlineUpload,
     PromiseStatus,
     Status,
 )
-from .settling import referral_of, referrals_of
+from .settling import OPEN_REFERRALS, case_years, live_ledger, referral_of, referrals_of
 
 TO_TELL = [Status.APPROVED, Status.REJECTED, Status.PAID, Status.REVOKED]
 
@@ -34,6 +37,40 @@ def applications_for(user: Any) -> QuerySet[Application]:
 def application_page(user: Any, number: str) -> Application:
     return (
         applications_for(user).select_related("county", "created_by", "reviewer").get(number=number)
+    )
+
+
+def case_page(user: Any, number: str) -> Application:
+    """The case as its page shows it: each record the page reads, read once here (the case with its
+    areas, settlement and identity in one row; its bills, materials, scans, history, and the
+    person's identities and open referrals in one query each), for every part of the page to share."""
+    return (
+        applications_for(user)
+        .select_related(
+            "county__city",
+            "township",
+            "person__township__county__city",
+            "created_by",
+            "reviewer",
+            "decided_by",
+            "first_approver",
+            "settlement",
+            "identity",
+            "identity_claim",
+        )
+        .prefetch_related(
+            "expenses",
+            Prefetch("materials", queryset=Material.objects.select_related("received_by")),
+            "attachments",
+            Prefetch("events", queryset=ApplicationEvent.objects.select_related("actor")),
+            "person__identities",
+            Prefetch(
+                "person__referrals",
+                queryset=Referral.objects.filter(ended_at__isnull=True),
+                to_attr=OPEN_REFERRALS,
+            ),
+        )
+        .get(number=number)
     )
 
 
@@ -142,12 +179,12 @@ def likely_duplicates(app: Application) -> list[tuple[MedicalExpense, str, str]]
         .filter(total__in=[e.total for e in mine])
         .select_related("application")
     )
-    onestop = list(
-        LedgerEntry.objects.filter(
-            person_id=app.person_id, source="onestop", released_at__isnull=True,
-            total__in=[e.total for e in mine],
-        )
-    )  # fmt: skip
+    totals = {e.total for e in mine}
+    onestop = [
+        x
+        for x in live_ledger(app, case_years(app))
+        if x.source == LedgerEntry.Source.ONESTOP and x.total in totals
+    ]
     for e in mine:
         start, end = (e.admitted_on or e.day), e.day
         if end is None or start is None:
@@ -224,7 +261,7 @@ def window_outlays(county_ids: Any, first: date, last: date) -> dict[int, Any]:
 def case_records(app: Application) -> dict[str, Any]:
     """What the case page shows of the case's own records: expenses, materials with their scans,
     what is missing, the history, the person's identities, the 因病致贫 pre-check."""
-    materials = list(app.materials.select_related("received_by"))
+    materials = list(app.materials.all())  # with who received each (case_page)
     attachments = list(app.attachments.all())
     expenses = list(app.expenses.all())
     referrals = referrals_of(app.person) if expenses else []
@@ -236,8 +273,10 @@ def case_records(app: Application) -> dict[str, Any]:
         "unverified_bills": sum(1 for e in expenses if not e.verified),
         "materials": [(m, [a for a in attachments if a.material == m.code]) for m in materials],
         "missing": [m for m in materials if not m.received],
-        "events": list(app.events.select_related("actor")),
-        "person_identities": list(app.person.identities.order_by("certified_on")),
+        "events": list(app.events.all()),
+        "person_identities": sorted(
+            app.person.identities.all(), key=lambda i: (i.certified_on, i.pk)
+        ),
         "illness": IllnessCheck.objects.filter(application=app).first()
         if app.category == "illness_poor"
         else None,

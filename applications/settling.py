@@ -3,14 +3,17 @@ preview shown on the case page (the ledger read, nothing written)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from beneficiaries.models import IdentityClaim, Person, Referral
 from beneficiaries.referrals import covering
+from core.memo import remembered
 from engine import Expense, IdentityPeriod, Result, SettlementInputError, YearState
 from engine.categories import CATEGORIES
 from engine.model import LEDGER_FIELDS
@@ -70,8 +73,14 @@ def engine_expense(e: MedicalExpense, referrals: Sequence[Referral] = ()) -> Exp
     )
 
 
+# where the case page keeps the person's open referrals, read with the case (selectors.case_page)
+OPEN_REFERRALS = "open_referrals"
+
+
 def referrals_of(person: Person) -> list[Referral]:
-    return list(person.referrals.filter(ended_at__isnull=True))
+    """The person's referrals not ended (those the case page read with the case, if it did)."""
+    kept = getattr(person, OPEN_REFERRALS, None)
+    return list(kept) if kept is not None else list(person.referrals.filter(ended_at__isnull=True))
 
 
 def engine_expenses(app: Application) -> list[Expense]:
@@ -96,6 +105,36 @@ def why_nothing(result: Result) -> str:
         if line.startswith(("医疗救助：", "年度限额：", "起付标准："))
     ]
     return "；".join(dict.fromkeys(lines))
+
+
+def case_years(app: Application) -> set[int]:
+    """The years the case's bills fall in (admission to discharge), and this year."""
+    years = {timezone.localdate().year}
+    for e in app.expenses.all():
+        first, last = e.admitted_on or e.day, e.day or e.admitted_on
+        if first is not None and last is not None:
+            years.update(range(first.year, last.year + 1))
+    return years
+
+
+def live_ledger(app: Application, years: Iterable[int]) -> list[LedgerEntry]:
+    """The person's live ledger entries (both channels) in ``years``, in date order. On a reading
+    page, read once for every year of the case's bills (core.memo): the preview's earlier lines,
+    the duplicate check and the year's picture share the one read. Elsewhere (a decision, a task)
+    read afresh each time. Each entry's year is its day's (settlements.ledger)."""
+    wanted = set(years)
+    read = frozenset(case_years(app) | wanted)
+    rows = remembered(
+        ("live_ledger", app.person_id, read),
+        lambda: list(
+            LedgerEntry.objects.filter(
+                person_id=app.person_id, year__in=sorted(read), released_at__isnull=True
+            )
+            .select_related("settlement")
+            .order_by("day", "id")
+        ),
+    )
+    return [e for e in rows if e.year in wanted]
 
 
 @dataclass
@@ -157,12 +196,12 @@ def case_preview(app: Application) -> Preview:
         preview.error = str(exc)
         return preview
     preview.result = result
-    entries = LedgerEntry.objects.filter(
-        person=app.person, year__in=list(result.opening), released_at__isnull=True
-    ).select_related("settlement")
+    entries = live_ledger(app, result.opening)
     if stored is not None:
-        entries = entries.exclude(settlement=stored).filter(created_at__lt=stored.approved_at)
-    preview.earlier = list(entries.order_by("day", "id")[:100])
+        entries = [
+            e for e in entries if e.settlement_id != stored.pk and e.created_at < stored.approved_at
+        ]
+    preview.earlier = entries[:100]
     by_id = {str(e.pk): e for e in expenses}
     preview.rows = [
         (by_id[r.expense_id], r, CATEGORIES[r.identity][0] if r.identity else "无有效身份")
@@ -225,7 +264,7 @@ def _identity_warnings(app: Application, preview: Preview) -> None:
         app.identity_id is None
         and app.settlement_id is None
         and claim is None
-        and not app.person.identities.filter(category=app.category).exists()
+        and not any(i.category == app.category for i in app.person.identities.all())
     ):
         preview.warnings.append(
             f"申请身份“{label}”不在身份库中，窗口也未登记身份证明：须由窗口登记证件（县级核验）"

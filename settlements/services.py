@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Max, Q
 
 from accounts.models import User
 from areas.models import City
@@ -202,13 +202,14 @@ def _state(row: YearLedger | None, household_borne: Decimal) -> YearState:
 
 def ledger_opening(person: Person, years: set[int]) -> dict[int, YearState]:
     """The ledger at the start of a calculation, by year: read only, nothing locked."""
-    rows = {r.year: r for r in YearLedger.objects.filter(person=person, year__in=years)}
-    household = dict(
-        YearLedger.objects.filter(person_id__in=household_ids(person), year__in=years)
-        .values_list("year")
-        .annotate(s=Sum("personal_borne"))
-    )
-    return {y: _state(rows.get(y), household.get(y) or Decimal("0.00")) for y in years}
+    rows: dict[int, YearLedger] = {}
+    household: dict[int, Decimal] = {}
+    # the household's rows, the person's own among them: one read for both
+    for r in YearLedger.objects.filter(person_id__in=household_ids(person), year__in=years):
+        household[r.year] = household.get(r.year, Decimal("0.00")) + r.personal_borne
+        if r.person_id == person.pk:
+            rows[r.year] = r
+    return {y: _state(rows.get(y), household.get(y, Decimal("0.00"))) for y in years}
 
 
 def load_inputs(

@@ -51,7 +51,7 @@ from .base import _own_application
 @capability_required(Capability.READ_CASES)
 def detail(request: StaffRequest, number: str) -> HttpResponse:
     """The case: person, expenses, materials and scans, the promise, the history, the actions."""
-    app = _own_application(request, number)
+    app = _own_application(request, number, whole=True)
     record_view(
         event=Event.APPLICATION_VIEWED,
         actor=request.user,
