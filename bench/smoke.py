@@ -32,7 +32,7 @@ RUNS: dict[str, dict[str, str]] = {
     "onestop.py": {"BENCH_PEOPLE": "100", "BENCH_RECORDS": "200"},
     "platform_import.py": {},
     "identifiers.py": {"BENCH_PEOPLE": "300"},
-    "import_identities.py": {"BENCH_ROWS": "300"},
+    "import_identities.py": {"BENCH_ROWS": "300", "BENCH_ROUNDS": "2"},
     "letters.py": {"BENCH_LETTERS": "5"},
     "monitoring.py": {"BENCH_PEOPLE": "300", "BENCH_RECORDS": "1000"},
     "queueing.py": {"BENCH_TASKS": "50"},

@@ -17,17 +17,23 @@ otherwise be stopped after 20 tries.
 
 import os
 import random
+import re
+import signal
 import statistics
+import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1")
 os.environ["STATUS_RATE_PER_ADDRESS"] = "100000000/m"
+os.environ["STATUS_RATE_PER_NUMBER"] = "100000000/m"
 os.environ.setdefault("CONN_MAX_AGE", "600")  # production keeps connections
 
 import django  # noqa: E402
@@ -40,6 +46,84 @@ from django.test import Client  # noqa: E402
 from applications.models import Application  # noqa: E402
 
 LOOKUPS = int(os.environ.get("BENCH_LOOKUPS", "2000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+PORT = int(os.environ.get("BENCH_PORT", "8766"))
+
+
+def production_cache() -> str:
+    """The cache production uses (Redis, shared by the workers: the status page's limits live in
+    it): BENCH_CACHE_URL, or a database of the broker's Redis; none on a machine without Redis."""
+    if os.environ.get("BENCH_CACHE_URL"):
+        return os.environ["BENCH_CACHE_URL"]
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if broker.startswith("redis://"):
+        return urlunsplit(urlsplit(broker)._replace(path="/3"))
+    return ""
+
+
+def spread(ratios: list[float]) -> str:
+    return f"{min(ratios):.1f}–{max(ratios):.1f}×"
+
+
+def in_rounds(portal: list[float], floor: list[float]) -> list[float]:
+    """The p95 ratio of each of ROUNDS equal parts of the run, in the order they were measured."""
+    size = max(1, len(portal) // ROUNDS)
+    return [
+        p95(portal[i : i + size]) / p95(floor[i : i + size])
+        for i in range(0, size * ROUNDS, size)
+        if portal[i : i + size]
+    ]
+
+
+def over_http(cases: list[tuple[str, str]]) -> tuple[list[float], list[float], str]:
+    """The same lookups through gunicorn (4 workers, as production) on loopback, with the
+    production cache where there is one: each case asked of the portal, then of the floor."""
+    cache = production_cache()
+    env = {**os.environ, "CACHE_URL": cache or "locmemcache://"}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "bench.status_floor_wsgi:application",
+         "--bind", f"127.0.0.1:{PORT}", "--workers", "4", "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{PORT}"
+    try:
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        for _ in range(150):
+            try:
+                form = opener.open(f"{base}/status/", timeout=2).read().decode()
+                break
+            except Exception:
+                time.sleep(0.2)
+        else:
+            raise SystemExit("gunicorn did not answer")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+
+        def ask(url: str, number: str, id_number: str) -> float:
+            data = urlencode(
+                {"number": number, "id_tail": id_number[-6:], "csrfmiddlewaretoken": token}
+            ).encode()
+            t0 = time.perf_counter()
+            with opener.open(url, data=data, timeout=30) as response:
+                response.read()
+                assert response.status == 200
+            return (time.perf_counter() - t0) * 1000
+
+        portal, floor = [], []
+        for timed in (False, True):  # a first pass, not timed
+            for number, id_number in cases:
+                p = ask(f"{base}/status/", number, id_number)
+                f = ask(f"{base}/status-floor/", number, id_number)
+                if timed:
+                    portal.append(p)
+                    floor.append(f)
+        return (
+            portal,
+            floor,
+            "Redis" if cache.startswith("redis") else "in-process memory (no Redis here)",
+        )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
 
 
 def p95(samples: list[float]) -> float:
@@ -111,7 +195,19 @@ def main() -> None:
     )
     print(
         f"ROW|status lookup, {total:,} applications, in-process, p95|{p95(portal):.1f} ms, "
-        f"{portal_queries} queries|{p95(floor):.1f} ms, 1 query|{p95(portal) / p95(floor):.1f}"
+        f"{portal_queries} queries|{p95(floor):.1f} ms, 1 query|{p95(portal) / p95(floor):.1f}|"
+        f"{spread(in_rounds(portal, floor))}"
+    )
+    portal, floor, cache = over_http(cases)
+    print(
+        f"over HTTP (gunicorn, 4 workers, cache: {cache}): portal p50 {statistics.median(portal):.2f} ms, "
+        f"p95 {p95(portal):.2f} ms; floor p50 {statistics.median(floor):.2f} ms, p95 {p95(floor):.2f} ms; "
+        f"ratio (p95) {p95(portal) / p95(floor):.1f}x, rounds {spread(in_rounds(portal, floor))}"
+    )
+    print(
+        f"ROW|status lookup, {total:,} applications, over HTTP (gunicorn, cache {cache.split(' ')[0]}), p95|"
+        f"{p95(portal):.1f} ms|{p95(floor):.1f} ms|{p95(portal) / p95(floor):.1f}|"
+        f"{spread(in_rounds(portal, floor))}"
     )
 
 

@@ -8,14 +8,15 @@ Runs, one after another and each in its own process, the benchmarks that measure
 
 | row | script | floor |
 |---|---|---|
-| identity import, check + import | bench/import_identities.py | COPY of the same file into a typed table |
+| identity import, check + import | bench/import_identities.py | the same people and identities sealed, indexed and COPYed into tables shaped like the registry's (PostgreSQL); COPY of the same file into a typed table |
 | status lookup, in-process | bench/status_page.py | same middleware, one SELECT, minimal page |
 | settlement engine | bench/settle_engine.py | a bare Decimal loop doing the same arithmetic |
 | review queue, gunicorn, 20 users | bench/review_queue.py | a keyset SELECT of 50 rows, minimal template |
 | approval letter | bench/letters.py | WeasyPrint alone, one A4 page of 300 characters |
 
-Each script prints a line ``ROW|work|portal|floor|ratio``; this prints them as one table with the
-date, the machine and the database. On PostgreSQL the import and the case benchmarks get databases
+Each script prints a line ``ROW|work|portal|floor|ratio|spread`` for each of its floors (the
+spread: the ratio's lowest and highest over the rounds that measured portal and floor in turn, where
+the script runs rounds); this prints them as one table with the date, the machine and the database. On PostgreSQL the import and the case benchmarks get databases
 of their own (``<name>_import``, ``<name>_cases``, created when missing), since the import empties
 the registry it fills. The volumes are smaller than the scripts' defaults so that the whole table
 takes minutes (``BENCH_TABLE_SCALE=full`` for the defaults: 1,000,000 applications, 100,000 people).
@@ -77,7 +78,7 @@ def cpu() -> str:
 
 
 def main() -> None:
-    rows: dict[str, list[str]] = {}
+    rows: dict[str, list[list[str]]] = {}
     vendor = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
     for kind, script in RUN_ORDER:
         env = {**os.environ, **SIZES, "DATABASE_URL": database_for(kind)}
@@ -89,17 +90,18 @@ def main() -> None:
         found = [line for line in done.stdout.splitlines() if line.startswith("ROW|")]
         if done.returncode or not found:
             sys.stdout.write(done.stderr[-3000:])
-            rows[script] = [script, "failed", "", ""]
+            rows[script] = [[script, "failed", "", "", ""]]
             continue
-        rows[script] = found[-1].split("|")[1:]
+        rows[script] = [[*line.split("|")[1:], ""][:5] for line in found]
     print(
         f"\n{datetime.now():%Y-%m-%d}, {os.cpu_count()} cores ({cpu()}), Python "
         f"{platform.python_version()}, {vendor}\n"
     )
-    print("| work | portal | floor in the same run | ratio |")
-    print("|---|---|---|---|")
-    for work, portal, floor, ratio in (rows[script] for _kind, script in RUNS):
-        print(f"| {work} | {portal} | {floor} | {ratio}{'×' if ratio else ''} |")
+    print("| work | portal | floor in the same run | ratio | spread |")
+    print("|---|---|---|---|---|")
+    for _kind, script in RUNS:
+        for work, portal, floor, ratio, spread in rows[script]:
+            print(f"| {work} | {portal} | {floor} | {ratio}{'×' if ratio else ''} | {spread} |")
 
 
 if __name__ == "__main__":
