@@ -1,4 +1,4 @@
-"""Issue 39, 5: the case page on a 360-px phone shows every column of the bills and of the
+"""Issue 39, 5: the case page (and the application list) on a 360-px phone shows every column of the bills and of the
 settlement as stacked cards (no amount hidden until swiped), and at 1280 px no short column
 (类别, 住院) breaks one character a line."""
 
@@ -41,3 +41,26 @@ def test_the_case_page_reads_on_a_phone_and_on_a_desk(live_server, browser):
     size = desk.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     assert kind.bounding_box()["width"] >= 2 * size  # 住院 on one line, not a character a line
     desk.context.close()
+
+
+def test_the_application_list_reads_on_a_phone(live_server, browser):
+    """The queue at 360 px: a card per case, every column beside its name, 乡镇 on one line."""
+    call_command("seed_demo")
+    phone = browser.new_context(
+        locale="zh-CN", viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
+    ).new_page()
+    _sign_in(phone, live_server.url, "reviewer_a")
+    phone.goto(live_server.url + "/applications/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    cells = phone.get_by_test_id("applications").locator("td[data-label]")
+    cases = phone.get_by_test_id("applications").locator("tbody tr").count()
+    assert cases >= 3 and cells.count() == 8 * cases  # every column but the number is labelled
+    for i in range(cells.count()):
+        box = cells.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360, (i, box)
+    town = phone.get_by_test_id("applications").locator("td[data-label=乡镇]").first
+    assert town.evaluate("el => getComputedStyle(el, '::before').content") == '"乡镇"'
+    line = phone.evaluate("parseFloat(getComputedStyle(document.body).lineHeight) || 24")
+    assert town.bounding_box()["height"] < 1.8 * line  # one line, not a character a line
+    screenshot(phone, "queue-360")
+    phone.context.close()
