@@ -21,6 +21,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +113,10 @@ def bench_engine() -> None:
     # ratio by a tenth from one run to the next); which goes first alternates, so that neither
     # is always the one running just after the other
     cpu = wall = floor_cpu = 0.0
+    thirds: list[tuple[float, float]] = []  # (engine, floor) CPU at each third of the people
     for start in range(0, len(cases), 1000):
+        if start and start % max(1000, len(cases) // 3000 * 1000) == 0:
+            thirds.append((cpu, floor_cpu))
         chunk = cases[start : start + 1000]
         floor_first = start % 2000 == 0
         if floor_first:
@@ -127,6 +131,8 @@ def bench_engine() -> None:
         wall += time.perf_counter() - w0
         if not floor_first:
             floor_cpu += bare_loop(chunk)[0]
+    marks = [(0.0, 0.0), *thirds, (cpu, floor_cpu)]
+    rounds = [(c1 - c0) / (f1 - f0) for (c0, f0), (c1, f1) in pairwise(marks) if f1 > f0]
     t0 = time.process_time()
     for identities, expenses in cases:  # as an approval does: every line built, to be stored
         result = settle(policy, identities, expenses, explain=True)
@@ -164,7 +170,8 @@ def bench_engine() -> None:
     )
     print(
         f"ROW|settlement engine, {count:,} expenses|{count / cpu:,.0f} a second|"
-        f"{count / floor_cpu:,.0f} a second|{cpu / floor_cpu:.1f}"
+        f"{count / floor_cpu:,.0f} a second|{cpu / floor_cpu:.1f}|"
+        f"{min(rounds):.1f}–{max(rounds):.1f}×"
     )
 
 

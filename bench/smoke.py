@@ -38,6 +38,14 @@ RUNS: dict[str, dict[str, str]] = {
     "queueing.py": {"BENCH_TASKS": "50"},
     "reminders.py": {"BENCH_APPLICATIONS": "2000", "BENCH_OPEN": "200", "BENCH_IN_REVIEW": "200"},
     "status_page.py": {"BENCH_APPLICATIONS": "2000"},
+    "review_queue.py": {
+        "BENCH_APPLICATIONS": "2000",
+        "BENCH_OPEN": "200",
+        "BENCH_IN_REVIEW": "200",
+        "BENCH_USERS": "2",
+        "BENCH_SECONDS": "3",
+        "BENCH_THINK": "0",
+    },
 }
 
 
