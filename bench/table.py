@@ -9,10 +9,10 @@ Runs, one after another and each in its own process, the benchmarks that measure
 | row | script | floor |
 |---|---|---|
 | identity import, check + import | bench/import_identities.py | the same people and identities sealed, indexed and COPYed into tables shaped like the registry's (PostgreSQL); COPY of the same file into a typed table |
-| status lookup, in-process | bench/status_page.py | same middleware, one SELECT, minimal page |
+| status lookup, in-process and over HTTP (gunicorn, Redis cache) | bench/status_page.py | same middleware, one SELECT, minimal page |
 | settlement engine | bench/settle_engine.py | a bare Decimal loop doing the same arithmetic |
 | review queue, gunicorn, 20 users | bench/review_queue.py | a keyset SELECT of 50 rows, minimal template |
-| approval letter | bench/letters.py | WeasyPrint alone, one A4 page of 300 characters |
+| approval letter | bench/letters.py | WeasyPrint alone on the letter's own HTML |
 
 Each script prints a line ``ROW|work|portal|floor|ratio|spread`` for each of its floors (the
 spread: the ratio's lowest and highest over the rounds that measured portal and floor in turn, where
