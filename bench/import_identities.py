@@ -45,6 +45,7 @@ django.setup()
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from figures import spread  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from areas.models import Township  # noqa: E402
@@ -226,10 +227,6 @@ def empty_registry() -> None:
         )
 
 
-def spread(values: list[float]) -> str:
-    return f"{min(values):.1f}–{max(values):.1f}" if len(values) > 1 else f"{values[0]:.1f}"
-
-
 def run(admin: User, path: Path, label: str) -> float:
     upload = SimpleUploadedFile(path.name, path.read_bytes())
     batch = services.identity_import_create(upload=upload, department="民政", actor=admin)
@@ -297,7 +294,7 @@ def main() -> None:
     print(
         f"floor: COPY of the same file into a typed table (primary key, unique ID number): median {base:.2f} s"
     )
-    print(f"check + import ÷ floor: first {first / base:.1f}x (rounds {spread([f / b for f, b in zip(firsts, bases, strict=True)])}x), "
+    print(f"check + import ÷ floor: first {first / base:.1f}x (rounds {spread([f / b for f, b in zip(firsts, bases, strict=True)])}), "
           f"same file again {again / base:.1f}x")  # fmt: skip
     if registries:
         registry = statistics.median(registries)
@@ -306,13 +303,13 @@ def main() -> None:
             f"second floor: the {ROWS:,} people and identities sealed and indexed by the portal's codec "
             f"(median {statistics.median(seals):.2f} s) and COPYed into tables LIKE the registry's own "
             f"(their indexes, no foreign keys): median {registry:.2f} s; check + import ÷ this floor: "
-            f"median {statistics.median(ratios):.1f}x, rounds {spread(ratios)}x"
+            f"median {statistics.median(ratios):.1f}x, rounds {spread(ratios)}"
         )
         print(f"ROW|identity import, {ROWS:,} rows, check + import ÷ sealed registry-shaped COPY|{first:.1f} s|"
-              f"{registry:.2f} s|{statistics.median(ratios):.1f}|{spread(ratios)}×")  # fmt: skip
+              f"{registry:.2f} s|{statistics.median(ratios):.1f}|{spread(ratios)}")  # fmt: skip
     ratios = [f / b for f, b in zip(firsts, bases, strict=True)]
     print(f"ROW|identity import, {ROWS:,} rows, check + import ÷ typed COPY|{first:.1f} s|{base:.2f} s|"
-          f"{statistics.median(ratios):.1f}|{spread(ratios)}×")  # fmt: skip
+          f"{statistics.median(ratios):.1f}|{spread(ratios)}")  # fmt: skip
 
 
 if __name__ == "__main__":

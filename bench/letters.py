@@ -31,6 +31,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from figures import by_thirds, spread  # noqa: E402
 
 from applications.documents import letter_render  # noqa: E402
 from applications.models import Application  # noqa: E402
@@ -59,7 +60,7 @@ def main() -> None:
     )
     print(
         f"ROW|approval letter|{portal * 1000:.0f} ms|{base * 1000:.0f} ms|{portal / base:.1f}|"
-        f"{min(ROUNDS):.1f}–{max(ROUNDS):.1f}×"
+        f"{spread(ROUNDS)}"
     )
     shutil.rmtree(os.environ["MEDIA_ROOT"], ignore_errors=True)
 
@@ -110,11 +111,7 @@ def interleaved(app: Application) -> tuple[float, float, int]:
         t2 = time.perf_counter()
         portal.append(t1 - t0)
         floor.append(t2 - t1)
-    # the ratio in each third of the run, in the order measured: the spread
-    third = max(1, COUNT // 3)
-    ROUNDS.extend(
-        sum(portal[i : i + third]) / sum(floor[i : i + third]) for i in range(0, COUNT, third)
-    )
+    ROUNDS.extend(by_thirds(portal, floor, sum))  # the ratio in each third: the spread
     return sum(portal) / COUNT, sum(floor) / COUNT, size
 
 

@@ -44,6 +44,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from figures import by_thirds, spread  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from applications.models import Application  # noqa: E402
@@ -65,11 +66,6 @@ QUERIES = [
     {"category": "dibao", "amount_min": "5000"},
     {"waited": "5", "order": "waited"},
 ]
-
-
-def p95_of(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, int(len(ordered) * 0.95) - 1)]
 
 
 def main() -> None:
@@ -169,13 +165,7 @@ def main() -> None:
             for t in threads:
                 t.join()
             # the p95 ratio in each third of the run, in the order pages came back: the spread
-            third = max(1, min(len(samples["portal"]), len(samples["floor"])) // 3)
-            rounds.extend(
-                p95_of(samples["portal"][i * third : (i + 1) * third])
-                / p95_of(samples["floor"][i * third : (i + 1) * third])
-                for i in range(3)
-                if samples["portal"][i * third : (i + 1) * third]
-            )
+            rounds.extend(by_thirds(samples["portal"], samples["floor"]))
             for taken in samples.values():
                 taken.sort()
             return samples, errors, time.perf_counter() - t0
@@ -208,7 +198,7 @@ def main() -> None:
         print(f"portal ÷ floor (p95): {portal / floor:.1f}x")
         print(
             f"ROW|review queue, gunicorn, {USERS} users reading, p95|{portal:.0f} ms|{floor:.0f} ms|"
-            f"{portal / floor:.1f}|{min(rounds):.1f}–{max(rounds):.1f}×"
+            f"{portal / floor:.1f}|{spread(rounds)}"
         )
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from figures import spread  # noqa: E402
+
 from engine import Expense, settle  # noqa: E402
 from engine.categories import CATEGORIES, IdentityPeriod  # noqa: E402
 from settlements.policies import shipped  # noqa: E402
@@ -171,7 +173,7 @@ def bench_engine() -> None:
     print(
         f"ROW|settlement engine, {count:,} expenses|{count / cpu:,.0f} a second|"
         f"{count / floor_cpu:,.0f} a second|{cpu / floor_cpu:.1f}|"
-        f"{min(rounds):.1f}–{max(rounds):.1f}×"
+        f"{spread(rounds)}"
     )
 
 

@@ -42,11 +42,11 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
+from figures import by_thirds, p95, spread  # noqa: E402
 
 from applications.models import Application  # noqa: E402
 
 LOOKUPS = int(os.environ.get("BENCH_LOOKUPS", "2000"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 PORT = int(os.environ.get("BENCH_PORT", "8766"))
 
 
@@ -59,20 +59,6 @@ def production_cache() -> str:
     if broker.startswith("redis://"):
         return urlunsplit(urlsplit(broker)._replace(path="/3"))
     return ""
-
-
-def spread(ratios: list[float]) -> str:
-    return f"{min(ratios):.1f}–{max(ratios):.1f}×"
-
-
-def in_rounds(portal: list[float], floor: list[float]) -> list[float]:
-    """The p95 ratio of each of ROUNDS equal parts of the run, in the order they were measured."""
-    size = max(1, len(portal) // ROUNDS)
-    return [
-        p95(portal[i : i + size]) / p95(floor[i : i + size])
-        for i in range(0, size * ROUNDS, size)
-        if portal[i : i + size]
-    ]
 
 
 def over_http(cases: list[tuple[str, str]]) -> tuple[list[float], list[float], str]:
@@ -124,11 +110,6 @@ def over_http(cases: list[tuple[str, str]]) -> tuple[list[float], list[float], s
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
-
-
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[int(len(ordered) * 0.95) - 1]
 
 
 def main() -> None:
@@ -196,18 +177,18 @@ def main() -> None:
     print(
         f"ROW|status lookup, {total:,} applications, in-process, p95|{p95(portal):.1f} ms, "
         f"{portal_queries} queries|{p95(floor):.1f} ms, 1 query|{p95(portal) / p95(floor):.1f}|"
-        f"{spread(in_rounds(portal, floor))}"
+        f"{spread(by_thirds(portal, floor))}"
     )
     portal, floor, cache = over_http(cases)
     print(
         f"over HTTP (gunicorn, 4 workers, cache: {cache}): portal p50 {statistics.median(portal):.2f} ms, "
         f"p95 {p95(portal):.2f} ms; floor p50 {statistics.median(floor):.2f} ms, p95 {p95(floor):.2f} ms; "
-        f"ratio (p95) {p95(portal) / p95(floor):.1f}x, rounds {spread(in_rounds(portal, floor))}"
+        f"ratio (p95) {p95(portal) / p95(floor):.1f}x, rounds {spread(by_thirds(portal, floor))}"
     )
     print(
         f"ROW|status lookup, {total:,} applications, over HTTP (gunicorn, cache {cache.split(' ')[0]}), p95|"
         f"{p95(portal):.1f} ms|{p95(floor):.1f} ms|{p95(portal) / p95(floor):.1f}|"
-        f"{spread(in_rounds(portal, floor))}"
+        f"{spread(by_thirds(portal, floor))}"
     )
 
 
